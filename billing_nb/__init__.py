@@ -1,0 +1,1 @@
+"""billing-nb: notebook-based investigation of customer billing cases on Stripe."""

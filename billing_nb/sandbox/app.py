@@ -1,0 +1,191 @@
+"""The ASGI app: auth, knobs, idempotency, dispatch, expand, Stripe-shaped errors.
+
+Handlers are synchronous and run under the store lock on the event loop thread, so
+each request is atomic; the ``--latency-ms`` sleep happens before the lock, so
+concurrent requests overlap their latency as they would against Stripe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import resources  # noqa: F401  (registers every route)
+from .errors import ApiError
+from .listing import expand
+from .params import Params, decode
+from .routing import Ctx, dispatch
+from .store import Store
+
+__all__ = ["Knobs", "create_app"]
+
+log = logging.getLogger("billing_nb.sandbox")
+
+
+@dataclass
+class Knobs:
+    """Test and benchmark knobs, all off by default."""
+
+    latency_ms: int = 0
+    rate_limit: float = 0.0  # requests per second; 0 = unlimited
+    fail_rate: float = 0.0  # fraction of requests failing with 500 / dropped connection
+    seed: int | None = None
+
+
+class _RateLimiter:
+    def __init__(self, per_second: float) -> None:
+        self.per_second = per_second
+        self.stamps: deque[float] = deque()
+
+    def allow(self) -> bool:
+        if self.per_second <= 0:
+            return True
+        now = time.monotonic()
+        while self.stamps and now - self.stamps[0] > 1.0:
+            self.stamps.popleft()
+        if len(self.stamps) >= self.per_second:
+            return False
+        self.stamps.append(now)
+        return True
+
+
+def _fingerprint(method: str, path: str, body: Any) -> str:
+    return hashlib.sha256(json.dumps([method, path, body], sort_keys=True).encode()).hexdigest()
+
+
+def _response(status: int, body: Any, request_id: str, extra: dict[str, str] | None = None) -> Response:
+    headers = {"Request-Id": request_id, "Stripe-Version": "2026-10-28.endive"}
+    headers.update(extra or {})
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starlette:
+    """Build the sandbox app around a store (a fresh one when not given)."""
+    st = store or Store()
+    kn = knobs or Knobs()
+    limiter = _RateLimiter(kn.rate_limit)
+    rng = random.Random(kn.seed)
+
+    async def control(request: Request) -> Response:
+        """Sandbox-only endpoints under /_sandbox (not part of Stripe's API)."""
+        action = request.path_params["action"]
+        with st.lock:
+            if action == "requests":
+                if request.method == "DELETE":
+                    st.request_log.clear()
+                return JSONResponse({"count": len(st.request_log), "data": st.request_log})
+            if action == "reset" and request.method == "POST":
+                st.reset()
+                st.save()
+                return JSONResponse({"reset": True})
+            if action == "health":
+                return JSONResponse({"ok": True, "objects": sum(len(v) for v in st.objects.values())})
+            if action == "settings" and request.method == "POST":
+                st.settings.update(await request.json())
+                return JSONResponse(st.settings)
+        return JSONResponse({"error": "unknown control action"}, status_code=404)
+
+    async def api(request: Request) -> Response:
+        started = time.monotonic()
+        request_id = "req_" + Store.new_id("x", 14)[2:]
+        method = request.method.upper()
+        path = request.url.path
+        status = 500
+        try:
+            if kn.latency_ms:
+                await asyncio.sleep(kn.latency_ms / 1000)
+            response = await _handle(request, request_id, method, path)
+            status = response.status_code
+            return response
+        finally:
+            entry = {
+                "request_id": request_id,
+                "method": method,
+                "path": path,
+                "status": status,
+                "started": started,
+                "ms": round((time.monotonic() - started) * 1000, 2),
+            }
+            st.request_log.append(entry)
+            log.info("%s %s %s -> %s", request_id, method, path, status)
+
+    async def _handle(request: Request, request_id: str, method: str, path: str) -> Response:
+        auth = request.headers.get("authorization", "")
+        key = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        if not key:
+            err = ApiError(401, "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
+            return _response(401, err.body(request_id), request_id)
+        if not key.startswith(("sk_test_", "rk_test_")):
+            shown = key[:8] + "*" * 4 + key[-4:] if len(key) > 12 else key[:3] + "****"
+            err = ApiError(401, f"Invalid API Key provided: {shown}", code="api_key_invalid" if not key.startswith(("sk_live_", "rk_live_")) else None)
+            return _response(401, err.body(request_id), request_id)
+        if not limiter.allow():
+            err = ApiError(429, "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.", code="rate_limit")
+            return _response(429, err.body(request_id), request_id)
+        if kn.fail_rate and rng.random() < kn.fail_rate:
+            if rng.random() < 0.5:
+                raise ConnectionAbortedError("sandbox: simulated dropped connection")
+            err = ApiError(500, "An unknown error occurred", type="api_error")
+            return _response(500, err.body(request_id), request_id)
+
+        raw = await request.body() if method == "POST" else request.url.query.encode()
+        try:
+            data = decode(raw)
+        except ApiError as exc:
+            return _response(exc.status, exc.body(request_id), request_id)
+        except Exception:  # noqa: BLE001 - a malformed body is the client's error
+            err = ApiError(400, "Invalid request body: could not decode form parameters")
+            return _response(400, err.body(request_id), request_id)
+        idem = request.headers.get("idempotency-key")
+        with st.lock:
+            if method == "POST" and idem:
+                scoped = f"{key}:{idem}"
+                fp = _fingerprint(method, path, data)
+                stored = st.idempotency.get(scoped)
+                if stored is not None:
+                    if stored[0] != fp:
+                        err = ApiError(
+                            400,
+                            "Keys for idempotent requests can only be used with the same parameters they were first used with. "
+                            f"Try using a key other than '{idem}' if you meant to execute a different request.",
+                            type="idempotency_error",
+                        )
+                        return _response(400, err.body(request_id), request_id)
+                    return _response(stored[1], stored[2], request_id, {"Idempotent-Replayed": "true"})
+            params = Params(data)
+            ctx = Ctx(store=st, request_id=request_id, method=method, path=path, api_key=key, idempotency_key=idem)
+            try:
+                obj = dispatch(ctx, params)
+                body = expand(st, obj, params.expand())
+                status = 200
+            except ApiError as exc:
+                body, status = exc.body(request_id), exc.status
+            except Exception as exc:  # noqa: BLE001 - never crash the server on a request
+                log.exception("sandbox handler failed for %s %s", method, path)
+                body, status = ApiError(500, f"Internal sandbox error: {type(exc).__name__}", type="api_error").body(request_id), 500
+            if method == "POST" and idem and status != 500:
+                st.idempotency[f"{key}:{idem}"] = (_fingerprint(method, path, data), status, body)
+            if method in ("POST", "DELETE") and status == 200:
+                st.save()
+        return _response(status, body, request_id)
+
+    routes = [
+        Route("/_sandbox/{action}", control, methods=["GET", "POST", "DELETE"]),
+        Route("/{path:path}", api, methods=["GET", "POST", "DELETE"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.store = st
+    app.state.knobs = kn
+    return app

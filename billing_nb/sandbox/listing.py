@@ -1,0 +1,106 @@
+"""Lists, search results and ``expand``, the same way for every resource."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .errors import invalid
+from .params import Params
+from .store import Obj, Store
+
+__all__ = ["list_object", "search_object", "expand", "created_filter"]
+
+
+def created_filter(p: Params, name: str = "created") -> Callable[[Obj], bool]:
+    """Stripe's ``created`` filter: an exact int or ``{gt, gte, lt, lte}``."""
+    raw = p.raw(name)
+    if raw is None or raw == "":
+        return lambda o: True
+    if isinstance(raw, str):
+        exact = int(raw)
+        return lambda o: o.get(name) == exact
+    bounds = {k: int(v) for k, v in raw.items() if k in ("gt", "gte", "lt", "lte")}
+
+    def ok(o: Obj) -> bool:
+        v = o.get(name) or 0
+        return (
+            ("gt" not in bounds or v > bounds["gt"])
+            and ("gte" not in bounds or v >= bounds["gte"])
+            and ("lt" not in bounds or v < bounds["lt"])
+            and ("lte" not in bounds or v <= bounds["lte"])
+        )
+
+    return ok
+
+
+def list_object(p: Params, items: Iterable[Obj], url: str) -> Obj:
+    """Paginate ``items`` (already newest first) with limit/starting_after/ending_before."""
+    rows = list(items)
+    limit = p.int("limit", 10) or 10
+    if limit < 1 or limit > 100:
+        raise invalid("Invalid integer: limit must be between 1 and 100", "limit")
+    after = p.str("starting_after")
+    before = p.str("ending_before")
+    ids = [o["id"] for o in rows]
+    if after:
+        if after not in ids:
+            raise invalid(f"Invalid starting_after id: {after}", "starting_after", "resource_missing")
+        rows = rows[ids.index(after) + 1 :]
+        page = rows[:limit]
+    elif before:
+        if before not in ids:
+            raise invalid(f"Invalid ending_before id: {before}", "ending_before", "resource_missing")
+        rows = rows[: ids.index(before)]
+        page = rows[-limit:]
+    else:
+        page = rows[:limit]
+    return {"object": "list", "data": page, "has_more": len(rows) > len(page), "url": url}
+
+
+def search_object(p: Params, items: Iterable[Obj], url: str) -> Obj:
+    """Search results: ``page`` is the offset, as an opaque string."""
+    rows = list(items)
+    limit = p.int("limit", 10) or 10
+    start = int(p.str("page") or 0)
+    page = rows[start : start + limit]
+    more = len(rows) > start + limit
+    return {
+        "object": "search_result",
+        "data": page,
+        "has_more": more,
+        "next_page": str(start + limit) if more else None,
+        "url": url,
+    }
+
+
+def _expand_path(store: Store, node: Any, parts: list[str], full: str) -> Any:
+    if not parts or node is None:
+        return node
+    if isinstance(node, list):
+        return [_expand_path(store, item, parts, full) for item in node]
+    if not isinstance(node, dict):
+        return node
+    key, rest = parts[0], parts[1:]
+    if key not in node:
+        raise invalid(f"This property cannot be expanded ({full}).", "expand")
+    value = node[key]
+    if isinstance(value, str):
+        found = store.find(value)
+        if found is None:
+            raise invalid(f"This property cannot be expanded ({full}).", "expand")
+        value = copy.deepcopy(found)
+    node[key] = _expand_path(store, value, rest, full)
+    return node
+
+
+def expand(store: Store, obj: Obj, paths: list[str]) -> Obj:
+    """Return a copy of ``obj`` with each dotted path's ids replaced by objects."""
+    result = copy.deepcopy(obj)
+    for path in paths:
+        parts = path.split(".")
+        if len(parts) > 4:
+            raise invalid(f"You cannot expand more than 4 levels of a property ({path}).", "expand")
+        result = _expand_path(store, result, parts, path)
+    return result

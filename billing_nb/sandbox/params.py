@@ -1,0 +1,159 @@
+"""Decode Stripe's bracket-notation form/query encoding and coerce typed values.
+
+The SDK sends ``items[0][price]=price_x&metadata[k]=v&expand[0]=data.customer``; we
+decode that into nested dicts and lists, then handlers read typed values through
+:class:`Params`, which also rejects unknown parameters as Stripe does.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from .errors import invalid, unknown_param
+
+__all__ = ["decode", "Params"]
+
+_TOKEN = re.compile(r"\[([^\]]*)\]")
+
+
+def _listify(node: Any) -> Any:
+    if isinstance(node, dict):
+        fixed = {k: _listify(v) for k, v in node.items()}
+        if fixed and all(k.isdigit() for k in fixed):
+            return [fixed[k] for k in sorted(fixed, key=int)]
+        return fixed
+    return node
+
+
+def decode(raw: str | bytes) -> dict[str, Any]:
+    """Decode an urlencoded body or query string into nested dicts/lists of strings."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8")
+    root: dict[str, Any] = {}
+    for key, value in parse_qsl(raw, keep_blank_values=True, strict_parsing=False):
+        head = key.split("[", 1)[0]
+        if not head:
+            raise invalid(f"Invalid parameter name: {key}")
+        path = [head] + _TOKEN.findall(key[len(head):])
+        node = root
+        for part in path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        last = path[-1]
+        if last == "":  # a[]=x form
+            last = str(len(node))
+        node[last] = value
+    return _listify(root)
+
+
+_MISSING = object()
+
+
+class Params:
+    """Typed access to decoded parameters, with Stripe's unknown-parameter check."""
+
+    def __init__(self, data: dict[str, Any], prefix: str = "") -> None:
+        self.data = data
+        self.prefix = prefix
+
+    def allow(self, *names: str) -> Params:
+        """Refuse any top-level parameter outside ``names`` (plus ``expand``)."""
+        allowed = set(names) | {"expand"}
+        for key in self.data:
+            if key not in allowed:
+                raise unknown_param(self._name(key))
+        return self
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def _name(self, name: str) -> str:
+        return f"{self.prefix}{name}]" if self.prefix.endswith("[") else self.prefix + name
+
+    def raw(self, name: str, default: Any = None) -> Any:
+        return self.data.get(name, default)
+
+    def str(self, name: str, default: str | None = None, *, required: bool = False) -> str | None:
+        value = self.data.get(name, _MISSING)
+        if value is _MISSING or value == "":
+            if required:
+                raise invalid(f"Missing required param: {self._name(name)}.", self._name(name), "parameter_missing")
+            return default
+        if not isinstance(value, str):
+            raise invalid(f"Invalid string: {value!r}", self._name(name))
+        return value
+
+    def req(self, name: str) -> str:
+        value = self.str(name, required=True)
+        assert value is not None
+        return value
+
+    def int(self, name: str, default: int | None = None, *, required: bool = False) -> int | None:
+        value = self.str(name, required=required)
+        if value is None:
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise invalid(f"Invalid integer: {value}", self._name(name), "parameter_invalid_integer") from None
+
+    def bool(self, name: str, default: bool | None = None) -> bool | None:
+        value = self.str(name)
+        if value is None:
+            return default
+        if value.lower() in ("true", "1"):
+            return True
+        if value.lower() in ("false", "0"):
+            return False
+        raise invalid(f"Invalid boolean: {value}", self._name(name))
+
+    def enum(self, name: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
+        value = self.str(name)
+        if value is None:
+            return default
+        if value not in choices:
+            raise invalid(
+                f"Invalid {name}: must be one of {', '.join(choices)}", self._name(name)
+            )
+        return value
+
+    def sub(self, name: str) -> Params | None:
+        value = self.data.get(name)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, dict):
+            raise invalid(f"Invalid object: {self._name(name)}", self._name(name))
+        return Params(value, prefix=f"{self._name(name)}[")
+
+    def list(self, name: str) -> list[Any]:
+        value = self.data.get(name)
+        if value is None or value == "":
+            return []
+        if isinstance(value, dict):  # a single element sent as dict with non-numeric keys
+            raise invalid(f"Invalid array: {self._name(name)}", self._name(name))
+        return list(value)
+
+    def metadata(self, current: dict[str, str] | None = None) -> dict[str, str]:
+        """Merge ``metadata`` as Stripe does: empty value deletes a key, ``""`` clears all."""
+        result = dict(current or {})
+        value = self.data.get("metadata", _MISSING)
+        if value is _MISSING:
+            return result
+        if value == "":
+            return {}
+        if not isinstance(value, dict):
+            raise invalid("Invalid metadata: must be an object", "metadata")
+        for key, val in value.items():
+            if val == "":
+                result.pop(key, None)
+            else:
+                result[key] = str(val)
+        return result
+
+    def expand(self) -> list[str]:
+        return [str(x) for x in self.list("expand")]

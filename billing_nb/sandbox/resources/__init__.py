@@ -1,0 +1,3 @@
+"""Resource handlers; importing this package registers every route."""
+
+from . import customers  # noqa: F401

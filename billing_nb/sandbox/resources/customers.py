@@ -1,0 +1,216 @@
+"""Customers: create, retrieve, update, delete, list (email=), search.
+
+This module is the pattern for every resource: build the full object shape of the
+pinned API version, store it, emit the event, return it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import invalid
+from ..listing import created_filter, list_object, search_object
+from ..params import Params
+from ..routing import Ctx, route
+from ..store import Obj, Store
+
+ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
+
+
+def _address(p: Params | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    p.allow(*ADDRESS_FIELDS)
+    return {f: p.str(f) for f in ADDRESS_FIELDS}
+
+
+def _invoice_settings(p: Params | None, current: dict[str, Any] | None, store: Store, customer_id: str) -> dict[str, Any]:
+    settings = dict(current or {"custom_fields": None, "default_payment_method": None, "footer": None, "rendering_options": None})
+    if p is None:
+        return settings
+    p.allow("default_payment_method", "custom_fields", "footer", "rendering_options")
+    if p.has("default_payment_method"):
+        pm_id = p.str("default_payment_method")
+        if pm_id:
+            pm = store.get("payment_method", pm_id, "invoice_settings[default_payment_method]")
+            if pm.get("customer") != customer_id:
+                raise invalid(
+                    f"The payment method `{pm_id}` must be attached to the customer before it can be used as the default.",
+                    "invoice_settings[default_payment_method]",
+                    "resource_missing",
+                )
+        settings["default_payment_method"] = pm_id
+    if p.has("footer"):
+        settings["footer"] = p.str("footer")
+    return settings
+
+
+CUSTOMER_PARAMS = (
+    "email", "name", "phone", "description", "metadata", "address", "shipping", "test_clock",
+    "invoice_settings", "payment_method", "balance", "preferred_locales", "tax_exempt",
+)
+
+
+@route("POST", "/v1/customers")
+def create_customer(ctx: Ctx, p: Params) -> Obj:
+    p.allow(*CUSTOMER_PARAMS)
+    st = ctx.store
+    clock_id = p.str("test_clock")
+    if clock_id:
+        st.get("test_helpers.test_clock", clock_id, "test_clock")
+    cid = st.new_id("cus", 14)
+    created = st.objects.get("test_helpers.test_clock", {}).get(clock_id, {}).get("frozen_time") if clock_id else None
+    obj: Obj = {
+        "id": cid,
+        "object": "customer",
+        "address": _address(p.sub("address")),
+        "balance": p.int("balance", 0),
+        "created": int(created) if created else st.wall_now(),
+        "currency": None,
+        "default_source": None,
+        "delinquent": False,
+        "description": p.str("description"),
+        "discount": None,
+        "email": p.str("email"),
+        "invoice_prefix": cid[4:12].upper(),
+        "invoice_settings": {"custom_fields": None, "default_payment_method": None, "footer": None, "rendering_options": None},
+        "livemode": False,
+        "metadata": p.metadata(),
+        "name": p.str("name"),
+        "next_invoice_sequence": 1,
+        "phone": p.str("phone"),
+        "preferred_locales": p.list("preferred_locales"),
+        "shipping": None,
+        "tax_exempt": p.str("tax_exempt", "none"),
+        "test_clock": clock_id,
+    }
+    st.insert(obj)
+    pm_id = p.str("payment_method")
+    if pm_id:
+        from .payment_methods import attach_payment_method
+
+        attach_payment_method(st, pm_id, cid)
+    obj["invoice_settings"] = _invoice_settings(p.sub("invoice_settings"), obj["invoice_settings"], st, cid)
+    st.emit("customer.created", obj)
+    return obj
+
+
+@route("GET", "/v1/customers/search")
+def search_customers(ctx: Ctx, p: Params) -> Obj:
+    p.allow("query", "limit", "page")
+    query = p.req("query")
+    matcher = parse_query(query)
+    rows = [c for c in ctx.store.all("customer") if matcher(c)]
+    return search_object(p, rows, "/v1/customers/search")
+
+
+@route("GET", "/v1/customers/{cid}")
+def retrieve_customer(ctx: Ctx, p: Params, cid: str) -> Obj:
+    p.allow()
+    found = ctx.store.objects.get("customer", {}).get(cid)
+    if found is not None and found.get("deleted"):
+        return {"id": cid, "object": "customer", "deleted": True}
+    return ctx.store.get("customer", cid)
+
+
+@route("POST", "/v1/customers/{cid}")
+def update_customer(ctx: Ctx, p: Params, cid: str) -> Obj:
+    p.allow(*(set(CUSTOMER_PARAMS) - {"test_clock", "payment_method"}) | {"default_source"})
+    st = ctx.store
+    obj = st.get("customer", cid)
+    previous: dict[str, Any] = {}
+    for field in ("email", "name", "phone", "description"):
+        if p.has(field):
+            previous[field] = obj[field]
+            obj[field] = p.str(field)
+    if p.has("balance"):
+        previous["balance"] = obj["balance"]
+        obj["balance"] = p.int("balance", 0)
+    if p.has("address"):
+        previous["address"] = obj["address"]
+        obj["address"] = _address(p.sub("address"))
+    if p.has("metadata"):
+        previous["metadata"] = dict(obj["metadata"])
+        obj["metadata"] = p.metadata(obj["metadata"])
+    if p.has("invoice_settings"):
+        previous["invoice_settings"] = dict(obj["invoice_settings"])
+        obj["invoice_settings"] = _invoice_settings(p.sub("invoice_settings"), obj["invoice_settings"], st, cid)
+    st.emit("customer.updated", obj, previous=previous)
+    return obj
+
+
+@route("DELETE", "/v1/customers/{cid}")
+def delete_customer(ctx: Ctx, p: Params, cid: str) -> Obj:
+    p.allow()
+    obj = ctx.store.get("customer", cid)
+    obj["deleted"] = True
+    ctx.store.emit("customer.deleted", obj)
+    return {"id": cid, "object": "customer", "deleted": True}
+
+
+@route("GET", "/v1/customers")
+def list_customers(ctx: Ctx, p: Params) -> Obj:
+    p.allow("email", "limit", "starting_after", "ending_before", "created", "test_clock")
+    email = p.str("email")
+    clock = p.str("test_clock")
+    keep = created_filter(p)
+    rows = [
+        c for c in ctx.store.all("customer")
+        if (email is None or (c.get("email") or "") == email)
+        and (clock is None or c.get("test_clock") == clock)
+        and keep(c)
+    ]
+    return list_object(p, rows, "/v1/customers")
+
+
+# ----- Stripe search query language (the subset we need) ---------------------------
+_CLAUSE = re.compile(
+    r"""(?P<field>metadata\[['"](?P<mkey>[^'"]+)['"]\]|[a-z_]+)\s*(?P<op>:|~|>=|<=|>|<)\s*(?P<value>'[^']*'|"[^"]*"|-?\d+|null)""",
+    re.IGNORECASE,
+)
+
+
+def parse_query(query: str) -> Any:
+    """Compile ``email:'x' AND metadata['k']:'v' OR name~'y'`` into a predicate."""
+    text = query.strip()
+    if not text:
+        raise invalid("Search query is empty", "query")
+    if re.search(r"\bAND\b", text) and re.search(r"\bOR\b", text):
+        raise invalid("Search queries cannot mix AND and OR.", "query")
+    joiner = "OR" if re.search(r"\bOR\b", text) else "AND"
+    parts = [s.strip() for s in re.split(rf"\s+{joiner}\s+", text)]
+    clauses = []
+    for part in parts:
+        negate = part.startswith("-")
+        m = _CLAUSE.fullmatch(part.lstrip("-"))
+        if not m:
+            raise invalid(f"Invalid search query: could not parse `{part}`.", "query")
+        clauses.append((negate, m))
+
+    def value_of(obj: Obj, m: re.Match[str]) -> Any:
+        if m.group("mkey"):
+            return (obj.get("metadata") or {}).get(m.group("mkey"))
+        field = m.group("field").lower()
+        if field not in ("email", "name", "phone", "created", "metadata"):
+            raise invalid(f"Field `{field}` is an unsupported search field for customers.", "query")
+        return obj.get(field)
+
+    def test(obj: Obj, negate: bool, m: re.Match[str]) -> bool:
+        raw = m.group("value")
+        want: Any = None if raw == "null" else raw[1:-1] if raw[0] in "'\"" else int(raw)
+        have = value_of(obj, m)
+        op = m.group("op")
+        if op == ":":
+            ok = (have is None) if want is None else (str(have).lower() == str(want).lower() if have is not None else False)
+        elif op == "~":
+            ok = have is not None and str(want).lower() in str(have).lower()
+        else:
+            ok = have is not None and {">": have > want, "<": have < want, ">=": have >= want, "<=": have <= want}[op]
+        return ok != negate
+
+    def predicate(obj: Obj) -> bool:
+        results = [test(obj, neg, m) for neg, m in clauses]
+        return any(results) if joiner == "OR" else all(results)
+
+    return predicate
