@@ -61,6 +61,15 @@ class _RateLimiter:
         return True
 
 
+def _public(node: Any) -> Any:
+    """Drop sandbox-internal keys (those starting with "_") from a response, recursively."""
+    if isinstance(node, dict):
+        return {k: _public(v) for k, v in node.items() if not (isinstance(k, str) and k.startswith("_"))}
+    if isinstance(node, list):
+        return [_public(v) for v in node]
+    return node
+
+
 def _fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(json.dumps([method, path, body], sort_keys=True).encode()).hexdigest()
 
@@ -165,10 +174,11 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
                         return _response(400, err.body(request_id), request_id)
                     return _response(stored[1], stored[2], request_id, {"Idempotent-Replayed": "true"})
             params = Params(data)
-            ctx = Ctx(store=st, request_id=request_id, method=method, path=path, api_key=key, idempotency_key=idem)
+            ctx = Ctx(store=st, request_id=request_id, method=method, path=path, api_key=key, idempotency_key=idem,
+                      extra={"base_url": str(request.base_url).rstrip("/")})
             try:
                 obj = dispatch(ctx, params)
-                body = expand(st, obj, params.expand())
+                body = _public(expand(st, obj, params.expand()))
                 status = 200
             except ApiError as exc:
                 body, status = exc.body(request_id), exc.status
