@@ -1,0 +1,172 @@
+"""``billing-nb``: cases, batches, the demo, scans, the casebook and the sandbox.
+
+Exit codes: 0 done, 2 bad input, 3 Stripe error, 4 needs confirmation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .exceptions import BillingNbError
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="billing-nb",
+        description="Investigate customer billing cases on Stripe with parameterised notebooks. "
+        "The key comes from STRIPE_API_KEY; STRIPE_API_BASE points at the local sandbox.",
+        epilog="Exit codes: 0 done, 2 bad input, 3 Stripe error, 4 needs confirmation.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    case = sub.add_parser("case", help="run the case notebook for one customer",
+                          description="Resolve LOOKUP (email, cus_/sub_/in_/ch_/pi_/cs_ id, or metadata:KEY=VALUE), "
+                          "run notebooks/case.ipynb unattended, and write the record folder.")
+    case.add_argument("lookup", help="email, Stripe id, or metadata:KEY=VALUE")
+    case.add_argument("--complaint", default="", help="the customer's complaint (masked before it is saved)")
+    case.add_argument("--bucket", help="the confirmed bucket; without it the case stays pending")
+    case.add_argument("--approve", nargs="*", default=[], metavar="ACTION_ID",
+                      help="action ids to execute; none means a dry run")
+    case.add_argument("--json", action="store_true", help="print case.json to stdout")
+    case.add_argument("--out", type=Path, help="cases folder (default: ./cases or BILLING_NB_CASES_DIR)")
+    case.add_argument("--live", action="store_true", help="allow writes with a live key")
+    case.add_argument("--timeout", type=int, default=300, help="per-cell timeout in seconds")
+
+    batch = sub.add_parser("batch", help="run many cases from a JSON-lines file in a process pool",
+                           description="Each line: {\"lookup\": ..., \"complaint\": ..., \"bucket\": ..., \"approve\": [...]}.")
+    batch.add_argument("file", type=Path)
+    batch.add_argument("--out", type=Path)
+    batch.add_argument("--workers", type=int)
+
+    demo = sub.add_parser("demo", help="start the sandbox, seed the demo account, run a case per demo customer")
+    demo.add_argument("--out", type=Path, default=Path("cases"))
+    demo.add_argument("--no-cases", action="store_true", help="only seed and list the demo customers")
+
+    scan = sub.add_parser("scan", help="report PII or secrets in clear in a file or folder")
+    scan.add_argument("path", type=Path)
+
+    casebook = sub.add_parser("casebook", help="list past cases from the casebook index")
+    casebook.add_argument("--out", type=Path, help="cases folder")
+    casebook.add_argument("--json", action="store_true")
+
+    export = sub.add_parser("export", help="add the handoff cell and handoff.md to a notebook run by hand")
+    export.add_argument("notebook", type=Path)
+
+    sandbox = sub.add_parser("sandbox", help="the local Stripe-compatible server (serve, start, stop, reset, status, seed)")
+    from .sandbox.cli import add_sandbox_parser
+
+    add_sandbox_parser(sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="SANDBOX_COMMAND"))
+    return parser
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        print("(none)")
+        return
+    cols = list(rows[0])
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols}
+    print("  ".join(c.ljust(widths[c]) for c in cols))
+    for r in rows:
+        print("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in cols))
+
+
+def _cmd_case(args: argparse.Namespace) -> int:
+    from .config import load_settings
+    from .runner import CaseRequest, run_case
+
+    settings = load_settings(live=args.live)
+    request = CaseRequest(lookup=args.lookup, complaint=args.complaint, bucket=args.bucket,
+                          approve=tuple(args.approve), live=args.live)
+    result = run_case(request, settings=settings, cases_dir=args.out, timeout=args.timeout)
+    if args.json:
+        print(json.dumps(result.record, indent=2))
+    else:
+        print(f"case {result.case_id}: {result.status} -> {result.record_dir}")
+        if result.error:
+            print(f"error: {result.error}", file=sys.stderr)
+    return result.exit_code
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .runner import CaseRequest, run_batch
+
+    requests = []
+    for line in args.file.read_text().splitlines():
+        if line.strip():
+            d = json.loads(line)
+            requests.append(CaseRequest(lookup=d["lookup"], complaint=d.get("complaint", ""),
+                                        bucket=d.get("bucket"), approve=tuple(d.get("approve", []))))
+    results = run_batch(requests, cases_dir=args.out, workers=args.workers)
+    _print_table([{"case": r.case_id, "status": r.status, "exit": r.exit_code, "record": r.record_dir or r.error}
+                  for r in results])
+    return max((r.exit_code for r in results), default=0)
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from .redact import scan
+
+    leaks = scan(args.path)
+    for leak in leaks:
+        print(f"{leak.path}:{leak.line}: {leak.kind}: {leak.excerpt}")
+    print(f"{len(leaks)} leak(s) found")
+    return 3 if leaks else 0
+
+
+def _cmd_casebook(args: argparse.Namespace) -> int:
+    from .config import load_settings
+    from .ledger import Ledger
+
+    cases = args.out or load_settings(require_key=False).cases_dir
+    rows = Ledger(cases / "ledger.sqlite").cases()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(rows)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .runner import export_record
+
+    rec = export_record(args.notebook)
+    print(f"exported handoff for {rec.get('case_id')} -> {args.notebook.parent / 'handoff.md'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "case":
+            return _cmd_case(args)
+        if args.command == "batch":
+            return _cmd_batch(args)
+        if args.command == "demo":
+            from .demo import run_demo
+
+            return run_demo(out=args.out, run_cases=not args.no_cases)
+        if args.command == "scan":
+            return _cmd_scan(args)
+        if args.command == "casebook":
+            return _cmd_casebook(args)
+        if args.command == "export":
+            return _cmd_export(args)
+        if args.command == "sandbox":
+            from .sandbox.cli import run_sandbox
+
+            return run_sandbox(args)
+    except BillingNbError as err:
+        print(f"billing-nb: {err}", file=sys.stderr)
+        return err.exit_code
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
