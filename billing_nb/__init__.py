@@ -1,1 +1,48 @@
-"""billing-nb: notebook-based investigation of customer billing cases on Stripe."""
+"""billing-nb: notebook-based investigation of customer billing cases on Stripe.
+
+The public API, imported lazily so that ``billing-nb --help`` and the sandbox stay
+fast (pandas and the stripe SDK load only when a name that needs them is used).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # data flow, in order
+    "Settings": "config", "load_settings": "config",
+    "Money": "money",
+    "StripeReader": "provider", "make_client": "provider",
+    "CaseSnapshot": "snapshot",
+    "identify": "identify", "IdentitySummary": "identify", "Anomaly": "identify",
+    "classify": "classify", "decide": "classify", "Bucket": "classify", "Classification": "classify",
+    "Decision": "classify",
+    "contract_shapes": "contract", "refund_options": "contract",
+    "plan": "actions", "execute": "actions", "Action": "actions", "Plan": "actions",
+    "Ledger": "ledger",
+    "find_gaps": "gaps", "ProductGap": "gaps",
+    "render_handoff": "handoff",
+    "scan": "redact", "mask_text": "redact",
+    "Case": "case", "open_case": "case",
+    "start_case": "notebook",
+    "run_case": "runner", "run_batch": "runner", "CaseRequest": "runner",
+    "BillingNbError": "exceptions",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'billing_nb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
