@@ -1,16 +1,76 @@
 """Append-only SQLite ledger of every executed action, and the casebook index.
 
 Each write is recorded before the Stripe call (``begin``) and after it (``finish``),
-so a crash between the two is visible and a re-run resolves it.
+so a crash between the two is visible and a re-run resolves it. Rows are never
+updated or deleted: a begin is *resolved* by any later finish row with the same
+action id and idempotency key.
+
+The database runs in WAL mode and every operation opens its own short connection
+(``busy_timeout`` and ``BEGIN IMMEDIATE`` for writes), so several processes of a batch
+can share one ledger file; nothing here is pickled or shared across a fork.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LedgerEntry", "Ledger"]
+__all__ = ["LedgerEntry", "Ledger", "LEDGER_FILENAME", "DONE_STATUSES"]
+
+#: Default file name under the cases directory.
+LEDGER_FILENAME = "ledger.sqlite3"
+#: Finish statuses that mean "the action's effect exists in Stripe".
+DONE_STATUSES = ("succeeded", "already_done")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS ledger (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    case_id TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    phase TEXT NOT NULL CHECK (phase IN ('begin', 'finish')),
+    status TEXT,
+    stripe_object TEXT,
+    request_id TEXT,
+    error TEXT,
+    pid INTEGER
+);
+CREATE INDEX IF NOT EXISTS ledger_action ON ledger (action_id, seq);
+CREATE INDEX IF NOT EXISTS ledger_case ON ledger (case_id, seq);
+CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TABLE IF NOT EXISTS casebook (
+    case_id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    created_at TEXT,
+    status TEXT,
+    customer TEXT,
+    bucket TEXT,
+    suggested TEXT,
+    n_executed INTEGER NOT NULL DEFAULT 0,
+    refunded INTEGER NOT NULL DEFAULT 0,
+    credited INTEGER NOT NULL DEFAULT 0,
+    currency TEXT,
+    indexed_at TEXT NOT NULL,
+    summary TEXT NOT NULL
+);
+"""
+
+_COLUMNS = "seq, at, case_id, action_id, idempotency_key, phase, status, stripe_object, request_id, error"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -27,31 +87,129 @@ class LedgerEntry:
     error: str | None
 
 
-class Ledger:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+def _entry(row: tuple[Any, ...]) -> LedgerEntry:
+    return LedgerEntry(*row)
 
+
+class Ledger:
+    """The ledger file (created on first use). ``Ledger.in_dir(cases_dir)`` for the default place."""
+
+    def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_SCHEMA)
+
+    @classmethod
+    def in_dir(cls, cases_dir: Path) -> Ledger:
+        return cls(Path(cases_dir) / LEDGER_FILENAME)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        with closing(conn):
+            conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            yield conn
+
+    def _append(self, case_id: str, action_id: str, key: str, phase: str, status: str | None,
+                stripe_object: str | None, request_id: str | None, error: str | None) -> int:
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            cur = conn.execute(
+                "INSERT INTO ledger (at, case_id, action_id, idempotency_key, phase, status, stripe_object,"
+                " request_id, error, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (_now(), case_id, action_id, key, phase, status, stripe_object, request_id, error, os.getpid()),
+            )
+            conn.execute("COMMIT")
+            return int(cur.lastrowid or 0)
+
+    # --- the two records around a write -------------------------------------------------
     def begin(self, case_id: str, action_id: str, key: str) -> int:
-        raise NotImplementedError
+        """Record an attempt before the Stripe call; returns the row's sequence number."""
+        return self._append(case_id, action_id, key, "begin", None, None, None, None)
 
     def finish(self, case_id: str, action_id: str, key: str, *, status: str, stripe_object: str | None,
                request_id: str | None, error: str | None = None) -> int:
-        raise NotImplementedError
+        """Record the outcome after the call (succeeded | already_done | failed | refused)."""
+        return self._append(case_id, action_id, key, "finish", status, stripe_object, request_id, error)
 
+    # --- questions the executor asks ----------------------------------------------------
     def completed(self, action_id: str) -> LedgerEntry | None:
         """The succeeded entry for this action id in any case, if there is one."""
-        raise NotImplementedError
+        with self._connect() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM ledger WHERE action_id = ? AND phase = 'finish'"
+                " AND status IN (?, ?) ORDER BY seq LIMIT 1",
+                (action_id, *DONE_STATUSES),
+            ).fetchone()
+        return _entry(row) if row else None
 
     def dangling(self, action_id: str) -> LedgerEntry | None:
-        """A begin with no finish (a crash in between), if there is one."""
-        raise NotImplementedError
+        """A begin with no finish (a crash in between), if there is one: the latest such begin."""
+        with self._connect() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM ledger AS b WHERE b.action_id = ? AND b.phase = 'begin'"
+                " AND NOT EXISTS (SELECT 1 FROM ledger AS f WHERE f.phase = 'finish'"
+                " AND f.action_id = b.action_id AND f.idempotency_key = b.idempotency_key AND f.seq > b.seq)"
+                " ORDER BY b.seq DESC LIMIT 1",
+                (action_id,),
+            ).fetchone()
+        return _entry(row) if row else None
 
     def entries(self, case_id: str | None = None) -> list[LedgerEntry]:
-        raise NotImplementedError
+        with self._connect() as conn:
+            if case_id is None:
+                rows = conn.execute(f"SELECT {_COLUMNS} FROM ledger ORDER BY seq").fetchall()
+            else:
+                rows = conn.execute(f"SELECT {_COLUMNS} FROM ledger WHERE case_id = ? ORDER BY seq",
+                                    (case_id,)).fetchall()
+        return [_entry(r) for r in rows]
 
+    # --- casebook index ---------------------------------------------------------------------
     def index_case(self, record: dict[str, Any], path: Path) -> None:
-        """Add or update the casebook index row for a record."""
-        raise NotImplementedError
+        """Add or update the casebook index row for a record (a case.json dict)."""
+        classification = record.get("classification") or {}
+        impact = record.get("revenue_impact") or {}
+        refunded = impact.get("refunded") or {}
+        credited = impact.get("credited") or {}
+        customer = record.get("customer") or {}
+        summary = {
+            "complaint": record.get("complaint", ""),
+            "anomalies": [a.get("kind") for a in (record.get("billing_state") or {}).get("anomalies", [])],
+            "executed": [e.get("action_id") for e in record.get("executed", [])],
+            "error": record.get("error"),
+        }
+        row = (
+            record["case_id"], str(path), record.get("created_at"), record.get("status"),
+            customer.get("id"), classification.get("bucket"), classification.get("suggested"),
+            len(record.get("executed", [])), int(refunded.get("value", 0)), int(credited.get("value", 0)),
+            refunded.get("currency") or credited.get("currency"), _now(), json.dumps(summary, sort_keys=True),
+        )
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "INSERT INTO casebook (case_id, path, created_at, status, customer, bucket, suggested, n_executed,"
+                " refunded, credited, currency, indexed_at, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(case_id) DO UPDATE SET path=excluded.path, created_at=excluded.created_at,"
+                " status=excluded.status, customer=excluded.customer, bucket=excluded.bucket,"
+                " suggested=excluded.suggested, n_executed=excluded.n_executed, refunded=excluded.refunded,"
+                " credited=excluded.credited, currency=excluded.currency, indexed_at=excluded.indexed_at,"
+                " summary=excluded.summary",
+                row,
+            )
+            conn.execute("COMMIT")
 
     def cases(self) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        """Every indexed case, oldest first, as plain dicts (``summary`` decoded)."""
+        with self._connect() as conn:
+            conn.row_factory = sqlite3.Row
+            rows = conn.execute("SELECT * FROM casebook ORDER BY created_at, case_id").fetchall()
+        out: list[dict[str, Any]] = []
+        for r in rows:
+            item = dict(r)
+            item["summary"] = json.loads(item["summary"])
+            out.append(item)
+        return out
