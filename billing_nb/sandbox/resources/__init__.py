@@ -1,3 +1,8 @@
 """Resource handlers; importing this package registers every route."""
 
 from . import customers  # noqa: F401
+from . import catalog  # noqa: F401
+from . import payment_methods  # noqa: F401
+from . import portal  # noqa: F401
+from . import checkout  # noqa: F401
+from . import events  # noqa: F401

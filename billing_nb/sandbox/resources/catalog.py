@@ -1,0 +1,352 @@
+"""The catalogue: products, prices (one-off and recurring) and coupons.
+
+Prices are immutable in amount and interval once created, as in Stripe; only
+``active``, ``nickname``, ``lookup_key``, ``metadata`` and ``tax_behavior`` change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ApiError, invalid
+from ..listing import created_filter, list_object
+from ..params import Params
+from ..routing import Ctx, route
+from ..store import Obj, Store
+
+__all__ = ["build_price", "price_amount"]
+
+_INTERVALS = ("day", "week", "month", "year")
+_MAX_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}  # three years, as Stripe
+_TAX = ("exclusive", "inclusive", "unspecified")
+_PRODUCT_FIELDS = ("name", "active", "description", "metadata", "images", "unit_label", "url",
+                   "statement_descriptor", "tax_code", "shippable", "marketing_features")
+
+
+def _exists(kind: str, obj_id: str) -> ApiError:
+    return invalid(f"{kind} already exists.", "id", "resource_already_exists")
+
+
+# ----- products --------------------------------------------------------------------------
+def _apply_product(obj: Obj, p: Params) -> dict[str, Any]:
+    previous: dict[str, Any] = {}
+    for field in ("name", "description", "unit_label", "url", "statement_descriptor", "tax_code"):
+        if p.has(field):
+            previous[field] = obj.get(field)
+            obj[field] = p.str(field)
+    for field in ("active", "shippable"):
+        if p.has(field):
+            previous[field] = obj.get(field)
+            obj[field] = p.bool(field)
+    if p.has("images"):
+        previous["images"] = obj["images"]
+        obj["images"] = [str(x) for x in p.list("images")]
+    if p.has("marketing_features"):
+        previous["marketing_features"] = obj["marketing_features"]
+        obj["marketing_features"] = [{"name": (f or {}).get("name")} for f in p.list("marketing_features")]
+    if p.has("metadata"):
+        previous["metadata"] = dict(obj["metadata"])
+        obj["metadata"] = p.metadata(obj["metadata"])
+    return previous
+
+
+def build_product(store: Store, p: Params, product_id: str | None = None) -> Obj:
+    """A new product from ``name`` and friends (also used for ``product_data``)."""
+    now = store.wall_now()
+    obj: Obj = {
+        "id": product_id or store.new_id("prod", 14), "object": "product", "active": True,
+        "created": now, "default_price": None, "description": None, "images": [], "livemode": False,
+        "marketing_features": [], "metadata": {}, "name": p.req("name"), "package_dimensions": None,
+        "shippable": None, "statement_descriptor": None, "tax_code": None, "type": "service",
+        "unit_label": None, "updated": now, "url": None,
+    }
+    _apply_product(obj, p)
+    store.insert(obj)
+    store.emit("product.created", obj)
+    return obj
+
+
+@route("POST", "/v1/products")
+def create_product(ctx: Ctx, p: Params) -> Obj:
+    p.allow("id", "default_price_data", "type", "package_dimensions", *_PRODUCT_FIELDS)
+    st = ctx.store
+    pid = p.str("id")
+    if pid and st.maybe("product", pid):
+        raise _exists("Product", pid)
+    obj = build_product(st, p, pid)
+    dpd = p.sub("default_price_data")
+    if dpd is not None:
+        dpd.allow("currency", "unit_amount", "unit_amount_decimal", "recurring", "tax_behavior", "metadata")
+        price = build_price(st, dpd, obj["id"])
+        obj["default_price"] = price["id"]
+    return obj
+
+
+@route("GET", "/v1/products/{pid}")
+def retrieve_product(ctx: Ctx, p: Params, pid: str) -> Obj:
+    p.allow()
+    return ctx.store.get("product", pid)
+
+
+@route("POST", "/v1/products/{pid}")
+def update_product(ctx: Ctx, p: Params, pid: str) -> Obj:
+    p.allow("default_price", *_PRODUCT_FIELDS)
+    st = ctx.store
+    obj = st.get("product", pid)
+    previous = _apply_product(obj, p)
+    if p.has("default_price"):
+        price_id = p.str("default_price")
+        if price_id:
+            price = st.get("price", price_id, "default_price")
+            if price["product"] != pid:
+                raise invalid(f"The price `{price_id}` does not belong to product `{pid}`.", "default_price")
+        previous["default_price"] = obj["default_price"]
+        obj["default_price"] = price_id
+    obj["updated"] = st.wall_now()
+    st.emit("product.updated", obj, previous=previous)
+    return obj
+
+
+@route("DELETE", "/v1/products/{pid}")
+def delete_product(ctx: Ctx, p: Params, pid: str) -> Obj:
+    p.allow()
+    st = ctx.store
+    obj = st.get("product", pid)
+    if st.where("price", product=pid):
+        raise invalid("This product cannot be deleted because it has one or more user-created prices.")
+    obj["deleted"] = True
+    st.emit("product.deleted", obj)
+    return {"id": pid, "object": "product", "deleted": True}
+
+
+@route("GET", "/v1/products")
+def list_products(ctx: Ctx, p: Params) -> Obj:
+    p.allow("active", "ids", "created", "shippable", "url", "limit", "starting_after", "ending_before")
+    active, ids, keep = p.bool("active"), set(p.list("ids")), created_filter(p)
+    rows = [o for o in ctx.store.all("product")
+            if (active is None or o["active"] == active) and (not ids or o["id"] in ids) and keep(o)]
+    return list_object(p, rows, "/v1/products")
+
+
+# ----- prices ----------------------------------------------------------------------------
+def _recurring(p: Params | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    p.allow("interval", "interval_count", "usage_type", "trial_period_days", "meter")
+    interval = p.enum("interval", _INTERVALS)
+    if interval is None:
+        raise invalid("Missing required param: recurring[interval].", "recurring[interval]", "parameter_missing")
+    count = p.int("interval_count", 1) or 1
+    if count < 1 or count > _MAX_COUNT[interval]:
+        raise invalid("Invalid recurring[interval_count]: the maximum is three years "
+                      "(3 years, 36 months, 156 weeks or 1095 days).", "recurring[interval_count]")
+    return {"interval": interval, "interval_count": count, "meter": p.str("meter"),
+            "trial_period_days": p.int("trial_period_days"),
+            "usage_type": p.enum("usage_type", ("licensed", "metered"), "licensed")}
+
+
+def _take_lookup_key(store: Store, key: str | None, transfer: bool, price_id: str) -> None:
+    if not key:
+        return
+    for other in store.all("price"):
+        if other["id"] != price_id and other.get("lookup_key") == key:
+            if not transfer:
+                raise invalid(f"A price (`{other['id']}`) already uses that lookup key.", "lookup_key")
+            other["lookup_key"] = None
+
+
+def build_price(store: Store, p: Params, product_id: str) -> Obj:
+    """A new price for ``product_id`` from create params (also ``default_price_data``)."""
+    currency = p.req("currency").lower()
+    amount = p.int("unit_amount")
+    decimal = p.str("unit_amount_decimal")
+    if amount is None and decimal is None:
+        raise invalid("Missing required param: unit_amount.", "unit_amount", "parameter_missing")
+    if amount is not None and amount < 0:
+        raise invalid("Invalid integer: unit_amount must be at least 0", "unit_amount")
+    if amount is None and decimal is not None:
+        amount = int(float(decimal)) if float(decimal).is_integer() else None
+    recurring = _recurring(p.sub("recurring"))
+    pid = store.new_id("price")
+    lookup = p.str("lookup_key") if p.has("lookup_key") else None
+    _take_lookup_key(store, lookup, bool(p.bool("transfer_lookup_key", False)) if p.has("transfer_lookup_key") else False, pid)
+    obj: Obj = {
+        "id": pid, "object": "price", "active": p.bool("active", True) if p.has("active") else True,
+        "billing_scheme": "per_unit", "created": store.wall_now(), "currency": currency,
+        "custom_unit_amount": None, "livemode": False, "lookup_key": lookup,
+        "metadata": p.metadata(), "nickname": p.str("nickname") if p.has("nickname") else None,
+        "product": product_id, "recurring": recurring,
+        "tax_behavior": p.enum("tax_behavior", _TAX, "unspecified"), "tiers_mode": None,
+        "transform_quantity": None, "type": "recurring" if recurring else "one_time",
+        "unit_amount": amount, "unit_amount_decimal": decimal if decimal is not None else str(amount),
+    }
+    store.insert(obj)
+    store.emit("price.created", obj)
+    return obj
+
+
+def price_amount(price: Obj, quantity: int = 1) -> int:
+    """Amount in minor units for ``quantity`` of a per-unit price."""
+    return int(price.get("unit_amount") or 0) * quantity
+
+
+@route("POST", "/v1/prices")
+def create_price(ctx: Ctx, p: Params) -> Obj:
+    p.allow("currency", "product", "product_data", "unit_amount", "unit_amount_decimal", "recurring",
+            "active", "nickname", "metadata", "lookup_key", "transfer_lookup_key", "tax_behavior",
+            "billing_scheme")
+    if p.str("billing_scheme") not in (None, "per_unit"):
+        raise invalid("The sandbox only supports billing_scheme=per_unit.", "billing_scheme")
+    st = ctx.store
+    product_id = p.str("product")
+    data = p.sub("product_data")
+    if product_id and data is not None:
+        raise invalid("You may only specify one of these parameters: product, product_data.", "product")
+    if product_id:
+        st.get("product", product_id, "product")
+    elif data is not None:
+        data.allow("name", "active", "metadata", "statement_descriptor", "tax_code", "unit_label", "id")
+        product_id = build_product(st, data, data.str("id"))["id"]
+    else:
+        raise invalid("Missing required param: product.", "product", "parameter_missing")
+    return build_price(st, p, product_id)
+
+
+@route("GET", "/v1/prices/{price_id}")
+def retrieve_price(ctx: Ctx, p: Params, price_id: str) -> Obj:
+    p.allow()
+    return ctx.store.get("price", price_id)
+
+
+@route("POST", "/v1/prices/{price_id}")
+def update_price(ctx: Ctx, p: Params, price_id: str) -> Obj:
+    p.allow("active", "nickname", "metadata", "lookup_key", "transfer_lookup_key", "tax_behavior")
+    st = ctx.store
+    obj = st.get("price", price_id)
+    previous: dict[str, Any] = {}
+    if p.has("active"):
+        previous["active"], obj["active"] = obj["active"], p.bool("active")
+    if p.has("nickname"):
+        previous["nickname"], obj["nickname"] = obj["nickname"], p.str("nickname")
+    if p.has("tax_behavior"):
+        previous["tax_behavior"], obj["tax_behavior"] = obj["tax_behavior"], p.enum("tax_behavior", _TAX)
+    if p.has("lookup_key"):
+        key = p.str("lookup_key")
+        _take_lookup_key(st, key, bool(p.bool("transfer_lookup_key", False)), price_id)
+        previous["lookup_key"], obj["lookup_key"] = obj["lookup_key"], key
+    if p.has("metadata"):
+        previous["metadata"], obj["metadata"] = dict(obj["metadata"]), p.metadata(obj["metadata"])
+    st.emit("price.updated", obj, previous=previous)
+    return obj
+
+
+@route("GET", "/v1/prices")
+def list_prices(ctx: Ctx, p: Params) -> Obj:
+    p.allow("active", "currency", "product", "type", "lookup_keys", "recurring", "created",
+            "limit", "starting_after", "ending_before")
+    active, currency, product = p.bool("active"), p.str("currency"), p.str("product")
+    kind = p.enum("type", ("one_time", "recurring"))
+    keys = {str(k) for k in p.list("lookup_keys")}
+    rec = p.sub("recurring")
+    interval = usage = None
+    if rec is not None:
+        rec.allow("interval", "usage_type", "meter")
+        interval, usage = rec.enum("interval", _INTERVALS), rec.enum("usage_type", ("licensed", "metered"))
+    keep = created_filter(p)
+
+    def ok(o: Obj) -> bool:
+        r = o.get("recurring") or {}
+        return ((active is None or o["active"] == active) and (currency is None or o["currency"] == currency.lower())
+                and (product is None or o["product"] == product) and (kind is None or o["type"] == kind)
+                and (not keys or o.get("lookup_key") in keys)
+                and (rec is None or bool(r)) and (interval is None or r.get("interval") == interval)
+                and (usage is None or r.get("usage_type") == usage) and keep(o))
+
+    return list_object(p, [o for o in ctx.store.all("price") if ok(o)], "/v1/prices")
+
+
+# ----- coupons ---------------------------------------------------------------------------
+@route("POST", "/v1/coupons")
+def create_coupon(ctx: Ctx, p: Params) -> Obj:
+    p.allow("id", "percent_off", "amount_off", "currency", "duration", "duration_in_months",
+            "max_redemptions", "redeem_by", "name", "metadata", "applies_to")
+    st = ctx.store
+    cid = p.str("id") or st.new_id("x", 8)[2:]
+    if st.maybe("coupon", cid):
+        raise _exists("Coupon", cid)
+    percent = p.str("percent_off")
+    amount = p.int("amount_off")
+    if (percent is None) == (amount is None):
+        raise invalid("You must pass exactly one of percent_off or amount_off.", "percent_off")
+    if percent is not None:
+        try:
+            pct = float(percent)
+        except ValueError:
+            raise invalid(f"Invalid decimal: {percent}", "percent_off") from None
+        if not 0 < pct <= 100:
+            raise invalid("Invalid percent_off: must be greater than 0 and at most 100.", "percent_off")
+    currency = p.str("currency")
+    if amount is not None and not currency:
+        raise invalid("You must pass currency when passing amount_off.", "currency", "parameter_missing")
+    duration = p.enum("duration", ("forever", "once", "repeating"), "once")
+    months = p.int("duration_in_months")
+    if duration == "repeating" and not months:
+        raise invalid("Missing required param: duration_in_months.", "duration_in_months", "parameter_missing")
+    applies = p.sub("applies_to")
+    obj: Obj = {
+        "id": cid, "object": "coupon", "amount_off": amount, "created": st.wall_now(),
+        "currency": currency.lower() if currency else None, "duration": duration,
+        "duration_in_months": months if duration == "repeating" else None, "livemode": False,
+        "max_redemptions": p.int("max_redemptions"), "metadata": p.metadata(), "name": p.str("name"),
+        "percent_off": float(percent) if percent is not None else None, "redeem_by": p.int("redeem_by"),
+        "times_redeemed": 0, "valid": True,
+    }
+    if applies is not None:
+        applies.allow("products")
+        obj["applies_to"] = {"products": [str(x) for x in applies.list("products")]}
+    st.insert(obj)
+    st.emit("coupon.created", obj)
+    return obj
+
+
+def _coupon(store: Store, cid: str) -> Obj:
+    obj = store.get("coupon", cid)
+    now = store.wall_now()
+    spent = obj["max_redemptions"] is not None and obj["times_redeemed"] >= obj["max_redemptions"]
+    obj["valid"] = not spent and (obj["redeem_by"] is None or obj["redeem_by"] > now)
+    return obj
+
+
+@route("GET", "/v1/coupons/{cid}")
+def retrieve_coupon(ctx: Ctx, p: Params, cid: str) -> Obj:
+    p.allow()
+    return _coupon(ctx.store, cid)
+
+
+@route("POST", "/v1/coupons/{cid}")
+def update_coupon(ctx: Ctx, p: Params, cid: str) -> Obj:
+    p.allow("name", "metadata")
+    obj = _coupon(ctx.store, cid)
+    previous: dict[str, Any] = {}
+    if p.has("name"):
+        previous["name"], obj["name"] = obj["name"], p.str("name")
+    if p.has("metadata"):
+        previous["metadata"], obj["metadata"] = dict(obj["metadata"]), p.metadata(obj["metadata"])
+    ctx.store.emit("coupon.updated", obj, previous=previous)
+    return obj
+
+
+@route("DELETE", "/v1/coupons/{cid}")
+def delete_coupon(ctx: Ctx, p: Params, cid: str) -> Obj:
+    p.allow()
+    obj = ctx.store.get("coupon", cid)
+    obj["deleted"] = True
+    ctx.store.emit("coupon.deleted", obj)
+    return {"id": cid, "object": "coupon", "deleted": True}
+
+
+@route("GET", "/v1/coupons")
+def list_coupons(ctx: Ctx, p: Params) -> Obj:
+    p.allow("created", "limit", "starting_after", "ending_before")
+    keep = created_filter(p)
+    return list_object(p, [_coupon(ctx.store, o["id"]) for o in ctx.store.all("coupon") if keep(o)], "/v1/coupons")

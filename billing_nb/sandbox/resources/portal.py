@@ -1,0 +1,324 @@
+"""Customer portal: configurations and sessions with ``flow_data`` deep links.
+
+An account whose portal was saved in the Dashboard has a default configuration; the
+sandbox plays that account and creates the default lazily (Stripe's Dashboard
+defaults: invoices, payment methods, customer details and cancellation at period end
+enabled; plan changes disabled). Configurations made through the API are never the
+default, as in Stripe. Sessions refuse deep links into features the configuration
+switches off, which is how "I can't find how to cancel" reproduces.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from typing import Any
+
+from ..errors import invalid
+from ..listing import list_object
+from ..params import Params
+from ..routing import Ctx, route
+from ..store import Obj, Store
+
+__all__ = ["default_configuration", "portal_url"]
+
+_PRORATION = ("always_invoice", "create_prorations", "none")
+_REASONS = ["too_expensive", "missing_features", "switched_service", "unused", "customer_service",
+            "too_complex", "low_quality", "other"]
+
+
+def _features_off() -> dict[str, Any]:
+    return {
+        "customer_update": {"allowed_updates": [], "enabled": False},
+        "invoice_history": {"enabled": False},
+        "payment_method_update": {"enabled": False, "payment_method_configuration": None},
+        "subscription_cancel": {
+            "cancellation_reason": {"enabled": False, "options": []},
+            "enabled": False, "mode": "at_period_end", "proration_behavior": "none",
+        },
+        "subscription_pause": {"duration": {"interval_options": [], "type": "indefinite"}, "enabled": False},
+        "subscription_update": {
+            "billing_cycle_anchor": None, "default_allowed_updates": [], "enabled": False, "products": [],
+            "proration_behavior": "none", "schedule_at_period_end": {"conditions": []},
+            "trial_update_behavior": "end_trial",
+        },
+    }
+
+
+def _apply_features(features: dict[str, Any], p: Params) -> None:
+    p.allow("customer_update", "invoice_history", "payment_method_update", "subscription_cancel",
+            "subscription_update", "subscription_pause")
+    spec: dict[str, tuple[str, ...]] = {
+        "customer_update": ("allowed_updates", "enabled"),
+        "invoice_history": ("enabled",),
+        "payment_method_update": ("enabled", "payment_method_configuration"),
+        "subscription_cancel": ("cancellation_reason", "enabled", "mode", "proration_behavior"),
+        "subscription_update": ("default_allowed_updates", "enabled", "products", "proration_behavior",
+                                "schedule_at_period_end", "billing_cycle_anchor", "trial_update_behavior"),
+        "subscription_pause": ("enabled",),
+    }
+    for name, fields in spec.items():
+        sub = p.sub(name)
+        if sub is None:
+            continue
+        sub.allow(*fields)
+        target = features[name]
+        if sub.has("enabled"):
+            target["enabled"] = bool(sub.bool("enabled"))
+        for listed in ("allowed_updates", "default_allowed_updates"):
+            if listed in fields and sub.has(listed):
+                target[listed] = [str(x) for x in sub.list(listed)]
+        if sub.has("mode"):
+            target["mode"] = sub.enum("mode", ("at_period_end", "immediately"))
+        if sub.has("proration_behavior"):
+            target["proration_behavior"] = sub.enum("proration_behavior", _PRORATION)
+        for plain in ("payment_method_configuration", "billing_cycle_anchor", "trial_update_behavior"):
+            if plain in fields and sub.has(plain):
+                target[plain] = sub.str(plain)
+        reason = sub.sub("cancellation_reason") if "cancellation_reason" in fields else None
+        if reason is not None:
+            reason.allow("enabled", "options")
+            target["cancellation_reason"] = {
+                "enabled": bool(reason.bool("enabled", target["cancellation_reason"]["enabled"])),
+                "options": [str(x) for x in reason.list("options")] if reason.has("options")
+                else target["cancellation_reason"]["options"],
+            }
+        if "products" in fields and sub.has("products"):
+            target["products"] = [_product(Params(raw, f"features[{name}][products][{i}][")) if isinstance(raw, dict)
+                                  else _bad_product(i) for i, raw in enumerate(sub.list("products"))]
+        sape = sub.sub("schedule_at_period_end") if "schedule_at_period_end" in fields else None
+        if sape is not None:
+            sape.allow("conditions")
+            target["schedule_at_period_end"] = {"conditions": [{"type": (c or {}).get("type")} for c in sape.list("conditions")]}
+
+
+def _bad_product(i: int) -> dict[str, Any]:
+    raise invalid("Invalid object", f"features[subscription_update][products][{i}]")
+
+
+def _product(p: Params) -> dict[str, Any]:
+    p.allow("product", "prices", "adjustable_quantity")
+    adj = p.sub("adjustable_quantity")
+    quantity = {"enabled": False, "maximum": None, "minimum": 1}
+    if adj is not None:
+        adj.allow("enabled", "maximum", "minimum")
+        quantity = {"enabled": bool(adj.bool("enabled")), "maximum": adj.int("maximum"), "minimum": adj.int("minimum", 1)}
+    return {"adjustable_quantity": quantity, "prices": [str(x) for x in p.list("prices")], "product": p.req("product")}
+
+
+def _new_configuration(store: Store, is_default: bool) -> Obj:
+    now = store.wall_now()
+    return {
+        "id": store.new_id("bpc"), "object": "billing_portal.configuration", "active": True,
+        "application": None,
+        "business_profile": {"headline": None, "privacy_policy_url": None, "terms_of_service_url": None},
+        "created": now, "default_return_url": None, "features": _features_off(), "is_default": is_default,
+        "livemode": False, "login_page": {"enabled": False, "url": None}, "metadata": {}, "name": None,
+        "updated": now,
+    }
+
+
+def default_configuration(store: Store) -> Obj:
+    """The account's default configuration, created with Dashboard defaults when missing."""
+    for conf in store.all("billing_portal.configuration"):
+        if conf["is_default"]:
+            return conf
+    conf = _new_configuration(store, True)
+    f = conf["features"]
+    f["customer_update"] = {"allowed_updates": ["email", "address", "shipping", "phone", "tax_id"], "enabled": True}
+    f["invoice_history"]["enabled"] = True
+    f["payment_method_update"]["enabled"] = True
+    f["subscription_cancel"].update(enabled=True, cancellation_reason={"enabled": True, "options": list(_REASONS)})
+    store.insert(conf)
+    store.emit("billing_portal.configuration.created", conf)
+    return conf
+
+
+def _apply_configuration(conf: Obj, p: Params) -> None:
+    bp = p.sub("business_profile")
+    if bp is not None:
+        bp.allow("headline", "privacy_policy_url", "terms_of_service_url")
+        conf["business_profile"].update({k: bp.str(k) for k in ("headline", "privacy_policy_url", "terms_of_service_url") if bp.has(k)})
+    if p.has("default_return_url"):
+        conf["default_return_url"] = p.str("default_return_url")
+    features = p.sub("features")
+    if features is not None:
+        _apply_features(conf["features"], features)
+    login = p.sub("login_page")
+    if login is not None:
+        login.allow("enabled")
+        enabled = bool(login.bool("enabled"))
+        conf["login_page"] = {"enabled": enabled, "url": f"https://billing.stripe.com/p/login/test_{conf['id'][4:16]}" if enabled else None}
+    if p.has("metadata"):
+        conf["metadata"] = p.metadata(conf.get("metadata"))
+    if p.has("name"):
+        conf["name"] = p.str("name")
+    if p.has("active"):
+        conf["active"] = bool(p.bool("active"))
+
+
+_CONF_PARAMS = ("business_profile", "default_return_url", "features", "login_page", "metadata", "name")
+
+
+@route("POST", "/v1/billing_portal/configurations")
+def create_configuration(ctx: Ctx, p: Params) -> Obj:
+    p.allow(*_CONF_PARAMS)
+    if p.sub("features") is None:
+        raise invalid("Missing required param: features.", "features", "parameter_missing")
+    conf = _new_configuration(ctx.store, False)
+    _apply_configuration(conf, p)
+    ctx.store.insert(conf)
+    ctx.store.emit("billing_portal.configuration.created", conf)
+    return conf
+
+
+@route("GET", "/v1/billing_portal/configurations")
+def list_configurations(ctx: Ctx, p: Params) -> Obj:
+    p.allow("active", "is_default", "limit", "starting_after", "ending_before")
+    default_configuration(ctx.store)
+    active, is_default = p.bool("active"), p.bool("is_default")
+    rows = [c for c in ctx.store.all("billing_portal.configuration")
+            if (active is None or c["active"] == active) and (is_default is None or c["is_default"] == is_default)]
+    return list_object(p, rows, "/v1/billing_portal/configurations")
+
+
+@route("GET", "/v1/billing_portal/configurations/{conf_id}")
+def retrieve_configuration(ctx: Ctx, p: Params, conf_id: str) -> Obj:
+    p.allow()
+    return ctx.store.get("billing_portal.configuration", conf_id, "configuration")
+
+
+@route("POST", "/v1/billing_portal/configurations/{conf_id}")
+def update_configuration(ctx: Ctx, p: Params, conf_id: str) -> Obj:
+    p.allow("active", *_CONF_PARAMS)
+    conf = ctx.store.get("billing_portal.configuration", conf_id, "configuration")
+    if conf["is_default"] and p.has("active") and not p.bool("active"):
+        raise invalid("You cannot deactivate the default configuration.", "active")
+    previous = copy.deepcopy(conf)
+    _apply_configuration(conf, p)
+    conf["updated"] = ctx.store.wall_now()
+    changed = {k: v for k, v in previous.items() if conf.get(k) != v}
+    ctx.store.emit("billing_portal.configuration.updated", conf, previous=changed)
+    return conf
+
+
+# ----- sessions ----------------------------------------------------------------------
+def portal_url(ctx: Ctx) -> str:
+    """A session URL on this sandbox's own host (``http://127.0.0.1:PORT/p/session/test_...``)."""
+    base = ctx.extra.get("base_url") or ctx.store.settings.get("base_url") or "http://127.0.0.1"
+    return f"{base}/p/session/test_{secrets.token_urlsafe(36)}"
+
+
+def _subscription(store: Store, sub_id: str, customer: str, param: str) -> Obj:
+    sub = store.get("subscription", sub_id, param)
+    if sub.get("customer") != customer:
+        raise invalid(f"The subscription `{sub_id}` does not belong to the customer `{customer}`.", param)
+    if sub.get("status") in ("canceled", "incomplete_expired"):
+        raise invalid(f"The subscription `{sub_id}` has been canceled and cannot be updated or canceled.", param)
+    return sub
+
+
+def _flow(store: Store, p: Params, customer: str, conf: Obj) -> dict[str, Any]:
+    p.allow("type", "after_completion", "subscription_cancel", "subscription_update", "subscription_update_confirm")
+    kind = p.enum("type", ("payment_method_update", "subscription_cancel", "subscription_update",
+                           "subscription_update_confirm"))
+    if kind is None:
+        raise invalid("Missing required param: flow_data[type].", "flow_data[type]", "parameter_missing")
+    feature = {"subscription_cancel": "subscription_cancel", "subscription_update": "subscription_update",
+               "subscription_update_confirm": "subscription_update"}.get(kind)
+    if feature and not conf["features"][feature]["enabled"]:
+        raise invalid(f"You can't create a portal session with a `{kind}` flow because the `{feature}` feature "
+                      f"is disabled in the portal configuration `{conf['id']}`.", "flow_data[type]")
+    flow: dict[str, Any] = {"after_completion": _after_completion(p.sub("after_completion")), "type": kind,
+                            "subscription_cancel": None, "subscription_update": None, "subscription_update_confirm": None}
+    if kind == "payment_method_update":
+        return flow
+    sub_p = p.sub(kind)
+    prefix = f"flow_data[{kind}]"
+    if sub_p is None:
+        raise invalid(f"Missing required param: {prefix}.", prefix, "parameter_missing")
+    if kind == "subscription_cancel":
+        sub_p.allow("subscription", "retention")
+        sub = _subscription(store, sub_p.req("subscription"), customer, f"{prefix}[subscription]")
+        if sub.get("cancel_at_period_end"):
+            raise invalid(f"The subscription `{sub['id']}` is already set to cancel at the end of the period.",
+                          f"{prefix}[subscription]")
+        retention = None
+        ret = sub_p.sub("retention")
+        if ret is not None:
+            ret.allow("type", "coupon_offer")
+            offer = ret.sub("coupon_offer")
+            if ret.str("type") != "coupon_offer" or offer is None:
+                raise invalid("Missing required param: coupon_offer.", f"{prefix}[retention][coupon_offer]", "parameter_missing")
+            offer.allow("coupon")
+            coupon = store.get("coupon", offer.req("coupon"), f"{prefix}[retention][coupon_offer][coupon]")
+            retention = {"coupon_offer": {"coupon": coupon["id"]}, "type": "coupon_offer"}
+        flow["subscription_cancel"] = {"retention": retention, "subscription": sub["id"]}
+    elif kind == "subscription_update":
+        sub_p.allow("subscription")
+        sub = _subscription(store, sub_p.req("subscription"), customer, f"{prefix}[subscription]")
+        flow["subscription_update"] = {"subscription": sub["id"]}
+    else:
+        sub_p.allow("subscription", "items", "discounts")
+        sub = _subscription(store, sub_p.req("subscription"), customer, f"{prefix}[subscription]")
+        own = {i.get("id") for i in ((sub.get("items") or {}).get("data") or [])}
+        items = []
+        for i, raw in enumerate(sub_p.list("items")):
+            item = Params(raw if isinstance(raw, dict) else {}, f"{prefix}[items][{i}][")
+            item.allow("id", "price", "quantity")
+            item_id = item.req("id")
+            if item_id not in own:
+                raise invalid(f"The subscription item `{item_id}` does not belong to `{sub['id']}`.", f"{prefix}[items][{i}][id]")
+            price = item.str("price")
+            if price:
+                store.get("price", price, f"{prefix}[items][{i}][price]")
+            items.append({"id": item_id, "price": price, "quantity": item.int("quantity")})
+        if not items:
+            raise invalid(f"Missing required param: {prefix}[items].", f"{prefix}[items]", "parameter_missing")
+        discounts = [{"coupon": (d or {}).get("coupon"), "promotion_code": (d or {}).get("promotion_code")}
+                     for d in sub_p.list("discounts")] or None
+        flow["subscription_update_confirm"] = {"discounts": discounts, "items": items, "subscription": sub["id"]}
+    return flow
+
+
+def _after_completion(p: Params | None) -> dict[str, Any]:
+    if p is None:
+        return {"hosted_confirmation": None, "redirect": None, "type": "portal_homepage"}
+    p.allow("type", "redirect", "hosted_confirmation")
+    kind = p.enum("type", ("hosted_confirmation", "portal_homepage", "redirect"), "portal_homepage")
+    result: dict[str, Any] = {"hosted_confirmation": None, "redirect": None, "type": kind}
+    if kind == "redirect":
+        red = p.sub("redirect")
+        if red is None:
+            raise invalid("Missing required param: flow_data[after_completion][redirect].",
+                          "flow_data[after_completion][redirect]", "parameter_missing")
+        red.allow("return_url")
+        result["redirect"] = {"return_url": red.req("return_url")}
+    elif kind == "hosted_confirmation":
+        hc = p.sub("hosted_confirmation")
+        if hc is not None:
+            hc.allow("custom_message")
+        result["hosted_confirmation"] = {"custom_message": hc.str("custom_message") if hc else None}
+    return result
+
+
+@route("POST", "/v1/billing_portal/sessions")
+def create_session(ctx: Ctx, p: Params) -> Obj:
+    p.allow("customer", "return_url", "configuration", "flow_data", "locale", "on_behalf_of")
+    st = ctx.store
+    customer = st.get("customer", p.req("customer"), "customer")
+    conf_id = p.str("configuration")
+    conf = st.get("billing_portal.configuration", conf_id, "configuration") if conf_id else default_configuration(st)
+    if not conf["active"]:
+        raise invalid(f"The configuration `{conf['id']}` is not active.", "configuration")
+    flow_p = p.sub("flow_data")
+    flow = _flow(st, flow_p, customer["id"], conf) if flow_p is not None else None
+    session: Obj = {
+        "id": st.new_id("bps"), "object": "billing_portal.session", "configuration": conf["id"],
+        "created": st.now(customer["id"]), "customer": customer["id"], "customer_account": None,
+        "flow": flow, "livemode": False, "locale": p.str("locale"), "on_behalf_of": p.str("on_behalf_of"),
+        "return_url": p.str("return_url") or conf["default_return_url"], "url": portal_url(ctx),
+    }
+    st.insert(session)
+    st.emit("billing_portal.session.created", session, customer_id=customer["id"])
+    return session
