@@ -1,0 +1,153 @@
+"""The real case notebook, run by papermill against the seeded sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from billing_nb.handoff import HEADINGS
+from billing_nb.redact import scan
+from billing_nb.runner import CaseRequest, CaseResult, run_batch, run_case
+
+from ..conftest import DEMO_KEY, Demo
+
+pytestmark = pytest.mark.notebook
+
+
+@pytest.fixture(scope="module")
+def env(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    cases = tmp_path_factory.mktemp("cases")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STRIPE_API_KEY", DEMO_KEY)
+        mp.setenv("STRIPE_API_BASE", demo.url)
+        mp.setenv("BILLING_NB_CASES_DIR", str(cases))
+        yield cases
+
+
+@pytest.fixture(scope="module")
+def demo_runs(demo: Demo, env: Path) -> list[tuple[Any, CaseResult]]:
+    """One unattended dry-run case per demo customer, the story's bucket as the answer."""
+    requests = [CaseRequest(lookup=c.lookup, complaint=c.complaint, bucket=c.expected_bucket) for c in demo.customers]
+    results = run_batch(requests, cases_dir=env)
+    return list(zip(demo.customers, results, strict=True))
+
+
+def test_every_demo_customer_is_classified_as_its_story(demo_runs: list[tuple[Any, CaseResult]]) -> None:
+    wrong = []
+    for story, result in demo_runs:
+        assert result.status == "done", (story.story, result.error)
+        cls = result.record["classification"]
+        if cls["suggested"] != story.expected_bucket:
+            wrong.append((story.story, cls["suggested"], story.expected_bucket, cls["evidence"]))
+        assert cls["bucket"] == story.expected_bucket and cls["confirmed_by"] == "parameter"
+        kinds = {a["kind"] for a in result.record["billing_state"]["anomalies"]}
+        assert set(story.expected_anomalies) <= kinds, (story.story, kinds)
+    assert not wrong, wrong
+
+
+def test_records_have_the_contract_fields(demo_runs: list[tuple[Any, CaseResult]]) -> None:
+    for story, result in demo_runs:
+        rec = json.loads((result.record_dir / "case.json").read_text())  # type: ignore[operator]
+        for key in ("case_id", "created_at", "status", "lookup_kind", "customer", "billing_state",
+                    "classification", "plan", "executed", "revenue_impact", "product_gaps", "followup", "handoff"):
+            assert key in rec, (story.story, key)
+        assert rec["customer"]["id"].startswith("cus_")
+        assert rec["executed"] == []  # dry run
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", result.record_dir.parent.name)  # type: ignore[union-attr]
+
+
+def test_lookup_kinds_cover_every_identifier(demo_runs: list[tuple[Any, CaseResult]]) -> None:
+    kinds = {r.record["lookup_kind"] for _, r in demo_runs}
+    assert {"email", "customer", "metadata"} <= kinds
+
+
+def test_handoff_cell_and_file(demo_runs: list[tuple[Any, CaseResult]]) -> None:
+    for story, result in demo_runs:
+        assert result.record_dir is not None
+        nb = nbformat.read(str(result.record_dir / "case.ipynb"), as_version=4)
+        last = nb.cells[-1]
+        assert last.cell_type == "markdown" and "handoff" in last.metadata.get("tags", [])
+        text = (result.record_dir / "handoff.md").read_text()
+        assert text == last.source
+        positions = [text.find(h) for h in HEADINGS]
+        assert all(p >= 0 for p in positions) and positions == sorted(positions), story.story
+        assert story.expected_bucket in text
+
+
+def test_no_record_leaks_pii_or_secrets(demo: Demo, demo_runs: list[tuple[Any, CaseResult]], env: Path) -> None:
+    known: list[str] = []
+    for story in demo.customers:
+        cust = demo.client.v1.customers.retrieve(story.customer_id)
+        known += [v for v in (cust.email, cust.name, cust.phone) if v]
+        if cust.address and cust.address.line1:
+            known.append(cust.address.line1)
+    leaks = scan(env, known=known)
+    assert leaks == []
+    for _, result in demo_runs:
+        text = (result.record_dir / "case.ipynb").read_text()  # type: ignore[operator]
+        assert DEMO_KEY not in text and "sk_test_" not in text
+
+
+def test_no_bucket_means_pending_and_exit_4(demo: Demo, env: Path) -> None:
+    story = demo.customers[0]
+    result = run_case(CaseRequest(lookup=story.customer_id, complaint=story.complaint), cases_dir=env)
+    assert result.status == "pending" and result.exit_code == 4
+    assert result.record["classification"]["bucket"] is None
+    assert result.record["classification"]["suggested"] == story.expected_bucket
+
+
+def test_unknown_approval_is_refused_before_any_write(demo: Demo, env: Path) -> None:
+    story = demo.customers[0]
+    before = len(demo.store.all("refund")) + len(demo.store.all("credit_note"))
+    result = run_case(CaseRequest(lookup=story.customer_id, bucket=story.expected_bucket,
+                                  approve=("refund:ch_doesnotexist:100",)), cases_dir=env)
+    assert result.status == "failed" and result.exit_code == 2
+    assert "UnknownActionError" in (result.error or "")
+    assert len(demo.store.all("refund")) + len(demo.store.all("credit_note")) == before
+
+
+@pytest.mark.parametrize("lookup", ["nobody-here@example.com", "cus_", "cus_ bad!", "prod_ABC123", "", "   "])
+def test_bad_lookups_exit_2_without_a_record(demo: Demo, env: Path, lookup: str) -> None:
+    from billing_nb.cli import main
+
+    before = sorted(p for p in env.rglob("case.json"))
+    assert main(["case", lookup, "--out", str(env)]) == 2
+    assert sorted(p for p in env.rglob("case.json")) == before
+
+
+def test_outage_exits_3_without_a_record(demo: Demo, env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from billing_nb.cli import main
+    from billing_nb.sandbox.server import free_port
+
+    monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{free_port()}")
+    before = sorted(p for p in env.rglob("case.json"))
+    assert main(["case", demo.customers[0].customer_id, "--out", str(env)]) == 3
+    assert sorted(p for p in env.rglob("case.json")) == before
+
+
+def test_nbval_passes_on_a_record(demo: Demo, demo_runs: list[tuple[Any, CaseResult]], tmp_path: Path) -> None:
+    """nbval re-executes an executed record (writing into a scratch folder) with no errors."""
+    _, result = demo_runs[0]
+    assert result.record_dir is not None
+    nb = nbformat.read(str(result.record_dir / "case.ipynb"), as_version=4)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = re.sub(r'output_dir = ".*"', f'output_dir = "{tmp_path / "rerun"}"', cell.source)
+    nb.cells = [c for c in nb.cells if "handoff" not in c.metadata.get("tags", [])]
+    copy = tmp_path / "case.ipynb"
+    nbformat.write(nb, str(copy))
+    env = {**os.environ, "STRIPE_API_KEY": DEMO_KEY, "STRIPE_API_BASE": demo.url,
+           "BILLING_NB_CASES_DIR": str(tmp_path / "cases")}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+                           str(copy), "--rootdir", str(tmp_path)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "passed" in done.stdout
