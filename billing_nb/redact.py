@@ -3,47 +3,303 @@
 Emails become ``j***@example.com``, names initials (``J. D.``), phones ``***-***-1234``,
 addresses their country only; keys (``sk_``, ``rk_``, ``pk_``, ``whsec_``) and card
 numbers (Luhn-valid 13-19 digits) never appear. ``scan`` runs on every record.
+
+Stripe object ids (``cus_``, ``ch_3Pg...``), unix timestamps and amounts are never
+touched: every pattern below is anchored so that digits inside an id or a plain
+integer cannot match.
 """
 
 from __future__ import annotations
 
+import html
+import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 __all__ = ["mask_email", "mask_name", "mask_phone", "mask_text", "mask_object", "Leak", "scan"]
 
+# --- patterns ----------------------------------------------------------------------
+_EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_KEY = re.compile(r"(?<![A-Za-z0-9])(?:(?:sk|rk|pk)_(?:test_|live_)?|whsec_)[A-Za-z0-9]{8,}")
+_PHONE = re.compile(
+    r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}(?![\w])"  # international: +1 415 555 0142, +14155550142
+    r"|(?<![\w(])\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}(?!\w)"  # (415) 555-0142
+    r"|(?<![\w.+-])\d{3}([.-])\d{3}\1\d{4}(?![\w-])"  # 415-555-0142, 415.555.0142
+    r"|(?<![\w.+-])[2-9]\d{2} \d{3} \d{4}(?![\w-])"  # 415 555 0142
+)
+_CARD = re.compile(
+    r"(?<![\w.+/-])(?:"
+    r"\d{13,19}"  # contiguous
+    r"|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"  # 4-4-4-4(-3)
+    r"|\d{4}([ -])\d{6}\2\d{4,5}"  # amex 4-6-5, diners 4-6-4
+    r")(?![\w/+-]|\.\d)"
+)
+_MASKED_PHONE = re.compile(r"^(?:\*{3}-)+\d{2,4}$")
 
+#: Keys whose ``name`` is a product/catalogue name, not a person.
+_NAMED_THINGS = frozenset(
+    "product price plan coupon promotion_code tax_rate shipping_rate feature entitlements.feature "
+    "billing.meter tax_code file webhook_endpoint".split()
+)
+_EMAIL_KEYS = frozenset({"email", "customer_email", "receipt_email", "billing_email"})
+_NAME_KEYS = frozenset({"name", "customer_name"})
+_PHONE_KEYS = frozenset({"phone", "customer_phone"})
+_ADDRESS_KEYS = frozenset({"address", "customer_address"})
+_DROP_KEYS = frozenset({"ip_address", "client_ip", "ip"})
+_CARD_KEEP = ("brand", "last4", "exp_month", "exp_year")
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _is_phone(match: str) -> bool:
+    return 8 <= sum(ch.isdigit() for ch in match) <= 15
+
+
+def _card_digits(match: str) -> str | None:
+    digits = re.sub(r"\D", "", match)
+    if 13 <= len(digits) <= 19 and len(set(digits)) > 1 and _luhn(digits):
+        return digits
+    return None
+
+
+# --- maskers -------------------------------------------------------------------------
 def mask_email(email: str | None) -> str | None:
-    raise NotImplementedError
+    """``josefina.ardmore@example.com`` -> ``j***@example.com`` (idempotent)."""
+    if email is None:
+        return None
+    local, at, domain = email.strip().partition("@")
+    if not at:
+        return "***"
+    return f"{local[:1] or '*'}***@{domain}"
 
 
 def mask_name(name: str | None) -> str | None:
-    raise NotImplementedError
+    """``Josefina Ardmore`` -> ``J. A.`` (idempotent)."""
+    if name is None:
+        return None
+    parts = [p for p in re.split(r"\s+", name.strip()) if p]
+    return " ".join(f"{p[0].upper()}." for p in parts)
 
 
 def mask_phone(phone: str | None) -> str | None:
-    raise NotImplementedError
+    """``+1 415 555 0142`` -> ``***-***-0142``; short numbers keep their last 2 digits."""
+    if phone is None:
+        return None
+    phone = phone.strip()
+    if not phone or _MASKED_PHONE.match(phone):
+        return phone
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) >= 8:
+        return f"***-***-{digits[-4:]}"
+    return f"***-{digits[-2:]}" if len(digits) >= 2 else "***"
+
+
+def _mask_key(match: re.Match[str]) -> str:
+    text = match.group(0)
+    prefix = re.match(r"(?:(?:sk|rk|pk)_(?:test_|live_)?|whsec_)", text)
+    return f"{prefix.group(0) if prefix else ''}***"
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    digits = _card_digits(match.group(0))
+    return f"****{digits[-4:]}" if digits else match.group(0)
 
 
 def mask_text(text: str) -> str:
     """Mask emails, phones, keys and card numbers found in free text (complaints)."""
-    raise NotImplementedError
+    if not text:
+        return text
+    text = _KEY.sub(_mask_key, text)
+    text = _EMAIL.sub(lambda m: mask_email(m.group(0)) or "***", text)
+    text = _CARD.sub(_mask_card, text)
+    return _PHONE.sub(lambda m: (mask_phone(m.group(0)) or "***") if _is_phone(m.group(0)) else m.group(0), text)
+
+
+def _mask_address(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {"country": value.get("country")}
+    return None if value is None else "***"
 
 
 def mask_object(obj: Any) -> Any:
-    """A copy of Stripe objects with PII fields masked (email, name, phone, address, ...)."""
-    raise NotImplementedError
+    """A copy of Stripe objects with PII fields masked (email, name, phone, address, ...).
+
+    Works on any nesting of dicts and lists (a snapshot's ``objects``, an event's
+    ``data.object``). Cards keep brand, last4 and expiry only; every other string goes
+    through :func:`mask_text`, which leaves ids, timestamps and amounts alone.
+    """
+    return _mask(obj)
 
 
+def _mask_tax_ids(value: Any) -> Any:
+    if isinstance(value, list):
+        return [{**_mask(t), "value": "***"} if isinstance(t, dict) else "***" for t in value]
+    return None if value is None else "***"
+
+
+def _mask(obj: Any) -> Any:
+    if isinstance(obj, list):
+        return [_mask(v) for v in obj]
+    if isinstance(obj, str):
+        return mask_text(obj)
+    if not isinstance(obj, dict):
+        return obj
+    kind = obj.get("object") if isinstance(obj.get("object"), str) else None
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key in _DROP_KEYS:
+            out[key] = None if value is None else "***"
+        elif key in _EMAIL_KEYS and isinstance(value, str):
+            out[key] = mask_email(value)
+        elif key in _NAME_KEYS and isinstance(value, str) and kind not in _NAMED_THINGS:
+            out[key] = mask_name(value)
+        elif key in _PHONE_KEYS and isinstance(value, str):
+            out[key] = mask_phone(value)
+        elif key in _ADDRESS_KEYS:
+            out[key] = _mask_address(value)
+        elif key == "card" and isinstance(value, dict):
+            out[key] = {k: value.get(k) for k in _CARD_KEEP if k in value}
+        elif key == "value" and kind == "tax_id" or key == "tax_ids" and isinstance(value, list):
+            out[key] = _mask_tax_ids(value)
+        else:
+            out[key] = _mask(value)
+    return out
+
+
+# --- scanner -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Leak:
     path: str
-    line: int
+    line: int  # 1-based line in the file (text files) or in the JSON string at ``where``
     kind: str  # email | phone | key | card | name | address
     excerpt: str  # masked, safe to print
+    where: str = ""  # JSON pointer inside .ipynb/.json files ("/cells/3/outputs/0/text")
+
+
+_TEXT_SUFFIXES = frozenset({".md", ".txt", ".log", ".html", ".htm", ".csv"})
+_JSON_SUFFIXES = frozenset({".ipynb", ".json"})
+_SKIP_KEYS = ("image/", "application/pdf", "buffers")
+
+
+def _known_kind(value: str) -> str:
+    if "@" in value:
+        return "email"
+    return "address" if any(ch.isdigit() for ch in value) else "name"
+
+
+def _safe_excerpt(line: str, start: int, end: int, known: list[str]) -> str:
+    """Context around a match, masked; widened to whole tokens so nothing half-cut survives."""
+    lo, hi = max(0, start - 30), min(len(line), end + 30)
+    while lo > 0 and not line[lo - 1].isspace() and start - lo < 90:
+        lo -= 1
+    while hi < len(line) and not line[hi].isspace() and hi - end < 90:
+        hi += 1
+    if lo > 0 and not line[lo - 1].isspace():  # no boundary within reach: start at the match
+        lo = start
+    if hi < len(line) and not line[hi].isspace():
+        hi = end
+    excerpt = line[lo:hi]
+    for k in known:
+        excerpt = re.sub(re.escape(k), "[known]", excerpt, flags=re.IGNORECASE)
+    return mask_text(excerpt).strip()
+
+
+def _scan_line(line: str, known: list[str]) -> Iterator[tuple[str, str]]:
+    for m in _EMAIL.finditer(line):
+        yield "email", _safe_excerpt(line, m.start(), m.end(), known)
+    for m in _KEY.finditer(line):
+        yield "key", _safe_excerpt(line, m.start(), m.end(), known)
+    for m in _CARD.finditer(line):
+        if _card_digits(m.group(0)):
+            yield "card", _safe_excerpt(line, m.start(), m.end(), known)
+    for m in _PHONE.finditer(line):
+        if _is_phone(m.group(0)):
+            yield "phone", _safe_excerpt(line, m.start(), m.end(), known)
+    for k in known:
+        hit = re.search(re.escape(k), line, flags=re.IGNORECASE)
+        if hit:
+            yield _known_kind(k), _safe_excerpt(line, hit.start(), hit.end(), known)
+
+
+def _scan_text(text: str, known: list[str], is_html: bool) -> Iterator[tuple[int, str, str]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if is_html:
+            line = html.unescape(line)
+        for kind, excerpt in _scan_line(line, known):
+            yield number, kind, excerpt
+
+
+def _walk_json(node: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            key = str(key)
+            if key.startswith(_SKIP_KEYS):
+                continue
+            child = f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
+            yield child, key
+            yield from _walk_json(value, child)
+    elif isinstance(node, list):
+        if node and all(isinstance(v, str) for v in node):  # notebook multiline strings
+            yield pointer, "".join(node)
+        else:
+            for i, value in enumerate(node):
+                yield from _walk_json(value, f"{pointer}/{i}")
+    elif isinstance(node, str):
+        yield pointer, node
+    elif isinstance(node, int) and not isinstance(node, bool):
+        yield pointer, str(node)  # a card number saved as a JSON integer
+
+
+def _scan_file(file: Path, known: list[str]) -> list[Leak]:
+    try:
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    leaks: list[Leak] = []
+    if file.suffix.lower() in _JSON_SUFFIXES:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if data is not None:
+            for pointer, value in _walk_json(data, ""):
+                is_html = "html" in pointer
+                for line, kind, excerpt in _scan_text(value, known, is_html):
+                    leaks.append(Leak(str(file), line, kind, excerpt, pointer))
+            return leaks
+    is_html = file.suffix.lower() in {".html", ".htm"}
+    for line, kind, excerpt in _scan_text(text, known, is_html):
+        leaks.append(Leak(str(file), line, kind, excerpt))
+    return leaks
 
 
 def scan(path: Path, known: list[str] | None = None) -> list[Leak]:
-    """Every leak in a file or folder; ``known`` adds exact strings (names, addresses) to look for."""
-    raise NotImplementedError
+    """Every leak in a file or folder; ``known`` adds exact strings (names, addresses) to look for.
+
+    Folders are walked recursively over ``.ipynb``, ``.json``, ``.md``, ``.txt``,
+    ``.log`` and ``.html`` files. JSON files are decoded first, so escaped text
+    (``\\u00e9``, ``\\n``) is seen as written; notebook images and widget buffers are
+    skipped. A masked email (``j***@example.com``) is not a leak.
+    """
+    path = Path(path)
+    needles = sorted({k.strip() for k in (known or []) if k and len(k.strip()) >= 3}, key=len, reverse=True)
+    if path.is_file():
+        files = [path]
+    else:
+        suffixes = _TEXT_SUFFIXES | _JSON_SUFFIXES
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+    leaks: list[Leak] = []
+    for file in files:
+        leaks.extend(_scan_file(file, needles))
+    return leaks
