@@ -1,0 +1,165 @@
+"""Benchmarks: snapshot waves/requests, papermill overhead, approval-to-execution time.
+
+Prints medians and ratios measured in one run. Never part of the test suite.
+Usage: python benchmarks/run_all.py [--reps N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+import urllib.request
+import json
+from pathlib import Path
+from typing import Any
+
+import stripe
+
+from billing_nb.config import API_VERSION, load_settings
+from billing_nb.sandbox.app import Knobs
+from billing_nb.sandbox.server import start, stop
+
+KEY = "sk_test_billing_nb_bench"
+LATENCY_MS = 100
+
+
+def _client(url: str) -> stripe.StripeClient:
+    return stripe.StripeClient(KEY, base_addresses={"api": url}, stripe_version=API_VERSION)
+
+
+def _requests(url: str, *, clear: bool = False) -> list[dict[str, Any]]:
+    req = urllib.request.Request(f"{url}/_sandbox/requests", method="DELETE" if clear else "GET")
+    with urllib.request.urlopen(req) as resp:
+        return json.loads(resp.read())["data"]
+
+
+def _sandbox(run_dir: Path, state: Path, latency: int) -> str:
+    info = start(run_dir=run_dir, state=state, knobs=Knobs(latency_ms=latency))
+    os.environ["STRIPE_API_BASE"] = info.url
+    os.environ["STRIPE_API_KEY"] = KEY
+    return info.url
+
+
+def seed(work: Path) -> tuple[Path, list[Any]]:
+    from billing_nb.sandbox.seed import seed_demo
+
+    state = work / "seeded.json"
+    run = work / "run-seed"
+    url = _sandbox(run, state, 0)
+    try:
+        customers = seed_demo(_client(url))
+    finally:
+        stop(run)
+    return state, customers
+
+
+def bench_snapshot(work: Path, state: Path, customers: list[Any], reps: int) -> None:
+    from billing_nb.provider import StripeReader, make_client
+
+    run = work / "run-snap"
+    url = _sandbox(run, state, LATENCY_MS)
+    try:
+        reader = StripeReader(make_client(load_settings()))
+        sizes = {c.customer_id: sum(len(v) for v in reader.snapshot(c.customer_id).objects.values()) for c in customers}
+        busiest = max(sizes, key=lambda k: sizes[k])
+        walls, counts, waves = [], [], []
+        for _ in range(reps):
+            _requests(url, clear=True)
+            t0 = time.perf_counter()
+            snap = reader.snapshot(busiest)
+            walls.append(time.perf_counter() - t0)
+            counts.append(len(_requests(url)))
+            waves.append(snap.waves)
+        wall = statistics.median(walls)
+        wv = statistics.median(waves)
+        print(f"snapshot of busiest demo customer ({sizes[busiest]} objects) at --latency-ms {LATENCY_MS}, {reps} runs:")
+        print(f"  requests (sandbox log, incl. lookup): median {statistics.median(counts):.0f}  (budget 15)")
+        print(f"  sequential waves after lookup:        median {wv:.0f}  (budget 2)")
+        print(f"  wall time:                            median {wall * 1000:.0f} ms")
+        print(f"  ratio wall / (waves x {LATENCY_MS} ms):          {wall / (max(wv, 1) * LATENCY_MS / 1000):.2f}")
+    finally:
+        stop(run)
+
+
+def bench_papermill(work: Path, state: Path, customers: list[Any], reps: int) -> None:
+    import nbformat
+    import papermill as pm
+
+    from billing_nb.kernels import IpcKernelManager
+    from billing_nb.runner import CaseRequest, run_case
+
+    run = work / "run-pm"
+    _sandbox(run, state, 0)
+    try:
+        empty = work / "empty.ipynb"
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("import billing_nb.notebook, pandas, stripe, ipywidgets")]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, str(empty))
+        story = customers[0]
+        case_walls, empty_walls = [], []
+        for i in range(reps):
+            t0 = time.perf_counter()
+            pm.execute_notebook(str(empty), str(work / f"empty-out-{i}.ipynb"), kernel_name="python3",
+                                progress_bar=False, kernel_manager_class=IpcKernelManager)
+            empty_walls.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            run_case(CaseRequest(lookup=story.customer_id, bucket=story.expected_bucket), cases_dir=work / "cases")
+            case_walls.append(time.perf_counter() - t0)
+        c, e = statistics.median(case_walls), statistics.median(empty_walls)
+        print(f"papermill case run vs empty notebook with the same imports, {reps} runs each:")
+        print(f"  case run (resolve + notebook + post-processing): median {c:.2f} s")
+        print(f"  empty notebook:                                  median {e:.2f} s")
+        print(f"  ratio case / empty:                              {c / e:.2f}")
+    finally:
+        stop(run)
+
+
+def bench_execute(work: Path, state: Path, customers: list[Any], reps: int) -> None:
+    from billing_nb.case import open_case
+
+    walls = []
+    chosen: list[str] = []
+    for i in range(reps):
+        fresh = work / f"exec-{i}.json"
+        shutil.copy(state, fresh)
+        run = work / f"run-exec-{i}"
+        _sandbox(run, fresh, LATENCY_MS)
+        os.environ["BILLING_NB_CASES_DIR"] = str(work / f"exec-cases-{i}")
+        try:
+            story = next(c for c in customers if c.expected_bucket == "duplicate_subscription")
+            case = open_case(case_id=f"bench-exec-{i}", customer=story.customer_id, output_dir=work / f"exec-rec-{i}")
+            case.confirm(story.expected_bucket, "parameter")
+            assert case.plan is not None
+            chosen = [a.id for a in case.plan.actions][:3]
+            t0 = time.perf_counter()
+            results = case.execute(chosen, "parameter")
+            walls.append(time.perf_counter() - t0)
+            assert all(r.status == "succeeded" for r in results), results
+        finally:
+            stop(run)
+    print(f"approval to completed execution, 3-action plan {chosen}, --latency-ms {LATENCY_MS}, {reps} runs:")
+    print(f"  wall time: median {statistics.median(walls) * 1000:.0f} ms"
+          f"  (= {statistics.median(walls) / (LATENCY_MS / 1000):.1f} x latency)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reps", type=int, default=5)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bnb-bench-"))
+    try:
+        state, customers = seed(work)
+        bench_snapshot(work, state, customers, args.reps)
+        bench_papermill(work, state, customers, max(3, args.reps // 2))
+        bench_execute(work, state, customers, 3)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
