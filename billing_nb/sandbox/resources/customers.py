@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import invalid
+from ..errors import ApiError, invalid
 from ..listing import created_filter, list_object, search_object
 from ..params import Params
 from ..routing import Ctx, route
@@ -87,11 +87,18 @@ def create_customer(ctx: Ctx, p: Params) -> Obj:
     }
     st.insert(obj)
     pm_id = p.str("payment_method")
+    inv = p.sub("invoice_settings")
     if pm_id:
         from .payment_methods import attach_payment_method
 
-        attach_payment_method(st, pm_id, cid)
-    obj["invoice_settings"] = _invoice_settings(p.sub("invoice_settings"), obj["invoice_settings"], st, cid)
+        try:
+            attached = attach_payment_method(st, pm_id, cid)["id"]
+        except ApiError:
+            st.objects["customer"].pop(cid, None)  # Stripe creates nothing when the card fails
+            raise
+        if inv is not None and inv.str("default_payment_method") == pm_id:
+            inv.data["default_payment_method"] = attached  # a test token names the pm it just created
+    obj["invoice_settings"] = _invoice_settings(inv, obj["invoice_settings"], st, cid)
     st.emit("customer.created", obj)
     return obj
 
