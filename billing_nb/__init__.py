@@ -32,7 +32,13 @@ _EXPORTS: dict[str, str] = {
     "BillingNbError": "exceptions",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = [  # noqa: RUF022 - kept in data-flow order, checked against _EXPORTS by the tests
+    "Settings", "load_settings", "Money", "StripeReader", "make_client", "CaseSnapshot",
+    "identify", "IdentitySummary", "Anomaly", "classify", "decide", "Bucket", "Classification",
+    "Decision", "contract_shapes", "refund_options", "plan", "execute", "Action", "Plan", "Ledger",
+    "find_gaps", "ProductGap", "render_handoff", "scan", "mask_text", "Case", "open_case",
+    "start_case", "run_case", "run_batch", "CaseRequest", "BillingNbError", "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -33,7 +33,7 @@ class BucketPicker(w.VBox):
         super().__init__([w.HBox([self.dropdown, self.confirm]), self.status])
 
     def _clicked(self, _button: w.Button) -> None:
-        bucket = self.dropdown.value
+        bucket = Bucket(self.dropdown.value)
         self._on_confirm(bucket)
         self.status.value = f"<b>Confirmed:</b> {bucket.value}"
 

@@ -30,3 +30,7 @@ def test_modules_declare_all() -> None:
         assert hasattr(m, "__all__"), mod
         for name in m.__all__:
             assert hasattr(m, name), f"{mod}.{name}"
+
+
+def test_all_matches_lazy_exports() -> None:
+    assert set(billing_nb.__all__) - {"__version__"} == set(billing_nb._EXPORTS)
