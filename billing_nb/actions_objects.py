@@ -1,0 +1,104 @@
+"""Small readers of raw Stripe dicts, shared by ``contract`` and ``actions``.
+
+The current API moved several links: an invoice names its subscription under
+``parent.subscription_details.subscription`` and its payments under
+``payments.data[].payment.payment_intent``; a line's subscription item and proration
+flag live under ``parent.subscription_item_details``. Each reader also accepts the
+older flat field so a saved snapshot from an older account still reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .snapshot import CaseSnapshot
+
+__all__ = [
+    "obj_id", "invoice_subscription", "invoice_payment_intents", "invoice_charge", "line_is_proration",
+    "line_subscription_item", "line_price", "subscription_invoices", "charge_dispute", "refundable",
+]
+
+
+def obj_id(value: Any) -> str | None:
+    """An id from a field that may be an id string or an expanded object."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        got = value.get("id")
+        return str(got) if got else None
+    return str(value)
+
+
+def invoice_subscription(inv: dict[str, Any]) -> str | None:
+    details = ((inv.get("parent") or {}).get("subscription_details") or {})
+    return obj_id(details.get("subscription")) or obj_id(inv.get("subscription"))
+
+
+def invoice_payment_intents(inv: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for pay in ((inv.get("payments") or {}).get("data") or []):
+        pi = obj_id((pay.get("payment") or {}).get("payment_intent"))
+        if pi and pi not in out:
+            out.append(pi)
+    legacy = obj_id(inv.get("payment_intent"))
+    if legacy and legacy not in out:
+        out.append(legacy)
+    return out
+
+
+def invoice_charge(snapshot: CaseSnapshot, inv: dict[str, Any]) -> dict[str, Any] | None:
+    """The succeeded charge that paid an invoice (through its payment intents), if any."""
+    pis = invoice_payment_intents(inv)
+    charges = [c for c in snapshot.of("charges") if obj_id(c.get("payment_intent")) in pis]
+    if not charges and obj_id(inv.get("charge")):
+        found = snapshot.by_id(str(obj_id(inv.get("charge"))))
+        charges = [found] if found else []
+    if not charges:
+        for pi in snapshot.of("payment_intents"):
+            if pi.get("id") in pis and obj_id(pi.get("latest_charge")):
+                found = snapshot.by_id(str(obj_id(pi.get("latest_charge"))))
+                if found:
+                    charges.append(found)
+    paid = [c for c in charges if c.get("status") == "succeeded" and c.get("paid", True)]
+    paid.sort(key=lambda c: int(c.get("created") or 0))
+    return paid[-1] if paid else None
+
+
+def _item_details(line: dict[str, Any]) -> dict[str, Any]:
+    return ((line.get("parent") or {}).get("subscription_item_details") or {})
+
+
+def line_is_proration(line: dict[str, Any]) -> bool:
+    parent = line.get("parent") or {}
+    for key in ("subscription_item_details", "invoice_item_details"):
+        if (parent.get(key) or {}).get("proration"):
+            return True
+    return bool(line.get("proration"))
+
+
+def line_subscription_item(line: dict[str, Any]) -> str | None:
+    return obj_id(_item_details(line).get("subscription_item")) or obj_id(line.get("subscription_item"))
+
+
+def line_price(line: dict[str, Any]) -> str | None:
+    details = ((line.get("pricing") or {}).get("price_details") or {})
+    return obj_id(details.get("price")) or obj_id(line.get("price"))
+
+
+def subscription_invoices(snapshot: CaseSnapshot, sub_id: str) -> list[dict[str, Any]]:
+    """The snapshot's invoices of one subscription, oldest first."""
+    rows = [inv for inv in snapshot.of("invoices") if invoice_subscription(inv) == sub_id]
+    return sorted(rows, key=lambda inv: (int(inv.get("created") or 0), str(inv.get("id"))))
+
+
+def charge_dispute(snapshot: CaseSnapshot, charge_id: str) -> dict[str, Any] | None:
+    """The dispute on a charge, if the snapshot holds one."""
+    for dispute in snapshot.of("disputes"):
+        if obj_id(dispute.get("charge")) == charge_id:
+            return dispute
+    return None
+
+
+def refundable(charge: dict[str, Any]) -> int:
+    """What remains refundable on a charge, in its minor units."""
+    return max(0, int(charge.get("amount") or 0) - int(charge.get("amount_refunded") or 0))
