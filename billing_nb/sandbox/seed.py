@@ -1,0 +1,320 @@
+"""Seed the demo account through Stripe's public API only, with the official SDK.
+
+The same code fills the local sandbox and a real Stripe test-mode account, so it uses
+no sandbox-only endpoint. Each story gets its own test clock (created at a fixed past
+time and advanced to fixed times) so customers have real history: renewals, failed
+retries, disputes, prorations. Re-running changes nothing: every object carries
+metadata ``billing_nb_demo=<story>`` and ``billing_nb_demo_step=<step>`` and is looked
+up before it is created; every create carries an idempotency key derived from the story,
+its clock and the step. A clock already past a step means the step was done, so a
+missing object there is an inconsistency (delete the story's clock to reseed it).
+The stories (people, complaints, timelines, expected answers) live in
+:mod:`billing_nb.demo_stories`; this module is the machinery that plays them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import stripe
+
+from ..demo_stories import DEMO_PRODUCTS, STORIES, STORY_ORDER, DemoCustomer, StorySpec
+from ..exceptions import BillingNbError
+
+__all__ = ["SeedError", "StoryRun", "seed_demo", "ensure_catalog", "ensure_portal", "demo_table", "mask_email",
+           "MARK", "STEP", "KEY_PREFIX"]
+
+MARK = "billing_nb_demo"  # metadata: which story an object belongs to
+STEP = "billing_nb_demo_step"  # metadata: which step of the story created it
+KEY_PREFIX = "billing-nb-demo-v1"  # idempotency keys; bump to reseed a real account within 24 h
+CLOCK_NAME = "billing-nb demo: {story}"
+MONTHLY_STEP = 40 * 86400  # Stripe: at most two intervals of the shortest subscription per advance
+ANNUAL_STEP = 300 * 86400
+
+
+class SeedError(BillingNbError):
+    """The account is in a state the seeder can't continue from (or a clock failed)."""
+
+
+def _id(value: Any) -> str | None:
+    """The id of an expandable field (a string or an expanded object)."""
+    if value is None or isinstance(value, str):
+        return value
+    return str(value.id)
+
+
+def _meta(obj: Any, key: str = STEP) -> str | None:
+    """A metadata value of any Stripe object (metadata may be absent or empty)."""
+    return (obj.get("metadata") or {}).get(key)
+
+
+class StoryRun:
+    """One story being seeded: its clock, lookups before creates, and idempotency keys."""
+
+    def __init__(self, client: stripe.StripeClient, spec: StorySpec, start: int, prices: dict[str, str],
+                 *, max_step: int = MONTHLY_STEP, poll_timeout: float = 300.0) -> None:
+        self.c = client
+        self.spec = spec
+        self.story = spec.story
+        self.prices = prices
+        self.max_step = max_step
+        self.poll_timeout = poll_timeout
+        self.clock = self._ensure_clock(start)
+        self.live = self.clock.frozen_time == start
+
+    # ----- time ---------------------------------------------------------------------
+    def _ensure_clock(self, start: int) -> stripe.test_helpers.TestClock:
+        name = CLOCK_NAME.format(story=self.story)
+        for clock in self.c.v1.test_helpers.test_clocks.list({"limit": 100}).auto_paging_iter():
+            if clock.name == name:
+                return self._wait_ready(clock)
+        return self.c.v1.test_helpers.test_clocks.create(
+            {"frozen_time": start, "name": name}, {"idempotency_key": f"{KEY_PREFIX}:{self.story}:clock:{start}"})
+
+    def _wait_ready(self, clock: stripe.test_helpers.TestClock) -> stripe.test_helpers.TestClock:
+        """Poll until an advancing clock is ready: Stripe advances asynchronously."""
+        deadline, delay = time.monotonic() + self.poll_timeout, 0.05
+        while clock.status != "ready":
+            if clock.status == "internal_failure":
+                raise SeedError(f"test clock {clock.id} ({self.story}) failed to advance")
+            if time.monotonic() > deadline:
+                raise SeedError(f"test clock {clock.id} ({self.story}) still {clock.status} after {self.poll_timeout}s")
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+            clock = self.c.v1.test_helpers.test_clocks.retrieve(clock.id)
+        return clock
+
+    def at(self, when: int) -> None:
+        """Move the story's clock to ``when`` (in steps Stripe accepts); past it, replay only."""
+        while self.clock.frozen_time < when:
+            target = min(when, self.clock.frozen_time + self.max_step)
+            clock = self.c.v1.test_helpers.test_clocks.advance(
+                self.clock.id, {"frozen_time": target}, {"idempotency_key": self.key(f"advance:{target}")})
+            self.clock = self._wait_ready(clock)
+        self.live = self.clock.frozen_time == when
+
+    # ----- helpers ------------------------------------------------------------------
+    def key(self, step: str) -> str:
+        return f"{KEY_PREFIX}:{self.story}:{self.clock.id}:{step}"
+
+    def meta(self, step: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {**(extra or {}), MARK: self.story, STEP: step}
+
+    def _must_create(self, what: str) -> None:
+        if not self.live:
+            raise SeedError(f"demo story {self.story!r}: {what} is missing but its clock {self.clock.id} is past "
+                            "that step; delete the test clock and seed again")
+
+    # ----- objects ------------------------------------------------------------------
+    def customer(self, step: str, extra_meta: dict[str, str] | None = None) -> stripe.Customer:
+        for cus in self.c.v1.customers.list({"test_clock": self.clock.id, "limit": 100}).auto_paging_iter():
+            if _meta(cus) == step:
+                return cus
+        self._must_create(f"customer {step}")
+        p = self.spec.person
+        address: stripe.params.CustomerCreateParamsAddress = {
+            "line1": p.line1, "city": p.city, "postal_code": p.postal_code, "country": p.country}
+        if p.state:
+            address["state"] = p.state
+        return self.c.v1.customers.create(
+            {"name": p.name, "email": p.email, "phone": p.phone, "address": address,
+             "metadata": self.meta(step, {**p.metadata, **(extra_meta or {})}), "test_clock": self.clock.id},
+            {"idempotency_key": self.key(step)})
+
+    def card(self, customer: stripe.Customer, token: str, step: str, *, default: bool = True) -> str:
+        """Attach a test card (``pm_card_*``); newly attached ones become the customer's default."""
+        for pm in self.c.v1.payment_methods.list({"customer": customer.id, "type": "card", "limit": 100}).auto_paging_iter():
+            if _meta(pm) == step:
+                return pm.id
+        self._must_create(f"payment method {step}")
+        pm = self.c.v1.payment_methods.attach(token, {"customer": customer.id}, {"idempotency_key": self.key(step)})
+        self.c.v1.payment_methods.update(pm.id, {"metadata": self.meta(step)}, {"idempotency_key": self.key(f"{step}:meta")})
+        if default:
+            self.c.v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": pm.id}},
+                                       {"idempotency_key": self.key(f"{step}:default")})
+        return pm.id
+
+    def subscribe(self, customer: stripe.Customer, step: str, lookup_key: str, *, quantity: int = 1,
+                  pin: str | None = None, incomplete: bool = False,
+                  extra_meta: dict[str, str] | None = None) -> stripe.Subscription:
+        params: stripe.params.SubscriptionCreateParams = {
+            "customer": customer.id, "items": [{"price": self.prices[lookup_key], "quantity": quantity}],
+            "metadata": self.meta(step, extra_meta)}
+        for sub in self.c.v1.subscriptions.list({"customer": customer.id, "status": "all", "limit": 100}).auto_paging_iter():
+            if _meta(sub) == step:
+                return sub
+        self._must_create(f"subscription {step}")
+        if pin:
+            params["default_payment_method"] = pin
+        if incomplete:
+            params["payment_behavior"] = "default_incomplete"
+        return self.c.v1.subscriptions.create(params, {"idempotency_key": self.key(step)})
+
+    def pin_card(self, sub: stripe.Subscription, pm: str, step: str) -> None:
+        """Set the subscription's own default payment method (it wins over the customer's)."""
+        if _id(sub.default_payment_method) == pm:
+            return
+        self._must_create(f"subscription payment method {step}")
+        self.c.v1.subscriptions.update(sub.id, {"default_payment_method": pm}, {"idempotency_key": self.key(step)})
+
+    def change_price(self, sub: stripe.Subscription, lookup_key: str, step: str) -> None:
+        """Switch the single item's price, invoicing the proration at once."""
+        item = sub["items"].data[0]
+        if item.price.id == self.prices[lookup_key]:
+            return
+        self._must_create(f"price change {step}")
+        self.c.v1.subscriptions.update(
+            sub.id, {"items": [{"id": item.id, "price": self.prices[lookup_key]}], "proration_behavior": "always_invoice"},
+            {"idempotency_key": self.key(step)})
+
+    def cancel_at_period_end(self, sub: stripe.Subscription, step: str, feedback: str, comment: str) -> None:
+        if sub.cancel_at_period_end:
+            return
+        self._must_create(f"cancellation request {step}")
+        self.c.v1.subscriptions.update(
+            sub.id, {"cancel_at_period_end": True,
+                     "cancellation_details": {"feedback": feedback, "comment": comment}},
+            {"idempotency_key": self.key(step)})
+
+    def expired_checkout(self, customer: stripe.Customer, step: str, lookup_key: str) -> str:
+        """A subscription-mode Checkout Session the customer abandoned, expired."""
+        found = [s for s in self.c.v1.checkout.sessions.list({"customer": customer.id, "limit": 100}).auto_paging_iter()
+                 if _meta(s) == step]
+        if found:
+            session = found[0]
+        else:
+            self._must_create(f"checkout session {step}")
+            session = self.c.v1.checkout.sessions.create(
+                {"mode": "subscription", "customer": customer.id,
+                 "line_items": [{"price": self.prices[lookup_key], "quantity": 1}],
+                 "success_url": "https://quillstack.example.com/billing/done?session_id={CHECKOUT_SESSION_ID}",
+                 "cancel_url": "https://quillstack.example.com/pricing", "metadata": self.meta(step)},
+                {"idempotency_key": self.key(step)})
+        if session.status == "open":
+            self._must_create(f"checkout expiry {step}")
+            session = self.c.v1.checkout.sessions.expire(session.id, options={"idempotency_key": self.key(f"{step}:expire")})
+        return session.id
+
+    def decline_first_payment(self, customer: stripe.Customer, token: str, step: str) -> str:
+        """Confirm the incomplete subscription's first payment intent with a card that declines."""
+        intents = list(self.c.v1.payment_intents.list({"customer": customer.id, "limit": 100}).auto_paging_iter())
+        if not intents:
+            raise SeedError(f"demo story {self.story!r}: no payment intent for the incomplete subscription")
+        pi = intents[-1]  # the oldest: the first invoice's
+        if pi.last_payment_error is None and pi.status in ("requires_payment_method", "requires_confirmation"):
+            self._must_create(f"declined payment {step}")
+            try:
+                self.c.v1.payment_intents.confirm(pi.id, {"payment_method": token}, {"idempotency_key": self.key(step)})
+            except stripe.CardError:
+                pass  # the point of the story: the first payment is declined
+        return pi.id
+
+    def invoice(self, sub: stripe.Subscription, billing_reason: str) -> str:
+        for inv in self.c.v1.invoices.list({"subscription": sub.id, "limit": 100}).auto_paging_iter():
+            if inv.billing_reason == billing_reason and inv.id:
+                return inv.id
+        raise SeedError(f"demo story {self.story!r}: no {billing_reason} invoice on {sub.id}")
+
+    def charge(self, customer: stripe.Customer) -> str:
+        charges = list(self.c.v1.charges.list({"customer": customer.id, "limit": 100}).auto_paging_iter())
+        if not charges:
+            raise SeedError(f"demo story {self.story!r}: no charge for {customer.id}")
+        return charges[-1].id  # the oldest
+
+    def result(self, customer: stripe.Customer, *, others: tuple[str, ...] = (), lookup: str | None = None,
+               objects: dict[str, str] | None = None) -> DemoCustomer:
+        spec, p = self.spec, self.spec.person
+        if spec.lookup_kind == "email":
+            lookup = p.email
+        elif spec.lookup_kind == "metadata":
+            lookup = f"metadata:github={p.metadata['github']}"
+        elif spec.lookup_kind == "customer":
+            lookup = customer.id
+        if not lookup:
+            raise SeedError(f"demo story {self.story!r}: no {spec.lookup_kind} lookup")
+        return DemoCustomer(
+            story=spec.story, customer_id=customer.id, other_customer_ids=others, email=p.email, lookup=lookup,
+            complaint=spec.complaint, expected_bucket=spec.expected_bucket, expected_anomalies=spec.expected_anomalies,
+            expected_gaps=spec.expected_gaps, summary=spec.summary,
+            objects={"test_clock": self.clock.id, **(objects or {})})
+
+
+# ----- account-wide objects -------------------------------------------------------------
+def ensure_catalog(client: stripe.StripeClient) -> dict[str, str]:
+    """Products (custom ids) and their prices; returns lookup_key -> price id."""
+    prices: dict[str, str] = {}
+    for prod in DEMO_PRODUCTS:
+        meta = {MARK: "catalog", STEP: prod.id, "per_seat": "true" if prod.per_seat else "false"}
+        try:
+            client.v1.products.retrieve(prod.id)
+        except stripe.InvalidRequestError as exc:
+            if exc.code != "resource_missing":
+                raise
+            client.v1.products.create({"id": prod.id, "name": prod.name, "metadata": meta},
+                                      {"idempotency_key": f"{KEY_PREFIX}:catalog:{prod.id}"})
+        existing = {p.lookup_key: p.id for p in client.v1.prices.list({"product": prod.id, "active": True, "limit": 100}).auto_paging_iter()}
+        for price in prod.prices:
+            if price.lookup_key not in existing:
+                created = client.v1.prices.create(
+                    {"product": prod.id, "currency": "usd", "unit_amount": price.unit_amount,
+                     "recurring": {"interval": "month" if price.interval == "month" else "year"},
+                     "lookup_key": price.lookup_key, "nickname": price.lookup_key,
+                     "metadata": {MARK: "catalog", STEP: price.lookup_key, "per_seat": "true" if price.per_seat else "false"}},
+                    {"idempotency_key": f"{KEY_PREFIX}:catalog:{price.lookup_key}"})
+                existing[price.lookup_key] = created.id
+            prices[price.lookup_key] = existing[price.lookup_key]
+    return prices
+
+
+def ensure_portal(client: stripe.StripeClient) -> str:
+    """The account's portal configuration: card updates and invoices on, cancellation and plan switching off.
+
+    Real Stripe only lets the Dashboard make a configuration the default, so the demo's one is
+    found by metadata; sessions can name it explicitly.
+    """
+    for conf in client.v1.billing_portal.configurations.list({"limit": 100}).auto_paging_iter():
+        if _meta(conf, MARK) == "portal":
+            return conf.id
+    conf = client.v1.billing_portal.configurations.create(
+        {"business_profile": {"headline": "Quillstack: manage your billing"},
+         "default_return_url": "https://quillstack.example.com/account",
+         "features": {"subscription_cancel": {"enabled": False}, "subscription_update": {"enabled": False},
+                      "payment_method_update": {"enabled": True}, "invoice_history": {"enabled": True},
+                      "customer_update": {"enabled": True, "allowed_updates": ["email", "address"]}},
+         "metadata": {MARK: "portal", STEP: "portal"}},
+        {"idempotency_key": f"{KEY_PREFIX}:portal"})
+    return conf.id
+
+
+def seed_demo(client: stripe.StripeClient, stories: tuple[str, ...] | None = None) -> list[DemoCustomer]:
+    """Build (or find) every demo story; deterministic and idempotent."""
+    prices = ensure_catalog(client)
+    ensure_portal(client)
+    out: list[DemoCustomer] = []
+    for story in stories or STORY_ORDER:
+        spec = STORIES[story]
+        run = StoryRun(client, spec, spec.start, prices, max_step=ANNUAL_STEP if spec.annual else MONTHLY_STEP)
+        out.append(spec.script(run))
+    return out
+
+
+def mask_email(email: str) -> str:
+    """``j***@example.com``; billing_nb.redact.mask_email when it is available."""
+    try:
+        from ..redact import mask_email as redact_mask
+
+        masked = redact_mask(email)
+        if masked:
+            return masked
+    except NotImplementedError:
+        pass
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def demo_table(customers: list[DemoCustomer]) -> list[dict[str, str]]:
+    """Rows for the demo's printed table: no PII beyond a masked email."""
+    return [{"customer": c.customer_id, "email": mask_email(c.email), "story": c.story,
+             "bucket": c.expected_bucket, "summary": c.summary} for c in customers]
+
