@@ -2,6 +2,7 @@
 
 from . import customers  # noqa: F401
 from . import catalog  # noqa: F401
+from . import coupons  # noqa: F401
 from . import payment_methods  # noqa: F401
 from . import portal  # noqa: F401
 from . import checkout  # noqa: F401
