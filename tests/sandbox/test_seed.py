@@ -1,0 +1,258 @@
+"""The demo seeder: every story in the right state, idempotent, deterministic.
+
+Pure checks on the story data run without a server; the rest seeds a fresh sandbox
+(its own, so counts are exact) through the public API only, seeds it again, and seeds
+a second sandbox to compare everything but the random ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import stripe
+
+from billing_nb.demo_stories import DEMO_NOW, DEMO_PRODUCTS, STORIES, STORY_ORDER, DemoCustomer, known_pii, ts
+from billing_nb.gaps import GAP_KINDS
+from billing_nb.identify import ANOMALY_KINDS
+from billing_nb.sandbox.seed import MARK, demo_table, seed_demo
+from billing_nb.sandbox.server import ThreadedSandbox
+
+BUCKETS = {"duplicate_subscription", "team_seats", "failed_payment", "missing_self_serve", "product_failure", "unclear"}
+KEY = "sk_test_seed"
+
+
+# ----- the story data ---------------------------------------------------------------------
+def test_stories_use_known_names_only() -> None:
+    assert len(STORY_ORDER) >= 13
+    for spec in STORIES.values():
+        assert spec.expected_bucket in BUCKETS
+        assert set(spec.expected_anomalies) <= set(ANOMALY_KINDS), spec.story
+        assert set(spec.expected_gaps) <= set(GAP_KINDS), spec.story
+    assert {s.expected_bucket for s in STORIES.values()} == BUCKETS  # every bucket is demonstrated
+
+
+def test_complaints_carry_distinctive_pii_and_summaries_none() -> None:
+    pii = known_pii()
+    for spec in STORIES.values():
+        p = spec.person
+        assert p.name in spec.complaint and p.email in spec.complaint, spec.story
+        assert re.search(r"\d{3}[- ]\d{4}", spec.complaint), spec.story  # a phone number
+        assert not any(v in spec.summary for v in pii), spec.story
+        assert "@" not in spec.summary
+    assert len(set(pii)) == len(pii)  # one person per story, none shared
+
+
+def test_clock_times_are_fixed_and_before_today() -> None:
+    assert DEMO_NOW < ts(2026, 11, 24)
+    assert all(ts(2025, 1, 1) < s.start < DEMO_NOW for s in STORIES.values())
+
+
+def test_catalogue() -> None:
+    prices = {p.lookup_key: p for prod in DEMO_PRODUCTS for p in prod.prices}
+    assert prices["pro_monthly"].unit_amount == 2000 and prices["pro_annual"].unit_amount == 20000
+    assert prices["team_seat_monthly"].per_seat and prices["team_seat_monthly"].unit_amount == 1500
+    assert prices["pro_plus_annual"].unit_amount == 36000
+
+
+# ----- seeded sandbox ----------------------------------------------------------------------
+@dataclass
+class Seeded:
+    sandbox: ThreadedSandbox
+    client: stripe.StripeClient
+    customers: list[DemoCustomer]
+
+    def story(self, name: str) -> DemoCustomer:
+        return next(c for c in self.customers if c.story == name)
+
+
+def _client(sb: ThreadedSandbox) -> stripe.StripeClient:
+    return stripe.StripeClient(KEY, base_addresses={"api": sb.url}, max_network_retries=0)
+
+
+@pytest.fixture(scope="module")
+def seeded() -> Iterator[Seeded]:
+    with ThreadedSandbox() as sb:
+        client = _client(sb)
+        yield Seeded(sb, client, seed_demo(client))
+
+
+def _all(lister: Any, params: dict[str, Any] | None = None) -> list[Any]:
+    return list(lister({"limit": 100, **(params or {})}).auto_paging_iter())
+
+
+def _subs(c: stripe.StripeClient, customer: str) -> list[stripe.Subscription]:
+    return _all(c.v1.subscriptions.list, {"customer": customer, "status": "all"})
+
+
+def _invoices(c: stripe.StripeClient, customer: str) -> list[stripe.Invoice]:
+    return sorted(_all(c.v1.invoices.list, {"customer": customer}), key=lambda i: i.created)
+
+
+def test_every_story_seeded_in_order_with_every_lookup_kind(seeded: Seeded) -> None:
+    assert [c.story for c in seeded.customers] == list(STORY_ORDER)
+    lookups = [c.lookup for c in seeded.customers]
+    assert any("@" in x for x in lookups)
+    assert any(x.startswith("metadata:github=") for x in lookups)
+    for prefix in ("cus_", "sub_", "in_", "ch_"):
+        assert any(x.startswith(prefix) for x in lookups), prefix
+    for c in seeded.customers:
+        cus = seeded.client.v1.customers.retrieve(c.customer_id)
+        assert cus.email == c.email and cus.metadata[MARK] == c.story
+        clock = seeded.client.v1.test_helpers.test_clocks.retrieve(c.objects["test_clock"])
+        assert clock.status == "ready" and clock.frozen_time == DEMO_NOW
+        assert demo_table([c])[0]["email"] != c.email and c.email not in str(demo_table([c]))
+
+
+def test_duplicates(seeded: Seeded) -> None:
+    c = seeded.client
+    dup = seeded.story("dup_personal")
+    subs = [s for s in _subs(c, dup.customer_id) if s.status == "active"]
+    assert len(subs) == 2 and subs[0]["items"].data[0].price.id == subs[1]["items"].data[0].price.id
+    assert abs(subs[0].created - subs[1].created) == 7 * 60
+    assert [i.status for i in _invoices(c, dup.customer_id)] == ["paid", "paid"]
+    two = seeded.story("dup_customer")
+    same_email = _all(c.v1.customers.list, {"email": two.email})
+    assert {x.id for x in same_email} == {two.customer_id, *two.other_customer_ids} and len(same_email) == 2
+    for cid in (two.customer_id, *two.other_customer_ids):
+        assert [s.status for s in _subs(c, cid)] == ["active"]
+
+
+def test_team(seeded: Seeded) -> None:
+    team = seeded.story("team")
+    (sub,) = _subs(seeded.client, team.customer_id)
+    item = sub["items"].data[0]
+    assert sub.status == "active" and item.quantity == 5 and item.price.lookup_key == "team_seat_monthly"
+    assert sub.metadata["team"] == "Lanternfish Analytics"
+    assert all(i.status == "paid" and i.amount_paid == 7500 for i in _invoices(seeded.client, team.customer_id))
+
+
+def test_failed_renewal_after_four_good_ones(seeded: Seeded) -> None:
+    fr = seeded.story("failed_renewal")
+    (sub,) = _subs(seeded.client, fr.customer_id)
+    assert sub.status == "past_due"
+    invs = _invoices(seeded.client, fr.customer_id)
+    assert [i.status for i in invs] == ["paid"] * 5 + ["open"]
+    assert invs[-1].attempt_count >= 2  # the renewal and at least one retry
+
+
+def test_stale_card(seeded: Seeded) -> None:
+    c = seeded.client
+    st = seeded.story("stale_card")
+    sub = c.v1.subscriptions.retrieve(st.lookup)
+    cus = c.v1.customers.retrieve(st.customer_id)
+    assert sub.status == "past_due"
+    assert sub.default_payment_method == st.objects["stale_payment_method"]
+    assert cus.invoice_settings.default_payment_method == st.objects["customer_default_payment_method"]
+    assert sub.default_payment_method != cus.invoice_settings.default_payment_method
+    assert _invoices(c, st.customer_id)[-1].status == "open"
+
+
+def test_incomplete_checkout(seeded: Seeded) -> None:
+    c = seeded.client
+    ic = seeded.story("incomplete_checkout")
+    (sub,) = _subs(c, ic.customer_id)
+    assert sub.status == "incomplete"
+    session = c.v1.checkout.sessions.retrieve(ic.objects["checkout_session"])
+    assert session.status == "expired" and session.mode == "subscription"
+    pi = c.v1.payment_intents.retrieve(ic.objects["payment_intent"])
+    assert pi.status == "requires_payment_method" and pi.last_payment_error is not None
+    assert pi.last_payment_error.code == "card_declined"
+
+
+def test_annual_stories(seeded: Seeded) -> None:
+    c = seeded.client
+    ar = seeded.story("annual_refund")
+    inv = c.v1.invoices.retrieve(ar.lookup)
+    assert inv.status == "paid" and inv.amount_paid == 20000 and inv.created == ts(2026, 8, 18, 16)
+    (sub,) = _subs(c, ar.customer_id)
+    assert sub.status == "active" and sub["items"].data[0].price.recurring.interval == "year"
+
+    up = seeded.story("annual_upgrade")
+    pro = c.v1.invoices.retrieve(up.lookup)
+    assert pro.billing_reason == "subscription_update" and pro.status == "paid"
+    assert 0 < pro.amount_paid < 36000 - 20000 and pro.created == ts(2026, 9, 9, 10)
+    (sub,) = _subs(c, up.customer_id)
+    assert sub["items"].data[0].price.lookup_key == "pro_plus_annual"
+
+    rr = seeded.story("renewal_regret")
+    (sub,) = _subs(c, rr.customer_id)
+    assert sub.status == "active" and sub.cancel_at_period_end
+    assert sub.cancellation_details is not None and sub.cancellation_details.feedback == "unused"
+    invs = _invoices(c, rr.customer_id)
+    assert [(i.billing_reason, i.status, i.amount_paid) for i in invs] == [
+        ("subscription_create", "paid", 20000), ("subscription_cycle", "paid", 20000)]
+    assert ts(2026, 11, 10, 15) <= invs[-1].created < ts(2026, 11, 12, 15)
+
+
+def test_healthy_monthlies_and_portal(seeded: Seeded) -> None:
+    c = seeded.client
+    for story in ("cant_cancel", "product_broken", "healthy_refund"):
+        dc = seeded.story(story)
+        (sub,) = _subs(c, dc.customer_id)
+        assert sub.status == "active" and not sub.cancel_at_period_end
+        invs = _invoices(c, dc.customer_id)
+        assert len(invs) >= 3 and all(i.status == "paid" and i.amount_paid == 2000 for i in invs)
+    assert seeded.story("healthy_refund").lookup.startswith("sub_")
+    (portal,) = [p for p in _all(c.v1.billing_portal.configurations.list) if p.metadata.to_dict().get(MARK) == "portal"]
+    f = portal.features
+    assert not f.subscription_cancel.enabled and f.payment_method_update.enabled and f.invoice_history.enabled
+    assert portal.active
+
+
+def test_dispute(seeded: Seeded) -> None:
+    c = seeded.client
+    d = seeded.story("disputed")
+    charge = c.v1.charges.retrieve(d.lookup)
+    assert charge.disputed
+    disputes = [x for x in _all(c.v1.disputes.list) if x.charge == charge.id]
+    assert len(disputes) == 1 and disputes[0].status == "needs_response"
+
+
+COUNTED = ("customers", "subscriptions", "invoices", "charges", "payment_intents", "disputes", "products", "prices",
+           "checkout_sessions", "portal_configurations", "test_clocks", "events")
+
+
+def _counts(c: stripe.StripeClient) -> dict[str, int]:
+    v1 = c.v1
+    listers = (v1.customers.list, lambda p: v1.subscriptions.list({**p, "status": "all"}), v1.invoices.list,
+               v1.charges.list, v1.payment_intents.list, v1.disputes.list, v1.products.list, v1.prices.list,
+               v1.checkout.sessions.list, v1.billing_portal.configurations.list, v1.test_helpers.test_clocks.list,
+               v1.events.list)
+    return {name: len(_all(lister)) for name, lister in zip(COUNTED, listers, strict=True)}
+
+
+def test_reseeding_changes_nothing(seeded: Seeded) -> None:
+    before = _counts(seeded.client)
+    log = seeded.sandbox.store.request_log
+    start = len(log)
+    again = seed_demo(seeded.client)
+    assert again == seeded.customers
+    assert [a.objects for a in again] == [b.objects for b in seeded.customers]
+    assert _counts(seeded.client) == before
+    assert [r["path"] for r in log[start:] if r["method"] == "POST"] == []  # not a single write
+
+
+def _fingerprint(c: stripe.StripeClient, customers: list[DemoCustomer]) -> list[Any]:
+    """Everything about the seeded account except its random ids."""
+    out: list[Any] = []
+    for dc in customers:
+        for cid in (dc.customer_id, *dc.other_customer_ids):
+            cus = c.v1.customers.retrieve(cid)
+            subs = [(s.status, s.created, s["items"].data[0].price.lookup_key, s["items"].data[0].quantity,
+                     s.cancel_at_period_end) for s in _subs(c, cid)]
+            invs = [(i.status, i.created, i.amount_due, i.amount_paid, i.billing_reason) for i in _invoices(c, cid)]
+            out.append((dc.story, cus.name, cus.email, cus.phone, cus.created, sorted(subs), invs))
+        lookup = re.sub(r"^(cus|sub|in|ch)_\w+$", r"\1_", dc.lookup)  # ids differ, their kind doesn't
+        out.append((lookup, dc.complaint, dc.expected_bucket, dc.expected_anomalies, dc.expected_gaps))
+    return out
+
+
+def test_deterministic_across_accounts(seeded: Seeded) -> None:
+    with ThreadedSandbox() as other:
+        client = _client(other)
+        fresh = seed_demo(client)
+        assert _fingerprint(client, fresh) == _fingerprint(seeded.client, seeded.customers)
