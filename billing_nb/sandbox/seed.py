@@ -46,7 +46,8 @@ def _id(value: Any) -> str | None:
 
 def _meta(obj: Any, key: str = STEP) -> str | None:
     """A metadata value of any Stripe object (metadata may be absent or empty)."""
-    return (obj.get("metadata") or {}).get(key)
+    md = getattr(obj, "metadata", None)  # a StripeObject, not a dict: no .get()
+    return str(md[key]) if md is not None and key in md else None
 
 
 class StoryRun:
