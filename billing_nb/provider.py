@@ -2,66 +2,298 @@
 
 ``StripeReader`` resolves a lookup to customers and builds a :class:`CaseSnapshot` in
 as few sequential request waves as possible (expand + list filters, independent lists
-issued concurrently). Stripe's exceptions are translated here, once, into
-:mod:`billing_nb.exceptions`, keeping Stripe's request id.
+issued concurrently; see :mod:`billing_nb.gather`). Stripe's exceptions are translated
+here, once, into :mod:`billing_nb.exceptions`, keeping Stripe's request id.
+
+Lookups (:func:`lookup_kind`): an email, a ``cus_``/``sub_``/``in_``/``ch_``/``pi_``/``cs_``
+id, or ``metadata:KEY=VALUE``. Every lookup resolves to the customer it names *plus* every
+other customer object sharing that customer's email (a ``duplicate_customer`` anomaly
+later, never an error). The lookup costs one or two requests:
+
+========================  =============================================================
+email                     ``customers.list(email=)`` (case-sensitive), then
+                          ``customers.search(email:'…')`` only when the list is empty
+cus_                      ``customers.retrieve`` + ``customers.list(email=)``
+sub_ in_ ch_ pi_ cs_      ``retrieve(expand=customer)`` + ``customers.list(email=)``
+metadata:KEY=VALUE        ``customers.search(metadata['KEY']:'VALUE')`` + list by email
+========================  =============================================================
+
+Customers are fetched with ``test_clock`` and ``invoice_settings.default_payment_method``
+expanded, so the case's clock and default card cost no extra request.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 import stripe
 
-from .config import Settings
-from .exceptions import StripeApiError
+from .config import API_VERSION, Settings
+from .exceptions import (
+    BadInputError,
+    LookupNotFoundError,
+    MalformedIdError,
+    StripeApiError,
+    StripeInvalidRequestError,
+    StripeNotFoundError,
+    StripeRateLimitError,
+    StripeUnavailableError,
+)
 from .snapshot import CaseSnapshot
 
 __all__ = ["LOOKUP_KINDS", "Resolution", "make_client", "translate", "lookup_kind", "StripeReader"]
 
 LOOKUP_KINDS = ("email", "customer", "subscription", "invoice", "charge", "payment_intent", "checkout_session", "metadata")
 
+#: Id prefixes a lookup accepts, and the lookup kind each names.
+ID_PREFIXES: dict[str, str] = {
+    "cus": "customer", "sub": "subscription", "in": "invoice", "ch": "charge",
+    "pi": "payment_intent", "cs": "checkout_session",
+}
+#: Real Stripe prefixes that are not lookups (a clearer error than "unknown prefix").
+OTHER_PREFIXES: dict[str, str] = {
+    "prod": "product", "price": "price", "pm": "payment method", "si": "subscription item",
+    "il": "invoice line", "ii": "invoice item", "re": "refund", "cn": "credit note",
+    "du": "dispute", "dp": "dispute", "evt": "event", "txn": "balance transaction",
+    "card": "card", "src": "source", "seti": "setup intent", "clock": "test clock",
+    "bpc": "portal configuration", "bps": "portal session", "acct": "account", "py": "payment",
+    "po": "payout", "tok": "token", "inpay": "invoice payment", "plink": "payment link",
+}
+_ID_BODY = re.compile(r"[A-Za-z0-9]{8,255}")
+_EMAIL = re.compile(r"[^@\s'\"\\]+@[^@\s'\"\\]+\.[A-Za-z]{2,}")
+_META = re.compile(r"metadata:(?P<key>[A-Za-z0-9_.\-\[\]]{1,40})=(?P<value>[^'\\]{1,500})")
+_ACCEPTED = "an email, a Stripe id (cus_, sub_, in_, ch_, pi_, cs_) or metadata:KEY=VALUE"
+
+#: Expansions on customer reads: the clock and the default card arrive with the customer.
+CUSTOMER_EXPAND = ["test_clock", "invoice_settings.default_payment_method"]
+
+T = TypeVar("T")
+P = TypeVar("P")
+
 
 @dataclass(frozen=True)
 class Resolution:
     kind: str  # one of LOOKUP_KINDS
     customer_ids: tuple[str, ...]  # primary first
+    customers: tuple[dict[str, Any], ...] = field(default=(), compare=False, repr=False)
+    requests: int = field(default=0, compare=False)
 
 
 def make_client(settings: Settings) -> stripe.StripeClient:
     """A StripeClient with the key, base address, retries and pinned API version."""
-    raise NotImplementedError
+    return stripe.StripeClient(
+        settings.api_key,
+        base_addresses={"api": settings.api_base} if settings.api_base else {},
+        max_network_retries=settings.max_network_retries,
+        stripe_version=API_VERSION,
+    )
 
 
 def translate(exc: stripe.StripeError) -> StripeApiError:
     """Map a stripe exception to ours, keeping message, code and request id."""
-    raise NotImplementedError
+    message = exc.user_message or str(getattr(exc, "_message", None) or exc) or type(exc).__name__
+    kwargs: dict[str, Any] = {
+        "request_id": exc.request_id,
+        "code": exc.code,
+        "http_status": exc.http_status,
+        "param": getattr(exc, "param", None),
+    }
+    status = exc.http_status or 0
+    if isinstance(exc, stripe.InvalidRequestError):
+        if exc.code == "resource_missing" or status == 404:
+            return StripeNotFoundError(message, **kwargs)
+        return StripeInvalidRequestError(message, **kwargs)
+    if isinstance(exc, stripe.RateLimitError) or status == 429:
+        return StripeRateLimitError(message, **kwargs)
+    if isinstance(exc, stripe.APIConnectionError) or (isinstance(exc, stripe.APIError) and status >= 500) or status >= 500:
+        return StripeUnavailableError(f"Stripe is unavailable: {message}", **kwargs)
+    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        return StripeApiError(f"Stripe refused the API key: {message}", **kwargs)
+    return StripeApiError(message, **kwargs)
 
 
 def lookup_kind(lookup: str) -> str:
     """Which kind of lookup a string is; MalformedIdError/BadInputError when none."""
-    raise NotImplementedError
+    text = (lookup or "").strip()
+    if not text:
+        raise BadInputError(f"empty lookup: give {_ACCEPTED}")
+    if text.startswith("metadata:"):
+        if not _META.fullmatch(text):
+            raise BadInputError("malformed metadata lookup: use metadata:KEY=VALUE (no quotes or backslashes)")
+        return "metadata"
+    if "@" in text:
+        if not _EMAIL.fullmatch(text):
+            raise BadInputError("not a valid email address")
+        return "email"
+    prefix, sep, body = text.partition("_")
+    if sep and prefix in ID_PREFIXES:
+        if prefix == "cs" and body.startswith(("test_", "live_")):
+            body = body[5:]
+        if not _ID_BODY.fullmatch(body):
+            raise MalformedIdError(f"{text[:40]!r} is not a well-formed {ID_PREFIXES[prefix].replace('_', ' ')} id")
+        return ID_PREFIXES[prefix]
+    if sep and prefix in OTHER_PREFIXES:
+        raise MalformedIdError(f"a {OTHER_PREFIXES[prefix]} id cannot be looked up; give {_ACCEPTED}")
+    if sep and re.fullmatch(r"[A-Za-z]{1,12}", prefix):
+        raise MalformedIdError(f"unknown id prefix {prefix + '_'!r}; give {_ACCEPTED}")
+    raise BadInputError(f"not a lookup: give {_ACCEPTED}")
+
+
+def _activity(customer: dict[str, Any], subs: list[dict[str, Any]]) -> tuple[int, int]:
+    """Sort key: newest live subscription first, then newest customer object."""
+    live = [int(s.get("created") or 0) for s in subs if s.get("status") in ("active", "trialing", "past_due")]
+    return (max(live) if live else -1, int(customer.get("created") or 0))
+
+
+def order_customers(kind: str, customers: list[dict[str, Any]], subs: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Primary first: the customer an id lookup named, else the most recently active one."""
+    pinned = customers[:1] if kind not in ("email", "metadata") else []
+    rest = [c for c in customers if c not in pinned]
+    rest.sort(key=lambda c: _activity(c, subs.get(c["id"], [])), reverse=True)
+    return pinned + rest
 
 
 class StripeReader:
-    """Reads a case's Stripe data through one StripeClient."""
+    """Reads a case's Stripe data through one StripeClient.
 
-    def __init__(self, client: stripe.StripeClient, *, concurrency: int = 8) -> None:
+    Every request goes through :meth:`call`, which counts it and translates errors.
+    """
+
+    def __init__(self, client: stripe.StripeClient, *, concurrency: int = 16) -> None:
         self.client = client
         self.concurrency = concurrency
+        self.request_count = 0
+        self._lock = threading.Lock()
+
+    # --- the one wrapper ------------------------------------------------------------
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run one Stripe request: counted, and its error translated into ours."""
+        with self._lock:
+            self.request_count += 1
+        try:
+            return fn()
+        except stripe.StripeError as exc:
+            raise translate(exc) from exc
+
+    def list_all(self, fn: Callable[[P], Any], params: P, *, max_pages: int | None = None) -> tuple[list[dict[str, Any]], int]:
+        """Every object of a list (or search) endpoint, as dicts, and the pages it took."""
+        rows: list[dict[str, Any]] = []
+        current: dict[str, Any] = dict(cast(dict[str, Any], params))
+        pages = 0
+        while True:
+            page = self.call(lambda p=current: fn(cast(P, p)))
+            pages += 1
+            data = [cast(dict[str, Any], o.to_dict()) for o in page.data]
+            rows.extend(data)
+            if not page.has_more or not data or (max_pages is not None and pages >= max_pages):
+                return rows, pages
+            if getattr(page, "next_page", None):  # search results page by token
+                current = {**current, "page": page.next_page}
+            else:
+                current = {**current, "starting_after": data[-1]["id"]}
+
+    # --- lookup ---------------------------------------------------------------------
+    def _by_email(self, email: str) -> list[dict[str, Any]]:
+        customers = self.client.v1.customers
+        rows, _ = self.list_all(customers.list, {"email": email, "limit": 100, "expand": [f"data.{e}" for e in CUSTOMER_EXPAND]})
+        if not rows:
+            query = "email:'" + email.replace("'", "\\'") + "'"
+            rows, _ = self.list_all(customers.search, {"query": query, "limit": 100, "expand": [f"data.{e}" for e in CUSTOMER_EXPAND]})
+        return [c for c in rows if not c.get("deleted")]
+
+    def _named_customer(self, kind: str, value: str) -> dict[str, Any] | None:
+        v1 = self.client.v1
+        if kind == "customer":
+            obj = self.call(lambda: v1.customers.retrieve(value, {"expand": CUSTOMER_EXPAND})).to_dict()
+            return None if obj.get("deleted") else obj
+        expand = ["customer"] + [f"customer.{e}" for e in CUSTOMER_EXPAND]
+        getters: dict[str, Callable[[], Any]] = {
+            "subscription": lambda: v1.subscriptions.retrieve(value, {"expand": expand}),
+            "invoice": lambda: v1.invoices.retrieve(value, {"expand": expand}),
+            "charge": lambda: v1.charges.retrieve(value, {"expand": expand}),
+            "payment_intent": lambda: v1.payment_intents.retrieve(value, {"expand": expand}),
+            "checkout_session": lambda: v1.checkout.sessions.retrieve(value, {"expand": expand}),
+        }
+        obj = self.call(getters[kind]).to_dict()
+        customer = obj.get("customer")
+        if isinstance(customer, dict) and not customer.get("deleted"):
+            return cast(dict[str, Any], customer)
+        email = ((obj.get("customer_details") or {}).get("email")) if kind == "checkout_session" else None
+        if email:  # a guest checkout: the session knows the email only
+            found = self._by_email(email)
+            return found[0] if found else None
+        return None
+
+    def resolve_customers(self, lookup: str) -> tuple[str, list[dict[str, Any]]]:
+        """The lookup's kind and its customer objects (the named one first, unordered otherwise)."""
+        kind = lookup_kind(lookup)
+        value = lookup.strip()
+        shown = {"email": "that email address", "metadata": "that metadata"}.get(kind, value)
+        try:
+            if kind == "email":
+                found = self._by_email(value)
+            elif kind == "metadata":
+                key, _, val = value[len("metadata:"):].partition("=")
+                query = f"metadata['{key}']:'{val}'"
+                found, _ = self.list_all(self.client.v1.customers.search, {"query": query, "limit": 100, "expand": [f"data.{e}" for e in CUSTOMER_EXPAND]})
+            else:
+                named = self._named_customer(kind, value)
+                found = [named] if named else []
+        except StripeNotFoundError as exc:
+            raise LookupNotFoundError(f"no {kind.replace('_', ' ')} {shown} in Stripe ({exc})") from exc
+        if not found:
+            raise LookupNotFoundError(f"no customer found for {shown}")
+        emails = sorted({c["email"] for c in found if c.get("email")}) if kind != "email" else []
+        for email in emails:
+            found += [c for c in self._by_email(email) if c["id"] not in {f["id"] for f in found}]
+        return kind, found
 
     def resolve(self, lookup: str) -> Resolution:
-        raise NotImplementedError
+        """Resolve a lookup to its customers, primary first (the most recently active)."""
+        start = self.request_count
+        kind, customers = self.resolve_customers(lookup)
+        subs: dict[str, list[dict[str, Any]]] = {}
+        if len(customers) > 1:
+            from .gather import run_wave
+
+            jobs = {c["id"]: (lambda cid=c["id"]: self.list_all(self.client.v1.subscriptions.list, {"customer": cid, "status": "all", "limit": 100})) for c in customers}
+            subs = {cid: rows for cid, (rows, _) in run_wave(jobs, self.concurrency).items()}
+        ordered = order_customers(kind, customers, subs)
+        return Resolution(kind, tuple(c["id"] for c in ordered), tuple(ordered), self.request_count - start)
 
     def snapshot(self, lookup: str) -> CaseSnapshot:
-        raise NotImplementedError
+        """Everything a case needs: the lookup, then at most two concurrent waves."""
+        from .gather import build_snapshot
 
+        return build_snapshot(self, lookup)
+
+    # --- single objects ---------------------------------------------------------------
     def retrieve(self, obj_id: str) -> dict[str, Any]:
         """Fresh copy of one object by id (for guards that check a target has not changed)."""
-        raise NotImplementedError
+        v1 = self.client.v1
+        prefix = obj_id.split("_", 1)[0]
+        services: dict[str, Any] = {
+            "cus": v1.customers, "sub": v1.subscriptions, "in": v1.invoices, "ch": v1.charges,
+            "pi": v1.payment_intents, "cs": v1.checkout.sessions, "re": v1.refunds, "cn": v1.credit_notes,
+            "du": v1.disputes, "dp": v1.disputes, "pm": v1.payment_methods, "price": v1.prices, "prod": v1.products,
+            "clock": v1.test_helpers.test_clocks, "si": v1.subscription_items, "evt": v1.events,
+        }
+        service = services.get(prefix)
+        if service is None:
+            raise MalformedIdError(f"cannot retrieve an object with prefix {prefix + '_'!r}")
+        return cast(dict[str, Any], self.call(lambda: service.retrieve(obj_id)).to_dict())
 
     def preview_credit_note(self, invoice_id: str, refund_amount: int) -> dict[str, Any]:
-        raise NotImplementedError
+        """Stripe's own credit note preview for refunding ``refund_amount`` of a paid invoice."""
+        return cast(dict[str, Any], self.call(
+            lambda: self.client.v1.credit_notes.preview({"invoice": invoice_id, "refund_amount": refund_amount})
+        ).to_dict())
 
     def preview_invoice(self, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
+        """``invoices.create_preview`` for a subscription change (``subscription_details``, ...)."""
+        merged = cast(Any, {"subscription": subscription_id, **params})
+        return cast(dict[str, Any], self.call(lambda: self.client.v1.invoices.create_preview(merged)).to_dict())

@@ -20,6 +20,7 @@ __all__ = ["CaseSnapshot", "KINDS", "ts", "from_ts"]
 KINDS: tuple[str, ...] = (
     "customers",
     "subscriptions",
+    "products",
     "invoices",
     "payment_intents",
     "charges",
