@@ -23,7 +23,7 @@ __all__ = ["mask_email", "mask_name", "mask_phone", "mask_text", "mask_object", 
 
 # --- patterns ----------------------------------------------------------------------
 _EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-_KEY = re.compile(r"(?<![A-Za-z0-9])(?:(?:sk|rk|pk)_(?:test_|live_)?|whsec_)[A-Za-z0-9]{8,}")
+_KEY = re.compile(r"(?<![A-Za-z0-9])(?:(?:sk|rk|pk)_(?:test|live)_|whsec_)[A-Za-z0-9_]{8,}")
 _PHONE = re.compile(
     r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}(?![\w])"  # international: +1 415 555 0142, +14155550142
     r"|(?<![\w(])\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}(?!\w)"  # (415) 555-0142
@@ -107,7 +107,7 @@ def mask_phone(phone: str | None) -> str | None:
 
 def _mask_key(match: re.Match[str]) -> str:
     text = match.group(0)
-    prefix = re.match(r"(?:(?:sk|rk|pk)_(?:test_|live_)?|whsec_)", text)
+    prefix = re.match(r"(?:(?:sk|rk|pk)_(?:test|live)_|whsec_)", text)
     return f"{prefix.group(0) if prefix else ''}***"
 
 
@@ -211,25 +211,29 @@ def _safe_excerpt(line: str, start: int, end: int, known: list[str]) -> str:
         hi = end
     excerpt = line[lo:hi]
     for k in known:
-        excerpt = re.sub(re.escape(k), "[known]", excerpt, flags=re.IGNORECASE)
+        kind = _known_kind(k)
+        masked = mask_email(k) if kind == "email" else mask_name(k) if kind == "name" else "***"
+        excerpt = re.sub(re.escape(k), lambda _: masked or "***", excerpt, flags=re.IGNORECASE)
     return mask_text(excerpt).strip()
 
 
 def _scan_line(line: str, known: list[str]) -> Iterator[tuple[str, str]]:
-    for m in _EMAIL.finditer(line):
-        yield "email", _safe_excerpt(line, m.start(), m.end(), known)
-    for m in _KEY.finditer(line):
-        yield "key", _safe_excerpt(line, m.start(), m.end(), known)
-    for m in _CARD.finditer(line):
-        if _card_digits(m.group(0)):
-            yield "card", _safe_excerpt(line, m.start(), m.end(), known)
-    for m in _PHONE.finditer(line):
-        if _is_phone(m.group(0)):
-            yield "phone", _safe_excerpt(line, m.start(), m.end(), known)
+    """(kind, masked excerpt) per leak; a span reported once (a known email is one leak)."""
+    hits: list[tuple[int, int, str]] = []
+    for kind, pattern in (("email", _EMAIL), ("key", _KEY), ("card", _CARD), ("phone", _PHONE)):
+        for m in pattern.finditer(line):
+            if kind == "card" and not _card_digits(m.group(0)) or kind == "phone" and not _is_phone(m.group(0)):
+                continue
+            hits.append((m.start(), m.end(), kind))
     for k in known:
-        hit = re.search(re.escape(k), line, flags=re.IGNORECASE)
-        if hit:
-            yield _known_kind(k), _safe_excerpt(line, hit.start(), hit.end(), known)
+        for m in re.finditer(re.escape(k), line, flags=re.IGNORECASE):
+            hits.append((m.start(), m.end(), _known_kind(k)))
+    taken: list[tuple[int, int]] = []
+    for start, end, kind in hits:
+        if any(start < e and s < end for s, e in taken):
+            continue
+        taken.append((start, end))
+        yield kind, _safe_excerpt(line, start, end, known)
 
 
 def _scan_text(text: str, known: list[str], is_html: bool) -> Iterator[tuple[int, str, str]]:
