@@ -1,0 +1,58 @@
+"""Every seeded demo customer: the real provider against the sandbox, then identify and
+classify, checked against the story's expected bucket and anomalies, within the request
+budget of issue 3 (at most 2 waves after the lookup, at most 15 requests in all)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from billing_nb.classify import Bucket, classify
+from billing_nb.identify import identify
+from billing_nb.provider import StripeReader
+from billing_nb.snapshot import CaseSnapshot
+
+STORIES = ("dup_personal", "dup_customer", "team", "failed_renewal", "stale_card", "incomplete_checkout", "annual_refund",
+           "annual_upgrade", "cant_cancel", "product_broken", "disputed", "renewal_regret", "healthy_refund")
+
+
+@pytest.fixture(scope="module")
+def cases(demo: Any) -> dict[str, tuple[Any, CaseSnapshot]]:
+    out = {}
+    for person in demo.customers:
+        snap = StripeReader(demo.client).snapshot(person.lookup)
+        out[person.story] = (person, snap)
+    return out
+
+
+def test_every_story_is_seeded(cases: dict[str, Any]) -> None:
+    assert set(STORIES) <= set(cases)
+
+
+@pytest.mark.parametrize("story", STORIES)
+def test_story_resolves_to_its_customer(cases: dict[str, Any], story: str) -> None:
+    person, snap = cases[story]
+    assert snap.primary_customer_id == person.customer_id
+    assert set(snap.customer_ids[1:]) == set(person.other_customer_ids)
+
+
+@pytest.mark.parametrize("story", STORIES)
+def test_story_anomalies(cases: dict[str, Any], story: str) -> None:
+    person, snap = cases[story]
+    assert sorted(set(identify(snap).anomaly_kinds())) == sorted(person.expected_anomalies)
+
+
+@pytest.mark.parametrize("story", STORIES)
+def test_story_bucket(cases: dict[str, Any], story: str) -> None:
+    person, snap = cases[story]
+    result = classify(snap, identify(snap), person.complaint)
+    assert result.suggested == Bucket(person.expected_bucket), (result.evidence, result.against)
+    assert result.evidence
+
+
+@pytest.mark.parametrize("story", STORIES)
+def test_story_request_budget(cases: dict[str, Any], story: str) -> None:
+    _, snap = cases[story]
+    assert snap.waves <= 2
+    assert snap.request_count <= 15, snap.extra
