@@ -26,7 +26,8 @@ def _address(p: Params | None) -> dict[str, Any] | None:
 
 
 def _invoice_settings(p: Params | None, current: dict[str, Any] | None, store: Store, customer_id: str) -> dict[str, Any]:
-    settings = dict(current or {"custom_fields": None, "default_payment_method": None, "footer": None, "rendering_options": None})
+    empty: dict[str, Any] = {"custom_fields": None, "default_payment_method": None, "footer": None, "rendering_options": None}
+    settings: dict[str, Any] = dict(current or empty)
     if p is None:
         return settings
     p.allow("default_payment_method", "custom_fields", "footer", "rendering_options")

@@ -57,10 +57,9 @@ def _fingerprint(number: str) -> str:
 
 
 def _billing_details(p: Params | None, current: dict[str, Any] | None = None) -> dict[str, Any]:
-    result = dict(current or {
-        "address": {f: None for f in _ADDRESS_FIELDS}, "email": None, "name": None,
-        "phone": None, "tax_id": None,
-    })
+    empty: dict[str, Any] = {"address": {f: None for f in _ADDRESS_FIELDS}, "email": None, "name": None,
+                             "phone": None, "tax_id": None}
+    result: dict[str, Any] = dict(current or empty)
     if p is None:
         return result
     p.allow(*_BILLING_FIELDS)
@@ -70,7 +69,9 @@ def _billing_details(p: Params | None, current: dict[str, Any] | None = None) ->
     addr = p.sub("address")
     if addr is not None:
         addr.allow(*_ADDRESS_FIELDS)
-        result["address"] = {**result["address"], **{f: addr.str(f) for f in _ADDRESS_FIELDS if addr.has(f)}}
+        address: dict[str, Any] = dict(result["address"] or {})
+        address.update({f: addr.str(f) for f in _ADDRESS_FIELDS if addr.has(f)})
+        result["address"] = address
     return result
 
 
