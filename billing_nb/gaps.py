@@ -50,14 +50,19 @@ class ProductGap:
 
 # --- what the case is about ------------------------------------------------------------
 _TOPICS: dict[str, re.Pattern[str]] = {
-    "cancel": re.compile(r"\b(cancel\w*|unsubscrib\w*|stop (?:my |the )?(?:subscription|plan|billing|charg\w*)"
-                         r"|end (?:my |the )?(?:subscription|plan)|close (?:my )?account)\b", re.I),
-    "payment": re.compile(r"\b(card|payment|declin\w*|expired|renewal failed)\b", re.I),
-    "seats": re.compile(r"\b(seats?|users?|members?|licen[cs]es?|upgrad\w*|downgrad\w*"
-                        r"|switch\w* plans?|change (?:my |the )?plan|plan change)\b", re.I),
-    "invoices": re.compile(r"\b(invoices?|receipts?|statements?|billing history)\b", re.I),
+    # trouble cancelling (a self-serve complaint), not "please cancel and refund"
+    "cancel": re.compile(r"\b((?:can[’']?t|cannot|couldn[’']?t|unable to|no way to|how (?:do i|to|can i)|tried to|trying to"
+                         r"|meant to|want(?:ed)? to|where (?:do|can) i)(?:\s+\w+){0,4}?\s+(?:cancel\w*|unsubscrib\w*)"
+                         r"|no (?:\w+ )?cancel\w*|cancel(?:lation)? (?:button|option|link|page))", re.I),
+    "cancel_word": re.compile(r"\b(cancel\w*|unsubscrib\w*|stop (?:my |the )?(?:subscription|plan|billing))\b", re.I),
+    "payment": re.compile(r"\b(card|payment method|payment failed|declin\w*|expired)\b", re.I),
+    "plan": re.compile(r"\b(upgrad\w*|downgrad\w*|switch\w* (?:to|plans?)|change (?:my |the )?(?:plan|seats?)|moved me to"
+                       r"|(?:add|remove|reduce|fewer|more) (?:\w+ )?seats?|prorat\w*)\b", re.I),
+    "seats": re.compile(r"\b(seats?|users?|members?|licen[cs]es?)\b", re.I),
+    "invoices": re.compile(r"\b(invoices?|receipts?|billing history)\b", re.I),
     "usage": re.compile(r"\b(limits?|usage|rate[- ]?limit\w*|rate|quotas?|throttl\w*|429|api calls?|overages?)\b", re.I),
 }
+_SELF_SERVE = ("cancel", "payment", "plan", "invoices")
 _ACTIVE = ("active", "trialing", "past_due", "unpaid")
 _PM_UPDATE_EVENTS = ("payment_method.attached", "setup_intent.succeeded")
 
@@ -87,23 +92,26 @@ class _Case:
         self.bucket = decision.bucket or decision.suggested
         self.anomalies = {a.kind: a for a in summary.anomalies}
         self.customers = {summary.customer_id, *summary.other_customer_ids}
-        hits = {k: _mentions(k, complaint) for k in _TOPICS}
         self.topics: dict[str, str] = {}  # topic -> why it applies (no PII)
-        for topic, word in hits.items():
+        for topic in _TOPICS:
+            word = _mentions(topic, complaint)
             if word:
                 self.topics[topic] = f"the complaint mentions '{word}'"
-        if "charged_after_cancel_request" in self.anomalies:
-            self.topics.setdefault("cancel", "anomaly charged_after_cancel_request")
+        by_anomaly = {"charged_after_cancel_request": "cancel", "failed_renewal": "payment", "past_due": "payment",
+                      "subscription_payment_method_stale": "payment", "proration_invoice": "plan"}
+        for kind, topic in by_anomaly.items():
+            if kind in self.anomalies:
+                self.topics.setdefault(topic, f"anomaly {kind}")
         if self.bucket is Bucket.FAILED_PAYMENT:
             self.topics.setdefault("payment", "bucket failed_payment")
-        for kind in ("failed_renewal", "past_due", "subscription_payment_method_stale"):
-            if kind in self.anomalies:
-                self.topics.setdefault("payment", f"anomaly {kind}")
         if self.bucket is Bucket.TEAM_SEATS:
             self.topics.setdefault("seats", "bucket team_seats")
-        if self.bucket is Bucket.MISSING_SELF_SERVE and not {"cancel", "payment", "seats", "invoices"} & set(self.topics):
-            for topic in ("cancel", "payment", "seats", "invoices"):
-                self.topics[topic] = "bucket missing_self_serve"
+        if self.bucket is Bucket.MISSING_SELF_SERVE:
+            if "cancel_word" in self.topics:
+                self.topics.setdefault("cancel", self.topics["cancel_word"] + " (bucket missing_self_serve)")
+            if not set(_SELF_SERVE) & set(self.topics):
+                for topic in _SELF_SERVE:
+                    self.topics[topic] = "bucket missing_self_serve"
         configs = [c for c in snapshot.of("portal_configurations") if c.get("active", True)]
         configs.sort(key=lambda c: (not c.get("is_default"), -(c.get("created") or 0)))
         self.portal: dict[str, Any] | None = configs[0] if configs else None
@@ -139,11 +147,11 @@ def _portal_gaps(case: _Case) -> list[ProductGap]:
         if topic in case.topics and not case.feature(feature).get("enabled"):
             gaps.append(ProductGap(kind, title, (f"{pid}: features.{feature}.enabled is false",
                                                  f"relevant because {case.topics[topic]}"), suggestion))
-    if "seats" in case.topics:
+    if "plan" in case.topics:
         lines = _plan_switch_lines(case, str(pid))
         if lines:
             gaps.append(ProductGap("portal_missing_plan_switching", "Let customers change plan and seats in the portal",
-                                   (*lines, f"relevant because {case.topics['seats']}"),
+                                   (*lines, f"relevant because {case.topics['plan']}"),
                                    "Enable features.subscription_update with quantity and price changes for the "
                                    "customer's products, prorated."))
     return gaps
@@ -252,8 +260,8 @@ def _dunning(case: _Case) -> list[ProductGap]:
         failed = inv.id in failed_ids or (inv.billing_reason == "subscription_cycle" and inv.attempt_count >= 1)
         if not failed or inv.status not in ("open", "uncollectible") or not inv.subscription:
             continue
-        charges = sorted((c for c in snap.of("charges") if _id(c.get("invoice")) == inv.id and c.get("status") == "failed"),
-                         key=lambda c: c.get("created") or 0)
+        rows = sorted((c for c in case.summary.charges if c.invoice == inv.id and c.status == "failed"), key=lambda c: c.created)
+        charges = [snap.by_id(c.id) or {} for c in rows]
         failed_at = charges[-1].get("created") if charges else inv.created
         failing_pm = _id(charges[-1].get("payment_method")) if charges else None
         sub = snap.by_id(inv.subscription) or {}
