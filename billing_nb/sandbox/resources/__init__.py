@@ -7,3 +7,8 @@ from . import payment_methods  # noqa: F401
 from . import portal  # noqa: F401
 from . import checkout  # noqa: F401
 from . import events  # noqa: F401
+from . import subscriptions  # noqa: F401
+from . import invoices  # noqa: F401
+from . import payments  # noqa: F401
+from . import credit_notes  # noqa: F401
+from . import test_clocks  # noqa: F401

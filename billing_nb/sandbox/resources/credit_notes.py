@@ -1,0 +1,235 @@
+"""Credit notes: preview, create, list, retrieve, lines, void.
+
+On a paid invoice a credit note is ``post_payment``: its total is split between
+``refund_amount`` (a refund on the invoice's charge), ``credit_amount`` (the customer's
+balance) and ``out_of_band_amount``, which must add up to the total. On an open invoice
+it is ``pre_payment`` and lowers what is still due. The total of all credit notes can't
+exceed the invoice total.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import engine_invoices as ei
+from ..engine_objects import fmt_amount
+from ..errors import invalid
+from ..listing import created_filter, list_object
+from ..params import Params
+from ..routing import Ctx, route
+from ..store import Obj, Store
+from .payments import create_refund, refundable
+
+REASONS = ("duplicate", "fraudulent", "order_change", "product_unsatisfactory")
+PARAMS = ("invoice", "lines", "amount", "refund_amount", "credit_amount", "out_of_band_amount", "reason", "memo",
+          "metadata", "effective_at", "email_type", "refunds", "shipping_cost")
+
+
+def _credited(store: Store, inv_id: str) -> int:
+    return sum(int(cn["total"]) for cn in store.where("credit_note", invoice=inv_id) if cn["status"] != "void")
+
+
+def _lines(store: Store, inv: Obj, p: Params, cn_id: str) -> list[Obj]:
+    out = []
+    by_id = {ln["id"]: ln for ln in inv["_lines"]}
+    for n, raw in enumerate(p.list("lines")):
+        lp = Params(raw if isinstance(raw, dict) else {}, prefix=f"lines[{n}][")
+        lp.allow("type", "invoice_line_item", "amount", "quantity", "description", "unit_amount",
+                 "unit_amount_decimal", "metadata", "tax_rates", "tax_amounts")
+        kind = lp.enum("type", ("invoice_line_item", "custom_line_item"))
+        if kind is None:
+            raise invalid(f"Missing required param: lines[{n}][type].", f"lines[{n}][type]", "parameter_missing")
+        qty = lp.int("quantity")
+        if kind == "invoice_line_item":
+            line = by_id.get(lp.req("invoice_line_item"))
+            if line is None:
+                raise invalid(f"Invalid invoice line item: {lp.req('invoice_line_item')}",
+                              f"lines[{n}][invoice_line_item]", "resource_missing")
+            if lp.has("amount"):
+                amount = lp.int("amount") or 0
+            elif qty is not None:
+                amount = round(int(line["amount"]) * qty / max(int(line["quantity"] or 1), 1))
+            else:
+                amount = int(line["amount"])
+            if amount > int(line["amount"]):
+                raise invalid(f"The amount on lines[{n}] ({fmt_amount(amount, inv['currency'])}) can't exceed the "
+                              f"invoice line item's amount ({fmt_amount(line['amount'], inv['currency'])}).",
+                              f"lines[{n}][amount]")
+            unit, desc, qty = None, line.get("description"), qty or int(line["quantity"] or 1)
+        else:
+            unit, qty = lp.int("unit_amount", required=True) or 0, qty or 1
+            amount, desc = unit * qty, lp.req("description")
+        out.append({
+            "id": Store.new_id("cnli", 24), "object": "credit_note_line_item", "amount": amount,
+            "description": desc, "discount_amount": 0, "discount_amounts": [],
+            "invoice_line_item": line["id"] if kind == "invoice_line_item" else None, "livemode": False,
+            "metadata": lp.metadata(), "pretax_credit_amounts": [], "quantity": qty, "tax_rates": [], "taxes": [],
+            "type": kind, "unit_amount": unit, "unit_amount_decimal": str(unit) if unit is not None else None,
+        })
+    return out
+
+
+def build(store: Store, p: Params, *, commit: bool) -> Obj:
+    """The credit note these parameters describe; with ``commit`` it takes effect."""
+    p.allow(*PARAMS)
+    inv = store.get("invoice", p.req("invoice"), "invoice")
+    if inv["status"] not in ("open", "paid"):
+        raise invalid(f"Credit notes can only be issued on open or paid invoices. This invoice is {inv['status']}.",
+                      "invoice")
+    reason = p.enum("reason", REASONS)
+    cid = store.new_id("cn")
+    lines = _lines(store, inv, p, cid)
+    refund_amt, credit_amt, oob = (p.int("refund_amount", 0) or 0), (p.int("credit_amount", 0) or 0), \
+        (p.int("out_of_band_amount", 0) or 0)
+    given = any(p.has(k) for k in ("refund_amount", "credit_amount", "out_of_band_amount"))
+    if lines:
+        total = sum(ln["amount"] for ln in lines)
+    elif p.has("amount"):
+        total = p.int("amount") or 0
+    else:
+        total = refund_amt + credit_amt + oob
+    if total <= 0:
+        raise invalid("The credit note amount must be greater than zero.", "amount")
+    remaining = int(inv["total"]) - _credited(store, inv["id"])
+    if total > remaining:
+        raise invalid(f"The credit note amount ({fmt_amount(total, inv['currency'])}) can't exceed the invoice's "
+                      f"remaining creditable amount ({fmt_amount(max(remaining, 0), inv['currency'])}).", "amount")
+    paid = inv["status"] == "paid"
+    if paid and not given:
+        credit_amt = total
+    if paid and refund_amt + credit_amt + oob != total:
+        cur = inv["currency"]
+        raise invalid(f"The sum of credit amount, refund amount and out of band amount "
+                      f"({fmt_amount(refund_amt + credit_amt + oob, cur)}) must equal the credit note amount "
+                      f"({fmt_amount(total, cur)}).")
+    if not paid and (refund_amt or oob):
+        raise invalid("refund_amount and out_of_band_amount can only be used on paid invoices.", "refund_amount")
+    charge = ei.invoice_charge(store, inv) if refund_amt else None
+    if refund_amt and (charge is None or refund_amt > refundable(charge)):
+        left = refundable(charge) if charge else 0
+        raise invalid(f"Refund amount ({fmt_amount(refund_amt, inv['currency'])}) is greater than unrefunded amount "
+                      f"on charge ({fmt_amount(left, inv['currency'])})", "refund_amount", "amount_too_large")
+    now = store.now(inv["customer"])
+    seq = len(store.where("credit_note", invoice=inv["id"])) + 1
+    cn: Obj = {
+        "id": cid, "object": "credit_note", "amount": total, "amount_shipping": 0, "created": now,
+        "currency": inv["currency"], "customer": inv["customer"], "customer_account": None,
+        "customer_balance_transaction": None, "discount_amount": 0, "discount_amounts": [],
+        "effective_at": p.int("effective_at", now) if paid else now, "invoice": inv["id"],
+        "lines": {"object": "list", "data": lines, "has_more": False, "url": f"/v1/credit_notes/{cid}/lines"},
+        "livemode": False, "memo": p.str("memo"), "metadata": p.metadata(),
+        "number": f"{inv.get('number') or 'DRAFT'}-CN-{seq:02d}", "out_of_band_amount": oob or None,
+        "pdf": f"https://pay.stripe.com/credit_notes/acct_sandbox/{cid}/pdf",
+        "post_payment_amount": total if paid else 0, "pre_payment_amount": 0 if paid else total,
+        "pretax_credit_amounts": [], "reason": reason, "refunds": [], "shipping_cost": None, "status": "issued",
+        "subtotal": total, "subtotal_excluding_tax": total, "total": total, "total_excluding_tax": total,
+        "total_taxes": [], "type": "post_payment" if paid else "pre_payment", "voided_at": None,
+    }
+    if not commit:
+        cn["id"] = "cn_preview_" + cid[3:]
+        return cn
+    store.insert(cn)
+    if refund_amt and charge is not None:
+        refund = create_refund(store, charge, refund_amt, _refund_reason(reason), {"credit_note": cid})
+        cn["refunds"].append({"amount_refunded": refund_amt, "payment_record_refund": None,
+                              "refund": refund["id"], "type": "refund"})
+    if credit_amt:
+        cn["customer_balance_transaction"] = _balance_txn(store, inv, cn, -credit_amt)
+    if paid:
+        inv["post_payment_credit_notes_amount"] += total
+    else:
+        inv["pre_payment_credit_notes_amount"] += total
+        inv["amount_due"] = max(int(inv["amount_due"]) - total, 0)
+        inv["amount_remaining"] = max(int(inv["amount_remaining"]) - total, 0)
+        if inv["amount_remaining"] == 0:
+            ei.mark_paid(store, inv, now, int(inv["amount_paid"]))
+    store.emit("credit_note.created", cn)
+    return cn
+
+
+def _refund_reason(reason: str | None) -> str | None:
+    return reason if reason in ("duplicate", "fraudulent") else "requested_by_customer"
+
+
+def _balance_txn(store: Store, inv: Obj, cn: Obj, amount: int) -> str:
+    cust = store.get("customer", inv["customer"])
+    cust["balance"] = int(cust.get("balance") or 0) + amount
+    txn = store.insert({
+        "id": store.new_id("cbtxn"), "object": "customer_balance_transaction", "amount": amount,
+        "checkout_session": None, "created": cn["created"], "credit_note": cn["id"], "currency": cn["currency"],
+        "customer": cust["id"], "customer_account": None, "description": None, "ending_balance": cust["balance"],
+        "invoice": None, "livemode": False, "metadata": {}, "type": "credit_note",
+    })
+    return str(txn["id"])
+
+
+@route("GET", "/v1/credit_notes/preview")
+def preview_credit_note(ctx: Ctx, p: Params) -> Obj:
+    return build(ctx.store, p, commit=False)
+
+
+@route("GET", "/v1/credit_notes/preview/lines")
+def preview_credit_note_lines(ctx: Ctx, p: Params) -> Obj:
+    page = Params({k: v for k, v in p.data.items() if k in ("limit", "starting_after", "ending_before")})
+    rest = Params({k: v for k, v in p.data.items() if k not in ("limit", "starting_after", "ending_before")})
+    return list_object(page, build(ctx.store, rest, commit=False)["lines"]["data"], "/v1/credit_notes/preview/lines")
+
+
+@route("POST", "/v1/credit_notes")
+def create_credit_note(ctx: Ctx, p: Params) -> Obj:
+    return build(ctx.store, p, commit=True)
+
+
+@route("GET", "/v1/credit_notes")
+def list_credit_notes(ctx: Ctx, p: Params) -> Obj:
+    p.allow("invoice", "customer", "created", "limit", "starting_after", "ending_before")
+    inv, cust, keep = p.str("invoice"), p.str("customer"), created_filter(p)
+    rows = [c for c in ctx.store.all("credit_note")
+            if (inv is None or c["invoice"] == inv) and (cust is None or c["customer"] == cust) and keep(c)]
+    return list_object(p, rows, "/v1/credit_notes")
+
+
+@route("GET", "/v1/credit_notes/{cid}")
+def retrieve_credit_note(ctx: Ctx, p: Params, cid: str) -> Obj:
+    p.allow()
+    return ctx.store.get("credit_note", cid)
+
+
+@route("POST", "/v1/credit_notes/{cid}")
+def update_credit_note(ctx: Ctx, p: Params, cid: str) -> Obj:
+    p.allow("memo", "metadata")
+    cn = ctx.store.get("credit_note", cid)
+    if p.has("memo"):
+        cn["memo"] = p.str("memo")
+    cn["metadata"] = p.metadata(cn["metadata"])
+    ctx.store.emit("credit_note.updated", cn)
+    return cn
+
+
+@route("GET", "/v1/credit_notes/{cid}/lines")
+def credit_note_lines(ctx: Ctx, p: Params, cid: str) -> Obj:
+    p.allow("limit", "starting_after", "ending_before")
+    return list_object(p, ctx.store.get("credit_note", cid)["lines"]["data"], f"/v1/credit_notes/{cid}/lines")
+
+
+@route("POST", "/v1/credit_notes/{cid}/void")
+def void_credit_note(ctx: Ctx, p: Params, cid: str) -> Obj:
+    p.allow()
+    st = ctx.store
+    cn = st.get("credit_note", cid)
+    if cn["status"] == "void":
+        raise invalid("This credit note has already been voided.")
+    if cn["refunds"]:
+        raise invalid("You can't void a credit note that issued a refund.")
+    inv = st.get("invoice", cn["invoice"])
+    if cn["customer_balance_transaction"]:
+        txn: Any = st.get("customer_balance_transaction", cn["customer_balance_transaction"])
+        st.get("customer", cn["customer"])["balance"] -= int(txn["amount"])
+    key = "post_payment_credit_notes_amount" if cn["type"] == "post_payment" else "pre_payment_credit_notes_amount"
+    inv[key] -= cn["total"]
+    if cn["type"] == "pre_payment" and inv["status"] == "open":
+        inv["amount_due"] += cn["total"]
+        inv["amount_remaining"] += cn["total"]
+    cn.update(status="void", voided_at=st.now(cn["customer"]))
+    st.emit("credit_note.voided", cn)
+    return cn

@@ -1,0 +1,251 @@
+"""PaymentIntents, charges, refunds and disputes over HTTP.
+
+Refunds are refused the way Stripe refuses them (``charge_disputed``,
+``charge_already_refunded``, ``amount_too_large`` with Stripe's message), because
+the toolkit's safety model rests on those refusals. :func:`create_refund` is shared
+with credit notes, which refund through the invoice's charge.
+"""
+
+from __future__ import annotations
+
+from .. import engine as en
+from .. import engine_invoices as ei
+from ..engine_objects import fmt_amount, new_payment_intent, new_refund
+from ..engine_render import with_includables
+from ..errors import ApiError, invalid
+from ..listing import created_filter, list_object
+from ..params import Params
+from ..routing import Ctx, route
+from ..store import Obj, Store
+
+__all__ = ["create_refund", "refundable", "OPEN_DISPUTE"]
+
+REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+OPEN_DISPUTE = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
+
+
+def _out(ctx: Ctx, p: Params, obj: Obj) -> Obj:
+    return with_includables(ctx.store, obj, p.expand())
+
+
+def _card_error(err: Obj, pi: Obj) -> ApiError:
+    public = {k: v for k, v in pi.items() if not k.startswith("_")}
+    return ApiError(402, err["message"], type="card_error", code=err["code"], decline_code=err["decline_code"],
+                    extra={"charge": err["charge"], "payment_intent": public,
+                           "payment_method": err["payment_method"]})
+
+
+def _invoice_of(store: Store, pi: Obj) -> Obj | None:
+    for pay in store.all("invoice_payment"):
+        if pay["payment"].get("payment_intent") == pi["id"]:
+            return store.maybe("invoice", pay["invoice"])
+    return None
+
+
+def _confirm(store: Store, pi: Obj, pm_id: str | None) -> Obj:
+    """Confirm a PaymentIntent: pays its invoice when it belongs to one."""
+    from .payment_methods import resolve_payment_method
+
+    if pi["status"] in ("succeeded", "canceled"):
+        raise invalid(f"This PaymentIntent's status is {pi['status']}, so it cannot be confirmed.",
+                      code="payment_intent_unexpected_state")
+    pm = resolve_payment_method(store, pm_id or pi.get("payment_method") or "", pi.get("customer")) \
+        if (pm_id or pi.get("payment_method")) else None
+    if pm is None:
+        raise invalid("You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the "
+                      "PaymentIntent with " + str(pi.get("customer")) + ", specify a payment method attached to "
+                      "this customer along with the customer ID.", code="payment_intent_unexpected_state")
+    inv = _invoice_of(store, pi)
+    if inv is not None and inv["status"] == "open":
+        ok, err = en.collect(store, inv, pm["id"], schedule=False)
+    else:
+        ok, err = ei.charge_intent(store, pi, pm)
+    if not ok and err is not None:
+        raise _card_error(err, pi)
+    return pi
+
+
+@route("POST", "/v1/payment_intents")
+def create_payment_intent(ctx: Ctx, p: Params) -> Obj:
+    p.allow("amount", "currency", "customer", "payment_method", "confirm", "off_session", "description", "metadata",
+            "automatic_payment_methods", "payment_method_types", "receipt_email", "setup_future_usage",
+            "statement_descriptor", "statement_descriptor_suffix", "return_url", "error_on_requires_action",
+            "payment_method_options", "capture_method")
+    st = ctx.store
+    customer = st.get("customer", p.req("customer"), "customer")["id"] if p.has("customer") else None
+    amount = p.int("amount", required=True) or 0
+    if amount < 50:
+        raise invalid("Amount must be at least $0.50 usd", "amount", "amount_too_small")
+    pi = new_payment_intent(st, amount=amount, currency=p.req("currency").lower(), customer=customer,
+                            description=p.str("description"), payment_method=p.str("payment_method"),
+                            metadata=p.metadata())
+    st.emit("payment_intent.created", pi)
+    if p.bool("confirm"):
+        _confirm(st, pi, p.str("payment_method"))
+    return pi
+
+
+@route("GET", "/v1/payment_intents")
+def list_payment_intents(ctx: Ctx, p: Params) -> Obj:
+    p.allow("customer", "created", "limit", "starting_after", "ending_before")
+    customer, keep = p.str("customer"), created_filter(p)
+    rows = [x for x in ctx.store.all("payment_intent") if (customer is None or x["customer"] == customer) and keep(x)]
+    return _out(ctx, p, list_object(p, rows, "/v1/payment_intents"))
+
+
+@route("GET", "/v1/payment_intents/{pid}")
+def retrieve_payment_intent(ctx: Ctx, p: Params, pid: str) -> Obj:
+    p.allow("client_secret")
+    return _out(ctx, p, ctx.store.get("payment_intent", pid))
+
+
+@route("POST", "/v1/payment_intents/{pid}/confirm")
+def confirm_payment_intent(ctx: Ctx, p: Params, pid: str) -> Obj:
+    p.allow("payment_method", "off_session", "return_url", "error_on_requires_action", "payment_method_options",
+            "receipt_email", "setup_future_usage", "mandate_data", "payment_method_types")
+    return _out(ctx, p, _confirm(ctx.store, ctx.store.get("payment_intent", pid), p.str("payment_method")))
+
+
+@route("POST", "/v1/payment_intents/{pid}/cancel")
+def cancel_payment_intent(ctx: Ctx, p: Params, pid: str) -> Obj:
+    p.allow("cancellation_reason")
+    pi = ctx.store.get("payment_intent", pid)
+    if pi["status"] in ("succeeded", "canceled"):
+        raise invalid(f"You cannot cancel this PaymentIntent because it has a status of {pi['status']}. Only a "
+                      "PaymentIntent with one of the following statuses may be canceled: requires_payment_method, "
+                      "requires_capture, requires_reattempt, requires_confirmation, requires_action, processing.",
+                      code="payment_intent_unexpected_state")
+    pi.update(status="canceled", canceled_at=ctx.store.now(pi.get("customer")),
+              cancellation_reason=p.str("cancellation_reason", "requested_by_customer"))
+    ctx.store.emit("payment_intent.canceled", pi)
+    return pi
+
+
+# ----- charges ------------------------------------------------------------------------
+@route("GET", "/v1/charges")
+def list_charges(ctx: Ctx, p: Params) -> Obj:
+    p.allow("customer", "payment_intent", "created", "limit", "starting_after", "ending_before", "transfer_group")
+    customer, pi_id, keep = p.str("customer"), p.str("payment_intent"), created_filter(p)
+    rows = [c for c in ctx.store.all("charge") if (customer is None or c["customer"] == customer)
+            and (pi_id is None or c["payment_intent"] == pi_id) and keep(c)]
+    return _out(ctx, p, list_object(p, rows, "/v1/charges"))
+
+
+@route("GET", "/v1/charges/{cid}")
+def retrieve_charge(ctx: Ctx, p: Params, cid: str) -> Obj:
+    p.allow()
+    return _out(ctx, p, ctx.store.get("charge", cid))
+
+
+# ----- refunds ------------------------------------------------------------------------
+def refundable(charge: Obj) -> int:
+    return int(charge["amount_captured"]) - int(charge["amount_refunded"])
+
+
+def create_refund(store: Store, charge: Obj, amount: int | None, reason: str | None,
+                  metadata: dict[str, str] | None = None) -> Obj:
+    """Refund part or all of a charge, refusing exactly where Stripe refuses."""
+    if any(d["status"] in OPEN_DISPUTE for d in store.where("dispute", charge=charge["id"])):
+        raise invalid(f"Charge {charge['id']} has been charged back; cannot issue a refund.",
+                      code="charge_disputed")
+    if charge["status"] != "succeeded":
+        raise invalid(f"Charge {charge['id']} has not been successfully paid; cannot issue a refund.", "charge")
+    remaining = refundable(charge)
+    if remaining <= 0:
+        raise invalid(f"Charge {charge['id']} has already been refunded.", code="charge_already_refunded")
+    value = remaining if amount is None else amount
+    if value <= 0:
+        raise invalid("Invalid positive integer", "amount", "parameter_invalid_integer")
+    if value > remaining:
+        raise invalid(f"Refund amount ({fmt_amount(value, charge['currency'])}) is greater than unrefunded amount "
+                      f"on charge ({fmt_amount(remaining, charge['currency'])})", "amount", "amount_too_large")
+    refund = new_refund(store, charge, value, reason, dict(metadata or {}))
+    charge["amount_refunded"] = int(charge["amount_refunded"]) + value
+    charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
+    store.emit("refund.created", refund)
+    store.emit("charge.refunded", charge)
+    return refund
+
+
+@route("POST", "/v1/refunds")
+def create_refund_route(ctx: Ctx, p: Params) -> Obj:
+    p.allow("charge", "payment_intent", "amount", "reason", "metadata", "instructions_email", "origin",
+            "refund_application_fee", "reverse_transfer")
+    st = ctx.store
+    if p.has("charge"):
+        charge = st.get("charge", p.req("charge"), "charge")
+    elif p.has("payment_intent"):
+        pi = st.get("payment_intent", p.req("payment_intent"), "payment_intent")
+        charge = st.maybe("charge", pi.get("latest_charge"))
+        if charge is None or pi["status"] != "succeeded":
+            raise invalid(f"This PaymentIntent ({pi['id']}) does not have a successful charge to refund.",
+                          "payment_intent")
+    else:
+        raise invalid("One of the following params should be provided for this request: payment_intent or charge.",
+                      code="parameter_missing")
+    reason = p.str("reason")
+    if reason is not None and reason not in REFUND_REASONS:
+        raise invalid(f"Invalid reason: must be one of {', '.join(REFUND_REASONS)}", "reason")
+    return create_refund(st, charge, p.int("amount"), reason, p.metadata())
+
+
+@route("GET", "/v1/refunds")
+def list_refunds(ctx: Ctx, p: Params) -> Obj:
+    p.allow("charge", "payment_intent", "created", "limit", "starting_after", "ending_before")
+    ch, pi, keep = p.str("charge"), p.str("payment_intent"), created_filter(p)
+    rows = [r for r in ctx.store.all("refund") if (ch is None or r["charge"] == ch)
+            and (pi is None or r["payment_intent"] == pi) and keep(r)]
+    return _out(ctx, p, list_object(p, rows, "/v1/refunds"))
+
+
+@route("GET", "/v1/refunds/{rid}")
+def retrieve_refund(ctx: Ctx, p: Params, rid: str) -> Obj:
+    p.allow()
+    return _out(ctx, p, ctx.store.get("refund", rid))
+
+
+# ----- disputes -----------------------------------------------------------------------
+@route("GET", "/v1/disputes")
+def list_disputes(ctx: Ctx, p: Params) -> Obj:
+    p.allow("charge", "payment_intent", "created", "limit", "starting_after", "ending_before")
+    ch, pi, keep = p.str("charge"), p.str("payment_intent"), created_filter(p)
+    rows = [d for d in ctx.store.all("dispute") if (ch is None or d["charge"] == ch)
+            and (pi is None or d["payment_intent"] == pi) and keep(d)]
+    return _out(ctx, p, list_object(p, rows, "/v1/disputes"))
+
+
+@route("GET", "/v1/disputes/{did}")
+def retrieve_dispute(ctx: Ctx, p: Params, did: str) -> Obj:
+    p.allow()
+    return _out(ctx, p, ctx.store.get("dispute", did))
+
+
+@route("POST", "/v1/disputes/{did}")
+def update_dispute(ctx: Ctx, p: Params, did: str) -> Obj:
+    p.allow("evidence", "metadata", "submit", "intended_submission_method")
+    d = ctx.store.get("dispute", did)
+    if p.has("metadata"):
+        d["metadata"] = p.metadata(d["metadata"])
+    ev = p.sub("evidence")
+    if ev is not None:
+        for key, value in ev.data.items():
+            if key not in d["evidence"]:
+                raise invalid(f"Received unknown parameter: evidence[{key}]", f"evidence[{key}]", "parameter_unknown")
+            d["evidence"][key] = value
+        d["evidence_details"]["has_evidence"] = True
+    if p.bool("submit", False) and d["status"] in ("needs_response", "warning_needs_response"):
+        d["status"] = "under_review" if d["status"] == "needs_response" else "warning_under_review"
+        d["evidence_details"]["submission_count"] += 1
+    ctx.store.emit("charge.dispute.updated", d)
+    return d
+
+
+@route("POST", "/v1/disputes/{did}/close")
+def close_dispute(ctx: Ctx, p: Params, did: str) -> Obj:
+    p.allow()
+    d = ctx.store.get("dispute", did)
+    if d["status"] not in OPEN_DISPUTE:
+        raise invalid("This dispute is already closed.")
+    d["status"] = "lost" if not d["status"].startswith("warning") else "warning_closed"
+    ctx.store.emit("charge.dispute.closed", d)
+    return d

@@ -1,0 +1,316 @@
+"""Subscriptions and subscription items: create, retrieve, list, update, cancel.
+
+The HTTP side only: parameter checks and object shapes. Billing (invoices, payments,
+prorations, renewals) is the engine's (:mod:`billing_nb.sandbox.engine`).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .. import engine as en
+from ..engine_objects import plan_of
+from ..engine_prorate import Change, apply_changes
+from ..engine_render import with_includables
+from ..errors import ApiError, invalid, missing
+from ..listing import created_filter, list_object
+from ..params import Params
+from ..routing import Ctx, route
+from ..store import Obj, Store
+
+__all__ = ["build_item", "find_item", "item_changes"]
+
+PAYMENT_BEHAVIORS = ("allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
+PRORATION = ("create_prorations", "none", "always_invoice")
+FEEDBACK = ("customer_service", "low_quality", "missing_features", "other", "switched_service",
+            "too_complex", "too_expensive", "unused")
+STATUSES = ("active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due",
+            "paused", "trialing", "unpaid")
+_IGNORED = ("off_session", "payment_settings", "automatic_tax", "collection_method", "days_until_due",
+            "trial_settings", "description", "currency", "discounts", "billing_mode", "default_tax_rates")
+
+
+def build_item(store: Store, sub: Obj, price: Obj, qty: int, metadata: dict[str, str]) -> Obj:
+    start, end = en.period_of(sub) if sub["items"]["data"] else (0, 0)
+    return {
+        "id": store.new_id("si", 14), "object": "subscription_item", "billing_thresholds": None,
+        "created": store.now(sub["customer"]), "current_period_end": end, "current_period_start": start,
+        "discounts": [], "metadata": metadata, "plan": plan_of(price), "price": copy.deepcopy(price),
+        "quantity": qty, "subscription": sub["id"], "tax_rates": [],
+    }
+
+
+def find_item(store: Store, si_id: str) -> tuple[Obj, Obj]:
+    for sub in store.all("subscription"):
+        for item in sub["items"]["data"]:
+            if item["id"] == si_id:
+                return sub, item
+    raise missing("subscription item", si_id)
+
+
+def _price(store: Store, price_id: str, param: str) -> Obj:
+    price = store.get("price", price_id, param)
+    if price.get("type") != "recurring" and not price.get("recurring"):
+        raise invalid("The price specified is set to `type=one_time` but this field only accepts prices "
+                      "with `type=recurring`.", param)
+    return price
+
+
+def _pm_for(store: Store, pm_id: str | None, customer: str) -> str | None:
+    if not pm_id:
+        return None
+    pm = store.maybe("payment_method", pm_id)
+    if pm is None or pm.get("customer") != customer:
+        raise invalid(f"The customer does not have a payment method with the ID {pm_id}. The payment method "
+                      "must be attached to the customer.", "default_payment_method", "resource_missing")
+    return pm_id
+
+
+def _cancellation(p: Params | None, current: dict[str, Any]) -> dict[str, Any]:
+    out = dict(current)
+    if p is None:
+        return out
+    p.allow("comment", "feedback")
+    if p.has("comment"):
+        out["comment"] = p.str("comment")
+    if p.has("feedback"):
+        out["feedback"] = p.enum("feedback", FEEDBACK)
+    return out
+
+
+def item_changes(store: Store, sub: Obj, raw_items: list[Any]) -> list[Change]:
+    """Decode ``items[n][...]`` into engine changes (id + price/quantity/deleted, or new)."""
+    changes = []
+    for n, raw in enumerate(raw_items):
+        ip = Params(raw if isinstance(raw, dict) else {}, prefix=f"items[{n}][")
+        ip.allow("id", "price", "quantity", "deleted", "metadata", "clear_usage", "tax_rates", "discounts", "billing_thresholds")
+        si_id = ip.str("id")
+        price = _price(store, ip.req("price"), f"items[{n}][price]") if (ip.has("price") or not si_id) else None
+        meta = ip.metadata() if ip.has("metadata") else None
+        if si_id:
+            item = next((i for i in sub["items"]["data"] if i["id"] == si_id), None)
+            if item is None:
+                raise invalid(f"Invalid subscription_item id: {si_id}", f"items[{n}][id]")
+            if ip.bool("deleted"):
+                changes.append(Change(item, None, 0))
+                continue
+            new_price = store.get("price", item["price"]["id"]) if price is None else price
+            changes.append(Change(item, new_price, ip.int("quantity", int(item["quantity"] or 1)) or 0, meta))
+        else:
+            assert price is not None
+            changes.append(Change(None, price, ip.int("quantity", 1) or 0, meta))
+    return changes
+
+
+def _check_intervals(prices: list[Obj]) -> None:
+    if len({en.interval_of(pr) for pr in prices}) > 1 or len({pr["currency"] for pr in prices}) > 1:
+        raise invalid("Currency and interval fields must match across all plans on this subscription. "
+                      "Found mismatch in interval field.", "items")
+
+
+@route("POST", "/v1/subscriptions")
+def create_subscription(ctx: Ctx, p: Params) -> Obj:
+    p.allow("customer", "items", "trial_period_days", "trial_end", "payment_behavior", "default_payment_method",
+            "metadata", "proration_behavior", "cancel_at_period_end", "cancel_at", *_IGNORED)
+    st = ctx.store
+    cust = st.get("customer", p.req("customer"), "customer")
+    raw_items = p.list("items")
+    if not raw_items:
+        raise invalid("Missing required param: items.", "items", "parameter_missing")
+    behavior = p.enum("payment_behavior", PAYMENT_BEHAVIORS, "allow_incomplete") or "allow_incomplete"
+    now = st.now(cust["id"])
+    sid = st.new_id("sub")
+    sub: Obj = {
+        "id": sid, "object": "subscription", "application": None, "application_fee_percent": None,
+        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
+        "billing_cycle_anchor": now, "billing_cycle_anchor_config": None,
+        "billing_mode": {"flexible": None, "type": "classic", "updated_at": None}, "billing_schedules": [],
+        "billing_thresholds": None, "cancel_at": None, "cancel_at_period_end": False, "canceled_at": None,
+        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+        "collection_method": "charge_automatically", "created": now, "currency": "usd", "customer": cust["id"],
+        "customer_account": None, "days_until_due": None,
+        "default_payment_method": _pm_for(st, p.str("default_payment_method"), cust["id"]),
+        "default_source": None, "default_tax_rates": [], "description": p.str("description"), "discounts": [],
+        "ended_at": None, "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
+        "items": {"object": "list", "data": [], "has_more": False, "total_count": 0,
+                  "url": f"/v1/subscription_items?subscription={sid}"},
+        "latest_invoice": None, "livemode": False, "metadata": p.metadata(),
+        "next_pending_invoice_item_invoice": None, "on_behalf_of": None, "pause_collection": None,
+        "payment_settings": {"payment_method_options": None, "payment_method_types": None,
+                             "save_default_payment_method": "off"},
+        "pending_invoice_item_interval": None, "pending_setup_intent": None, "pending_update": None,
+        "schedule": None, "start_date": now, "status": "incomplete", "test_clock": cust.get("test_clock"),
+        "transfer_data": None, "trial_end": None,
+        "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}}, "trial_start": None,
+    }
+    changes = item_changes(st, sub, raw_items)
+    prices = [ch.new_price for ch in changes if ch.new_price is not None]
+    _check_intervals(prices)
+    sub["currency"] = prices[0]["currency"]
+    sub["_interval"] = list(en.interval_of(prices[0]))
+    trial_days = p.int("trial_period_days")
+    trial_end = p.str("trial_end")
+    end_of_trial = None
+    if trial_days:
+        end_of_trial = now + trial_days * 86400
+    elif trial_end and trial_end != "now":
+        end_of_trial = int(trial_end)
+    sub["_anchor"], sub["_cycle"] = (end_of_trial, -1) if end_of_trial else (now, 0)
+    for ch in changes:
+        assert ch.new_price is not None
+        sub["items"]["data"].append(build_item(st, sub, ch.new_price, ch.new_qty, ch.metadata or {}))
+    sub["items"]["total_count"] = len(sub["items"]["data"])
+    if end_of_trial:
+        sub.update(status="trialing", trial_start=now, trial_end=end_of_trial, billing_cycle_anchor=end_of_trial)
+        for item in sub["items"]["data"]:
+            item["current_period_start"], item["current_period_end"] = now, end_of_trial
+    else:
+        en.set_period(sub)
+    total = sum(int(ch.new_price["unit_amount"] or 0) * ch.new_qty for ch in changes if ch.new_price)
+    has_pm = bool(sub["default_payment_method"] or (cust.get("invoice_settings") or {}).get("default_payment_method"))
+    if not end_of_trial and total > 0 and not has_pm and behavior in ("allow_incomplete", "error_if_incomplete"):
+        raise invalid("This customer has no attached payment source or default payment method. Please consider "
+                      "adding a default payment method. For more information, visit "
+                      "https://stripe.com/docs/billing/subscriptions/payment-methods-setting#payment-method-priority.",
+                      code="resource_missing")
+    st.insert(sub)
+    if p.bool("cancel_at_period_end"):
+        sub["cancel_at_period_end"] = True
+        sub["cancel_at"] = en.period_of(sub)[1]
+    inv, err = en.start_subscription(st, sub, behavior)
+    if err is not None and behavior == "error_if_incomplete":
+        st.objects["subscription"].pop(sid, None)
+        st.objects["invoice"].pop(inv["id"], None)
+        raise ApiError(402, err["message"], type="card_error", code=err["code"], decline_code=err["decline_code"],
+                       extra={"charge": err["charge"]})
+    st.emit("customer.subscription.created", sub)
+    return with_includables(st, sub, p.expand())
+
+
+@route("GET", "/v1/subscriptions/{sid}")
+def retrieve_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
+    p.allow()
+    return with_includables(ctx.store, ctx.store.get("subscription", sid), p.expand())
+
+
+@route("GET", "/v1/subscriptions")
+def list_subscriptions(ctx: Ctx, p: Params) -> Obj:
+    p.allow("customer", "price", "status", "created", "limit", "starting_after", "ending_before", "test_clock",
+            "collection_method", "current_period_end", "current_period_start", "automatic_tax")
+    customer, price, clock = p.str("customer"), p.str("price"), p.str("test_clock")
+    status = p.enum("status", STATUSES)
+    keep = created_filter(p)
+
+    def wanted(s: Obj) -> bool:
+        if status is None:
+            return s["status"] not in ("canceled", "incomplete_expired")
+        if status == "all":
+            return True
+        if status == "ended":
+            return s["status"] in ("canceled", "incomplete_expired")
+        return bool(s["status"] == status)
+
+    rows = [s for s in ctx.store.all("subscription")
+            if (customer is None or s["customer"] == customer) and (clock is None or s.get("test_clock") == clock)
+            and (price is None or any(i["price"]["id"] == price for i in s["items"]["data"]))
+            and wanted(s) and keep(s)]
+    return with_includables(ctx.store, list_object(p, rows, "/v1/subscriptions"), p.expand())
+
+
+@route("POST", "/v1/subscriptions/{sid}")
+def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
+    p.allow("items", "proration_behavior", "proration_date", "cancel_at_period_end", "cancel_at",
+            "default_payment_method", "metadata", "cancellation_details", "payment_behavior", "trial_end",
+            "billing_cycle_anchor", *_IGNORED)
+    st = ctx.store
+    sub = st.get("subscription", sid)
+    previous: dict[str, Any] = {}
+    if sub["status"] in ("canceled", "incomplete_expired"):
+        extra = set(p.data) - {"metadata", "cancellation_details", "expand"}
+        if extra:
+            raise invalid("A canceled subscription can only update its cancellation_details and metadata.")
+    now = st.now(sub["customer"])
+    if p.has("metadata"):
+        previous["metadata"] = dict(sub["metadata"])
+        sub["metadata"] = p.metadata(sub["metadata"])
+    if p.has("description"):
+        sub["description"] = p.str("description")
+    if p.has("default_payment_method"):
+        previous["default_payment_method"] = sub["default_payment_method"]
+        sub["default_payment_method"] = _pm_for(st, p.str("default_payment_method"), sub["customer"])
+    if p.has("cancellation_details"):
+        sub["cancellation_details"] = _cancellation(p.sub("cancellation_details"), sub["cancellation_details"])
+    behavior = p.enum("proration_behavior", PRORATION, "create_prorations") or "create_prorations"
+    at = p.int("proration_date", now) or now
+    raw_items = p.list("items")
+    if raw_items:
+        changes = item_changes(st, sub, raw_items)
+        changed = {c.item["id"] for c in changes if c.item is not None}
+        _check_intervals([i["price"] for i in sub["items"]["data"] if i["id"] not in changed]
+                         + [c.new_price for c in changes if c.new_price is not None])
+        previous["items"] = copy.deepcopy(sub["items"])
+        apply_changes(st, sub, changes, behavior, at)
+        sub["items"]["total_count"] = len(sub["items"]["data"])
+    if p.has("trial_end") and p.str("trial_end") == "now" and sub["status"] == "trialing":
+        for item in sub["items"]["data"]:
+            item["current_period_end"] = now
+        sub["trial_end"] = now
+        en.renew(st, sub)
+    if p.has("cancel_at_period_end") or p.has("cancel_at"):
+        previous["cancel_at_period_end"] = sub["cancel_at_period_end"]
+        previous["cancel_at"] = sub["cancel_at"]
+        if p.bool("cancel_at_period_end"):
+            sub.update(cancel_at_period_end=True, cancel_at=en.period_of(sub)[1], canceled_at=now)
+            sub["cancellation_details"]["reason"] = "cancellation_requested"
+        elif p.has("cancel_at") and p.str("cancel_at"):
+            sub.update(cancel_at_period_end=False, cancel_at=p.int("cancel_at"), canceled_at=now)
+            sub["cancellation_details"]["reason"] = "cancellation_requested"
+        else:
+            sub.update(cancel_at_period_end=False, cancel_at=None, canceled_at=None)
+            sub["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
+    st.emit("customer.subscription.updated", sub, previous=previous)
+    return with_includables(st, sub, p.expand())
+
+
+@route("DELETE", "/v1/subscriptions/{sid}")
+def cancel_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
+    p.allow("prorate", "invoice_now", "cancellation_details")
+    st = ctx.store
+    sub = st.get("subscription", sid)
+    if sub["status"] in ("canceled", "incomplete_expired"):
+        raise invalid(f"No such subscription: '{sid}'", "id", "resource_missing")
+    details = _cancellation(p.sub("cancellation_details"), sub["cancellation_details"])
+    en.cancel_subscription(st, sub, at=st.now(sub["customer"]), reason="cancellation_requested",
+                           prorate=bool(p.bool("prorate", False)), invoice_now=bool(p.bool("invoice_now", False)),
+                           comment=details.get("comment"), feedback=details.get("feedback"))
+    return with_includables(st, sub, p.expand())
+
+
+@route("GET", "/v1/subscription_items")
+def list_subscription_items(ctx: Ctx, p: Params) -> Obj:
+    p.allow("subscription", "limit", "starting_after", "ending_before")
+    sub = ctx.store.get("subscription", p.req("subscription"), "subscription")
+    return list_object(p, list(sub["items"]["data"]), f"/v1/subscription_items?subscription={sub['id']}")
+
+
+@route("GET", "/v1/subscription_items/{si_id}")
+def retrieve_subscription_item(ctx: Ctx, p: Params, si_id: str) -> Obj:
+    p.allow()
+    return find_item(ctx.store, si_id)[1]
+
+
+@route("POST", "/v1/subscription_items/{si_id}")
+def update_subscription_item(ctx: Ctx, p: Params, si_id: str) -> Obj:
+    p.allow("price", "quantity", "metadata", "proration_behavior", "proration_date", "payment_behavior", "off_session")
+    st = ctx.store
+    sub, item = find_item(st, si_id)
+    price = _price(st, p.req("price"), "price") if p.has("price") else st.get("price", item["price"]["id"])
+    qty = p.int("quantity", int(item["quantity"] or 1)) or 0
+    meta = p.metadata(item["metadata"]) if p.has("metadata") else None
+    now = st.now(sub["customer"])
+    apply_changes(st, sub, [Change(item, price, qty, meta)],
+                  p.enum("proration_behavior", PRORATION, "create_prorations") or "create_prorations",
+                  p.int("proration_date", now) or now)
+    st.emit("customer.subscription.updated", sub)
+    return item

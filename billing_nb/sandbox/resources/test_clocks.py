@@ -1,0 +1,90 @@
+"""Test clocks (``/v1/test_helpers/test_clocks``): create, retrieve, list, delete, advance.
+
+Advancing runs the billing engine for every customer on the clock, in time order, so
+renewals, failed payments, retries and cancellations happen at their simulated moments.
+The advance call answers ``status: advancing`` as Stripe does; by the time a client
+polls, the clock is ``ready`` (the work is done inside the request).
+"""
+
+from __future__ import annotations
+
+import copy
+
+from .. import engine as en
+from ..errors import invalid
+from ..listing import list_object
+from ..params import Params
+from ..routing import Ctx, route
+from ..store import Obj
+
+BASE = "/v1/test_helpers/test_clocks"
+KIND = "test_helpers.test_clock"
+
+
+@route("POST", BASE)
+def create_clock(ctx: Ctx, p: Params) -> Obj:
+    p.allow("frozen_time", "name")
+    st = ctx.store
+    frozen = p.int("frozen_time", required=True)
+    assert frozen is not None
+    now = st.wall_now()
+    clock = st.insert({
+        "id": st.new_id("clock"), "object": KIND, "created": now, "deletes_after": now + 30 * 86400,
+        "frozen_time": frozen, "livemode": False, "name": p.str("name"), "status": "ready", "status_details": {},
+    })
+    st.emit("test_helpers.test_clock.created", clock)
+    return clock
+
+
+@route("GET", BASE + "/{cid}")
+def retrieve_clock(ctx: Ctx, p: Params, cid: str) -> Obj:
+    p.allow()
+    found = ctx.store.objects.get(KIND, {}).get(cid)
+    if found is not None and found.get("deleted"):
+        return {"id": cid, "object": KIND, "deleted": True}
+    return ctx.store.get(KIND, cid)
+
+
+@route("GET", BASE)
+def list_clocks(ctx: Ctx, p: Params) -> Obj:
+    p.allow("limit", "starting_after", "ending_before")
+    return list_object(p, ctx.store.all(KIND), BASE)
+
+
+@route("DELETE", BASE + "/{cid}")
+def delete_clock(ctx: Ctx, p: Params, cid: str) -> Obj:
+    """Deleting a clock deletes its customers (and so their subscriptions), as Stripe does."""
+    p.allow()
+    st = ctx.store
+    clock = st.get(KIND, cid)
+    for cust in st.all("customer"):
+        if cust.get("test_clock") == cid:
+            cust["deleted"] = True
+            for sub in st.where("subscription", customer=cust["id"]):
+                if sub["status"] not in ("canceled", "incomplete_expired"):
+                    sub.update(status="canceled", ended_at=clock["frozen_time"], canceled_at=clock["frozen_time"])
+    clock["deleted"] = True
+    st.emit("test_helpers.test_clock.deleted", clock)
+    return {"id": cid, "object": KIND, "deleted": True}
+
+
+@route("POST", BASE + "/{cid}/advance")
+def advance_clock(ctx: Ctx, p: Params, cid: str) -> Obj:
+    p.allow("frozen_time")
+    st = ctx.store
+    clock = st.get(KIND, cid)
+    target = p.int("frozen_time", required=True)
+    assert target is not None
+    if target <= int(clock["frozen_time"]):
+        raise invalid("The frozen_time must be after the test clock's current frozen_time "
+                      f"({clock['frozen_time']}).", "frozen_time")
+    clock["status"] = "advancing"
+    st.emit("test_helpers.test_clock.advancing", clock)
+    answer = copy.deepcopy(clock)
+    answer["frozen_time"] = target
+    try:
+        en.advance_clock(st, cid, target)
+    finally:
+        clock["status"] = "ready"
+    st.emit("test_helpers.test_clock.ready", clock)
+    return answer
