@@ -5,100 +5,32 @@ deep link), 2 fix the duplicate or broken state, 3 refund only the affected char
 4 document the reason. Nothing executes without an approval naming the action id;
 every write carries an idempotency key derived from the case id and the action id, and
 the executor checks the ledger and Stripe before it acts.
+
+The pieces live in ``actions_*`` modules: ``actions_model`` (the data),
+``actions_catalogue`` (ids and previews), ``actions_guards`` (refusals),
+``actions_plan`` (per-bucket rules), ``actions_exec`` (the writes),
+``actions_impact`` (revenue impact). This module is the public face.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Callable
 from typing import Any
 
 import stripe
 
+from .actions_exec import run
+from .actions_impact import impact
+from .actions_model import Action, ActionKind, ExecutedAction, Plan, idempotency_key
+from .actions_plan import build_plan
 from .classify import Decision
 from .config import Settings
 from .contract import ContractShape, RefundOption
 from .identify import IdentitySummary
 from .ledger import Ledger
-from .money import Money
 from .snapshot import CaseSnapshot
 
 __all__ = ["ActionKind", "Action", "Plan", "ExecutedAction", "idempotency_key", "plan", "execute", "revenue_impact"]
-
-
-class ActionKind(StrEnum):
-    PORTAL = "portal"
-    CANCEL = "cancel"
-    REFUND = "refund"
-    CREDIT_NOTE = "credit_note"
-    QUANTITY = "quantity"
-    RETRY = "retry"
-    DEFAULT_PM = "default_pm"
-    VOID = "void"
-    DOCUMENT = "document"
-
-
-@dataclass(frozen=True)
-class Action:
-    """One planned step. ``id`` is stable, e.g. ``refund:ch_X:1200``."""
-
-    id: str
-    kind: ActionKind
-    target: str
-    step: int  # 1 self-serve, 2 fix state, 3 refund, 4 document
-    preview: str  # what changes, in words
-    amount: Money | None = None
-    reversible: bool = True
-    customer_visible: bool = False
-    moves_money: bool = False
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def as_case_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind.value,
-            "target": self.target,
-            "step": self.step,
-            "amount": self.amount.as_dict() if self.amount else None,
-            "reversible": self.reversible,
-            "customer_visible": self.customer_visible,
-            "moves_money": self.moves_money,
-            "preview": self.preview,
-        }
-
-
-@dataclass
-class Plan:
-    actions: list[Action]
-    notes: list[str] = field(default_factory=list)  # e.g. "answer dispute du_X; never refund it"
-
-    def get(self, action_id: str) -> Action:
-        """The action with that id; UnknownActionError when the plan has none."""
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class ExecutedAction:
-    action_id: str
-    idempotency_key: str
-    stripe_object: str | None
-    request_id: str | None
-    status: str  # succeeded | already_done | failed | refused
-    error: str | None = None
-
-    def as_case_json(self) -> dict[str, Any]:
-        return {
-            "action_id": self.action_id,
-            "idempotency_key": self.idempotency_key,
-            "stripe_object": self.stripe_object,
-            "request_id": self.request_id,
-            "status": self.status,
-            "error": self.error,
-        }
-
-
-def idempotency_key(case_id: str, action_id: str) -> str:
-    raise NotImplementedError
 
 
 def plan(
@@ -107,8 +39,11 @@ def plan(
     decision: Decision,
     shapes: list[ContractShape],
     options: list[RefundOption],
+    *,
+    seats: int | None = None,
 ) -> Plan:
-    raise NotImplementedError
+    """The ordered plan for the confirmed bucket (empty while pending). ``seats``: a team's wanted seat count."""
+    return build_plan(snapshot, summary, decision, shapes, options, seats=seats)
 
 
 def execute(
@@ -121,9 +56,17 @@ def execute(
     settings: Settings,
     snapshot: CaseSnapshot,
     decision: Decision,
+    reveal: Callable[[str, str], None] | None = None,
 ) -> list[ExecutedAction]:
-    raise NotImplementedError
+    """Run exactly the approved actions, in plan order; see :mod:`billing_nb.actions_exec`.
+
+    ``reveal(action_id, url)`` receives each portal session's URL (a bearer link that is
+    never stored in the results or the ledger) so the caller can show it once.
+    """
+    return run(the_plan, approve, case_id=case_id, client=client, ledger=ledger, settings=settings,
+               snapshot=snapshot, decision=decision, reveal=reveal)
 
 
 def revenue_impact(the_plan: Plan, executed: list[ExecutedAction], snapshot: CaseSnapshot) -> dict[str, Any]:
-    raise NotImplementedError
+    """refunded, credited, mrr_change, arr_change (Money dicts) of the actions that succeeded in this run."""
+    return impact(the_plan, executed, snapshot)

@@ -1,0 +1,123 @@
+"""Execution that can't double-charge.
+
+1. With any approval: ``settings.require_writable()`` (a live key needs ``--live``).
+2. Validate every approval before anything is written: unknown ids
+   (UnknownActionError), two alternatives of one group, a pending decision or a
+   money-moving action on ``unclear`` (ActionRefusedError).
+3. Prepare every approved action, still writing nothing: already completed in the
+   ledger (any case) or visible in Stripe with this action's metadata → already_done;
+   a dangling begin (a crash between begin and finish) → replay with *its* key and case
+   so Stripe's idempotency returns the original object; otherwise refresh the target
+   and run the guards (disputed, stale, above what remains refundable).
+4. Act in plan order: ledger begin, the Stripe write, ledger finish. After a failed
+   write the remaining actions are not run (status refused, with the reason).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import stripe
+
+from .actions_guards import check_decision, check_target
+from .actions_model import Action, ActionKind, ExecutedAction, Plan, idempotency_key
+from .actions_objects import charge_dispute
+from .actions_stripe import find_done, retrieve, write
+from .classify import Decision
+from .config import Settings
+from .exceptions import ActionRefusedError, StripeApiError, UnknownActionError
+from .ledger import Ledger
+from .snapshot import CaseSnapshot
+
+__all__ = ["run", "validate"]
+
+_NO_TARGET_READ = (ActionKind.PORTAL, ActionKind.DOCUMENT)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    action: Action
+    key: str
+    meta_case: str  # the case named in metadata (the original case when replaying a crash)
+    done: ExecutedAction | None = None
+
+
+def validate(the_plan: Plan, approve: list[str], decision: Decision, snapshot: CaseSnapshot) -> list[Action]:
+    """The approved actions in plan order, or a refusal before anything is written."""
+    unknown = [a for a in dict.fromkeys(approve) if a not in the_plan.ids]
+    if unknown:
+        known = ", ".join(the_plan.ids) or "none"
+        raise UnknownActionError(f"approval names actions that are not in the plan: {', '.join(unknown)} "
+                                 f"(planned: {known})")
+    wanted = set(approve)
+    approved = [a for a in the_plan.actions if a.id in wanted]
+    groups: dict[str, str] = {}
+    for action in approved:
+        check_decision(action, decision)
+        if action.exclusive:
+            if action.exclusive in groups:
+                raise ActionRefusedError(f"{action.id} and {groups[action.exclusive]} are alternatives "
+                                         f"({action.exclusive}); approve one of them")
+            groups[action.exclusive] = action.id
+        charge = action.target if action.kind is ActionKind.REFUND else action.params.get("charge")
+        if action.moves_money and charge and charge_dispute(snapshot, str(charge)) is not None:
+            raise ActionRefusedError(f"{action.id}: charge {charge} is disputed; answer the dispute instead")
+    return approved
+
+
+def _prepare(action: Action, *, case_id: str, client: stripe.StripeClient, ledger: Ledger,
+             snapshot: CaseSnapshot) -> _Prepared:
+    done = ledger.completed(action.id)
+    if done is not None:
+        return _Prepared(action, done.idempotency_key, done.case_id, ExecutedAction(
+            action.id, done.idempotency_key, done.stripe_object, done.request_id, "already_done"))
+    dangling = ledger.dangling(action.id)
+    key, meta_case = (dangling.idempotency_key, dangling.case_id) if dangling else \
+        (idempotency_key(case_id, action.id), case_id)
+    fresh = None if action.kind in _NO_TARGET_READ else retrieve(client, action.target)
+    found = find_done(client, action, fresh)
+    if found is not None:
+        return _Prepared(action, key, meta_case, ExecutedAction(action.id, key, found, None, "already_done"))
+    if fresh is not None:
+        charge_id = action.params.get("charge") if action.kind is ActionKind.CREDIT_NOTE else None
+        charge = retrieve(client, str(charge_id)) if charge_id else None
+        check_target(action, fresh, before=snapshot.by_id(action.target), charge=charge)
+    return _Prepared(action, key, meta_case)
+
+
+def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.StripeClient, ledger: Ledger,
+        settings: Settings, snapshot: CaseSnapshot, decision: Decision,
+        reveal: Callable[[str, str], None] | None = None) -> list[ExecutedAction]:
+    if not approve:
+        return []  # a dry run: the record lists the plan as proposed
+    settings.require_writable()
+    approved = validate(the_plan, approve, decision, snapshot)
+    prepared = [_prepare(a, case_id=case_id, client=client, ledger=ledger, snapshot=snapshot) for a in approved]
+    results: list[ExecutedAction] = []
+    failed: str | None = None
+    for prep in prepared:
+        action, key = prep.action, prep.key
+        if prep.done is not None:
+            ledger.finish(case_id, action.id, key, status="already_done", stripe_object=prep.done.stripe_object,
+                          request_id=prep.done.request_id)
+            results.append(prep.done)
+            continue
+        if failed is not None:
+            why = f"not run: {failed} failed before it"
+            ledger.finish(case_id, action.id, key, status="refused", stripe_object=None, request_id=None, error=why)
+            results.append(ExecutedAction(action.id, key, None, None, "refused", why))
+            continue
+        ledger.begin(case_id, action.id, key)
+        try:
+            out = write(client, action, case_id=prep.meta_case, key=key, reveal=reveal)
+        except StripeApiError as exc:
+            ledger.finish(case_id, action.id, key, status="failed", stripe_object=None, request_id=exc.request_id,
+                          error=str(exc))
+            results.append(ExecutedAction(action.id, key, None, exc.request_id, "failed", str(exc)))
+            failed = action.id
+            continue
+        ledger.finish(case_id, action.id, key, status="succeeded", stripe_object=out.object_id,
+                      request_id=out.request_id)
+        results.append(ExecutedAction(action.id, key, out.object_id, out.request_id, "succeeded"))
+    return results
