@@ -43,7 +43,8 @@ def cancel_at_period_end(sub: str, period_end: int | None, feedback: str | None 
         id=f"cancel:{sub}:at_period_end", kind=ActionKind.CANCEL, target=sub, step=2,
         preview=f"Set {sub} to cancel at the end of the current period{until}; no refund, access kept until "
                 "then; undo by clearing cancel_at_period_end." + _tail(True, True),
-        reversible=True, customer_visible=True, params={"mode": "at_period_end", "feedback": feedback})
+        reversible=True, customer_visible=True, params={"mode": "at_period_end", "feedback": feedback},
+        exclusive=f"cancel:{sub}")
 
 
 def cancel_now(sub: str, why: str, feedback: str | None = None) -> Action:
@@ -51,7 +52,8 @@ def cancel_now(sub: str, why: str, feedback: str | None = None) -> Action:
         id=f"cancel:{sub}:now", kind=ActionKind.CANCEL, target=sub, step=2,
         preview=f"Cancel {sub} immediately ({why}), without Stripe's proration credit (prorate=false, "
                 "invoice_now=false): any money back is a separate, explicit action." + _tail(False, True),
-        reversible=False, customer_visible=True, params={"mode": "now", "feedback": feedback})
+        reversible=False, customer_visible=True, params={"mode": "now", "feedback": feedback},
+        exclusive=f"cancel:{sub}")
 
 
 def refund(charge: str, amount: Money, reason: str, why: str) -> Action:
