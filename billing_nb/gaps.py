@@ -112,9 +112,7 @@ class _Case:
             if not set(_SELF_SERVE) & set(self.topics):
                 for topic in _SELF_SERVE:
                     self.topics[topic] = "bucket missing_self_serve"
-        configs = [c for c in snapshot.of("portal_configurations") if c.get("active", True)]
-        configs.sort(key=lambda c: (not c.get("is_default"), -(c.get("created") or 0)))
-        self.portal: dict[str, Any] | None = configs[0] if configs else None
+        self.portal: dict[str, Any] | None = portal_in_use(snapshot)
 
     def feature(self, name: str) -> dict[str, Any]:
         assert self.portal is not None
@@ -122,6 +120,19 @@ class _Case:
 
     def active_subscriptions(self) -> list[dict[str, Any]]:
         return [s for s in self.snapshot.of("subscriptions") if s.get("status") in _ACTIVE]
+
+
+def portal_in_use(snapshot: CaseSnapshot) -> dict[str, Any] | None:
+    """The portal configuration customers meet: ``snapshot.extra["portal_configuration"]`` when the
+    provider names it; else the newest active non-default one (an API-made configuration exists to
+    be named by the app's portal sessions); else the active default (Dashboard) one."""
+    active = [c for c in snapshot.of("portal_configurations") if c.get("active", True)]
+    named = snapshot.extra.get("portal_configuration")
+    for conf in active:
+        if named and conf.get("id") == named:
+            return conf
+    active.sort(key=lambda c: (bool(c.get("is_default")), -(c.get("created") or 0)))
+    return active[0] if active else None
 
 
 # --- the rules ---------------------------------------------------------------------------

@@ -250,3 +250,22 @@ def test_demo_stories_gaps_match(demo: Any) -> None:
         if kinds != tuple(sorted(spec.expected_gaps)):
             wrong[customer.story] = (kinds, spec.expected_gaps, [g.evidence for g in found])
     assert wrong == {}
+
+
+def test_portal_in_use_prefers_the_app_configuration_over_the_dashboard_default() -> None:
+    from billing_nb.gaps import portal_in_use
+
+    dashboard = portal(cancel=True)
+    app = portal(cancel=False)
+    app.update(is_default=False, created=NOW - DAY)
+    snap = healthy(dashboard)
+    snap.objects["portal_configurations"].append(app)
+    assert portal_in_use(snap) is app
+    gaps = gaps_of(snap, Bucket.MISSING_SELF_SERVE, "I can't cancel")
+    assert set(gaps) == {"portal_missing_cancellation", "no_cancellation_path"}
+    assert app["id"] in gaps["portal_missing_cancellation"].evidence[0]
+    snap.extra["portal_configuration"] = dashboard["id"]  # the provider knows better
+    assert portal_in_use(snap) is dashboard
+    app["active"] = False
+    del snap.extra["portal_configuration"]
+    assert portal_in_use(snap) is dashboard
