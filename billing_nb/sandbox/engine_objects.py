@@ -187,10 +187,12 @@ def new_dispute(store: Store, charge: Obj) -> Obj:
         "balance_transactions": [], "charge": charge["id"], "created": now, "currency": charge["currency"],
         "enhanced_eligibility_types": [], "evidence": evidence,
         "evidence_details": {"due_by": now + 7 * 86400, "enhanced_eligibility": {}, "has_evidence": False,
-                             "past_due": False, "submission_count": 0},
+                             "past_due": False, "submission_count": 0,
+                             "submission_method": "not_submitted"},
         "is_charge_refundable": False, "livemode": False, "metadata": {},
         "payment_intent": charge.get("payment_intent"),
         "payment_method_details": {"card": {"brand": card.get("brand"), "case_type": "chargeback",
+                                            "network": card.get("network") or card.get("brand"),
                                             "network_reason_code": "10.4"}, "type": "card"},
         "reason": "fraudulent", "status": "needs_response",
     })

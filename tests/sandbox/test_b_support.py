@@ -36,6 +36,7 @@ def customer(client: stripe.StripeClient, clock_id: str | None = None, pm: str |
     cust = client.v1.customers.create(params=params)  # type: ignore[arg-type]
     if pm:
         set_card(client, cust.id, pm)
+        return client.v1.customers.retrieve(cust.id)
     return cust
 
 

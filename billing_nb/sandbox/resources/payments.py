@@ -236,6 +236,7 @@ def update_dispute(ctx: Ctx, p: Params, did: str) -> Obj:
     if p.bool("submit", False) and d["status"] in ("needs_response", "warning_needs_response"):
         d["status"] = "under_review" if d["status"] == "needs_response" else "warning_under_review"
         d["evidence_details"]["submission_count"] += 1
+        d["evidence_details"]["submission_method"] = "manual"
     ctx.store.emit("charge.dispute.updated", d)
     return d
 
