@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,14 +116,48 @@ def _mask_card(match: re.Match[str]) -> str:
     return f"****{digits[-4:]}" if digits else match.group(0)
 
 
-def mask_text(text: str) -> str:
-    """Mask emails, phones, keys and card numbers found in free text (complaints)."""
+def mask_text(text: str, known: Iterable[str] | None = None) -> str:
+    """Mask emails, phones, keys and card numbers found in free text (complaints).
+
+    ``known`` adds the case's own PII (the customer's names, emails, phones, street lines):
+    each is masked wherever it appears, case-insensitively, and a name's capitalised parts
+    (``Josefina``, ``Ardmore-Quill``) are masked on their own too.
+    """
     if not text:
         return text
+    if known:
+        text = _mask_known(text, _needles(known))
     text = _KEY.sub(_mask_key, text)
     text = _EMAIL.sub(lambda m: mask_email(m.group(0)) or "***", text)
     text = _CARD.sub(_mask_card, text)
     return _PHONE.sub(lambda m: (mask_phone(m.group(0)) or "***") if _is_phone(m.group(0)) else m.group(0), text)
+
+
+def _needles(known: Iterable[str]) -> list[str]:
+    """Known strings worth looking for, longest first (so a full name goes before its parts)."""
+    return sorted({k.strip() for k in known if k and len(k.strip()) >= 3}, key=len, reverse=True)
+
+
+def _known_kind(value: str) -> str:
+    if "@" in value:
+        return "email"
+    digits = sum(ch.isdigit() for ch in value)
+    if digits >= 7 and re.fullmatch(r"[\d\s()+.-]+", value):
+        return "phone"
+    return "address" if digits else "name"
+
+
+def _mask_known(text: str, needles: list[str]) -> str:
+    for k in needles:
+        kind = _known_kind(k)
+        masked = {"email": mask_email(k), "name": mask_name(k), "phone": mask_phone(k)}.get(kind) or "***"
+        text = re.sub(re.escape(k), lambda _, m=masked: m, text, flags=re.IGNORECASE)
+        if kind == "name":
+            parts = {p for p in re.split(r"\s+", k) if len(p) >= 3} | {p for p in re.split(r"[\s-]+", k) if len(p) >= 3}
+            for part in sorted(parts, key=len, reverse=True):
+                if part[0].isupper():
+                    text = re.sub(rf"(?<![\w-]){re.escape(part)}(?![\w-])", f"{part[0]}.", text)
+    return text
 
 
 def _mask_address(value: Any) -> Any:
@@ -192,12 +226,6 @@ _JSON_SUFFIXES = frozenset({".ipynb", ".json"})
 _SKIP_KEYS = ("image/", "application/pdf", "buffers")
 
 
-def _known_kind(value: str) -> str:
-    if "@" in value:
-        return "email"
-    return "address" if any(ch.isdigit() for ch in value) else "name"
-
-
 def _safe_excerpt(line: str, start: int, end: int, known: list[str]) -> str:
     """Context around a match, masked; widened to whole tokens so nothing half-cut survives."""
     lo, hi = max(0, start - 30), min(len(line), end + 30)
@@ -210,11 +238,7 @@ def _safe_excerpt(line: str, start: int, end: int, known: list[str]) -> str:
     if hi < len(line) and not line[hi].isspace():
         hi = end
     excerpt = line[lo:hi]
-    for k in known:
-        kind = _known_kind(k)
-        masked = mask_email(k) if kind == "email" else mask_name(k) if kind == "name" else "***"
-        excerpt = re.sub(re.escape(k), lambda _: masked or "***", excerpt, flags=re.IGNORECASE)
-    return mask_text(excerpt).strip()
+    return mask_text(excerpt, known).strip()
 
 
 def _scan_line(line: str, known: list[str]) -> Iterator[tuple[str, str]]:
@@ -297,7 +321,7 @@ def scan(path: Path, known: list[str] | None = None) -> list[Leak]:
     skipped. A masked email (``j***@example.com``) is not a leak.
     """
     path = Path(path)
-    needles = sorted({k.strip() for k in (known or []) if k and len(k.strip()) >= 3}, key=len, reverse=True)
+    needles = _needles(known or [])
     if path.is_file():
         files = [path]
     else:

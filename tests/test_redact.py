@@ -232,3 +232,21 @@ def test_scan_ignores_ids_times_amounts(tmp_path: Path, text: str) -> None:
 def test_known_strings_are_case_insensitive_and_short_ones_ignored(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("JOSEFINA ARDMORE\nus\n")
     assert [leak.kind for leak in scan(tmp_path, known=[NAME, "US"])] == ["name"]
+
+
+def test_mask_text_with_known_pii() -> None:
+    known = ["Josefina Ardmore-Quill", EMAIL, "+1 415 555 0142", "1742 Quillfeather Lane"]
+    text = ("Hi, Josefina Ardmore-Quill here (JOSEFINA.ARDMORE@EXAMPLE.COM), 1742 Quillfeather Lane, Portland. "
+            "Thanks, Josefina. Charge ch_3PgafuB7WZ01zgkW1 of 20000 at 1732435200.")
+    masked = mask_text(text, known=known)
+    assert "Josefina" not in masked and "Ardmore" not in masked and "Quillfeather" not in masked
+    assert "J. A." in masked and "j***@example.com" in masked.lower() and "Portland" in masked
+    assert "ch_3PgafuB7WZ01zgkW1 of 20000 at 1732435200" in masked
+    assert mask_text("I will do it, mark my words", known=["Will Mark"]) == "I will do it, mark my words"  # parts: capitalised only
+
+
+def test_masked_complaint_scans_clean(tmp_path: Path) -> None:
+    known = [NAME, EMAIL, "+1 415 555 0142", ADDRESS]
+    (tmp_path / "case.json").write_text(json.dumps({"complaint": mask_text(
+        f"I'm {NAME}, {EMAIL}, 415-555-0142, {ADDRESS}. Charged twice!", known=known)}))
+    assert scan(tmp_path, known=known) == []
