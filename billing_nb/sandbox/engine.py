@@ -69,11 +69,12 @@ def subscription_of(store: Store, inv: Obj) -> Obj | None:
 
 
 def pending_items(store: Store, customer_id: str, sub_id: str | None) -> list[Obj]:
-    """Invoice items not yet on an invoice, oldest first (for a subscription, or loose)."""
+    """Invoice items not yet on an invoice, oldest first: a subscription's own plus the
+    customer's loose ones (Stripe pulls those into the next invoice, renewals included)."""
     rows = [
         ii for ii in store.where("invoiceitem", customer=customer_id)
         if ii.get("invoice") is None
-        and ((ii.get("parent") or {}).get("subscription_details") or {}).get("subscription") == sub_id
+        and ((ii.get("parent") or {}).get("subscription_details") or {}).get("subscription") in (sub_id, None)
     ]
     return list(reversed(rows))
 
