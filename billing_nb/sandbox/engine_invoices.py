@@ -14,7 +14,7 @@ from .store import Obj, Store
 
 __all__ = [
     "new_invoice", "period_line", "line_from_item", "set_lines", "finalize", "attempt_payment",
-    "default_pm_id", "invoice_charge", "apply_balance", "intent_for", "mark_paid", "render_invoice", "LINES_SHOWN",
+    "default_pm_id", "invoice_charge", "apply_balance", "intent_for", "mark_paid", "charge_intent", "LINES_SHOWN",
 ]
 
 LINES_SHOWN = 10  # Stripe embeds the first 10 lines; the rest through GET .../lines

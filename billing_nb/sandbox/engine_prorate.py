@@ -99,7 +99,7 @@ def proration_items(store: Store, sub: Obj, changes: list[Change], at: int, *, i
     for ch in changes:
         old_price = ch.item["price"] if ch.item else None
         old_qty = int(ch.item["quantity"] or 1) if ch.item else 0
-        same = ch.item is not None and ch.new_price is not None and ch.new_price["id"] == old_price["id"] \
+        same = old_price is not None and ch.new_price is not None and ch.new_price["id"] == old_price["id"] \
             and ch.new_qty == old_qty
         if same:
             continue

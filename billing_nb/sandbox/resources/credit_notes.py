@@ -40,6 +40,7 @@ def _lines(store: Store, inv: Obj, p: Params, cn_id: str) -> list[Obj]:
         if kind is None:
             raise invalid(f"Missing required param: lines[{n}][type].", f"lines[{n}][type]", "parameter_missing")
         qty = lp.int("quantity")
+        line: Obj | None = None
         if kind == "invoice_line_item":
             line = by_id.get(lp.req("invoice_line_item"))
             if line is None:
@@ -62,7 +63,7 @@ def _lines(store: Store, inv: Obj, p: Params, cn_id: str) -> list[Obj]:
         out.append({
             "id": Store.new_id("cnli", 24), "object": "credit_note_line_item", "amount": amount,
             "description": desc, "discount_amount": 0, "discount_amounts": [],
-            "invoice_line_item": line["id"] if kind == "invoice_line_item" else None, "livemode": False,
+            "invoice_line_item": line["id"] if line is not None else None, "livemode": False,
             "metadata": lp.metadata(), "pretax_credit_amounts": [], "quantity": qty, "tax_rates": [], "taxes": [],
             "type": kind, "unit_amount": unit, "unit_amount_decimal": str(unit) if unit is not None else None,
         })
