@@ -6,9 +6,12 @@
    money-moving action on ``unclear`` (ActionRefusedError).
 3. Prepare every approved action, still writing nothing: already completed in the
    ledger (any case) or visible in Stripe with this action's metadata → already_done;
-   a dangling begin (a crash between begin and finish) → replay with *its* key and case
-   so Stripe's idempotency returns the original object; otherwise refresh the target
-   and run the guards (disputed, stale, above what remains refundable).
+   a dangling begin (a crash between begin and finish) that Stripe does not show done →
+   replay with *its* key, case and params, so Stripe's idempotency returns the original
+   object if the write went through (the target guards are skipped: the change they
+   would see may be our own write; Stripe still refuses a refund above what remains);
+   otherwise refresh the target and run the guards (disputed, stale, above what remains
+   refundable).
 4. Act in plan order: ledger begin, the Stripe write, ledger finish. After a failed
    write the remaining actions are not run (status refused, with the reason).
 """
@@ -79,7 +82,7 @@ def _prepare(action: Action, *, case_id: str, client: stripe.StripeClient, ledge
     found = find_done(client, action, fresh)
     if found is not None:
         return _Prepared(action, key, meta_case, ExecutedAction(action.id, key, found, None, "already_done"))
-    if fresh is not None:
+    if fresh is not None and dangling is None:
         charge_id = action.params.get("charge") if action.kind is ActionKind.CREDIT_NOTE else None
         charge = retrieve(client, str(charge_id)) if charge_id else None
         check_target(action, fresh, before=snapshot.by_id(action.target), charge=charge)

@@ -4,6 +4,7 @@
 :class:`billing_nb.provider.StripeReader` and its keyword arguments); the caller makes
 them and passes each response to ``stripe_figures(request, response)``; then
 ``with_stripe_amounts(options, figures)`` fills ``RefundOption.stripe_amount``.
+``fetch_stripe_figures(reader, options)`` does the three steps with an injected reader.
 
 - unused time (``cancel_now_refund``, ``credit_note_unused``): an invoice preview with
   ``subscription_details.cancel_now`` at ``proration_date`` = the case's now; Stripe's
@@ -16,14 +17,14 @@ them and passes each response to ``stripe_figures(request, response)``; then
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .actions_objects import line_is_proration
 
 if TYPE_CHECKING:
     from .contract import RefundOption
 
-__all__ = ["previews_needed", "stripe_figures", "with_stripe_amounts"]
+__all__ = ["previews_needed", "stripe_figures", "with_stripe_amounts", "fetch_stripe_figures"]
 
 _UNUSED = ("cancel_now_refund", "credit_note_unused")
 
@@ -63,3 +64,16 @@ def stripe_figures(request: dict[str, Any], response: dict[str, Any]) -> dict[st
 def with_stripe_amounts(options: list[RefundOption], figures: dict[str, int]) -> list[RefundOption]:
     """The options with ``stripe_amount`` filled from ``figures`` (keyed ``kind:subscription_id``)."""
     return [dataclasses.replace(o, stripe_amount=int(figures[o.key])) if o.key in figures else o for o in options]
+
+
+class _Reader(Protocol):
+    def preview_invoice(self, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]: ...
+
+
+def fetch_stripe_figures(reader: _Reader, options: list[RefundOption]) -> dict[str, int]:
+    """Ask Stripe (through ``reader``, e.g. a StripeReader) for every figure the options need."""
+    figures: dict[str, int] = {}
+    for request in previews_needed(options):
+        response = getattr(reader, request["call"])(**request["args"])
+        figures.update(stripe_figures(request, response))
+    return figures

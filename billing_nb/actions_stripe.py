@@ -22,7 +22,7 @@ from stripe.params import (ChargeUpdateParams, CreditNoteCreateParams, CustomerU
 from stripe.params.billing_portal import SessionCreateParams
 
 from .actions_model import Action, ActionKind
-from .provider import translate
+from .provider import StripeReader, translate
 
 __all__ = ["Outcome", "metadata", "retrieve", "find_done", "write"]
 
@@ -47,19 +47,8 @@ def _ours(obj: dict[str, Any], action: Action) -> bool:
 
 
 def retrieve(client: stripe.StripeClient, obj_id: str) -> dict[str, Any]:
-    """A fresh copy of one object as a plain dict."""
-    v1 = client.v1
-    getters: dict[str, Callable[[str], stripe.StripeObject]] = {
-        "sub_": v1.subscriptions.retrieve, "ch_": v1.charges.retrieve, "in_": v1.invoices.retrieve,
-        "cus_": v1.customers.retrieve, "pm_": v1.payment_methods.retrieve,
-    }
-    prefix = next((p for p in getters if obj_id.startswith(p)), None)
-    if prefix is None:
-        raise ValueError(f"cannot refresh {obj_id!r}")
-    try:
-        return getters[prefix](obj_id).to_dict()
-    except stripe.StripeError as exc:
-        raise translate(exc) from exc
+    """A fresh copy of one object as a plain dict (through the provider's reader)."""
+    return StripeReader(client).retrieve(obj_id)
 
 
 def find_done(client: stripe.StripeClient, action: Action, fresh: dict[str, Any] | None) -> str | None:

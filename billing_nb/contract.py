@@ -23,13 +23,13 @@ from typing import Any
 import pandas as pd
 
 from .actions_objects import invoice_charge, line_is_proration, obj_id, subscription_invoices
-from .actions_figures import previews_needed, stripe_figures, with_stripe_amounts
+from .actions_figures import fetch_stripe_figures, previews_needed, stripe_figures, with_stripe_amounts
 from .actions_periods import cheaper_price, unused_time
 from .money import Money, prorate, round_half_up
 from .snapshot import CaseSnapshot, from_ts
 
 __all__ = ["ItemShape", "ContractShape", "RefundOption", "contract_shapes", "refund_options", "shapes_frame",
-           "options_frame", "previews_needed", "stripe_figures", "with_stripe_amounts", "OPTION_KINDS",
+           "options_frame", "previews_needed", "stripe_figures", "fetch_stripe_figures", "with_stripe_amounts", "OPTION_KINDS",
            "LIVE_STATUSES"]
 
 OPTION_KINDS = ("cancel_at_period_end", "cancel_now_refund", "credit_note_unused", "downgrade_prorations")
