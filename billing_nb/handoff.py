@@ -154,6 +154,15 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
     failed = sorted((i for i in invoices if i["status"] == "open" and (i.get("attempt_count") or 0) > 0),
                     key=lambda i: i["created"], reverse=True)
     teams = [c for c in _field(record, "contract") or [] if c.get("is_team") or (c.get("quantity") or 1) > 1]
+    team = teams[0] if teams else None
+    seat_price = None
+    if team and team.get("recurring_total") and (team.get("quantity") or 0) > 0:
+        total, qty = int(team["recurring_total"]["value"]), int(team["quantity"])
+        seat_price = {"value": total // qty, "currency": team["recurring_total"]["currency"]} if total % qty == 0 else None
+    prorated = {o for a in _field(record, "billing_state", "anomalies") or [] if a["kind"] == "proration_invoice"
+                for o in a["objects"]}
+    proration = next((i for i in sorted(invoices, key=lambda i: i["created"], reverse=True) if i["id"] in prorated), None)
+    flows = [a["id"].split(":")[2] for a in actions if a["kind"] == "portal" and a["id"].count(":") >= 2]
     return {
         "bucket": _bucket(record),
         "done": bool(executed) and bool(actions),
@@ -165,8 +174,11 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
         "access_until": target_end if canceled and not refund else None,
         "next_renewal": kept[0]["current_period_end"] if kept else None,
         "failed_invoice": failed[0] if failed else None,
-        "team": teams[0] if teams else None,
+        "team": team,
+        "seat_price": seat_price,
+        "proration": proration,
         "portal": "portal" in kinds,
+        "portal_flow": flows[0] if flows else None,
         "retry": "retry" in kinds,
         "quantity": "quantity" in kinds,
     }

@@ -36,7 +36,8 @@ def _plan(bucket: str) -> list[dict[str, Any]]:
         "team_seats": [action("portal:cus_A", "portal", "cus_A", 1),
                        action("quantity:sub_A:3", "quantity", "sub_A", 2),
                        action("credit_note:in_A:4000", "credit_note", "in_A", 3, 4000, True)],
-        "failed_payment": [action("portal:cus_A", "portal", "cus_A", 1), action("retry:in_F", "retry", "in_F", 2)],
+        "failed_payment": [action("portal:cus_A:payment_method_update", "portal", "cus_A", 1),
+                           action("retry:in_F", "retry", "in_F", 2)],
         "missing_self_serve": [action("portal:cus_A", "portal", "cus_A", 1), action("cancel:sub_A", "cancel", "sub_A", 2)],
         "product_failure": [action("refund:ch_A:1500", "refund", "ch_A", 3, 1500, True)],
         "unclear": [action("document:cus_A", "document", "cus_A", 4)],
@@ -155,8 +156,8 @@ def test_billing_state_tables_and_customer() -> None:
 @pytest.mark.parametrize(("bucket", "executed", "expected"), [
     ("duplicate_subscription", True, ["I've canceled the extra subscription", "refunded $20.00 USD"]),
     ("duplicate_subscription", False, ["I'm canceling the extra subscription", "refunding $20.00 USD"]),
-    ("team_seats", True, ["5 seats", "$100.00 USD per month", "I've updated your seat count", "$40.00 USD"]),
-    ("failed_payment", False, ["$100.00 USD", "secure billing-portal link"]),
+    ("team_seats", True, ["5 seats at $20.00 USD each", "$100.00 USD per month", "I've updated your seat count", "$40.00 USD"]),
+    ("failed_payment", False, ["$100.00 USD", "secure link", "opens straight to your payment details"]),
     ("failed_payment", True, ["I've retried the payment"]),
     ("missing_self_serve", True, ["I've canceled your subscription", "billing portal"]),
     ("product_failure", True, ["refunded $15.00 USD"]),
@@ -175,6 +176,16 @@ def test_followup_shows_no_internal_ids(bucket: str | None) -> None:
     text = render_followup(make_record(bucket, executed=True))
     assert not re.search(r"\b(cus|sub|ch|in|pi|price|prod|req|obj)_\w+", text), text
     assert "evidence" not in text.lower() and "@" not in text
+
+
+def test_missing_self_serve_explains_proration_and_portal_flow() -> None:
+    record = make_record("missing_self_serve")
+    record["plan"] = [{**record["plan"][0], "id": "portal:cus_A:subscription_cancel"}]
+    record["billing_state"]["anomalies"] = [{"kind": "proration_invoice", "objects": ["in_F", "sub_A"], "detail": "x"}]
+    text = render_followup(record)
+    assert "extra charge of $100.00 USD on 25 Oct 2026 was the prorated difference" in text
+    assert "opens straight to cancelling your subscription" in text
+    assert "in_F" not in text
 
 
 def test_followup_dates_are_human() -> None:
