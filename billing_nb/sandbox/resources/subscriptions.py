@@ -28,7 +28,7 @@ FEEDBACK = ("customer_service", "low_quality", "missing_features", "other", "swi
 STATUSES = ("active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due",
             "paused", "trialing", "unpaid")
 _IGNORED = ("off_session", "payment_settings", "automatic_tax", "collection_method", "days_until_due",
-            "trial_settings", "description", "currency", "discounts", "billing_mode", "default_tax_rates")
+            "trial_settings", "description", "currency", "discounts", "default_tax_rates")
 
 
 def build_item(store: Store, sub: Obj, price: Obj, qty: int, metadata: dict[str, str]) -> Obj:
@@ -65,6 +65,17 @@ def _pm_for(store: Store, pm_id: str | None, customer: str) -> str | None:
         raise invalid(f"The customer does not have a payment method with the ID {pm_id}. The payment method "
                       "must be attached to the customer.", "default_payment_method", "resource_missing")
     return pm_id
+
+
+def _billing_mode(p: Params | None, now: int) -> dict[str, Any]:
+    """Flexible is the default for new subscriptions since 2025-09-30.clover; classic on request."""
+    kind = "flexible"
+    if p is not None:
+        p.allow("type", "flexible")
+        kind = p.enum("type", ("classic", "flexible"), "flexible") or "flexible"
+    if kind == "classic":
+        return {"flexible": None, "type": "classic", "updated_at": None}
+    return {"flexible": {"proration_discounts": "included"}, "type": "flexible", "updated_at": now}
 
 
 def _cancellation(p: Params | None, current: dict[str, Any]) -> dict[str, Any]:
@@ -112,7 +123,7 @@ def _check_intervals(prices: list[Obj]) -> None:
 @route("POST", "/v1/subscriptions")
 def create_subscription(ctx: Ctx, p: Params) -> Obj:
     p.allow("customer", "items", "trial_period_days", "trial_end", "payment_behavior", "default_payment_method",
-            "metadata", "proration_behavior", "cancel_at_period_end", "cancel_at", *_IGNORED)
+            "metadata", "proration_behavior", "cancel_at_period_end", "cancel_at", "billing_mode", *_IGNORED)
     st = ctx.store
     cust = st.get("customer", p.req("customer"), "customer")
     raw_items = p.list("items")
@@ -125,7 +136,7 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
         "id": sid, "object": "subscription", "application": None, "application_fee_percent": None,
         "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
         "billing_cycle_anchor": now, "billing_cycle_anchor_config": None,
-        "billing_mode": {"flexible": None, "type": "classic", "updated_at": None}, "billing_schedules": [],
+        "billing_mode": _billing_mode(p.sub("billing_mode"), now), "billing_schedules": [],
         "billing_thresholds": None, "cancel_at": None, "cancel_at_period_end": False, "canceled_at": None,
         "cancellation_details": {"comment": None, "feedback": None, "reason": None},
         "collection_method": "charge_automatically", "created": now, "currency": "usd", "customer": cust["id"],
@@ -203,8 +214,8 @@ def list_subscriptions(ctx: Ctx, p: Params) -> Obj:
     keep = created_filter(p)
 
     def wanted(s: Obj) -> bool:
-        if status is None:
-            return s["status"] not in ("canceled", "incomplete_expired")
+        if status is None:  # Stripe: "all subscriptions that have not been canceled"
+            return bool(s["status"] != "canceled")
         if status == "all":
             return True
         if status == "ended":
