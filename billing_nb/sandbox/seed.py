@@ -269,23 +269,27 @@ def ensure_catalog(client: stripe.StripeClient) -> dict[str, str]:
 
 
 def ensure_portal(client: stripe.StripeClient) -> str:
-    """The account's portal configuration: card updates and invoices on, cancellation and plan switching off.
+    """Make the account's default portal configuration the demo's: card updates and invoice
+    history on, cancellation and plan switching off (the cant_cancel / renewal_regret stories).
 
-    Real Stripe only lets the Dashboard make a configuration the default, so the demo's one is
-    found by metadata; sessions can name it explicitly.
+    Portal sessions use the default unless told otherwise, and only the Dashboard can make a
+    configuration the default, so the seeder updates the default one in place; it creates one
+    only on an account that has none.
     """
-    for conf in client.v1.billing_portal.configurations.list({"limit": 100}).auto_paging_iter():
-        if _meta(conf, MARK) == "portal":
-            return conf.id
-    conf = client.v1.billing_portal.configurations.create(
-        {"business_profile": {"headline": "Quillstack: manage your billing"},
-         "default_return_url": "https://quillstack.example.com/account",
-         "features": {"subscription_cancel": {"enabled": False}, "subscription_update": {"enabled": False},
-                      "payment_method_update": {"enabled": True}, "invoice_history": {"enabled": True},
-                      "customer_update": {"enabled": True, "allowed_updates": ["email", "address"]}},
-         "metadata": {MARK: "portal", STEP: "portal"}},
-        {"idempotency_key": f"{KEY_PREFIX}:portal"})
-    return conf.id
+    features: Any = {"subscription_cancel": {"enabled": False}, "subscription_update": {"enabled": False},
+                     "payment_method_update": {"enabled": True}, "invoice_history": {"enabled": True}}
+    wanted: Any = {"business_profile": {"headline": "Quillstack: manage your billing"},
+                   "default_return_url": "https://quillstack.example.com/account",
+                   "features": features, "metadata": {MARK: "portal", STEP: "portal"}}
+    services = client.v1.billing_portal.configurations
+    default = next(iter(services.list({"is_default": True, "limit": 1}).data), None)
+    if default is None:
+        return services.create(wanted, {"idempotency_key": f"{KEY_PREFIX}:portal"}).id
+    f = default.features
+    if (_meta(default, MARK) == "portal" and not f.subscription_cancel.enabled and not f.subscription_update.enabled
+            and f.payment_method_update.enabled and f.invoice_history.enabled):
+        return default.id
+    return services.update(default.id, wanted, {"idempotency_key": f"{KEY_PREFIX}:portal:{default.id}"}).id
 
 
 def seed_demo(client: stripe.StripeClient, stories: tuple[str, ...] | None = None) -> list[DemoCustomer]:

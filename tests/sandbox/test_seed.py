@@ -197,10 +197,11 @@ def test_healthy_monthlies_and_portal(seeded: Seeded) -> None:
         invs = _invoices(c, dc.customer_id)
         assert len(invs) >= 3 and all(i.status == "paid" and i.amount_paid == 2000 for i in invs)
     assert seeded.story("healthy_refund").lookup.startswith("sub_")
-    (portal,) = [p for p in _all(c.v1.billing_portal.configurations.list) if p.metadata.to_dict().get(MARK) == "portal"]
+    (portal,) = _all(c.v1.billing_portal.configurations.list, {"is_default": True})  # what sessions use
     f = portal.features
-    assert not f.subscription_cancel.enabled and f.payment_method_update.enabled and f.invoice_history.enabled
-    assert portal.active
+    assert portal.active and portal.metadata[MARK] == "portal"
+    assert not f.subscription_cancel.enabled and not f.subscription_update.enabled
+    assert f.payment_method_update.enabled and f.invoice_history.enabled
 
 
 def test_dispute(seeded: Seeded) -> None:
