@@ -22,7 +22,7 @@ from .store import Obj, Store
 __all__ = [
     "add_interval", "interval_of", "period_of", "set_period", "pending_items", "invoice_subscription",
     "collect", "start_subscription", "renew", "retry_invoice", "cancel_subscription",
-    "expire_incomplete", "advance_clock", "subscription_of", "INCOMPLETE_TTL",
+    "expire_incomplete", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
 ]
 
 INCOMPLETE_TTL = 23 * 3600  # Stripe expires an unpaid first invoice's subscription after 23h
@@ -270,22 +270,36 @@ def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str
     return best
 
 
-def advance_clock(store: Store, clock_id: str, to: int) -> Obj:
-    """Move a test clock to ``to``, running every due renewal, retry and expiry of the
-    clock's customers in time order, each at its own simulated moment."""
-    clock = store.get("test_helpers.test_clock", clock_id)
-    customers = {c["id"] for c in store.all("customer") if c.get("test_clock") == clock_id}
+def _run_due(store: Store, customers: set[str], to: int, clock: Obj | None) -> None:
     for _ in range(100_000):
         due = _next_due(store, customers, to)
         if due is None:
-            break
+            return
         when, _order, kind, obj = due
-        clock["frozen_time"] = max(int(clock["frozen_time"]), when)
+        if clock is not None:
+            clock["frozen_time"] = max(int(clock["frozen_time"]), when)
         if kind == "retry":
             retry_invoice(store, obj)
         elif kind == "expire":
             expire_incomplete(store, obj)
         else:
             renew(store, obj)
+
+
+def advance_clock(store: Store, clock_id: str, to: int) -> Obj:
+    """Move a test clock to ``to``, running every due renewal, retry and expiry of the
+    clock's customers in time order, each at its own simulated moment."""
+    clock = store.get("test_helpers.test_clock", clock_id)
+    customers = {c["id"] for c in store.all("customer") if c.get("test_clock") == clock_id}
+    _run_due(store, customers, to, clock)
     clock["frozen_time"] = to
     return clock
+
+
+def catch_up(store: Store, customer_id: str | None = None) -> None:
+    """Run work that wall-clock time has made due (customers without a test clock), so a
+    long-running sandbox renews and expires subscriptions as real time passes."""
+    customers = {c["id"] for c in store.all("customer")
+                 if not c.get("test_clock") and (customer_id is None or c["id"] == customer_id)}
+    if customers:
+        _run_due(store, customers, store.wall_now(), None)

@@ -20,7 +20,7 @@ def render_invoice(store: Store, inv: Obj) -> Obj:
     out = dict(inv)
     data = [store.get("invoice_payment", pid) for pid in reversed(inv.get("_payments") or [])]
     out["payments"] = {"object": "list", "data": data, "has_more": False,
-                       "url": f"/v1/invoices/{inv['id']}/payments"}
+                       "url": f"/v1/invoice_payments?invoice={inv['id']}"}
     return out
 
 

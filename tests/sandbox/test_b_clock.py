@@ -203,3 +203,13 @@ def test_clock_objects(client: stripe.StripeClient) -> None:
         client.v1.test_helpers.test_clocks.advance(ck.id, params={"frozen_time": T0})
     assert_shape(ready.to_dict(), stripe.test_helpers.TestClock)
     assert client.v1.test_helpers.test_clocks.delete(ck.id).deleted is True
+
+
+def test_wall_clock_customers_catch_up_on_read(client: stripe.StripeClient, sandbox: ThreadedSandbox) -> None:
+    """Without a test clock, due work runs when the subscription is next read."""
+    cust = customer(client, pm="pm_card_chargeCustomerFail")
+    sub = subscribe(client, cust.id, (price(client, 1100).id, 1))
+    assert sub.status == "incomplete"
+    with sandbox.store.lock:
+        sandbox.store.objects["subscription"][sub.id]["created"] -= 24 * 3600  # as if a day had passed
+    assert client.v1.subscriptions.retrieve(sub.id).status == "incomplete_expired"

@@ -202,7 +202,9 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
 @route("GET", "/v1/subscriptions/{sid}")
 def retrieve_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
     p.allow()
-    return with_includables(ctx.store, ctx.store.get("subscription", sid), p.expand())
+    sub = ctx.store.get("subscription", sid)
+    en.catch_up(ctx.store, sub["customer"])
+    return with_includables(ctx.store, sub, p.expand())
 
 
 @route("GET", "/v1/subscriptions")
@@ -212,6 +214,7 @@ def list_subscriptions(ctx: Ctx, p: Params) -> Obj:
     customer, price, clock = p.str("customer"), p.str("price"), p.str("test_clock")
     status = p.enum("status", STATUSES)
     keep = created_filter(p)
+    en.catch_up(ctx.store, customer)
 
     def wanted(s: Obj) -> bool:
         if status is None:  # Stripe: "all subscriptions that have not been canceled"
