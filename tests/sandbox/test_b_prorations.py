@@ -125,3 +125,28 @@ def test_switching_monthly_to_annual_resets_the_cycle_and_invoices_now(client: s
     assert upd.billing_cycle_anchor == at
     inv = client.v1.invoices.retrieve(str(upd.latest_invoice))
     assert inv.total == 20000 - share(2000, T0, utc(2026, 2, 15), at) and inv.status == "paid"
+
+
+def test_adding_and_removing_items_prorate_each_side(client: stripe.StripeClient) -> None:
+    ck = clock(client)
+    cust = customer(client, ck.id)
+    base, extra = price(client, 2000, name="Base"), price(client, 600, name="Extra")
+    sub = subscribe(client, cust.id, (base.id, 1))
+    at = T0 + 7 * DAY
+    advance(client, ck.id, at)
+    upd = client.v1.subscriptions.update(sub.id, params={"items": [{"price": extra.id, "quantity": 2}],
+                                                          "proration_behavior": "always_invoice"})
+    added = next(i for i in upd["items"].data if i.price.id == extra.id)
+    inv = client.v1.invoices.retrieve(str(upd.latest_invoice))
+    end = utc(2026, 2, 15)
+    assert [ln.amount for ln in inv.lines.data] == [share(1200, T0, end, at)]
+    assert inv.lines.data[0].parent.subscription_item_details.subscription_item == added.id  # type: ignore[union-attr]
+    later = at + 3 * DAY
+    advance(client, ck.id, later)
+    upd = client.v1.subscriptions.update(sub.id, params={"items": [{"id": added.id, "deleted": True}],
+                                                          "proration_behavior": "always_invoice"})
+    assert [i.price.id for i in upd["items"].data] == [base.id]
+    inv = client.v1.invoices.retrieve(str(upd.latest_invoice))
+    assert [ln.amount for ln in inv.lines.data] == [-share(1200, T0, end, later)]
+    assert inv.status == "paid" and inv.amount_due == 0
+    assert client.v1.customers.retrieve(cust.id).balance == inv.total
