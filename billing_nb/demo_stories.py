@@ -134,7 +134,8 @@ def _dup_customer(r: StoryRun) -> DemoCustomer:
     r.card(ios, "pm_card_mastercard", "card_ios")
     s2 = r.subscribe(ios, "subscription_ios", "pro_monthly")
     r.at(DEMO_NOW)
-    return r.result(web, others=(ios.id,), objects={"subscription": s1.id, "duplicate_subscription": s2.id})
+    # primary = the most recently active customer object, as the provider orders an email's customers
+    return r.result(ios, others=(web.id,), objects={"subscription": s1.id, "duplicate_subscription": s2.id})
 
 
 def _team(r: StoryRun) -> DemoCustomer:
