@@ -233,12 +233,9 @@ def _safe_excerpt(line: str, start: int, end: int, known: list[str]) -> str:
         lo -= 1
     while hi < len(line) and not line[hi].isspace() and hi - end < 90:
         hi += 1
-    if lo > 0 and not line[lo - 1].isspace():  # no boundary within reach: start at the match
-        lo = start
-    if hi < len(line) and not line[hi].isspace():
-        hi = end
-    excerpt = line[lo:hi]
-    return mask_text(excerpt, known).strip()
+    lo = start if lo > 0 and not line[lo - 1].isspace() else lo  # no boundary within reach: cut at the match
+    hi = end if hi < len(line) and not line[hi].isspace() else hi
+    return mask_text(line[lo:hi], known).strip()
 
 
 def _scan_line(line: str, known: list[str]) -> Iterator[tuple[str, str]]:
@@ -262,24 +259,20 @@ def _scan_line(line: str, known: list[str]) -> Iterator[tuple[str, str]]:
 
 def _scan_text(text: str, known: list[str], is_html: bool) -> Iterator[tuple[int, str, str]]:
     for number, line in enumerate(text.splitlines(), start=1):
-        if is_html:
-            line = html.unescape(line)
-        for kind, excerpt in _scan_line(line, known):
+        for kind, excerpt in _scan_line(html.unescape(line) if is_html else line, known):
             yield number, kind, excerpt
 
 
 def _walk_json(node: Any, pointer: str) -> Iterator[tuple[str, str]]:
     if isinstance(node, dict):
         for key, value in node.items():
-            key = str(key)
-            if key.startswith(_SKIP_KEYS):
-                continue
-            child = f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
-            yield child, key
-            yield from _walk_json(value, child)
+            if not str(key).startswith(_SKIP_KEYS):
+                child = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+                yield child, str(key)
+                yield from _walk_json(value, child)
     elif isinstance(node, list):
-        if node and all(isinstance(v, str) for v in node):  # notebook multiline strings
-            yield pointer, "".join(node)
+        if node and all(isinstance(v, str) for v in node):  # notebook multiline strings keep their "\n"
+            yield pointer, ("".join if all(v.endswith("\n") for v in node[:-1]) else "\n".join)(node)
         else:
             for i, value in enumerate(node):
                 yield from _walk_json(value, f"{pointer}/{i}")
@@ -294,22 +287,18 @@ def _scan_file(file: Path, known: list[str]) -> list[Leak]:
         text = file.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
-    leaks: list[Leak] = []
+    data: Any = None
     if file.suffix.lower() in _JSON_SUFFIXES:
         try:
             data = json.loads(text)
-        except ValueError:
+        except ValueError:  # a broken JSON file is still scanned, as text
             data = None
-        if data is not None:
-            for pointer, value in _walk_json(data, ""):
-                is_html = "html" in pointer
-                for line, kind, excerpt in _scan_text(value, known, is_html):
-                    leaks.append(Leak(str(file), line, kind, excerpt, pointer))
-            return leaks
-    is_html = file.suffix.lower() in {".html", ".htm"}
-    for line, kind, excerpt in _scan_text(text, known, is_html):
-        leaks.append(Leak(str(file), line, kind, excerpt))
-    return leaks
+    if data is None:
+        is_html = file.suffix.lower() in {".html", ".htm"}
+        return [Leak(str(file), line, kind, excerpt) for line, kind, excerpt in _scan_text(text, known, is_html)]
+    return [Leak(str(file), line, kind, excerpt, pointer)
+            for pointer, value in _walk_json(data, "")
+            for line, kind, excerpt in _scan_text(value, known, "html" in pointer)]
 
 
 def scan(path: Path, known: list[str] | None = None) -> list[Leak]:

@@ -250,3 +250,11 @@ def test_masked_complaint_scans_clean(tmp_path: Path) -> None:
     (tmp_path / "case.json").write_text(json.dumps({"complaint": mask_text(
         f"I'm {NAME}, {EMAIL}, 415-555-0142, {ADDRESS}. Charged twice!", known=known)}))
     assert scan(tmp_path, known=known) == []
+
+
+def test_scan_broken_json_as_text_and_string_lists_not_glued(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text('{"x": "' + EMAIL + '"')
+    assert [leak.kind for leak in scan(tmp_path)] == ["email"]
+    (tmp_path / "broken.json").unlink()
+    (tmp_path / "ids.json").write_text(json.dumps({"ids": ["42424242", "42424242"], "tags": ["4242", "424242424242"]}))
+    assert scan(tmp_path) == []
