@@ -21,8 +21,9 @@ import stripe
 
 from ..demo_stories import DEMO_PRODUCTS, STORIES, STORY_ORDER, DemoCustomer, StorySpec
 from ..exceptions import BillingNbError
+from ..redact import mask_email
 
-__all__ = ["SeedError", "StoryRun", "seed_demo", "ensure_catalog", "ensure_portal", "demo_table", "mask_email",
+__all__ = ["SeedError", "StoryRun", "seed_demo", "ensure_catalog", "ensure_portal", "demo_table",
            "MARK", "STEP", "KEY_PREFIX"]
 
 MARK = "billing_nb_demo"  # metadata: which story an object belongs to
@@ -304,22 +305,8 @@ def seed_demo(client: stripe.StripeClient, stories: tuple[str, ...] | None = Non
     return out
 
 
-def mask_email(email: str) -> str:
-    """``j***@example.com``; billing_nb.redact.mask_email when it is available."""
-    try:
-        from ..redact import mask_email as redact_mask
-
-        masked = redact_mask(email)
-        if masked:
-            return masked
-    except NotImplementedError:
-        pass
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
-
-
 def demo_table(customers: list[DemoCustomer]) -> list[dict[str, str]]:
     """Rows for the demo's printed table: no PII beyond a masked email."""
-    return [{"customer": c.customer_id, "email": mask_email(c.email), "story": c.story,
+    return [{"customer": c.customer_id, "email": mask_email(c.email) or "", "story": c.story,
              "bucket": c.expected_bucket, "summary": c.summary} for c in customers]
 
