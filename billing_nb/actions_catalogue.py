@@ -1,6 +1,7 @@
 """The action catalogue: one constructor per kind, with its stable id and preview.
 
-Ids: ``portal:cus_X:FLOW`` (payment_method_update | subscription_cancel | home),
+Ids: ``portal:cus_X:FLOW`` (payment_method_update | subscription_cancel |
+subscription_update | home),
 ``cancel:sub_X:at_period_end``, ``cancel:sub_X:now``, ``refund:ch_X:AMOUNT``,
 ``credit_note:in_X:AMOUNT``, ``quantity:sub_X:N``, ``retry:in_X``,
 ``default_pm:sub_X:pm_Y``, ``void:in_X``, ``document:OBJ``. Amounts are integer minor
@@ -28,6 +29,7 @@ def _tail(reversible: bool, visible: bool) -> str:
 def portal(customer: str, flow: str, subscription: str | None = None) -> Action:
     what = {"payment_method_update": "straight to updating their payment method",
             "subscription_cancel": f"straight to cancelling {subscription}",
+            "subscription_update": f"straight to changing the plan or seats of {subscription}",
             "home": "on the portal home page"}[flow]
     return Action(
         id=f"portal:{customer}:{flow}", kind=ActionKind.PORTAL, target=customer, step=1,

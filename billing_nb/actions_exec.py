@@ -13,7 +13,8 @@
    otherwise refresh the target and run the guards (disputed, stale, above what remains
    refundable).
 4. Act in plan order: ledger begin, the Stripe write, ledger finish. After a failed
-   write the remaining actions are not run (status refused, with the reason).
+   write the remaining actions are not run (status refused, with the reason), except
+   documenting the case.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.Stri
                           request_id=prep.done.request_id)
             results.append(prep.done)
             continue
-        if failed is not None:
+        if failed is not None and action.kind is not ActionKind.DOCUMENT:
             why = f"not run: {failed} failed before it"
             ledger.finish(case_id, action.id, key, status="refused", stripe_object=None, request_id=None, error=why)
             results.append(ExecutedAction(action.id, key, None, None, "refused", why))

@@ -2,18 +2,19 @@
 
 ``period_invoice`` finds the paid invoice that bought each item's current period (its
 non-proration line whose ``period.start`` is the item's ``current_period_start``);
-``unused_time`` prorates what each item paid to the second from the case's "now" and
-caps the total at what the invoice and its charge still refund; ``cheaper_price`` finds
+``unused_time`` prorates every paid line still running to the second from the case's
+"now" and caps the total at what that invoice and its charge still refund; ``cheaper_price`` finds
 a downgrade target (same product, interval and currency, lower unit amount).
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from .actions_objects import (invoice_charge, line_is_proration, line_price, line_subscription_item, obj_id,
                               refundable, subscription_invoices)
-from .money import prorate
+from .money import round_half_up
 from .snapshot import CaseSnapshot
 
 if TYPE_CHECKING:
@@ -22,35 +23,66 @@ if TYPE_CHECKING:
 __all__ = ["period_invoice", "unused_time", "cheaper_price"]
 
 
-def period_invoice(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[dict[str, Any] | None, dict[str, int]]:
-    """The latest paid invoice that bought the current period, and what it paid per item id."""
+def _line_item(line: dict[str, Any], shape: ContractShape) -> str | None:
+    item = line_subscription_item(line)
+    if item is None:
+        item = next((i.item_id for i in shape.items if i.price == line_price(line)), None)
+    return item if any(i.item_id == item for i in shape.items) else None
+
+
+def _net(line: dict[str, Any]) -> int:
+    discounts = sum(int(d.get("amount") or 0) for d in (line.get("discount_amounts") or []))
+    return int(line.get("amount") or 0) - discounts
+
+
+def period_invoice(snapshot: CaseSnapshot, shape: ContractShape) -> dict[str, Any] | None:
+    """The latest paid invoice whose non-proration line bought an item's current period."""
     starts = {i.item_id: i.period_start for i in shape.items}
-    prices = {i.price: i.item_id for i in shape.items}
     for inv in reversed(subscription_invoices(snapshot, shape.subscription_id)):
         if inv.get("status") != "paid":
             continue
-        paid: dict[str, int] = {}
         for line in ((inv.get("lines") or {}).get("data") or []):
-            item = line_subscription_item(line) or prices.get(line_price(line) or "")
+            item = _line_item(line, shape)
+            start = int((line.get("period") or {}).get("start") or -1)
+            if item is not None and not line_is_proration(line) and start == starts[item]:
+                return inv
+    return None
+
+
+def _unused_exact(snapshot: CaseSnapshot, shape: ContractShape, now: int) -> tuple[dict[str, Fraction], int]:
+    """Per item: the exact unused part of every paid line still running at ``now`` (proration lines too)."""
+    exact: dict[str, Fraction] = {}
+    paid_for_period = 0
+    for inv in subscription_invoices(snapshot, shape.subscription_id):
+        if inv.get("status") != "paid":
+            continue
+        for line in ((inv.get("lines") or {}).get("data") or []):
+            item = _line_item(line, shape)
             period = line.get("period") or {}
-            if item in starts and not line_is_proration(line) and int(period.get("start") or -1) == starts[item]:
-                discounts = sum(int(d.get("amount") or 0) for d in (line.get("discount_amounts") or []))
-                paid[item] = paid.get(item, 0) + int(line.get("amount") or 0) - discounts
-        if paid:
-            return inv, paid
-    return None, {}
+            start, end = int(period.get("start") or 0), int(period.get("end") or 0)
+            if item is None or end <= start or end <= now:
+                continue
+            paid_for_period += _net(line)
+            exact[item] = exact.get(item, Fraction(0)) + _net(line) * Fraction(end - max(now, start), end - start)
+    return exact, paid_for_period
 
 
 def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict[str, Any], dict[str, Any] | None,
                                                                    dict[str, Any] | None]:
-    inv, paid = period_invoice(snapshot, shape)
+    """Unused paid time at ``snapshot.now``, capped at what the period's invoice still refunds.
+
+    Every paid line of the item still running counts for its share left,
+    ``amount * (end - max(now, start)) / (end - start)``: a plain period is Stripe's
+    formula; after a mid-period change the old price's credit and the new price's charge
+    (proration lines) make it the unused time at the price now in force. Exact per item,
+    rounded once per item (half away from zero).
+    """
+    inv = period_invoice(snapshot, shape)
     if inv is None:
         return 0, {}, None, None
     now = snapshot.now_ts
-    per_item: dict[str, int] = {}
-    for item in shape.items:
-        if item.item_id in paid and item.period_end > item.period_start:
-            per_item[item.item_id] = prorate(paid[item.item_id], item.period_start, item.period_end, now)
+    exact, paid = _unused_exact(snapshot, shape, now)
+    per_item = {item: max(0, round_half_up(value)) for item, value in exact.items()}
     total = sum(per_item.values())
     charge = invoice_charge(snapshot, inv)
     remaining = int(inv.get("amount_paid") or 0) - int(inv.get("post_payment_credit_notes_amount") or 0)
@@ -60,7 +92,7 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict
         "now": now, "period_start": shape.period_start, "period_end": shape.period_end,
         "unused_seconds": max(0, (shape.period_end or now) - max(now, shape.period_start or now)),
         "period_seconds": (shape.period_end or 0) - (shape.period_start or 0),
-        "paid_for_period": sum(paid.values()), "per_item": per_item, "remaining_refundable": remaining,
+        "paid_for_period": paid, "per_item": per_item, "remaining_refundable": remaining,
         "capped": total > remaining,
     }
     return min(total, max(0, remaining)), details, inv, charge

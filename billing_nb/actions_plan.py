@@ -18,6 +18,7 @@ from .actions_model import Action, ActionKind, Plan
 from .actions_objects import charge_dispute, invoice_charge, line_is_proration, line_subscription_item, obj_id, \
     refundable, subscription_invoices
 from .classify import Bucket, Decision
+from .gaps import portal_in_use
 from .contract import LIVE_STATUSES, ContractShape, RefundOption
 from .identify import IdentitySummary
 from .money import Money
@@ -40,10 +41,9 @@ class _Planner:
         return [o for a in self.summary.anomalies if a.kind == kind for o in a.objects if o.startswith(prefix)]
 
     def portal_allows(self, feature: str) -> bool | None:
-        configs = [c for c in self.snap.of("portal_configurations") if c.get("active", True)]
-        if not configs:
+        config = portal_in_use(self.snap)
+        if config is None:
             return None
-        config = next((c for c in configs if c.get("is_default")), configs[0])
         return bool(((config.get("features") or {}).get(feature) or {}).get("enabled"))
 
     def option(self, kind: str, sub: str) -> RefundOption | None:
@@ -114,6 +114,10 @@ class _Planner:
             target = seats or self.previous_quantity(shape, item.item_id)
             if target and target != item.quantity:
                 self.add(cat.quantity(shape.subscription_id, item.item_id, target, item.quantity, item.unit_amount))
+            elif self.portal_allows("subscription_update"):
+                self.add(cat.portal(self.customer, "subscription_update", shape.subscription_id))
+                self.notes.append(f"{shape.subscription_id} keeps its {item.quantity} seats; the portal link lets the "
+                                  "customer change the count themselves (or plan quantity:SUB:N with seats=N).")
             else:
                 self.notes.append(f"{shape.subscription_id} has {item.quantity} seats; ask the customer how many they "
                                   "need, then plan quantity:SUB:N. Seats are kept; no cancel or refund by default.")
@@ -132,9 +136,21 @@ class _Planner:
             for inv in open_invoices:
                 self.add(cat.retry(str(inv["id"]), Money(int(inv.get("amount_remaining") or inv.get("amount_due") or 0),
                                                          str(inv["currency"]))))
+        for shape in self.shapes:
+            if shape.status == "incomplete":
+                self.notes.append(f"{shape.subscription_id} is incomplete (its first payment failed): once the "
+                                  "customer has a working card they pay its open invoice, or it expires by itself.")
         self.notes.append("Failed payment: nothing is refunded.")
 
     def missing_self_serve(self) -> None:
+        prorations = self.anomaly_objects("proration_invoice", "in_")
+        if prorations and not self.anomaly_objects("charged_after_cancel_request", "sub_"):
+            # a plan change the customer never previewed: show them the invoice, explain it
+            if self.portal_allows("invoice_history"):
+                self.add(cat.portal(self.customer, "home"))
+            self.notes.append(f"Explain proration invoice(s) {', '.join(prorations)}: unused time at the old price "
+                              "credited, the rest of the period at the new price charged; nothing is owed back.")
+            return
         target = next((s for s in self.live if not s.cancel_at_period_end), None)
         if target is None:
             return

@@ -122,6 +122,9 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
         elif p.get("flow") == "subscription_cancel":
             params["flow_data"] = {"type": "subscription_cancel",
                                    "subscription_cancel": {"subscription": str(p["subscription"])}}
+        elif p.get("flow") == "subscription_update":
+            params["flow_data"] = {"type": "subscription_update",
+                                   "subscription_update": {"subscription": str(p["subscription"])}}
         if p.get("return_url"):
             params["return_url"] = str(p["return_url"])
         session = v1.billing_portal.sessions.create(params, opts)
