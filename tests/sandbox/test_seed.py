@@ -257,3 +257,34 @@ def test_deterministic_across_accounts(seeded: Seeded) -> None:
         client = _client(other)
         fresh = seed_demo(client)
         assert _fingerprint(client, fresh) == _fingerprint(seeded.client, seeded.customers)
+
+
+def test_resumes_a_story_interrupted_between_steps() -> None:
+    """A crash mid-story (clock advanced, later steps not done) is finished by the next run."""
+    from billing_nb.sandbox.seed import MONTHLY_STEP, StoryRun, ensure_catalog
+
+    spec = STORIES["failed_renewal"]
+    with ThreadedSandbox() as sb:
+        client = _client(sb)
+        run = StoryRun(client, spec, spec.start, ensure_catalog(client), max_step=MONTHLY_STEP)
+        run.at(spec.start)
+        cus = run.customer("customer")
+        run.card(cus, "pm_card_visa", "card")
+        run.subscribe(cus, "subscription", "pro_monthly")
+        run.at(ts(2026, 10, 19, 9))  # ... and the process died before the card went bad
+        (done,) = seed_demo(client, ("failed_renewal",))
+        assert done.customer_id == cus.id
+        (sub,) = _subs(client, cus.id)
+        assert sub.status == "past_due" and sub.default_payment_method == done.objects["failing_payment_method"]
+
+
+def test_missing_object_behind_the_clock_is_an_error() -> None:
+    """An object deleted after its step ran can't be recreated at the right time: say so."""
+    from billing_nb.sandbox.seed import SeedError
+
+    with ThreadedSandbox() as sb:
+        client = _client(sb)
+        (hr,) = seed_demo(client, ("healthy_refund",))
+        client.v1.customers.delete(hr.customer_id)
+        with pytest.raises(SeedError, match="delete the test clock"):
+            seed_demo(client, ("healthy_refund",))
