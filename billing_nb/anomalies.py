@@ -68,8 +68,10 @@ def cancel_request_time(snapshot: CaseSnapshot, sub: dict[str, Any]) -> int | No
     return None
 
 
-def _duplicates(subs: list[SubscriptionRow]) -> list[Anomaly]:
+def _duplicates(snapshot: CaseSnapshot, subs: list[SubscriptionRow]) -> list[Anomaly]:
     from .identify import Anomaly
+
+    names = {p.get("id"): p.get("name") for p in snapshot.of("products")}
 
     by_product: dict[str, list[SubscriptionRow]] = defaultdict(list)
     for s in subs:
@@ -84,7 +86,8 @@ def _duplicates(subs: list[SubscriptionRow]) -> list[Anomaly]:
         gap = _gap(group[-1].created - group[0].created)
         where = f"on {len(owners)} customer objects" if len(owners) > 1 else "on one customer"
         out.append(Anomaly("duplicate_active_subscription", tuple(s.id for s in group),
-                           f"{len(group)} live subscriptions to product {product} {where}, created {gap} apart"))
+                           f"{len(group)} live subscriptions to product {product}"
+                           + (f" ({names[product]})" if names.get(product) else "") + f" {where}, created {gap} apart"))
     return out
 
 
@@ -202,7 +205,7 @@ def find_anomalies(snapshot: CaseSnapshot, subs: list[SubscriptionRow], invoices
 
     raw = {s["id"]: s for s in snapshot.of("subscriptions")}
     found: list[Anomaly] = []
-    found += _duplicates(subs)
+    found += _duplicates(snapshot, subs)
     by_email: dict[str, list[str]] = defaultdict(list)
     for cust in snapshot.of("customers"):
         if cust.get("email"):

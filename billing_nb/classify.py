@@ -273,7 +273,9 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
         evidence.extend(facts("proration_invoice"))
         if "self_serve" in said:
             evidence.append("complaint says they could not find, see or do it themselves")
-        for feature in ("subscription_cancel", "subscription_update"):
+        features = (["subscription_update"] if "proration_invoice" in kinds else []) + (
+            ["subscription_cancel"] if re.search(r"cancel", complaint, re.I) else [])
+        for feature in features or ["subscription_cancel", "subscription_update"]:
             gap = _portal_lacks(snapshot, feature)
             if gap:
                 evidence.append(gap)

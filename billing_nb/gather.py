@@ -15,7 +15,9 @@ and once for the account: ``events.list`` (one page of the newest customer-relat
 events, filtered here to the case's objects) and ``billing_portal.configurations.list``.
 Payment methods arrive expanded on the customer and the subscriptions; test clocks on the
 customer. Wave 2 only asks what wave 1 revealed: ``products.list(ids=)`` for the products
-on the subscriptions (a fifth expand level is not allowed), ``disputes.list(charge=)`` for
+on the subscriptions when seats or duplicates are in question (several live subscriptions
+or a quantity above 1: product metadata may mark a per-seat product; a fifth expand level
+to reach it from the subscription is not allowed), ``disputes.list(charge=)`` for
 each charge marked ``disputed``, and ``credit_notes.list(customer=)`` for customers whose
 invoices carry credit-note amounts or whose charges were refunded.
 
@@ -78,6 +80,14 @@ def _touches(event: dict[str, Any], ids: set[str]) -> bool:
     return obj.get("id") in ids or obj.get("customer") in ids
 
 
+def _seat_question(subs: list[dict[str, Any]]) -> bool:
+    """Whether classify must tell seats from duplicates (then product metadata matters)."""
+    live = [s for s in subs if s.get("status") in ("active", "trialing", "past_due")]
+    products = [str((it.get("price") or {}).get("product")) for s in live for it in ((s.get("items") or {}).get("data") or [])]
+    many = any((it.get("quantity") or 1) > 1 for s in live for it in ((s.get("items") or {}).get("data") or []))
+    return many or len(products) != len(set(products)) or len(live) > 1
+
+
 def build_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:
     """Resolve the lookup, then fetch everything in (at most) two waves."""
     v1 = reader.client.v1
@@ -122,13 +132,14 @@ def build_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:
 
     # --- wave 2: what wave 1 revealed -------------------------------------------------
     wave2: dict[tuple[str, str], Callable[[], Rows]] = {}
-    products = sorted({
-        str(item["price"]["product"]) for sub in objects["subscriptions"]
-        for item in ((sub.get("items") or {}).get("data") or [])
-        if isinstance(item.get("price"), dict) and isinstance(item["price"].get("product"), str)
-    })
-    if products:
-        wave2[("products", "")] = lambda: reader.list_all(v1.products.list, {"ids": products[:100], "limit": 100})
+    if _seat_question(objects["subscriptions"]):
+        products = sorted({
+            str(item["price"]["product"]) for sub in objects["subscriptions"]
+            for item in ((sub.get("items") or {}).get("data") or [])
+            if isinstance(item.get("price"), dict) and isinstance(item["price"].get("product"), str)
+        })
+        if products:
+            wave2[("products", "")] = lambda: reader.list_all(v1.products.list, {"ids": products[:100], "limit": 100})
     for charge in objects["charges"]:
         if charge.get("disputed"):
             wave2[("disputes", charge["id"])] = lambda ch=charge["id"]: reader.list_all(v1.disputes.list, {"charge": ch, "limit": 100})

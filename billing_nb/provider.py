@@ -257,7 +257,7 @@ class StripeReader:
         start = self.request_count
         kind, customers = self.resolve_customers(lookup)
         subs: dict[str, list[dict[str, Any]]] = {}
-        if len(customers) > 1:
+        if len(customers) > 1 and kind in ("email", "metadata"):  # an id lookup pins its own customer
             from .gather import run_wave
 
             jobs = {c["id"]: (lambda cid=c["id"]: self.list_all(self.client.v1.subscriptions.list, {"customer": cid, "status": "all", "limit": 100})) for c in customers}
