@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import stripe
@@ -97,7 +98,11 @@ def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.Stri
         return []  # a dry run: the record lists the plan as proposed
     settings.require_writable()
     approved = validate(the_plan, approve, decision, snapshot)
-    prepared = [_prepare(a, case_id=case_id, client=client, ledger=ledger, snapshot=snapshot) for a in approved]
+    if not approved:
+        return []
+    with ThreadPoolExecutor(max_workers=min(8, len(approved))) as pool:  # independent reads, in parallel
+        prepared = list(pool.map(lambda a: _prepare(a, case_id=case_id, client=client, ledger=ledger,
+                                                    snapshot=snapshot), approved))
     results: list[ExecutedAction] = []
     failed: str | None = None
     for prep in prepared:
