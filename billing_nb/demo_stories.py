@@ -259,7 +259,8 @@ _SPECS: tuple[StorySpec, ...] = (
                    "400 Marrowstone Ave, Suite 12", "Chicago", "IL", "60607", github="pvellacott",
                    company="Lanternfish Analytics"), "metadata",
         "Why am I paying for 5 seats? I thought Team was one price for the whole company, but the invoice says "
-        "5 x $15.00. Priyanka Vellacott-Moss, Lanternfish Analytics, priyanka.vellacott@example.net, +1 312 555 0187",
+        "5 x $15.00. Priyanka Vellacott-Moss, Lanternfish Analytics, 400 Marrowstone Ave, Suite 12, Chicago, "
+        "priyanka.vellacott@example.net, +1 312 555 0187",
         "team_seats", (), ("no_seat_explanation",),
         "deliberate 5-seat Team subscription for a named company; seats never explained",
         ts(2026, 8, 20, 13), _team),
@@ -310,7 +311,8 @@ _SPECS: tuple[StorySpec, ...] = (
                              "1208 Aspenglow Drive", "Boulder", "CO", "80302", github="lszgrey"), "invoice",
         "I got an extra charge in September that I don't understand, I already paid for the year in March! Your "
         "sales rep moved me to Pro Plus but nobody said it would cost anything right away and there was no way to "
-        "see the price first. Leopold Szczepanik-Grey, leopold.szczepanik@example.com, +1 303 555 0191",
+        "see the price first. Leopold Szczepanik-Grey, leopold.szczepanik@example.com, +1 303 555 0191, "
+        "1208 Aspenglow Drive, Boulder",
         "missing_self_serve", ("proration_invoice",), ("portal_missing_plan_switching",),
         "mid-year upgrade to Pro Plus billed a proration invoice the customer never previewed",
         ts(2026, 3, 9, 10), _annual_upgrade, annual=True),

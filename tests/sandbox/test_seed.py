@@ -39,7 +39,7 @@ def test_complaints_carry_distinctive_pii_and_summaries_none() -> None:
     pii = known_pii()
     for spec in STORIES.values():
         p = spec.person
-        assert p.name in spec.complaint and p.email in spec.complaint, spec.story
+        assert p.name in spec.complaint and p.email in spec.complaint and p.line1 in spec.complaint, spec.story
         assert re.search(r"\d{3}[- ]\d{4}", spec.complaint), spec.story  # a phone number
         assert not any(v in spec.summary for v in pii), spec.story
         assert "@" not in spec.summary
