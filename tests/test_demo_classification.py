@@ -56,3 +56,28 @@ def test_story_request_budget(cases: dict[str, Any], story: str) -> None:
     _, snap = cases[story]
     assert snap.waves <= 2
     assert snap.request_count <= 15, snap.extra
+
+
+@pytest.mark.parametrize(("story", "role"), [
+    ("incomplete_checkout", "checkout_session"), ("incomplete_checkout", "payment_intent"),
+    ("dup_personal", "duplicate_subscription"), ("annual_upgrade", "proration_invoice"), ("disputed", "charge"),
+])
+def test_every_id_kind_resolves_to_the_story_customer(demo: Any, story: str, role: str) -> None:
+    person = demo.story(story)
+    res = StripeReader(demo.client).resolve(person.objects[role])
+    assert res.customer_ids[0] == person.customer_id
+
+
+def test_dup_customer_by_either_customer_id_finds_both(demo: Any) -> None:
+    person = demo.story("dup_customer")
+    other = person.other_customer_ids[0]
+    res = StripeReader(demo.client).resolve(other)
+    assert res.kind == "customer" and res.customer_ids == (other, person.customer_id)
+
+
+def test_case_now_is_the_test_clock_time(cases: dict[str, Any]) -> None:
+    from billing_nb.demo_stories import DEMO_NOW
+
+    for _, snap in cases.values():
+        assert snap.now_ts == DEMO_NOW
+        assert snap.of("test_clocks") and snap.of("customers")[0]["test_clock"] == snap.of("test_clocks")[0]["id"]

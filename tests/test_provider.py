@@ -204,3 +204,25 @@ def test_snapshot_counts_requests_and_waves(client: stripe.StripeClient, sandbox
     wave = [e for e in log[1:]]
     assert all(e["started"] >= lookup_end - 0.01 for e in wave)
     assert all(e["method"] == "GET" for e in log)
+
+
+def test_wave_requests_overlap_under_latency(tmp_path: Any) -> None:
+    """With 100 ms latency, every request of a wave is in flight before any of them answers."""
+    from billing_nb.sandbox.app import Knobs
+
+    with ThreadedSandbox(knobs=Knobs(latency_ms=100)) as sb:
+        c = make_client(Settings(api_key=KEY, api_base=sb.url, max_network_retries=0))
+        cust = c.v1.customers.create({"email": "slow@example.com"})
+        before = len(request_log(sb.url))
+        snap = StripeReader(c).snapshot(cust.id)
+        log = request_log(sb.url)[before:]
+    lookup, wave = log[: snap.extra["lookup_requests"]], log[snap.extra["lookup_requests"]:]
+    assert len(wave) == snap.extra["wave_requests"][0] and snap.waves == 1
+    first_answer = min(e["started"] + e["ms"] / 1000 for e in wave)
+    assert all(e["started"] < first_answer for e in wave)
+    assert all(e["started"] >= lookup[-1]["started"] for e in wave)
+    # the snapshot survives a save/load round trip, with the email masked on disk
+    path = snap.save(tmp_path / "snap.json")
+    assert "slow@example.com" not in path.read_text()
+    again = type(snap).load(path)
+    assert again.customer_ids == snap.customer_ids and again.waves == snap.waves
