@@ -187,7 +187,7 @@ class StripeReader:
         while True:
             page = self.call(lambda p=current: fn(cast(P, p)))
             pages += 1
-            data = [cast(dict[str, Any], o.to_dict()) for o in page.data]
+            data = [cast(dict[str, Any], o.to_dict(for_json=True)) for o in page.data]
             rows.extend(data)
             if not page.has_more or not data or (max_pages is not None and pages >= max_pages):
                 return rows, pages
@@ -208,7 +208,7 @@ class StripeReader:
     def _named_customer(self, kind: str, value: str) -> dict[str, Any] | None:
         v1 = self.client.v1
         if kind == "customer":
-            obj = self.call(lambda: v1.customers.retrieve(value, {"expand": CUSTOMER_EXPAND})).to_dict()
+            obj = self.call(lambda: v1.customers.retrieve(value, {"expand": CUSTOMER_EXPAND})).to_dict(for_json=True)
             return None if obj.get("deleted") else obj
         expand = ["customer"] + [f"customer.{e}" for e in CUSTOMER_EXPAND]
         getters: dict[str, Callable[[], Any]] = {
@@ -218,7 +218,7 @@ class StripeReader:
             "payment_intent": lambda: v1.payment_intents.retrieve(value, {"expand": expand}),
             "checkout_session": lambda: v1.checkout.sessions.retrieve(value, {"expand": expand}),
         }
-        obj = self.call(getters[kind]).to_dict()
+        obj = self.call(getters[kind]).to_dict(for_json=True)
         customer = obj.get("customer")
         if isinstance(customer, dict) and not customer.get("deleted"):
             return cast(dict[str, Any], customer)
@@ -285,15 +285,15 @@ class StripeReader:
         service = services.get(prefix)
         if service is None:
             raise MalformedIdError(f"cannot retrieve an object with prefix {prefix + '_'!r}")
-        return cast(dict[str, Any], self.call(lambda: service.retrieve(obj_id)).to_dict())
+        return cast(dict[str, Any], self.call(lambda: service.retrieve(obj_id)).to_dict(for_json=True))
 
     def preview_credit_note(self, invoice_id: str, refund_amount: int) -> dict[str, Any]:
         """Stripe's own credit note preview for refunding ``refund_amount`` of a paid invoice."""
         return cast(dict[str, Any], self.call(
             lambda: self.client.v1.credit_notes.preview({"invoice": invoice_id, "refund_amount": refund_amount})
-        ).to_dict())
+        ).to_dict(for_json=True))
 
     def preview_invoice(self, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
         """``invoices.create_preview`` for a subscription change (``subscription_details``, ...)."""
         merged = cast(Any, {"subscription": subscription_id, **params})
-        return cast(dict[str, Any], self.call(lambda: self.client.v1.invoices.create_preview(merged)).to_dict())
+        return cast(dict[str, Any], self.call(lambda: self.client.v1.invoices.create_preview(merged)).to_dict(for_json=True))
