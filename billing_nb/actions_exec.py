@@ -12,7 +12,9 @@
    would see may be our own write; Stripe still refuses a refund above what remains);
    otherwise refresh the target and run the guards (disputed, stale, above what remains
    refundable).
-4. Act in plan order: ledger begin, the Stripe write, ledger finish. After a failed
+4. Act in plan order: ledger claim (an atomic begin that adopts the key of an unresolved
+   begin, so two processes approving the same action make one Stripe object), the
+   Stripe write, ledger finish. After a failed
    write the remaining actions are not run (status refused, with the reason), except
    documenting the case.
 """
@@ -117,9 +119,16 @@ def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.Stri
             ledger.finish(case_id, action.id, key, status="refused", stripe_object=None, request_id=None, error=why)
             results.append(ExecutedAction(action.id, key, None, None, "refused", why))
             continue
-        ledger.begin(case_id, action.id, key)
+        claim = ledger.claim(case_id, action.id, key)
+        if claim.done is not None:  # another process finished it since we prepared
+            ledger.finish(case_id, action.id, claim.key, status="already_done",
+                          stripe_object=claim.done.stripe_object, request_id=claim.done.request_id)
+            results.append(ExecutedAction(action.id, claim.key, claim.done.stripe_object, claim.done.request_id,
+                                          "already_done"))
+            continue
+        key = claim.key
         try:
-            out = write(client, action, case_id=prep.meta_case, key=key, reveal=reveal)
+            out = write(client, action, case_id=claim.case_id, key=key, reveal=reveal)
         except StripeApiError as exc:
             ledger.finish(case_id, action.id, key, status="failed", stripe_object=None, request_id=exc.request_id,
                           error=str(exc))

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LedgerEntry", "Ledger", "LEDGER_FILENAME", "DONE_STATUSES"]
+__all__ = ["LedgerEntry", "Claim", "Ledger", "LEDGER_FILENAME", "DONE_STATUSES"]
 
 #: Default file name under the cases directory.
 LEDGER_FILENAME = "ledger.sqlite3"
@@ -91,6 +91,26 @@ def _entry(row: tuple[Any, ...]) -> LedgerEntry:
     return LedgerEntry(*row)
 
 
+@dataclass(frozen=True)
+class Claim:
+    """What ``Ledger.claim`` decided: write with ``key`` on behalf of ``case_id``, or nothing (``done``)."""
+
+    key: str
+    case_id: str  # the case whose key and metadata the write must use
+    done: LedgerEntry | None = None
+    seq: int | None = None  # the begin row written for this attempt
+
+
+_COMPLETED_SQL = (f"SELECT {_COLUMNS} FROM ledger WHERE action_id = ? AND phase = 'finish'"
+                  " AND status IN (?, ?) ORDER BY seq LIMIT 1")
+_DANGLING_SQL = (f"SELECT {_COLUMNS} FROM ledger AS b WHERE b.action_id = ? AND b.phase = 'begin'"
+                 " AND NOT EXISTS (SELECT 1 FROM ledger AS f WHERE f.phase = 'finish'"
+                 " AND f.action_id = b.action_id AND f.idempotency_key = b.idempotency_key AND f.seq > b.seq)"
+                 " ORDER BY b.seq DESC LIMIT 1")
+_INSERT_SQL = ("INSERT INTO ledger (at, case_id, action_id, idempotency_key, phase, status, stripe_object,"
+               " request_id, error, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
 class Ledger:
     """The ledger file (created on first use). ``Ledger.in_dir(cases_dir)`` for the default place."""
 
@@ -118,11 +138,8 @@ class Ledger:
                 stripe_object: str | None, request_id: str | None, error: str | None) -> int:
         with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
-            cur = conn.execute(
-                "INSERT INTO ledger (at, case_id, action_id, idempotency_key, phase, status, stripe_object,"
-                " request_id, error, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (_now(), case_id, action_id, key, phase, status, stripe_object, request_id, error, os.getpid()),
-            )
+            cur = conn.execute(_INSERT_SQL, (_now(), case_id, action_id, key, phase, status, stripe_object,
+                                             request_id, error, os.getpid()))
             conn.execute("COMMIT")
             return int(cur.lastrowid or 0)
 
@@ -136,27 +153,35 @@ class Ledger:
         """Record the outcome after the call (succeeded | already_done | failed | refused)."""
         return self._append(case_id, action_id, key, "finish", status, stripe_object, request_id, error)
 
+    def claim(self, case_id: str, action_id: str, key: str) -> Claim:
+        """Atomically (across processes): completed → nothing to do; an unresolved begin (a crash,
+        or another process writing right now) → write with *its* key and case, so Stripe's
+        idempotency makes both one object; else begin with ``key``."""
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute(_COMPLETED_SQL, (action_id, *DONE_STATUSES)).fetchone()
+                if row:
+                    return Claim(row[4], row[2], done=_entry(row))
+                row = conn.execute(_DANGLING_SQL, (action_id,)).fetchone()
+                use_key, use_case = (row[4], row[2]) if row else (key, case_id)
+                cur = conn.execute(_INSERT_SQL, (_now(), case_id, action_id, use_key, "begin", None, None, None,
+                                                 None, os.getpid()))
+                return Claim(use_key, use_case, seq=int(cur.lastrowid or 0))
+            finally:
+                conn.execute("COMMIT")
+
     # --- questions the executor asks ----------------------------------------------------
     def completed(self, action_id: str) -> LedgerEntry | None:
         """The succeeded entry for this action id in any case, if there is one."""
         with self._connect() as conn:
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM ledger WHERE action_id = ? AND phase = 'finish'"
-                " AND status IN (?, ?) ORDER BY seq LIMIT 1",
-                (action_id, *DONE_STATUSES),
-            ).fetchone()
+            row = conn.execute(_COMPLETED_SQL, (action_id, *DONE_STATUSES)).fetchone()
         return _entry(row) if row else None
 
     def dangling(self, action_id: str) -> LedgerEntry | None:
         """A begin with no finish (a crash in between), if there is one: the latest such begin."""
         with self._connect() as conn:
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM ledger AS b WHERE b.action_id = ? AND b.phase = 'begin'"
-                " AND NOT EXISTS (SELECT 1 FROM ledger AS f WHERE f.phase = 'finish'"
-                " AND f.action_id = b.action_id AND f.idempotency_key = b.idempotency_key AND f.seq > b.seq)"
-                " ORDER BY b.seq DESC LIMIT 1",
-                (action_id,),
-            ).fetchone()
+            row = conn.execute(_DANGLING_SQL, (action_id,)).fetchone()
         return _entry(row) if row else None
 
     def entries(self, case_id: str | None = None) -> list[LedgerEntry]:

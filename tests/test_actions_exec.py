@@ -240,3 +240,32 @@ def test_alternatives_cannot_both_be_approved(sb: ThreadedSandbox, client: strip
     both = Plan([cat.cancel_at_period_end(sub, None), cat.cancel_now(sub, "test")])
     refused(sb, ledger, ActionRefusedError, lambda: run(both, both.ids, "c", client, ledger, snap, d),
             "alternatives")
+
+
+def test_concurrent_cases_approving_the_same_refund_make_one(tmp_path: Path) -> None:
+    """A batch: several processes (here threads) run cases for one customer at once."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from billing_nb.sandbox.app import Knobs
+
+    with ThreadedSandbox(Knobs(latency_ms=40)) as slow:
+        c = stripe.StripeClient("sk_test_123", base_addresses={"api": slow.url}, max_network_retries=0)
+        cus, _ = customer(c)
+        snap, _, d = case(c, cus, Bucket.PRODUCT_FAILURE)
+        charge = snap.of("charges")[0]["id"]
+        p = Plan([cat.refund(charge, Money(500, "usd"), "requested_by_customer", "partial")])  # room for 4
+        rid = p.ids[0]
+        path = tmp_path / "shared.sqlite3"
+        Ledger(path)
+        gate = Barrier(4)
+
+        def one(i: int) -> list[Any]:
+            gate.wait()
+            return run(p, [rid], f"batch-{i}", c, Ledger(path), snap, d)
+        with ThreadPoolExecutor(4) as pool:
+            results = [r[0] for r in pool.map(one, range(4))]
+        assert sorted(r.status for r in results).count("succeeded") >= 1
+        assert {r.stripe_object for r in results if r.status in ("succeeded", "already_done")} == {
+            refunds_of(c, rid.split(":")[1])[0].id}
+        assert len(refunds_of(c, rid.split(":")[1])) == 1

@@ -93,3 +93,14 @@ def test_casebook_index(tmp_path: Path) -> None:
     assert len(rows) == 1
     assert rows[0]["status"] == "failed" and rows[0]["refunded"] == 100 and rows[0]["bucket"] == "duplicate_subscription"
     assert rows[0]["summary"]["executed"] == ["refund:ch_1:100"]
+
+
+def test_claim_adopts_an_unresolved_begin_and_reports_completion(tmp_path: Path) -> None:
+    led = Ledger(tmp_path / "l.sqlite3")
+    first = led.claim("case-a", "refund:ch_1:500", "key-a")
+    assert (first.key, first.case_id, first.done) == ("key-a", "case-a", None)
+    second = led.claim("case-b", "refund:ch_1:500", "key-b")  # case-a is still writing (or crashed)
+    assert (second.key, second.case_id) == ("key-a", "case-a")
+    led.finish("case-a", "refund:ch_1:500", "key-a", status="succeeded", stripe_object="re_1", request_id="r")
+    third = led.claim("case-c", "refund:ch_1:500", "key-c")
+    assert third.done is not None and third.done.stripe_object == "re_1"
