@@ -143,11 +143,15 @@ def _past_due(subs: list[SubscriptionRow], raw: dict[str, dict[str, Any]]) -> li
 def _disputes(snapshot: CaseSnapshot) -> list[Anomaly]:
     from .identify import Anomaly
 
-    return [
-        Anomaly("open_dispute", tuple(x for x in (d.get("id"), d.get("charge")) if x),
-                f"dispute {d.get('status')} ({d.get('reason')}), evidence due {_day((d.get('evidence_details') or {}).get('due_by'))}")
-        for d in snapshot.of("disputes") if d.get("status") in OPEN_DISPUTE
-    ]
+    out = []
+    for d in snapshot.of("disputes"):
+        if d.get("status") not in OPEN_DISPUTE:
+            continue
+        due = (d.get("evidence_details") or {}).get("due_by")
+        late = " (deadline passed)" if due and int(due) < snapshot.now_ts else ""
+        out.append(Anomaly("open_dispute", tuple(x for x in (d.get("id"), d.get("charge")) if x),
+                           f"dispute {d.get('status')} ({d.get('reason')}), evidence due {_day(due)}{late}"))
+    return out
 
 
 def _charged_after_cancel(snapshot: CaseSnapshot, invoices: list[InvoiceRow], charges: list[ChargeRow], raw: dict[str, dict[str, Any]]) -> list[Anomaly]:

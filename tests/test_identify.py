@@ -131,6 +131,9 @@ def test_open_dispute_but_not_a_closed_one() -> None:
     s = identify(b.snapshot([cust], subscriptions=[sub], invoices=invoices, charges=charges, disputes=[open_d, lost]))
     assert s.anomaly_kinds() == ["open_dispute"]
     assert s.anomalies[0].objects == (open_d["id"], charges[0]["id"])
+    assert "deadline passed" not in s.anomalies[0].detail
+    open_d["evidence_details"]["due_by"] = NOW - DAY
+    assert "deadline passed" in identify(b.snapshot([cust], disputes=[open_d])).anomalies[0].detail
 
 
 def _renewed(cancel_days_after: float, *, via_event: bool) -> b.CaseSnapshot:
