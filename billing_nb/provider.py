@@ -24,8 +24,10 @@ expanded, so the case's clock and default card cost no extra request.
 
 from __future__ import annotations
 
+import random
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -163,21 +165,34 @@ class StripeReader:
     Every request goes through :meth:`call`, which counts it and translates errors.
     """
 
-    def __init__(self, client: stripe.StripeClient, *, concurrency: int = 16) -> None:
+    def __init__(self, client: stripe.StripeClient, *, concurrency: int = 16, rate_limit_retries: int = 4,
+                 backoff: float = 0.25) -> None:
         self.client = client
         self.concurrency = concurrency
+        self.rate_limit_retries = rate_limit_retries
+        self.backoff = backoff
         self.request_count = 0
         self._lock = threading.Lock()
 
     # --- the one wrapper ------------------------------------------------------------
     def call(self, fn: Callable[[], T]) -> T:
-        """Run one Stripe request: counted, and its error translated into ours."""
-        with self._lock:
-            self.request_count += 1
-        try:
-            return fn()
-        except stripe.StripeError as exc:
-            raise translate(exc) from exc
+        """Run one Stripe request: counted, and its error translated into ours.
+
+        The SDK retries connection errors, 409s and 5xx (``max_network_retries``) but not
+        429s; every request here only reads, so a rate-limited one is retried after an
+        exponential, jittered backoff (Stripe's advice), :attr:`rate_limit_retries` times.
+        """
+        for attempt in range(self.rate_limit_retries + 1):
+            with self._lock:
+                self.request_count += 1
+            try:
+                return fn()
+            except stripe.StripeError as exc:
+                ours = translate(exc)
+                if not isinstance(ours, StripeRateLimitError) or attempt == self.rate_limit_retries:
+                    raise ours from exc
+            time.sleep(self.backoff * (2**attempt) * (1 + random.random()))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def list_all(self, fn: Callable[[P], Any], params: P, *, max_pages: int | None = None) -> tuple[list[dict[str, Any]], int]:
         """Every object of a list (or search) endpoint, as dicts, and the pages it took."""

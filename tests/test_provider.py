@@ -226,3 +226,23 @@ def test_wave_requests_overlap_under_latency(tmp_path: Any) -> None:
     assert "slow@example.com" not in path.read_text()
     again = type(snap).load(path)
     assert again.customer_ids == snap.customer_ids and again.waves == snap.waves
+
+
+def test_rate_limited_reads_are_retried_with_backoff() -> None:
+    from billing_nb.sandbox.app import Knobs
+
+    with ThreadedSandbox(knobs=Knobs(rate_limit=4)) as sb:
+        c = make_client(Settings(api_key=KEY, api_base=sb.url, max_network_retries=0))
+        try:
+            cust = c.v1.customers.create({"email": "busy@example.com"})
+        except stripe.RateLimitError:  # pragma: no cover - the limiter window is shared
+            pytest.skip("rate limited while setting up")
+        r = StripeReader(c, backoff=0.2)
+        snap = r.snapshot(cust.id)
+        statuses = [e["status"] for e in request_log(sb.url)]
+    assert 429 in statuses  # the wave hit the limit ...
+    assert snap.customer_ids == [cust.id]  # ... and the snapshot still completed
+    assert snap.request_count == len(statuses) - 1  # every attempt counted, 429s included
+    with pytest.raises(StripeRateLimitError):
+        StripeReader(make_client(Settings(api_key=KEY, api_base=sb.url)), rate_limit_retries=0).call(
+            lambda: (_ for _ in ()).throw(stripe.RateLimitError("slow down", http_status=429)))
