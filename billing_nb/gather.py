@@ -11,8 +11,10 @@ Wave 1 (independent of each other, issued at once on a thread pool), per custome
   payment-intent lists (refunds have no customer filter at all);
 - ``checkout.sessions.list(customer)``;
 
-and once for the account: ``events.list`` (one page of the newest customer-related
-events, filtered here to the case's objects) and ``billing_portal.configurations.list``.
+and once for the account: ``events.list`` (one page of the newest events of the types a
+case reads, from the last 30 days -- Stripe has no customer filter on events -- filtered
+here to the case's objects; ``extra["events_page_full"]`` says when older ones may be
+missing) and ``billing_portal.configurations.list``.
 Payment methods arrive expanded on the customer and the subscriptions; test clocks on the
 customer. Wave 2 only asks what wave 1 revealed: ``products.list(ids=)`` for the products
 on the subscriptions when seats or duplicates are in question (several live subscriptions
@@ -42,14 +44,18 @@ __all__ = ["run_wave", "build_snapshot", "EVENT_TYPES"]
 K = TypeVar("K")
 Rows = tuple[list[dict[str, Any]], int]
 
-#: Event types a case reads (Stripe's ``types`` filter takes up to 20).
+#: Event types a case reads (Stripe's ``types`` filter takes up to 20): cancellation
+#: requests, payment-method updates (gaps), failures, disputes and checkout outcomes --
+#: not the high-volume ``invoice.paid``/``*.created`` noise that would crowd them out.
 EVENT_TYPES = [
     "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted",
-    "customer.subscription.trial_will_end", "invoice.payment_failed", "invoice.paid",
-    "invoice.payment_action_required", "charge.failed", "charge.refunded", "charge.dispute.created",
-    "checkout.session.completed", "checkout.session.expired", "customer.updated",
-    "payment_method.attached", "billing_portal.session.created", "credit_note.created",
+    "customer.updated", "payment_method.attached", "setup_intent.succeeded",
+    "invoice.payment_failed", "invoice.payment_action_required", "charge.failed", "charge.refunded",
+    "charge.dispute.created", "checkout.session.completed", "checkout.session.expired",
+    "billing_portal.session.created", "credit_note.created",
 ]
+#: Stripe keeps events for 30 days; older ones cannot be listed anyway.
+EVENT_WINDOW = 30 * 86400
 
 
 def run_wave(jobs: dict[K, Callable[[], Rows]], concurrency: int) -> dict[K, Rows]:
@@ -111,7 +117,11 @@ def build_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:
             "customer": cid, "limit": 100, "expand": ["data.refunds", "data.payment_intent"]})
         wave1[("checkout_sessions", cid)] = lambda cid=cid: reader.list_all(v1.checkout.sessions.list, {
             "customer": cid, "limit": 100})
-    wave1[("events", "")] = lambda: reader.list_all(v1.events.list, {"limit": 100, "types": EVENT_TYPES}, max_pages=1)
+    # the window starts 30 days before the earlier of the wall clock and the customers' test clocks
+    clocks = [int(c["frozen_time"]) for c in objects["test_clocks"] if c.get("frozen_time")]
+    since = min([int(datetime.now(UTC).timestamp()), *clocks]) - EVENT_WINDOW
+    wave1[("events", "")] = lambda: reader.list_all(v1.events.list, {
+        "limit": 100, "types": EVENT_TYPES, "created": {"gte": since}}, max_pages=1)
     wave1[("portal_configurations", "")] = lambda: reader.list_all(v1.billing_portal.configurations.list, {"limit": 100})
     got1 = run_wave(wave1, reader.concurrency)
     waves = max(pages for _, pages in got1.values())
