@@ -207,7 +207,7 @@ class Case:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         path = self.output_dir / "case.json"
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.record(), indent=2, sort_keys=False))
+        tmp.write_text(json.dumps(self.record(), indent=2, default=str))
         tmp.replace(path)
         return path
 

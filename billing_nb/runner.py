@@ -169,7 +169,7 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
     record_dir = _claim_record_dir(cases, case_id)
     nb_out = record_dir / "case.ipynb"
     params = {
-        "case_id": case_id, "customer": customer_id, "complaint": mask_text(request.complaint),
+        "case_id": case_id, "customer": customer_id, "complaint": mask_text(request.complaint, known=known),
         "bucket": request.bucket, "approve": list(request.approve), "interactive": False,
         "output_dir": str(record_dir.resolve()), "lookup_kind": kind,
     }

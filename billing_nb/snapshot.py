@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,13 @@ KINDS: tuple[str, ...] = (
     "test_clocks",
     "events",
 )
+
+
+def _json_default(value: Any) -> Any:
+    """Stripe's decimal strings come back from the SDK as Decimal: write them as strings again."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 def from_ts(value: int | None) -> datetime | None:
@@ -127,7 +135,7 @@ class CaseSnapshot:
             from .redact import mask_object
 
             data["objects"] = mask_object(data["objects"])
-        path.write_text(json.dumps(data, indent=1, sort_keys=True))
+        path.write_text(json.dumps(data, indent=1, sort_keys=True, default=_json_default))
         return path
 
     @classmethod

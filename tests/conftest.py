@@ -23,6 +23,7 @@ class Demo:
     client: stripe.StripeClient
     customers: list[Any]
     store: Any
+    key: str = DEMO_KEY
 
     def story(self, name: str) -> Any:
         for c in self.customers:

@@ -18,23 +18,22 @@ from billing_nb.handoff import HEADINGS
 from billing_nb.redact import scan
 from billing_nb.runner import CaseRequest, CaseResult, run_batch, run_case
 
-from ..conftest import DEMO_KEY, Demo
 
 pytestmark = pytest.mark.notebook
 
 
 @pytest.fixture(scope="module")
-def env(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def env(demo: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     cases = tmp_path_factory.mktemp("cases")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("STRIPE_API_KEY", DEMO_KEY)
+        mp.setenv("STRIPE_API_KEY", demo.key)
         mp.setenv("STRIPE_API_BASE", demo.url)
         mp.setenv("BILLING_NB_CASES_DIR", str(cases))
         yield cases
 
 
 @pytest.fixture(scope="module")
-def demo_runs(demo: Demo, env: Path) -> list[tuple[Any, CaseResult]]:
+def demo_runs(demo: Any, env: Path) -> list[tuple[Any, CaseResult]]:
     """One unattended dry-run case per demo customer, the story's bucket as the answer."""
     requests = [CaseRequest(lookup=c.lookup, complaint=c.complaint, bucket=c.expected_bucket) for c in demo.customers]
     results = run_batch(requests, cases_dir=env)
@@ -83,7 +82,7 @@ def test_handoff_cell_and_file(demo_runs: list[tuple[Any, CaseResult]]) -> None:
         assert story.expected_bucket in text
 
 
-def test_no_record_leaks_pii_or_secrets(demo: Demo, demo_runs: list[tuple[Any, CaseResult]], env: Path) -> None:
+def test_no_record_leaks_pii_or_secrets(demo: Any, demo_runs: list[tuple[Any, CaseResult]], env: Path) -> None:
     known: list[str] = []
     for story in demo.customers:
         cust = demo.client.v1.customers.retrieve(story.customer_id)
@@ -94,10 +93,10 @@ def test_no_record_leaks_pii_or_secrets(demo: Demo, demo_runs: list[tuple[Any, C
     assert leaks == []
     for _, result in demo_runs:
         text = (result.record_dir / "case.ipynb").read_text()  # type: ignore[operator]
-        assert DEMO_KEY not in text and "sk_test_" not in text
+        assert demo.key not in text and "sk_test_" not in text
 
 
-def test_no_bucket_means_pending_and_exit_4(demo: Demo, env: Path) -> None:
+def test_no_bucket_means_pending_and_exit_4(demo: Any, env: Path) -> None:
     story = demo.customers[0]
     result = run_case(CaseRequest(lookup=story.customer_id, complaint=story.complaint), cases_dir=env)
     assert result.status == "pending" and result.exit_code == 4
@@ -105,7 +104,7 @@ def test_no_bucket_means_pending_and_exit_4(demo: Demo, env: Path) -> None:
     assert result.record["classification"]["suggested"] == story.expected_bucket
 
 
-def test_unknown_approval_is_refused_before_any_write(demo: Demo, env: Path) -> None:
+def test_unknown_approval_is_refused_before_any_write(demo: Any, env: Path) -> None:
     story = demo.customers[0]
     before = len(demo.store.all("refund")) + len(demo.store.all("credit_note"))
     result = run_case(CaseRequest(lookup=story.customer_id, bucket=story.expected_bucket,
@@ -116,7 +115,7 @@ def test_unknown_approval_is_refused_before_any_write(demo: Demo, env: Path) -> 
 
 
 @pytest.mark.parametrize("lookup", ["nobody-here@example.com", "cus_", "cus_ bad!", "prod_ABC123", "", "   "])
-def test_bad_lookups_exit_2_without_a_record(demo: Demo, env: Path, lookup: str) -> None:
+def test_bad_lookups_exit_2_without_a_record(demo: Any, env: Path, lookup: str) -> None:
     from billing_nb.cli import main
 
     before = sorted(p for p in env.rglob("case.json"))
@@ -124,7 +123,7 @@ def test_bad_lookups_exit_2_without_a_record(demo: Demo, env: Path, lookup: str)
     assert sorted(p for p in env.rglob("case.json")) == before
 
 
-def test_outage_exits_3_without_a_record(demo: Demo, env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_outage_exits_3_without_a_record(demo: Any, env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from billing_nb.cli import main
     from billing_nb.sandbox.server import free_port
 
@@ -134,7 +133,7 @@ def test_outage_exits_3_without_a_record(demo: Demo, env: Path, monkeypatch: pyt
     assert sorted(p for p in env.rglob("case.json")) == before
 
 
-def test_nbval_passes_on_a_record(demo: Demo, demo_runs: list[tuple[Any, CaseResult]], tmp_path: Path) -> None:
+def test_nbval_passes_on_a_record(demo: Any, demo_runs: list[tuple[Any, CaseResult]], tmp_path: Path) -> None:
     """nbval re-executes an executed record (writing into a scratch folder) with no errors."""
     _, result = demo_runs[0]
     assert result.record_dir is not None
@@ -145,7 +144,7 @@ def test_nbval_passes_on_a_record(demo: Demo, demo_runs: list[tuple[Any, CaseRes
     nb.cells = [c for c in nb.cells if "handoff" not in c.metadata.get("tags", [])]
     copy = tmp_path / "case.ipynb"
     nbformat.write(nb, str(copy))
-    env = {**os.environ, "STRIPE_API_KEY": DEMO_KEY, "STRIPE_API_BASE": demo.url,
+    env = {**os.environ, "STRIPE_API_KEY": demo.key, "STRIPE_API_BASE": demo.url,
            "BILLING_NB_CASES_DIR": str(tmp_path / "cases")}
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
                            str(copy), "--rootdir", str(tmp_path)], capture_output=True, text=True, env=env, cwd=tmp_path)

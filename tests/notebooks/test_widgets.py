@@ -8,10 +8,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from typing import Any
 
 from billing_nb.runner import CaseRequest, export_record, notebook_path, run_case, _execute
 
-from ..conftest import Demo
 
 pytestmark = pytest.mark.notebook
 
@@ -20,10 +20,11 @@ def _normalise(text: str, *case_ids: str) -> str:
     for cid in case_ids:
         text = text.replace(cid, "<case>")
     text = re.sub(r"\b(widget|parameter)\b", "<who>", text)
+    text = re.sub(r"<who> \((unattended run|analyst in JupyterLab)\)", "<who>", text)
     return text
 
 
-def test_export_after_widget_clicks_matches_unattended_handoff(demo_env: Demo, tmp_path: Path) -> None:
+def test_export_after_widget_clicks_matches_unattended_handoff(demo_env: Any, tmp_path: Path) -> None:
     story = demo_env.story("team") if any(c.story == "team" for c in demo_env.customers) else demo_env.customers[0]
     cases = tmp_path / "cases"
     unattended = run_case(CaseRequest(lookup=story.customer_id, bucket=story.expected_bucket), cases_dir=cases)
@@ -56,7 +57,7 @@ def test_export_after_widget_clicks_matches_unattended_handoff(demo_env: Demo, t
         unattended.record["handoff"], unattended.case_id)
 
 
-def test_in_process_confirm_then_execute_rerenders_and_saves(demo_env: Demo, tmp_path: Path) -> None:
+def test_in_process_confirm_then_execute_rerenders_and_saves(demo_env: Any, tmp_path: Path) -> None:
     from billing_nb.notebook import start_case
 
     story = demo_env.customers[0]
