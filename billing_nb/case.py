@@ -14,9 +14,11 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from . import actions as act
+from . import actions_figures as fig
 from . import contract as ctr
 from .classify import Bucket, Classification, Decision, classify, decide, parse_bucket
 from .config import Settings, load_settings
@@ -91,6 +93,7 @@ class Case:
     options: list[ctr.RefundOption] = field(default_factory=list)
     plan: act.Plan | None = None
     approved: list[str] = field(default_factory=list)
+    approved_by: str | None = None
     executed: list[act.ExecutedAction] = field(default_factory=list)
     gaps: list[ProductGap] = field(default_factory=list)
     status: str = "pending"
@@ -117,28 +120,21 @@ class Case:
 
     # ----- step 3 ---------------------------------------------------------------------
     def _refund_options(self) -> list[ctr.RefundOption]:
+        """Our refund options, with Stripe's own figure beside each where it can compute one."""
         options: list[ctr.RefundOption] = []
         for shape in self.shapes:
             options.extend(ctr.refund_options(self.snapshot, shape))
         if self.reader is not None and options:
-            options = ctr.with_stripe_amounts(options, self._stripe_figures(options))
+            options = fig.with_stripe_amounts(options, fig.fetch_stripe_figures(self.reader, options))
         return options
 
-    def _stripe_figures(self, options: list[ctr.RefundOption]) -> dict[str, int]:
-        """Ask Stripe for the figures it can compute (credit note / invoice previews)."""
-        assert self.reader is not None
-        figures: dict[str, int] = {}
-        for need in ctr.previews_needed(options):
-            if need["call"] == "credit_note":
-                preview = self.reader.preview_credit_note(need["invoice"], need["refund_amount"])
-                figures[need["key"]] = int(preview.get("refund_amount", preview.get("total", 0)) or 0)
-            elif need["call"] == "invoice":
-                preview = self.reader.preview_invoice(need["subscription"], need["params"])
-                figures[need["key"]] = int(preview.get(need.get("field", "total"), 0) or 0)
-        return figures
+    def execute(self, approve: list[str], confirmed_by: str,
+                reveal: Callable[[str, str], None] | None = None) -> list[act.ExecutedAction]:
+        """Run the approved actions (idempotent; the ledger and Stripe are checked first).
 
-    def execute(self, approve: list[str], confirmed_by: str) -> list[act.ExecutedAction]:
-        """Run the approved actions (idempotent; the ledger and Stripe are checked first)."""
+        ``reveal(action_id, url)`` receives portal session links, which are bearer links
+        and so never reach the record.
+        """
         if self.plan is None or self.decision.pending:
             raise NeedsConfirmationError("confirm a bucket before approving actions")
         if not approve:
@@ -147,9 +143,10 @@ class Case:
         ledger = Ledger(self.ledger_path())
         results = act.execute(
             self.plan, list(approve), case_id=self.case_id, client=client, ledger=ledger,
-            settings=self.settings, snapshot=self.snapshot, decision=self.decision,
+            settings=self.settings, snapshot=self.snapshot, decision=self.decision, reveal=reveal,
         )
         self.approved = sorted(set(self.approved) | set(approve))
+        self.approved_by = confirmed_by
         self.executed.extend(results)
         self.save()
         return results
@@ -190,6 +187,7 @@ class Case:
             "plan": [a.as_case_json() for a in plan.actions] if plan else [],
             "plan_notes": list(plan.notes) if plan else [],
             "approved": list(self.approved),
+            "approved_by": self.approved_by,
             "executed": [e.as_case_json() for e in self.executed],
             "revenue_impact": act.revenue_impact(plan, self.executed, self.snapshot) if plan else {
                 k: _zero(cur) for k in ("refunded", "credited", "mrr_change", "arr_change")},

@@ -28,6 +28,7 @@ class CaseNotebook:
         self.case = case
         self.interactive = interactive
         self.outputs = {name: w.Output() for name in ("act", "gaps", "handoff")}
+        self.links = w.HTML("")  # portal links: shown live, never written to the record
         self.picker: BucketPicker | None = None
         self.checklist: ActionChecklist | None = None
 
@@ -76,9 +77,12 @@ class CaseNotebook:
         self._render_tail()
 
     def _executed(self, approve: list[str]) -> None:
-        self.case.execute(approve, "widget")
+        self.case.execute(approve, "widget", reveal=self._reveal)
         self._render_act()
         self._render_tail()
+
+    def _reveal(self, action_id: str, url: str) -> None:
+        self.links.value += f'<div>{action_id}: <a href="{url}" target="_blank">open portal session</a></div>'
 
     def _render_act(self) -> None:
         out = self.outputs["act"]
@@ -87,7 +91,7 @@ class CaseNotebook:
             views.show_act(self.case)
             if self.case.plan is not None and self.case.plan.actions:
                 self.checklist = ActionChecklist(self.case.plan, self._executed)
-                display(self.checklist)
+                display(self.checklist, self.links)
 
     def _render_tail(self) -> None:
         for name, show in (("gaps", views.show_gaps), ("handoff", views.show_handoff)):

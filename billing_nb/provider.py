@@ -305,7 +305,8 @@ class StripeReader:
     def preview_credit_note(self, invoice_id: str, refund_amount: int) -> dict[str, Any]:
         """Stripe's own credit note preview for refunding ``refund_amount`` of a paid invoice."""
         return cast(dict[str, Any], self.call(
-            lambda: self.client.v1.credit_notes.preview({"invoice": invoice_id, "refund_amount": refund_amount})
+            lambda: self.client.v1.credit_notes.preview(
+                {"invoice": invoice_id, "amount": refund_amount, "refund_amount": refund_amount})
         ).to_dict(for_json=True))
 
     def preview_invoice(self, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
