@@ -7,7 +7,25 @@ fast (pandas and the stripe SDK load only when a name that needs them is used).
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the type checker sees real imports; at run time they stay lazy
+    from .actions import Action, Plan, execute, plan
+    from .case import Case, open_case
+    from .classify import Bucket, Classification, Decision, classify, decide
+    from .config import Settings, load_settings
+    from .contract import contract_shapes, refund_options
+    from .exceptions import BillingNbError
+    from .gaps import ProductGap, find_gaps
+    from .handoff import render_handoff
+    from .identify import Anomaly, IdentitySummary, identify
+    from .ledger import Ledger
+    from .money import Money
+    from .notebook import start_case
+    from .provider import StripeReader, make_client
+    from .redact import mask_text, scan
+    from .runner import CaseRequest, run_batch, run_case
+    from .snapshot import CaseSnapshot
 
 __version__ = "0.1.0"
 
