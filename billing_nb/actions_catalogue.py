@@ -10,6 +10,8 @@ units of the charge's currency.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from .actions_model import Action, ActionKind
 from .money import Money
 
@@ -26,7 +28,7 @@ def _tail(reversible: bool, visible: bool) -> str:
             f" {'the customer sees it' if visible else 'internal only'}.")
 
 
-def portal(customer: str, flow: str, subscription: str | None = None) -> Action:
+def portal(customer: str, flow: str, subscription: str | None = None, configuration: str | None = None) -> Action:
     what = {"payment_method_update": "straight to updating their payment method",
             "subscription_cancel": f"straight to cancelling {subscription}",
             "subscription_update": f"straight to changing the plan or seats of {subscription}",
@@ -36,11 +38,11 @@ def portal(customer: str, flow: str, subscription: str | None = None) -> Action:
         preview=f"Create a billing portal session for {customer} that opens {what}; the link is handed to the "
                 "customer (a bearer link: it is never saved). Nothing changes until they act." + _tail(True, True),
         reversible=True, customer_visible=True, params={"customer": customer, "flow": flow,
-                                                         "subscription": subscription})
+                                                         "subscription": subscription, "configuration": configuration})
 
 
 def cancel_at_period_end(sub: str, period_end: int | None, feedback: str | None = None) -> Action:
-    until = f" on {period_end} (unix)" if period_end else ""
+    until = f" on {datetime.fromtimestamp(period_end, UTC):%d %b %Y %H:%M} UTC" if period_end else ""
     return Action(
         id=f"cancel:{sub}:at_period_end", kind=ActionKind.CANCEL, target=sub, step=2,
         preview=f"Set {sub} to cancel at the end of the current period{until}; no refund, access kept until "

@@ -40,6 +40,10 @@ class _Planner:
     def anomaly_objects(self, kind: str, prefix: str) -> list[str]:
         return [o for a in self.summary.anomalies if a.kind == kind for o in a.objects if o.startswith(prefix)]
 
+    def portal_id(self) -> str | None:
+        config = portal_in_use(self.snap)
+        return str(config["id"]) if config and config.get("id") else None
+
     def portal_allows(self, feature: str) -> bool | None:
         config = portal_in_use(self.snap)
         if config is None:
@@ -115,7 +119,7 @@ class _Planner:
             if target and target != item.quantity:
                 self.add(cat.quantity(shape.subscription_id, item.item_id, target, item.quantity, item.unit_amount))
             elif self.portal_allows("subscription_update"):
-                self.add(cat.portal(self.customer, "subscription_update", shape.subscription_id))
+                self.add(cat.portal(self.customer, "subscription_update", shape.subscription_id, self.portal_id()))
                 self.notes.append(f"{shape.subscription_id} keeps its {item.quantity} seats; the portal link lets the "
                                   "customer change the count themselves (or plan quantity:SUB:N with seats=N).")
             else:
@@ -126,7 +130,7 @@ class _Planner:
         if self.portal_allows("payment_method_update") is False:
             self.notes.append("The portal configuration does not allow payment method updates; enable it.")
         else:
-            self.add(cat.portal(self.customer, "payment_method_update"))
+            self.add(cat.portal(self.customer, "payment_method_update", None, self.portal_id()))
         for shape in self.live:
             open_invoices = [i for i in subscription_invoices(self.snap, shape.subscription_id) if i.get("status") == "open"]
             card = self.newer_card(shape)
@@ -147,7 +151,7 @@ class _Planner:
         if prorations and not self.anomaly_objects("charged_after_cancel_request", "sub_"):
             # a plan change the customer never previewed: show them the invoice, explain it
             if self.portal_allows("invoice_history"):
-                self.add(cat.portal(self.customer, "home"))
+                self.add(cat.portal(self.customer, "home", None, self.portal_id()))
             self.notes.append(f"Explain proration invoice(s) {', '.join(prorations)}: unused time at the old price "
                               "credited, the rest of the period at the new price charged; nothing is owed back.")
             return
@@ -155,7 +159,7 @@ class _Planner:
         if target is None:
             return
         if self.portal_allows("subscription_cancel"):
-            self.add(cat.portal(self.customer, "subscription_cancel", target.subscription_id))
+            self.add(cat.portal(self.customer, "subscription_cancel", target.subscription_id, self.portal_id()))
         else:
             self.notes.append("The portal configuration does not let customers cancel (features.subscription_cancel"
                               " disabled or no configuration): a product gap; cancel at period end for them.")
@@ -239,7 +243,7 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
     bucket = decision.bucket
     if bucket is Bucket.UNCLEAR:
         if p.portal_allows("payment_method_update") is not None:
-            p.add(cat.portal(p.customer, "home"))
+            p.add(cat.portal(p.customer, "home", None, p.portal_id()))
         p.notes.append("Unclear: nothing that moves money is planned; gather more evidence and re-classify.")
     elif bucket is Bucket.DUPLICATE_SUBSCRIPTION:
         p.duplicate()

@@ -127,6 +127,8 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
                                    "subscription_update": {"subscription": str(p["subscription"])}}
         if p.get("return_url"):
             params["return_url"] = str(p["return_url"])
+        if p.get("configuration"):
+            params["configuration"] = str(p["configuration"])
         session = v1.billing_portal.sessions.create(params, opts)
         if reveal is not None:
             reveal(action.id, str(session.url))

@@ -233,6 +233,8 @@ def open_case(
         snap = reader.snapshot(customer)
     if lookup_kind:
         snap.lookup_kind = lookup_kind
+    if os.environ.get("BILLING_NB_PORTAL_CONFIGURATION"):
+        snap.extra["portal_configuration"] = os.environ["BILLING_NB_PORTAL_CONFIGURATION"]
     case = Case(case_id=case_id, complaint=complaint, output_dir=out, snapshot=snap,
                 settings=settings, interactive=interactive, reader=reader)
     out.mkdir(parents=True, exist_ok=True)

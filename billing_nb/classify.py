@@ -172,8 +172,8 @@ def _team_or_duplicate(snapshot: CaseSnapshot, group: list[SubscriptionRow], pro
 
 
 def _portal_lacks(snapshot: CaseSnapshot, feature: str) -> str | None:
-    configs = [c for c in snapshot.of("portal_configurations") if c.get("is_default") or c.get("active")]
-    for cfg in configs[:1]:
+    cfg = snapshot.portal_configuration()
+    if cfg is not None:
         if not ((cfg.get("features") or {}).get(feature) or {}).get("enabled"):
             return f"portal configuration {cfg.get('id')} has {feature} disabled"
     return None

@@ -123,16 +123,8 @@ class _Case:
 
 
 def portal_in_use(snapshot: CaseSnapshot) -> dict[str, Any] | None:
-    """The portal configuration customers meet: ``snapshot.extra["portal_configuration"]`` when the
-    provider names it; else the newest active non-default one (an API-made configuration exists to
-    be named by the app's portal sessions); else the active default (Dashboard) one."""
-    active = [c for c in snapshot.of("portal_configurations") if c.get("active", True)]
-    named = snapshot.extra.get("portal_configuration")
-    for conf in active:
-        if named and conf.get("id") == named:
-            return conf
-    active.sort(key=lambda c: (bool(c.get("is_default")), -(c.get("created") or 0)))
-    return active[0] if active else None
+    """The portal configuration customers meet (see :meth:`CaseSnapshot.portal_configuration`)."""
+    return snapshot.portal_configuration()
 
 
 # --- the rules ---------------------------------------------------------------------------

@@ -102,6 +102,21 @@ class CaseSnapshot:
                     return obj
         return None
 
+    def portal_configuration(self) -> dict[str, Any] | None:
+        """The billing portal configuration customers meet, one answer for every step.
+
+        The one named in ``extra["portal_configuration"]`` (from BILLING_NB_PORTAL_CONFIGURATION);
+        else the newest active non-default one (an API-made configuration exists to be named by
+        the app's portal sessions); else the active default (Dashboard) one.
+        """
+        active = [c for c in self.objects.get("portal_configurations", []) if c.get("active", True)]
+        named = self.extra.get("portal_configuration")
+        for conf in active:
+            if named and conf.get("id") == named:
+                return conf
+        active.sort(key=lambda c: (bool(c.get("is_default")), -(c.get("created") or 0)))
+        return active[0] if active else None
+
     # --- persistence ----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
