@@ -1,6 +1,8 @@
 """Execution that can't double-charge.
 
 1. With any approval: ``settings.require_writable()`` (a live key needs ``--live``).
+   Approvals that the plan no longer holds but the ledger shows completed (a re-run after
+   the state changed) are reported as already_done.
 2. Validate every approval before anything is written: unknown ids
    (UnknownActionError), two alternatives of one group, a pending decision or a
    money-moving action on ``unclear`` (ActionRefusedError).
@@ -99,13 +101,22 @@ def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.Stri
     if not approve:
         return []  # a dry run: the record lists the plan as proposed
     settings.require_writable()
+    # An approval the current plan no longer holds because the action was already carried out
+    # (a re-run after the state changed) is reported as already done, not refused.
+    earlier: list[ExecutedAction] = []
+    for action_id in dict.fromkeys(approve):
+        done = ledger.completed(action_id) if action_id not in the_plan.ids else None
+        if done is not None:
+            earlier.append(ExecutedAction(action_id, done.idempotency_key, done.stripe_object, done.request_id,
+                                          "already_done"))
+    approve = [a for a in approve if a not in {e.action_id for e in earlier}]
     approved = validate(the_plan, approve, decision, snapshot)
     if not approved:
-        return []
+        return earlier
     with ThreadPoolExecutor(max_workers=min(8, len(approved))) as pool:  # independent reads, in parallel
         prepared = list(pool.map(lambda a: _prepare(a, case_id=case_id, client=client, ledger=ledger,
                                                     snapshot=snapshot), approved))
-    results: list[ExecutedAction] = []
+    results: list[ExecutedAction] = list(earlier)
     failed: str | None = None
     for prep in prepared:
         action, key = prep.action, prep.key

@@ -150,3 +150,35 @@ def test_nbval_passes_on_a_record(demo: Any, demo_runs: list[tuple[Any, CaseResu
                            str(copy), "--rootdir", str(tmp_path)], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "passed" in done.stdout
+
+
+def test_cli_approve_executes_the_plan_once_through_the_notebook(
+        demo: Any, env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Dry run, then approve the whole plan through the CLI, then re-run: one refund, one cancel."""
+    from billing_nb.cli import main
+
+    story = next(c for c in demo.customers if c.story == "dup_personal")
+    assert main(["case", story.lookup, "--bucket", story.expected_bucket, "--json", "--out", str(env)]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    ids = [a["id"] for a in dry["plan"]]
+    assert ids and dry["executed"] == []
+    refunds_before = len(demo.store.all("refund"))
+
+    assert main(["case", story.lookup, "--bucket", story.expected_bucket, "--json", "--out", str(env),
+                 "--approve", *ids]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert [e["action_id"] for e in done["executed"]] == ids
+    assert all(e["status"] == "succeeded" and e["idempotency_key"] for e in done["executed"])
+    cancelled = [a["target"] for a in dry["plan"] if a["kind"] == "cancel"]
+    for sub in cancelled:
+        assert demo.client.v1.subscriptions.retrieve(sub).status == "canceled"
+    refunded = len(demo.store.all("refund")) - refunds_before
+    assert refunded == sum(1 for a in dry["plan"] if a["kind"] == "refund")
+    assert done["revenue_impact"]["refunded"]["value"] > 0
+
+    assert main(["case", story.lookup, "--bucket", story.expected_bucket, "--json", "--out", str(env),
+                 "--approve", *ids]) == 0
+    again = json.loads(capsys.readouterr().out)
+    money = [e for e in again["executed"] if e["action_id"].startswith(("refund:", "cancel:"))]
+    assert money and all(e["status"] == "already_done" for e in money)
+    assert len(demo.store.all("refund")) - refunds_before == refunded
