@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -182,3 +183,22 @@ def test_cli_approve_executes_the_plan_once_through_the_notebook(
     money = [e for e in again["executed"] if e["action_id"].startswith(("refund:", "cancel:"))]
     assert money and all(e["status"] == "already_done" for e in money)
     assert len(demo.store.all("refund")) - refunds_before == refunded
+
+
+def test_annual_refund_matches_the_clock_and_stripes_preview(demo: Any, demo_runs: list[tuple[Any, CaseResult]]) -> None:
+    """Unused time = paid x (period_end - now) / (period_end - period_start), to the cent, and Stripe agrees."""
+    from fractions import Fraction
+
+    from billing_nb.money import round_half_up
+
+    story, result = next((s, r) for s, r in demo_runs if s.story == "annual_refund")
+    rec = result.record
+    shape = rec["contract"][0]
+    assert shape["is_annual"] and shape["interval"] == "year"
+    now = int(datetime.fromisoformat(rec["now"]).timestamp())
+    paid = shape["latest_invoice_paid"]["value"]
+    expected = round_half_up(Fraction(paid * (shape["period_end"] - now), shape["period_end"] - shape["period_start"]))
+    option = next(o for o in rec["refund_options"] if o["kind"] == "credit_note_unused")
+    assert option["amount"]["value"] == expected
+    assert option["stripe_amount"] == expected and option["mismatch"] is False
+    assert any(a["id"] == f"credit_note:{option['invoice']}:{expected}" for a in rec["plan"])
