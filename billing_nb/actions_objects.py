@@ -11,27 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .rows import invoice_subscription, obj_id
 from .snapshot import CaseSnapshot
 
 __all__ = [
     "obj_id", "invoice_subscription", "invoice_payment_intents", "invoice_charge", "line_is_proration",
     "line_subscription_item", "line_price", "subscription_invoices", "charge_dispute", "refundable",
 ]
-
-
-def obj_id(value: Any) -> str | None:
-    """An id from a field that may be an id string or an expanded object."""
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        got = value.get("id")
-        return str(got) if got else None
-    return str(value)
-
-
-def invoice_subscription(inv: dict[str, Any]) -> str | None:
-    details = ((inv.get("parent") or {}).get("subscription_details") or {})
-    return obj_id(details.get("subscription")) or obj_id(inv.get("subscription"))
 
 
 def invoice_payment_intents(inv: dict[str, Any]) -> list[str]:

@@ -9,12 +9,10 @@ periods on subscription items, ``invoice.parent.subscription_details.subscriptio
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .rows import Anomaly, ChargeRow, InvoiceRow, SubscriptionRow
 from .snapshot import CaseSnapshot, from_ts
-
-if TYPE_CHECKING:
-    from .identify import Anomaly, ChargeRow, InvoiceRow, SubscriptionRow
 
 __all__ = ["find_anomalies", "LIVE", "OPEN_DISPUTE", "CANCEL_WINDOW_DAYS", "cancel_request_time", "is_proration"]
 
@@ -69,7 +67,6 @@ def cancel_request_time(snapshot: CaseSnapshot, sub: dict[str, Any]) -> int | No
 
 
 def _duplicates(snapshot: CaseSnapshot, subs: list[SubscriptionRow]) -> list[Anomaly]:
-    from .identify import Anomaly
 
     names = {p.get("id"): p.get("name") for p in snapshot.of("products")}
 
@@ -92,7 +89,6 @@ def _duplicates(snapshot: CaseSnapshot, subs: list[SubscriptionRow]) -> list[Ano
 
 
 def _failed_renewals(invoices: list[InvoiceRow], charges: list[ChargeRow]) -> list[Anomaly]:
-    from .identify import Anomaly
 
     out = []
     for inv in invoices:
@@ -110,7 +106,6 @@ def _failed_renewals(invoices: list[InvoiceRow], charges: list[ChargeRow]) -> li
 
 
 def _incomplete(snapshot: CaseSnapshot, subs: list[SubscriptionRow]) -> list[Anomaly]:
-    from .identify import Anomaly
 
     live_created = [s.created for s in subs if s.status in LIVE]
     later_live = (lambda t: any(c > t for c in live_created))
@@ -128,7 +123,6 @@ def _incomplete(snapshot: CaseSnapshot, subs: list[SubscriptionRow]) -> list[Ano
 
 
 def _past_due(subs: list[SubscriptionRow], raw: dict[str, dict[str, Any]]) -> list[Anomaly]:
-    from .identify import Anomaly
 
     out = []
     for s in subs:
@@ -141,7 +135,6 @@ def _past_due(subs: list[SubscriptionRow], raw: dict[str, dict[str, Any]]) -> li
 
 
 def _disputes(snapshot: CaseSnapshot) -> list[Anomaly]:
-    from .identify import Anomaly
 
     out = []
     for d in snapshot.of("disputes"):
@@ -155,7 +148,6 @@ def _disputes(snapshot: CaseSnapshot) -> list[Anomaly]:
 
 
 def _charged_after_cancel(snapshot: CaseSnapshot, invoices: list[InvoiceRow], charges: list[ChargeRow], raw: dict[str, dict[str, Any]]) -> list[Anomaly]:
-    from .identify import Anomaly
 
     out = []
     for sub_id, sub in raw.items():
@@ -175,7 +167,6 @@ def _charged_after_cancel(snapshot: CaseSnapshot, invoices: list[InvoiceRow], ch
 
 
 def _stale_pm(snapshot: CaseSnapshot, subs: list[SubscriptionRow], charges: list[ChargeRow]) -> list[Anomaly]:
-    from .identify import Anomaly
 
     defaults = {c["id"]: ((c.get("invoice_settings") or {}).get("default_payment_method")) for c in snapshot.of("customers")}
     out = []
@@ -191,7 +182,6 @@ def _stale_pm(snapshot: CaseSnapshot, subs: list[SubscriptionRow], charges: list
 
 
 def _prorations(snapshot: CaseSnapshot) -> list[Anomaly]:
-    from .identify import Anomaly
 
     out = []
     for inv in snapshot.of("invoices"):
@@ -205,7 +195,6 @@ def _prorations(snapshot: CaseSnapshot) -> list[Anomaly]:
 
 def find_anomalies(snapshot: CaseSnapshot, subs: list[SubscriptionRow], invoices: list[InvoiceRow], charges: list[ChargeRow]) -> list[Anomaly]:
     """Every anomaly, in the order of :data:`billing_nb.identify.ANOMALY_KINDS`."""
-    from .identify import Anomaly
 
     raw = {s["id"]: s for s in snapshot.of("subscriptions")}
     found: list[Anomaly] = []

@@ -2,8 +2,8 @@
 
 Wave 1 (independent of each other, issued at once on a thread pool), per customer:
 
-- ``subscriptions.list(customer, status=all)`` expanding ``data.items.data.price`` (4 levels,
-  Stripe's maximum) and ``data.default_payment_method``;
+- ``subscriptions.list(customer, status=all)`` expanding ``data.default_payment_method``
+  (a subscription item's ``price`` is always a whole object, not an expandable field);
 - ``invoices.list(customer)`` expanding ``data.payments`` (includable: the invoice payments
   that link an invoice to its payment intent); lines are part of the invoice object;
 - ``charges.list(customer)`` expanding ``data.refunds`` (not included by default since
@@ -110,7 +110,7 @@ def build_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:
     for cid in ids:
         wave1[("subscriptions", cid)] = lambda cid=cid: reader.list_all(v1.subscriptions.list, {
             "customer": cid, "status": "all", "limit": 100,
-            "expand": ["data.items.data.price", "data.default_payment_method"]})
+            "expand": ["data.default_payment_method"]})
         wave1[("invoices", cid)] = lambda cid=cid: reader.list_all(v1.invoices.list, {
             "customer": cid, "limit": 100, "expand": ["data.payments"]})
         wave1[("charges", cid)] = lambda cid=cid: reader.list_all(v1.charges.list, {
