@@ -13,7 +13,10 @@ from typing import Any
 
 from .exceptions import BillingNbError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "run_report", "REPORTS"]
+
+#: The account-wide notebooks ``billing-nb report`` runs.
+REPORTS = ("portfolio", "portal", "casebook")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     casebook = sub.add_parser("casebook", help="list past cases from the casebook index")
     casebook.add_argument("--out", type=Path, help="cases folder")
     casebook.add_argument("--json", action="store_true")
+
+    report = sub.add_parser("report", help="run an account notebook (portfolio, portal, casebook) into reports/",
+                            description="Execute notebooks/<NAME>.ipynb with papermill and write the executed notebook "
+                            "to <out>/<YYYY-MM-DD>/<NAME>-<HHMMSS>.ipynb, then scan it for PII and secrets.")
+    report.add_argument("name", choices=REPORTS)
+    report.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: ./reports)")
+    report.add_argument("--cases", type=Path, help="cases folder for the casebook (default: ./cases or BILLING_NB_CASES_DIR)")
+    report.add_argument("--max-pages", type=int, default=20, help="pages of 100 objects read per list (portfolio, portal)")
+    report.add_argument("--timeout", type=int, default=300, help="per-cell timeout in seconds")
 
     export = sub.add_parser("export", help="add the handoff cell and handoff.md to a notebook run by hand")
     export.add_argument("notebook", type=Path)
@@ -131,6 +143,53 @@ def _cmd_casebook(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_report(name: str, *, out: Path = Path("reports"), cases_dir: Path | None = None, max_pages: int = 20,
+               timeout: int = 300) -> Path:
+    """Execute one account notebook through papermill (ipc kernel, one retry) into
+    ``out/<date>/<name>-<time>.ipynb``; the path of the executed notebook."""
+    from datetime import UTC, datetime
+
+    from .config import load_settings
+    from .runner import _execute, notebook_path  # pyright: ignore[reportPrivateUsage]
+
+    now = datetime.now(UTC)
+    target = out / now.strftime("%Y-%m-%d") / f"{name}-{now.strftime('%H%M%S')}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while target.exists():  # reports are never overwritten
+        n += 1
+        target = target.with_name(f"{name}-{now.strftime('%H%M%S')}-{n}.ipynb")
+    if name == "casebook":
+        cases = cases_dir or load_settings(require_key=False).cases_dir
+        params: dict[str, Any] = {"cases_dir": str(Path(cases).resolve())}
+    else:
+        load_settings()  # fail before a kernel starts when there is no key
+        params = {"max_pages": max_pages}
+    _execute(notebook_path(f"{name}.ipynb"), target.resolve(), params, timeout)
+    return target
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .exceptions import RedactionError
+    from .redact import mask_text, scan
+    from .runner import _exit_code_for  # pyright: ignore[reportPrivateUsage]
+
+    try:
+        path = run_report(args.name, out=args.out, cases_dir=args.cases, max_pages=args.max_pages, timeout=args.timeout)
+    except BillingNbError:
+        raise  # before any kernel: bad input or configuration
+    except Exception as err:  # noqa: BLE001 - a failed cell: papermill kept the notebook with its error cell
+        ename = getattr(err, "ename", None)
+        print(f"billing-nb: report {args.name} failed: {ename or type(err).__name__}: "
+              f"{mask_text(str(getattr(err, 'evalue', err)))}", file=sys.stderr)
+        return _exit_code_for(ename)
+    leaks = scan(path)
+    for leak in leaks:
+        print(f"{leak.path}:{leak.line}: {leak.kind}: {leak.excerpt}", file=sys.stderr)
+    print(f"report {args.name} -> {path}" + (f" ({len(leaks)} leak(s) found)" if leaks else ""))
+    return RedactionError.exit_code if leaks else 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from .runner import export_record
 
@@ -157,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_casebook(args)
         if args.command == "export":
             return _cmd_export(args)
+        if args.command == "report":
+            return _cmd_report(args)
         if args.command == "sandbox":
             from .sandbox.cli import run_sandbox
 

@@ -17,7 +17,7 @@ import pandas as pd
 from .money import Money, round_half_up
 
 __all__ = ["monthly_amount", "plan_mix", "interval_mix", "seat_distribution", "churn_risk",
-           "duplicate_subscriptions", "portal_validation", "LIVE_STATUSES"]
+           "duplicate_subscriptions", "portal_validation", "mrr_totals", "unpaid_invoices", "LIVE_STATUSES"]
 
 LIVE_STATUSES = ("active", "trialing", "past_due")
 _MONTHS = {"day": Fraction(12, 365), "week": Fraction(12, 52), "month": Fraction(1), "year": Fraction(12)}
@@ -148,3 +148,30 @@ def portal_validation(configurations: list[dict[str, Any]]) -> pd.DataFrame:
         row["problems"] = ", ".join(f"{n} off" for n in missing) or "none"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def mrr_totals(subscriptions: list[dict[str, Any]]) -> pd.DataFrame:
+    """MRR and ARR of the live subscriptions, one row per currency (never summed across)."""
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for sub in subscriptions:
+        if sub.get("status") in LIVE_STATUSES:
+            mrr = monthly_amount(sub)
+            totals[mrr.currency][0] += 1
+            totals[mrr.currency][1] += mrr.amount
+    rows = [{"currency": cur, "live_subscriptions": n, "mrr_minor": m, "arr_minor": m * 12,
+             "mrr": Money(m, cur).format(), "arr": Money(m * 12, cur).format()}
+            for cur, (n, m) in sorted(totals.items())]
+    return pd.DataFrame(rows, columns=["currency", "live_subscriptions", "mrr_minor", "arr_minor", "mrr", "arr"])
+
+
+def unpaid_invoices(invoices: list[dict[str, Any]]) -> pd.DataFrame:
+    """Money still owed: open and uncollectible invoices per status and currency."""
+    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for inv in invoices:
+        if inv.get("status") in ("open", "uncollectible"):
+            key = (str(inv["status"]), str(inv.get("currency") or "usd"))
+            totals[key][0] += 1
+            totals[key][1] += int(inv.get("amount_remaining") or 0)
+    rows = [{"status": st, "currency": cur, "invoices": n, "remaining_minor": amt, "remaining": Money(amt, cur).format()}
+            for (st, cur), (n, amt) in sorted(totals.items())]
+    return pd.DataFrame(rows, columns=["status", "currency", "invoices", "remaining_minor", "remaining"])

@@ -313,3 +313,38 @@ class StripeReader:
         """``invoices.create_preview`` for a subscription change (``subscription_details``, ...)."""
         merged = cast(Any, {"subscription": subscription_id, **params})
         return cast(dict[str, Any], self.call(lambda: self.client.v1.invoices.create_preview(merged)).to_dict(for_json=True))
+
+    # --- the whole account (portfolio and portal notebooks) ---------------------------
+    def account(self, *, max_pages: int = 20) -> AccountSnapshot:
+        """Every customer, subscription, invoice and portal configuration: four independent
+        listings issued concurrently, each stopped at ``max_pages`` pages. A subscription
+        item's ``price`` is always a whole object (not expandable), so nothing is expanded."""
+        from datetime import UTC, datetime
+
+        from .account import AccountSnapshot
+        from .gather import run_wave
+
+        v1 = self.client.v1
+        start = self.request_count
+        jobs: dict[str, Callable[[], tuple[list[dict[str, Any]], int]]] = {
+            "customers": lambda: self.list_all(v1.customers.list, {"limit": 100}, max_pages=max_pages),
+            "subscriptions": lambda: self.list_all(v1.subscriptions.list, {"status": "all", "limit": 100},
+                                                   max_pages=max_pages),
+            "invoices": lambda: self.list_all(v1.invoices.list, {"limit": 100}, max_pages=max_pages),
+            "portal_configurations": lambda: self.list_all(v1.billing_portal.configurations.list, {"limit": 100},
+                                                           max_pages=max_pages),
+        }
+        got = run_wave(jobs, self.concurrency)
+        return AccountSnapshot(
+            customers=[c for c in got["customers"][0] if not c.get("deleted")],
+            subscriptions=got["subscriptions"][0], invoices=got["invoices"][0],
+            portal_configurations=got["portal_configurations"][0], fetched_at=datetime.now(UTC),
+            request_count=self.request_count - start,
+            truncated=tuple(k for k, (_, pages) in got.items() if pages >= max_pages),
+        )
+
+
+from typing import TYPE_CHECKING  # noqa: E402 - appended with the account reader, after the class
+
+if TYPE_CHECKING:  # pandas stays out of provider's import; account.py imports provider lazily
+    from .account import AccountSnapshot
