@@ -70,6 +70,16 @@ def _public(node: Any) -> Any:
     return node
 
 
+def _mask_key(key: str) -> str:
+    """Stripe's masking in "Invalid API Key provided: sk_live_*****...AAAA": the key's
+    prefix and last four characters, a star for each character between."""
+    parts = key.split("_")
+    prefix = "_".join(parts[:2]) + "_" if len(parts) > 2 and parts[0] in ("sk", "rk", "pk") else ""
+    if len(key) - len(prefix) <= 4:
+        return prefix + "*" * (len(key) - len(prefix))
+    return prefix + "*" * (len(key) - len(prefix) - 4) + key[-4:]
+
+
 def _fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(json.dumps([method, path, body], sort_keys=True).encode()).hexdigest()
 
@@ -83,6 +93,7 @@ def _response(status: int, body: Any, request_id: str, extra: dict[str, str] | N
 def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starlette:
     """Build the sandbox app around a store (a fresh one when not given)."""
     st = store or Store()
+    st.ensure_account_defaults()  # a store made before the resources registered their defaults
     kn = knobs or Knobs()
     limiter = _RateLimiter(kn.rate_limit)
     rng = random.Random(kn.seed)
@@ -137,7 +148,7 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
             err = ApiError(401, "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
             return _response(401, err.body(request_id), request_id)
         if not key.startswith(("sk_test_", "rk_test_")):
-            shown = key[:8] + "*" * 4 + key[-4:] if len(key) > 12 else key[:3] + "****"
+            shown = _mask_key(key)
             err = ApiError(401, f"Invalid API Key provided: {shown}", code="api_key_invalid" if not key.startswith(("sk_live_", "rk_live_")) else None)
             return _response(401, err.body(request_id), request_id)
         if not limiter.allow():

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .errors import invalid
+from .expandable import INCLUDABLE, check_expand_paths
 from .params import Params
 from .store import Obj, Store
 
@@ -35,12 +36,21 @@ def created_filter(p: Params, name: str = "created") -> Callable[[Obj], bool]:
     return ok
 
 
+def _limit(p: Params) -> int:
+    """``limit`` between 1 and 100, refused with Stripe's wording otherwise."""
+    limit = p.int("limit", 10)
+    assert limit is not None
+    if limit < 1:
+        raise invalid("This value must be greater than or equal to 1.", "limit", "parameter_invalid_integer")
+    if limit > 100:
+        raise invalid("This value must be less than or equal to 100.", "limit", "parameter_invalid_integer")
+    return limit
+
+
 def list_object(p: Params, items: Iterable[Obj], url: str) -> Obj:
     """Paginate ``items`` (already newest first) with limit/starting_after/ending_before."""
     rows = list(items)
-    limit = p.int("limit", 10) or 10
-    if limit < 1 or limit > 100:
-        raise invalid("Invalid integer: limit must be between 1 and 100", "limit")
+    limit = _limit(p)
     after = p.str("starting_after")
     before = p.str("ending_before")
     ids = [o["id"] for o in rows]
@@ -62,17 +72,20 @@ def list_object(p: Params, items: Iterable[Obj], url: str) -> Obj:
 def search_object(p: Params, items: Iterable[Obj], url: str) -> Obj:
     """Search results: ``page`` is the offset, as an opaque string."""
     rows = list(items)
-    limit = p.int("limit", 10) or 10
+    limit = _limit(p)
     start = int(p.str("page") or 0)
     page = rows[start : start + limit]
     more = len(rows) > start + limit
-    return {
+    out: Obj = {
         "object": "search_result",
         "data": page,
         "has_more": more,
         "next_page": str(start + limit) if more else None,
         "url": url,
     }
+    if "total_count" in p.expand():  # an includable: only when asked for (docs.stripe.com/search)
+        out["total_count"] = len(rows)
+    return out
 
 
 def _expand_path(store: Store, node: Any, parts: list[str], full: str) -> Any:
@@ -97,10 +110,14 @@ def _expand_path(store: Store, node: Any, parts: list[str], full: str) -> Any:
 
 def expand(store: Store, obj: Obj, paths: list[str]) -> Obj:
     """Return a copy of ``obj`` with each dotted path's ids replaced by objects."""
+    for path in paths:
+        if len(path.split(".")) > 4:  # the ``data.`` of a list counts as a level
+            raise invalid(f"You cannot expand more than 4 levels of a property. Property: {path}",
+                          "expand", "property_expansion_max_depth")
+    check_expand_paths(obj, paths)
     result = copy.deepcopy(obj)
     for path in paths:
-        parts = path.split(".")
-        if len(parts) > 4:
-            raise invalid(f"You cannot expand more than 4 levels of a property ({path}).", "expand")
-        result = _expand_path(store, result, parts, path)
+        if (str(result.get("object")), path) in INCLUDABLE:
+            continue  # filled in by the handler (engine_render / search_object)
+        result = _expand_path(store, result, path.split("."), path)
     return result

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 
 from .errors import invalid, unknown_param
 
-__all__ = ["decode", "Params"]
+__all__ = ["decode", "Params", "one_of"]
 
 _TOKEN = re.compile(r"\[([^\]]*)\]")
 
@@ -52,6 +52,18 @@ def decode(raw: str | bytes) -> dict[str, Any]:
 
 
 _MISSING = object()
+
+
+def one_of(choices: tuple[str, ...] | list[str]) -> str:
+    """Stripe's enum list: ``duplicate, fraudulent, or requested_by_customer``.
+
+    Real message: "Invalid reason: must be one of duplicate, fraudulent, or
+    requested_by_customer" (quoted from Stripe responses in several public fakes' tests).
+    """
+    items = list(choices)
+    if len(items) <= 2:
+        return " or ".join(items)
+    return ", ".join(items[:-1]) + ", or " + items[-1]
 
 
 class Params:
@@ -117,9 +129,7 @@ class Params:
         if value is None:
             return default
         if value not in choices:
-            raise invalid(
-                f"Invalid {name}: must be one of {', '.join(choices)}", self._name(name)
-            )
+            raise invalid(f"Invalid {name}: must be one of {one_of(choices)}", self._name(name))
         return value
 
     def sub(self, name: str) -> Params | None:

@@ -56,11 +56,12 @@ def dispatch(ctx: Ctx, params: Params) -> Obj:
         path_known = True
         if method == ctx.method:
             return fn(ctx, params, **match.groupdict())
-    if path_known:
-        raise ApiError(
-            404,
-            f"Unrecognized request URL ({ctx.method}: {ctx.path}). Please see https://stripe.com/docs",
-        )
+    # Stripe answers an unknown path, or a known path with the wrong method, the same way:
+    # 404 invalid_request_error, no code (message as in Stripe responses recorded by
+    # public clients' tests, e.g. "Unrecognized request URL (GET: /v1/missing). ...").
+    del path_known
     raise ApiError(
-        404, f"Unrecognized request URL ({ctx.method}: {ctx.path}). Please see https://stripe.com/docs"
+        404,
+        f"Unrecognized request URL ({ctx.method}: {ctx.path}). Please see https://stripe.com/docs "
+        "or we can help at https://support.stripe.com/.",
     )

@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import missing
 
-__all__ = ["Store", "PREFIX_KIND", "KIND_PREFIX", "Obj"]
+__all__ = ["Store", "PREFIX_KIND", "KIND_PREFIX", "MISSING_LABEL", "ACCOUNT_DEFAULTS", "Obj"]
 
 Obj = dict[str, Any]
 
@@ -51,7 +51,20 @@ PREFIX_KIND: dict[str, str] = {
 }
 KIND_PREFIX = {v: k for k, v in PREFIX_KIND.items()}
 
+#: How Stripe names a kind in ``No such <label>: 'id'`` (its ``object`` value, with a few
+#: exceptions), e.g. "No such payment_intent: 'pi_x'", "No such PaymentMethod: 'pm_x'",
+#: "No such checkout.session: 'cs_x'", "No such subscription_item: 'si_x'".
+MISSING_LABEL: dict[str, str] = {
+    "payment_method": "PaymentMethod",
+    "test_helpers.test_clock": "test_clock",
+}
+
 _ALPHABET = string.ascii_letters + string.digits
+
+#: Called on every new (or reset, or loaded) store to put in what a Stripe account holds
+#: before any API call, e.g. the Dashboard's default portal configuration. Hooks must be
+#: idempotent and emit no events.
+ACCOUNT_DEFAULTS: list[Callable[["Store"], Any]] = []
 
 
 class Store:
@@ -71,6 +84,11 @@ class Store:
         self.hooks: list[Callable[[Store], None]] = []
         if state_path and state_path.exists():
             self.load(state_path)
+        self.ensure_account_defaults()
+
+    def ensure_account_defaults(self) -> None:
+        for hook in ACCOUNT_DEFAULTS:
+            hook(self)
 
     # ----- ids and time -------------------------------------------------------------
     @staticmethod
@@ -103,8 +121,7 @@ class Store:
     def get(self, kind: str, obj_id: str, param: str = "id") -> Obj:
         found = self.objects.get(kind, {}).get(obj_id)
         if found is None or found.get("deleted"):
-            label = kind.split(".")[-1].replace("_", " ")
-            raise missing(label, obj_id, param)
+            raise missing(MISSING_LABEL.get(kind, kind), obj_id, param)
         return found
 
     def maybe(self, kind: str, obj_id: str | None) -> Obj | None:
@@ -166,6 +183,7 @@ class Store:
             self.objects.clear()
             self.idempotency.clear()
             self.request_log.clear()
+            self.ensure_account_defaults()
 
     def dump(self) -> dict[str, Any]:
         return {"objects": self.objects, "settings": self.settings,

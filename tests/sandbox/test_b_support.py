@@ -47,14 +47,25 @@ def set_card(client: stripe.StripeClient, customer_id: str, token: str) -> str:
 
 
 def advance(client: stripe.StripeClient, clock_id: str, to: int) -> stripe.test_helpers.TestClock:
-    """Advance and wait for ``ready``, as a client of real Stripe must."""
-    client.v1.test_helpers.test_clocks.advance(clock_id, params={"frozen_time": to})
-    for _ in range(200):
-        c = client.v1.test_helpers.test_clocks.retrieve(clock_id)
-        if c.status == "ready":
+    """Advance and wait for ``ready``, as a client of real Stripe must.
+
+    Stripe refuses an advance of more than two intervals of the clock's shortest
+    subscription, so long jumps go in steps of at most 28 days (two monthly intervals
+    are never shorter than that).
+    """
+    while True:
+        frozen = int(client.v1.test_helpers.test_clocks.retrieve(clock_id).frozen_time)
+        step = min(to, frozen + 28 * 86400)
+        client.v1.test_helpers.test_clocks.advance(clock_id, params={"frozen_time": step})
+        for _ in range(200):
+            c = client.v1.test_helpers.test_clocks.retrieve(clock_id)
+            if c.status == "ready":
+                break
+            time.sleep(0.05)
+        else:
+            raise TimeoutError(clock_id)
+        if step >= to:
             return c
-        time.sleep(0.05)
-    raise TimeoutError(clock_id)
 
 
 def subscribe(client: stripe.StripeClient, customer_id: str, *items: tuple[str, int], **extra: Any) -> stripe.Subscription:

@@ -179,30 +179,56 @@ _CLAUSE = re.compile(
 )
 
 
+_FIELDS = ("created", "email", "metadata", "name", "phone")
+_JOINER = re.compile(r"\s+(?:(AND|OR)\s+)?", re.IGNORECASE)
+
+
+def _split(text: str) -> tuple[str, list[tuple[bool, re.Match[str]]]]:
+    """Clauses separated by whitespace, ``AND`` or ``OR`` (keywords case-insensitive)."""
+    clauses: list[tuple[bool, re.Match[str]]] = []
+    joiners: set[str] = set()
+    pos = 0
+    while True:
+        negate = text.startswith("-", pos)
+        m = _CLAUSE.match(text, pos + negate)
+        if not m:
+            rest = text[pos:].split()[0] if text[pos:].split() else text[pos:]
+            raise invalid(f"Invalid search query: could not parse `{rest}`.", "query")
+        clauses.append((negate, m))
+        pos = m.end()
+        if pos >= len(text):
+            break
+        j = _JOINER.match(text, pos)
+        if not j:
+            raise invalid(f"Invalid search query: could not parse `{text[pos:]}`.", "query")
+        joiners.add((j.group(1) or "AND").upper())
+        pos = j.end()
+    if len(joiners) > 1:
+        raise invalid("Search queries cannot mix AND and OR.", "query")
+    return (joiners.pop() if joiners else "AND"), clauses
+
+
 def parse_query(query: str) -> Any:
-    """Compile ``email:'x' AND metadata['k']:'v' OR name~'y'`` into a predicate."""
+    """Compile ``email:'x' AND metadata['k']:'v'``, ``name~'y' OR phone:'z'`` into a predicate.
+
+    Per docs.stripe.com/search: clauses join with a space or AND/OR (case-insensitive, not
+    mixed), ``-`` negates, and a field outside the resource's query fields is refused.
+    """
     text = query.strip()
     if not text:
         raise invalid("Search query is empty", "query")
-    if re.search(r"\bAND\b", text) and re.search(r"\bOR\b", text):
-        raise invalid("Search queries cannot mix AND and OR.", "query")
-    joiner = "OR" if re.search(r"\bOR\b", text) else "AND"
-    parts = [s.strip() for s in re.split(rf"\s+{joiner}\s+", text)]
-    clauses = []
-    for part in parts:
-        negate = part.startswith("-")
-        m = _CLAUSE.fullmatch(part.lstrip("-"))
-        if not m:
-            raise invalid(f"Invalid search query: could not parse `{part}`.", "query")
-        clauses.append((negate, m))
+    joiner, clauses = _split(text)
+    for _, m in clauses:
+        field = m.group("field").lower()
+        if not m.group("mkey") and field not in _FIELDS:
+            raise invalid(f"Field `{m.group('field')}` is an unsupported search field for resource `customers`. "
+                          "See http://stripe.com/docs/search#query-fields-for-customers for a list of supported fields.",
+                          "query")
 
     def value_of(obj: Obj, m: re.Match[str]) -> Any:
         if m.group("mkey"):
             return (obj.get("metadata") or {}).get(m.group("mkey"))
-        field = m.group("field").lower()
-        if field not in ("email", "name", "phone", "created", "metadata"):
-            raise invalid(f"Field `{field}` is an unsupported search field for customers.", "query")
-        return obj.get(field)
+        return obj.get(m.group("field").lower())
 
     def test(obj: Obj, negate: bool, m: re.Match[str]) -> bool:
         raw = m.group("value")

@@ -172,6 +172,9 @@ def create_refund_route(ctx: Ctx, p: Params) -> Obj:
     p.allow("charge", "payment_intent", "amount", "reason", "metadata", "instructions_email", "origin",
             "refund_application_fee", "reverse_transfer")
     st = ctx.store
+    # Stripe validates parameter values before it looks objects up.
+    reason = p.enum("reason", REFUND_REASONS)
+    amount = p.int("amount")
     if p.has("charge"):
         charge = st.get("charge", p.req("charge"), "charge")
     elif p.has("payment_intent"):
@@ -183,10 +186,7 @@ def create_refund_route(ctx: Ctx, p: Params) -> Obj:
     else:
         raise invalid("One of the following params should be provided for this request: payment_intent or charge.",
                       code="parameter_missing")
-    reason = p.str("reason")
-    if reason is not None and reason not in REFUND_REASONS:
-        raise invalid(f"Invalid reason: must be one of {', '.join(REFUND_REASONS)}", "reason")
-    return create_refund(st, charge, p.int("amount"), reason, p.metadata())
+    return create_refund(st, charge, amount, reason, p.metadata())
 
 
 @route("GET", "/v1/refunds")

@@ -18,7 +18,7 @@ from ..errors import invalid
 from ..listing import list_object
 from ..params import Params
 from ..routing import Ctx, route
-from ..store import Obj, Store
+from ..store import ACCOUNT_DEFAULTS, Obj, Store
 
 __all__ = ["default_configuration", "portal_url"]
 
@@ -119,9 +119,21 @@ def _new_configuration(store: Store, is_default: bool) -> Obj:
 
 
 def default_configuration(store: Store) -> Obj:
-    """The account's default configuration, created with Dashboard defaults when missing."""
+    """The account's default configuration (made with the store, see ``_dashboard_default``)."""
     for conf in store.all("billing_portal.configuration"):
         if conf["is_default"]:
+            return conf
+    return _dashboard_default(store)
+
+
+def _dashboard_default(store: Store) -> Obj:
+    """The default configuration a Dashboard-set-up account has before any API call.
+
+    It exists from the start (ACCOUNT_DEFAULTS) so that no GET ever writes; its creation
+    was the Dashboard's doing, so no API event is emitted for it.
+    """
+    for conf in store.objects.get("billing_portal.configuration", {}).values():
+        if conf.get("is_default"):
             return conf
     conf = _new_configuration(store, True)
     f = conf["features"]
@@ -129,9 +141,10 @@ def default_configuration(store: Store) -> Obj:
     f["invoice_history"]["enabled"] = True
     f["payment_method_update"]["enabled"] = True
     f["subscription_cancel"].update(enabled=True, cancellation_reason={"enabled": True, "options": list(_REASONS)})
-    store.insert(conf)
-    store.emit("billing_portal.configuration.created", conf)
-    return conf
+    return store.insert(conf)
+
+
+ACCOUNT_DEFAULTS.append(_dashboard_default)
 
 
 def _apply_configuration(conf: Obj, p: Params) -> None:
@@ -175,7 +188,6 @@ def create_configuration(ctx: Ctx, p: Params) -> Obj:
 @route("GET", "/v1/billing_portal/configurations")
 def list_configurations(ctx: Ctx, p: Params) -> Obj:
     p.allow("active", "is_default", "limit", "starting_after", "ending_before")
-    default_configuration(ctx.store)
     active, is_default = p.bool("active"), p.bool("is_default")
     rows = [c for c in ctx.store.all("billing_portal.configuration")
             if (active is None or c["active"] == active) and (is_default is None or c["is_default"] == is_default)]

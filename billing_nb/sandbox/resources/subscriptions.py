@@ -46,7 +46,7 @@ def find_item(store: Store, si_id: str) -> tuple[Obj, Obj]:
         for item in sub["items"]["data"]:
             if item["id"] == si_id:
                 return sub, item
-    raise missing("subscription item", si_id)
+    raise missing("subscription_item", si_id)
 
 
 def _price(store: Store, price_id: str, param: str) -> Obj:
@@ -293,7 +293,9 @@ def cancel_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
     st = ctx.store
     sub = st.get("subscription", sid)
     if sub["status"] in ("canceled", "incomplete_expired"):
-        raise invalid(f"No such subscription: '{sid}'", "id", "resource_missing")
+        # Stripe answers a cancel of a canceled subscription as if it no longer existed:
+        # 404 "No such subscription" (stripe/stripe-go#1887, maintainer's comment).
+        raise missing("subscription", sid)
     details = _cancellation(p.sub("cancellation_details"), sub["cancellation_details"])
     en.cancel_subscription(st, sub, at=st.now(sub["customer"]), reason="cancellation_requested",
                            prorate=bool(p.bool("prorate", False)), invoice_now=bool(p.bool("invoice_now", False)),

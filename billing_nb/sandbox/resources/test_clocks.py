@@ -15,7 +15,7 @@ from ..errors import invalid
 from ..listing import list_object
 from ..params import Params
 from ..routing import Ctx, route
-from ..store import Obj
+from ..store import Obj, Store
 
 BASE = "/v1/test_helpers/test_clocks"
 KIND = "test_helpers.test_clock"
@@ -68,6 +68,22 @@ def delete_clock(ctx: Ctx, p: Params, cid: str) -> Obj:
     return {"id": cid, "object": KIND, "deleted": True}
 
 
+def _advance_limit(st: Store, cid: str, frozen: int) -> int:
+    """The latest ``frozen_time`` one advance may reach.
+
+    Stripe's API reference (Advance a test clock, ``frozen_time``): "Cannot be more than two
+    intervals in the future from the shortest subscription in this test clock. If there are
+    no subscriptions in this test clock, it cannot be more than two years in the future."
+    The error's exact wording is not documented; ours says the same thing.
+    """
+    customers = {c["id"] for c in st.all("customer") if c.get("test_clock") == cid}
+    limits = [en.add_interval(frozen, *(lambda i: (i[0], 2 * i[1]))(en.interval_of(item["price"])))
+              for sub in st.all("subscription")
+              if sub["customer"] in customers and sub["status"] not in ("canceled", "incomplete_expired")
+              for item in sub["items"]["data"]]
+    return min(limits) if limits else en.add_interval(frozen, "year", 2)
+
+
 @route("POST", BASE + "/{cid}/advance")
 def advance_clock(ctx: Ctx, p: Params, cid: str) -> Obj:
     p.allow("frozen_time")
@@ -78,6 +94,11 @@ def advance_clock(ctx: Ctx, p: Params, cid: str) -> Obj:
     if target <= int(clock["frozen_time"]):
         raise invalid("The frozen_time must be after the test clock's current frozen_time "
                       f"({clock['frozen_time']}).", "frozen_time")
+    limit = _advance_limit(st, cid, int(clock["frozen_time"]))
+    if target > limit:
+        raise invalid(
+            "Cannot advance the test clock more than two intervals of the shortest subscription in this test clock "
+            f"(or two years when it has none): frozen_time must be at most {limit}.", "frozen_time")
     clock["status"] = "advancing"
     st.emit("test_helpers.test_clock.advancing", clock)
     answer = copy.deepcopy(clock)
