@@ -45,6 +45,22 @@ def demo() -> Iterator[Demo]:
 
 
 @pytest.fixture
+def fresh_demo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Demo]:
+    """A newly seeded sandbox of its own, for tests that write (the shared one stays pristine)."""
+    from billing_nb.config import API_VERSION
+    from billing_nb.sandbox.seed import seed_demo
+    from billing_nb.sandbox.server import ThreadedSandbox
+
+    with ThreadedSandbox() as sb:
+        client = stripe.StripeClient(DEMO_KEY, base_addresses={"api": sb.url}, stripe_version=API_VERSION)
+        customers = seed_demo(client)
+        monkeypatch.setenv("STRIPE_API_KEY", DEMO_KEY)
+        monkeypatch.setenv("STRIPE_API_BASE", sb.url)
+        monkeypatch.setenv("BILLING_NB_CASES_DIR", str(tmp_path / "cases"))
+        yield Demo(url=sb.url, client=client, customers=customers, store=sb.store)
+
+
+@pytest.fixture
 def demo_env(demo: Demo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Demo:
     """Point the toolkit at the demo sandbox, with cases and ledger under tmp_path."""
     monkeypatch.setenv("STRIPE_API_KEY", DEMO_KEY)

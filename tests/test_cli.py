@@ -10,7 +10,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     names = set(sub.choices)  # type: ignore[union-attr]
-    assert {"case", "batch", "demo", "scan", "casebook", "export", "sandbox"} <= names
+    assert {"case", "batch", "demo", "scan", "casebook", "export", "sandbox", "report"} <= names
     for name in names:
         with pytest.raises(SystemExit) as stop:
             main([name, "--help"])

@@ -154,9 +154,11 @@ def test_nbval_passes_on_a_record(demo: Any, demo_runs: list[tuple[Any, CaseResu
 
 
 def test_cli_approve_executes_the_plan_once_through_the_notebook(
-        demo: Any, env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        fresh_demo: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Dry run, then approve the whole plan through the CLI, then re-run: one refund, one cancel."""
     from billing_nb.cli import main
+
+    demo, env = fresh_demo, tmp_path / "cases"
 
     story = next(c for c in demo.customers if c.story == "dup_personal")
     assert main(["case", story.lookup, "--bucket", story.expected_bucket, "--json", "--out", str(env)]) == 0
