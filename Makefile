@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test typecheck bench setup clean
+.PHONY: demo test test-browser typecheck bench setup clean
 
 setup: $(STAMP)
 
@@ -20,8 +20,15 @@ demo: $(STAMP)
 	$(BIN)/billing-nb demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q tests --ignore=tests/browser
 	$(BIN)/python -m pyright billing_nb
+
+# The case notebook in a real JupyterLab through headless Chromium (Playwright): not part
+# of `make test`; installs Debian's chromium and the `browser` extra when missing.
+test-browser: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	$(BIN)/python -c 'import playwright' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,browser]'
+	$(BIN)/python -m pytest -q tests/browser
 
 typecheck: $(STAMP)
 	$(BIN)/python -m pyright billing_nb
