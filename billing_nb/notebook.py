@@ -90,7 +90,8 @@ class CaseNotebook:
         with out:
             views.show_act(self.case)
             if self.case.plan is not None and self.case.plan.actions:
-                self.checklist = ActionChecklist(self.case.plan, self._executed)
+                done = {e.action_id: e.status for e in self.case.executed}
+                self.checklist = ActionChecklist(self.case.plan, self._executed, done)
                 display(self.checklist, self.links)
 
     def _render_tail(self) -> None:

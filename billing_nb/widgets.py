@@ -39,13 +39,21 @@ class BucketPicker(w.VBox):
 
 
 class ActionChecklist(w.VBox):
-    """One unticked checkbox per planned action, with its preview, and Execute."""
+    """One unticked checkbox per planned action, with its preview, and Execute.
 
-    def __init__(self, plan: Plan, on_execute: Callable[[list[str]], None]) -> None:
+    Actions already carried out (``done``: action id -> status) are shown ticked and
+    disabled, so the analyst is never offered the same write twice.
+    """
+
+    def __init__(self, plan: Plan, on_execute: Callable[[list[str]], None],
+                 done: dict[str, str] | None = None) -> None:
+        done = done or {}
         self.boxes: dict[str, w.Checkbox] = {}
         rows: list[w.Widget] = []
         for action in plan.actions:
-            box = w.Checkbox(value=False, description=action.id, indent=False,
+            status = done.get(action.id)
+            label = f"{action.id} — {status}" if status else action.id
+            box = w.Checkbox(value=bool(status), description=label, indent=False, disabled=bool(status),
                              layout=w.Layout(width="auto"))
             self.boxes[action.id] = box
             money = f" — {action.amount.format()}" if action.amount else ""
@@ -54,18 +62,19 @@ class ActionChecklist(w.VBox):
             rows.append(w.VBox([box, w.HTML(f"<small>{action.preview}{money} ({flags})</small>")]))
         self.execute = w.Button(description="Execute ticked", button_style="danger", icon="play",
                                 disabled=not plan.actions)
-        self.status = w.HTML("")
+        self.status = w.HTML(
+            "<b>Executed:</b> " + ", ".join(f"{a} ({st})" for a, st in done.items()) if done else "")
         self._on_execute = on_execute
         self.execute.on_click(self._clicked)
         super().__init__([*rows, self.execute, self.status])
 
     def ticked(self) -> list[str]:
-        return [aid for aid, box in self.boxes.items() if box.value]
+        """Ticked actions not yet carried out."""
+        return [aid for aid, box in self.boxes.items() if box.value and not box.disabled]
 
     def _clicked(self, _button: w.Button) -> None:
         chosen = self.ticked()
         if not chosen:
             self.status.value = "<i>Nothing ticked: nothing executed.</i>"
             return
-        self._on_execute(chosen)
-        self.status.value = f"<b>Executed:</b> {', '.join(chosen)}"
+        self._on_execute(chosen)  # the handler re-renders step 3 with a new checklist

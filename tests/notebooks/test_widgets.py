@@ -74,3 +74,27 @@ def test_in_process_confirm_then_execute_rerenders_and_saves(demo_env: Any, tmp_
         assert all(not b.value for b in nb.checklist.boxes.values()), "nothing is pre-ticked"
         nb.checklist.execute.click()  # nothing ticked: nothing executes
         assert json.loads((tmp_path / "case.json").read_text())["executed"] == []
+
+
+def test_executed_actions_are_shown_done_and_not_offered_again(fresh_demo: Any, tmp_path: Path) -> None:
+    from billing_nb.notebook import start_case
+
+    story = fresh_demo.story("dup_personal")
+    nb = start_case(case_id="inproc-exec", customer=story.customer_id, output_dir=str(tmp_path / "rec"),
+                    interactive=True)
+    nb.step2_classify(None)
+    assert nb.picker is not None
+    nb.picker.confirm.click()
+    assert nb.checklist is not None
+    doc = next(a for a in nb.checklist.boxes if a.startswith("document:"))
+    nb.checklist.boxes[doc].value = True
+    first = nb.checklist
+    first.execute.click()
+    assert nb.checklist is not first, "Execute re-renders step 3"
+    box = nb.checklist.boxes[doc]
+    assert box.disabled and box.value and "succeeded" in box.description
+    assert "succeeded" in nb.checklist.status.value
+    assert nb.checklist.ticked() == []
+    saved = json.loads((tmp_path / "rec" / "case.json").read_text())
+    assert [e["action_id"] for e in saved["executed"]] == [doc]
+    assert saved["approved_by"] == "widget"
