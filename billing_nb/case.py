@@ -100,7 +100,7 @@ class Case:
     error: str | None = None
 
     def __post_init__(self) -> None:
-        self.complaint = mask_text(self.complaint or "")
+        self.complaint = mask_text(self.complaint or "", known=self.snapshot.known_pii())
         self.summary = identify(self.snapshot)
         self.classification = classify(self.snapshot, self.summary, self.complaint)
         self.decision = decide(self.classification, None, None)

@@ -127,7 +127,7 @@ def _mentions(complaint: str) -> set[str]:
 
 def _per_seat(s: SubscriptionRow, products: dict[str, dict[str, Any]]) -> bool:
     meta = {**(products.get(s.product, {}).get("metadata") or {}), **s.price_metadata}
-    return str(meta.get("per_seat", "")).lower() in ("true", "1", "yes")
+    return s.seat_hint or str(meta.get("per_seat", "")).lower() in ("true", "1", "yes")
 
 
 def _business(snapshot: CaseSnapshot, customer_id: str) -> str | None:

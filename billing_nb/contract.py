@@ -26,6 +26,7 @@ from .actions_objects import invoice_charge, line_is_proration, obj_id, subscrip
 from .actions_figures import fetch_stripe_figures, previews_needed, stripe_figures, with_stripe_amounts
 from .actions_periods import cheaper_price, unused_time
 from .money import Money, prorate, round_half_up
+from .rows import price_seat_hint
 from .snapshot import CaseSnapshot, from_ts
 
 __all__ = ["ItemShape", "ContractShape", "RefundOption", "contract_shapes", "refund_options", "shapes_frame",
@@ -145,29 +146,30 @@ class RefundOption:
 
 
 # --- shapes -------------------------------------------------------------------------------
-def _per_seat(price: dict[str, Any], quantity: int) -> bool:
+def _per_seat(price: dict[str, Any], quantity: int, product: dict[str, Any]) -> bool:
+    """Per seat: a per-unit price bought in quantity, or one its price or product marks per seat."""
     if price.get("billing_scheme", "per_unit") != "per_unit":
         return False
-    hint = " ".join(str(price.get(k) or "") for k in ("nickname", "lookup_key")).lower()
-    flag = str((price.get("metadata") or {}).get("per_seat", "")).lower() in ("1", "true", "yes")
-    return quantity > 1 or flag or "seat" in hint
+    flag = str((product.get("metadata") or {}).get("per_seat", "")).lower() in ("1", "true", "yes")
+    return quantity > 1 or flag or price_seat_hint(price)
 
 
-def _item_shape(item: dict[str, Any]) -> ItemShape:
+def _item_shape(snapshot: CaseSnapshot, item: dict[str, Any]) -> ItemShape:
     price = item.get("price") or {}
     recurring = price.get("recurring") or {}
     quantity = int(item.get("quantity") or 1)
+    product = str(obj_id(price.get("product")) or "")
     return ItemShape(
-        item_id=str(item.get("id")), price=str(obj_id(price) or ""), product=str(obj_id(price.get("product")) or ""),
+        item_id=str(item.get("id")), price=str(obj_id(price) or ""), product=product,
         unit_amount=Money(int(price.get("unit_amount") or 0), str(price.get("currency") or "usd")),
         interval=str(recurring.get("interval") or "month"), interval_count=int(recurring.get("interval_count") or 1),
-        quantity=quantity, per_seat=_per_seat(price, quantity),
+        quantity=quantity, per_seat=_per_seat(price, quantity, snapshot.by_id(product) or {}),
         period_start=int(item.get("current_period_start") or 0), period_end=int(item.get("current_period_end") or 0),
     )
 
 
 def _shape(snapshot: CaseSnapshot, sub: dict[str, Any]) -> ContractShape:
-    items = tuple(_item_shape(i) for i in ((sub.get("items") or {}).get("data") or []))
+    items = tuple(_item_shape(snapshot, i) for i in ((sub.get("items") or {}).get("data") or []))
     currency = str(sub.get("currency") or (items[0].unit_amount.currency if items else "usd"))
     invoices = subscription_invoices(snapshot, str(sub["id"]))
     latest_id = obj_id(sub.get("latest_invoice")) or (str(invoices[-1]["id"]) if invoices else None)

@@ -17,8 +17,7 @@ here to the case's objects; ``extra["events_page_full"]`` says when older ones m
 missing) and ``billing_portal.configurations.list``.
 Payment methods arrive expanded on the customer and the subscriptions; test clocks on the
 customer. Wave 2 only asks what wave 1 revealed: ``products.list(ids=)`` for the products
-on the subscriptions when seats or duplicates are in question (several live subscriptions
-or a quantity above 1: product metadata may mark a per-seat product; a fifth expand level
+on the live subscriptions (product metadata may mark a per-seat product; a fifth expand level
 to reach it from the subscription is not allowed), ``disputes.list(charge=)`` for
 each charge marked ``disputed``, and ``credit_notes.list(customer=)`` for customers whose
 invoices carry credit-note amounts or whose charges were refunded.
@@ -87,11 +86,9 @@ def _touches(event: dict[str, Any], ids: set[str]) -> bool:
 
 
 def _seat_question(subs: list[dict[str, Any]]) -> bool:
-    """Whether classify must tell seats from duplicates (then product metadata matters)."""
-    live = [s for s in subs if s.get("status") in ("active", "trialing", "past_due")]
-    products = [str((it.get("price") or {}).get("product")) for s in live for it in ((s.get("items") or {}).get("data") or [])]
-    many = any((it.get("quantity") or 1) > 1 for s in live for it in ((s.get("items") or {}).get("data") or []))
-    return many or len(products) != len(set(products)) or len(live) > 1
+    """Whether product metadata matters: any live subscription (classify tells seats from
+    duplicates by it, and the contract shape marks a per-seat product even at quantity 1)."""
+    return any(s.get("status") in ("active", "trialing", "past_due") for s in subs)
 
 
 def build_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:

@@ -8,14 +8,14 @@ here, once, into :mod:`billing_nb.exceptions`, keeping Stripe's request id.
 Lookups (:func:`lookup_kind`): an email, a ``cus_``/``sub_``/``in_``/``ch_``/``pi_``/``cs_``
 id, or ``metadata:KEY=VALUE``. Every lookup resolves to the customer it names *plus* every
 other customer object sharing that customer's email (a ``duplicate_customer`` anomaly
-later, never an error). The lookup costs one or two requests:
+later, never an error). The lookup costs one or two waves:
 
 ========================  =============================================================
-email                     ``customers.list(email=)`` (case-sensitive), then
-                          ``customers.search(email:'…')`` only when the list is empty
-cus_                      ``customers.retrieve`` + ``customers.list(email=)``
-sub_ in_ ch_ pi_ cs_      ``retrieve(expand=customer)`` + ``customers.list(email=)``
-metadata:KEY=VALUE        ``customers.search(metadata['KEY']:'VALUE')`` + list by email
+email                     ``customers.list(email=)`` (case-sensitive, immediate) and
+                          ``customers.search(email:'…')`` (any case, lags) concurrently
+cus_                      ``customers.retrieve``, then the email wave (list + search)
+sub_ in_ ch_ pi_ cs_      ``retrieve(expand=customer)``, then the email wave
+metadata:KEY=VALUE        ``customers.search(metadata['KEY']:'VALUE')``, then the email wave
 ========================  =============================================================
 
 Customers are fetched with ``test_clock`` and ``invoice_settings.default_payment_method``
@@ -213,29 +213,50 @@ class StripeReader:
 
     # --- lookup ---------------------------------------------------------------------
     def _by_email(self, email: str) -> list[dict[str, Any]]:
+        """Every customer with this email in any letter case, in one concurrent wave:
+        ``customers.list(email=)`` is exact and case-sensitive but sees new customers at once;
+        ``customers.search`` ignores case but its index lags up to a minute."""
+        from .gather import run_wave
+
         customers = self.client.v1.customers
-        rows, _ = self.list_all(customers.list, {"email": email, "limit": 100, "expand": [f"data.{e}" for e in CUSTOMER_EXPAND]})
-        if not rows:
-            query = "email:'" + email.replace("'", "\\'") + "'"
-            rows, _ = self.list_all(customers.search, {"query": query, "limit": 100, "expand": [f"data.{e}" for e in CUSTOMER_EXPAND]})
-        return [c for c in rows if not c.get("deleted")]
+        expand = [f"data.{e}" for e in CUSTOMER_EXPAND]
+        query = "email:'" + email.replace("'", "\\'") + "'"
+        got = run_wave({
+            "list": lambda: self.list_all(customers.list, {"email": email, "limit": 100, "expand": expand}),
+            "search": lambda: self.list_all(customers.search, {"query": query, "limit": 100, "expand": expand}),
+        }, self.concurrency)
+        rows = got["list"][0] + [c for c in got["search"][0] if c["id"] not in {r["id"] for r in got["list"][0]}]
+        return [c for c in rows if not c.get("deleted") and str(c.get("email") or "").lower() == email.lower()]
+
+    def _retrieve_expanded(self, service: Any, value: str, expand: list[str], fallback: list[str]) -> dict[str, Any]:
+        """Retrieve with ``expand``; a deleted customer (a stub without ``test_clock`` or
+        ``invoice_settings``) can make Stripe refuse those expansions, so on an ``expand``
+        error it is asked again with ``fallback`` only."""
+        try:
+            return cast(dict[str, Any], self.call(lambda: service.retrieve(value, {"expand": expand})).to_dict(for_json=True))
+        except StripeInvalidRequestError as exc:
+            if exc.param != "expand":
+                raise
+        return cast(dict[str, Any], self.call(lambda: service.retrieve(value, {"expand": fallback})).to_dict(for_json=True))
 
     def _named_customer(self, kind: str, value: str) -> dict[str, Any] | None:
         v1 = self.client.v1
         if kind == "customer":
-            obj = self.call(lambda: v1.customers.retrieve(value, {"expand": CUSTOMER_EXPAND})).to_dict(for_json=True)
-            return None if obj.get("deleted") else obj
+            obj = self._retrieve_expanded(v1.customers, value, CUSTOMER_EXPAND, [])
+            if obj.get("deleted"):
+                raise LookupNotFoundError(f"customer {value} has been deleted in Stripe")
+            return obj
         expand = ["customer"] + [f"customer.{e}" for e in CUSTOMER_EXPAND]
-        getters: dict[str, Callable[[], Any]] = {
-            "subscription": lambda: v1.subscriptions.retrieve(value, {"expand": expand}),
-            "invoice": lambda: v1.invoices.retrieve(value, {"expand": expand}),
-            "charge": lambda: v1.charges.retrieve(value, {"expand": expand}),
-            "payment_intent": lambda: v1.payment_intents.retrieve(value, {"expand": expand}),
-            "checkout_session": lambda: v1.checkout.sessions.retrieve(value, {"expand": expand}),
+        services: dict[str, Any] = {
+            "subscription": v1.subscriptions, "invoice": v1.invoices, "charge": v1.charges,
+            "payment_intent": v1.payment_intents, "checkout_session": v1.checkout.sessions,
         }
-        obj = self.call(getters[kind]).to_dict(for_json=True)
+        obj = self._retrieve_expanded(services[kind], value, expand, ["customer"])
         customer = obj.get("customer")
-        if isinstance(customer, dict) and not customer.get("deleted"):
+        if isinstance(customer, dict) and customer.get("deleted"):
+            raise LookupNotFoundError(f"the customer of {kind.replace('_', ' ')} {value} ({customer.get('id')}) "
+                                      "has been deleted in Stripe")
+        if isinstance(customer, dict):
             return cast(dict[str, Any], customer)
         email = ((obj.get("customer_details") or {}).get("email")) if kind == "checkout_session" else None
         if email:  # a guest checkout: the session knows the email only
@@ -262,7 +283,7 @@ class StripeReader:
             raise LookupNotFoundError(f"no {kind.replace('_', ' ')} {shown} in Stripe ({exc})") from exc
         if not found:
             raise LookupNotFoundError(f"no customer found for {shown}")
-        emails = sorted({c["email"] for c in found if c.get("email")}) if kind != "email" else []
+        emails = sorted({c["email"].lower() for c in found if c.get("email")}) if kind != "email" else []
         for email in emails:
             found += [c for c in self._by_email(email) if c["id"] not in {f["id"] for f in found}]
         return kind, found

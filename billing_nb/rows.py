@@ -15,7 +15,7 @@ from typing import Any
 from .money import Money
 
 __all__ = ["Anomaly", "SubscriptionRow", "InvoiceRow", "ChargeRow", "obj_id", "invoice_subscription",
-           "invoice_payment_intent", "sub_row", "invoice_row", "charge_row", "money_text"]
+           "invoice_payment_intent", "price_seat_hint", "sub_row", "invoice_row", "charge_row", "money_text"]
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,14 @@ class SubscriptionRow:
     cancel_at: int | None = None
     item_count: int = 1
     price_metadata: dict[str, str] = field(default_factory=dict)
+    items_total: int | None = None  # every item's unit_amount x quantity (None: this row's item only)
+    seat_hint: bool = False  # the price calls itself per seat (metadata per_seat, nickname/lookup key "seat")
 
     @property
     def recurring_total(self) -> Money:
-        return Money(self.unit_amount * self.quantity, self.currency)
+        """What one full period costs, over all items."""
+        total = self.items_total if self.items_total is not None else self.unit_amount * self.quantity
+        return Money(total, self.currency)
 
     def as_case_json(self) -> dict[str, Any]:
         """The case.json shape: id, status, price, product, interval, quantity, current_period_end, cancel_at_period_end."""
@@ -144,9 +148,24 @@ def invoice_payment_intent(inv: dict[str, Any]) -> str | None:
     return obj_id(inv.get("payment_intent"))
 
 
+def price_seat_hint(price: dict[str, Any]) -> bool:
+    """A per-unit price that names itself per seat: metadata ``per_seat``, or "seat" in its nickname/lookup key."""
+    if price.get("billing_scheme", "per_unit") != "per_unit":
+        return False
+    flag = str((price.get("metadata") or {}).get("per_seat", "")).lower() in ("1", "true", "yes")
+    return flag or "seat" in " ".join(str(price.get(k) or "") for k in ("nickname", "lookup_key")).lower()
+
+
+def _item_total(it: dict[str, Any]) -> int:
+    return int((it.get("price") or {}).get("unit_amount") or 0) * int(it.get("quantity") or 1)
+
+
 def sub_row(sub: dict[str, Any]) -> SubscriptionRow:
+    """One row per subscription; with several items it shows the seat item (quantity > 1 or a
+    per-seat price) when there is one, else the costliest, and totals every item."""
     items = ((sub.get("items") or {}).get("data")) or []
-    item = max(items, key=lambda it: ((it.get("price") or {}).get("unit_amount") or 0) * (it.get("quantity") or 1), default={})
+    item = max(items, key=lambda it: (int(it.get("quantity") or 1) > 1 or price_seat_hint(it.get("price") or {}),
+                                      _item_total(it)), default={})
     price = item.get("price") or {}
     price = price if isinstance(price, dict) else {"id": price}
     recurring = price.get("recurring") or {}
@@ -162,6 +181,7 @@ def sub_row(sub: dict[str, Any]) -> SubscriptionRow:
         metadata=dict(sub.get("metadata") or {}), default_payment_method=obj_id(sub.get("default_payment_method")),
         canceled_at=sub.get("canceled_at"), cancel_at=sub.get("cancel_at"), item_count=len(items) or 1,
         price_metadata=dict(price.get("metadata") or {}),
+        items_total=sum(_item_total(it) for it in items) if items else None, seat_hint=price_seat_hint(price),
     )
 
 

@@ -159,6 +159,8 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
              timeout: int = DEFAULT_TIMEOUT) -> CaseResult:
     """Resolve, execute and record one case. Raises BadInputError/StripeApiError before any record exists."""
     settings = settings or load_settings(live=request.live)
+    if request.approve:  # refuse before any read or record: approvals mean writes
+        settings.require_writable()
     cases = cases_dir or settings.cases_dir
     kind = lookup_kind(request.lookup)
     reader = StripeReader(make_client(settings))
