@@ -32,8 +32,9 @@ def new_invoice(store: Store, customer_id: str, *, billing_reason: str, subscrip
     if subscription is not None:
         parent = {"quote_details": None, "type": "subscription_details",
                   "subscription_details": {"metadata": dict(subscription.get("metadata") or {}),
-                                           "subscription": subscription["id"],
-                                           "subscription_proration_date": proration_date}}
+                                           "subscription": subscription["id"]}}
+        if proration_date is not None:  # "only set for upcoming invoices that preview prorations"
+            parent["subscription_details"]["subscription_proration_date"] = proration_date
     inv: Obj = {
         "id": iid, "object": "invoice", "account_country": "US", "account_name": "billing-nb sandbox",
         "account_tax_ids": None, "amount_due": 0, "amount_overpaid": 0, "amount_paid": 0,

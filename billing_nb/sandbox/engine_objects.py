@@ -68,7 +68,8 @@ def new_payment_intent(store: Store, *, amount: int, currency: str, customer: st
         "client_secret": f"{pid}_secret_{Store.new_id('x', 25)[2:]}", "confirmation_method": "automatic",
         "created": store.now(customer), "currency": currency, "customer": customer, "customer_account": None,
         "description": description, "excluded_payment_method_types": None, "last_payment_error": None,
-        "latest_charge": None, "livemode": False, "metadata": dict(metadata or {}), "next_action": None,
+        "latest_charge": None, "livemode": False, "managed_payments": None, "metadata": dict(metadata or {}),
+        "next_action": None,
         "on_behalf_of": None, "payment_method": payment_method,
         "payment_method_configuration_details": None,
         "payment_method_options": {"card": {"installments": None, "mandate_options": None, "network": None,
@@ -110,7 +111,7 @@ def new_charge(store: Store, pi: Obj, pm: Obj, outcome: tuple[str, str | None, s
         "installments": None, "last4": card.get("last4"), "mandate": None,
         "multicapture": {"status": "unavailable"}, "network": card.get("brand"), "network_token": {"used": False},
         "network_transaction_id": None, "overcapture": {"maximum_amount_capturable": pi["amount"], "status": "unavailable"},
-        "regulated_status": "unregulated", "three_d_secure": None, "wallet": None,
+        "regulated_status": "unregulated", "three_d_secure": None, "transaction_link_id": None, "wallet": None,
     }, "type": "card"}
     outcome_obj = {
         "advice_code": None, "network_advice_code": None, "network_decline_code": None,
@@ -159,10 +160,12 @@ def new_refund(store: Store, charge: Obj, amount: int, reason: str | None, metad
         "id": rid, "object": "refund", "amount": amount,
         "balance_transaction": new_balance_txn(store, -amount, charge["currency"], rid, "refund", now),
         "charge": charge["id"], "created": now, "currency": charge["currency"],
+        "customer": charge.get("customer"), "customer_account": None,
         "destination_details": {"card": {"reference": None, "reference_status": "pending",
                                          "reference_type": "acquirer_reference_number", "type": "refund"},
                                 "type": "card"},
-        "metadata": metadata, "payment_intent": charge.get("payment_intent"), "reason": reason,
+        "metadata": metadata, "payment_intent": charge.get("payment_intent"),
+        "payment_method": charge.get("payment_method"), "reason": reason,
         "receipt_number": None, "source_transfer_reversal": None, "status": "succeeded",
         "transfer_reversal": None,
     })

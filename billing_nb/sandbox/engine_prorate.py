@@ -58,13 +58,14 @@ def new_invoiceitem(store: Store, *, customer: str, amount: int, currency: str, 
         "pricing": ({"price_details": {"price": price["id"], "product": price.get("product")},
                      "type": "price_details", "unit_amount_decimal": unit_decimal} if price else None),
         "proration": proration,
-        "proration_details": {
-            "credited_items": ({"invoice_item": None, "invoice_line_item_details": credited,
-                                "type": "invoice_line_items"} if credited else None),
-            "discount_amounts": []},
         "quantity": quantity, "quantity_decimal": str(quantity), "tax_rates": [],
         "test_clock": cust.get("test_clock"),
     }
+    if proration:  # a proration's details; other items have none
+        ii["proration_details"] = {
+            "credited_items": ({"invoice_item": None, "invoice_line_item_details": credited,
+                                "type": "invoice_line_items"} if credited else None),
+            "discount_amounts": []}
     if insert:
         store.insert(ii)
         store.emit("invoiceitem.created", ii)
@@ -120,7 +121,7 @@ def _interval_changes(sub: Obj, changes: list[Change]) -> bool:
 
 def _apply_items(store: Store, sub: Obj, changes: list[Change]) -> None:
     """Write the changes onto the subscription's items (new items get ``si_`` ids)."""
-    from .resources.subscriptions import build_item  # noqa: PLC0415 - avoids an import cycle
+    from .resources.subscription_params import build_item  # noqa: PLC0415 - avoids an import cycle
 
     data = sub["items"]["data"]
     for ch in changes:
@@ -151,7 +152,7 @@ def apply_changes(store: Store, sub: Obj, changes: list[Change], behavior: str, 
         sub["_interval"] = list(en.interval_of(sub["items"]["data"][0]["price"]))
         sub["_anchor"], sub["_cycle"], sub["billing_cycle_anchor"] = at, 0, at
         en.set_period(sub)
-        inv = en.invoice_subscription(store, sub, "subscription_update", period_lines=True, proration_date=at)
+        inv = en.invoice_subscription(store, sub, "subscription_update", period_lines=True)
         en.collect(store, inv)
         return inv
     if prorating:
@@ -168,7 +169,7 @@ def apply_changes(store: Store, sub: Obj, changes: list[Change], behavior: str, 
     for item in sub["items"]["data"]:
         item["current_period_start"], item["current_period_end"] = start, end
     if behavior == "always_invoice" and en.pending_items(store, sub["customer"], sub["id"]):
-        inv = en.invoice_subscription(store, sub, "subscription_update", period_lines=False, proration_date=at)
+        inv = en.invoice_subscription(store, sub, "subscription_update", period_lines=False)
         en.collect(store, inv)
         return inv
     return None

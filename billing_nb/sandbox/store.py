@@ -173,7 +173,6 @@ class Store:
             "pending_webhooks": 0,
             "request": {"id": None, "idempotency_key": None},
             "type": type_,
-            "context": None,
         }
         return self.insert(event)
 

@@ -5,6 +5,7 @@ from . import catalog  # noqa: F401
 from . import coupons  # noqa: F401
 from . import payment_methods  # noqa: F401
 from . import portal  # noqa: F401
+from . import portal_sessions  # noqa: F401
 from . import checkout  # noqa: F401
 from . import events  # noqa: F401
 from . import subscriptions  # noqa: F401

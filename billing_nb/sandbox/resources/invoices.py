@@ -17,7 +17,7 @@ from ..listing import created_filter, list_object
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj
-from .subscriptions import PRORATION, item_changes
+from .subscription_params import PRORATION, item_changes
 
 INVOICE_STATUSES = ("draft", "open", "paid", "uncollectible", "void")
 

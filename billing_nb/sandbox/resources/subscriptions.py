@@ -1,7 +1,7 @@
 """Subscriptions and subscription items: create, retrieve, list, update, cancel.
 
-The HTTP side only: parameter checks and object shapes. Billing (invoices, payments,
-prorations, renewals) is the engine's (:mod:`billing_nb.sandbox.engine`).
+The HTTP side only: parameter checks (:mod:`.subscription_params`) and object shapes. Billing
+(invoices, payments, prorations, renewals) is the engine's (:mod:`billing_nb.sandbox.engine`).
 """
 
 from __future__ import annotations
@@ -10,120 +10,23 @@ import copy
 from typing import Any
 
 from .. import engine as en
-from ..engine_objects import plan_of
 from ..engine_prorate import Change, apply_changes
 from ..engine_render import with_includables
 from ..errors import ApiError, invalid, missing
 from ..listing import created_filter, list_object
 from ..params import Params
 from ..routing import Ctx, route
-from ..store import Obj, Store
+from ..store import Obj
+from .subscription_params import (IGNORED, PAYMENT_BEHAVIORS, PRORATION, STATUSES, billing_mode_param, build_item,
+                                  cancellation_param, check_intervals, find_item, item_changes, pm_for, price_param)
 
 __all__ = ["build_item", "find_item", "item_changes"]
-
-PAYMENT_BEHAVIORS = ("allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
-PRORATION = ("create_prorations", "none", "always_invoice")
-FEEDBACK = ("customer_service", "low_quality", "missing_features", "other", "switched_service",
-            "too_complex", "too_expensive", "unused")
-STATUSES = ("active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due",
-            "paused", "trialing", "unpaid")
-_IGNORED = ("off_session", "payment_settings", "automatic_tax", "collection_method", "days_until_due",
-            "trial_settings", "description", "currency", "discounts", "default_tax_rates")
-
-
-def build_item(store: Store, sub: Obj, price: Obj, qty: int, metadata: dict[str, str]) -> Obj:
-    start, end = en.period_of(sub) if sub["items"]["data"] else (0, 0)
-    return {
-        "id": store.new_id("si", 14), "object": "subscription_item", "billing_thresholds": None,
-        "created": store.now(sub["customer"]), "current_period_end": end, "current_period_start": start,
-        "discounts": [], "metadata": metadata, "plan": plan_of(price), "price": copy.deepcopy(price),
-        "quantity": qty, "subscription": sub["id"], "tax_rates": [],
-    }
-
-
-def find_item(store: Store, si_id: str) -> tuple[Obj, Obj]:
-    for sub in store.all("subscription"):
-        for item in sub["items"]["data"]:
-            if item["id"] == si_id:
-                return sub, item
-    raise missing("subscription_item", si_id)
-
-
-def _price(store: Store, price_id: str, param: str) -> Obj:
-    price = store.get("price", price_id, param)
-    if price.get("type") != "recurring" and not price.get("recurring"):
-        raise invalid("The price specified is set to `type=one_time` but this field only accepts prices "
-                      "with `type=recurring`.", param)
-    return price
-
-
-def _pm_for(store: Store, pm_id: str | None, customer: str) -> str | None:
-    if not pm_id:
-        return None
-    pm = store.maybe("payment_method", pm_id)
-    if pm is None or pm.get("customer") != customer:
-        raise invalid(f"The customer does not have a payment method with the ID {pm_id}. The payment method "
-                      "must be attached to the customer.", "default_payment_method", "resource_missing")
-    return pm_id
-
-
-def _billing_mode(p: Params | None, now: int) -> dict[str, Any]:
-    """Flexible is the default for new subscriptions since 2025-09-30.clover; classic on request."""
-    kind = "flexible"
-    if p is not None:
-        p.allow("type", "flexible")
-        kind = p.enum("type", ("classic", "flexible"), "flexible") or "flexible"
-    if kind == "classic":
-        return {"flexible": None, "type": "classic", "updated_at": None}
-    return {"flexible": {"proration_discounts": "included"}, "type": "flexible", "updated_at": now}
-
-
-def _cancellation(p: Params | None, current: dict[str, Any]) -> dict[str, Any]:
-    out = dict(current)
-    if p is None:
-        return out
-    p.allow("comment", "feedback")
-    if p.has("comment"):
-        out["comment"] = p.str("comment")
-    if p.has("feedback"):
-        out["feedback"] = p.enum("feedback", FEEDBACK)
-    return out
-
-
-def item_changes(store: Store, sub: Obj, raw_items: list[Any]) -> list[Change]:
-    """Decode ``items[n][...]`` into engine changes (id + price/quantity/deleted, or new)."""
-    changes = []
-    for n, raw in enumerate(raw_items):
-        ip = Params(raw if isinstance(raw, dict) else {}, prefix=f"items[{n}][")
-        ip.allow("id", "price", "quantity", "deleted", "metadata", "clear_usage", "tax_rates", "discounts", "billing_thresholds")
-        si_id = ip.str("id")
-        price = _price(store, ip.req("price"), f"items[{n}][price]") if (ip.has("price") or not si_id) else None
-        meta = ip.metadata() if ip.has("metadata") else None
-        if si_id:
-            item = next((i for i in sub["items"]["data"] if i["id"] == si_id), None)
-            if item is None:
-                raise invalid(f"Invalid subscription_item id: {si_id}", f"items[{n}][id]")
-            if ip.bool("deleted"):
-                changes.append(Change(item, None, 0))
-                continue
-            new_price = store.get("price", item["price"]["id"]) if price is None else price
-            changes.append(Change(item, new_price, ip.int("quantity", int(item["quantity"] or 1)) or 0, meta))
-        else:
-            assert price is not None
-            changes.append(Change(None, price, ip.int("quantity", 1) or 0, meta))
-    return changes
-
-
-def _check_intervals(prices: list[Obj]) -> None:
-    if len({en.interval_of(pr) for pr in prices}) > 1 or len({pr["currency"] for pr in prices}) > 1:
-        raise invalid("Currency and interval fields must match across all plans on this subscription. "
-                      "Found mismatch in interval field.", "items")
 
 
 @route("POST", "/v1/subscriptions")
 def create_subscription(ctx: Ctx, p: Params) -> Obj:
     p.allow("customer", "items", "trial_period_days", "trial_end", "payment_behavior", "default_payment_method",
-            "metadata", "proration_behavior", "cancel_at_period_end", "cancel_at", "billing_mode", *_IGNORED)
+            "metadata", "proration_behavior", "cancel_at_period_end", "cancel_at", "billing_mode", *IGNORED)
     st = ctx.store
     cust = st.get("customer", p.req("customer"), "customer")
     raw_items = p.list("items")
@@ -136,17 +39,18 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
         "id": sid, "object": "subscription", "application": None, "application_fee_percent": None,
         "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
         "billing_cycle_anchor": now, "billing_cycle_anchor_config": None,
-        "billing_mode": _billing_mode(p.sub("billing_mode"), now), "billing_schedules": [],
+        "billing_mode": billing_mode_param(p.sub("billing_mode"), now), "billing_schedules": [],
         "billing_thresholds": None, "cancel_at": None, "cancel_at_period_end": False, "canceled_at": None,
         "cancellation_details": {"comment": None, "feedback": None, "reason": None},
         "collection_method": "charge_automatically", "created": now, "currency": "usd", "customer": cust["id"],
         "customer_account": None, "days_until_due": None,
-        "default_payment_method": _pm_for(st, p.str("default_payment_method"), cust["id"]),
+        "default_payment_method": pm_for(st, p.str("default_payment_method"), cust["id"]),
         "default_source": None, "default_tax_rates": [], "description": p.str("description"), "discounts": [],
-        "ended_at": None, "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
-        "items": {"object": "list", "data": [], "has_more": False, "total_count": 0,
+        "ended_at": None, "invoice_settings": {"account_tax_ids": None, "custom_fields": None,
+                                         "description": None, "footer": None, "issuer": {"type": "self"}},
+        "items": {"object": "list", "data": [], "has_more": False,
                   "url": f"/v1/subscription_items?subscription={sid}"},
-        "latest_invoice": None, "livemode": False, "metadata": p.metadata(),
+        "latest_invoice": None, "livemode": False, "managed_payments": None, "metadata": p.metadata(),
         "next_pending_invoice_item_invoice": None, "on_behalf_of": None, "pause_collection": None,
         "payment_settings": {"payment_method_options": None, "payment_method_types": None,
                              "save_default_payment_method": "off"},
@@ -157,7 +61,7 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
     }
     changes = item_changes(st, sub, raw_items)
     prices = [ch.new_price for ch in changes if ch.new_price is not None]
-    _check_intervals(prices)
+    check_intervals(prices)
     sub["currency"] = prices[0]["currency"]
     sub["_interval"] = list(en.interval_of(prices[0]))
     trial_days = p.int("trial_period_days")
@@ -171,7 +75,6 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
     for ch in changes:
         assert ch.new_price is not None
         sub["items"]["data"].append(build_item(st, sub, ch.new_price, ch.new_qty, ch.metadata or {}))
-    sub["items"]["total_count"] = len(sub["items"]["data"])
     if end_of_trial:
         sub.update(status="trialing", trial_start=now, trial_end=end_of_trial, billing_cycle_anchor=end_of_trial)
         for item in sub["items"]["data"]:
@@ -236,7 +139,7 @@ def list_subscriptions(ctx: Ctx, p: Params) -> Obj:
 def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
     p.allow("items", "proration_behavior", "proration_date", "cancel_at_period_end", "cancel_at",
             "default_payment_method", "metadata", "cancellation_details", "payment_behavior", "trial_end",
-            "billing_cycle_anchor", *_IGNORED)
+            "billing_cycle_anchor", *IGNORED)
     st = ctx.store
     sub = st.get("subscription", sid)
     previous: dict[str, Any] = {}
@@ -252,20 +155,19 @@ def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
         sub["description"] = p.str("description")
     if p.has("default_payment_method"):
         previous["default_payment_method"] = sub["default_payment_method"]
-        sub["default_payment_method"] = _pm_for(st, p.str("default_payment_method"), sub["customer"])
+        sub["default_payment_method"] = pm_for(st, p.str("default_payment_method"), sub["customer"])
     if p.has("cancellation_details"):
-        sub["cancellation_details"] = _cancellation(p.sub("cancellation_details"), sub["cancellation_details"])
+        sub["cancellation_details"] = cancellation_param(p.sub("cancellation_details"), sub["cancellation_details"])
     behavior = p.enum("proration_behavior", PRORATION, "create_prorations") or "create_prorations"
     at = p.int("proration_date", now) or now
     raw_items = p.list("items")
     if raw_items:
         changes = item_changes(st, sub, raw_items)
         changed = {c.item["id"] for c in changes if c.item is not None}
-        _check_intervals([i["price"] for i in sub["items"]["data"] if i["id"] not in changed]
+        check_intervals([i["price"] for i in sub["items"]["data"] if i["id"] not in changed]
                          + [c.new_price for c in changes if c.new_price is not None])
         previous["items"] = copy.deepcopy(sub["items"])
         apply_changes(st, sub, changes, behavior, at)
-        sub["items"]["total_count"] = len(sub["items"]["data"])
     if p.has("trial_end") and p.str("trial_end") == "now" and sub["status"] == "trialing":
         for item in sub["items"]["data"]:
             item["current_period_end"] = now
@@ -296,7 +198,7 @@ def cancel_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
         # Stripe answers a cancel of a canceled subscription as if it no longer existed:
         # 404 "No such subscription" (stripe/stripe-go#1887, maintainer's comment).
         raise missing("subscription", sid)
-    details = _cancellation(p.sub("cancellation_details"), sub["cancellation_details"])
+    details = cancellation_param(p.sub("cancellation_details"), sub["cancellation_details"])
     en.cancel_subscription(st, sub, at=st.now(sub["customer"]), reason="cancellation_requested",
                            prorate=bool(p.bool("prorate", False)), invoice_now=bool(p.bool("invoice_now", False)),
                            comment=details.get("comment"), feedback=details.get("feedback"))
@@ -321,7 +223,7 @@ def update_subscription_item(ctx: Ctx, p: Params, si_id: str) -> Obj:
     p.allow("price", "quantity", "metadata", "proration_behavior", "proration_date", "payment_behavior", "off_session")
     st = ctx.store
     sub, item = find_item(st, si_id)
-    price = _price(st, p.req("price"), "price") if p.has("price") else st.get("price", item["price"]["id"])
+    price = price_param(st, p.req("price"), "price") if p.has("price") else st.get("price", item["price"]["id"])
     qty = p.int("quantity", int(item["quantity"] or 1)) or 0
     meta = p.metadata(item["metadata"]) if p.has("metadata") else None
     now = st.now(sub["customer"])

@@ -1,0 +1,118 @@
+"""Subscription parameters: items, prices, payment methods, billing mode, cancellation details.
+
+Parsing and checking what a subscription request asks for, and building its items; the
+handlers that use them are in :mod:`.subscriptions`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .. import engine as en
+from ..engine_objects import plan_of
+from ..engine_prorate import Change
+from ..errors import invalid, missing
+from ..params import Params
+from ..store import Obj, Store
+
+__all__ = ["PAYMENT_BEHAVIORS", "PRORATION", "FEEDBACK", "STATUSES", "IGNORED", "build_item", "find_item",
+           "price_param", "pm_for", "billing_mode_param", "cancellation_param", "item_changes", "check_intervals"]
+
+PAYMENT_BEHAVIORS = ("allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
+PRORATION = ("create_prorations", "none", "always_invoice")
+FEEDBACK = ("customer_service", "low_quality", "missing_features", "other", "switched_service",
+            "too_complex", "too_expensive", "unused")
+STATUSES = ("active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due",
+            "paused", "trialing", "unpaid")
+IGNORED = ("off_session", "payment_settings", "automatic_tax", "collection_method", "days_until_due",
+            "trial_settings", "description", "currency", "discounts", "default_tax_rates")
+
+
+def build_item(store: Store, sub: Obj, price: Obj, qty: int, metadata: dict[str, str]) -> Obj:
+    start, end = en.period_of(sub) if sub["items"]["data"] else (0, 0)
+    return {
+        "id": store.new_id("si", 14), "object": "subscription_item", "billing_thresholds": None,
+        "created": store.now(sub["customer"]), "current_period_end": end, "current_period_start": start,
+        "discounts": [], "metadata": metadata, "plan": plan_of(price), "price": copy.deepcopy(price),
+        "quantity": qty, "subscription": sub["id"], "tax_rates": [],
+    }
+
+
+def find_item(store: Store, si_id: str) -> tuple[Obj, Obj]:
+    for sub in store.all("subscription"):
+        for item in sub["items"]["data"]:
+            if item["id"] == si_id:
+                return sub, item
+    raise missing("subscription_item", si_id)
+
+
+def price_param(store: Store, price_id: str, param: str) -> Obj:
+    price = store.get("price", price_id, param)
+    if price.get("type") != "recurring" and not price.get("recurring"):
+        raise invalid("The price specified is set to `type=one_time` but this field only accepts prices "
+                      "with `type=recurring`.", param)
+    return price
+
+
+def pm_for(store: Store, pm_id: str | None, customer: str) -> str | None:
+    if not pm_id:
+        return None
+    pm = store.maybe("payment_method", pm_id)
+    if pm is None or pm.get("customer") != customer:
+        raise invalid(f"The customer does not have a payment method with the ID {pm_id}. The payment method "
+                      "must be attached to the customer.", "default_payment_method", "resource_missing")
+    return pm_id
+
+
+def billing_mode_param(p: Params | None, now: int) -> dict[str, Any]:
+    """Flexible is the default for new subscriptions since 2025-09-30.clover; classic on request."""
+    kind = "flexible"
+    if p is not None:
+        p.allow("type", "flexible")
+        kind = p.enum("type", ("classic", "flexible"), "flexible") or "flexible"
+    if kind == "classic":
+        return {"flexible": None, "type": "classic"}
+    return {"flexible": {"proration_discounts": "included"}, "type": "flexible", "updated_at": now}
+
+
+def cancellation_param(p: Params | None, current: dict[str, Any]) -> dict[str, Any]:
+    out = dict(current)
+    if p is None:
+        return out
+    p.allow("comment", "feedback")
+    if p.has("comment"):
+        out["comment"] = p.str("comment")
+    if p.has("feedback"):
+        out["feedback"] = p.enum("feedback", FEEDBACK)
+    return out
+
+
+def item_changes(store: Store, sub: Obj, raw_items: list[Any]) -> list[Change]:
+    """Decode ``items[n][...]`` into engine changes (id + price/quantity/deleted, or new)."""
+    changes = []
+    for n, raw in enumerate(raw_items):
+        ip = Params(raw if isinstance(raw, dict) else {}, prefix=f"items[{n}][")
+        ip.allow("id", "price", "quantity", "deleted", "metadata", "clear_usage", "tax_rates", "discounts", "billing_thresholds")
+        si_id = ip.str("id")
+        price = price_param(store, ip.req("price"), f"items[{n}][price]") if (ip.has("price") or not si_id) else None
+        meta = ip.metadata() if ip.has("metadata") else None
+        if si_id:
+            item = next((i for i in sub["items"]["data"] if i["id"] == si_id), None)
+            if item is None:
+                raise invalid(f"Invalid subscription_item id: {si_id}", f"items[{n}][id]")
+            if ip.bool("deleted"):
+                changes.append(Change(item, None, 0))
+                continue
+            new_price = store.get("price", item["price"]["id"]) if price is None else price
+            changes.append(Change(item, new_price, ip.int("quantity", int(item["quantity"] or 1)) or 0, meta))
+        else:
+            assert price is not None
+            changes.append(Change(None, price, ip.int("quantity", 1) or 0, meta))
+    return changes
+
+
+def check_intervals(prices: list[Obj]) -> None:
+    if len({en.interval_of(pr) for pr in prices}) > 1 or len({pr["currency"] for pr in prices}) > 1:
+        raise invalid("Currency and interval fields must match across all plans on this subscription. "
+                      "Found mismatch in interval field.", "items")
