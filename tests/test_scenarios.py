@@ -555,3 +555,23 @@ def test_live_key_without_live_flag_refuses_approvals_and_writes_nothing(
     assert "--live" in err
     assert not out.exists() or not list(out.rglob("case.json"))
     assert w.c.v1.refunds.list({"charge": charge.id}).data == []
+
+
+def test_jpy_annual_unused_time_credit_note_executes_in_yen(w: World, tmp_path: Path) -> None:
+    clock = w.clock(T0)
+    cus = w.customer("yen.annual@example.com", clock=clock)
+    w.subscribe(cus, w.price(w.product(), 12000, "year", currency="jpy"))
+    w.advance(clock, T0 + 100 * DAY)
+    case, rec = run(cus, tmp_path, bucket="product_failure", complaint="broken, refund the rest of my year")
+    unused = 12000 * 265 // 365  # 8712.33... rounds to 8712 yen, no minor unit
+    [note] = [a for a in rec["plan"] if a["kind"] == "credit_note"]
+    assert note["amount"] == {"value": unused, "currency": "jpy"}
+    opt = next(o for o in rec["refund_options"] if o["kind"] == "credit_note_unused")
+    assert opt["stripe_amount"] == unused and not opt["mismatch"]
+    [done] = case.execute([note["id"]], "parameter")
+    assert done.status == "succeeded"
+    [cn] = w.c.v1.credit_notes.list({"customer": cus}).data
+    assert (cn.currency, cn.amount) == ("jpy", unused)
+    rec = case.record()
+    assert rec["revenue_impact"]["credited"] == {"value": unused, "currency": "jpy"}
+    assert "¥8,712 JPY" in rec["handoff"] and "¥87.12" not in rec["handoff"]
