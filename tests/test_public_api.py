@@ -25,7 +25,9 @@ def test_exit_codes_follow_design() -> None:
 
 def test_modules_declare_all() -> None:
     for mod in ("money", "config", "snapshot", "identify", "classify", "provider", "contract",
-                "actions", "ledger", "gaps", "redact", "handoff", "runner", "case", "widgets"):
+                "actions", "ledger", "gaps", "redact", "handoff", "runner", "case", "widgets",
+                "lookup", "rows", "anomalies", "gather", "portfolio", "casebook", "account", "portal_check",
+                "notebook", "views", "kernels", "demo", "cli"):
         m = importlib.import_module(f"billing_nb.{mod}")
         assert hasattr(m, "__all__"), mod
         for name in m.__all__:
