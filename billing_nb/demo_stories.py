@@ -2,7 +2,8 @@
 
 Each story is a person, what they wrote, what the toolkit should conclude, and a short
 script of what happened to them on their own test clock (fixed UTC times, so every
-seed is the same). ``billing_nb.sandbox.seed`` runs the scripts against the Stripe API.
+seed is the same). ``billing_nb.sandbox.seed`` runs the scripts against the Stripe API; the cast itself
+(people, complaints, expected answers) is in :mod:`billing_nb.demo_cast`.
 The complaints are deliberately full of distinctive PII (names, emails, phones, street
 addresses): the toolkit must mask every piece of it in saved records.
 """
@@ -19,8 +20,12 @@ if TYPE_CHECKING:
 
     from .sandbox.seed import StoryRun
 
-__all__ = ["DemoCustomer", "DemoPrice", "DemoProduct", "Person", "StorySpec", "DEMO_PRODUCTS", "STORIES",
-           "STORY_ORDER", "DEMO_NOW", "ts", "known_pii"]
+__all__ = [
+    "DemoCustomer", "DemoPrice", "DemoProduct", "Person", "StorySpec", "DEMO_PRODUCTS", "DEMO_NOW", "ts", "p", "monthly",
+    # the story scripts, one per story, used by billing_nb.demo_cast
+    "dup_personal", "dup_customer", "team", "failed_renewal", "stale_card", "incomplete_checkout",
+    "annual_refund", "annual_upgrade", "renewal_regret",
+]
 
 
 def ts(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
@@ -107,13 +112,13 @@ class StorySpec:
     annual: bool = False  # only annual subscriptions on the clock: it may advance in bigger steps
 
 
-def _p(name: str, email: str, phone: str, line1: str, city: str, state: str, postal: str,
+def p(name: str, email: str, phone: str, line1: str, city: str, state: str, postal: str,
        country: str = "US", **meta: str) -> Person:
     return Person(name, email, phone, line1, city, state, postal, country, dict(meta))
 
 
 # ----- what happened to each customer (times UTC) -------------------------------------------
-def _dup_personal(r: StoryRun) -> DemoCustomer:
+def dup_personal(r: StoryRun) -> DemoCustomer:
     r.at(ts(2026, 11, 2, 9))
     cus = r.customer("customer")
     r.card(cus, "pm_card_visa", "card")
@@ -124,7 +129,7 @@ def _dup_personal(r: StoryRun) -> DemoCustomer:
     return r.result(cus, objects={"subscription": first.id, "duplicate_subscription": second.id})
 
 
-def _dup_customer(r: StoryRun) -> DemoCustomer:
+def dup_customer(r: StoryRun) -> DemoCustomer:
     r.at(ts(2026, 10, 1, 10))
     web = r.customer("customer_web")
     r.card(web, "pm_card_visa", "card_web")
@@ -138,7 +143,7 @@ def _dup_customer(r: StoryRun) -> DemoCustomer:
     return r.result(ios, others=(web.id,), objects={"subscription": s1.id, "duplicate_subscription": s2.id})
 
 
-def _team(r: StoryRun) -> DemoCustomer:
+def team(r: StoryRun) -> DemoCustomer:
     r.at(ts(2026, 8, 20, 13))
     cus = r.customer("customer")
     r.card(cus, "pm_card_visa", "card")
@@ -148,7 +153,7 @@ def _team(r: StoryRun) -> DemoCustomer:
     return r.result(cus, objects={"subscription": sub.id})
 
 
-def _failed_renewal(r: StoryRun) -> DemoCustomer:
+def failed_renewal(r: StoryRun) -> DemoCustomer:
     r.at(ts(2026, 6, 17, 9))
     cus = r.customer("customer")
     r.card(cus, "pm_card_visa", "card")
@@ -160,7 +165,7 @@ def _failed_renewal(r: StoryRun) -> DemoCustomer:
     return r.result(cus, objects={"subscription": sub.id, "failing_payment_method": bad})
 
 
-def _stale_card(r: StoryRun) -> DemoCustomer:
+def stale_card(r: StoryRun) -> DemoCustomer:
     r.at(ts(2026, 8, 16, 11))
     cus = r.customer("customer")
     visa = r.card(cus, "pm_card_visa", "card")
@@ -175,7 +180,7 @@ def _stale_card(r: StoryRun) -> DemoCustomer:
                                                  "customer_default_payment_method": new})
 
 
-def _incomplete_checkout(r: StoryRun) -> DemoCustomer:
+def incomplete_checkout(r: StoryRun) -> DemoCustomer:
     r.at(ts(2026, 11, 20, 9, 40))
     cus = r.customer("customer")
     session = r.expired_checkout(cus, "checkout", "pro_monthly")
@@ -193,14 +198,14 @@ def _annual(r: StoryRun, start: int, lookup_key: str = "pro_annual") -> tuple[st
     return cus, r.subscribe(cus, "subscription", lookup_key)
 
 
-def _annual_refund(r: StoryRun) -> DemoCustomer:
+def annual_refund(r: StoryRun) -> DemoCustomer:
     cus, sub = _annual(r, ts(2026, 8, 18, 16))
     r.at(DEMO_NOW)  # three months into the year
     inv = r.invoice(sub, "subscription_create")
     return r.result(cus, lookup=inv, objects={"subscription": sub.id, "invoice": inv})
 
 
-def _annual_upgrade(r: StoryRun) -> DemoCustomer:
+def annual_upgrade(r: StoryRun) -> DemoCustomer:
     cus, sub = _annual(r, ts(2026, 3, 9, 10))
     r.at(ts(2026, 9, 9, 10))  # mid-year: moved to Pro Plus, proration invoiced and charged at once
     r.change_price(sub, "pro_plus_annual", "upgrade")
@@ -209,7 +214,7 @@ def _annual_upgrade(r: StoryRun) -> DemoCustomer:
     return r.result(cus, lookup=inv, objects={"subscription": sub.id, "proration_invoice": inv})
 
 
-def _renewal_regret(r: StoryRun) -> DemoCustomer:
+def renewal_regret(r: StoryRun) -> DemoCustomer:
     cus, sub = _annual(r, ts(2025, 11, 10, 15))
     r.at(ts(2026, 11, 12, 15))  # renewed 2026-11-10; two days later support sets cancel at period end
     r.cancel_at_period_end(sub, "cancel_request", "unused",
@@ -218,7 +223,7 @@ def _renewal_regret(r: StoryRun) -> DemoCustomer:
     return r.result(cus, objects={"subscription": sub.id, "renewal_invoice": r.invoice(sub, "subscription_cycle")})
 
 
-def _monthly(start: int, token: str = "pm_card_visa", charge_lookup: bool = False,
+def monthly(start: int, token: str = "pm_card_visa", charge_lookup: bool = False,
              sub_lookup: bool = False) -> Script:
     """A plain monthly Pro customer from ``start`` to DEMO_NOW (healthy unless the card says otherwise)."""
     def script(r: StoryRun) -> DemoCustomer:
@@ -231,148 +236,3 @@ def _monthly(start: int, token: str = "pm_card_visa", charge_lookup: bool = Fals
         lookup = charge or (sub.id if sub_lookup else None)
         return r.result(cus, lookup=lookup, objects={"subscription": sub.id, **({"charge": charge} if charge else {})})
     return script
-
-
-# ----- the cast ---------------------------------------------------------------------------
-_SELF_SERVE_GAPS = ("portal_missing_cancellation", "no_cancellation_path")
-
-_SPECS: tuple[StorySpec, ...] = (
-    StorySpec(
-        "dup_personal", _p("Josefina Ardmore-Quill", "josefina.ardmore@example.com", "+1 415 555 0142",
-                           "1742 Quillfeather Lane", "Portland", "OR", "97214", github="jardmorequill"), "email",
-        "Hi, I was charged twice! Two $20.00 charges for Pro on November 2, minutes apart, and I only signed up "
-        "once. Josefina Ardmore-Quill, josefina.ardmore@example.com, +1 415 555 0142, 1742 Quillfeather Lane, Portland",
-        "duplicate_subscription", ("duplicate_active_subscription",), ("no_duplicate_subscription_guard",),
-        "two active Pro monthly subscriptions created 7 minutes apart, both charged",
-        ts(2026, 11, 2, 9), _dup_personal),
-    StorySpec(
-        "dup_customer", _p("Bartholomew Kettleby", "bart.kettleby@example.org", "+44 20 7946 0321",
-                           "88 Wrenfield Mews", "London", "", "SE1 4QT", "GB", signup_source="web"), "email",
-        "I think I'm paying for Pro twice. I signed up again on my phone when I couldn't log in, and now there are two "
-        "charges every month. Bartholomew Kettleby, bart.kettleby@example.org, +44 20 7946 0321, 88 Wrenfield Mews, London",
-        "duplicate_subscription", ("duplicate_customer", "duplicate_active_subscription"),
-        ("no_duplicate_subscription_guard",),
-        "one email on two customer objects, each with an active Pro subscription",
-        ts(2026, 10, 1, 10), _dup_customer),
-    StorySpec(
-        "team", _p("Priyanka Vellacott-Moss", "priyanka.vellacott@example.net", "+1 312 555 0187",
-                   "400 Marrowstone Ave, Suite 12", "Chicago", "IL", "60607", github="pvellacott",
-                   company="Lanternfish Analytics"), "metadata",
-        "Why am I paying for 5 seats? I thought Team was one price for the whole company, but the invoice says "
-        "5 x $15.00. Priyanka Vellacott-Moss, Lanternfish Analytics, 400 Marrowstone Ave, Suite 12, Chicago, "
-        "priyanka.vellacott@example.net, +1 312 555 0187",
-        "team_seats", (), ("no_seat_explanation",),
-        "deliberate 5-seat Team subscription for a named company; seats never explained",
-        ts(2026, 8, 20, 13), _team),
-    StorySpec(
-        "failed_renewal", _p("Desmond Oyelaran-Fitch", "desmond.oyelaran@example.com", "+1 646 555 0119",
-                             "27 Larkspur Terrace", "Brooklyn", "NY", "11215", github="doyelaran"), "customer",
-        "My Pro plan suddenly says my payment failed and the app locked me out. Nobody told me anything, my card "
-        "worked for months! Desmond Oyelaran-Fitch, desmond.oyelaran@example.com, 646-555-0119, 27 Larkspur Terrace",
-        "failed_payment", ("failed_renewal", "past_due"), ("dunning_never_reached_customer",),
-        "renewal failed after 4 successful renewals; past_due, retries failing on the same card",
-        ts(2026, 6, 17, 9), _failed_renewal),
-    StorySpec(
-        "stale_card", _p("Marisol Thackeray-Vance", "marisol.thackeray@example.com", "+1 206 555 0173",
-                         "5100 Heronsgate Road", "Seattle", "WA", "98103"), "subscription",
-        "I added a new card after the payment failed, but you still say my payment is failing?? The new card ends "
-        "in 4242. Marisol Thackeray-Vance, marisol.thackeray@example.com, +1 206 555 0173, 5100 Heronsgate Road",
-        "failed_payment", ("subscription_payment_method_stale", "failed_renewal", "past_due"),
-        ("dunning_never_reached_customer",),
-        "new card set on the customer, but the subscription still pins the failing card",
-        ts(2026, 8, 16, 11), _stale_card),
-    StorySpec(
-        "incomplete_checkout", _p("Anselm Birchwood-Nakamura", "anselm.birchwood@example.com", "+1 510 555 0164",
-                                  "9 Tamarack Court", "Oakland", "CA", "94611"), "email",
-        "I tried to subscribe to Pro twice today. The checkout page timed out, then my card was declined. Do I have "
-        "an account or not? Anselm Birchwood-Nakamura, anselm.birchwood@example.com, 510-555-0164, 9 Tamarack Court",
-        "failed_payment", ("incomplete_checkout",), (),
-        "expired checkout session, then an incomplete subscription after a declined first payment",
-        ts(2026, 11, 20, 9, 40), _incomplete_checkout),
-    # product_failure: per issue 4 a refund of unused annual time (credit note) is the product_failure
-    # remedy; missing_self_serve only offers the portal and never refunds. So the complaint names the
-    # failure that makes the refund legitimate. Never a duplicate: one subscription, one charge.
-    StorySpec(
-        "annual_refund", _p("Cordelia Fairweather-Osei", "cordelia.fairweather@example.com", "+1 617 555 0138",
-                            "63 Juniper Hollow", "Cambridge", "MA", "02139", company="Fairweather & Osei Design"),
-        "invoice",
-        "We bought the annual Pro plan in August for the Figma import and it has never worked with our files: every "
-        "import fails. Please cancel and refund the unused months. Cordelia Fairweather-Osei, "
-        "cordelia.fairweather@example.com, 617-555-0138, 63 Juniper Hollow, Cambridge MA",
-        "product_failure", (), (),
-        "annual Pro paid 3 months ago; the feature never worked; wants the unused part back",
-        ts(2026, 8, 18, 16), _annual_refund, annual=True),
-    # missing_self_serve: the proration invoice is correct billing (always_invoice on a mid-year upgrade),
-    # nothing is broken, duplicated or owed. What failed is self-serve: the portal has no plan switching
-    # (which previews the prorated amount before confirming), so the upgrade was done by hand and the
-    # customer never saw the price. Remedy: portal link to the invoice plus an explanation.
-    StorySpec(
-        "annual_upgrade", _p("Leopold Szczepanik-Grey", "leopold.szczepanik@example.com", "+1 303 555 0191",
-                             "1208 Aspenglow Drive", "Boulder", "CO", "80302", github="lszgrey"), "invoice",
-        "I got an extra charge in September that I don't understand, I already paid for the year in March! Your "
-        "sales rep moved me to Pro Plus but nobody said it would cost anything right away and there was no way to "
-        "see the price first. Leopold Szczepanik-Grey, leopold.szczepanik@example.com, +1 303 555 0191, "
-        "1208 Aspenglow Drive, Boulder",
-        "missing_self_serve", ("proration_invoice",), ("portal_missing_plan_switching",),
-        "mid-year upgrade to Pro Plus billed a proration invoice the customer never previewed",
-        ts(2026, 3, 9, 10), _annual_upgrade, annual=True),
-    StorySpec(
-        "cant_cancel", _p("Ingrid Halvorsen-Pike", "ingrid.halvorsen@example.com", "+1 612 555 0126",
-                          "311 Cobblestone Row", "Minneapolis", "MN", "55408"), "email",
-        "I can't find how to cancel my subscription anywhere. The billing page only lets me change my card. I want "
-        "to cancel before next month's charge. Ingrid Halvorsen-Pike, ingrid.halvorsen@example.com, 612-555-0126, "
-        "311 Cobblestone Row, Minneapolis",
-        "missing_self_serve", (), _SELF_SERVE_GAPS,
-        "healthy monthly subscription; the portal has cancellation switched off",
-        ts(2026, 7, 22, 8, 30), _monthly(ts(2026, 7, 22, 8, 30))),
-    StorySpec(
-        "product_broken", _p("Thaddeus Moreau-Lindqvist", "thaddeus.moreau@example.com", "+1 737 555 0158",
-                             "4477 Bluebonnet Crossing", "Austin", "TX", "78745", github="tmoreau-lq"), "metadata",
-        "The sync has been broken for two weeks: every run since November 6 fails with an upstream error. I paid $20 "
-        "on Nov 6 for a month I can't use, please refund that charge. Thaddeus Moreau-Lindqvist, "
-        "thaddeus.moreau@example.com, 737-555-0158, 4477 Bluebonnet Crossing, Austin",
-        "product_failure", (), (),
-        "product broken for two weeks; asks for the last monthly charge back",
-        ts(2026, 9, 6, 18), _monthly(ts(2026, 9, 6, 18))),
-    # product_failure: that is what the customer says happened. The open dispute overrides the remedy:
-    # a disputed charge is never refunded (Stripe refuses it; it would pay twice); the plan answers it.
-    StorySpec(
-        "disputed", _p("Rosalind Achterberg-Wu", "rosalind.achterberg@example.com", "+1 718 555 0147",
-                       "19 Sparrowhawk Lane", "Queens", "NY", "11375"), "charge",
-        "Your product did none of what the site promised, so I asked my bank to reverse the $20 charge from "
-        "October 28. Rosalind Achterberg-Wu, rosalind.achterberg@example.com, +1 718 555 0147, 19 Sparrowhawk Lane",
-        "product_failure", ("open_dispute",), (),
-        "first charge disputed by the bank (needs_response); must not be refunded",
-        ts(2026, 10, 28, 12), _monthly(ts(2026, 10, 28, 12), "pm_card_createDispute", charge_lookup=True)),
-    # missing_self_serve: the customer meant to leave before the renewal (charged_after_cancel_request)
-    # but the portal offers no cancellation, so support set cancel_at_period_end by hand two days after
-    # the charge. The root cause is the missing cancellation path; the renewal's credit note is the
-    # analyst's call on that evidence.
-    StorySpec(
-        "renewal_regret", _p("Evander Quistgaard", "evander.quistgaard@example.com", "+1 919 555 0182",
-                             "702 Loblolly Bend", "Durham", "NC", "27701"), "customer",
-        "I meant to cancel before my plan renewed, but there's no cancel button anywhere, so I emailed you two days "
-        "after it charged me $200 for another year. I haven't used it since, can I please have that renewal back? "
-        "Evander Quistgaard, evander.quistgaard@example.com, 919-555-0182, 702 Loblolly Bend, Durham",
-        "missing_self_serve", ("charged_after_cancel_request",), _SELF_SERVE_GAPS,
-        "annual plan renewed; cancel at period end requested 2 days after the renewal charge",
-        ts(2025, 11, 10, 15), _renewal_regret, annual=True),
-    # unclear: healthy subscription, one charge per period, no reason given. Nothing supports a refund,
-    # and it must never read as a duplicate.
-    StorySpec(
-        "healthy_refund", _p("Winifred Castellanos-Bly", "winifred.castellanos@example.com", "+1 213 555 0175",
-                             "2650 Sycamore Vista", "Los Angeles", "CA", "90039"), "subscription",
-        "Please refund my last payment. Thanks, Winifred Castellanos-Bly (winifred.castellanos@example.com, "
-        "213-555-0175, 2650 Sycamore Vista, Los Angeles)",
-        "unclear", (), (),
-        "healthy monthly subscription; refund asked with no reason or evidence",
-        ts(2026, 8, 25, 7, 45), _monthly(ts(2026, 8, 25, 7, 45), sub_lookup=True)),
-)
-
-STORIES: dict[str, StorySpec] = {s.story: s for s in _SPECS}
-STORY_ORDER: tuple[str, ...] = tuple(s.story for s in _SPECS)
-
-
-def known_pii() -> list[str]:
-    """Every name, email, phone and street line the demo seeds: input for ``redact.scan(known=...)``."""
-    return [v for s in _SPECS for v in (s.person.name, s.person.email, s.person.phone, s.person.line1)]

@@ -12,7 +12,7 @@ import stripe
 
 from billing_nb import portfolio
 from billing_nb.config import API_VERSION
-from billing_nb.demo_stories import known_pii
+from billing_nb.demo_cast import known_pii
 from billing_nb.account import ACCOUNT_KINDS, AccountSnapshot, open_account
 from billing_nb.portal_check import findings_markdown, portal_choice, portal_in_use, product_abilities
 from billing_nb.provider import StripeReader

@@ -237,7 +237,7 @@ def test_pending_decision_uses_the_suggestion() -> None:
 # --- the demo stories ---------------------------------------------------------------------------------
 @pytest.mark.sandbox
 def test_demo_stories_gaps_match(demo: Any) -> None:
-    from billing_nb.demo_stories import STORIES
+    from billing_nb.demo_cast import STORIES
     from billing_nb.provider import StripeReader
 
     reader = StripeReader(demo.client)

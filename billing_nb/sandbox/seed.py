@@ -19,7 +19,8 @@ from typing import Any
 
 import stripe
 
-from ..demo_stories import DEMO_PRODUCTS, STORIES, STORY_ORDER, DemoCustomer, StorySpec
+from ..demo_cast import STORIES, STORY_ORDER
+from ..demo_stories import DEMO_PRODUCTS, DemoCustomer, StorySpec
 from ..exceptions import BillingNbError
 from ..redact import mask_email
 

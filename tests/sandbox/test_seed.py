@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import stripe
 
-from billing_nb.demo_stories import DEMO_NOW, DEMO_PRODUCTS, STORIES, STORY_ORDER, DemoCustomer, known_pii, ts
+from billing_nb.demo_cast import STORIES, STORY_ORDER, known_pii
+from billing_nb.demo_stories import DEMO_NOW, DEMO_PRODUCTS, DemoCustomer, ts
 from billing_nb.gaps import GAP_KINDS
 from billing_nb.identify import ANOMALY_KINDS
 from billing_nb.sandbox.seed import MARK, demo_table, seed_demo
