@@ -117,7 +117,9 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     results = run_batch(requests, cases_dir=args.out, workers=args.workers)
     _print_table([{"case": r.case_id, "status": r.status, "exit": r.exit_code, "record": r.record_dir or r.error}
                   for r in results])
-    return max((r.exit_code for r in results), default=0)
+    # the batch's code: a Stripe error (3) over bad input (2) over pending (4) over done (0)
+    rank = {3: 3, 2: 2, 4: 1, 0: 0}
+    return max((r.exit_code for r in results), key=lambda c: rank.get(c, 3), default=0)
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:

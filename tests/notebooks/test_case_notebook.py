@@ -204,3 +204,22 @@ def test_annual_refund_matches_the_clock_and_stripes_preview(demo: Any, demo_run
     assert option["amount"]["value"] == expected
     assert option["stripe_amount"] == expected and option["mismatch"] is False
     assert any(a["id"] == f"credit_note:{option['invoice']}:{expected}" for a in rec["plan"])
+
+
+def test_batch_runs_cases_in_a_pool_and_reports_each(demo: Any, env: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from billing_nb.cli import main
+
+    team = next(c for c in demo.customers if c.story == "team")
+    healthy = next(c for c in demo.customers if c.story == "healthy_refund")
+    lines = [json.dumps({"lookup": team.lookup, "complaint": team.complaint, "bucket": "team_seats"}),
+             json.dumps({"lookup": healthy.lookup}),  # no bucket: pending
+             json.dumps({"lookup": "nobody@example.com"})]
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text("\n".join(lines) + "\n")
+    code = main(["batch", str(batch), "--out", str(env), "--workers", "2"])
+    out = capsys.readouterr().out
+    assert code == 2  # bad input outranks pending (4) and done (0)
+    rows = [l for l in out.splitlines()[1:] if l.strip()]
+    assert len(rows) == 3
+    assert " done " in rows[0] and " pending " in rows[1] and " failed " in rows[2]
