@@ -140,8 +140,16 @@ def _cmd_casebook(args: argparse.Namespace) -> int:
     rows = Ledger(cases / "ledger.sqlite").cases()
     if args.json:
         print(json.dumps(rows, indent=2))
-    else:
-        _print_table(rows)
+        return 0
+    from .money import Money
+
+    _print_table([{
+        "case": r["case_id"], "status": r["status"], "customer": r["customer"],
+        "bucket": r["bucket"] or f"(suggested {r['suggested']})", "executed": r["n_executed"],
+        "refunded": Money(int(r["refunded"] or 0), r["currency"] or "usd").format(),
+        "credited": Money(int(r["credited"] or 0), r["currency"] or "usd").format(),
+        "anomalies": ",".join((r.get("summary") or {}).get("anomalies", [])) or "-",
+    } for r in rows])
     return 0
 
 

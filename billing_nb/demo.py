@@ -74,6 +74,14 @@ def run_demo(*, out: Path = Path("cases"), run_cases: bool = True) -> int:
         })
     print()
     _table(rows)
+    first = next((r for r in results if r.record.get("plan")), None)
+    if first is not None:
+        ids = " ".join(a["id"] for a in first.record["plan"][:2])
+        print(f"\nEvery case above is a dry run. To carry out a plan, approve its action ids, e.g.:\n"
+              f"  STRIPE_API_BASE={url} STRIPE_API_KEY={DEMO_KEY} \\\n"
+              f"  .venv/bin/billing-nb case {first.record['customer']['id']} "
+              f"--bucket {first.record['classification']['bucket']} --approve {ids}")
+    print(f"Records are in {out}/; `billing-nb sandbox stop` stops the sandbox.")
     failed = [r for r in results if r.status == "failed"]
     if failed:
         print(f"\n{len(failed)} case(s) failed")

@@ -223,3 +223,16 @@ def test_batch_runs_cases_in_a_pool_and_reports_each(demo: Any, env: Path, tmp_p
     rows = [l for l in out.splitlines()[1:] if l.strip()]
     assert len(rows) == 3
     assert " done " in rows[0] and " pending " in rows[1] and " failed " in rows[2]
+
+
+def test_casebook_lists_the_cases_run(demo_runs: list[tuple[Any, CaseResult]], env: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from billing_nb.cli import main
+
+    assert main(["casebook", "--out", str(env), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    indexed = {r["case_id"] for r in rows}
+    assert {r.case_id for _, r in demo_runs} <= indexed
+    assert main(["casebook", "--out", str(env)]) == 0
+    table = capsys.readouterr().out
+    assert "$0.00 USD" in table and "duplicate_subscription" in table
