@@ -236,3 +236,19 @@ def test_casebook_lists_the_cases_run(demo_runs: list[tuple[Any, CaseResult]], e
     assert main(["casebook", "--out", str(env)]) == 0
     table = capsys.readouterr().out
     assert "$0.00 USD" in table and "duplicate_subscription" in table
+
+
+def test_a_cell_timeout_is_a_failed_record(demo: Any, env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same account behind a slow server: the snapshot cell outlives the timeout."""
+    from billing_nb.sandbox.app import Knobs
+    from billing_nb.sandbox.server import ThreadedSandbox
+
+    story = next(c for c in demo.customers if c.story == "team")
+    with ThreadedSandbox(knobs=Knobs(latency_ms=1500), store=demo.store) as slow:
+        monkeypatch.setenv("STRIPE_API_BASE", slow.url)
+        result = run_case(CaseRequest(lookup=story.customer_id, bucket="team_seats"), cases_dir=env, timeout=2)
+    assert result.status == "failed" and result.exit_code == 3
+    assert "timed out" in (result.error or "")
+    assert result.record_dir is not None and (result.record_dir / "case.ipynb").exists()
+    saved = json.loads((result.record_dir / "case.json").read_text())
+    assert saved["status"] == "failed" and "timed out" in saved["error"]
