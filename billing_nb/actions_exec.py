@@ -95,6 +95,32 @@ def _prepare(action: Action, *, case_id: str, client: stripe.StripeClient, ledge
     return _Prepared(action, key, meta_case)
 
 
+def _carried_out(action_id: str, *, case_id: str, client: stripe.StripeClient, ledger: Ledger) -> ExecutedAction | None:
+    """An approval the plan no longer holds: done before (ledger), or written before a crash (Stripe)?
+
+    A crash between the ledger's begin and finish leaves a dangling begin; when Stripe shows
+    the write (the object carries this action's metadata) the ledger is finished here, so the
+    re-run resolves it instead of refusing the approval.
+    """
+    done = ledger.completed(action_id)
+    if done is not None:
+        return ExecutedAction(action_id, done.idempotency_key, done.stripe_object, done.request_id, "already_done")
+    dangling = ledger.dangling(action_id)
+    parts = action_id.split(":")
+    if dangling is None or len(parts) < 2 or parts[0] not in ActionKind.__members__.values():
+        return None
+    kind = ActionKind(parts[0])
+    stub = Action(id=action_id, kind=kind, target=parts[1], step=0, preview="",
+                  params={"mode": parts[2]} if kind is ActionKind.CANCEL and len(parts) > 2 else {})
+    fresh = None if kind in _NO_TARGET_READ else retrieve(client, stub.target)
+    found = find_done(client, stub, fresh)
+    if found is None:
+        return None
+    ledger.finish(case_id, action_id, dangling.idempotency_key, status="already_done", stripe_object=found,
+                  request_id=None)
+    return ExecutedAction(action_id, dangling.idempotency_key, found, None, "already_done")
+
+
 def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.StripeClient, ledger: Ledger,
         settings: Settings, snapshot: CaseSnapshot, decision: Decision,
         reveal: Callable[[str, str], None] | None = None) -> list[ExecutedAction]:
@@ -105,10 +131,10 @@ def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.Stri
     # (a re-run after the state changed) is reported as already done, not refused.
     earlier: list[ExecutedAction] = []
     for action_id in dict.fromkeys(approve):
-        done = ledger.completed(action_id) if action_id not in the_plan.ids else None
-        if done is not None:
-            earlier.append(ExecutedAction(action_id, done.idempotency_key, done.stripe_object, done.request_id,
-                                          "already_done"))
+        if action_id not in the_plan.ids:
+            found = _carried_out(action_id, case_id=case_id, client=client, ledger=ledger)
+            if found is not None:
+                earlier.append(found)
     approve = [a for a in approve if a not in {e.action_id for e in earlier}]
     approved = validate(the_plan, approve, decision, snapshot)
     if not approved:

@@ -252,3 +252,47 @@ def test_a_cell_timeout_is_a_failed_record(demo: Any, env: Path, monkeypatch: py
     assert result.record_dir is not None and (result.record_dir / "case.ipynb").exists()
     saved = json.loads((result.record_dir / "case.json").read_text())
     assert saved["status"] == "failed" and "timed out" in saved["error"]
+
+
+_KILLED_RUN = r'''
+import os, sys
+from billing_nb import ledger as L
+from billing_nb.case import open_case
+
+real_finish = L.Ledger.finish
+def die_after_write(self, *a, **k):
+    os._exit(9)  # the process dies after the Stripe write, before the ledger's "after" record
+L.Ledger.finish = die_after_write
+case = open_case(case_id="killed-1", customer=sys.argv[1], output_dir=sys.argv[2])
+case.confirm("duplicate_subscription", "parameter")
+refund = next(a.id for a in case.plan.actions if a.kind.value == "refund")
+print(refund, flush=True)
+case.execute([refund], "parameter")
+'''
+
+
+def test_killed_between_ledger_records_then_rerun_leaves_one_refund(fresh_demo: Any, tmp_path: Path) -> None:
+    from billing_nb.ledger import Ledger
+
+    story = fresh_demo.story("dup_personal")
+    script = tmp_path / "killed.py"
+    script.write_text(_KILLED_RUN)
+    done = subprocess.run([sys.executable, str(script), story.customer_id, str(tmp_path / "rec1")],
+                          capture_output=True, text=True, env=dict(os.environ))
+    assert done.returncode == 9, done.stderr[-2000:]
+    refund_id = done.stdout.strip().splitlines()[-1]
+    charge = refund_id.split(":")[1]
+    refunds = lambda: [r for r in fresh_demo.store.all("refund") if r["charge"] == charge]  # noqa: E731
+    assert len(refunds()) == 1  # the write went through before the kill
+    ledger = Ledger(Path(os.environ["BILLING_NB_CASES_DIR"]) / "ledger.sqlite")
+    assert ledger.dangling(refund_id) is not None
+
+    from billing_nb.case import open_case
+
+    case = open_case(case_id="rerun-1", customer=story.customer_id, output_dir=tmp_path / "rec2")
+    case.confirm("duplicate_subscription", "parameter")
+    assert case.plan is not None and refund_id not in case.plan.ids  # nothing is left to refund
+    results = case.execute([refund_id], "parameter")  # the analyst re-approves what they approved
+    assert len(refunds()) == 1
+    assert [(r.action_id, r.status) for r in results] == [(refund_id, "already_done")]
+    assert ledger.dangling(refund_id) is None
