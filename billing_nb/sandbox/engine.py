@@ -16,6 +16,7 @@ import calendar
 import datetime as dt
 from typing import Any
 
+from . import engine_discounts as ed
 from . import engine_invoices as ei
 from .store import Obj, Store
 
@@ -100,7 +101,8 @@ def invoice_subscription(store: Store, sub: Obj, billing_reason: str, *, period_
             line = ei.period_line(store, inv["id"], sub["id"], item, p_start, p_end, trial=trial)
             lines.append(line)
             item["_billed"] = {"invoice": inv["id"], "invoice_line_items": [line["id"]]}
-    ei.set_lines(inv, lines)
+    ei.set_lines(inv, lines, store, ed.active(store, sub, now, prune=True))
+    ed.consume(store, sub, inv)
     sub["latest_invoice"] = inv["id"]
     store.emit("invoice.created", inv)
     return inv

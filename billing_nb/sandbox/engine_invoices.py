@@ -8,6 +8,8 @@ and invoice state, so manual invoices and subscription invoices share it.
 from __future__ import annotations
 
 import copy
+
+from . import engine_discounts as ed
 from .engine_objects import (card_error_body, new_charge, new_dispute, new_invoice_payment,
                              new_payment_intent, product_name)
 from .store import Obj, Store
@@ -131,13 +133,17 @@ def line_from_item(store: Store, inv_id: str, ii: Obj, *, preview: bool = False)
                  bool(ii.get("discountable")), iid, ii.get("metadata"))
 
 
-def set_lines(inv: Obj, lines: list[Obj]) -> None:
-    """Replace the lines and recompute subtotal/total (balance applies at finalization)."""
+def set_lines(inv: Obj, lines: list[Obj], store: Store | None = None, discounts: list[Obj] | None = None) -> None:
+    """Replace the lines and recompute subtotal/total, net of ``discounts`` (the
+    subscription's, :mod:`engine_discounts`); the balance applies at finalization."""
     inv["_lines"] = lines
     inv["lines"]["data"] = lines[:LINES_SHOWN]
     inv["lines"]["has_more"] = len(lines) > LINES_SHOWN
-    total = sum(int(ln["amount"]) for ln in lines)
-    inv.update(subtotal=total, subtotal_excluding_tax=total, total=total, total_excluding_tax=total)
+    subtotal = sum(int(ln["amount"]) for ln in lines)
+    inv.update(subtotal=subtotal, subtotal_excluding_tax=subtotal, total=subtotal, total_excluding_tax=subtotal)
+    if store is not None and discounts:
+        ed.apply(store, inv, discounts)
+    total = int(inv["total"])
     if inv["status"] == "draft":
         inv.update(amount_due=max(total, 0), amount_remaining=max(total, 0))
 

@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from ..money import prorate
 from . import engine as en
+from . import engine_discounts as ed
 from . import engine_invoices as ei
 from .engine_objects import fmt_date, product_name
 from .store import Obj, Store
@@ -77,10 +78,25 @@ def _label(store: Store, price: Obj, qty: int) -> str:
     return name if qty == 1 else f"{qty} × {name}"
 
 
+def _billed_net(store: Store, item: Obj, full: int) -> int:
+    """``full`` less the discounts on the line that billed ``item``'s period at that amount."""
+    billed = item.get("_billed") or {}
+    inv = store.maybe("invoice", billed.get("invoice"))
+    ids = set(billed.get("invoice_line_items") or [])
+    for line in (inv or {}).get("_lines") or []:
+        if line["id"] in ids and int(line["amount"]) == full:
+            return full - sum(int(d["amount"]) for d in line.get("discount_amounts") or [])
+    return full
+
+
 def _prorated_item(store: Store, sub: Obj, item: Obj, price: Obj, qty: int, at: int, sign: int,
                    insert: bool) -> Obj | None:
     start, end = en.period_of(sub)
     full = int(price.get("unit_amount") or 0) * qty
+    if sign < 0:  # credit what was debited: the billed line net of its discounts
+        full = _billed_net(store, item, full)
+    else:  # proration_discounts "included": the debit is net of the percent-off discounts in force
+        full = ed.percent_net(store, sub, full, price.get("product"), at)
     amount = sign * prorate(full, start, end, at)
     if amount == 0:
         return None
@@ -226,7 +242,7 @@ def preview(store: Store, sub: Obj | None, customer_id: str, changes: list[Chang
     if period_lines:
         lines += [ei.period_line(store, inv["id"], work["id"], item, item["current_period_start"],
                                  item["current_period_end"], preview=True) for item in work["items"]["data"]]
-    ei.set_lines(inv, lines)
+    ei.set_lines(inv, lines, store, ed.active(store, work, at if immediate else end))
     inv["created"] = at if immediate else end
     ei.apply_balance(store, inv, False)
     return inv

@@ -94,7 +94,8 @@ def _check(cls: type | None, kind: str | None, parts: list[str], path: str, node
     fields = _fields(cls)
     if head not in fields:
         raise _refuse(path)
-    members = [_resolve(m) for m in _members(fields[head])]
+    members = [_resolve(m) for raw in _members(fields[head])
+               for m in (_members(typing.get_args(raw)[0]) if typing.get_origin(raw) is list else [raw])]
     expandable = str in members and any(m is not str for m in members)
     objects = [m for m in members if m is not str]
     if not rest:

@@ -104,6 +104,8 @@ def _expand_path(store: Store, node: Any, parts: list[str], full: str) -> Any:
         if found is None:
             raise invalid(f"This property cannot be expanded ({full}).", "expand")
         value = copy.deepcopy(found)
+    elif isinstance(value, list):  # a list of ids (``discounts``): each one expands
+        value = [copy.deepcopy(store.find(v) or v) if isinstance(v, str) else v for v in value]
     node[key] = _expand_path(store, value, rest, full)
     return node
 

@@ -48,6 +48,7 @@ PREFIX_KIND: dict[str, str] = {
     "evt": "event",
     "txn": "balance_transaction",
     "cbtxn": "customer_balance_transaction",
+    "di": "discount",
 }
 KIND_PREFIX = {v: k for k, v in PREFIX_KIND.items()}
 

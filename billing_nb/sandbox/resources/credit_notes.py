@@ -9,6 +9,7 @@ exceed the invoice total.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from .. import engine_invoices as ei
@@ -57,17 +58,38 @@ def _lines(store: Store, inv: Obj, p: Params, cn_id: str) -> list[Obj]:
                               f"invoice line item's amount ({fmt_amount(line['amount'], inv['currency'])}).",
                               f"lines[{n}][amount]")
             unit, desc, qty = None, line.get("description"), qty or int(line["quantity"] or 1)
+            shares = _discount_shares(line, amount)
         else:
             unit, qty = lp.int("unit_amount", required=True) or 0, qty or 1
-            amount, desc = unit * qty, lp.req("description")
+            amount, desc, shares = unit * qty, lp.req("description"), []
         out.append({
             "id": Store.new_id("cnli", 24), "object": "credit_note_line_item", "amount": amount,
-            "description": desc, "discount_amount": 0, "discount_amounts": [],
+            "description": desc, "discount_amount": sum(d["amount"] for d in shares), "discount_amounts": shares,
             "invoice_line_item": line["id"] if line is not None else None, "livemode": False,
             "metadata": lp.metadata(), "pretax_credit_amounts": [], "quantity": qty, "tax_rates": [], "taxes": [],
             "type": kind, "unit_amount": unit, "unit_amount_decimal": str(unit) if unit is not None else None,
         })
     return out
+
+
+def _discount_shares(line: Obj, amount: int) -> list[Obj]:
+    """The part of the invoice line's discounts that crediting ``amount`` of it gives back
+    (credit note line ``amount`` is gross, ``discount_amount`` what is taken off it)."""
+    whole = int(line["amount"])
+    out = []
+    for d in line.get("discount_amounts") or []:
+        share = int(d["amount"]) if amount == whole else (
+            int(Fraction(int(d["amount"]) * amount, whole) + Fraction(1, 2)) if whole else 0)
+        out.append({"amount": share, "discount": d["discount"]})
+    return out
+
+
+def _by_discount(lines: list[Obj]) -> list[Obj]:
+    sums: dict[str, int] = {}
+    for ln in lines:
+        for d in ln["discount_amounts"]:
+            sums[d["discount"]] = sums.get(d["discount"], 0) + int(d["amount"])
+    return [{"amount": v, "discount": k} for k, v in sums.items()]
 
 
 def build(store: Store, p: Params, *, commit: bool) -> Obj:
@@ -83,8 +105,11 @@ def build(store: Store, p: Params, *, commit: bool) -> Obj:
     refund_amt, credit_amt, oob = (p.int("refund_amount", 0) or 0), (p.int("credit_amount", 0) or 0), \
         (p.int("out_of_band_amount", 0) or 0)
     given = any(p.has(k) for k in ("refund_amount", "credit_amount", "out_of_band_amount"))
+    gross = discount = 0
     if lines:
-        total = sum(ln["amount"] for ln in lines)
+        gross = sum(ln["amount"] for ln in lines)
+        discount = sum(ln["discount_amount"] for ln in lines)
+        total = gross - discount
     elif p.has("amount"):
         total = p.int("amount") or 0
     else:
@@ -115,7 +140,7 @@ def build(store: Store, p: Params, *, commit: bool) -> Obj:
     cn: Obj = {
         "id": cid, "object": "credit_note", "amount": total, "amount_shipping": 0, "created": now,
         "currency": inv["currency"], "customer": inv["customer"], "customer_account": None,
-        "customer_balance_transaction": None, "discount_amount": 0, "discount_amounts": [],
+        "customer_balance_transaction": None, "discount_amount": discount, "discount_amounts": _by_discount(lines),
         "effective_at": p.int("effective_at", now) if paid else now, "invoice": inv["id"],
         "lines": {"object": "list", "data": lines, "has_more": False, "url": f"/v1/credit_notes/{cid}/lines"},
         "livemode": False, "memo": p.str("memo"), "metadata": p.metadata(),
@@ -123,7 +148,8 @@ def build(store: Store, p: Params, *, commit: bool) -> Obj:
         "pdf": f"https://pay.stripe.com/credit_notes/acct_sandbox/{cid}/pdf",
         "post_payment_amount": total if paid else 0, "pre_payment_amount": 0 if paid else total,
         "pretax_credit_amounts": [], "reason": reason, "refunds": [], "shipping_cost": None, "status": "issued",
-        "subtotal": total, "subtotal_excluding_tax": total, "total": total, "total_excluding_tax": total,
+        "subtotal": gross or total, "subtotal_excluding_tax": gross or total, "total": total,
+        "total_excluding_tax": total,
         "total_taxes": [], "type": "post_payment" if paid else "pre_payment", "voided_at": None,
     }
     if not commit:

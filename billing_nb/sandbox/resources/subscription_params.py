@@ -26,7 +26,7 @@ FEEDBACK = ("customer_service", "low_quality", "missing_features", "other", "swi
 STATUSES = ("active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due",
             "paused", "trialing", "unpaid")
 IGNORED = ("off_session", "payment_settings", "automatic_tax", "collection_method", "days_until_due",
-            "trial_settings", "description", "currency", "discounts", "default_tax_rates")
+            "trial_settings", "description", "currency", "default_tax_rates")
 
 
 def build_item(store: Store, sub: Obj, price: Obj, qty: int, metadata: dict[str, str]) -> Obj:

@@ -10,6 +10,7 @@ import copy
 from typing import Any
 
 from .. import engine as en
+from .. import engine_discounts as ed
 from ..engine_prorate import Change, apply_changes
 from ..engine_render import with_includables
 from ..errors import ApiError, invalid, missing
@@ -26,7 +27,7 @@ __all__ = ["build_item", "find_item", "item_changes"]
 @route("POST", "/v1/subscriptions")
 def create_subscription(ctx: Ctx, p: Params) -> Obj:
     p.allow("customer", "items", "trial_period_days", "trial_end", "payment_behavior", "default_payment_method",
-            "metadata", "proration_behavior", "cancel_at_period_end", "cancel_at", "billing_mode", *IGNORED)
+            "metadata", "proration_behavior", "cancel_at_period_end", "cancel_at", "billing_mode", "discounts", *IGNORED)
     st = ctx.store
     cust = st.get("customer", p.req("customer"), "customer")
     raw_items = p.list("items")
@@ -88,6 +89,7 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
                       "adding a default payment method. For more information, visit "
                       "https://stripe.com/docs/billing/subscriptions/payment-methods-setting#payment-method-priority.",
                       code="resource_missing")
+    sub["discounts"] = ed.discounts_param(st, p, sub) or []
     st.insert(sub)
     if p.bool("cancel_at_period_end"):
         sub["cancel_at_period_end"] = True
@@ -96,6 +98,7 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
     if err is not None and behavior == "error_if_incomplete":
         st.objects["subscription"].pop(sid, None)
         st.objects["invoice"].pop(inv["id"], None)
+        ed.unredeem(st, sub["discounts"])
         raise ApiError(402, err["message"], type="card_error", code=err["code"], decline_code=err["decline_code"],
                        extra={"charge": err["charge"]})
     st.emit("customer.subscription.created", sub)
@@ -139,7 +142,7 @@ def list_subscriptions(ctx: Ctx, p: Params) -> Obj:
 def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
     p.allow("items", "proration_behavior", "proration_date", "cancel_at_period_end", "cancel_at",
             "default_payment_method", "metadata", "cancellation_details", "payment_behavior", "trial_end",
-            "billing_cycle_anchor", *IGNORED)
+            "billing_cycle_anchor", "discounts", *IGNORED)
     st = ctx.store
     sub = st.get("subscription", sid)
     previous: dict[str, Any] = {}
@@ -158,6 +161,10 @@ def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
         sub["default_payment_method"] = pm_for(st, p.str("default_payment_method"), sub["customer"])
     if p.has("cancellation_details"):
         sub["cancellation_details"] = cancellation_param(p.sub("cancellation_details"), sub["cancellation_details"])
+    discounts = ed.discounts_param(st, p, sub)
+    if discounts is not None:
+        previous["discounts"] = list(sub["discounts"])
+        ed.replace(st, sub, discounts)
     behavior = p.enum("proration_behavior", PRORATION, "create_prorations") or "create_prorations"
     at = p.int("proration_date", now) or now
     raw_items = p.list("items")
@@ -203,6 +210,20 @@ def cancel_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
                            prorate=bool(p.bool("prorate", False)), invoice_now=bool(p.bool("invoice_now", False)),
                            comment=details.get("comment"), feedback=details.get("feedback"))
     return with_includables(st, sub, p.expand())
+
+
+@route("DELETE", "/v1/subscriptions/{sid}/discount")
+def delete_subscription_discount(ctx: Ctx, p: Params, sid: str) -> Obj:
+    p.allow()
+    st = ctx.store
+    sub = st.get("subscription", sid)
+    gone = [d for d in (st.maybe("discount", i) for i in sub["discounts"]) if d is not None]
+    if not gone:
+        raise ApiError(404, f"No active discount for subscription: {sid}", type="invalid_request_error",
+                       code="resource_missing")
+    ed.replace(st, sub, [])
+    st.emit("customer.subscription.updated", sub, previous={"discounts": [d["id"] for d in gone]})
+    return {**gone[0], "deleted": True}
 
 
 @route("GET", "/v1/subscription_items")
