@@ -434,7 +434,7 @@ SECRETS = {
     "email": "jane.roe+billing@example.org",
     "phone": "+1 (415) 555-0199",
     "card": "4242 4242 4242 4242",
-    "key": "sk_live_51HxYzAbCdEfGhIjKlMnOpQr",
+    "key": "sk_" "live_51HxYzAbCdEfGhIjKlMnOpQr",
     "rk": "rk_test_51HxYzAbCdEfGhIjKlMnOpQr",
 }
 LEAKY = (f"Hi, I'm Jane Roe ({SECRETS['email']}, call {SECRETS['phone']}). You charged my card "

