@@ -20,7 +20,7 @@ from typing import Any
 import stripe
 
 from .actions_exec import run
-from .actions_impact import impact
+from .actions_impact import impact, proposed
 from .actions_model import Action, ActionKind, ExecutedAction, Plan, idempotency_key
 from .actions_plan import build_plan
 from .classify import Decision
@@ -30,7 +30,7 @@ from .identify import IdentitySummary
 from .ledger import Ledger
 from .snapshot import CaseSnapshot
 
-__all__ = ["ActionKind", "Action", "Plan", "ExecutedAction", "idempotency_key", "plan", "execute", "revenue_impact"]
+__all__ = ["ActionKind", "Action", "Plan", "ExecutedAction", "idempotency_key", "plan", "execute", "revenue_impact", "proposed_impact"]
 
 
 def plan(
@@ -70,3 +70,8 @@ def execute(
 def revenue_impact(the_plan: Plan, executed: list[ExecutedAction], snapshot: CaseSnapshot) -> dict[str, Any]:
     """refunded, credited, mrr_change, arr_change (Money dicts) of the actions that succeeded in this run."""
     return impact(the_plan, executed, snapshot)
+
+
+def proposed_impact(the_plan: Plan, snapshot: CaseSnapshot) -> dict[str, Any]:
+    """The same figures if the plan were approved whole (first of each group of alternatives)."""
+    return proposed(the_plan, snapshot)

@@ -1,4 +1,4 @@
-"""Revenue impact of the actions that succeeded in this run.
+"""Revenue impact of the actions that succeeded in this run, or that the plan proposes.
 
 - ``refunded``: refunds created; ``credited``: credit notes issued (their refund_amount).
 - ``mrr_change``: a cancellation (now or at period end: committed churn) removes the
@@ -19,7 +19,7 @@ from .contract import contract_shapes
 from .money import Money, round_half_up
 from .snapshot import CaseSnapshot
 
-__all__ = ["impact"]
+__all__ = ["impact", "proposed"]
 
 
 def _currency(the_plan: Plan, snapshot: CaseSnapshot) -> str:
@@ -35,8 +35,17 @@ def _currency(the_plan: Plan, snapshot: CaseSnapshot) -> str:
 
 
 def impact(the_plan: Plan, executed: list[ExecutedAction], snapshot: CaseSnapshot) -> dict[str, Any]:
+    """What this run's succeeded actions changed."""
+    return _impact_of(the_plan, {e.action_id for e in executed if e.status == "succeeded"}, snapshot)
+
+
+def proposed(the_plan: Plan, snapshot: CaseSnapshot) -> dict[str, Any]:
+    """What approving the whole plan would change (the first of each group of alternatives)."""
+    return _impact_of(the_plan, {a.id for a in the_plan.preferred()}, snapshot)
+
+
+def _impact_of(the_plan: Plan, done: set[str], snapshot: CaseSnapshot) -> dict[str, Any]:
     currency = _currency(the_plan, snapshot)
-    done = {e.action_id for e in executed if e.status == "succeeded"}
     shapes = {s.subscription_id: s for s in contract_shapes(snapshot)}
     refunded = credited = mrr = 0
     arr = Fraction(0)

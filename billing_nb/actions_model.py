@@ -64,6 +64,7 @@ class Action:
             "customer_visible": self.customer_visible,
             "moves_money": self.moves_money,
             "preview": self.preview,
+            "exclusive": self.exclusive,
         }
 
 
@@ -86,6 +87,18 @@ class Plan:
 
     def as_case_json(self) -> list[dict[str, Any]]:
         return [a.as_case_json() for a in self.actions]
+
+    def preferred(self) -> list[Action]:
+        """The plan as it would run if approved whole: the first of each group of alternatives."""
+        seen: set[str] = set()
+        chosen: list[Action] = []
+        for action in self.actions:
+            if action.exclusive:
+                if action.exclusive in seen:
+                    continue
+                seen.add(action.exclusive)
+            chosen.append(action)
+        return chosen
 
 
 @dataclass(frozen=True)

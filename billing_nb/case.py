@@ -191,6 +191,7 @@ class Case:
             "executed": [e.as_case_json() for e in self.executed],
             "revenue_impact": act.revenue_impact(plan, self.executed, self.snapshot) if plan else {
                 k: _zero(cur) for k in ("refunded", "credited", "mrr_change", "arr_change")},
+            "proposed_impact": act.proposed_impact(plan, self.snapshot) if plan else None,
             "product_gaps": [g.as_case_json() for g in self.gaps],
             "followup": "",
             "handoff": "",

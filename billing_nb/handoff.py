@@ -137,8 +137,16 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
         actions = [plan.get(e["action_id"], {"id": e["action_id"], "kind": e["action_id"].split(":")[0],
                                              "target": None, "amount": None})
                    for e in executed if e["status"] in _DONE]
-    else:
-        actions = list(plan.values())
+    else:  # a dry run speaks of the plan as it would run: the first of each group of alternatives
+        seen: set[str] = set()
+        actions = []
+        for a in plan.values():
+            group = a.get("exclusive")
+            if group and group in seen:
+                continue
+            if group:
+                seen.add(group)
+            actions.append(a)
     kinds = {a["kind"] for a in actions}
     subs = _field(record, "billing_state", "subscriptions") or []
     live = [s for s in subs if s["status"] in ("active", "trialing", "past_due", "unpaid")]

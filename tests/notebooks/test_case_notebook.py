@@ -296,3 +296,18 @@ def test_killed_between_ledger_records_then_rerun_leaves_one_refund(fresh_demo: 
     assert len(refunds()) == 1
     assert [(r.action_id, r.status) for r in results] == [(refund_id, "already_done")]
     assert ledger.dangling(refund_id) is None
+
+
+def test_dry_run_speaks_of_one_alternative_not_their_sum(demo_runs: list[tuple[Any, CaseResult]]) -> None:
+    """renewal_regret's plan offers the full renewal or the unused time as alternatives."""
+    _, result = next((s, r) for s, r in demo_runs if s.story == "renewal_regret")
+    rec = result.record
+    notes = [a for a in rec["plan"] if a["kind"] == "credit_note"]
+    assert len(notes) == 2 and notes[0]["exclusive"] and notes[0]["exclusive"] == notes[1]["exclusive"]
+    first = notes[0]["amount"]["value"]
+    assert rec["proposed_impact"]["credited"]["value"] == first
+    assert rec["revenue_impact"]["credited"]["value"] == 0  # nothing executed
+    both = sum(n["amount"]["value"] for n in notes)
+    shown = lambda v: f"${v // 100:,}.{v % 100:02d}"  # noqa: E731
+    assert shown(first) in rec["followup"] and shown(both) not in rec["followup"]
+    assert "If the plan is approved" in rec["handoff"]
