@@ -311,3 +311,10 @@ def test_dry_run_speaks_of_one_alternative_not_their_sum(demo_runs: list[tuple[A
     shown = lambda v: f"${v // 100:,}.{v % 100:02d}"  # noqa: E731
     assert shown(first) in rec["followup"] and shown(both) not in rec["followup"]
     assert "If the plan is approved" in rec["handoff"]
+
+
+def test_failed_first_payment_is_not_called_a_renewal(demo_runs: list[tuple[Any, CaseResult]]) -> None:
+    _, first = next((s, r) for s, r in demo_runs if s.story == "incomplete_checkout")
+    _, renewal = next((s, r) for s, r in demo_runs if s.story == "failed_renewal")
+    assert "first payment" in first.record["followup"] and "renewal" not in first.record["followup"]
+    assert "renewal payment" in renewal.record["followup"]
