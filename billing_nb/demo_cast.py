@@ -14,6 +14,8 @@ from .demo_stories import (
 
 __all__ = ["STORIES", "STORY_ORDER", "known_pii"]
 
+# The demo portal configuration (seed.ensure_portal: its own, the default is left alone) has cancellation
+# and plan switching off; cant_cancel / renewal_regret / annual_upgrade rely on it.
 _SELF_SERVE_GAPS = ("portal_missing_cancellation", "no_cancellation_path")
 
 _SPECS: tuple[StorySpec, ...] = (

@@ -121,8 +121,8 @@ def check_state(client: stripe.StripeClient, case: Case, done: list[ExecutedActi
             sub = client.v1.subscriptions.retrieve(action.target)
             assert (sub.status == "canceled") if action.params["mode"] == "now" else sub.cancel_at_period_end
             assert sub.metadata["billing_nb_action"] == action.id
-        elif kind == "portal":
-            assert obj.startswith("bps_")
+        elif kind == "portal":  # on the demo's own configuration, not the account's default
+            assert obj.startswith("bps_") and action.params["configuration"] == case.demo.objects["portal_configuration"]
         elif kind == "document":
             assert client.v1.customers.retrieve(action.target).metadata["billing_nb_reason"] == case.decision.bucket
 

@@ -15,9 +15,10 @@ The stories (people, complaints, timelines, expected answers) live in
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 import stripe
+from stripe.params.billing_portal import ConfigurationCreateParams, ConfigurationUpdateParams
 
 from ..demo_cast import STORIES, STORY_ORDER
 from ..demo_stories import DEMO_PRODUCTS, DemoCustomer, StorySpec
@@ -25,7 +26,7 @@ from ..exceptions import BillingNbError
 from ..redact import mask_email
 
 __all__ = ["SeedError", "StoryRun", "seed_demo", "ensure_catalog", "ensure_portal", "demo_table",
-           "MARK", "STEP", "KEY_PREFIX"]
+           "MARK", "STEP", "KEY_PREFIX", "PORTAL_NAME"]
 
 MARK = "billing_nb_demo"  # metadata: which story an object belongs to
 STEP = "billing_nb_demo_step"  # metadata: which step of the story created it
@@ -56,8 +57,9 @@ class StoryRun:
     """One story being seeded: its clock, lookups before creates, and idempotency keys."""
 
     def __init__(self, client: stripe.StripeClient, spec: StorySpec, start: int, prices: dict[str, str],
-                 *, max_step: int = MONTHLY_STEP, poll_timeout: float = 300.0) -> None:
+                 *, max_step: int = MONTHLY_STEP, poll_timeout: float = 300.0, portal: str | None = None) -> None:
         self.c = client
+        self.portal = portal  # the demo's portal configuration (ensure_portal), named in each result
         self.spec = spec
         self.story = spec.story
         self.prices = prices
@@ -240,7 +242,8 @@ class StoryRun:
             story=spec.story, customer_id=customer.id, other_customer_ids=others, email=p.email, lookup=lookup,
             complaint=spec.complaint, expected_bucket=spec.expected_bucket, expected_anomalies=spec.expected_anomalies,
             expected_gaps=spec.expected_gaps, summary=spec.summary,
-            objects={"test_clock": self.clock.id, **(objects or {})})
+            objects={"test_clock": self.clock.id, **({"portal_configuration": self.portal} if self.portal else {}),
+                     **(objects or {})})
 
 
 # ----- account-wide objects -------------------------------------------------------------
@@ -270,38 +273,70 @@ def ensure_catalog(client: stripe.StripeClient) -> dict[str, str]:
     return prices
 
 
-def ensure_portal(client: stripe.StripeClient) -> str:
-    """Make the account's default portal configuration the demo's: card updates and invoice
-    history on, cancellation and plan switching off (the cant_cancel / renewal_regret stories).
+PORTAL_NAME = "billing-nb demo portal"
+PORTAL_ALLOWED_UPDATES: tuple[str, ...] = ("email", "address", "shipping", "phone", "tax_id")
+PORTAL_HEADLINE = "Quillstack: manage your billing"
+PORTAL_RETURN_URL = "https://quillstack.example.com/account"
 
-    Portal sessions use the default unless told otherwise, and only the Dashboard can make a
-    configuration the default, so the seeder updates the default one in place; it creates one
-    only on an account that has none.
+
+def _portal_params() -> ConfigurationCreateParams:
+    """The demo's configuration: card updates, invoice history and customer details on;
+    cancellation and plan switching off (the cant_cancel / renewal_regret / annual_upgrade stories)."""
+    return {
+        "name": PORTAL_NAME, "business_profile": {"headline": PORTAL_HEADLINE}, "default_return_url": PORTAL_RETURN_URL,
+        "features": {
+            "subscription_cancel": {"enabled": False}, "subscription_update": {"enabled": False},
+            "payment_method_update": {"enabled": True}, "invoice_history": {"enabled": True},
+            "customer_update": {"enabled": True, "allowed_updates": list(PORTAL_ALLOWED_UPDATES)},
+        },
+        "metadata": {MARK: "portal", STEP: "portal"},
+    }
+
+
+def _portal_as_wanted(conf: stripe.billing_portal.Configuration) -> bool:
+    f = conf.features
+    return (conf.active and conf.name == PORTAL_NAME
+            and not f.subscription_cancel.enabled and not f.subscription_update.enabled
+            and f.payment_method_update.enabled and f.invoice_history.enabled
+            and f.customer_update.enabled
+            and sorted(f.customer_update.allowed_updates or []) == sorted(PORTAL_ALLOWED_UPDATES))
+
+
+def ensure_portal(client: stripe.StripeClient) -> str:
+    """The demo's own billing portal configuration (metadata ``billing_nb_demo=portal``); its id.
+
+    Created through the API, so never the account's default: the default (Dashboard)
+    configuration is left exactly as it is. The toolkit meets the demo's configuration by
+    its rule (``BILLING_NB_PORTAL_CONFIGURATION``, else the newest active non-default one)
+    and names it on every portal session. Found by listing before it is created; one that
+    drifted (switched back on, deactivated, renamed) is set back. A default configuration
+    carrying the demo's metadata (an earlier seeder changed the default in place) is not
+    the demo's and is not touched.
     """
-    features: Any = {"subscription_cancel": {"enabled": False}, "subscription_update": {"enabled": False},
-                     "payment_method_update": {"enabled": True}, "invoice_history": {"enabled": True}}
-    wanted: Any = {"business_profile": {"headline": "Quillstack: manage your billing"},
-                   "default_return_url": "https://quillstack.example.com/account",
-                   "features": features, "metadata": {MARK: "portal", STEP: "portal"}}
     services = client.v1.billing_portal.configurations
-    default = next(iter(services.list({"is_default": True, "limit": 1}).data), None)
-    if default is None:
-        return services.create(wanted, {"idempotency_key": f"{KEY_PREFIX}:portal"}).id
-    f = default.features
-    if (_meta(default, MARK) == "portal" and not f.subscription_cancel.enabled and not f.subscription_update.enabled
-            and f.payment_method_update.enabled and f.invoice_history.enabled):
-        return default.id
-    return services.update(default.id, wanted, {"idempotency_key": f"{KEY_PREFIX}:portal:{default.id}"}).id
+    found = [c for c in services.list({"limit": 100}).auto_paging_iter()
+             if not c.is_default and _meta(c, MARK) == "portal"]
+    if not found:
+        return services.create(_portal_params(), {"idempotency_key": f"{KEY_PREFIX}:portal:create"}).id
+    found.sort(key=lambda c: (not c.active, -c.created, c.id))  # the newest active one, as the toolkit's rule
+    conf = found[0]
+    if _portal_as_wanted(conf):
+        return conf.id
+    # the key names the version being corrected: a later drift gets a new key, not a replay
+    key = f"{KEY_PREFIX}:portal:{conf.id}:{conf.updated}"
+    repair = cast(ConfigurationUpdateParams, {**_portal_params(), "active": True})  # same fields, reactivated
+    return services.update(conf.id, repair, {"idempotency_key": key}).id
 
 
 def seed_demo(client: stripe.StripeClient, stories: tuple[str, ...] | None = None) -> list[DemoCustomer]:
     """Build (or find) every demo story; deterministic and idempotent."""
     prices = ensure_catalog(client)
-    ensure_portal(client)
+    portal = ensure_portal(client)
     out: list[DemoCustomer] = []
     for story in stories or STORY_ORDER:
         spec = STORIES[story]
-        run = StoryRun(client, spec, spec.start, prices, max_step=ANNUAL_STEP if spec.annual else MONTHLY_STEP)
+        run = StoryRun(client, spec, spec.start, prices, max_step=ANNUAL_STEP if spec.annual else MONTHLY_STEP,
+                       portal=portal)
         out.append(spec.script(run))
     return out
 

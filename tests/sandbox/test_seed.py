@@ -10,16 +10,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import stripe
 
+from billing_nb.actions import execute, plan
+from billing_nb.classify import Bucket, Decision
+from billing_nb.config import Settings
+from billing_nb.contract import contract_shapes
 from billing_nb.demo_cast import STORIES, STORY_ORDER, known_pii
 from billing_nb.demo_stories import DEMO_NOW, DEMO_PRODUCTS, DemoCustomer, ts
 from billing_nb.gaps import GAP_KINDS
-from billing_nb.identify import ANOMALY_KINDS
-from billing_nb.sandbox.seed import MARK, demo_table, seed_demo
+from billing_nb.identify import ANOMALY_KINDS, identify
+from billing_nb.ledger import Ledger
+from billing_nb.portal_check import portal_in_use
+from billing_nb.provider import StripeReader
+from billing_nb.sandbox.seed import MARK, PORTAL_NAME, demo_table, ensure_portal, seed_demo
 from billing_nb.sandbox.server import ThreadedSandbox
 
 BUCKETS = {"duplicate_subscription", "team_seats", "failed_payment", "missing_self_serve", "product_failure", "unclear"}
@@ -189,6 +197,10 @@ def test_annual_stories(seeded: Seeded) -> None:
     assert ts(2026, 11, 10, 15) <= invs[-1].created < ts(2026, 11, 12, 15)
 
 
+def _meta_of(obj: Any) -> str | None:
+    return (obj.to_dict().get("metadata") or {}).get(MARK)
+
+
 def test_healthy_monthlies_and_portal(seeded: Seeded) -> None:
     c = seeded.client
     for story in ("cant_cancel", "product_broken", "healthy_refund"):
@@ -198,11 +210,42 @@ def test_healthy_monthlies_and_portal(seeded: Seeded) -> None:
         invs = _invoices(c, dc.customer_id)
         assert len(invs) >= 3 and all(i.status == "paid" and i.amount_paid == 2000 for i in invs)
     assert seeded.story("healthy_refund").lookup.startswith("sub_")
-    (portal,) = _all(c.v1.billing_portal.configurations.list, {"is_default": True})  # what sessions use
+    configs = _all(c.v1.billing_portal.configurations.list)
+    (default,) = [x for x in configs if x.is_default]
+    assert MARK not in default.metadata and default.features.subscription_cancel.enabled  # the Dashboard's, untouched
+    (portal,) = [x for x in configs if _meta_of(x) == "portal"]
     f = portal.features
-    assert portal.active and portal.metadata[MARK] == "portal"
+    assert portal.active and not portal.is_default and portal.name == PORTAL_NAME
     assert not f.subscription_cancel.enabled and not f.subscription_update.enabled
     assert f.payment_method_update.enabled and f.invoice_history.enabled
+    assert f.customer_update.enabled and {"email", "address"} <= set(f.customer_update.allowed_updates)
+    # the toolkit's rule (newest active non-default) meets the demo's configuration, named on every story
+    assert portal_in_use([x.to_dict() for x in configs])["id"] == portal.id  # type: ignore[index]
+    assert {dc.objects["portal_configuration"] for dc in seeded.customers} == {portal.id}
+
+
+def test_portal_sessions_for_demo_customers_use_the_demo_configuration(seeded: Seeded, tmp_path: Path) -> None:
+    """A case on a demo customer plans portal links on the demo's configuration, and the
+    sessions the executor creates name it (not the account's default)."""
+    portal_id = seeded.story("cant_cancel").objects["portal_configuration"]
+    reader = StripeReader(seeded.client)
+    store = seeded.sandbox.store
+    for story in ("failed_renewal", "annual_upgrade", "healthy_refund"):
+        dc = seeded.story(story)
+        snap = reader.snapshot(dc.lookup)
+        assert (snap.portal_configuration() or {}).get("id") == portal_id, story
+        bucket = Bucket(dc.expected_bucket)
+        decision = Decision(bucket, bucket, "parameter", 1.0, ())
+        the_plan = plan(snap, identify(snap), decision, contract_shapes(snap), [])
+        links = [a for a in the_plan.actions if a.kind.value == "portal"]
+        assert links and all(a.params["configuration"] == portal_id for a in links), story
+        before = {x["id"] for x in store.all("billing_portal.session")}
+        done = execute(the_plan, [a.id for a in links], case_id=f"seed-portal-{story}", client=seeded.client,
+                       ledger=Ledger.in_dir(tmp_path / story), settings=Settings(api_key=KEY), snapshot=snap,
+                       decision=decision)
+        assert [e.status for e in done] == ["succeeded"] * len(links), done
+        made = [x for x in store.all("billing_portal.session") if x["id"] not in before]
+        assert len(made) == len(links) and all(x["configuration"] == portal_id for x in made), story
 
 
 def test_dispute(seeded: Seeded) -> None:
@@ -289,3 +332,51 @@ def test_missing_object_behind_the_clock_is_an_error() -> None:
         client.v1.customers.delete(hr.customer_id)
         with pytest.raises(SeedError, match="delete the test clock"):
             seed_demo(client, ("healthy_refund",))
+
+
+def _configs(c: stripe.StripeClient) -> dict[str, dict[str, Any]]:
+    return {x.id: x.to_dict() for x in _all(c.v1.billing_portal.configurations.list)}
+
+
+@pytest.mark.parametrize("earlier", [False, True], ids=["dashboard_default", "default_changed_by_old_seeder"])
+def test_seeding_leaves_the_default_configuration_as_it_was(earlier: bool) -> None:
+    """The seeder makes its own configuration; the account's default (the Dashboard's, or one an
+    earlier seeder had switched off in place and marked as the demo's) stays exactly as it was,
+    and two runs leave exactly one demo configuration."""
+    with ThreadedSandbox() as sb:
+        client = _client(sb)
+        services = client.v1.billing_portal.configurations
+        (default,) = services.list({"is_default": True}).data
+        if earlier:
+            services.update(default.id, {"metadata": {MARK: "portal", "owner": "billing team"},
+                                         "features": {"subscription_cancel": {"enabled": False}}})
+        before = services.retrieve(default.id).to_dict()
+        for _ in range(2):
+            (done,) = seed_demo(client, ("incomplete_checkout",))
+        assert services.retrieve(default.id).to_dict() == before
+        configs = _configs(client)
+        demo = [x for x in configs.values() if not x["is_default"] and (x["metadata"] or {}).get(MARK) == "portal"]
+        assert len(configs) == 2 and len(demo) == 1
+        assert done.objects["portal_configuration"] == demo[0]["id"]
+        updated = [e for e in _all(client.v1.events.list, {"type": "billing_portal.configuration.updated"})]
+        assert [e.data.object.id for e in updated] == ([default.id] if earlier else [])  # only the test's own
+        created = [r for r in sb.store.request_log
+                   if r["method"] == "POST" and r["path"] == "/v1/billing_portal/configurations"]
+        assert len(created) == 1  # the second run found it by its metadata
+
+
+def test_a_drifted_demo_configuration_is_set_back() -> None:
+    """Someone switched cancellation on and deactivated it: the next seed restores it in
+    place (same id, still one), leaving the default alone."""
+    with ThreadedSandbox() as sb:
+        client = _client(sb)
+        services = client.v1.billing_portal.configurations
+        first = ensure_portal(client)
+        assert ensure_portal(client) == first
+        services.update(first, {"active": False, "features": {"subscription_cancel": {"enabled": True}}})
+        default_before = services.list({"is_default": True}).data[0].to_dict()
+        assert ensure_portal(client) == first
+        conf = services.retrieve(first)
+        assert conf.active and not conf.features.subscription_cancel.enabled and not conf.is_default
+        assert len(_configs(client)) == 2
+        assert services.list({"is_default": True}).data[0].to_dict() == default_before
