@@ -102,6 +102,14 @@ def _cmd_case(args: argparse.Namespace) -> int:
         print(f"case {result.case_id}: {result.status} -> {result.record_dir}")
         if result.error:
             print(f"error: {result.error}", file=sys.stderr)
+        cls = result.record.get("classification") or {}
+        if result.status == "pending" and cls.get("suggested"):
+            print(f"suggested bucket: {cls['suggested']} ({cls.get('confidence', 0):.0%}); nothing is planned to move "
+                  f"money until a bucket is confirmed: re-run with --bucket {cls['suggested']} (or another bucket)",
+                  file=sys.stderr)
+        elif result.status == "done" and result.record.get("plan") and not result.record.get("executed"):
+            ids = " ".join(a["id"] for a in result.record["plan"])
+            print(f"dry run: to carry out the plan, re-run with --approve {ids} (any subset)", file=sys.stderr)
     return result.exit_code
 
 

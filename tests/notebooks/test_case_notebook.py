@@ -318,3 +318,15 @@ def test_failed_first_payment_is_not_called_a_renewal(demo_runs: list[tuple[Any,
     _, renewal = next((s, r) for s, r in demo_runs if s.story == "failed_renewal")
     assert "first payment" in first.record["followup"] and "renewal" not in first.record["followup"]
     assert "renewal payment" in renewal.record["followup"]
+
+
+def test_cli_says_what_to_do_next(demo: Any, env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from billing_nb.cli import main
+
+    story = next(c for c in demo.customers if c.story == "dup_personal")
+    assert main(["case", story.lookup, "--out", str(env)]) == 4
+    err = capsys.readouterr().err
+    assert f"--bucket {story.expected_bucket}" in err
+    assert main(["case", story.lookup, "--bucket", story.expected_bucket, "--out", str(env)]) == 0
+    err = capsys.readouterr().err
+    assert "dry run" in err and "--approve cancel:" in err
