@@ -149,6 +149,10 @@ class Store:
     def where(self, kind: str, **equals: Any) -> list[Obj]:
         return [o for o in self.all(kind) if all(o.get(k) == v for k, v in equals.items())]
 
+    def matching(self, kind: str, **filters: Any) -> list[Obj]:
+        """Like :meth:`where`, but a filter given as None is no filter (a list's optional params)."""
+        return self.where(kind, **{k: v for k, v in filters.items() if v is not None})
+
     # ----- events -------------------------------------------------------------------
     def emit(
         self,

@@ -211,8 +211,7 @@ def create_credit_note(ctx: Ctx, p: Params) -> Obj:
 def list_credit_notes(ctx: Ctx, p: Params) -> Obj:
     p.allow("invoice", "customer", "created", "limit", "starting_after", "ending_before")
     inv, cust, keep = p.str("invoice"), p.str("customer"), created_filter(p)
-    rows = [c for c in ctx.store.all("credit_note")
-            if (inv is None or c["invoice"] == inv) and (cust is None or c["customer"] == cust) and keep(c)]
+    rows = [c for c in ctx.store.matching("credit_note", invoice=inv, customer=cust) if keep(c)]
     return list_object(p, rows, "/v1/credit_notes")
 
 

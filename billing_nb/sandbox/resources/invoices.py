@@ -230,9 +230,8 @@ def list_invoice_payments(ctx: Ctx, p: Params) -> Obj:
     inv_id, status = p.str("invoice"), p.str("status")
     pay = p.sub("payment")
     pi_id = pay.str("payment_intent") if pay else None
-    rows = [x for x in ctx.store.all("invoice_payment")
-            if (inv_id is None or x["invoice"] == inv_id) and (status is None or x["status"] == status)
-            and (pi_id is None or x["payment"].get("payment_intent") == pi_id)]
+    rows = [x for x in ctx.store.matching("invoice_payment", invoice=inv_id, status=status)
+            if pi_id is None or x["payment"].get("payment_intent") == pi_id]
     return _out(ctx, p, list_object(p, rows, "/v1/invoice_payments"))
 
 

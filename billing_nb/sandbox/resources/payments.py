@@ -89,7 +89,7 @@ def create_payment_intent(ctx: Ctx, p: Params) -> Obj:
 def list_payment_intents(ctx: Ctx, p: Params) -> Obj:
     p.allow("customer", "created", "limit", "starting_after", "ending_before")
     customer, keep = p.str("customer"), created_filter(p)
-    rows = [x for x in ctx.store.all("payment_intent") if (customer is None or x["customer"] == customer) and keep(x)]
+    rows = [x for x in ctx.store.matching("payment_intent", customer=customer) if keep(x)]
     return _out(ctx, p, list_object(p, rows, "/v1/payment_intents"))
 
 
@@ -126,8 +126,7 @@ def cancel_payment_intent(ctx: Ctx, p: Params, pid: str) -> Obj:
 def list_charges(ctx: Ctx, p: Params) -> Obj:
     p.allow("customer", "payment_intent", "created", "limit", "starting_after", "ending_before", "transfer_group")
     customer, pi_id, keep = p.str("customer"), p.str("payment_intent"), created_filter(p)
-    rows = [c for c in ctx.store.all("charge") if (customer is None or c["customer"] == customer)
-            and (pi_id is None or c["payment_intent"] == pi_id) and keep(c)]
+    rows = [c for c in ctx.store.matching("charge", customer=customer, payment_intent=pi_id) if keep(c)]
     return _out(ctx, p, list_object(p, rows, "/v1/charges"))
 
 
@@ -193,8 +192,7 @@ def create_refund_route(ctx: Ctx, p: Params) -> Obj:
 def list_refunds(ctx: Ctx, p: Params) -> Obj:
     p.allow("charge", "payment_intent", "created", "limit", "starting_after", "ending_before")
     ch, pi, keep = p.str("charge"), p.str("payment_intent"), created_filter(p)
-    rows = [r for r in ctx.store.all("refund") if (ch is None or r["charge"] == ch)
-            and (pi is None or r["payment_intent"] == pi) and keep(r)]
+    rows = [r for r in ctx.store.matching("refund", charge=ch, payment_intent=pi) if keep(r)]
     return _out(ctx, p, list_object(p, rows, "/v1/refunds"))
 
 
@@ -209,8 +207,7 @@ def retrieve_refund(ctx: Ctx, p: Params, rid: str) -> Obj:
 def list_disputes(ctx: Ctx, p: Params) -> Obj:
     p.allow("charge", "payment_intent", "created", "limit", "starting_after", "ending_before")
     ch, pi, keep = p.str("charge"), p.str("payment_intent"), created_filter(p)
-    rows = [d for d in ctx.store.all("dispute") if (ch is None or d["charge"] == ch)
-            and (pi is None or d["payment_intent"] == pi) and keep(d)]
+    rows = [d for d in ctx.store.matching("dispute", charge=ch, payment_intent=pi) if keep(d)]
     return _out(ctx, p, list_object(p, rows, "/v1/disputes"))
 
 

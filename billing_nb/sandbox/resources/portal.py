@@ -188,8 +188,7 @@ def create_configuration(ctx: Ctx, p: Params) -> Obj:
 def list_configurations(ctx: Ctx, p: Params) -> Obj:
     p.allow("active", "is_default", "limit", "starting_after", "ending_before")
     active, is_default = p.bool("active"), p.bool("is_default")
-    rows = [c for c in ctx.store.all("billing_portal.configuration")
-            if (active is None or c["active"] == active) and (is_default is None or c["is_default"] == is_default)]
+    rows = ctx.store.matching("billing_portal.configuration", active=active, is_default=is_default)
     return list_object(p, rows, "/v1/billing_portal/configurations")
 
 
