@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["mask_email", "mask_name", "mask_phone", "mask_text", "mask_object", "Leak", "scan"]
+__all__ = ["customer_pii", "mask_email", "mask_name", "mask_phone", "mask_text", "mask_object", "Leak", "scan"]
 
 # --- patterns ----------------------------------------------------------------------
 _EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
@@ -164,6 +164,18 @@ def _mask_address(value: Any) -> Any:
     if isinstance(value, dict):
         return {"country": value.get("country")}
     return None if value is None else "***"
+
+
+def customer_pii(customers: Iterable[dict[str, Any]]) -> list[str]:
+    """Customers' own PII in clear (emails, names, phones, street lines): the ``known`` strings
+    that free text is masked with and that saved records are scanned for. Masked values are skipped."""
+    known: list[str] = []
+    for cust in customers:
+        known += [str(cust[k]) for k in ("email", "name", "phone") if isinstance(cust.get(k), str)]
+        for addr in (cust.get("address") or {}, (cust.get("shipping") or {}).get("address") or {}):
+            if isinstance(addr, dict):
+                known += [str(addr[k]) for k in ("line1", "line2") if isinstance(addr.get(k), str)]
+    return sorted({k for k in known if len(k) >= 4 and "***" not in k})
 
 
 def mask_object(obj: Any) -> Any:

@@ -26,7 +26,7 @@ from .handoff import render_backlog
 from .kernels import IpcKernelManager
 from .ledger import Ledger
 from .provider import StripeReader, lookup_kind, make_client
-from .redact import mask_text, scan
+from .redact import customer_pii, mask_text, scan
 
 __all__ = ["CaseRequest", "CaseResult", "notebook_path", "run_case", "run_batch", "export_record", "new_case_id"]
 
@@ -77,21 +77,6 @@ def _claim_record_dir(cases_dir: Path, case_id: str) -> Path:
     except FileExistsError:
         raise exc.RecordError(f"record {target} exists; a re-run needs a new case id") from None
     return target
-
-
-def _known_pii(reader: StripeReader, customer_ids: tuple[str, ...], lookup: str) -> list[str]:
-    """Clear-text PII of the case's customers, for the redaction scan."""
-    known: list[str] = [lookup] if "@" in lookup else []
-    for cid in customer_ids:
-        cust = reader.retrieve(cid)
-        for key in ("email", "name", "phone"):
-            if cust.get(key):
-                known.append(str(cust[key]))
-        for addr in (cust.get("address") or {}, (cust.get("shipping") or {}).get("address") or {}):
-            for key in ("line1", "line2"):
-                if addr.get(key):
-                    known.append(str(addr[key]))
-    return sorted({k for k in known if len(k) >= 4})
 
 
 def _exit_code_for(ename: str | None) -> int:
@@ -166,7 +151,8 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
     reader = StripeReader(make_client(settings))
     resolution = reader.resolve(request.lookup)
     customer_id = resolution.customer_ids[0]
-    known = _known_pii(reader, resolution.customer_ids, request.lookup)
+    # the resolution already holds the customers: no extra request for what the scan must find
+    known = sorted(set(customer_pii(resolution.customers)) | ({request.lookup} if "@" in request.lookup else set()))
     case_id = request.case_id or new_case_id(customer_id)
     record_dir = _claim_record_dir(cases, case_id)
     nb_out = record_dir / "case.ipynb"

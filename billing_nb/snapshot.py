@@ -118,15 +118,11 @@ class CaseSnapshot:
         return active[0] if active else None
 
     def known_pii(self) -> list[str]:
-        """The customers' own PII in clear (names, emails, phones, street lines), for masking
-        free text such as the complaint; a snapshot loaded from disk holds it masked already."""
-        known: list[str] = []
-        for cust in self.of("customers"):
-            known += [str(cust[k]) for k in ("email", "name", "phone") if isinstance(cust.get(k), str)]
-            for addr in (cust.get("address") or {}, (cust.get("shipping") or {}).get("address") or {}):
-                if isinstance(addr, dict):
-                    known += [str(addr[k]) for k in ("line1", "line2") if isinstance(addr.get(k), str)]
-        return sorted({k for k in known if len(k) >= 4 and "***" not in k})
+        """The customers' own PII in clear, for masking free text such as the complaint; a
+        snapshot loaded from disk holds it masked already."""
+        from .redact import customer_pii
+
+        return customer_pii(self.of("customers"))
 
     # --- persistence ----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
