@@ -19,6 +19,7 @@ from typing import Any
 
 import stripe
 
+from billing_nb.reading.waves import build_snapshot
 from billing_nb.config import API_VERSION, load_settings
 from billing_nb.sandbox.app import Knobs
 from billing_nb.sandbox.server import start, stop
@@ -45,7 +46,7 @@ def _sandbox(run_dir: Path, state: Path, latency: int) -> str:
 
 
 def seed(work: Path) -> tuple[Path, list[Any]]:
-    from billing_nb.sandbox.seed import seed_demo
+    from billing_nb.demo.seed import seed_demo
 
     state = work / "seeded.json"
     run = work / "run-seed"
@@ -58,7 +59,7 @@ def seed(work: Path) -> tuple[Path, list[Any]]:
 
 
 def bench_snapshot(work: Path, state: Path, customers: list[Any], reps: int) -> None:
-    from billing_nb.provider import StripeReader, make_client
+    from billing_nb.reading.provider import StripeReader, make_client
 
     run = work / "run-snap"
     url = _sandbox(run, state, LATENCY_MS)
@@ -68,14 +69,14 @@ def bench_snapshot(work: Path, state: Path, customers: list[Any], reps: int) -> 
         cost = {}
         for c in customers:
             _requests(url, clear=True)
-            reader.snapshot(c.lookup)
+            build_snapshot(reader, c.lookup)
             cost[c.story] = len(_requests(url))
         busiest = next(c for c in customers if c.story == max(cost, key=lambda k: cost[k]))
         walls, counts, waves, lookups = [], [], [], []
         for _ in range(reps):
             _requests(url, clear=True)
             t0 = time.perf_counter()
-            snap = reader.snapshot(busiest.lookup)
+            snap = build_snapshot(reader, busiest.lookup)
             walls.append(time.perf_counter() - t0)
             counts.append(len(_requests(url)))
             waves.append(snap.waves)
@@ -100,15 +101,15 @@ def bench_papermill(work: Path, state: Path, customers: list[Any], reps: int) ->
     import nbformat
     import papermill as pm
 
-    from billing_nb.kernels import IpcKernelManager
-    from billing_nb.runner import CaseRequest, run_case
+    from billing_nb.records.kernels import IpcKernelManager
+    from billing_nb.records.runner import CaseRequest, run_case
 
     run = work / "run-pm"
     _sandbox(run, state, 0)
     try:
         empty = work / "empty.ipynb"
         nb = nbformat.v4.new_notebook()
-        nb.cells = [nbformat.v4.new_code_cell("import billing_nb.notebook, pandas, stripe, ipywidgets")]
+        nb.cells = [nbformat.v4.new_code_cell("import billing_nb.notebook.cells, pandas, stripe, ipywidgets")]
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(nb, str(empty))
         story = customers[0]
@@ -131,7 +132,7 @@ def bench_papermill(work: Path, state: Path, customers: list[Any], reps: int) ->
 
 
 def bench_execute(work: Path, state: Path, customers: list[Any], reps: int) -> None:
-    from billing_nb.case import open_case
+    from billing_nb.records.case import open_case
 
     walls = []
     chosen: list[str] = []

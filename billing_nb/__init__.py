@@ -11,21 +11,22 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the type checker sees real imports; at run time they stay lazy
     from .actions import Action, Plan, execute, plan
-    from .case import Case, open_case
-    from .classify import Bucket, Classification, Decision, classify, decide
+    from .records.case import Case, open_case
+    from .analysis.classify import Bucket, Classification, Decision, classify, decide
     from .config import Settings, load_settings
-    from .contract import contract_shapes, refund_options
+    from .analysis.contract import contract_shapes, refund_options
     from .exceptions import BillingNbError
-    from .gaps import ProductGap, find_gaps
-    from .handoff import render_handoff
-    from .identify import Anomaly, IdentitySummary, identify
-    from .ledger import Ledger
+    from .analysis.gaps import ProductGap, find_gaps
+    from .records.handoff import render_handoff
+    from .analysis.identify import Anomaly, IdentitySummary, identify
+    from .actions.ledger import Ledger
     from .money import Money
     from .notebook import start_case
-    from .provider import StripeReader, make_client
-    from .redact import mask_text, scan
-    from .runner import CaseRequest, run_batch, run_case
-    from .snapshot import CaseSnapshot
+    from .reading.provider import StripeReader, make_client
+    from .reading.masking import mask_text
+    from .records.scan import scan
+    from .records.runner import CaseRequest, run_batch, run_case
+    from .reading.snapshot import CaseSnapshot
 
 __version__ = "0.1.0"
 
@@ -33,20 +34,20 @@ _EXPORTS: dict[str, str] = {
     # data flow, in order
     "Settings": "config", "load_settings": "config",
     "Money": "money",
-    "StripeReader": "provider", "make_client": "provider",
-    "CaseSnapshot": "snapshot",
-    "identify": "identify", "IdentitySummary": "identify", "Anomaly": "identify",
-    "classify": "classify", "decide": "classify", "Bucket": "classify", "Classification": "classify",
-    "Decision": "classify",
-    "contract_shapes": "contract", "refund_options": "contract",
+    "StripeReader": "reading.provider", "make_client": "reading.provider",
+    "CaseSnapshot": "reading.snapshot",
+    "identify": "analysis.identify", "IdentitySummary": "analysis.identify", "Anomaly": "analysis.identify",
+    "classify": "analysis.classify", "decide": "analysis.classify", "Bucket": "analysis.classify", "Classification": "analysis.classify",
+    "Decision": "analysis.classify",
+    "contract_shapes": "analysis.contract", "refund_options": "analysis.contract",
     "plan": "actions", "execute": "actions", "Action": "actions", "Plan": "actions",
-    "Ledger": "ledger",
-    "find_gaps": "gaps", "ProductGap": "gaps",
-    "render_handoff": "handoff",
-    "scan": "redact", "mask_text": "redact",
-    "Case": "case", "open_case": "case",
+    "Ledger": "actions.ledger",
+    "find_gaps": "analysis.gaps", "ProductGap": "analysis.gaps",
+    "render_handoff": "records.handoff",
+    "scan": "records.scan", "mask_text": "reading.masking",
+    "Case": "records.case", "open_case": "records.case",
     "start_case": "notebook",
-    "run_case": "runner", "run_batch": "runner", "CaseRequest": "runner",
+    "run_case": "records.runner", "run_batch": "records.runner", "CaseRequest": "records.runner",
     "BillingNbError": "exceptions",
 }
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .exceptions import BillingNbError
+from .records.console import print_table
 
 __all__ = ["main", "build_parser", "run_report", "REPORTS"]
 
@@ -73,24 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="the local Stripe-compatible server (serve, start, stop, reset, status, seed)")
     from .sandbox.cli import add_sandbox_parser
 
-    add_sandbox_parser(sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="SANDBOX_COMMAND"))
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="SANDBOX_COMMAND")
+    add_sandbox_parser(sandbox_commands)
+    seed = sandbox_commands.add_parser(
+        "seed", help="build the demo account through the public API",
+        description="Create the demo customers, subscriptions, invoices and disputes with the stripe SDK. "
+                    "Targets STRIPE_API_BASE/STRIPE_API_KEY when set, else the background sandbox. "
+                    "Deterministic and idempotent: re-running it changes nothing.")
+    seed.add_argument("--url", help="API base URL (default: STRIPE_API_BASE, else the running sandbox)")
     return parser
-
-
-def _print_table(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        print("(none)")
-        return
-    cols = list(rows[0])
-    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols}
-    print("  ".join(c.ljust(widths[c]) for c in cols))
-    for r in rows:
-        print("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in cols))
 
 
 def _cmd_case(args: argparse.Namespace) -> int:
     from .config import load_settings
-    from .runner import CaseRequest, run_case
+    from .records.runner import CaseRequest, run_case
 
     settings = load_settings(live=args.live)
     request = CaseRequest(lookup=args.lookup, complaint=args.complaint, bucket=args.bucket,
@@ -114,7 +111,7 @@ def _cmd_case(args: argparse.Namespace) -> int:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from .runner import CaseRequest, run_batch
+    from .records.runner import CaseRequest, run_batch
 
     requests = []
     for line in args.file.read_text().splitlines():
@@ -123,7 +120,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             requests.append(CaseRequest(lookup=d["lookup"], complaint=d.get("complaint", ""),
                                         bucket=d.get("bucket"), approve=tuple(d.get("approve", []))))
     results = run_batch(requests, cases_dir=args.out, workers=args.workers)
-    _print_table([{"case": r.case_id, "status": r.status, "exit": r.exit_code, "record": r.record_dir or r.error}
+    print_table([{"case": r.case_id, "status": r.status, "exit": r.exit_code, "record": r.record_dir or r.error}
                   for r in results])
     # the batch's code: a Stripe error (3) over bad input (2) over pending (4) over done (0)
     rank = {3: 3, 2: 2, 4: 1, 0: 0}
@@ -131,7 +128,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from .redact import scan
+    from .records.scan import scan
 
     leaks = scan(args.path)
     for leak in leaks:
@@ -142,7 +139,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 def _cmd_casebook(args: argparse.Namespace) -> int:
     from .config import load_settings
-    from .ledger import Ledger
+    from .actions.ledger import Ledger
 
     cases = args.out or load_settings(require_key=False).cases_dir
     rows = Ledger(cases / "ledger.sqlite").cases()
@@ -151,7 +148,7 @@ def _cmd_casebook(args: argparse.Namespace) -> int:
         return 0
     from .money import Money
 
-    _print_table([{
+    print_table([{
         "case": r["case_id"], "status": r["status"], "customer": r["customer"],
         "bucket": r["bucket"] or f"(suggested {r['suggested']})", "executed": r["n_executed"],
         "refunded": Money(int(r["refunded"] or 0), r["currency"] or "usd").format(),
@@ -168,7 +165,7 @@ def run_report(name: str, *, out: Path = Path("reports"), cases_dir: Path | None
     from datetime import UTC, datetime
 
     from .config import load_settings
-    from .runner import _execute, notebook_path  # pyright: ignore[reportPrivateUsage]
+    from .records.runner import _execute, notebook_path  # pyright: ignore[reportPrivateUsage]
 
     now = datetime.now(UTC)
     target = out / now.strftime("%Y-%m-%d") / f"{name}-{now.strftime('%H%M%S')}.ipynb"
@@ -189,8 +186,9 @@ def run_report(name: str, *, out: Path = Path("reports"), cases_dir: Path | None
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from .exceptions import RedactionError
-    from .redact import mask_text, scan
-    from .runner import _exit_code_for  # pyright: ignore[reportPrivateUsage]
+    from .reading.masking import mask_text
+    from .records.scan import scan
+    from .records.runner import _exit_code_for  # pyright: ignore[reportPrivateUsage]
 
     try:
         path = run_report(args.name, out=args.out, cases_dir=args.cases, max_pages=args.max_pages, timeout=args.timeout)
@@ -209,7 +207,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .runner import export_record
+    from .records.runner import export_record
 
     rec = export_record(args.notebook)
     print(f"exported handoff for {rec.get('case_id')} -> {args.notebook.parent / 'handoff.md'}")
@@ -225,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "batch":
             return _cmd_batch(args)
         if args.command == "demo":
-            from .demo import run_demo
+            from .demo.command import run_demo
 
             return run_demo(out=args.out, run_cases=not args.no_cases)
         if args.command == "scan":
@@ -236,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_export(args)
         if args.command == "report":
             return _cmd_report(args)
+        if args.command == "sandbox" and args.sandbox_command == "seed":
+            from .demo.command import seed_command
+
+            return seed_command(args.url)
         if args.command == "sandbox":
             from .sandbox.cli import run_sandbox
 

@@ -35,7 +35,7 @@ class Demo:
 @pytest.fixture(scope="session")
 def demo() -> Iterator[Demo]:
     from billing_nb.config import API_VERSION
-    from billing_nb.sandbox.seed import seed_demo
+    from billing_nb.demo.seed import seed_demo
     from billing_nb.sandbox.server import ThreadedSandbox
 
     with ThreadedSandbox() as sb:
@@ -48,7 +48,7 @@ def demo() -> Iterator[Demo]:
 def fresh_demo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Demo]:
     """A newly seeded sandbox of its own, for tests that write (the shared one stays pristine)."""
     from billing_nb.config import API_VERSION
-    from billing_nb.sandbox.seed import seed_demo
+    from billing_nb.demo.seed import seed_demo
     from billing_nb.sandbox.server import ThreadedSandbox
 
     with ThreadedSandbox() as sb:

@@ -99,7 +99,7 @@ def world() -> Iterator[World]:
 def resolve(lookup: str) -> str:
     """The customer id a lookup resolves to, as the CLI resolves it (settings from the env)."""
     from billing_nb.config import load_settings
-    from billing_nb.provider import StripeReader, make_client
+    from billing_nb.reading.provider import StripeReader, make_client
 
     return StripeReader(make_client(load_settings())).resolve(lookup).customer_ids[0]
 
@@ -109,8 +109,8 @@ def run(lookup: str, out: Path, *, bucket: str | None = None, complaint: str = "
     """open_case + confirm on a lookup; the case and its case.json (as written)."""
     import json
 
-    from billing_nb.case import open_case
-    from billing_nb.provider import lookup_kind
+    from billing_nb.records.case import open_case
+    from billing_nb.reading.provider import lookup_kind
 
     customer = resolve(lookup)
     case_id = case_id or f"scn-{next(_n)}"

@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_sandbox_parser", "run_sandbox", "DEFAULT_PORT", "SANDBOX_KEY"]
+__all__ = ["add_sandbox_parser", "run_sandbox", "url_of_running", "DEFAULT_PORT", "SANDBOX_KEY"]
 
 DEFAULT_PORT = 12111
 #: Any sk_test_ key works against the sandbox; this is the one the CLI prints.
@@ -59,12 +59,6 @@ def add_sandbox_parser(subparsers: Any) -> None:
                                       "including its saved state file.")
     subparsers.add_parser("status", help="show whether the background sandbox runs, its URL and object count",
                           description="Exit 0 and print the URL when the background sandbox runs, else exit 1.")
-    seed = subparsers.add_parser(
-        "seed", help="build the demo account through the public API",
-        description="Create the demo customers, subscriptions, invoices and disputes with the stripe SDK. "
-                    "Targets STRIPE_API_BASE/STRIPE_API_KEY when set, else the background sandbox. "
-                    "Deterministic and idempotent: re-running it changes nothing.")
-    seed.add_argument("--url", help="API base URL (default: STRIPE_API_BASE, else the running sandbox)")
 
 
 def _run_dir() -> Path:
@@ -72,7 +66,7 @@ def _run_dir() -> Path:
     return Path(os.environ.get("BILLING_NB_SANDBOX_DIR", ".sandbox"))
 
 
-def _url_of_running() -> str | None:
+def url_of_running() -> str | None:
     from .server import status
 
     info = status(_run_dir())
@@ -100,30 +94,6 @@ def _exports(url: str) -> str:
     return f"export STRIPE_API_BASE={url} STRIPE_API_KEY={SANDBOX_KEY}"
 
 
-def _seed(args: argparse.Namespace) -> int:
-    import stripe
-
-    from ..config import API_VERSION
-    from .seed import seed_demo  # written by the demo-account engineer; imported lazily
-
-    url = args.url or os.environ.get("STRIPE_API_BASE") or _url_of_running()
-    key = os.environ.get("STRIPE_API_KEY") or (SANDBOX_KEY if url else "")
-    if not key:
-        print("billing-nb sandbox seed: no sandbox running and STRIPE_API_KEY not set; "
-              "run `billing-nb sandbox start` first", file=sys.stderr)
-        return 2
-    if key.startswith(("sk_live_", "rk_live_")):
-        print("billing-nb sandbox seed: refusing to seed with a live key", file=sys.stderr)
-        return 2
-    options: dict[str, Any] = {"stripe_version": API_VERSION}
-    if url:
-        options["base_addresses"] = {"api": url}
-    client = stripe.StripeClient(key, **options)
-    customers = seed_demo(client)
-    print(f"seeded {len(customers)} demo customers at {url or 'api.stripe.com (test mode)'}")
-    return 0
-
-
 def run_sandbox(args: argparse.Namespace) -> int:
     """Run one sandbox sub-command; returns the process exit code."""
     from . import server
@@ -144,7 +114,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         print("sandbox: stopped" if stopped else "sandbox: not running")
         return 0
     if cmd in ("reset", "status"):
-        url = _url_of_running()
+        url = url_of_running()
         if url is None:
             print("sandbox: not running (start it with `billing-nb sandbox start`)",
                   file=sys.stderr if cmd == "reset" else sys.stdout)
@@ -161,7 +131,5 @@ def run_sandbox(args: argparse.Namespace) -> int:
             print(f"sandbox: {url} does not answer: {exc}", file=sys.stderr)
             return 1
         return 0
-    if cmd == "seed":
-        return _seed(args)
     print(f"billing-nb sandbox: unknown command {cmd!r}", file=sys.stderr)
     return 2

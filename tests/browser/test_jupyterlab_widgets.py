@@ -36,7 +36,7 @@ from playwright.sync_api import Browser, Locator, Page, sync_playwright
 from playwright.sync_api import expect
 
 from billing_nb.config import API_VERSION
-from billing_nb.sandbox.seed import seed_demo
+from billing_nb.demo.seed import seed_demo
 from billing_nb.sandbox.server import ThreadedSandbox
 
 REPO = Path(__file__).resolve().parents[2]

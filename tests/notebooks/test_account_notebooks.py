@@ -18,9 +18,10 @@ import stripe
 
 from billing_nb.cli import main
 from billing_nb.config import API_VERSION
-from billing_nb.redact import mask_email, scan
-from billing_nb.runner import CaseRequest, CaseResult, run_case
-from billing_nb.sandbox.seed import seed_demo
+from billing_nb.reading.masking import mask_email
+from billing_nb.records.scan import scan
+from billing_nb.records.runner import CaseRequest, CaseResult, run_case
+from billing_nb.demo.seed import seed_demo
 from billing_nb.sandbox.server import ThreadedSandbox
 
 pytestmark = pytest.mark.notebook

@@ -15,9 +15,9 @@ from typing import Any
 import nbformat
 import pytest
 
-from billing_nb.handoff import HEADINGS
-from billing_nb.redact import scan
-from billing_nb.runner import CaseRequest, CaseResult, run_batch, run_case
+from billing_nb.records.handoff import HEADINGS
+from billing_nb.records.scan import scan
+from billing_nb.records.runner import CaseRequest, CaseResult, run_batch, run_case
 
 
 pytestmark = pytest.mark.notebook
@@ -256,8 +256,8 @@ def test_a_cell_timeout_is_a_failed_record(demo: Any, env: Path, monkeypatch: py
 
 _KILLED_RUN = r'''
 import os, sys
-from billing_nb import ledger as L
-from billing_nb.case import open_case
+from billing_nb.actions import ledger as L
+from billing_nb.records.case import open_case
 
 real_finish = L.Ledger.finish
 def die_after_write(self, *a, **k):
@@ -272,7 +272,7 @@ case.execute([refund], "parameter")
 
 
 def test_killed_between_ledger_records_then_rerun_leaves_one_refund(fresh_demo: Any, tmp_path: Path) -> None:
-    from billing_nb.ledger import Ledger
+    from billing_nb.actions.ledger import Ledger
 
     story = fresh_demo.story("dup_personal")
     script = tmp_path / "killed.py"
@@ -287,7 +287,7 @@ def test_killed_between_ledger_records_then_rerun_leaves_one_refund(fresh_demo: 
     ledger = Ledger(Path(os.environ["BILLING_NB_CASES_DIR"]) / "ledger.sqlite")
     assert ledger.dangling(refund_id) is not None
 
-    from billing_nb.case import open_case
+    from billing_nb.records.case import open_case
 
     case = open_case(case_id="rerun-1", customer=story.customer_id, output_dir=tmp_path / "rec2")
     case.confirm("duplicate_subscription", "parameter")

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from typing import Any
 
-from billing_nb.runner import CaseRequest, export_record, notebook_path, run_case, _execute
+from billing_nb.records.runner import CaseRequest, export_record, notebook_path, run_case, _execute
 
 
 pytestmark = pytest.mark.notebook
@@ -34,7 +34,7 @@ def test_export_after_widget_clicks_matches_unattended_handoff(demo_env: Any, tm
     record.mkdir()
     nb = nbformat.read(str(notebook_path()), as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(
-        "from billing_nb.classify import Bucket\n"
+        "from billing_nb.analysis.classify import Bucket\n"
         f"nb.picker.dropdown.value = Bucket({story.expected_bucket!r})\n"
         "nb.picker.confirm.click()\n"
         "assert nb.case.decision.confirmed_by == 'widget'"
@@ -58,7 +58,7 @@ def test_export_after_widget_clicks_matches_unattended_handoff(demo_env: Any, tm
 
 
 def test_in_process_confirm_then_execute_rerenders_and_saves(demo_env: Any, tmp_path: Path) -> None:
-    from billing_nb.notebook import start_case
+    from billing_nb.notebook.cells import start_case
 
     story = demo_env.customers[0]
     nb = start_case(case_id="inproc-1", customer=story.customer_id, output_dir=str(tmp_path), interactive=True)
@@ -77,7 +77,7 @@ def test_in_process_confirm_then_execute_rerenders_and_saves(demo_env: Any, tmp_
 
 
 def test_executed_actions_are_shown_done_and_not_offered_again(fresh_demo: Any, tmp_path: Path) -> None:
-    from billing_nb.notebook import start_case
+    from billing_nb.notebook.cells import start_case
 
     story = fresh_demo.story("dup_personal")
     nb = start_case(case_id="inproc-exec", customer=story.customer_id, output_dir=str(tmp_path / "rec"),

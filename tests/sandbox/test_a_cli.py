@@ -25,8 +25,10 @@ def _parser() -> argparse.ArgumentParser:
 
 @pytest.mark.parametrize("cmd", COMMANDS)
 def test_every_command_has_help(cmd: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from billing_nb.cli import build_parser  # seed is the demo's, registered by the toolkit's CLI
+
     with pytest.raises(SystemExit) as stop:
-        _parser().parse_args([cmd, "--help"])
+        (build_parser().parse_args(["sandbox", cmd, "--help"]) if cmd == "seed" else _parser().parse_args([cmd, "--help"]))
     assert stop.value.code == 0
     out = capsys.readouterr().out
     assert len(out) > 120, out
@@ -68,13 +70,15 @@ def test_seed_passes_a_client_for_the_target(monkeypatch: pytest.MonkeyPatch,
         seen["client"] = client
         return ["a", "b"]
 
-    fake = types.ModuleType("billing_nb.sandbox.seed")
+    fake = types.ModuleType("billing_nb.demo.seed")
     fake.seed_demo = seed_demo  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "billing_nb.sandbox.seed", fake)
+    monkeypatch.setitem(sys.modules, "billing_nb.demo.seed", fake)
     monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:1")
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_seed")
-    assert run_sandbox(_parser().parse_args(["seed"])) == 0
+    from billing_nb.cli import main
+
+    assert main(["sandbox", "seed"]) == 0
     assert "seeded 2 demo customers at http://127.0.0.1:1" in capsys.readouterr().out
     assert seen["client"] is not None
     monkeypatch.setenv("STRIPE_API_KEY", "sk_live_nope")
-    assert run_sandbox(_parser().parse_args(["seed"])) == 2
+    assert main(["sandbox", "seed"]) == 2

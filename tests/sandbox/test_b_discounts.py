@@ -241,15 +241,16 @@ def test_expand_discount_through_invoice_amounts(client: stripe.StripeClient) ->
 
 
 def test_toolkit_contract_shows_the_discount_and_refunds_what_was_paid(client: stripe.StripeClient) -> None:
-    from billing_nb.contract import contract_shapes, refund_options
-    from billing_nb.provider import StripeReader
+    from billing_nb.analysis.contract import contract_shapes, refund_options
+    from billing_nb.reading.provider import StripeReader
+    from billing_nb.reading.waves import build_snapshot
 
     coupon = _coupon(client, percent_off=25, duration="forever")
     ck = clock(client)
     cust = customer(client, ck.id, email=f"{coupon.id.lower()}@coupon.example.com")
     sub = subscribe(client, cust.id, (price(client, 20000, "year").id, 1), discounts=[{"coupon": coupon.id}])
     advance(client, ck.id, utc(2026, 4, 15))
-    snap = StripeReader(client).snapshot(cust.id)
+    snap = build_snapshot(StripeReader(client), cust.id)
     [shape] = contract_shapes(snap)
     assert shape.discounts == tuple(sub.discounts)
     assert shape.latest_invoice_paid is not None and shape.latest_invoice_paid.amount == 15000

@@ -36,7 +36,7 @@ def _line_item(store: Store, raw: Any, i: int, mode: str) -> Obj:
                       f"line_items[{i}][price_data]")
     price = store.get("price", p.req("price"), f"line_items[{i}][price]")
     if not price["active"]:
-        raise invalid(f"The price specified is inactive. This field only accepts active prices.",
+        raise invalid("The price specified is inactive. This field only accepts active prices.",
                       f"line_items[{i}][price]")
     quantity = p.int("quantity", required=True) or 0
     if quantity < 1:

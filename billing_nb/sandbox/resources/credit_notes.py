@@ -12,8 +12,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from .. import engine_invoices as ei
-from ..engine_objects import fmt_amount
+from ..engine import invoices as ei
+from ..engine.objects import fmt_amount
 from ..errors import invalid
 from ..listing import created_filter, list_object
 from ..params import Params

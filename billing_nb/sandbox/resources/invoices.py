@@ -8,10 +8,10 @@ manual invoice from pending invoice items. In this API version an invoice has no
 
 from __future__ import annotations
 
-from .. import engine as en
-from .. import engine_invoices as ei
-from ..engine_prorate import Change, new_invoiceitem, preview
-from ..engine_render import with_includables
+from ..engine import core as en
+from ..engine import invoices as ei
+from ..engine.prorate import Change, new_invoiceitem, preview
+from ..engine.render import with_includables
 from ..errors import ApiError, invalid
 from ..listing import created_filter, list_object
 from ..params import Params

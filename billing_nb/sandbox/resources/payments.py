@@ -8,10 +8,10 @@ with credit notes, which refund through the invoice's charge.
 
 from __future__ import annotations
 
-from .. import engine as en
-from .. import engine_invoices as ei
-from ..engine_objects import fmt_amount, new_payment_intent, new_refund
-from ..engine_render import with_includables
+from ..engine import core as en
+from ..engine import invoices as ei
+from ..engine.objects import fmt_amount, new_payment_intent, new_refund
+from ..engine.render import with_includables
 from ..errors import ApiError, invalid
 from ..listing import created_filter, list_object
 from ..params import Params

@@ -6,12 +6,10 @@ handlers that use them are in :mod:`.subscriptions`.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from .. import engine as en
-from ..engine_objects import plan_of
-from ..engine_prorate import Change
+from ..engine import core as en
+from ..engine.prorate import Change, build_item
 from ..errors import invalid, missing
 from ..params import Params
 from ..store import Obj, Store
@@ -27,16 +25,6 @@ STATUSES = ("active", "all", "canceled", "ended", "incomplete", "incomplete_expi
             "paused", "trialing", "unpaid")
 IGNORED = ("off_session", "payment_settings", "automatic_tax", "collection_method", "days_until_due",
             "trial_settings", "description", "currency", "default_tax_rates")
-
-
-def build_item(store: Store, sub: Obj, price: Obj, qty: int, metadata: dict[str, str]) -> Obj:
-    start, end = en.period_of(sub) if sub["items"]["data"] else (0, 0)
-    return {
-        "id": store.new_id("si", 14), "object": "subscription_item", "billing_thresholds": None,
-        "created": store.now(sub["customer"]), "current_period_end": end, "current_period_start": start,
-        "discounts": [], "metadata": metadata, "plan": plan_of(price), "price": copy.deepcopy(price),
-        "quantity": qty, "subscription": sub["id"], "tax_rates": [],
-    }
 
 
 def find_item(store: Store, si_id: str) -> tuple[Obj, Obj]:

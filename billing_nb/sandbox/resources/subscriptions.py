@@ -9,10 +9,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .. import engine as en
-from .. import engine_discounts as ed
-from ..engine_prorate import Change, apply_changes
-from ..engine_render import with_includables
+from ..engine import core as en
+from ..engine import discounts as ed
+from ..engine.prorate import Change, apply_changes, cancel_credits
+from ..engine.render import with_includables
 from ..errors import ApiError, invalid, missing
 from ..listing import created_filter, list_object
 from ..params import Params
@@ -206,8 +206,11 @@ def cancel_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
         # 404 "No such subscription" (stripe/stripe-go#1887, maintainer's comment).
         raise missing("subscription", sid)
     details = cancellation_param(p.sub("cancellation_details"), sub["cancellation_details"])
-    en.cancel_subscription(st, sub, at=st.now(sub["customer"]), reason="cancellation_requested",
-                           prorate=bool(p.bool("prorate", False)), invoice_now=bool(p.bool("invoice_now", False)),
+    at = st.now(sub["customer"])
+    if p.bool("prorate", False) and sub["status"] in ("active", "past_due"):
+        cancel_credits(st, sub, at)
+    en.cancel_subscription(st, sub, at=at, reason="cancellation_requested",
+                           invoice_now=bool(p.bool("invoice_now", False)),
                            comment=details.get("comment"), feedback=details.get("feedback"))
     return with_includables(st, sub, p.expand())
 

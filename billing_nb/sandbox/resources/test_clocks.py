@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 
-from .. import engine as en
+from ..engine import core as en
 from ..errors import invalid
 from ..listing import list_object
 from ..params import Params

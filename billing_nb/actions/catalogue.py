@@ -1,0 +1,121 @@
+"""The action catalogue: one constructor per kind, with its stable id and preview.
+
+Ids: ``portal:cus_X:FLOW`` (payment_method_update | subscription_cancel |
+subscription_update | home),
+``cancel:sub_X:at_period_end``, ``cancel:sub_X:now``, ``refund:ch_X:AMOUNT``,
+``credit_note:in_X:AMOUNT``, ``quantity:sub_X:N``, ``retry:in_X``,
+``default_pm:sub_X:pm_Y``, ``void:in_X``, ``document:OBJ``. Amounts are integer minor
+units of the charge's currency.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from .model import Action, ActionKind
+from ..money import Money
+
+__all__ = ["portal", "cancel_at_period_end", "cancel_now", "refund", "credit_note", "quantity", "retry",
+           "default_pm", "void", "document", "REFUND_REASONS", "CREDIT_NOTE_REASONS"]
+
+#: Stripe's refund reasons (Refund.reason) and credit note reasons (CreditNote.reason).
+REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+CREDIT_NOTE_REASONS = ("duplicate", "fraudulent", "order_change", "product_unsatisfactory")
+
+
+def _tail(reversible: bool, visible: bool) -> str:
+    return (f" {'Reversible' if reversible else 'Irreversible'};"
+            f" {'the customer sees it' if visible else 'internal only'}.")
+
+
+def portal(customer: str, flow: str, subscription: str | None = None, configuration: str | None = None) -> Action:
+    what = {"payment_method_update": "straight to updating their payment method",
+            "subscription_cancel": f"straight to cancelling {subscription}",
+            "subscription_update": f"straight to changing the plan or seats of {subscription}",
+            "home": "on the portal home page"}[flow]
+    return Action(
+        id=f"portal:{customer}:{flow}", kind=ActionKind.PORTAL, target=customer, step=1,
+        preview=f"Create a billing portal session for {customer} that opens {what}; the link is handed to the "
+                "customer (a bearer link: it is never saved). Nothing changes until they act." + _tail(True, True),
+        reversible=True, customer_visible=True, params={"customer": customer, "flow": flow,
+                                                         "subscription": subscription, "configuration": configuration})
+
+
+def cancel_at_period_end(sub: str, period_end: int | None, feedback: str | None = None) -> Action:
+    until = f" on {datetime.fromtimestamp(period_end, UTC):%d %b %Y %H:%M} UTC" if period_end else ""
+    return Action(
+        id=f"cancel:{sub}:at_period_end", kind=ActionKind.CANCEL, target=sub, step=2,
+        preview=f"Set {sub} to cancel at the end of the current period{until}; no refund, access kept until "
+                "then; undo by clearing cancel_at_period_end." + _tail(True, True),
+        reversible=True, customer_visible=True, params={"mode": "at_period_end", "feedback": feedback},
+        exclusive=f"cancel:{sub}")
+
+
+def cancel_now(sub: str, why: str, feedback: str | None = None) -> Action:
+    return Action(
+        id=f"cancel:{sub}:now", kind=ActionKind.CANCEL, target=sub, step=2,
+        preview=f"Cancel {sub} immediately ({why}), without Stripe's proration credit (prorate=false, "
+                "invoice_now=false): any money back is a separate, explicit action." + _tail(False, True),
+        reversible=False, customer_visible=True, params={"mode": "now", "feedback": feedback},
+        exclusive=f"cancel:{sub}")
+
+
+def refund(charge: str, amount: Money, reason: str, why: str) -> Action:
+    if reason not in REFUND_REASONS:
+        raise ValueError(f"refund reason must be one of {REFUND_REASONS}, got {reason!r}")
+    return Action(
+        id=f"refund:{charge}:{amount.amount}", kind=ActionKind.REFUND, target=charge, step=3,
+        preview=f"Refund {amount} of charge {charge} to the original payment method (reason {reason}: {why})."
+                + _tail(False, True),
+        amount=amount, reversible=False, customer_visible=True, moves_money=True,
+        params={"reason": reason}, exclusive=f"money:{charge}")
+
+
+def credit_note(invoice: str, amount: Money, reason: str, why: str, charge: str | None) -> Action:
+    if reason not in CREDIT_NOTE_REASONS:
+        raise ValueError(f"credit note reason must be one of {CREDIT_NOTE_REASONS}, got {reason!r}")
+    return Action(
+        id=f"credit_note:{invoice}:{amount.amount}", kind=ActionKind.CREDIT_NOTE, target=invoice, step=3,
+        preview=f"Issue a credit note on paid invoice {invoice} with refund_amount {amount} refunded to the "
+                f"card that paid it (reason {reason}: {why})." + _tail(False, True),
+        amount=amount, reversible=False, customer_visible=True, moves_money=True,
+        params={"reason": reason, "charge": charge}, exclusive=f"money:{charge or invoice}")
+
+
+def quantity(sub: str, item: str, new: int, old: int, unit: Money) -> Action:
+    delta = unit.times(new - old)
+    return Action(
+        id=f"quantity:{sub}:{new}", kind=ActionKind.QUANTITY, target=sub, step=2,
+        preview=f"Change {sub} item {item} from {old} to {new} seats ({delta} per period), with Stripe's "
+                "prorations on the next invoice; undo by setting the quantity back." + _tail(True, True),
+        reversible=True, customer_visible=True, moves_money=True, params={"item": item, "quantity": new, "old": old})
+
+
+def retry(invoice: str, amount: Money) -> Action:
+    return Action(
+        id=f"retry:{invoice}", kind=ActionKind.RETRY, target=invoice, step=2,
+        preview=f"Retry payment of open invoice {invoice} ({amount}) with the subscription's default payment "
+                "method." + _tail(False, True),
+        amount=amount, reversible=False, customer_visible=True, moves_money=True)
+
+
+def default_pm(sub: str, pm: str, label: str) -> Action:
+    return Action(
+        id=f"default_pm:{sub}:{pm}", kind=ActionKind.DEFAULT_PM, target=sub, step=2,
+        preview=f"Make {label} ({pm}), the newer card on the customer, the default payment method of {sub}."
+                + _tail(True, False),
+        reversible=True, customer_visible=False, params={"payment_method": pm})
+
+
+def void(invoice: str, amount: Money) -> Action:
+    return Action(
+        id=f"void:{invoice}", kind=ActionKind.VOID, target=invoice, step=2,
+        preview=f"Void open invoice {invoice} ({amount} due) so it is never collected." + _tail(False, True),
+        amount=amount, reversible=False, customer_visible=True)
+
+
+def document(obj: str, reason: str) -> Action:
+    return Action(
+        id=f"document:{obj}", kind=ActionKind.DOCUMENT, target=obj, step=4,
+        preview=f"Write metadata billing_nb_case / billing_nb_reason ({reason}) on {obj}." + _tail(True, False),
+        reversible=True, customer_visible=False, params={"reason": reason})

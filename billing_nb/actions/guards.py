@@ -1,0 +1,95 @@
+"""Guards: when an action does not apply, refuse it with the reason.
+
+The same checks run twice: when planning (on the snapshot's objects, so a refused
+action is never offered) and just before execution (on freshly retrieved objects,
+compared with the snapshot's copy, so a target that changed since is refused).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Action, ActionKind
+from ..analysis.classify import Bucket, Decision
+from ..exceptions import ActionRefusedError, RefundTooLargeError, StaleTargetError
+from ..money import Money
+
+__all__ = ["check_decision", "check_target", "refusal"]
+
+_ENDED = ("canceled", "incomplete_expired")
+
+
+def check_decision(action: Action, decision: Decision) -> None:
+    """Pending decisions allow nothing; ``unclear`` allows nothing that moves money."""
+    if decision.bucket is None:
+        raise ActionRefusedError(f"{action.id}: the case is pending (no confirmed bucket); nothing executes")
+    if decision.bucket is Bucket.UNCLEAR and action.moves_money:
+        raise ActionRefusedError(f"{action.id}: the case is classified unclear; no money-moving action")
+
+
+def _changed(field: str, fresh: dict[str, Any], before: dict[str, Any] | None) -> bool:
+    return before is not None and (fresh.get(field) or 0) != (before.get(field) or 0)
+
+
+def _money_back(action: Action, charge: dict[str, Any] | None, remaining: int, before: dict[str, Any] | None,
+                fresh: dict[str, Any]) -> None:
+    amount = action.amount or Money(0, "usd")
+    if charge is not None:
+        if charge.get("disputed"):
+            raise ActionRefusedError(f"{action.id}: charge {charge.get('id')} is disputed; answer the dispute "
+                                     "instead of refunding")
+        if str(charge.get("currency", amount.currency)).lower() != amount.currency:
+            raise ActionRefusedError(f"{action.id}: amount is in {amount.currency}, the charge in "
+                                     f"{charge.get('currency')}")
+    if amount.amount <= 0:
+        raise ActionRefusedError(f"{action.id}: nothing to refund")
+    if amount.amount > remaining:
+        raise RefundTooLargeError(f"{action.id}: {amount} is above what remains refundable "
+                                  f"({Money(max(0, remaining), amount.currency)})")
+    if before is not None and any(_changed(f, fresh, before) for f in ("amount_refunded",
+                                                                        "post_payment_credit_notes_amount")):
+        raise StaleTargetError(f"{action.id}: {fresh.get('id')} was refunded or credited since the snapshot; "
+                               "re-plan the case")
+
+
+def check_target(action: Action, fresh: dict[str, Any], *, before: dict[str, Any] | None = None,
+                 charge: dict[str, Any] | None = None) -> None:
+    """Refuse the action if its target (``fresh``) does not allow it, or changed since ``before``."""
+    status = fresh.get("status")
+    if action.kind is ActionKind.REFUND:
+        remaining = int(fresh.get("amount") or 0) - int(fresh.get("amount_refunded") or 0)
+        if fresh.get("refunded") or status not in (None, "succeeded"):
+            raise StaleTargetError(f"{action.id}: charge {fresh.get('id')} is {status}, refunded={fresh.get('refunded')}")
+        _money_back(action, fresh, remaining, before, fresh)
+    elif action.kind is ActionKind.CREDIT_NOTE:
+        if status != "paid":
+            raise StaleTargetError(f"{action.id}: invoice {fresh.get('id')} is {status}, not paid")
+        remaining = int(fresh.get("amount_paid") or 0) - int(fresh.get("post_payment_credit_notes_amount") or 0)
+        if charge is not None:
+            remaining = min(remaining, int(charge.get("amount") or 0) - int(charge.get("amount_refunded") or 0))
+        _money_back(action, charge, remaining, before, fresh)
+    elif action.kind in (ActionKind.CANCEL, ActionKind.QUANTITY, ActionKind.DEFAULT_PM):
+        if status in _ENDED:
+            raise StaleTargetError(f"{action.id}: subscription {fresh.get('id')} is already {status}")
+        if action.kind is ActionKind.CANCEL and action.params.get("mode") == "at_period_end" and \
+                fresh.get("cancel_at_period_end"):
+            raise StaleTargetError(f"{action.id}: {fresh.get('id')} is already set to cancel at period end")
+        if action.kind is ActionKind.QUANTITY:
+            items = {i.get("id"): i for i in ((fresh.get("items") or {}).get("data") or [])}
+            item = items.get(action.params.get("item"))
+            if item is None or int(item.get("quantity") or 0) != int(action.params.get("old") or 0):
+                raise StaleTargetError(f"{action.id}: the seat count changed since the snapshot")
+    elif action.kind in (ActionKind.RETRY, ActionKind.VOID):
+        if status != "open":
+            raise StaleTargetError(f"{action.id}: invoice {fresh.get('id')} is {status}, not open")
+
+
+def refusal(action: Action, fresh: dict[str, Any] | None, **kw: Any) -> str | None:
+    """The guard's reason as text (None when the action applies); for the planner's notes."""
+    if fresh is None:
+        return None
+    try:
+        check_target(action, fresh, **kw)
+    except ActionRefusedError as exc:
+        return str(exc)
+    return None

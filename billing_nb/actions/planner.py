@@ -1,0 +1,265 @@
+"""The planner: per-bucket rules, ordered reversible-first (pure).
+
+Order: 1 restore self-serve (portal deep link), 2 fix the duplicate or broken state,
+3 refund only the affected charge, 4 document the reason; inside a step reversible
+actions come first. Every candidate passes the guards on the snapshot's objects; a
+refused one is not planned and the plan's notes say why. A pending decision plans
+nothing; ``unclear`` plans nothing that moves money; a disputed charge is never
+refunded (the notes say to answer the dispute).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import catalogue as cat
+from .guards import refusal
+from .model import Action, ActionKind, Plan
+from ..reading.objects import charge_dispute, invoice_charge, line_is_proration, line_subscription_item, obj_id, \
+    refundable, subscription_invoices
+from ..analysis.classify import Bucket, Decision
+from ..analysis.gaps import portal_in_use
+from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption
+from ..analysis.identify import IdentitySummary
+from ..money import Money
+from ..reading.snapshot import CaseSnapshot
+
+__all__ = ["build_plan"]
+
+
+class _Planner:
+    def __init__(self, snapshot: CaseSnapshot, summary: IdentitySummary, shapes: list[ContractShape],
+                 options: list[RefundOption]) -> None:
+        self.snap, self.summary, self.shapes, self.options = snapshot, summary, shapes, options
+        self.customer = snapshot.primary_customer_id
+        self.live = [s for s in shapes if s.status in LIVE_STATUSES]
+        self.actions: list[Action] = []
+        self.notes: list[str] = []
+
+    # --- lookups ----------------------------------------------------------------------
+    def anomaly_objects(self, kind: str, prefix: str) -> list[str]:
+        return [o for a in self.summary.anomalies if a.kind == kind for o in a.objects if o.startswith(prefix)]
+
+    def portal_id(self) -> str | None:
+        config = portal_in_use(self.snap)
+        return str(config["id"]) if config and config.get("id") else None
+
+    def portal_allows(self, feature: str) -> bool | None:
+        config = portal_in_use(self.snap)
+        if config is None:
+            return None
+        return bool(((config.get("features") or {}).get(feature) or {}).get("enabled"))
+
+    def option(self, kind: str, sub: str) -> RefundOption | None:
+        return next((o for o in self.options if o.kind == kind and o.subscription_id == sub), None)
+
+    def add(self, action: Action) -> None:
+        if all(a.id != action.id for a in self.actions):
+            self.actions.append(action)
+
+    # --- building blocks --------------------------------------------------------------------
+    def refund_charge(self, charge: dict[str, Any], reason: str, why: str) -> None:
+        remaining = refundable(charge)
+        if remaining > 0:
+            self.add(cat.refund(str(charge["id"]), Money(remaining, str(charge.get("currency"))), reason, why))
+
+    def previous_quantity(self, shape: ContractShape, item_id: str) -> int | None:
+        for inv in reversed(subscription_invoices(self.snap, shape.subscription_id)):
+            for line in ((inv.get("lines") or {}).get("data") or []):
+                if line_is_proration(line) and line_subscription_item(line) == item_id and int(line.get("amount") or 0) < 0:
+                    return int(line.get("quantity") or 0) or None
+        return None
+
+    def newer_card(self, shape: ContractShape) -> dict[str, Any] | None:
+        sub = self.snap.by_id(shape.subscription_id) or {}
+        customer = self.snap.by_id(shape.customer) or {}
+        current = obj_id(sub.get("default_payment_method")) or obj_id(
+            (customer.get("invoice_settings") or {}).get("default_payment_method"))
+        failed = {obj_id(c.get("payment_method")) for c in self.snap.of("charges") if c.get("status") == "failed"}
+        current_obj = self.snap.by_id(current) if current else None
+        since = int((current_obj or {}).get("created") or 0)
+        now = self.snap.now
+        cards = [pm for pm in self.snap.of("payment_methods")
+                 if pm.get("type") == "card" and obj_id(pm.get("customer")) == shape.customer
+                 and pm.get("id") != current and pm.get("id") not in failed and int(pm.get("created") or 0) > since
+                 and ((pm.get("card") or {}).get("exp_year", 9999), (pm.get("card") or {}).get("exp_month", 12))
+                 >= (now.year, now.month)]
+        return max(cards, key=lambda pm: int(pm.get("created") or 0)) if cards else None
+
+    # --- per bucket ----------------------------------------------------------------------------
+    def duplicate(self) -> None:
+        ids = list(dict.fromkeys(self.anomaly_objects("duplicate_active_subscription", "sub_")))
+        subs = [s for s in self.shapes if s.subscription_id in ids] or self.live
+        if len(subs) < 2:
+            self.notes.append("No duplicate pair of live subscriptions found; nothing to cancel.")
+            return
+
+        def usage(s: ContractShape) -> tuple[int, int]:
+            paid = sum(1 for inv in subscription_invoices(self.snap, s.subscription_id) if inv.get("status") == "paid")
+            created = int((self.snap.by_id(s.subscription_id) or {}).get("created") or 0)
+            return (-paid, created)
+        keep, *extra = sorted(subs, key=usage)
+        self.notes.append(f"Keep {keep.subscription_id} (the one the customer uses: longest paid history, oldest); "
+                          f"cancel the newer duplicate(s) {', '.join(s.subscription_id for s in extra)}.")
+        for shape in extra:
+            self.add(cat.cancel_now(shape.subscription_id, f"duplicate of {keep.subscription_id}", "other"))
+            for inv in subscription_invoices(self.snap, shape.subscription_id):
+                if inv.get("status") == "open":
+                    self.add(cat.void(str(inv["id"]), Money(int(inv.get("amount_remaining") or 0), str(inv["currency"]))))
+                charge = invoice_charge(self.snap, inv) if inv.get("status") == "paid" else None
+                if charge is not None:
+                    self.refund_charge(charge, "duplicate", f"duplicate subscription {shape.subscription_id}")
+
+    def team(self, seats: int | None) -> None:
+        for shape in self.live:
+            item = next((i for i in shape.items if i.per_seat), None)
+            if item is None:
+                continue
+            target = seats or self.previous_quantity(shape, item.item_id)
+            if target and target != item.quantity:
+                self.add(cat.quantity(shape.subscription_id, item.item_id, target, item.quantity, item.unit_amount))
+            elif self.portal_allows("subscription_update"):
+                self.add(cat.portal(self.customer, "subscription_update", shape.subscription_id, self.portal_id()))
+                self.notes.append(f"{shape.subscription_id} keeps its {item.quantity} seats; the portal link lets the "
+                                  "customer change the count themselves (or plan quantity:SUB:N with seats=N).")
+            else:
+                self.notes.append(f"{shape.subscription_id} has {item.quantity} seats; ask the customer how many they "
+                                  "need, then plan quantity:SUB:N. Seats are kept; no cancel or refund by default.")
+
+    def failed_payment(self) -> None:
+        if self.portal_allows("payment_method_update") is False:
+            self.notes.append("The portal configuration does not allow payment method updates; enable it.")
+        else:
+            self.add(cat.portal(self.customer, "payment_method_update", None, self.portal_id()))
+        for shape in self.live:
+            open_invoices = [i for i in subscription_invoices(self.snap, shape.subscription_id) if i.get("status") == "open"]
+            card = self.newer_card(shape)
+            if card is not None and (open_invoices or shape.status == "past_due"):
+                label = f"{(card.get('card') or {}).get('brand', 'card')} …{(card.get('card') or {}).get('last4', '')}"
+                self.add(cat.default_pm(shape.subscription_id, str(card["id"]), label))
+            for inv in open_invoices:
+                self.add(cat.retry(str(inv["id"]), Money(int(inv.get("amount_remaining") or inv.get("amount_due") or 0),
+                                                         str(inv["currency"]))))
+        for shape in self.shapes:
+            if shape.status == "incomplete":
+                self.notes.append(f"{shape.subscription_id} is incomplete (its first payment failed): once the "
+                                  "customer has a working card they pay its open invoice, or it expires by itself.")
+        self.notes.append("Failed payment: nothing is refunded.")
+
+    def missing_self_serve(self) -> None:
+        prorations = self.anomaly_objects("proration_invoice", "in_")
+        if prorations and not self.anomaly_objects("charged_after_cancel_request", "sub_"):
+            # a plan change the customer never previewed: show them the invoice, explain it
+            if self.portal_allows("invoice_history"):
+                self.add(cat.portal(self.customer, "home", None, self.portal_id()))
+            self.notes.append(f"Explain proration invoice(s) {', '.join(prorations)}: unused time at the old price "
+                              "credited, the rest of the period at the new price charged; nothing is owed back.")
+            return
+        target = next((s for s in self.live if not s.cancel_at_period_end), None)
+        if target is None:
+            return
+        if self.portal_allows("subscription_cancel"):
+            self.add(cat.portal(self.customer, "subscription_cancel", target.subscription_id, self.portal_id()))
+        else:
+            self.notes.append("The portal configuration does not let customers cancel (features.subscription_cancel"
+                              " disabled or no configuration): a product gap; cancel at period end for them.")
+            self.add(cat.cancel_at_period_end(target.subscription_id, target.period_end, "other"))
+
+    def product_failure(self) -> None:
+        paid = [s for s in self.live if s.latest_charge]
+        paid.sort(key=lambda s: -int((self.snap.by_id(str(s.latest_charge)) or {}).get("created") or 0))
+        if not paid:
+            self.notes.append("No paid charge on a live subscription: nothing to refund.")
+            return
+        shape = paid[0]
+        unused = self.option("credit_note_unused", shape.subscription_id)
+        if shape.is_annual and unused is not None:
+            self.add(cat.cancel_now(shape.subscription_id, "refund of unused time for a product failure", "low_quality"))
+            self.add(cat.credit_note(str(unused.invoice), unused.amount, "product_unsatisfactory",
+                                     "unused time after a product failure", unused.charge))
+        elif not shape.is_annual:
+            charge = self.snap.by_id(str(shape.latest_charge))
+            if charge is not None:
+                self.refund_charge(charge, "requested_by_customer", "product failure")
+
+    def charged_after_cancel(self) -> None:
+        invoices = self.anomaly_objects("charged_after_cancel_request", "in_")
+        for sub_id in dict.fromkeys(self.anomaly_objects("charged_after_cancel_request", "sub_")):
+            shape = next((s for s in self.shapes if s.subscription_id == sub_id), None)
+            mine = [i for i in subscription_invoices(self.snap, sub_id) if i.get("status") == "paid"]
+            inv = next((i for i in mine if i["id"] in invoices), mine[-1] if mine else None)
+            charge = invoice_charge(self.snap, inv) if inv else None
+            if shape is None or inv is None or not shape.is_annual:
+                self.notes.append(f"{sub_id} was charged after a cancel request; consider refunding that renewal "
+                                  "charge (not planned automatically for a non-annual plan).")
+                continue
+            full = int(inv.get("amount_paid") or 0) - int(inv.get("post_payment_credit_notes_amount") or 0)
+            if charge is not None:
+                full = min(full, refundable(charge))
+            why = "renewal charged after the customer asked to cancel"
+            chg = str(charge["id"]) if charge else None
+            self.add(cat.credit_note(str(inv["id"]), Money(full, str(inv["currency"])), "order_change", why, chg))
+            unused = self.option("credit_note_unused", sub_id)
+            if unused is not None and unused.invoice == inv["id"] and unused.amount.amount != full:
+                self.add(cat.credit_note(str(inv["id"]), unused.amount, "order_change", why + " (unused time)", chg))
+                self.notes.append(f"Approve one credit note on {inv['id']}: the full renewal "
+                                  f"{Money(full, str(inv['currency']))} or the unused time {unused.amount} "
+                                  "(see the contract shape).")
+            if shape.status in LIVE_STATUSES:
+                self.add(cat.cancel_now(sub_id, "the customer asked to cancel before the renewal", "other"))
+
+    # --- finishing ---------------------------------------------------------------------------
+    def disputed_aware(self, charge_id: str) -> dict[str, Any] | None:
+        """The snapshot's charge, marked disputed when the snapshot holds a dispute on it."""
+        charge = self.snap.by_id(charge_id)
+        if charge is not None and charge_dispute(self.snap, charge_id) is not None:
+            return {**charge, "disputed": True}
+        return charge
+
+    def screened(self) -> list[Action]:
+        kept: list[Action] = []
+        for action in self.actions:
+            charge_id = action.params.get("charge") if action.kind is ActionKind.CREDIT_NOTE else None
+            charge = self.disputed_aware(str(charge_id)) if charge_id else None
+            target = self.disputed_aware(action.target) if action.kind is ActionKind.REFUND else \
+                self.snap.by_id(action.target)
+            why = refusal(action, target, charge=charge)
+            if why is None:
+                kept.append(action)
+            else:
+                self.notes.append(f"Not planned: {why}")
+        return sorted(kept, key=lambda a: (a.step, not a.reversible))
+
+
+def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decision, shapes: list[ContractShape],
+               options: list[RefundOption], *, seats: int | None = None) -> Plan:
+    if decision.bucket is None:
+        return Plan([], ["Pending: no bucket is confirmed, so no action is planned."])
+    p = _Planner(snapshot, summary, shapes, options)
+    for dispute in snapshot.of("disputes"):
+        if dispute.get("status") not in ("won", "lost", "warning_closed"):
+            p.notes.append(f"Answer dispute {dispute.get('id')} on {obj_id(dispute.get('charge'))} with evidence; "
+                           "a disputed charge is never refunded.")
+    bucket = decision.bucket
+    if bucket is Bucket.UNCLEAR:
+        if p.portal_allows("payment_method_update") is not None:
+            p.add(cat.portal(p.customer, "home", None, p.portal_id()))
+        p.notes.append("Unclear: nothing that moves money is planned; gather more evidence and re-classify.")
+    elif bucket is Bucket.DUPLICATE_SUBSCRIPTION:
+        p.duplicate()
+    elif bucket is Bucket.TEAM_SEATS:
+        p.team(seats)
+    elif bucket is Bucket.FAILED_PAYMENT:
+        p.failed_payment()
+    elif bucket is Bucket.MISSING_SELF_SERVE:
+        p.missing_self_serve()
+    elif bucket is Bucket.PRODUCT_FAILURE:
+        p.product_failure()
+    if bucket not in (Bucket.UNCLEAR, Bucket.FAILED_PAYMENT, Bucket.TEAM_SEATS):
+        p.charged_after_cancel()
+    for opt in options:
+        if opt.mismatch:
+            p.notes.append(f"{opt.kind} on {opt.subscription_id}: our {opt.amount} differs from Stripe's "
+                           f"{Money(int(opt.stripe_amount or 0), opt.amount.currency)}; check before approving.")
+    p.add(cat.document(p.customer, bucket.value))
+    return Plan(p.screened(), list(dict.fromkeys(p.notes)))

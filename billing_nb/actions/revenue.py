@@ -1,0 +1,73 @@
+"""Revenue impact of the actions that succeeded in this run, or that the plan proposes.
+
+- ``refunded``: refunds created; ``credited``: credit notes issued (their refund_amount).
+- ``mrr_change``: a cancellation (now or at period end: committed churn) removes the
+  subscription's MRR; a seat change adds (new - old) seats. MRR is the exact annualised
+  amount / 12 rounded once, half away from zero (an annual $1,000.00 price is
+  $83.33 MRR); ``arr_change`` is the exact annualised amount rounded once (not MRR x 12).
+- Amounts are integer minor units; the currency is the actions' (or the case's).
+  Actions reported ``already_done`` were done by an earlier run and are not counted.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from .model import ActionKind, ExecutedAction, Plan
+from ..analysis.contract import contract_shapes
+from ..money import Money, round_half_up
+from ..reading.snapshot import CaseSnapshot
+
+__all__ = ["impact", "proposed"]
+
+
+def _currency(the_plan: Plan, snapshot: CaseSnapshot) -> str:
+    for action in the_plan.actions:
+        if action.amount is not None:
+            return action.amount.currency
+    for shape in contract_shapes(snapshot):
+        return shape.currency
+    for customer in snapshot.of("customers"):
+        if customer.get("currency"):
+            return str(customer["currency"])
+    return "usd"
+
+
+def impact(the_plan: Plan, executed: list[ExecutedAction], snapshot: CaseSnapshot) -> dict[str, Any]:
+    """What this run's succeeded actions changed."""
+    return _impact_of(the_plan, {e.action_id for e in executed if e.status == "succeeded"}, snapshot)
+
+
+def proposed(the_plan: Plan, snapshot: CaseSnapshot) -> dict[str, Any]:
+    """What approving the whole plan would change (the first of each group of alternatives)."""
+    return _impact_of(the_plan, {a.id for a in the_plan.preferred()}, snapshot)
+
+
+def _impact_of(the_plan: Plan, done: set[str], snapshot: CaseSnapshot) -> dict[str, Any]:
+    currency = _currency(the_plan, snapshot)
+    shapes = {s.subscription_id: s for s in contract_shapes(snapshot)}
+    refunded = credited = mrr = 0
+    arr = Fraction(0)
+    for action in the_plan.actions:
+        if action.id not in done:
+            continue
+        if action.kind is ActionKind.REFUND and action.amount is not None:
+            refunded += action.amount.amount
+        elif action.kind is ActionKind.CREDIT_NOTE and action.amount is not None:
+            credited += action.amount.amount
+        elif action.kind is ActionKind.CANCEL and action.target in shapes:
+            mrr -= shapes[action.target].mrr.amount
+            arr -= shapes[action.target].arr.amount
+        elif action.kind is ActionKind.QUANTITY and action.target in shapes:
+            for item in shapes[action.target].items:
+                if item.item_id == action.params.get("item") and item.quantity:
+                    delta = item.annual_amount * (int(action.params["quantity"]) - item.quantity) / item.quantity
+                    mrr += round_half_up(delta / 12)
+                    arr += delta
+    return {
+        "refunded": Money(refunded, currency).as_dict(),
+        "credited": Money(credited, currency).as_dict(),
+        "mrr_change": Money(mrr, currency).as_dict(),
+        "arr_change": Money(round_half_up(arr), currency).as_dict(),
+    }

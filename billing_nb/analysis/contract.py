@@ -1,0 +1,165 @@
+"""The contract shape of each subscription, and exact refund options.
+
+Shown before any action is offered: what the customer bought (interval, seats,
+per-item periods, discounts), what the latest invoice paid, and for annual and
+prorated states what each way out costs, to the cent and to the second from the
+case's "now". Stripe's own figures (previews fetched by ``provider``) sit beside ours;
+a mismatch is flagged, never hidden. Which previews to ask for and how to read them
+lives in :mod:`billing_nb.analysis.figures`, the terms as data in :mod:`.terms`; everything
+here is pure.
+
+Unused time follows Stripe's proration formula per subscription item:
+``paid_for_item * (period_end - now) / (period_end - period_start)``, exact to the
+second and rounded once per item (half away from zero), where ``paid_for_item`` is the
+item's non-proration line on the paid invoice for the current period, net of its
+discounts, and the total is capped at what the invoice and its charge still refund.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..reading.objects import invoice_charge, line_is_proration, obj_id, subscription_invoices
+from .figures import fetch_stripe_figures, previews_needed, stripe_figures, with_stripe_amounts
+from .periods import cheaper_price, unused_time
+from ..money import Money, prorate
+from ..reading.rows import price_seat_hint
+from ..reading.snapshot import CaseSnapshot, from_ts
+from .terms import LIVE_STATUSES, OPTION_KINDS, ContractShape, ItemShape, RefundOption
+
+__all__ = ["ItemShape", "ContractShape", "RefundOption", "contract_shapes", "refund_options", "shapes_frame",
+           "options_frame", "previews_needed", "stripe_figures", "fetch_stripe_figures", "with_stripe_amounts", "OPTION_KINDS",
+           "LIVE_STATUSES"]
+
+def _per_seat(price: dict[str, Any], quantity: int, product: dict[str, Any]) -> bool:
+    """Per seat: a per-unit price bought in quantity, or one its price or product marks per seat."""
+    if price.get("billing_scheme", "per_unit") != "per_unit":
+        return False
+    flag = str((product.get("metadata") or {}).get("per_seat", "")).lower() in ("1", "true", "yes")
+    return quantity > 1 or flag or price_seat_hint(price)
+
+
+def _item_shape(snapshot: CaseSnapshot, item: dict[str, Any]) -> ItemShape:
+    price = item.get("price") or {}
+    recurring = price.get("recurring") or {}
+    quantity = int(item.get("quantity") or 1)
+    product = str(obj_id(price.get("product")) or "")
+    return ItemShape(
+        item_id=str(item.get("id")), price=str(obj_id(price) or ""), product=product,
+        unit_amount=Money(int(price.get("unit_amount") or 0), str(price.get("currency") or "usd")),
+        interval=str(recurring.get("interval") or "month"), interval_count=int(recurring.get("interval_count") or 1),
+        quantity=quantity, per_seat=_per_seat(price, quantity, snapshot.by_id(product) or {}),
+        period_start=int(item.get("current_period_start") or 0), period_end=int(item.get("current_period_end") or 0),
+    )
+
+
+def _shape(snapshot: CaseSnapshot, sub: dict[str, Any]) -> ContractShape:
+    items = tuple(_item_shape(snapshot, i) for i in ((sub.get("items") or {}).get("data") or []))
+    currency = str(sub.get("currency") or (items[0].unit_amount.currency if items else "usd"))
+    invoices = subscription_invoices(snapshot, str(sub["id"]))
+    latest_id = obj_id(sub.get("latest_invoice")) or (str(invoices[-1]["id"]) if invoices else None)
+    latest = snapshot.by_id(latest_id) if latest_id else None
+    paid = Money(int(latest.get("amount_paid") or 0), str(latest.get("currency") or currency)) if latest else None
+    charge = invoice_charge(snapshot, latest) if latest else None
+    pending = tuple(str(line.get("id")) for inv in invoices if inv.get("status") in ("draft", "open")
+                    for line in ((inv.get("lines") or {}).get("data") or []) if line_is_proration(line))
+    prorated = bool(pending) or any(
+        line_is_proration(line) for inv in invoices for line in ((inv.get("lines") or {}).get("data") or []))
+    customer = snapshot.by_id(str(obj_id(sub.get("customer")))) or {}
+    return ContractShape(
+        subscription_id=str(sub["id"]), customer=str(obj_id(sub.get("customer")) or ""), status=str(sub.get("status")),
+        items=items, trial_end=sub.get("trial_end"),
+        discounts=tuple(str(obj_id(d) or d) for d in (sub.get("discounts") or [])),
+        cancel_at_period_end=bool(sub.get("cancel_at_period_end")), cancel_at=sub.get("cancel_at"),
+        pending_proration_items=pending, latest_invoice=latest_id, latest_invoice_paid=paid,
+        latest_charge=str(charge["id"]) if charge else None,
+        customer_balance=Money(int(customer.get("balance") or 0), str(customer.get("currency") or currency)),
+        is_annual=any(i.interval == "year" or (i.interval == "month" and i.interval_count >= 12) for i in items),
+        is_team=any(i.per_seat and i.quantity > 1 for i in items), is_prorated=prorated, currency=currency,
+    )
+
+
+def contract_shapes(snapshot: CaseSnapshot) -> list[ContractShape]:
+    """One shape per subscription in the snapshot, live ones first, then newest first."""
+    subs = sorted(snapshot.of("subscriptions"), key=lambda s: -int(s.get("created") or 0))
+    subs.sort(key=lambda s: s.get("status") not in LIVE_STATUSES)
+    return [_shape(snapshot, s) for s in subs]
+
+
+# --- refund options --------------------------------------------------------------------------
+def refund_options(snapshot: CaseSnapshot, shape: ContractShape) -> list[RefundOption]:
+    """The ways out of one live subscription, each with its exact amount at ``snapshot.now``."""
+    if shape.status not in LIVE_STATUSES or not shape.items:
+        return []
+    cur, now = shape.currency, snapshot.now_ts
+    end = shape.period_end or now
+    out: list[RefundOption] = []
+    if not shape.cancel_at_period_end:
+        out.append(RefundOption(
+            "cancel_at_period_end", shape.subscription_id, Money(0, cur), None, None,
+            f"Cancel at period end ({from_ts(end):%Y-%m-%d %H:%M:%S} UTC): no refund, access kept until then.",
+            details={"access_until": end}))
+    amount, details, inv, charge = unused_time(snapshot, shape)
+    if inv is not None and amount > 0:
+        left = f"{details['unused_seconds']} of {details['period_seconds']} seconds of the period remain"
+        paid = Money(details["paid_for_period"], cur)
+        out.append(RefundOption(
+            "cancel_now_refund", shape.subscription_id, Money(amount, cur), str(inv["id"]),
+            str(charge["id"]) if charge else None,
+            f"Cancel now and refund the unused time: {left}; {paid} paid on {inv['id']}.", details=details))
+        out.append(RefundOption(
+            "credit_note_unused", shape.subscription_id, Money(amount, cur), str(inv["id"]),
+            str(charge["id"]) if charge else None,
+            f"Credit note on paid invoice {inv['id']} with refund_amount = unused time ({left}).", details=details))
+    downgrade: dict[str, Any] = {}
+    credit = 0
+    for item in shape.items:
+        price = cheaper_price(snapshot, item)
+        if price is None or item.period_end <= item.period_start:
+            continue
+        old = prorate(item.unit_amount.amount * item.quantity, item.period_start, item.period_end, now)
+        new = prorate(int(price.get("unit_amount") or 0) * item.quantity, item.period_start, item.period_end, now)
+        downgrade[item.item_id] = {"from_price": item.price, "to_price": str(price["id"]), "credit": old, "debit": new}
+        credit += old - new
+    if downgrade:
+        out.append(RefundOption(
+            "downgrade_prorations", shape.subscription_id, Money(credit, cur), None, None,
+            "Downgrade to " + ", ".join(d["to_price"] for d in downgrade.values())
+            + " with prorations: unused time at the old price minus the rest of the period at the new one, "
+            "credited to the next invoice (not refunded to the card).",
+            details={"items": downgrade, "now": now}))
+    return out
+
+
+# --- display -------------------------------------------------------------------------------
+def _iso(value: int | None) -> str:
+    when = from_ts(value) if value else None
+    return when.isoformat() if when else ""
+
+
+def shapes_frame(shapes: list[ContractShape]) -> pd.DataFrame:
+    rows = [{
+        "subscription": s.subscription_id, "status": s.status,
+        "items": ", ".join(f"{i.price} × {i.quantity}" for i in s.items),
+        "interval": ", ".join(sorted({f"{i.interval_count} {i.interval}" for i in s.items})),
+        "per_seat": any(i.per_seat for i in s.items), "period_start": _iso(s.period_start),
+        "period_end": _iso(s.period_end), "recurring_total": s.recurring_total.format(), "mrr": s.mrr.format(),
+        "latest_invoice": s.latest_invoice or "",
+        "latest_paid": s.latest_invoice_paid.format() if s.latest_invoice_paid else "",
+        "balance": s.customer_balance.format(), "annual": s.is_annual, "team": s.is_team, "prorated": s.is_prorated,
+        "trial_end": _iso(s.trial_end), "discounts": ", ".join(s.discounts),
+        "cancel_at_period_end": s.cancel_at_period_end, "cancel_at": _iso(s.cancel_at),
+    } for s in shapes]
+    return pd.DataFrame(rows, columns=list(rows[0]) if rows else ["subscription", "status"])
+
+
+def options_frame(options: list[RefundOption]) -> pd.DataFrame:
+    rows = [{
+        "kind": o.kind, "subscription": o.subscription_id, "amount": o.amount.format(),
+        "stripe": Money(o.stripe_amount, o.amount.currency).format() if o.stripe_amount is not None else "",
+        "check": ("MISMATCH" if o.mismatch else "matches Stripe") if o.stripe_amount is not None else "not previewed",
+        "mismatch": o.mismatch, "invoice": o.invoice or "", "charge": o.charge or "", "explanation": o.explanation,
+    } for o in options]
+    return pd.DataFrame(rows, columns=list(rows[0]) if rows else ["kind", "subscription", "amount"])

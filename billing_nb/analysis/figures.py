@@ -1,0 +1,79 @@
+"""Stripe's own figures for the refund options, with the I/O left to the caller.
+
+``previews_needed(options)`` lists the preview requests to make (method of
+:class:`billing_nb.reading.provider.StripeReader` and its keyword arguments); the caller makes
+them and passes each response to ``stripe_figures(request, response)``; then
+``with_stripe_amounts(options, figures)`` fills ``RefundOption.stripe_amount``.
+``fetch_stripe_figures(reader, options)`` does the three steps with an injected reader.
+
+- unused time (``cancel_now_refund``, ``credit_note_unused``): an invoice preview with
+  ``subscription_details.cancel_now`` at ``proration_date`` = the case's now; Stripe's
+  figure is the credit of its proration lines (their amounts negated).
+- ``downgrade_prorations``: an invoice preview swapping each item to the cheaper price
+  with ``proration_behavior=create_prorations`` at the same ``proration_date``; Stripe's
+  figure is the net credit of the proration lines.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..reading.objects import line_is_proration
+
+if TYPE_CHECKING:
+    from .terms import RefundOption
+
+__all__ = ["previews_needed", "stripe_figures", "with_stripe_amounts", "fetch_stripe_figures"]
+
+_UNUSED = ("cancel_now_refund", "credit_note_unused")
+
+
+def previews_needed(options: list[RefundOption]) -> list[dict[str, Any]]:
+    """One request per distinct preview: ``{"call", "args", "keys"}`` (keys = option keys it answers)."""
+    requests: dict[str, dict[str, Any]] = {}
+    for opt in options:
+        now = opt.details.get("now")
+        if now is None:
+            continue
+        if opt.kind in _UNUSED:
+            params: dict[str, Any] = {"subscription_details": {
+                "cancel_now": True, "proration_behavior": "create_prorations", "proration_date": int(now)}}
+            rid = f"cancel_now:{opt.subscription_id}"
+        elif opt.kind == "downgrade_prorations":
+            items = [{"id": item_id, "price": d["to_price"]} for item_id, d in sorted(opt.details["items"].items())]
+            params = {"subscription_details": {
+                "items": items, "proration_behavior": "create_prorations", "proration_date": int(now)}}
+            rid = f"downgrade:{opt.subscription_id}"
+        else:
+            continue
+        req = requests.setdefault(rid, {
+            "id": rid, "call": "preview_invoice",
+            "args": {"subscription_id": opt.subscription_id, "params": params}, "keys": []})
+        req["keys"].append(opt.key)
+    return list(requests.values())
+
+
+def stripe_figures(request: dict[str, Any], response: dict[str, Any]) -> dict[str, int]:
+    """Stripe's figure for each option key a preview answers: the credit of its proration lines."""
+    lines = ((response.get("lines") or {}).get("data") or [])
+    credit = -sum(int(line.get("amount") or 0) for line in lines if line_is_proration(line))
+    return {key: credit for key in request["keys"]}
+
+
+def with_stripe_amounts(options: list[RefundOption], figures: dict[str, int]) -> list[RefundOption]:
+    """The options with ``stripe_amount`` filled from ``figures`` (keyed ``kind:subscription_id``)."""
+    return [dataclasses.replace(o, stripe_amount=int(figures[o.key])) if o.key in figures else o for o in options]
+
+
+class _Reader(Protocol):
+    def preview_invoice(self, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]: ...
+
+
+def fetch_stripe_figures(reader: _Reader, options: list[RefundOption]) -> dict[str, int]:
+    """Ask Stripe (through ``reader``, e.g. a StripeReader) for every figure the options need."""
+    figures: dict[str, int] = {}
+    for request in previews_needed(options):
+        response = getattr(reader, request["call"])(**request["args"])
+        figures.update(stripe_figures(request, response))
+    return figures

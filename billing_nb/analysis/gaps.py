@@ -1,0 +1,315 @@
+"""Step 4: the operator-side product gap behind the customer's pain.
+
+A gap is a backlog item for the product team, separate from the remediation. Each gap
+carries evidence lines that cite Stripe object ids, dates and amounts only (never PII),
+and a portal feature is reported missing only when it matters to this case: cancellation
+for a cancel complaint, payment-method update for a failed payment, plan switching for a
+seat or plan complaint, invoice history for an invoice complaint (all of them when the
+bucket is ``missing_self_serve`` and the complaint names none).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .classify import Bucket, Decision
+from .identify import IdentitySummary
+from ..money import Money
+from ..reading.snapshot import CaseSnapshot, from_ts
+
+__all__ = ["GAP_KINDS", "ProductGap", "find_gaps"]
+
+GAP_KINDS: tuple[str, ...] = (
+    "no_portal_configuration",
+    "portal_missing_cancellation",
+    "portal_missing_payment_method_update",
+    "portal_missing_invoice_history",
+    "portal_missing_plan_switching",
+    "no_duplicate_subscription_guard",
+    "no_seat_explanation",
+    "no_usage_visibility",
+    "dunning_never_reached_customer",
+    "no_cancellation_path",
+)
+
+
+@dataclass(frozen=True)
+class ProductGap:
+    kind: str
+    title: str  # backlog item title
+    evidence: tuple[str, ...]
+    suggestion: str  # what the product should do
+    severity: str = "medium"  # low | medium | high
+
+    def as_case_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "title": self.title, "evidence": list(self.evidence),
+                "suggestion": self.suggestion, "severity": self.severity}
+
+
+# --- what the case is about ------------------------------------------------------------
+_TOPICS: dict[str, re.Pattern[str]] = {
+    # trouble cancelling (a self-serve complaint), not "please cancel and refund"
+    "cancel": re.compile(r"\b((?:can[’']?t|cannot|couldn[’']?t|unable to|no way to|how (?:do i|to|can i)|tried to|trying to"
+                         r"|meant to|want(?:ed)? to|where (?:do|can) i)(?:\s+\w+){0,4}?\s+(?:cancel\w*|unsubscrib\w*)"
+                         r"|no (?:\w+ )?cancel\w*|cancel(?:lation)? (?:button|option|link|page))", re.I),
+    "cancel_word": re.compile(r"\b(cancel\w*|unsubscrib\w*|stop (?:my |the )?(?:subscription|plan|billing))\b", re.I),
+    "payment": re.compile(r"\b(card|payment method|payment failed|declin\w*|expired)\b", re.I),
+    "plan": re.compile(r"\b(upgrad\w*|downgrad\w*|switch\w* (?:to|plans?)|change (?:my |the )?(?:plan|seats?)|moved me to"
+                       r"|(?:add|remove|reduce|fewer|more) (?:\w+ )?seats?|prorat\w*)\b", re.I),
+    "seats": re.compile(r"\b(seats?|users?|members?|licen[cs]es?)\b", re.I),
+    "invoices": re.compile(r"\b(invoices?|receipts?|billing history)\b", re.I),
+    "usage": re.compile(r"\b(limits?|usage|rate[- ]?limit\w*|rate|quotas?|throttl\w*|429|api calls?|overages?)\b", re.I),
+}
+_SELF_SERVE = ("cancel", "payment", "plan", "invoices")
+_ACTIVE = ("active", "trialing", "past_due", "unpaid")
+_PM_UPDATE_EVENTS = ("payment_method.attached", "setup_intent.succeeded")
+
+
+def _day(unix: int | None) -> str:
+    dt = from_ts(unix)
+    return "unknown date" if dt is None else f"{dt.day} {dt:%b %Y}"
+
+
+def _id(value: Any) -> str | None:
+    """A Stripe reference that may be an id or an expanded object."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value if isinstance(value, str) else None
+
+
+def _mentions(kind: str, complaint: str) -> str | None:
+    match = _TOPICS[kind].search(complaint or "")
+    return match.group(0).lower() if match else None
+
+
+class _Case:
+    """The facts the rules share: topics, anomalies, the active portal configuration."""
+
+    def __init__(self, snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decision, complaint: str):
+        self.snapshot, self.summary, self.complaint = snapshot, summary, complaint
+        self.bucket = decision.bucket or decision.suggested
+        self.anomalies = {a.kind: a for a in summary.anomalies}
+        self.customers = {summary.customer_id, *summary.other_customer_ids}
+        self.topics: dict[str, str] = {}  # topic -> why it applies (no PII)
+        for topic in _TOPICS:
+            word = _mentions(topic, complaint)
+            if word:
+                self.topics[topic] = f"the complaint mentions '{word}'"
+        by_anomaly = {"charged_after_cancel_request": "cancel", "failed_renewal": "payment", "past_due": "payment",
+                      "subscription_payment_method_stale": "payment", "proration_invoice": "plan"}
+        for kind, topic in by_anomaly.items():
+            if kind in self.anomalies:
+                self.topics.setdefault(topic, f"anomaly {kind}")
+        if self.bucket is Bucket.FAILED_PAYMENT:
+            self.topics.setdefault("payment", "bucket failed_payment")
+        if self.bucket is Bucket.TEAM_SEATS:
+            self.topics.setdefault("seats", "bucket team_seats")
+        if self.bucket is Bucket.MISSING_SELF_SERVE:
+            if "cancel_word" in self.topics:
+                self.topics.setdefault("cancel", self.topics["cancel_word"] + " (bucket missing_self_serve)")
+            if not set(_SELF_SERVE) & set(self.topics):
+                for topic in _SELF_SERVE:
+                    self.topics[topic] = "bucket missing_self_serve"
+        self.portal: dict[str, Any] | None = portal_in_use(snapshot)
+
+    def feature(self, name: str) -> dict[str, Any]:
+        assert self.portal is not None
+        return (self.portal.get("features") or {}).get(name) or {}
+
+    def active_subscriptions(self) -> list[dict[str, Any]]:
+        return [s for s in self.snapshot.of("subscriptions") if s.get("status") in _ACTIVE]
+
+
+def portal_in_use(snapshot: CaseSnapshot) -> dict[str, Any] | None:
+    """The portal configuration customers meet (see :meth:`CaseSnapshot.portal_configuration`)."""
+    return snapshot.portal_configuration()
+
+
+# --- the rules ---------------------------------------------------------------------------
+def _portal_gaps(case: _Case) -> list[ProductGap]:
+    if case.portal is None:
+        inactive = [c.get("id") for c in case.snapshot.of("portal_configurations")]
+        line = f"only inactive portal configurations: {', '.join(map(str, inactive))}" if inactive \
+            else "the account has no billing_portal.configuration"
+        return [ProductGap("no_portal_configuration", "Set up the Stripe customer portal", (line,),
+                           "Create a billing portal configuration with cancellation, payment-method update, "
+                           "invoice history and plan switching, and link it from the account settings page.", "high")]
+    pid, gaps = case.portal.get("id"), []
+    checks = (
+        ("cancel", "subscription_cancel", "portal_missing_cancellation", "Let customers cancel in the portal",
+         "Enable features.subscription_cancel (at period end, with a cancellation reason)."),
+        ("payment", "payment_method_update", "portal_missing_payment_method_update",
+         "Let customers update their payment method in the portal",
+         "Enable features.payment_method_update so a failed renewal can be fixed by the customer."),
+        ("invoices", "invoice_history", "portal_missing_invoice_history", "Show invoice history in the portal",
+         "Enable features.invoice_history so customers can download invoices and receipts."),
+    )
+    for topic, feature, kind, title, suggestion in checks:
+        if topic in case.topics and not case.feature(feature).get("enabled"):
+            gaps.append(ProductGap(kind, title, (f"{pid}: features.{feature}.enabled is false",
+                                                 f"relevant because {case.topics[topic]}"), suggestion))
+    if "plan" in case.topics:
+        lines = _plan_switch_lines(case, str(pid))
+        if lines:
+            gaps.append(ProductGap("portal_missing_plan_switching", "Let customers change plan and seats in the portal",
+                                   (*lines, f"relevant because {case.topics['plan']}"),
+                                   "Enable features.subscription_update with quantity and price changes for the "
+                                   "customer's products, prorated."))
+    return gaps
+
+
+def _plan_switch_lines(case: _Case, pid: str) -> list[str]:
+    update = case.feature("subscription_update")
+    if not update.get("enabled"):
+        return [f"{pid}: features.subscription_update.enabled is false"]
+    lines = []
+    allowed = update.get("default_allowed_updates") or []
+    if "quantity" not in allowed and "price" not in allowed:
+        lines.append(f"{pid}: subscription_update allows neither quantity nor price changes")
+    listed = {p.get("product") for p in update.get("products") or [] if isinstance(p, dict)}
+    products = {r.product for r in case.summary.active_subscriptions}
+    if products - listed:
+        lines.append(f"{pid}: subscription_update lists no prices for {', '.join(sorted(products - listed))}")
+    return lines
+
+
+def _cancellation_path(case: _Case) -> list[ProductGap]:
+    why_cancel = case.topics.get("cancel")
+    if not why_cancel or why_cancel.startswith("bucket"):  # a cancel complaint (or request), not the fallback
+        return []
+    if case.portal is None:
+        why = "no billing portal configuration, so no self-serve cancellation"
+    elif not case.feature("subscription_cancel").get("enabled"):
+        why = f"{case.portal.get('id')} cannot cancel (features.subscription_cancel.enabled is false)"
+    else:
+        return []
+    subs = ", ".join(s["id"] for s in case.active_subscriptions()) or "none active"
+    return [ProductGap("no_cancellation_path", "Give customers a way to cancel without contacting support",
+                       (why, f"relevant because {case.topics['cancel']}", f"subscriptions concerned: {subs}"),
+                       "Add a Cancel subscription entry in the app that opens a portal session with "
+                       "flow_data.type=subscription_cancel for the subscription.", "high")]
+
+
+def _duplicate_guard(case: _Case) -> list[ProductGap]:
+    lines: list[str] = []
+    by_product: dict[str, list[str]] = {}
+    for row in case.summary.active_subscriptions:
+        by_product.setdefault(row.product, []).append(row.id)
+    dup_subs = {s for ids in by_product.values() if len(ids) > 1 for s in ids}
+    for product, ids in sorted(by_product.items()):
+        if len(ids) > 1:
+            lines.append(f"{len(ids)} active subscriptions for {product}: {', '.join(ids)}")
+    for kind in ("duplicate_active_subscription", "duplicate_customer"):
+        anomaly = case.anomalies.get(kind)
+        if anomaly:
+            dup_subs.update(o for o in anomaly.objects if o.startswith("sub_"))
+            lines.append(f"anomaly {kind}: {', '.join(anomaly.objects)}")
+    if case.summary.other_customer_ids and "duplicate_customer" not in case.anomalies:
+        lines.append(f"customers sharing one email: {', '.join(sorted(case.customers))}")
+    if not lines:
+        return []
+    sessions = [cs for cs in case.snapshot.of("checkout_sessions")
+                if cs.get("mode") == "subscription" and _id(cs.get("subscription")) in dup_subs]
+    if sessions:
+        lines.append("subscription-mode Checkout sessions created the duplicates: "
+                     + ", ".join(f"{cs['id']} -> {_id(cs.get('subscription'))}" for cs in sessions))
+    lines.append("nothing enforced one subscription per customer (Checkout's one-subscription limit not in use)")
+    return [ProductGap("no_duplicate_subscription_guard", "Prevent a second subscription to the same plan",
+                       tuple(lines), "Turn on Checkout's 'limit customers to one subscription', reuse the existing "
+                       "customer (pass customer= instead of customer_email), and send returning subscribers to "
+                       "the portal instead of Checkout.", "high" if dup_subs else "medium")]
+
+
+def _seat_explanation(case: _Case) -> list[ProductGap]:
+    if "seats" not in case.topics:
+        return []
+    lines = []
+    for sub in case.active_subscriptions():
+        for item in (sub.get("items") or {}).get("data") or []:
+            price = item.get("price") if isinstance(item.get("price"), dict) else {}
+            qty = item.get("quantity") or 1
+            usage = (price.get("recurring") or {}).get("usage_type", "licensed")
+            if qty > 1 and price.get("billing_scheme", "per_unit") == "per_unit" and usage == "licensed":
+                unit = Money(int(price.get("unit_amount") or 0), price.get("currency") or "usd")
+                interval = (price.get("recurring") or {}).get("interval", "period")
+                lines.append(f"{sub['id']} item {item.get('id')}: {qty} seats x {unit} per {interval} "
+                             f"= {unit.times(qty)} on {price.get('id')}")
+    if not lines:
+        return []
+    return [ProductGap("no_seat_explanation", "Explain seat billing where customers see the charge",
+                       (*lines, f"relevant because {case.topics['seats']}"),
+                       "Show seats in use vs. seats billed, the per-seat price and the next invoice preview in the "
+                       "app's billing page and on the invoice line description.")]
+
+
+def _usage_visibility(case: _Case) -> list[ProductGap]:
+    word = _mentions("usage", case.complaint)
+    if not word:
+        return []
+    subs = ", ".join(s["id"] for s in case.active_subscriptions()) or "none active"
+    return [ProductGap("no_usage_visibility", "Show usage and rate limits to customers",
+                       (f"the complaint mentions '{word}'", f"subscriptions concerned: {subs}"),
+                       "Show the plan's limits, current usage and when limits reset in the app, and warn before "
+                       "a limit is reached.")]
+
+
+def _dunning(case: _Case) -> list[ProductGap]:
+    snap, lines = case.snapshot, []
+    stale = case.anomalies.get("subscription_payment_method_stale")
+    failed_ids = set(case.anomalies["failed_renewal"].objects) if "failed_renewal" in case.anomalies else set()
+    for inv in case.summary.invoices:
+        failed = inv.id in failed_ids or (inv.billing_reason == "subscription_cycle" and inv.attempt_count >= 1)
+        if not failed or inv.status not in ("open", "uncollectible") or not inv.subscription:
+            continue
+        rows = sorted((c for c in case.summary.charges if c.invoice == inv.id and c.status == "failed"), key=lambda c: c.created)
+        charges = [snap.by_id(c.id) or {} for c in rows]
+        failed_at = charges[-1].get("created") if charges else inv.created
+        failing_pm = _id(charges[-1].get("payment_method")) if charges else None
+        sub = snap.by_id(inv.subscription) or {}
+        customer = snap.by_id(inv.customer) or {}
+        effective = _id(sub.get("default_payment_method")) or _id(
+            (customer.get("invoice_settings") or {}).get("default_payment_method")) or _id(customer.get("default_source"))
+        head = f"{inv.id}: renewal of {inv.subscription} failed on {_day(failed_at)} " \
+               f"({inv.attempt_count} attempts), still {inv.status}"
+        if failing_pm and effective:
+            if effective != failing_pm:
+                continue
+            lines += [head, f"{inv.subscription} still charges {effective}, the payment method that failed"]
+        elif (stale and inv.subscription in stale.objects) or not _updated_after(case, inv.subscription, failed_at or 0):
+            lines += [head, f"no payment-method update for {inv.subscription} or its customer after the failure "
+                            f"({len(snap.of('events'))} events checked)"]
+    if stale:
+        lines.append(f"anomaly subscription_payment_method_stale: {', '.join(stale.objects)}")
+    if not any(line.startswith("in_") for line in lines):
+        return []
+    return [ProductGap("dunning_never_reached_customer", "Make failed-payment emails reach the customer",
+                       tuple(dict.fromkeys(lines)),
+                       "Turn on Stripe's failed-payment emails with a link to update the payment method, show an "
+                       "in-app banner while a subscription is past_due, and retry after the card is updated.", "high")]
+
+
+def _updated_after(case: _Case, subscription: str, since: int) -> bool:
+    for event in case.snapshot.of("events"):
+        if (event.get("created") or 0) <= since:
+            continue
+        obj = (event.get("data") or {}).get("object") or {}
+        previous = (event.get("data") or {}).get("previous_attributes") or {}
+        kind = event.get("type")
+        if kind in _PM_UPDATE_EVENTS and _id(obj.get("customer")) in case.customers:
+            return True
+        if kind == "customer.subscription.updated" and obj.get("id") == subscription and "default_payment_method" in previous:
+            return True
+        if kind == "customer.updated" and obj.get("id") in case.customers and "invoice_settings" in previous:
+            return True
+    return False
+
+
+def find_gaps(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decision, complaint: str = "") -> list[ProductGap]:
+    """The product gaps behind this case, one per kind, in :data:`GAP_KINDS` order."""
+    case = _Case(snapshot, summary, decision, complaint)
+    found = [*_portal_gaps(case), *_duplicate_guard(case), *_seat_explanation(case), *_usage_visibility(case),
+             *_dunning(case), *_cancellation_path(case)]
+    unique = {g.kind: g for g in reversed(found)}
+    return sorted(unique.values(), key=lambda g: GAP_KINDS.index(g.kind))

@@ -1,0 +1,149 @@
+"""Step 1: who is this, what do they have, and what looks wrong.
+
+Pure: reads a :class:`CaseSnapshot`, returns plain dataclasses for the code that
+follows and pandas DataFrames for display. The anomaly rules live in
+:mod:`billing_nb.analysis.anomalies`.
+
+Current API shapes are read first, older ones as a fallback: a subscription's period and
+price live on its items; an invoice names its subscription in
+``parent.subscription_details.subscription`` (``invoice.subscription`` before) and its
+payment in ``payments.data[].payment.payment_intent``; a charge names its payment intent,
+so charge -> invoice goes through that payment intent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .anomalies import find_anomalies
+from ..reading.masking import mask_email
+from ..reading.rows import (Anomaly, ChargeRow, InvoiceRow, SubscriptionRow, charge_row, invoice_payment_intent, invoice_row,
+                   money_text, obj_id, sub_row)
+from ..reading.snapshot import CaseSnapshot, from_ts
+
+__all__ = ["ANOMALY_KINDS", "Anomaly", "SubscriptionRow", "InvoiceRow", "ChargeRow", "IdentitySummary", "identify"]
+
+#: Anomaly kinds, named exactly as case.json and the tests expect.
+ANOMALY_KINDS: tuple[str, ...] = (
+    "duplicate_active_subscription",
+    "duplicate_customer",
+    "failed_renewal",
+    "incomplete_checkout",
+    "past_due",
+    "open_dispute",
+    "charged_after_cancel_request",
+    "subscription_payment_method_stale",
+    "proration_invoice",
+)
+
+
+@dataclass
+class IdentitySummary:
+    """Step 1's answer: the customer(s), their billing objects, and anomalies."""
+
+    customer_id: str
+    email_masked: str | None
+    other_customer_ids: list[str]
+    subscriptions: list[SubscriptionRow]
+    invoices: list[InvoiceRow]
+    charges: list[ChargeRow]
+    refunds: list[dict[str, Any]]
+    disputes: list[dict[str, Any]]
+    anomalies: list[Anomaly]
+    customers: list[dict[str, Any]] = field(default_factory=list)  # id, email (masked), created, test_clock
+
+    @property
+    def active_subscriptions(self) -> list[SubscriptionRow]:
+        return [s for s in self.subscriptions if s.status in ("active", "trialing", "past_due")]
+
+    @property
+    def canceled_subscriptions(self) -> list[SubscriptionRow]:
+        return [s for s in self.subscriptions if s.status in ("canceled", "incomplete_expired")]
+
+    def anomaly_kinds(self) -> list[str]:
+        return [a.kind for a in self.anomalies]
+
+    def anomalies_of(self, kind: str) -> list[Anomaly]:
+        return [a for a in self.anomalies if a.kind == kind]
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """DataFrames for display: customers, subscriptions, invoices, charges, refunds, disputes, anomalies."""
+        def when(ts: Any) -> Any:
+            return from_ts(int(ts)) if ts else None
+
+        frames = {
+            "customers": pd.DataFrame([
+                {"id": c["id"], "email": c.get("email"), "primary": c["id"] == self.customer_id,
+                 "created": when(c.get("created")), "test_clock": c.get("test_clock")} for c in self.customers
+            ], columns=["id", "email", "primary", "created", "test_clock"]),
+            "subscriptions": pd.DataFrame([
+                {"id": s.id, "customer": s.customer, "status": s.status, "product": s.product, "price": s.price,
+                 "interval": f"{s.interval_count} {s.interval}" if s.interval_count != 1 else s.interval,
+                 "quantity": s.quantity, "amount": s.recurring_total.format(), "created": when(s.created),
+                 "current_period_end": when(s.current_period_end), "cancel_at_period_end": s.cancel_at_period_end}
+                for s in self.subscriptions
+            ], columns=["id", "customer", "status", "product", "price", "interval", "quantity", "amount", "created",
+                        "current_period_end", "cancel_at_period_end"]),
+            "invoices": pd.DataFrame([
+                {"id": i.id, "status": i.status, "billing_reason": i.billing_reason, "subscription": i.subscription,
+                 "amount_due": money_text(i.amount_due, i.currency), "amount_paid": money_text(i.amount_paid, i.currency),
+                 "attempts": i.attempt_count, "created": when(i.created)} for i in self.invoices
+            ], columns=["id", "status", "billing_reason", "subscription", "amount_due", "amount_paid", "attempts", "created"]),
+            "charges": pd.DataFrame([
+                {"id": c.id, "status": c.status, "amount": money_text(c.amount, c.currency),
+                 "refunded": money_text(c.amount_refunded, c.currency), "invoice": c.invoice, "disputed": c.disputed,
+                 "card": f"{c.card_brand} •••• {c.card_last4}" if c.card_last4 else None,
+                 "failure_code": c.failure_code, "created": when(c.created)} for c in self.charges
+            ], columns=["id", "status", "amount", "refunded", "invoice", "disputed", "card", "failure_code", "created"]),
+            "refunds": pd.DataFrame([
+                {"id": r.get("id"), "charge": r.get("charge"), "amount": money_text(r.get("amount"), r.get("currency", "usd")),
+                 "status": r.get("status"), "reason": r.get("reason"), "created": when(r.get("created"))} for r in self.refunds
+            ], columns=["id", "charge", "amount", "status", "reason", "created"]),
+            "disputes": pd.DataFrame([
+                {"id": d.get("id"), "charge": d.get("charge"), "amount": money_text(d.get("amount"), d.get("currency", "usd")),
+                 "status": d.get("status"), "reason": d.get("reason"), "created": when(d.get("created"))} for d in self.disputes
+            ], columns=["id", "charge", "amount", "status", "reason", "created"]),
+            "anomalies": pd.DataFrame([a.as_dict() for a in self.anomalies], columns=["kind", "objects", "detail"]),
+        }
+        return frames
+
+    def billing_state(self) -> dict[str, Any]:
+        """case.json's ``billing_state``: subscriptions, invoices, anomalies."""
+        return {
+            "subscriptions": [s.as_case_json() for s in self.subscriptions],
+            "invoices": [i.as_case_json() for i in self.invoices],
+            "anomalies": [a.as_dict() for a in self.anomalies],
+        }
+
+
+def identify(snapshot: CaseSnapshot) -> IdentitySummary:
+    """Summarise the snapshot and name its anomalies."""
+    raw_invoices = sorted(snapshot.of("invoices"), key=lambda i: i.get("created") or 0, reverse=True)
+    invoice_by_pi = {pi: inv["id"] for inv in reversed(raw_invoices) if (pi := invoice_payment_intent(inv))}
+    raw_charges = sorted(snapshot.of("charges"), key=lambda c: c.get("created") or 0, reverse=True)
+    charge_by_pi: dict[str, str] = {}
+    for ch in reversed(raw_charges):  # oldest first, so a later success wins over an earlier failure
+        pi = obj_id(ch.get("payment_intent"))
+        if pi and (ch.get("status") == "succeeded" or pi not in charge_by_pi):
+            charge_by_pi[pi] = ch["id"]
+    subs = sorted((sub_row(s) for s in snapshot.of("subscriptions")), key=lambda s: s.created, reverse=True)
+    invoices = [invoice_row(i, charge_by_pi) for i in raw_invoices]
+    charges = [charge_row(c, invoice_by_pi) for c in raw_charges]
+    customers = snapshot.of("customers")
+    primary = next((c for c in customers if c.get("id") == snapshot.primary_customer_id), {})
+    return IdentitySummary(
+        customer_id=snapshot.primary_customer_id,
+        email_masked=mask_email(primary.get("email")),
+        other_customer_ids=[c for c in snapshot.customer_ids[1:]],
+        subscriptions=subs,
+        invoices=invoices,
+        charges=charges,
+        refunds=sorted(snapshot.of("refunds"), key=lambda r: r.get("created") or 0, reverse=True),
+        disputes=sorted(snapshot.of("disputes"), key=lambda d: d.get("created") or 0, reverse=True),
+        anomalies=find_anomalies(snapshot, subs, invoices, charges),
+        customers=[{"id": c["id"], "email": mask_email(c.get("email")), "created": c.get("created"),
+                    "test_clock": obj_id(c.get("test_clock"))} for c in customers],
+    )

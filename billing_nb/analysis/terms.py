@@ -1,0 +1,128 @@
+"""The contract's terms as data: what each subscription item and subscription is, and each
+way out of it with its refund, so that the shape (:mod:`.contract`), the unused-time
+arithmetic (:mod:`.periods`) and Stripe's figures (:mod:`.figures`) share one vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from ..money import Money, round_half_up
+
+__all__ = ["ItemShape", "ContractShape", "RefundOption", "OPTION_KINDS", "LIVE_STATUSES"]
+
+OPTION_KINDS = ("cancel_at_period_end", "cancel_now_refund", "credit_note_unused", "downgrade_prorations")
+LIVE_STATUSES = ("active", "trialing", "past_due")
+_PER_YEAR = {"day": Fraction(365), "week": Fraction(52), "month": Fraction(12), "year": Fraction(1)}
+
+
+@dataclass(frozen=True)
+class ItemShape:
+    item_id: str
+    price: str
+    product: str
+    unit_amount: Money
+    interval: str
+    interval_count: int
+    quantity: int
+    per_seat: bool
+    period_start: int
+    period_end: int
+
+    @property
+    def annual_amount(self) -> Fraction:
+        """This item's price x quantity over a year, exactly."""
+        per_year = _PER_YEAR.get(self.interval, Fraction(12)) / max(1, self.interval_count)
+        return self.unit_amount.amount * self.quantity * per_year
+
+
+@dataclass(frozen=True)
+class ContractShape:
+    subscription_id: str
+    customer: str
+    status: str
+    items: tuple[ItemShape, ...]
+    trial_end: int | None
+    discounts: tuple[str, ...]
+    cancel_at_period_end: bool
+    cancel_at: int | None
+    pending_proration_items: tuple[str, ...]
+    latest_invoice: str | None
+    latest_invoice_paid: Money | None
+    latest_charge: str | None
+    customer_balance: Money
+    is_annual: bool
+    is_team: bool
+    is_prorated: bool
+    currency: str = "usd"
+
+    @property
+    def recurring_total(self) -> Money:
+        """What one full period costs (sum of unit_amount x quantity)."""
+        return Money(sum(i.unit_amount.amount * i.quantity for i in self.items), self.currency)
+
+    @property
+    def mrr(self) -> Money:
+        """Monthly recurring revenue: the exact annualised total / 12, rounded once (half up)."""
+        return Money(round_half_up(sum((i.annual_amount for i in self.items), Fraction(0)) / 12), self.currency)
+
+    @property
+    def arr(self) -> Money:
+        """Annual recurring revenue: the exact annualised total, rounded once (not mrr x 12)."""
+        return Money(round_half_up(sum((i.annual_amount for i in self.items), Fraction(0))), self.currency)
+
+    @property
+    def period_start(self) -> int | None:
+        return min((i.period_start for i in self.items), default=None)
+
+    @property
+    def period_end(self) -> int | None:
+        return max((i.period_end for i in self.items), default=None)
+
+    def as_case_json(self) -> dict[str, Any]:
+        first = self.items[0] if self.items else None
+        return {
+            "subscription_id": self.subscription_id, "status": self.status,
+            "interval": first.interval if first else None, "interval_count": first.interval_count if first else None,
+            "quantity": sum(i.quantity for i in self.items), "per_seat": any(i.per_seat for i in self.items),
+            "period_start": self.period_start, "period_end": self.period_end,
+            "recurring_total": self.recurring_total.as_dict(), "latest_invoice": self.latest_invoice,
+            "latest_invoice_paid": self.latest_invoice_paid.as_dict() if self.latest_invoice_paid else None,
+            "is_annual": self.is_annual, "is_team": self.is_team, "is_prorated": self.is_prorated,
+            "cancel_at_period_end": self.cancel_at_period_end,
+        }
+
+
+@dataclass(frozen=True)
+class RefundOption:
+    """One way out for the customer, with its exact amount."""
+
+    kind: str  # cancel_at_period_end | cancel_now_refund | credit_note_unused | downgrade_prorations
+    subscription_id: str
+    amount: Money  # what goes back to the customer (0 for cancel at period end)
+    invoice: str | None
+    charge: str | None
+    explanation: str
+    stripe_amount: int | None = None  # Stripe's own figure when it can compute it
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """``kind:subscription_id``: how Stripe's figures are matched to options."""
+        return f"{self.kind}:{self.subscription_id}"
+
+    @property
+    def mismatch(self) -> bool:
+        return self.stripe_amount is not None and self.stripe_amount != self.amount.amount
+
+    def as_case_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "subscription_id": self.subscription_id, "amount": self.amount.as_dict(),
+            "invoice": self.invoice, "charge": self.charge, "explanation": self.explanation,
+            "stripe_amount": self.stripe_amount, "mismatch": self.mismatch,
+        }
+
+
+# --- shapes -------------------------------------------------------------------------------

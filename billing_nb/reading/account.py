@@ -1,0 +1,149 @@
+"""The whole account at once, for the portfolio and portal notebooks.
+
+A case reads one customer; plan analysis and portal validation need every customer,
+subscription, invoice and portal configuration. :class:`AccountSnapshot` holds them as
+raw Stripe dicts (read by :func:`read_account` through the
+:class:`~billing_nb.reading.provider.StripeReader`, the only code that calls Stripe), with when they were fetched.
+Like a case snapshot it can be saved (PII masked) and re-loaded, so the same notebooks
+run offline on a saved account.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .concurrency import Rows, run_wave
+from .provider import StripeReader, make_client
+from .snapshot import portal_in_use
+
+__all__ = ["AccountSnapshot", "ACCOUNT_KINDS", "open_account", "read_account"]
+
+#: The kinds an account snapshot holds, in display order.
+ACCOUNT_KINDS: tuple[str, ...] = ("customers", "subscriptions", "invoices", "portal_configurations")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """Every customer, subscription (items carry whole price objects), invoice and portal
+    configuration of the account, fetched at ``fetched_at`` (aware UTC).
+
+    ``truncated`` names the kinds whose listing stopped at ``max_pages`` (more may exist):
+    the frames built on them are then a sample, and the notebooks say so.
+    The object lists are left out of ``repr`` so a stray display never shows PII.
+    """
+
+    customers: list[dict[str, Any]] = field(repr=False)
+    subscriptions: list[dict[str, Any]] = field(repr=False)
+    invoices: list[dict[str, Any]] = field(repr=False)
+    portal_configurations: list[dict[str, Any]] = field(repr=False)
+    fetched_at: datetime
+    request_count: int = 0
+    truncated: tuple[str, ...] = ()
+    portal_configuration_id: str | None = None  # BILLING_NB_PORTAL_CONFIGURATION, when set
+
+    def __post_init__(self) -> None:
+        if self.fetched_at.tzinfo is None:
+            raise ValueError("fetched_at must be aware UTC")
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        """The objects of one kind in :data:`ACCOUNT_KINDS`."""
+        if kind not in ACCOUNT_KINDS:
+            raise KeyError(kind)
+        return list(getattr(self, kind))
+
+    def portal_configuration(self) -> dict[str, Any] | None:
+        """The portal configuration customers meet (same rule as a case's snapshot)."""
+        return portal_in_use(self.portal_configurations, self.portal_configuration_id)
+
+    def summary(self) -> pd.DataFrame:
+        """How much was read: objects per kind, and whether the listing was cut short."""
+        rows = [{"kind": k, "objects": len(self.of(k)), "complete": k not in self.truncated} for k in ACCOUNT_KINDS]
+        return pd.DataFrame(rows, columns=["kind", "objects", "complete"])
+
+    # --- persistence ------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {"fetched_at": self.fetched_at.isoformat(), "request_count": self.request_count,
+                "truncated": list(self.truncated), "portal_configuration_id": self.portal_configuration_id,
+                **{k: self.of(k) for k in ACCOUNT_KINDS}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AccountSnapshot:
+        return cls(**{k: list(data.get(k) or []) for k in ACCOUNT_KINDS},
+                   fetched_at=datetime.fromisoformat(data["fetched_at"]),
+                   request_count=int(data.get("request_count", 0)), truncated=tuple(data.get("truncated") or ()),
+                   portal_configuration_id=data.get("portal_configuration_id"))
+
+    def save(self, path: Path, *, mask_pii: bool = True) -> Path:
+        """Write as JSON, PII masked unless ``mask_pii`` is False.
+
+        A masked account loses email identity (two people may mask alike), so duplicate
+        detection across customer objects is only exact on a live read.
+        """
+        data = self.to_dict()
+        if mask_pii:
+            from .masking import mask_object
+
+            data = {**data, **{k: mask_object(data[k]) for k in ACCOUNT_KINDS}}
+        Path(path).write_text(json.dumps(data, indent=1, sort_keys=True, default=_json_default))
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: Path) -> AccountSnapshot:
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def open_account(*, max_pages: int = 20, snapshot_path: str | None = None) -> AccountSnapshot:
+    """The account from Stripe (key from STRIPE_API_KEY), or from a saved snapshot file."""
+    if snapshot_path:
+        snap = AccountSnapshot.load(Path(snapshot_path))
+    else:
+        from ..config import load_settings
+
+        snap = read_account(StripeReader(make_client(load_settings())), max_pages=max_pages)
+    named = os.environ.get("BILLING_NB_PORTAL_CONFIGURATION")
+    if named:
+        snap = AccountSnapshot(**{k: snap.of(k) for k in ACCOUNT_KINDS}, fetched_at=snap.fetched_at,
+                               request_count=snap.request_count, truncated=snap.truncated,
+                               portal_configuration_id=named)
+    return snap
+
+
+def read_account(reader: StripeReader, *, max_pages: int = 20) -> AccountSnapshot:
+    """Every customer, subscription, invoice and portal configuration: four independent
+    listings issued concurrently, each stopped at ``max_pages`` pages. A subscription
+    item's ``price`` is always a whole object (not expandable), so nothing is expanded."""
+    from datetime import UTC
+
+    v1 = reader.client.v1
+    start = reader.request_count
+    jobs: dict[str, Callable[[], Rows]] = {
+        "customers": lambda: reader.list_all(v1.customers.list, {"limit": 100}, max_pages=max_pages),
+        "subscriptions": lambda: reader.list_all(v1.subscriptions.list, {"status": "all", "limit": 100},
+                                                 max_pages=max_pages),
+        "invoices": lambda: reader.list_all(v1.invoices.list, {"limit": 100}, max_pages=max_pages),
+        "portal_configurations": lambda: reader.list_all(v1.billing_portal.configurations.list, {"limit": 100},
+                                                         max_pages=max_pages),
+    }
+    got = run_wave(jobs, reader.concurrency)
+    return AccountSnapshot(
+        customers=[c for c in got["customers"][0] if not c.get("deleted")],
+        subscriptions=got["subscriptions"][0], invoices=got["invoices"][0],
+        portal_configurations=got["portal_configurations"][0], fetched_at=datetime.now(UTC),
+        request_count=reader.request_count - start,
+        truncated=tuple(k for k, (_, pages) in got.items() if pages >= max_pages),
+    )

@@ -1,0 +1,254 @@
+"""The only module that reads Stripe (with :mod:`gather`, its request plan).
+
+``StripeReader`` resolves a lookup to customers and builds a :class:`CaseSnapshot` in
+as few sequential request waves as possible (expand + list filters, independent lists
+issued concurrently; see :mod:`billing_nb.reading.waves`). Stripe's exceptions are translated
+here, once, into :mod:`billing_nb.exceptions`, keeping Stripe's request id.
+
+Lookups (:func:`billing_nb.reading.lookup.lookup_kind`, pure): an email, a ``cus_``/``sub_``/``in_``/``ch_``/``pi_``/``cs_``
+id, or ``metadata:KEY=VALUE``. Every lookup resolves to the customer it names *plus* every
+other customer object sharing that customer's email (a ``duplicate_customer`` anomaly
+later, never an error). The lookup costs one or two waves:
+
+========================  =============================================================
+email                     ``customers.list(email=)`` (case-sensitive, immediate) and
+                          ``customers.search(email:'…')`` (any case, lags) concurrently
+cus_                      ``customers.retrieve``, then the email wave (list + search)
+sub_ in_ ch_ pi_ cs_      ``retrieve(expand=customer)``, then the email wave
+metadata:KEY=VALUE        ``customers.search(metadata['KEY']:'VALUE')``, then the email wave
+========================  =============================================================
+
+Customers are fetched with ``test_clock`` and ``invoice_settings.default_payment_method``
+expanded, so the case's clock and default card cost no extra request.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import stripe
+
+from ..config import API_VERSION, Settings
+from ..exceptions import (
+    LookupNotFoundError,
+    MalformedIdError,
+    StripeApiError,
+    StripeInvalidRequestError,
+    StripeNotFoundError,
+    StripeRateLimitError,
+    StripeUnavailableError,
+)
+from .lookup import LOOKUP_KINDS, Resolution, lookup_kind, order_customers
+from .concurrency import run_wave
+
+__all__ = ["LOOKUP_KINDS", "Resolution", "make_client", "translate", "lookup_kind", "StripeReader"]
+
+#: Expansions on customer reads: the clock and the default card arrive with the customer.
+CUSTOMER_EXPAND = ["test_clock", "invoice_settings.default_payment_method"]
+
+T = TypeVar("T")
+P = TypeVar("P")
+
+
+def make_client(settings: Settings) -> stripe.StripeClient:
+    """A StripeClient with the key, base address, retries and pinned API version."""
+    return stripe.StripeClient(
+        settings.api_key,
+        base_addresses={"api": settings.api_base} if settings.api_base else {},
+        max_network_retries=settings.max_network_retries,
+        stripe_version=API_VERSION,
+    )
+
+
+def translate(exc: stripe.StripeError) -> StripeApiError:
+    """Map a stripe exception to ours, keeping message, code and request id."""
+    message = exc.user_message or str(getattr(exc, "_message", None) or exc) or type(exc).__name__
+    kwargs: dict[str, Any] = {
+        "request_id": exc.request_id,
+        "code": exc.code,
+        "http_status": exc.http_status,
+        "param": getattr(exc, "param", None),
+    }
+    status = exc.http_status or 0
+    if isinstance(exc, stripe.InvalidRequestError):
+        if exc.code == "resource_missing" or status == 404:
+            return StripeNotFoundError(message, **kwargs)
+        return StripeInvalidRequestError(message, **kwargs)
+    if isinstance(exc, stripe.RateLimitError) or status == 429:
+        return StripeRateLimitError(message, **kwargs)
+    if isinstance(exc, stripe.APIConnectionError) or (isinstance(exc, stripe.APIError) and status >= 500) or status >= 500:
+        return StripeUnavailableError(f"Stripe is unavailable: {message}", **kwargs)
+    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        return StripeApiError(f"Stripe refused the API key: {message}", **kwargs)
+    return StripeApiError(message, **kwargs)
+
+
+class StripeReader:
+    """Reads a case's Stripe data through one StripeClient.
+
+    Every request goes through :meth:`call`, which counts it and translates errors.
+    """
+
+    def __init__(self, client: stripe.StripeClient, *, concurrency: int = 16, rate_limit_retries: int = 4,
+                 backoff: float = 0.25) -> None:
+        self.client = client
+        self.concurrency = concurrency
+        self.rate_limit_retries = rate_limit_retries
+        self.backoff = backoff
+        self.request_count = 0
+        self._lock = threading.Lock()
+
+    # --- the one wrapper ------------------------------------------------------------
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run one Stripe request: counted, and its error translated into ours.
+
+        The SDK retries connection errors, 409s and 5xx (``max_network_retries``) but not
+        429s; every request here only reads, so a rate-limited one is retried after an
+        exponential, jittered backoff (Stripe's advice), :attr:`rate_limit_retries` times.
+        """
+        for attempt in range(self.rate_limit_retries + 1):
+            with self._lock:
+                self.request_count += 1
+            try:
+                return fn()
+            except stripe.StripeError as exc:
+                ours = translate(exc)
+                if not isinstance(ours, StripeRateLimitError) or attempt == self.rate_limit_retries:
+                    raise ours from exc
+            time.sleep(self.backoff * (2**attempt) * (1 + random.random()))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def list_all(self, fn: Callable[[P], Any], params: P, *, max_pages: int | None = None) -> tuple[list[dict[str, Any]], int]:
+        """Every object of a list (or search) endpoint, as dicts, and the pages it took."""
+        rows: list[dict[str, Any]] = []
+        current: dict[str, Any] = dict(cast(dict[str, Any], params))
+        pages = 0
+        while True:
+            page = self.call(lambda p=current: fn(cast(P, p)))
+            pages += 1
+            data = [cast(dict[str, Any], o.to_dict(for_json=True)) for o in page.data]
+            rows.extend(data)
+            if not page.has_more or not data or (max_pages is not None and pages >= max_pages):
+                return rows, pages
+            if getattr(page, "next_page", None):  # search results page by token
+                current = {**current, "page": page.next_page}
+            else:
+                current = {**current, "starting_after": data[-1]["id"]}
+
+    # --- lookup ---------------------------------------------------------------------
+    def _by_email(self, email: str) -> list[dict[str, Any]]:
+        """Every customer with this email in any letter case, in one concurrent wave:
+        ``customers.list(email=)`` is exact and case-sensitive but sees new customers at once;
+        ``customers.search`` ignores case but its index lags up to a minute."""
+        customers = self.client.v1.customers
+        expand = [f"data.{e}" for e in CUSTOMER_EXPAND]
+        query = "email:'" + email.replace("'", "\\'") + "'"
+        got = run_wave({
+            "list": lambda: self.list_all(customers.list, {"email": email, "limit": 100, "expand": expand}),
+            "search": lambda: self.list_all(customers.search, {"query": query, "limit": 100, "expand": expand}),
+        }, self.concurrency)
+        rows = got["list"][0] + [c for c in got["search"][0] if c["id"] not in {r["id"] for r in got["list"][0]}]
+        return [c for c in rows if not c.get("deleted") and str(c.get("email") or "").lower() == email.lower()]
+
+    def _retrieve_expanded(self, service: Any, value: str, expand: list[str], fallback: list[str]) -> dict[str, Any]:
+        """Retrieve with ``expand``; a deleted customer (a stub without ``test_clock`` or
+        ``invoice_settings``) can make Stripe refuse those expansions, so on an ``expand``
+        error it is asked again with ``fallback`` only."""
+        try:
+            return cast(dict[str, Any], self.call(lambda: service.retrieve(value, {"expand": expand})).to_dict(for_json=True))
+        except StripeInvalidRequestError as exc:
+            if exc.param != "expand":
+                raise
+        return cast(dict[str, Any], self.call(lambda: service.retrieve(value, {"expand": fallback})).to_dict(for_json=True))
+
+    def _named_customer(self, kind: str, value: str) -> dict[str, Any] | None:
+        v1 = self.client.v1
+        if kind == "customer":
+            obj = self._retrieve_expanded(v1.customers, value, CUSTOMER_EXPAND, [])
+            if obj.get("deleted"):
+                raise LookupNotFoundError(f"customer {value} has been deleted in Stripe")
+            return obj
+        expand = ["customer"] + [f"customer.{e}" for e in CUSTOMER_EXPAND]
+        services: dict[str, Any] = {
+            "subscription": v1.subscriptions, "invoice": v1.invoices, "charge": v1.charges,
+            "payment_intent": v1.payment_intents, "checkout_session": v1.checkout.sessions,
+        }
+        obj = self._retrieve_expanded(services[kind], value, expand, ["customer"])
+        customer = obj.get("customer")
+        if isinstance(customer, dict) and customer.get("deleted"):
+            raise LookupNotFoundError(f"the customer of {kind.replace('_', ' ')} {value} ({customer.get('id')}) "
+                                      "has been deleted in Stripe")
+        if isinstance(customer, dict):
+            return cast(dict[str, Any], customer)
+        email = ((obj.get("customer_details") or {}).get("email")) if kind == "checkout_session" else None
+        if email:  # a guest checkout: the session knows the email only
+            found = self._by_email(email)
+            return found[0] if found else None
+        return None
+
+    def resolve_customers(self, lookup: str) -> tuple[str, list[dict[str, Any]]]:
+        """The lookup's kind and its customer objects (the named one first, unordered otherwise)."""
+        kind = lookup_kind(lookup)
+        value = lookup.strip()
+        shown = {"email": "that email address", "metadata": "that metadata"}.get(kind, value)
+        try:
+            if kind == "email":
+                found = self._by_email(value)
+            elif kind == "metadata":
+                key, _, val = value[len("metadata:"):].partition("=")
+                query = f"metadata['{key}']:'{val}'"
+                found, _ = self.list_all(self.client.v1.customers.search, {"query": query, "limit": 100, "expand": [f"data.{e}" for e in CUSTOMER_EXPAND]})
+            else:
+                named = self._named_customer(kind, value)
+                found = [named] if named else []
+        except StripeNotFoundError as exc:
+            raise LookupNotFoundError(f"no {kind.replace('_', ' ')} {shown} in Stripe ({exc})") from exc
+        if not found:
+            raise LookupNotFoundError(f"no customer found for {shown}")
+        emails = sorted({c["email"].lower() for c in found if c.get("email")}) if kind != "email" else []
+        for email in emails:
+            found += [c for c in self._by_email(email) if c["id"] not in {f["id"] for f in found}]
+        return kind, found
+
+    def resolve(self, lookup: str) -> Resolution:
+        """Resolve a lookup to its customers, primary first (the most recently active)."""
+        start = self.request_count
+        kind, customers = self.resolve_customers(lookup)
+        subs: dict[str, list[dict[str, Any]]] = {}
+        if len(customers) > 1 and kind in ("email", "metadata"):  # an id lookup pins its own customer
+            jobs = {c["id"]: (lambda cid=c["id"]: self.list_all(self.client.v1.subscriptions.list, {"customer": cid, "status": "all", "limit": 100})) for c in customers}
+            subs = {cid: rows for cid, (rows, _) in run_wave(jobs, self.concurrency).items()}
+        ordered = order_customers(kind, customers, subs)
+        return Resolution(kind, tuple(c["id"] for c in ordered), tuple(ordered), self.request_count - start)
+
+    # --- single objects ---------------------------------------------------------------
+    def retrieve(self, obj_id: str) -> dict[str, Any]:
+        """Fresh copy of one object by id (for guards that check a target has not changed)."""
+        v1 = self.client.v1
+        prefix = obj_id.split("_", 1)[0]
+        services: dict[str, Any] = {
+            "cus": v1.customers, "sub": v1.subscriptions, "in": v1.invoices, "ch": v1.charges,
+            "pi": v1.payment_intents, "cs": v1.checkout.sessions, "re": v1.refunds, "cn": v1.credit_notes,
+            "du": v1.disputes, "dp": v1.disputes, "pm": v1.payment_methods, "price": v1.prices, "prod": v1.products,
+            "clock": v1.test_helpers.test_clocks, "si": v1.subscription_items, "evt": v1.events,
+        }
+        service = services.get(prefix)
+        if service is None:
+            raise MalformedIdError(f"cannot retrieve an object with prefix {prefix + '_'!r}")
+        return cast(dict[str, Any], self.call(lambda: service.retrieve(obj_id)).to_dict(for_json=True))
+
+    def preview_credit_note(self, invoice_id: str, refund_amount: int) -> dict[str, Any]:
+        """Stripe's own credit note preview for refunding ``refund_amount`` of a paid invoice."""
+        return cast(dict[str, Any], self.call(
+            lambda: self.client.v1.credit_notes.preview(
+                {"invoice": invoice_id, "amount": refund_amount, "refund_amount": refund_amount})
+        ).to_dict(for_json=True))
+
+    def preview_invoice(self, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """``invoices.create_preview`` for a subscription change (``subscription_details``, ...)."""
+        merged = cast(Any, {"subscription": subscription_id, **params})
+        return cast(dict[str, Any], self.call(lambda: self.client.v1.invoices.create_preview(merged)).to_dict(for_json=True))

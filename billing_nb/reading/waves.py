@@ -1,0 +1,175 @@
+"""The snapshot's request plan: after the lookup, at most two concurrent waves.
+
+Wave 1 (independent of each other, issued at once on a thread pool), per customer:
+
+- ``subscriptions.list(customer, status=all)`` expanding ``data.default_payment_method``
+  (a subscription item's ``price`` is always a whole object, not an expandable field);
+- ``invoices.list(customer)`` expanding ``data.payments`` (includable: the invoice payments
+  that link an invoice to its payment intent); lines are part of the invoice object;
+- ``charges.list(customer)`` expanding ``data.refunds`` (not included by default since
+  2022-11-15) and ``data.payment_intent`` -- this replaces separate refund and
+  payment-intent lists (refunds have no customer filter at all);
+- ``checkout.sessions.list(customer)``;
+
+and once for the account: ``events.list`` (one page of the newest events of the types a
+case reads, from the last 30 days -- Stripe has no customer filter on events -- filtered
+here to the case's objects; ``extra["events_page_full"]`` says when older ones may be
+missing) and ``billing_portal.configurations.list``.
+Payment methods arrive expanded on the customer and the subscriptions; test clocks on the
+customer. Wave 2 only asks what wave 1 revealed: ``products.list(ids=)`` for the products
+on the live subscriptions (product metadata may mark a per-seat product; a fifth expand level
+to reach it from the subscription is not allowed), ``disputes.list(charge=)`` for
+each charge marked ``disputed``, and ``credit_notes.list(customer=)`` for customers whose
+invoices carry credit-note amounts or whose charges were refunded.
+
+Expanded objects are collapsed back to ids in their parent and stored under their own
+kind, so every later step reads ids and looks objects up in the snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from .snapshot import CaseSnapshot, from_ts
+
+from .concurrency import Rows, run_wave
+from .lookup import order_customers
+from .provider import StripeReader
+
+__all__ = ["build_snapshot", "EVENT_TYPES"]
+
+
+#: Event types a case reads (Stripe's ``types`` filter takes up to 20): cancellation
+#: requests, payment-method updates (gaps), failures, disputes and checkout outcomes --
+#: not the high-volume ``invoice.paid``/``*.created`` noise that would crowd them out.
+EVENT_TYPES = [
+    "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted",
+    "customer.updated", "payment_method.attached", "setup_intent.succeeded",
+    "invoice.payment_failed", "invoice.payment_action_required", "charge.failed", "charge.refunded",
+    "charge.dispute.created", "checkout.session.completed", "checkout.session.expired",
+    "billing_portal.session.created", "credit_note.created",
+]
+#: Stripe keeps events for 30 days; older ones cannot be listed anyway.
+EVENT_WINDOW = 30 * 86400
+
+
+def _collapse(obj: dict[str, Any], key: str, sink: list[dict[str, Any]]) -> None:
+    value = obj.get(key)
+    if isinstance(value, dict) and "id" in value:
+        sink.append(value)
+        obj[key] = value["id"]
+
+
+def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        seen.setdefault(str(row.get("id")), row)
+    return list(seen.values())
+
+
+def _touches(event: dict[str, Any], ids: set[str]) -> bool:
+    obj = (event.get("data") or {}).get("object") or {}
+    return obj.get("id") in ids or obj.get("customer") in ids
+
+
+def _seat_question(subs: list[dict[str, Any]]) -> bool:
+    """Whether product metadata matters: any live subscription (classify tells seats from
+    duplicates by it, and the contract shape marks a per-seat product even at quantity 1)."""
+    return any(s.get("status") in ("active", "trialing", "past_due") for s in subs)
+
+
+def build_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:
+    """Resolve the lookup, then fetch everything in (at most) two waves."""
+    v1 = reader.client.v1
+    before = reader.request_count
+    kind, customers = reader.resolve_customers(lookup)
+    lookup_requests = reader.request_count - before
+    objects: dict[str, list[dict[str, Any]]] = {"payment_methods": [], "test_clocks": [], "payment_intents": []}
+    for cust in customers:
+        _collapse(cust, "test_clock", objects["test_clocks"])
+        _collapse(cust.setdefault("invoice_settings", {}) or {}, "default_payment_method", objects["payment_methods"])
+    ids = [c["id"] for c in customers]
+
+    wave1: dict[tuple[str, str], Callable[[], Rows]] = {}
+    for cid in ids:
+        wave1[("subscriptions", cid)] = lambda cid=cid: reader.list_all(v1.subscriptions.list, {
+            "customer": cid, "status": "all", "limit": 100,
+            "expand": ["data.default_payment_method"]})
+        wave1[("invoices", cid)] = lambda cid=cid: reader.list_all(v1.invoices.list, {
+            "customer": cid, "limit": 100, "expand": ["data.payments"]})
+        wave1[("charges", cid)] = lambda cid=cid: reader.list_all(v1.charges.list, {
+            "customer": cid, "limit": 100, "expand": ["data.refunds", "data.payment_intent"]})
+        wave1[("checkout_sessions", cid)] = lambda cid=cid: reader.list_all(v1.checkout.sessions.list, {
+            "customer": cid, "limit": 100})
+    # the window starts 30 days before the earlier of the wall clock and the customers' test clocks
+    clocks = [int(c["frozen_time"]) for c in objects["test_clocks"] if c.get("frozen_time")]
+    since = min([int(datetime.now(UTC).timestamp()), *clocks]) - EVENT_WINDOW
+    wave1[("events", "")] = lambda: reader.list_all(v1.events.list, {
+        "limit": 100, "types": EVENT_TYPES, "created": {"gte": since}}, max_pages=1)
+    wave1[("portal_configurations", "")] = lambda: reader.list_all(v1.billing_portal.configurations.list, {"limit": 100})
+    got1 = run_wave(wave1, reader.concurrency)
+    waves = max(pages for _, pages in got1.values())
+    wave_requests = [reader.request_count - before - lookup_requests]
+
+    for (kind_name, _), (rows, _) in got1.items():
+        objects.setdefault(kind_name, []).extend(rows)
+    for sub in objects["subscriptions"]:
+        _collapse(sub, "default_payment_method", objects["payment_methods"])
+    refunds: list[dict[str, Any]] = []
+    for charge in objects["charges"]:
+        _collapse(charge, "payment_intent", objects["payment_intents"])
+        refunds.extend(((charge.get("refunds") or {}).get("data")) or [])
+    objects["refunds"] = refunds
+    case_ids = set(ids) | {o["id"] for k in ("subscriptions", "invoices", "charges", "checkout_sessions") for o in objects[k]}
+    events, _ = got1[("events", "")]
+    objects["events"] = [e for e in events if _touches(e, case_ids)]
+
+    # --- wave 2: what wave 1 revealed -------------------------------------------------
+    wave2: dict[tuple[str, str], Callable[[], Rows]] = {}
+    if _seat_question(objects["subscriptions"]):
+        products = sorted({
+            str(item["price"]["product"]) for sub in objects["subscriptions"]
+            for item in ((sub.get("items") or {}).get("data") or [])
+            if isinstance(item.get("price"), dict) and isinstance(item["price"].get("product"), str)
+        })
+        if products:
+            wave2[("products", "")] = lambda: reader.list_all(v1.products.list, {"ids": products[:100], "limit": 100})
+    for charge in objects["charges"]:
+        if charge.get("disputed"):
+            wave2[("disputes", charge["id"])] = lambda ch=charge["id"]: reader.list_all(v1.disputes.list, {"charge": ch, "limit": 100})
+    credited = {inv["customer"] for inv in objects["invoices"]
+                if (inv.get("post_payment_credit_notes_amount") or 0) or (inv.get("pre_payment_credit_notes_amount") or 0)}
+    credited |= {ch.get("customer") for ch in objects["charges"] if (ch.get("amount_refunded") or 0) > 0}
+    for cid in sorted(c for c in credited if c in ids):
+        wave2[("credit_notes", cid)] = lambda cid=cid: reader.list_all(v1.credit_notes.list, {"customer": cid, "limit": 100})
+    got2 = run_wave(wave2, reader.concurrency)
+    if got2:
+        waves += max(pages for _, pages in got2.values())
+        wave_requests.append(reader.request_count - before - lookup_requests - wave_requests[0])
+    for (kind_name, _), (rows, _) in got2.items():
+        objects.setdefault(kind_name, []).extend(rows)
+
+    subs_by_customer: dict[str, list[dict[str, Any]]] = {}
+    for sub in objects["subscriptions"]:
+        subs_by_customer.setdefault(str(sub.get("customer")), []).append(sub)
+    ordered = order_customers(kind, customers, subs_by_customer)
+    objects["customers"] = ordered
+    for key in ("payment_methods", "test_clocks", "payment_intents", "refunds"):
+        objects[key] = _unique(objects[key])
+    fetched = datetime.now(UTC)
+    clock_id = ordered[0].get("test_clock")
+    clock = next((c for c in objects["test_clocks"] if c.get("id") == clock_id), None)
+    now = from_ts(int(clock["frozen_time"])) if clock and clock.get("frozen_time") else fetched
+    return CaseSnapshot(
+        lookup_kind=kind,
+        customer_ids=[c["id"] for c in ordered],
+        objects=objects,
+        fetched_at=fetched,
+        now=now or fetched,
+        request_count=reader.request_count - before,
+        waves=waves,
+        extra={"lookup_requests": lookup_requests, "wave_requests": wave_requests,
+               "events_page_full": len(events) >= 100},
+    )

@@ -1,0 +1,245 @@
+"""The case: one customer's complaint carried through the five steps.
+
+``Case`` holds the snapshot and every answer so far, and writes ``case.json`` after
+each change (widget handlers included: JupyterLab does not save widget state). The
+notebook only calls its ``step*`` methods; the display lives in :mod:`views` and the
+interactive controls in :mod:`widgets`. This module is the one place that wires the
+pure steps to the two I/O ends (``provider`` to read, ``actions.execute`` to write).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any
+
+from .. import actions as act
+from ..analysis import figures as fig
+from ..analysis import contract as ctr
+from ..analysis.classify import Bucket, Classification, Decision, classify, decide, parse_bucket
+from ..config import Settings, load_settings
+from ..exceptions import NeedsConfirmationError
+from ..analysis.gaps import ProductGap, find_gaps
+from .handoff import render_followup, render_handoff
+from ..analysis.identify import IdentitySummary, identify
+from ..actions.ledger import Ledger
+from ..money import Money
+from ..reading.waves import build_snapshot
+from ..reading.provider import StripeReader, make_client
+from ..reading.masking import mask_text
+from ..reading.snapshot import CaseSnapshot
+
+__all__ = ["Case", "open_case", "shape_json", "option_json"]
+
+
+def shape_json(shape: ctr.ContractShape) -> dict[str, Any]:
+    """A contract shape in case.json form (first item carries the period)."""
+    first = shape.items[0] if shape.items else None
+    return {
+        "subscription_id": shape.subscription_id,
+        "status": shape.status,
+        "interval": first.interval if first else None,
+        "interval_count": first.interval_count if first else None,
+        "quantity": sum(i.quantity for i in shape.items),
+        "per_seat": any(i.per_seat for i in shape.items),
+        "period_start": first.period_start if first else None,
+        "period_end": first.period_end if first else None,
+        "recurring_total": shape.recurring_total.as_dict() if shape.items else None,
+        "latest_invoice": shape.latest_invoice,
+        "latest_invoice_paid": shape.latest_invoice_paid.as_dict() if shape.latest_invoice_paid else None,
+        "is_annual": shape.is_annual,
+        "is_team": shape.is_team,
+        "is_prorated": shape.is_prorated,
+        "cancel_at_period_end": shape.cancel_at_period_end,
+    }
+
+
+def option_json(option: ctr.RefundOption) -> dict[str, Any]:
+    return {
+        "kind": option.kind,
+        "subscription_id": option.subscription_id,
+        "amount": option.amount.as_dict(),
+        "invoice": option.invoice,
+        "charge": option.charge,
+        "explanation": option.explanation,
+        "stripe_amount": option.stripe_amount,
+        "mismatch": option.mismatch,
+    }
+
+
+def _zero(currency: str) -> dict[str, Any]:
+    return Money(0, currency).as_dict()
+
+
+@dataclass
+class Case:
+    """State of one case; every mutation ends with :meth:`save`."""
+
+    case_id: str
+    complaint: str
+    output_dir: Path
+    snapshot: CaseSnapshot
+    settings: Settings
+    interactive: bool = False
+    reader: StripeReader | None = None
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    summary: IdentitySummary = field(init=False)
+    classification: Classification = field(init=False)
+    decision: Decision = field(init=False)
+    shapes: list[ctr.ContractShape] = field(default_factory=list)
+    options: list[ctr.RefundOption] = field(default_factory=list)
+    plan: act.Plan | None = None
+    approved: list[str] = field(default_factory=list)
+    approved_by: str | None = None
+    executed: list[act.ExecutedAction] = field(default_factory=list)
+    gaps: list[ProductGap] = field(default_factory=list)
+    status: str = "pending"
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        self.complaint = mask_text(self.complaint or "", known=self.snapshot.known_pii())
+        self.summary = identify(self.snapshot)
+        self.classification = classify(self.snapshot, self.summary, self.complaint)
+        self.decision = decide(self.classification, None, None)
+        self.shapes = ctr.contract_shapes(self.snapshot)
+        self.options = self._refund_options()
+
+    # ----- step 2 ---------------------------------------------------------------------
+    def confirm(self, bucket: str | Bucket | None, confirmed_by: str) -> Decision:
+        """Record the analyst's bucket (None keeps the case pending) and re-plan."""
+        chosen = parse_bucket(bucket)
+        self.decision = decide(self.classification, chosen, confirmed_by if chosen else None)
+        self.status = "pending" if self.decision.pending else "done"
+        self.plan = act.plan(self.snapshot, self.summary, self.decision, self.shapes, self.options)
+        self.gaps = find_gaps(self.snapshot, self.summary, self.decision, self.complaint)
+        self.save()
+        return self.decision
+
+    # ----- step 3 ---------------------------------------------------------------------
+    def _refund_options(self) -> list[ctr.RefundOption]:
+        """Our refund options, with Stripe's own figure beside each where it can compute one."""
+        options: list[ctr.RefundOption] = []
+        for shape in self.shapes:
+            options.extend(ctr.refund_options(self.snapshot, shape))
+        if self.reader is not None and options:
+            options = fig.with_stripe_amounts(options, fig.fetch_stripe_figures(self.reader, options))
+        return options
+
+    def execute(self, approve: list[str], confirmed_by: str,
+                reveal: Callable[[str, str], None] | None = None) -> list[act.ExecutedAction]:
+        """Run the approved actions (idempotent; the ledger and Stripe are checked first).
+
+        ``reveal(action_id, url)`` receives portal session links, which are bearer links
+        and so never reach the record.
+        """
+        if self.plan is None or self.decision.pending:
+            raise NeedsConfirmationError("confirm a bucket before approving actions")
+        if not approve:
+            return []
+        client = make_client(self.settings)
+        ledger = Ledger(self.ledger_path())
+        results = act.execute(
+            self.plan, list(approve), case_id=self.case_id, client=client, ledger=ledger,
+            settings=self.settings, snapshot=self.snapshot, decision=self.decision, reveal=reveal,
+        )
+        self.approved = sorted(set(self.approved) | set(approve))
+        self.approved_by = confirmed_by
+        self.executed.extend(results)
+        self.save()
+        return results
+
+    def ledger_path(self) -> Path:
+        root = os.environ.get("BILLING_NB_LEDGER")
+        if root:
+            return Path(root)
+        return self.settings.cases_dir / "ledger.sqlite"
+
+    # ----- the record -----------------------------------------------------------------
+    @property
+    def currency(self) -> str:
+        for sub in self.summary.subscriptions:
+            return sub.currency
+        return "usd"
+
+    def record(self) -> dict[str, Any]:
+        """case.json as of now (docs/CASE_JSON.md)."""
+        cur = self.currency
+        plan = self.plan
+        rec: dict[str, Any] = {
+            "case_id": self.case_id,
+            "created_at": self.created_at.isoformat(),
+            "status": self.status,
+            "lookup_kind": self.snapshot.lookup_kind,
+            "complaint": self.complaint,
+            "now": self.snapshot.now.isoformat(),
+            "customer": {
+                "id": self.summary.customer_id,
+                "email": self.summary.email_masked,
+                "other_customer_ids": list(self.summary.other_customer_ids),
+            },
+            "billing_state": self.summary.billing_state(),
+            "classification": {**self.decision.as_case_json(), "against": list(self.classification.against)},
+            "contract": [shape_json(s) for s in self.shapes],
+            "refund_options": [option_json(o) for o in self.options],
+            "plan": [a.as_case_json() for a in plan.actions] if plan else [],
+            "plan_notes": list(plan.notes) if plan else [],
+            "approved": list(self.approved),
+            "approved_by": self.approved_by,
+            "executed": [e.as_case_json() for e in self.executed],
+            "revenue_impact": act.revenue_impact(plan, self.executed, self.snapshot) if plan else {
+                k: _zero(cur) for k in ("refunded", "credited", "mrr_change", "arr_change")},
+            "proposed_impact": act.proposed_impact(plan, self.snapshot) if plan else None,
+            "product_gaps": [g.as_case_json() for g in self.gaps],
+            "followup": "",
+            "handoff": "",
+            "error": self.error,
+        }
+        rec["followup"] = render_followup(rec, self.settings.templates_dir)
+        rec["handoff"] = render_handoff(rec, self.settings.templates_dir)
+        return rec
+
+    def save(self) -> Path:
+        """Write case.json atomically beside the notebook record."""
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        path = self.output_dir / "case.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.record(), indent=2, default=str))
+        tmp.replace(path)
+        return path
+
+
+def open_case(
+    *,
+    case_id: str,
+    customer: str,
+    complaint: str = "",
+    output_dir: str | Path = ".",
+    interactive: bool = False,
+    lookup_kind: str | None = None,
+    snapshot_path: str | Path | None = None,
+    live: bool = False,
+) -> Case:
+    """Fetch the snapshot (or load a saved one) and run steps 1-2's analysis."""
+    out = Path(output_dir)
+    if snapshot_path:
+        settings = load_settings(live=live, require_key=False)
+        snap = CaseSnapshot.load(Path(snapshot_path))
+        reader = None
+    else:
+        settings = load_settings(live=live)
+        reader = StripeReader(make_client(settings))
+        snap = build_snapshot(reader, customer)
+    if lookup_kind:
+        snap.lookup_kind = lookup_kind
+    if os.environ.get("BILLING_NB_PORTAL_CONFIGURATION"):
+        snap.extra["portal_configuration"] = os.environ["BILLING_NB_PORTAL_CONFIGURATION"]
+    case = Case(case_id=case_id, complaint=complaint, output_dir=out, snapshot=snap,
+                settings=settings, interactive=interactive, reader=reader)
+    out.mkdir(parents=True, exist_ok=True)
+    snap.save(out / "snapshot.json")
+    case.save()
+    return case

@@ -1,0 +1,227 @@
+"""Step 5: render the handoff (six headings), the follow-up message and backlog drafts.
+
+Templates live in ``templates/`` (Jinja2, StrictUndefined); ``BILLING_NB_TEMPLATES``
+points at a team's own folder. A team folder may hold only the files it rewords
+(say ``followup/failed_payment.md.j2``): anything it lacks comes from the default folder.
+
+Every renderer takes a case.json-shaped dict (docs/CASE_JSON.md). A documented field
+that is missing is an error (``jinja2.UndefinedError``); empty lists and nulls render
+as "none". Templates see ``record`` (the dict as is) and ``f``, facts derived here so
+the templates stay free of logic: the actions done (or proposed), their amounts, the
+dates that matter.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..exceptions import ConfigError
+from ..money import Money
+
+__all__ = ["HEADINGS", "templates_dir", "render_followup", "render_handoff", "render_backlog"]
+
+HEADINGS: tuple[str, ...] = ("CUSTOMER", "BILLING STATE", "DECISION", "ACTION TAKEN", "FOLLOW-UP", "PRODUCT GAP")
+
+ENV_VAR = "BILLING_NB_TEMPLATES"
+_DONE = ("succeeded", "already_done")
+
+
+# --- where the templates are -----------------------------------------------------------
+def _default_dir() -> Path:
+    """The repo's templates/ in a checkout; billing_nb/_templates in an installed wheel."""
+    package = Path(__file__).resolve().parents[1]
+    repo = package.parent / "templates"
+    if (repo / "handoff.md.j2").is_file():
+        return repo
+    return package / "_templates"
+
+
+def templates_dir(override: Path | None = None) -> Path:
+    """The template folder in use: ``override``, else ``$BILLING_NB_TEMPLATES``, else the default."""
+    chosen = override if override is not None else os.environ.get(ENV_VAR) or None
+    if chosen is None:
+        return _default_dir()
+    path = Path(chosen).expanduser()
+    if not path.is_dir():
+        raise ConfigError(f"template folder {path} does not exist (from {'argument' if override else ENV_VAR})")
+    return path
+
+
+# --- filters -------------------------------------------------------------------------------
+def _money(value: Any, currency: str | None = None) -> str:
+    """``{"value": 1234, "currency": "usd"}`` (or an int with a currency) -> ``$12.34 USD``."""
+    if value is None:
+        return "—"
+    if isinstance(value, Money):
+        return value.format()
+    if isinstance(value, dict):
+        return Money(int(value["value"]), str(value["currency"])).format()
+    return Money(int(value), currency or "usd").format()
+
+
+def _day(value: Any) -> str:
+    """Unix seconds or an ISO string -> ``24 Nov 2026``."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        dt = datetime.fromtimestamp(int(value), tz=UTC)
+    else:
+        dt = datetime.fromisoformat(str(value)).astimezone(UTC)
+    return f"{dt.day} {dt:%b %Y}"
+
+
+def _cell(value: Any) -> str:
+    """A markdown table cell: pipes escaped, newlines flattened, None as a dash."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in str(text).strip().splitlines())
+
+
+@lru_cache(maxsize=16)
+def _environment(folder: Path, default: Path) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(folder))]
+    if folder != default:
+        loaders.append(jinja2.FileSystemLoader(str(default)))
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
+                             autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(money=_money, day=_day, cell=_cell, quote=_quote)
+    return env
+
+
+def _render(name: str, override: Path | None, **context: Any) -> str:
+    env = _environment(templates_dir(override).resolve(), _default_dir().resolve())
+    text = env.get_template(name).render(**context)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+# --- facts the templates use -----------------------------------------------------------------
+def _field(record: dict[str, Any], *path: str) -> Any:
+    node: Any = record
+    for i, key in enumerate(path):
+        if not isinstance(node, dict) or key not in node:
+            raise jinja2.UndefinedError(f"case record has no field {'.'.join(path[: i + 1])!r}")
+        node = node[key]
+    return node
+
+
+def _bucket(record: dict[str, Any]) -> str:
+    bucket = _field(record, "classification", "bucket")
+    return "pending" if bucket is None or _field(record, "status") == "pending" else str(bucket)
+
+
+def _sum(amounts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not amounts:
+        return None
+    total = Money(0, str(amounts[0]["currency"]))
+    for amount in amounts:
+        total = total + Money(int(amount["value"]), str(amount["currency"]))
+    return total.as_dict() if total.amount else None
+
+
+def _facts(record: dict[str, Any]) -> dict[str, Any]:
+    plan = {a["id"]: a for a in _field(record, "plan") or []}
+    executed = _field(record, "executed") or []
+    if executed:
+        actions = [plan.get(e["action_id"], {"id": e["action_id"], "kind": e["action_id"].split(":")[0],
+                                             "target": None, "amount": None})
+                   for e in executed if e["status"] in _DONE]
+    else:  # a dry run speaks of the plan as it would run: the first of each group of alternatives
+        seen: set[str] = set()
+        actions = []
+        for a in plan.values():
+            group = a.get("exclusive")
+            if group and group in seen:
+                continue
+            if group:
+                seen.add(group)
+            actions.append(a)
+    kinds = {a["kind"] for a in actions}
+    subs = _field(record, "billing_state", "subscriptions") or []
+    live = [s for s in subs if s["status"] in ("active", "trialing", "past_due", "unpaid")]
+    canceled = [a["target"] for a in actions if a["kind"] == "cancel"]
+    kept = [s for s in live if s["id"] not in canceled]
+    money_back = [a["amount"] for a in actions if a["kind"] in ("refund", "credit_note") and a["amount"]]
+    refund = _sum(money_back)
+    impact = _field(record, "revenue_impact")
+    if refund is None and executed and impact:
+        refund = _sum([m for m in (impact.get("refunded"), impact.get("credited")) if m])
+    target_end = next((s["current_period_end"] for s in subs if s["id"] in canceled), None)
+    invoices = _field(record, "billing_state", "invoices") or []
+    failed = sorted((i for i in invoices if i["status"] == "open" and (i.get("attempt_count") or 0) > 0),
+                    key=lambda i: i["created"], reverse=True)
+    teams = [c for c in _field(record, "contract") or [] if c.get("is_team") or (c.get("quantity") or 1) > 1]
+    team = teams[0] if teams else None
+    seat_price = None
+    if team and team.get("recurring_total") and (team.get("quantity") or 0) > 0:
+        total, qty = int(team["recurring_total"]["value"]), int(team["quantity"])
+        seat_price = {"value": total // qty, "currency": team["recurring_total"]["currency"]} if total % qty == 0 else None
+    prorated = {o for a in _field(record, "billing_state", "anomalies") or [] if a["kind"] == "proration_invoice"
+                for o in a["objects"]}
+    proration = next((i for i in sorted(invoices, key=lambda i: i["created"], reverse=True) if i["id"] in prorated), None)
+    flows = [a["id"].split(":")[2] for a in actions if a["kind"] == "portal" and a["id"].count(":") >= 2]
+    return {
+        "bucket": _bucket(record),
+        "done": bool(executed) and bool(actions),
+        "dry_run": not executed,
+        "actions": actions,
+        "kinds": kinds,
+        "refund": refund,
+        "canceled": bool(canceled),
+        "access_until": target_end if canceled and not refund else None,
+        "next_renewal": kept[0]["current_period_end"] if kept else None,
+        "failed_invoice": failed[0] if failed else None,
+        "team": team,
+        "seat_price": seat_price,
+        "proration": proration,
+        "portal": "portal" in kinds,
+        "portal_flow": flows[0] if flows else None,
+        "retry": "retry" in kinds,
+        "quantity": "quantity" in kinds,
+    }
+
+
+def _handoff_view(record: dict[str, Any]) -> dict[str, Any]:
+    plan = {a["id"]: a for a in _field(record, "plan") or []}
+    rows = [{**e, "kind": plan.get(e["action_id"], {}).get("kind", "—")} for e in _field(record, "executed") or []]
+    invoices = sorted(_field(record, "billing_state", "invoices") or [], key=lambda i: i["created"], reverse=True)
+    paid: dict[str, int] = {}
+    for inv in invoices:
+        paid[inv["currency"]] = paid.get(inv["currency"], 0) + int(inv["amount_paid"] or 0)
+    return {
+        "executed": rows,
+        "plan": sorted(plan.values(), key=lambda a: a["step"]),
+        "invoices": invoices[:10],
+        "invoices_more": max(0, len(invoices) - 10),
+        "invoices_open": sum(1 for i in invoices if i["status"] in ("open", "uncollectible")),
+        "paid": [Money(v, c).format() for c, v in sorted(paid.items())],
+    }
+
+
+# --- renderers ---------------------------------------------------------------------------------
+def render_followup(record: dict[str, Any], override: Path | None = None) -> str:
+    """The customer message for the record's bucket (templates/followup/<bucket>.md.j2)."""
+    facts = _facts(record)
+    return _render(f"followup/{facts['bucket']}.md.j2", override, record=record, f=facts)
+
+
+def render_handoff(record: dict[str, Any], override: Path | None = None) -> str:
+    """The handoff markdown from a case.json-shaped record (with followup already set)."""
+    return _render("handoff.md.j2", override, record=record, f=_facts(record), v=_handoff_view(record))
+
+
+def render_backlog(record: dict[str, Any], override: Path | None = None) -> str:
+    """Issue drafts for the record's product gaps."""
+    return _render("backlog.md.j2", override, record=record)

@@ -1,0 +1,217 @@
+"""Run case notebooks with papermill and turn them into records.
+
+One case: resolve the lookup (so no raw email reaches the notebook), claim a new record
+folder ``cases/<YYYY-MM-DD>/<case_id>/`` (never overwritten), execute the notebook
+through papermill's Python API on an ipc kernel, then post-process: the handoff as a
+real markdown cell tagged ``handoff``, ``handoff.md``, ``backlog.md``, a redaction scan
+of everything written, and the casebook index. Batches run in a process pool.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .. import exceptions as exc
+from ..config import Settings, load_settings
+from .handoff import render_backlog
+from .kernels import IpcKernelManager
+from ..actions.ledger import Ledger
+from ..reading.provider import StripeReader, lookup_kind, make_client
+from ..reading.masking import customer_pii, mask_text
+from .scan import scan
+
+__all__ = ["CaseRequest", "CaseResult", "notebook_path", "run_case", "run_batch", "export_record", "new_case_id"]
+
+DEFAULT_TIMEOUT = 300
+
+
+def notebook_path(name: str = "case.ipynb") -> Path:
+    """The shipped notebook: the repo's notebooks/ folder, or the installed copy."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package.parent / "notebooks" / name, package / "_notebooks" / name):
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError(f"notebook {name} not found")
+
+
+@dataclass(frozen=True)
+class CaseRequest:
+    lookup: str
+    complaint: str = ""
+    bucket: str | None = None
+    approve: tuple[str, ...] = ()
+    live: bool = False
+    case_id: str | None = None
+
+
+@dataclass
+class CaseResult:
+    case_id: str
+    status: str  # done | pending | failed
+    record_dir: Path | None
+    exit_code: int
+    error: str | None = None
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+def new_case_id(customer_id: str, now: datetime | None = None) -> str:
+    """``YYYYMMDD-HHMMSS-<customer>-<4 hex>``: sortable, unique, safe as a folder name."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{customer_id}-{secrets.token_hex(2)}"
+
+
+def _claim_record_dir(cases_dir: Path, case_id: str) -> Path:
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    target = cases_dir / day / case_id
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.mkdir()
+    except FileExistsError:
+        raise exc.RecordError(f"record {target} exists; a re-run needs a new case id") from None
+    return target
+
+
+def _exit_code_for(ename: str | None) -> int:
+    cls = getattr(exc, ename or "", None)
+    if isinstance(cls, type) and issubclass(cls, exc.BillingNbError):
+        return cls.exit_code
+    return 3
+
+
+def _execute(nb_in: Path, nb_out: Path, params: dict[str, Any], timeout: int) -> None:
+    import papermill as pm
+
+    for attempt in (1, 2):
+        try:
+            pm.execute_notebook(
+                str(nb_in), str(nb_out), parameters=params, kernel_name="python3",
+                progress_bar=False, execution_timeout=timeout, start_timeout=60,
+                cwd=str(nb_out.parent), kernel_manager_class=IpcKernelManager,
+            )
+            return
+        except RuntimeError as err:  # kernel died or failed to start: retry once
+            if attempt == 2 or "kernel" not in str(err).lower() or nb_out.exists() and _executed_any(nb_out):
+                raise
+
+
+def _executed_any(path: Path) -> bool:
+    nb = nbformat.read(str(path), as_version=4)
+    return any(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
+
+
+def _read_record(record_dir: Path) -> dict[str, Any]:
+    path = record_dir / "case.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _write_record(record_dir: Path, record: dict[str, Any]) -> None:
+    tmp = record_dir / "case.json.tmp"
+    tmp.write_text(json.dumps(record, indent=2))
+    tmp.replace(record_dir / "case.json")
+
+
+def export_record(notebook: Path, record: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Add the handoff markdown cell (tagged ``handoff``) and write handoff.md/backlog.md.
+
+    Works on a runner's record and on a notebook driven by hand in JupyterLab (the
+    widgets' handlers wrote case.json beside it).
+    """
+    record_dir = notebook.parent
+    rec = record if record is not None else _read_record(record_dir)
+    if not rec:
+        raise exc.RecordError(f"no case.json beside {notebook}")
+    nb = nbformat.read(str(notebook), as_version=4)
+    nb.cells = [c for c in nb.cells if "handoff" not in c.get("metadata", {}).get("tags", [])]
+    cell = nbformat.v4.new_markdown_cell(rec.get("handoff", ""))
+    cell.metadata["tags"] = ["handoff"]
+    nb.cells.append(cell)
+    nbformat.write(nb, str(notebook))
+    (record_dir / "handoff.md").write_text(rec.get("handoff", ""))
+    if rec.get("product_gaps"):
+        (record_dir / "backlog.md").write_text(render_backlog(rec))
+    return rec
+
+
+def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_dir: Path | None = None,
+             timeout: int = DEFAULT_TIMEOUT) -> CaseResult:
+    """Resolve, execute and record one case. Raises BadInputError/StripeApiError before any record exists."""
+    settings = settings or load_settings(live=request.live)
+    if request.approve:  # refuse before any read or record: approvals mean writes
+        settings.require_writable()
+    cases = cases_dir or settings.cases_dir
+    kind = lookup_kind(request.lookup)
+    reader = StripeReader(make_client(settings))
+    resolution = reader.resolve(request.lookup)
+    customer_id = resolution.customer_ids[0]
+    # the resolution already holds the customers: no extra request for what the scan must find
+    known = sorted(set(customer_pii(resolution.customers)) | ({request.lookup} if "@" in request.lookup else set()))
+    case_id = request.case_id or new_case_id(customer_id)
+    record_dir = _claim_record_dir(cases, case_id)
+    nb_out = record_dir / "case.ipynb"
+    params = {
+        "case_id": case_id, "customer": customer_id, "complaint": mask_text(request.complaint, known=known),
+        "bucket": request.bucket, "approve": list(request.approve), "interactive": False,
+        "output_dir": str(record_dir.resolve()), "lookup_kind": kind,
+    }
+    # the kernel runs in the record folder: give it the cases folder (and ledger) absolutely
+    os.environ["BILLING_NB_CASES_DIR"] = str(cases.resolve())
+    error: str | None = None
+    code = 0
+    try:
+        _execute(notebook_path(), nb_out, params, timeout)
+    except Exception as err:  # noqa: BLE001 - every failure becomes a failed record
+        ename = getattr(err, "ename", None)
+        evalue = getattr(err, "evalue", None)
+        if ename:
+            error = f"{ename}: {evalue}"
+        elif type(err).__name__ == "CellTimeoutError":
+            error = f"cell timed out after {timeout}s"
+        else:
+            error = f"{type(err).__name__}: {err}"
+        code = _exit_code_for(ename)
+    record = _read_record(record_dir)
+    record.setdefault("case_id", case_id)
+    if error:
+        record["status"] = "failed"
+        record["error"] = mask_text(error)
+    if nb_out.exists() and record.get("handoff") is not None:
+        export_record(nb_out, record)
+    leaks = scan(record_dir, known=known)
+    if leaks:
+        record["status"] = "failed"
+        record["error"] = "redaction scan found: " + ", ".join(f"{l.kind} in {Path(l.path).name}:{l.line}" for l in leaks[:5])
+        code = code or exc.RedactionError.exit_code
+    _write_record(record_dir, record)
+    Ledger(cases / "ledger.sqlite").index_case(record, record_dir)
+    if not error and record.get("status") == "pending" and not code:
+        code = exc.NeedsConfirmationError.exit_code
+    return CaseResult(case_id=case_id, status=record.get("status", "failed"), record_dir=record_dir,
+                      exit_code=code, error=record.get("error"), record=record)
+
+
+def _run_one(request: CaseRequest, cases_dir: str | None, timeout: int) -> CaseResult:
+    try:
+        return run_case(request, cases_dir=Path(cases_dir) if cases_dir else None, timeout=timeout)
+    except exc.BillingNbError as err:
+        return CaseResult(case_id=request.case_id or "", status="failed", record_dir=None,
+                          exit_code=err.exit_code, error=str(err))
+
+
+def run_batch(requests: list[CaseRequest], *, cases_dir: Path | None = None, workers: int | None = None,
+              timeout: int = DEFAULT_TIMEOUT) -> list[CaseResult]:
+    """Run many cases in a process pool sized to the cores; results in input order."""
+    size = max(1, min(workers or os.cpu_count() or 1, len(requests) or 1))
+    if size == 1:
+        return [_run_one(r, str(cases_dir) if cases_dir else None, timeout) for r in requests]
+    with ProcessPoolExecutor(max_workers=size) as pool:
+        futures = [pool.submit(_run_one, r, str(cases_dir) if cases_dir else None, timeout) for r in requests]
+        return [f.result() for f in futures]

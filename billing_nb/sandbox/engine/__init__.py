@@ -1,0 +1,2 @@
+"""The sandbox's billing engine: periods and renewals, invoices, discounts, prorations,
+and the rendering of stored objects."""

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import sqlite3
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from billing_nb.actions.ledger import Ledger
+
+
+def test_begin_finish_completed_and_dangling(tmp_path: Path) -> None:
+    led = Ledger.in_dir(tmp_path)
+    assert led.completed("refund:ch_1:100") is None
+    led.begin("case-a", "refund:ch_1:100", "k1")
+    assert led.dangling("refund:ch_1:100") is not None
+    assert led.completed("refund:ch_1:100") is None
+    led.finish("case-a", "refund:ch_1:100", "k1", status="succeeded", stripe_object="re_1", request_id="req_1")
+    assert led.dangling("refund:ch_1:100") is None
+    done = led.completed("refund:ch_1:100")
+    assert done is not None and done.stripe_object == "re_1" and done.request_id == "req_1"
+    assert [e.phase for e in led.entries("case-a")] == ["begin", "finish"]
+    assert led.entries("case-b") == []
+
+
+def test_failed_finish_is_not_completion(tmp_path: Path) -> None:
+    led = Ledger(tmp_path / "l.sqlite3")
+    led.begin("c", "retry:in_1", "k")
+    led.finish("c", "retry:in_1", "k", status="failed", stripe_object=None, request_id="req", error="card_declined")
+    assert led.completed("retry:in_1") is None
+    assert led.dangling("retry:in_1") is None
+
+
+def test_replayed_begin_resolved_by_one_finish(tmp_path: Path) -> None:
+    led = Ledger(tmp_path / "l.sqlite3")
+    led.begin("c1", "a", "k")  # crashed
+    led.begin("c2", "a", "k")  # the re-run replays the same key
+    led.finish("c2", "a", "k", status="succeeded", stripe_object="re_1", request_id=None)
+    assert led.dangling("a") is None
+
+
+def test_ledger_is_append_only(tmp_path: Path) -> None:
+    led = Ledger(tmp_path / "l.sqlite3")
+    led.begin("c", "a", "k")
+    conn = sqlite3.connect(led.path)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE ledger SET status = 'x'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM ledger")
+    conn.close()
+
+
+def test_wal_mode(tmp_path: Path) -> None:
+    led = Ledger(tmp_path / "l.sqlite3")
+    conn = sqlite3.connect(led.path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def _hammer(args: tuple[str, int]) -> int:
+    path, worker = args
+    led = Ledger(Path(path))
+    for i in range(40):
+        led.begin(f"case-{worker}", f"a-{worker}-{i}", "k")
+        led.finish(f"case-{worker}", f"a-{worker}-{i}", "k", status="succeeded", stripe_object=None, request_id=None)
+    return worker
+
+
+def test_concurrent_processes(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite3"
+    Ledger(path)
+    with ProcessPoolExecutor(4) as pool:
+        assert sorted(pool.map(_hammer, [(str(path), w) for w in range(4)])) == [0, 1, 2, 3]
+    entries = Ledger(path).entries()
+    assert len(entries) == 4 * 40 * 2
+    assert [e.seq for e in entries] == sorted(e.seq for e in entries)
+
+
+def test_casebook_index(tmp_path: Path) -> None:
+    led = Ledger(tmp_path / "l.sqlite3")
+    record = {
+        "case_id": "2026-11-24-cus_A-1",
+        "created_at": "2026-11-24T06:00:00+00:00",
+        "status": "done",
+        "customer": {"id": "cus_A"},
+        "classification": {"suggested": "duplicate_subscription", "bucket": "duplicate_subscription"},
+        "executed": [{"action_id": "refund:ch_1:100"}],
+        "revenue_impact": {"refunded": {"value": 100, "currency": "usd"}, "credited": {"value": 0, "currency": "usd"}},
+    }
+    led.index_case(record, tmp_path / "cases" / "x")
+    led.index_case({**record, "status": "failed"}, tmp_path / "cases" / "x")
+    rows = led.cases()
+    assert len(rows) == 1
+    assert rows[0]["status"] == "failed" and rows[0]["refunded"] == 100 and rows[0]["bucket"] == "duplicate_subscription"
+    assert rows[0]["summary"]["executed"] == ["refund:ch_1:100"]
+
+
+def test_claim_adopts_an_unresolved_begin_and_reports_completion(tmp_path: Path) -> None:
+    led = Ledger(tmp_path / "l.sqlite3")
+    first = led.claim("case-a", "refund:ch_1:500", "key-a")
+    assert (first.key, first.case_id, first.done) == ("key-a", "case-a", None)
+    second = led.claim("case-b", "refund:ch_1:500", "key-b")  # case-a is still writing (or crashed)
+    assert (second.key, second.case_id) == ("key-a", "case-a")
+    led.finish("case-a", "refund:ch_1:500", "key-a", status="succeeded", stripe_object="re_1", request_id="r")
+    third = led.claim("case-c", "refund:ch_1:500", "key-c")
+    assert third.done is not None and third.done.stripe_object == "re_1"

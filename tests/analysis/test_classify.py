@@ -1,0 +1,192 @@
+"""classify(): one bucket per case from the billing state, the complaint only supporting."""
+
+from __future__ import annotations
+
+import pytest
+
+from billing_nb.analysis.classify import Bucket, Classification, classify, decide, parse_bucket
+from billing_nb.exceptions import BadInputError, UnknownBucketError
+from billing_nb.analysis.identify import identify
+from tests.fixtures import builders as b
+from tests.fixtures.builders import DAY, NOW
+
+
+def run(snap: b.CaseSnapshot, complaint: str = "") -> Classification:
+    return classify(snap, identify(snap), complaint)
+
+
+def healthy(**kw: object) -> b.CaseSnapshot:
+    cust = b.customer()
+    sub = b.subscription(cust)
+    invoices, charges = b.paid_history(cust, sub)
+    return b.snapshot([cust], subscriptions=[sub], invoices=invoices, charges=charges, products=[b.product()],
+                      portal_configurations=[b.portal_config(**kw)])  # type: ignore[arg-type]
+
+
+def two_subs(*, gap: int, quantity: int = 1, per_seat: bool = False, sub_meta: list[dict[str, str]] | None = None,
+             cust_meta: dict[str, str] | None = None, two_customers: bool = False) -> b.CaseSnapshot:
+    c1 = b.customer(metadata=cust_meta)
+    c2 = b.customer(metadata=cust_meta) if two_customers else c1
+    prc = b.price("price_team", "prod_team", unit_amount=1500, per_seat=per_seat)
+    metas = sub_meta or [{}, {}]
+    s1 = b.subscription(c1, prc, created=NOW - 20 * DAY, quantity=quantity, metadata=metas[0])
+    s2 = b.subscription(c2, prc, created=NOW - 20 * DAY + gap, quantity=quantity, metadata=metas[1])
+    customers = [c1, c2] if two_customers else [c1]
+    return b.snapshot(customers, subscriptions=[s1, s2], products=[b.product("prod_team", "Team", per_seat=per_seat)])
+
+
+# --- duplicate vs deliberate multi-seat -------------------------------------------------
+def test_two_identical_subscriptions_minutes_apart_are_a_duplicate() -> None:
+    c = run(two_subs(gap=420), "I was charged twice for Pro!")
+    assert c.suggested is Bucket.DUPLICATE_SUBSCRIPTION
+    assert c.confidence >= 0.9
+    assert any("7 min apart" in e for e in c.evidence)
+    assert any("charged twice" in e for e in c.evidence)
+
+
+def test_duplicate_across_two_customer_objects() -> None:
+    c = run(two_subs(gap=30 * DAY, two_customers=True), "I think I'm paying for Pro twice")
+    assert c.suggested is Bucket.DUPLICATE_SUBSCRIPTION
+    assert any("separate customer objects" in e for e in c.evidence)
+    assert any("duplicate_customer" in e for e in c.evidence)
+
+
+def test_subscriptions_naming_different_users_are_team_seats() -> None:
+    snap = two_subs(gap=300, sub_meta=[{"user": "alice"}, {"user": "bob"}])
+    c = run(snap, "why do I pay twice?")
+    assert c.suggested is Bucket.TEAM_SEATS
+    assert any("2 different users" in e for e in c.evidence)
+    assert any("min apart" in a for a in c.against)
+
+
+def test_per_seat_business_purchase_weeks_apart_is_team_seats() -> None:
+    snap = two_subs(gap=21 * DAY, per_seat=True, cust_meta={"company": "Acme"})
+    c = run(snap, "")
+    assert c.suggested is Bucket.TEAM_SEATS
+    assert any("per-seat price" in e for e in c.evidence) and any("business" in e for e in c.evidence)
+
+
+def test_per_seat_price_minutes_apart_is_still_a_duplicate() -> None:
+    c = run(two_subs(gap=120, per_seat=True), "charged twice")
+    assert c.suggested is Bucket.DUPLICATE_SUBSCRIPTION
+    assert any("per-seat" in a for a in c.against)
+    assert c.confidence < 0.95
+
+
+def test_quantity_five_per_seat_with_a_seat_question_is_team_seats() -> None:
+    cust = b.customer(metadata={"company": "Lanternfish"})
+    prc = b.price("price_team", "prod_team", unit_amount=1500, per_seat=True)
+    sub = b.subscription(cust, prc, quantity=5)
+    snap = b.snapshot([cust], subscriptions=[sub], products=[b.product("prod_team", "Team", per_seat=True)])
+    c = run(snap, "Why am I paying for 5 seats?")
+    assert c.suggested is Bucket.TEAM_SEATS
+    assert any("5 x $15.00 USD = $75.00 USD" in e for e in c.evidence)
+
+
+# --- the healthy subscription never reads as a duplicate --------------------------------
+def test_healthy_refund_request_is_unclear() -> None:
+    c = run(healthy(), "Please refund my last payment.")
+    assert c.suggested is Bucket.UNCLEAR
+    assert any("refund is asked without a reason" in a for a in c.against)
+
+
+def test_charged_twice_complaint_on_a_healthy_subscription_is_not_a_duplicate() -> None:
+    c = run(healthy(), "You charged me twice this month, refund one!")
+    assert c.suggested is Bucket.UNCLEAR
+    assert any("one live subscription per product" in a for a in c.against)
+
+
+# --- failed payments ------------------------------------------------------------------------
+def test_failed_renewal_is_failed_payment_even_with_product_words() -> None:
+    cust = b.customer()
+    sub = b.subscription(cust, status="past_due")
+    bad = b.invoice(sub, status="open", attempt_count=3)
+    snap = b.snapshot([cust], subscriptions=[sub], invoices=[bad], charges=[b.charge(bad, status="failed", failure_code="card_declined")])
+    c = run(snap, "The app is broken, it locked me out and says my payment failed")
+    assert c.suggested is Bucket.FAILED_PAYMENT
+    assert any(e.startswith("failed_renewal") for e in c.evidence) and any(e.startswith("past_due") for e in c.evidence)
+
+
+def test_incomplete_checkout_is_failed_payment() -> None:
+    cust = b.customer()
+    snap = b.snapshot([cust], checkout_sessions=[b.checkout_session(cust)], subscriptions=[b.subscription(cust, status="incomplete")])
+    assert run(snap, "Do I have an account or not?").suggested is Bucket.FAILED_PAYMENT
+
+
+# --- self-serve, product failure, disputes ---------------------------------------------------
+def test_cant_cancel_on_healthy_billing_is_missing_self_serve() -> None:
+    c = run(healthy(cancel=False), "I can't find how to cancel my subscription anywhere.")
+    assert c.suggested is Bucket.MISSING_SELF_SERVE
+    assert any("subscription_cancel disabled" in e for e in c.evidence)
+
+
+def test_proration_invoice_is_missing_self_serve() -> None:
+    snap = healthy()
+    sub = snap.of("subscriptions")[0]
+    snap.objects["invoices"].append(b.invoice(sub, billing_reason="subscription_update", amount=5400))
+    c = run(snap, "I got an extra charge I don't understand; there was no way to see the price first")
+    assert c.suggested is Bucket.MISSING_SELF_SERVE
+    assert any(e.startswith("proration_invoice") for e in c.evidence)
+
+
+def test_broken_product_with_refund_is_product_failure() -> None:
+    c = run(healthy(), "The sync has been broken for two weeks, every run fails. Please refund that charge.")
+    assert c.suggested is Bucket.PRODUCT_FAILURE
+    assert any("refund" in e for e in c.evidence)
+
+
+def test_renewed_then_asked_to_cancel_is_missing_self_serve() -> None:
+    cust = b.customer()
+    renewal_at = NOW - 20 * DAY
+    prc = b.price("price_pro_annual", unit_amount=20000, interval="year")
+    sub = b.subscription(cust, prc, created=renewal_at - 365 * DAY, period_start=renewal_at, cancel_at_period_end=True,
+                         canceled_at=renewal_at + 2 * DAY)
+    inv = b.invoice(sub, amount=20000, created=renewal_at)
+    snap = b.snapshot([cust], subscriptions=[sub], invoices=[inv], charges=[b.charge(inv)], portal_configurations=[b.portal_config()])
+    c = run(snap, "I meant to cancel before it renewed, there's no cancel button. Can I have the renewal back?")
+    assert c.suggested is Bucket.MISSING_SELF_SERVE
+    assert any(e.startswith("charged_after_cancel_request") for e in c.evidence)
+    assert c.confidence >= 0.85
+
+
+@pytest.mark.parametrize(("complaint", "bucket"), [
+    ("Your product did none of what the site promised, so I asked my bank to reverse the charge", Bucket.PRODUCT_FAILURE),
+    ("I disputed it.", Bucket.UNCLEAR),
+])
+def test_open_dispute_follows_the_reason_and_never_suggests_a_refund(complaint: str, bucket: Bucket) -> None:
+    snap = healthy()
+    snap.objects["disputes"] = [b.dispute(snap.of("charges")[0])]
+    c = run(snap, complaint)
+    assert c.suggested is bucket
+    assert any("never refunded" in a for a in c.against)
+
+
+# --- decisions ----------------------------------------------------------------------------
+def test_parse_bucket() -> None:
+    assert parse_bucket("team_seats") is Bucket.TEAM_SEATS
+    assert parse_bucket(" Failed-Payment ") is Bucket.FAILED_PAYMENT
+    assert parse_bucket(Bucket.UNCLEAR) is Bucket.UNCLEAR
+    assert parse_bucket(None) is None and parse_bucket("") is None
+    with pytest.raises(UnknownBucketError, match="duplicate_subscription"):
+        parse_bucket("refund")
+
+
+def test_decide_pending_and_confirmed() -> None:
+    c = run(healthy(), "Please refund")
+    pending = decide(c, None, None)
+    assert pending.pending and pending.as_case_json()["bucket"] is None and pending.as_case_json()["confirmed_by"] is None
+    done = decide(c, "product_failure", "widget")
+    data = done.as_case_json()
+    assert data == {"suggested": "unclear", "bucket": "product_failure", "confirmed_by": "widget",
+                    "confidence": c.confidence, "evidence": list(c.evidence), "against": list(c.against)}
+    with pytest.raises(BadInputError):
+        decide(c, "unclear", "someone")
+    with pytest.raises(UnknownBucketError):
+        decide(c, "nope", "parameter")
+
+
+def test_exactly_one_bucket_and_confidence_in_range() -> None:
+    for snap, text in [(healthy(), ""), (two_subs(gap=60), ""), (healthy(), "broken")]:
+        c = run(snap, text)
+        assert isinstance(c.suggested, Bucket) and 0 <= c.confidence <= 1
+        assert sum(1 for v in c.scores.values() if v > 0) == 1

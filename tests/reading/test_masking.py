@@ -1,0 +1,261 @@
+"""redact.py: maskers keep ids and numbers intact; scan catches each planted leak kind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from billing_nb.reading.masking import mask_email, mask_name, mask_object, mask_phone, mask_text
+from billing_nb.records.scan import Leak, scan
+
+NAME = "Josefina Ardmore"
+EMAIL = "josefina.ardmore@example.com"
+ADDRESS = "742 Evergreen Terrace"
+KNOWN = [NAME, EMAIL, ADDRESS, "Springfield"]
+SAFE = ("ch_3PgafuB7WZ01zgkW1 in_1PgafuB7WZ01zgkW1 cus_Q1234567890123456 pi_3PgafuB7WZ01zgkW1 "
+        "created 1732435200 amount 20000 due 4999 2026-11-24T06:22:42+00:00 duration 0.0123456789012345 "
+        "sub_1Q2w3E4r5T6y7U8i price_1Pgafu evt_1234567890123456789 req_abc123 idem 2026-11-24-cus_X-1a2b:refund:ch_X:1200")
+
+
+# --- maskers --------------------------------------------------------------------------
+def test_mask_email() -> None:
+    assert mask_email(EMAIL) == "j***@example.com"
+    assert mask_email("j***@example.com") == "j***@example.com"
+    assert mask_email(None) is None
+    assert mask_email("not-an-email") == "***"
+
+
+def test_mask_name() -> None:
+    assert mask_name(NAME) == "J. A."
+    assert mask_name("J. A.") == "J. A."
+    assert mask_name("josefina") == "J."
+    assert mask_name(None) is None
+
+
+@pytest.mark.parametrize("phone", ["+1 415 555 0142", "(415) 555-0142", "415-555-0142", "+14155550142", "415.555.0142"])
+def test_mask_phone_keeps_last_digits(phone: str) -> None:
+    masked = mask_phone(phone)
+    assert masked == "***-***-0142"
+    assert mask_phone(masked) == masked
+
+
+def test_mask_phone_short() -> None:
+    assert mask_phone("5550142") == "***-42"
+    assert mask_phone(None) is None
+
+
+@pytest.mark.parametrize(("raw", "gone", "kept"), [
+    (f"mail me at {EMAIL} please", EMAIL, "j***@example.com"),
+    ("call +1 415 555 0142 today", "415 555", "***-***-0142"),
+    ("call (415) 555-0142 today", "(415)", "***-***-0142"),
+    ("call 415-555-0142", "415-555", "***-***-0142"),
+    ("key sk_test_51HxAbCdEfGhIjKlMnOp", "51HxAbCd", "sk_test_***"),
+    ("key sk_" "live_51HxAbCdEfGhIjKlMnOp", "51HxAbCd", "sk_live_***"),
+    ("key rk_" "live_51HxAbCdEfGhIjKlMnOp", "51HxAbCd", "rk_live_***"),
+    ("key pk_test_51HxAbCdEfGhIjKlMnOp", "51HxAbCd", "pk_test_***"),
+    ("secret whsec_abcdefghIJKL1234", "abcdefgh", "whsec_***"),
+    ("card 4242 4242 4242 4242 exp 12/34", "4242 4242", "****4242"),
+    ("card 4000-0566-5566-5556", "4000-0566", "****5556"),
+    ("amex 378282246310005", "378282246310005", "****0005"),
+])
+def test_mask_text(raw: str, gone: str, kept: str) -> None:
+    masked = mask_text(raw)
+    assert gone not in masked and kept in masked
+
+
+def test_mask_text_keeps_ids_times_amounts() -> None:
+    assert mask_text(SAFE) == SAFE
+    assert mask_text("4242424242424241") == "4242424242424241"  # not Luhn-valid
+
+
+def _customer() -> dict[str, Any]:
+    return {
+        "id": "cus_Q1", "object": "customer", "email": EMAIL, "name": NAME, "phone": "+1 415 555 0142",
+        "address": {"line1": ADDRESS, "city": "Springfield", "postal_code": "97403", "state": "OR", "country": "US"},
+        "shipping": {"name": NAME, "phone": "+1 415 555 0142", "address": {"line1": ADDRESS, "country": "US"}},
+        "description": f"VIP {EMAIL}", "metadata": {"crm": EMAIL, "plan": "pro"}, "created": 1732435200,
+        "balance": -20000, "invoice_settings": {"default_payment_method": "pm_1"},
+    }
+
+
+def test_mask_object_customer() -> None:
+    original = _customer()
+    masked = mask_object(original)
+    assert original["email"] == EMAIL  # a copy
+    assert masked["email"] == "j***@example.com" and masked["name"] == "J. A." and masked["phone"] == "***-***-0142"
+    assert masked["address"] == {"country": "US"}
+    assert masked["shipping"] == {"name": "J. A.", "phone": "***-***-0142", "address": {"country": "US"}}
+    assert EMAIL not in json.dumps(masked)
+    assert masked["id"] == "cus_Q1" and masked["created"] == 1732435200 and masked["balance"] == -20000
+    assert masked["metadata"]["plan"] == "pro"
+
+
+def test_mask_object_payment_method_and_charge() -> None:
+    pm = {"id": "pm_1", "object": "payment_method",
+          "billing_details": {"email": EMAIL, "name": NAME, "phone": "415-555-0142", "address": {"line1": ADDRESS, "country": "US"}},
+          "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030, "fingerprint": "Xt5EWLLDS7FJjR1c",
+                   "funding": "credit", "checks": {"cvc_check": "pass"}}}
+    charge = {"id": "ch_3PgafuB7WZ01zgkW1", "object": "charge", "amount": 20000, "receipt_email": EMAIL,
+              "billing_details": pm["billing_details"], "description": f"Invoice for {EMAIL}",
+              "payment_method_details": {"type": "card", "card": pm["card"]}}
+    masked = mask_object([pm, charge])
+    assert masked[0]["card"] == {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}
+    assert masked[0]["billing_details"]["address"] == {"country": "US"}
+    assert masked[1]["payment_method_details"]["card"].keys() == {"brand", "last4", "exp_month", "exp_year"}
+    assert masked[1]["id"] == "ch_3PgafuB7WZ01zgkW1" and masked[1]["amount"] == 20000
+    assert masked[1]["description"] == "Invoice for j***@example.com"
+
+
+def test_mask_object_invoice_session_event() -> None:
+    invoice = {"id": "in_1", "object": "invoice", "customer_email": EMAIL, "customer_name": NAME,
+               "customer_phone": "+1 415 555 0142", "customer_address": {"line1": ADDRESS, "country": "US"},
+               "customer_shipping": {"name": NAME, "address": {"line1": ADDRESS, "country": "US"}},
+               "lines": {"data": [{"price": {"object": "price", "id": "price_1"}, "description": "1 × Pro"}]}}
+    session = {"id": "cs_1", "object": "checkout.session", "customer_email": EMAIL,
+               "customer_details": {"email": EMAIL, "name": NAME, "phone": "+1 415 555 0142",
+                                    "address": {"line1": ADDRESS, "country": "US"},
+                                    "tax_ids": [{"type": "eu_vat", "value": "DE123456789"}]}}
+    event = {"id": "evt_1", "object": "event", "data": {"object": _customer(), "previous_attributes": {"email": "old@example.org"}}}
+    product = {"id": "prod_1", "object": "product", "name": "Pro Team"}
+    masked = mask_object({"invoices": [invoice], "sessions": [session], "events": [event], "products": [product]})
+    text = json.dumps(masked)
+    for leak in (EMAIL, NAME, ADDRESS, "415 555", "DE123456789", "old@example.org"):
+        assert leak not in text
+    assert masked["products"][0]["name"] == "Pro Team"
+    assert masked["invoices"][0]["customer_name"] == "J. A."
+    assert masked["invoices"][0]["customer_shipping"]["address"] == {"country": "US"}
+
+
+# --- scan -----------------------------------------------------------------------------------
+PLANTED = [
+    ("email", f"contact {EMAIL}"),
+    ("name", f"Dear {NAME.upper()},"),
+    ("phone", "call +1 415 555 0142"),
+    ("phone", "call (415) 555-0142"),
+    ("address", f"ship to {ADDRESS.lower()}"),
+    ("key", "STRIPE_API_KEY=sk_test_51HxAbCdEfGhIjKlMnOp"),
+    ("key", "STRIPE_API_KEY=sk_" "live_51HxAbCdEfGhIjKlMnOp"),
+    ("key", "restricted rk_" "live_51HxAbCdEfGhIjKlMnOp"),
+    ("key", "publishable pk_live_51HxAbCdEfGhIjKlMnOp"),
+    ("key", "webhook whsec_abcdefghIJKL1234"),
+    ("card", "card 4242 4242 4242 4242"),
+    ("card", "card 4000056655665556"),
+]
+
+
+@pytest.mark.parametrize(("kind", "line"), PLANTED)
+@pytest.mark.parametrize("suffix", [".md", ".txt", ".log", ".html", ".json"])
+def test_scan_catches_planted(tmp_path: Path, kind: str, line: str, suffix: str) -> None:
+    path = tmp_path / f"record{suffix}"
+    body = json.dumps({"handoff": f"ok\n{SAFE}\n{line}\n"}) if suffix == ".json" else f"ok\n{SAFE}\n{line}\n"
+    path.write_text(body)
+    leaks = scan(path, known=KNOWN)
+    assert [leak.kind for leak in leaks] == [kind]
+    leak = leaks[0]
+    assert leak.line == 3 and leak.path == str(path)
+    # the excerpt is itself safe
+    assert scan_text_is_clean(tmp_path / "excerpt.txt", leak.excerpt)
+
+
+def scan_text_is_clean(path: Path, text: str) -> bool:
+    path.write_text(text)
+    clean = scan(path, known=KNOWN) == []
+    path.unlink()
+    return clean
+
+
+def _notebook(outputs: list[dict[str, Any]], source: str = "print('ok')") -> dict[str, Any]:
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {"papermill": {"parameters": {"customer": "cus_Q1"}}},
+            "cells": [{"cell_type": "code", "id": "a", "metadata": {}, "execution_count": 1,
+                       "source": source.splitlines(keepends=True), "outputs": outputs}]}
+
+
+@pytest.mark.parametrize("output", [
+    {"output_type": "stream", "name": "stdout", "text": ["fine\n", f"{EMAIL}\n"]},
+    {"output_type": "display_data", "metadata": {}, "data": {"text/html": [f"<td>{NAME}</td>"]}},
+    {"output_type": "display_data", "metadata": {}, "data": {"text/html": ["<td>josefina&#46;ardmore&#64;example.com</td>"]}},
+    {"output_type": "execute_result", "execution_count": 1, "metadata": {}, "data": {"text/plain": ["'sk_" "live_51HxAbCdEfGhIjKlMnOp'"]}},
+    {"output_type": "display_data", "metadata": {},
+     "data": {"application/vnd.jupyter.widget-view+json": {"model_id": "m1", "version_major": 2, "value": f"{ADDRESS}"}}},
+    {"output_type": "error", "ename": "ValueError", "evalue": "card 4242424242424242", "traceback": []},
+])
+def test_scan_notebook_outputs(tmp_path: Path, output: dict[str, Any]) -> None:
+    nb = tmp_path / "case.ipynb"
+    nb.write_text(json.dumps(_notebook([output]), ensure_ascii=True))
+    leaks = scan(nb, known=KNOWN)
+    assert len(leaks) == 1, leaks
+    assert leaks[0].where.startswith("/cells/0/outputs/0")
+
+
+def test_scan_notebook_source_and_metadata(tmp_path: Path) -> None:
+    nb = _notebook([], source=f"complaint = 'call me on +1 415 555 0142'\ncustomer = 'cus_Q1'\n")
+    nb["metadata"]["widgets"] = {"state": {"m1": {"state": {"value": EMAIL}}}}
+    (tmp_path / "case.ipynb").write_text(json.dumps(nb))
+    kinds = sorted(leak.kind for leak in scan(tmp_path, known=KNOWN))
+    assert kinds == ["email", "phone"]
+
+
+def test_scan_sees_unicode_escaped_known_names(tmp_path: Path) -> None:
+    (tmp_path / "case.json").write_text(json.dumps({"note": "Renée Ardmore wrote"}, ensure_ascii=True))
+    assert [leak.kind for leak in scan(tmp_path, known=["Renée Ardmore"])] == ["name"]
+
+
+def test_scan_folder_recursive_and_clean_masked_records(tmp_path: Path) -> None:
+    masked = {"customer": mask_object(_customer()), "complaint": mask_text(f"I'm {EMAIL}, call +1 415 555 0142"),
+              "ids": SAFE, "amounts": [20000, 1732435200, 4999], "card": {"brand": "visa", "last4": "4242"}}
+    nested = tmp_path / "2026-11-24" / "case-1"
+    nested.mkdir(parents=True)
+    (nested / "case.json").write_text(json.dumps(masked, indent=1))
+    (nested / "handoff.md").write_text(f"# Handoff\n\n- Email: j***@example.com\n- {SAFE}\n")
+    (nested / "case.ipynb").write_text(json.dumps(_notebook([
+        {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo4242424242424242/AAAA"}}])))
+    (nested / "skip.bin").write_text(EMAIL)  # not a scanned suffix
+    assert scan(tmp_path, known=KNOWN) == []
+    (nested / "deep.log").write_text(f"oops {EMAIL}\n")
+    leaks = scan(tmp_path, known=KNOWN)
+    assert leaks == [Leak(str(nested / "deep.log"), 1, "email", leaks[0].excerpt)]
+    assert EMAIL not in leaks[0].excerpt and "j***@example.com" in leaks[0].excerpt
+
+
+@pytest.mark.parametrize("text", [
+    "ch_3PgafuB7WZ01zgkW1", "1732435200", "20000", "amount_due: 20000, created: 1732435200",
+    "| 1732435200 | 20000 | 4999 |", "2026-11-24 06:22:42", "version 8.1.5", "j***@example.com",
+    "***-***-0142", "sk_test_***", "****4242", "+00:00", "duration 0.012345678901234567",
+])
+def test_scan_ignores_ids_times_amounts(tmp_path: Path, text: str) -> None:
+    (tmp_path / "a.md").write_text(text)
+    assert scan(tmp_path) == []
+
+
+def test_known_strings_are_case_insensitive_and_short_ones_ignored(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("JOSEFINA ARDMORE\nus\n")
+    assert [leak.kind for leak in scan(tmp_path, known=[NAME, "US"])] == ["name"]
+
+
+def test_mask_text_with_known_pii() -> None:
+    known = ["Josefina Ardmore-Quill", EMAIL, "+1 415 555 0142", "1742 Quillfeather Lane"]
+    text = ("Hi, Josefina Ardmore-Quill here (JOSEFINA.ARDMORE@EXAMPLE.COM), 1742 Quillfeather Lane, Portland. "
+            "Thanks, Josefina. Charge ch_3PgafuB7WZ01zgkW1 of 20000 at 1732435200.")
+    masked = mask_text(text, known=known)
+    assert "Josefina" not in masked and "Ardmore" not in masked and "Quillfeather" not in masked
+    assert "J. A." in masked and "j***@example.com" in masked.lower() and "Portland" in masked
+    assert "ch_3PgafuB7WZ01zgkW1 of 20000 at 1732435200" in masked
+    assert mask_text("I will do it, mark my words", known=["Will Mark"]) == "I will do it, mark my words"  # parts: capitalised only
+
+
+def test_masked_complaint_scans_clean(tmp_path: Path) -> None:
+    known = [NAME, EMAIL, "+1 415 555 0142", ADDRESS]
+    (tmp_path / "case.json").write_text(json.dumps({"complaint": mask_text(
+        f"I'm {NAME}, {EMAIL}, 415-555-0142, {ADDRESS}. Charged twice!", known=known)}))
+    assert scan(tmp_path, known=known) == []
+
+
+def test_scan_broken_json_as_text_and_string_lists_not_glued(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text('{"x": "' + EMAIL + '"')
+    assert [leak.kind for leak in scan(tmp_path)] == ["email"]
+    (tmp_path / "broken.json").unlink()
+    (tmp_path / "ids.json").write_text(json.dumps({"ids": ["42424242", "42424242"], "tags": ["4242", "424242424242"]}))
+    assert scan(tmp_path) == []

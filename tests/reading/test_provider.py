@@ -1,0 +1,250 @@
+"""provider: lookup kinds, the client, error translation, resolution and the snapshot's
+request budget, against a real sandbox on a free port."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import stripe
+
+from billing_nb.reading.waves import build_snapshot
+from billing_nb.config import API_VERSION, Settings
+from billing_nb.exceptions import (
+    BadInputError,
+    LookupNotFoundError,
+    MalformedIdError,
+    StripeApiError,
+    StripeInvalidRequestError,
+    StripeNotFoundError,
+    StripeRateLimitError,
+    StripeUnavailableError,
+)
+from billing_nb.reading.provider import StripeReader, lookup_kind, make_client, translate
+from billing_nb.sandbox.server import ThreadedSandbox, free_port
+
+KEY = "sk_test_provider_tests"
+
+
+# --- lookup kinds (no server) ------------------------------------------------------------
+@pytest.mark.parametrize(("lookup", "kind"), [
+    ("jane.doe@example.com", "email"),
+    ("  Jane+billing@Example.co.uk ", "email"),
+    ("cus_QXg1o8vcGmoR32", "customer"),
+    ("sub_1Pgc6rB7WZ01zgkWNy0Cn5nw", "subscription"),
+    ("in_1Pgc6tB7WZ01zgkWu9fdqL6I", "invoice"),
+    ("ch_1PgafuB7WZ01zgkWXYmPNZs8", "charge"),
+    ("pi_1PgafyB7WZ01zgkWSjxsAJo3", "payment_intent"),
+    ("cs_test_a1YS1URlnyQCN5fUUduORoQ7Pw41PJqDWkIVQCpJPqkfIhd6tVY8XB1OLY", "checkout_session"),
+    ("cs_a1YS1URlnyQCN5fUUduORoQ7", "checkout_session"),
+    ("metadata:github=jardmorequill", "metadata"),
+])
+def test_lookup_kinds(lookup: str, kind: str) -> None:
+    assert lookup_kind(lookup) == kind
+
+
+@pytest.mark.parametrize(("lookup", "error", "words"), [
+    ("cus_", MalformedIdError, "customer id"),
+    ("cus_ bad!", MalformedIdError, "customer id"),
+    ("sub_123", MalformedIdError, "subscription id"),
+    ("xyz_123", MalformedIdError, "unknown id prefix"),
+    ("price_1PgafmB7WZ01zgkW6dKueIc5", MalformedIdError, "price id cannot be looked up"),
+    ("", BadInputError, "empty lookup"),
+    ("   ", BadInputError, "empty lookup"),
+    ("hello", BadInputError, "not a lookup"),
+    ("jane@", BadInputError, "not a valid email"),
+    ("a@b@c.com", BadInputError, "not a valid email"),
+    ("metadata:github", BadInputError, "metadata:KEY=VALUE"),
+    ("metadata:github='x' OR email:'y'", BadInputError, "metadata:KEY=VALUE"),
+])
+def test_bad_lookups(lookup: str, error: type[Exception], words: str) -> None:
+    with pytest.raises(error, match=words) as info:
+        lookup_kind(lookup)
+    assert isinstance(info.value, BadInputError)  # all exit code 2
+
+
+def test_email_errors_do_not_echo_the_address() -> None:
+    with pytest.raises(BadInputError) as info:
+        lookup_kind("jane.doe@example")
+    assert "jane" not in str(info.value)
+
+
+# --- client and translation (no server) --------------------------------------------------------
+def test_make_client_pins_version_base_and_retries() -> None:
+    client = make_client(Settings(api_key=KEY, api_base="http://127.0.0.1:9", max_network_retries=3))
+    requestor = client._requestor  # noqa: SLF001 - the SDK keeps the options here
+    assert requestor.base_addresses.get("api") == "http://127.0.0.1:9"
+    assert requestor._options.stripe_version == API_VERSION  # noqa: SLF001
+    assert requestor._options.max_network_retries == 3  # noqa: SLF001
+
+
+@pytest.mark.parametrize(("exc", "ours"), [
+    (stripe.InvalidRequestError("No such customer: 'cus_x'", "id", code="resource_missing", http_status=404,
+                                headers={"request-id": "req_1"}), StripeNotFoundError),
+    (stripe.InvalidRequestError("Received unknown parameter: foo", "foo", code="parameter_unknown", http_status=400,
+                                headers={"request-id": "req_1"}), StripeInvalidRequestError),
+    (stripe.RateLimitError("Too many", http_status=429, code="rate_limit", headers={"request-id": "req_1"}), StripeRateLimitError),
+    (stripe.APIError("boom", http_status=500, headers={"request-id": "req_1"}), StripeUnavailableError),
+    (stripe.AuthenticationError("Invalid API Key", http_status=401, headers={"request-id": "req_1"}), StripeApiError),
+])
+def test_translate_keeps_request_id_and_code(exc: stripe.StripeError, ours: type[StripeApiError]) -> None:
+    got = translate(exc)
+    assert type(got) is ours
+    assert got.request_id == "req_1" and "req_1" in str(got)
+    assert got.code == exc.code and got.http_status == exc.http_status
+    assert got.exit_code == 3
+
+
+def test_connection_error_is_unavailable() -> None:
+    client = make_client(Settings(api_key=KEY, api_base=f"http://127.0.0.1:{free_port()}", max_network_retries=0))
+    with pytest.raises(StripeUnavailableError):
+        StripeReader(client).retrieve("cus_AAAAAAAAAAAAAA")
+
+
+# --- against the sandbox --------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[ThreadedSandbox]:
+    with ThreadedSandbox() as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def client(sandbox: ThreadedSandbox) -> stripe.StripeClient:
+    return make_client(Settings(api_key=KEY, api_base=sandbox.url, max_network_retries=0))
+
+
+@pytest.fixture(scope="module")
+def people(client: stripe.StripeClient) -> dict[str, Any]:
+    v1 = client.v1.customers
+    old = v1.create({"email": "twice@example.com", "name": "Old One"})
+    new = v1.create({"email": "twice@example.com", "name": "New One", "metadata": {"github": "twiceuser"}})
+    solo = v1.create({"email": "solo@example.com", "metadata": {"github": "solo-gh"}})
+    return {"old": old.id, "new": new.id, "solo": solo.id}
+
+
+def reader(client: stripe.StripeClient) -> StripeReader:
+    return StripeReader(client)
+
+
+def test_email_returns_every_customer_of_that_email(client: stripe.StripeClient, people: dict[str, Any]) -> None:
+    res = reader(client).resolve("twice@example.com")
+    assert res.kind == "email"
+    assert set(res.customer_ids) == {people["old"], people["new"]}
+    assert res.customer_ids[0] == people["new"]  # no live subscriptions: the newest customer object first
+
+
+def test_customer_id_pins_the_named_customer_and_finds_the_others(client: stripe.StripeClient, people: dict[str, Any]) -> None:
+    res = reader(client).resolve(people["old"])
+    assert res.kind == "customer"
+    assert res.customer_ids == (people["old"], people["new"])
+    assert res.requests == 3  # retrieve, then list + search by email (any letter case) at once
+
+
+def test_metadata_lookup(client: stripe.StripeClient, people: dict[str, Any]) -> None:
+    assert reader(client).resolve("metadata:github=solo-gh").customer_ids == (people["solo"],)
+    res = reader(client).resolve("metadata:github=twiceuser")
+    assert res.customer_ids[0] == people["new"] and people["old"] in res.customer_ids
+
+
+def test_unknown_email(client: stripe.StripeClient, people: dict[str, Any]) -> None:
+    with pytest.raises(LookupNotFoundError, match="no customer found for that email address") as info:
+        reader(client).resolve("nobody@example.com")
+    assert "nobody" not in str(info.value)
+    assert info.value.exit_code == 2
+
+
+@pytest.mark.parametrize("lookup", ["cus_AAAAAAAAAAAAAA", "sub_AAAAAAAAAAAAAAAAAAAAAAAA"])
+def test_unknown_ids_are_lookup_errors_with_the_request_id(client: stripe.StripeClient, lookup: str) -> None:
+    with pytest.raises(LookupNotFoundError) as info:
+        reader(client).resolve(lookup)
+    assert "(request req_" in str(info.value)
+    assert isinstance(info.value.__cause__, StripeNotFoundError)
+
+
+def test_wrong_kind_of_id_never_reaches_stripe(client: stripe.StripeClient, sandbox: ThreadedSandbox) -> None:
+    r = reader(client)
+    with pytest.raises(MalformedIdError):
+        r.resolve("prod_AAAAAAAAAAAAAA")
+    assert r.request_count == 0
+
+
+def test_retrieve_404_is_not_found_with_request_id(client: stripe.StripeClient) -> None:
+    with pytest.raises(StripeNotFoundError) as info:
+        reader(client).retrieve("cus_ZZZZZZZZZZZZZZ")
+    err = info.value
+    assert err.code == "resource_missing" and err.http_status == 404
+    assert err.request_id and err.request_id.startswith("req_")
+
+
+def test_bad_key_is_a_stripe_error(sandbox: ThreadedSandbox) -> None:
+    bad = make_client(Settings(api_key="sk_live_nope", api_base=sandbox.url, max_network_retries=0))
+    with pytest.raises(StripeApiError, match="API key"):
+        StripeReader(bad).resolve("cus_AAAAAAAAAAAAAA")
+
+
+def request_log(url: str) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(f"{url}/_sandbox/requests") as resp:
+        return list(json.loads(resp.read())["data"])
+
+
+def test_snapshot_counts_requests_and_waves(client: stripe.StripeClient, sandbox: ThreadedSandbox, people: dict[str, Any]) -> None:
+    before = len(request_log(sandbox.url))
+    r = reader(client)
+    snap = build_snapshot(r, "twice@example.com")
+    log = request_log(sandbox.url)[before:]
+    assert snap.request_count == len(log) == r.request_count
+    assert snap.waves <= 2
+    n = snap.extra["lookup_requests"]
+    assert n == 2  # list (exact) + search (any case) by email, concurrently
+    assert snap.customer_ids[0] == people["new"]
+    assert {c["id"] for c in snap.of("customers")} == {people["old"], people["new"]}
+    # every list after the lookup was issued before any of them answered: one wave
+    lookup_end = max(e["started"] + e["ms"] / 1000 for e in log[:n])
+    wave = [e for e in log[n:]]
+    assert all(e["started"] >= lookup_end - 0.01 for e in wave)
+    assert all(e["method"] == "GET" for e in log)
+
+
+def test_wave_requests_overlap_under_latency(tmp_path: Any) -> None:
+    """With 100 ms latency, every request of a wave is in flight before any of them answers."""
+    from billing_nb.sandbox.app import Knobs
+
+    with ThreadedSandbox(knobs=Knobs(latency_ms=100)) as sb:
+        c = make_client(Settings(api_key=KEY, api_base=sb.url, max_network_retries=0))
+        cust = c.v1.customers.create({"email": "slow@example.com"})
+        before = len(request_log(sb.url))
+        snap = build_snapshot(StripeReader(c), cust.id)
+        log = request_log(sb.url)[before:]
+    lookup, wave = log[: snap.extra["lookup_requests"]], log[snap.extra["lookup_requests"]:]
+    assert len(wave) == snap.extra["wave_requests"][0] and snap.waves == 1
+    first_answer = min(e["started"] + e["ms"] / 1000 for e in wave)
+    assert all(e["started"] < first_answer for e in wave)
+    assert all(e["started"] >= lookup[-1]["started"] for e in wave)
+    # the snapshot survives a save/load round trip, with the email masked on disk
+    path = snap.save(tmp_path / "snap.json")
+    assert "slow@example.com" not in path.read_text()
+    again = type(snap).load(path)
+    assert again.customer_ids == snap.customer_ids and again.waves == snap.waves
+
+
+def test_rate_limited_reads_are_retried_with_backoff() -> None:
+    from billing_nb.sandbox.app import Knobs
+
+    with ThreadedSandbox(knobs=Knobs(rate_limit=4)) as sb:
+        c = make_client(Settings(api_key=KEY, api_base=sb.url, max_network_retries=0))
+        try:
+            cust = c.v1.customers.create({"email": "busy@example.com"})
+        except stripe.RateLimitError:  # pragma: no cover - the limiter window is shared
+            pytest.skip("rate limited while setting up")
+        r = StripeReader(c, backoff=0.2)
+        snap = build_snapshot(r, cust.id)
+        statuses = [e["status"] for e in request_log(sb.url)]
+    assert 429 in statuses  # the wave hit the limit ...
+    assert snap.customer_ids == [cust.id]  # ... and the snapshot still completed
+    assert snap.request_count == len(statuses) - 1  # every attempt counted, 429s included
+    with pytest.raises(StripeRateLimitError):
+        StripeReader(make_client(Settings(api_key=KEY, api_base=sb.url)), rate_limit_retries=0).call(
+            lambda: (_ for _ in ()).throw(stripe.RateLimitError("slow down", http_status=429)))
