@@ -134,8 +134,11 @@ class StripeReader:
             rows.extend(data)
             if not page.has_more or not data or (max_pages is not None and pages >= max_pages):
                 return rows, pages
-            if getattr(page, "next_page", None):  # search results page by token
-                current = {**current, "page": page.next_page}
+            # A search result carries its next page's token in the JSON; on a list object
+            # ``next_page`` is the SDK's auto-paging method (always truthy), never a token.
+            token = page.next_page if isinstance(page, stripe.SearchResultObject) else None
+            if isinstance(token, str) and token:
+                current = {**current, "page": token}
             else:
                 current = {**current, "starting_after": data[-1]["id"]}
 
