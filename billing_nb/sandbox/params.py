@@ -8,12 +8,15 @@ decode that into nested dicts and lists, then handlers read typed values through
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qsl
 
 from .errors import invalid, unknown_param
 
-__all__ = ["decode", "Params", "one_of"]
+__all__ = ["decode", "Params", "one_of", "tracking", "Seen"]
 
 _TOKEN = re.compile(r"\[([^\]]*)\]")
 
@@ -66,12 +69,50 @@ def one_of(choices: tuple[str, ...] | list[str]) -> str:
     return ", ".join(items[:-1]) + ", or " + items[-1]
 
 
+class Seen:
+    """The parameters a request sent and the ones its handler read (full bracket names)."""
+
+    def __init__(self) -> None:
+        self.sent: set[str] = set()
+        self.read: set[str] = set()
+
+    def unread(self) -> set[str]:
+        return self.sent - self.read
+
+
+_SEEN: ContextVar[Seen | None] = ContextVar("billing_nb_sandbox_seen", default=None)
+
+
+@contextmanager
+def tracking(top: Params) -> Iterator[Seen]:
+    """Track, while a handler runs, which sent parameters it reads (through any Params)."""
+    seen = Seen()
+    token = _SEEN.set(seen)
+    try:
+        top.register(seen)
+        yield seen
+    finally:
+        _SEEN.reset(token)
+
+
 class Params:
     """Typed access to decoded parameters, with Stripe's unknown-parameter check."""
 
     def __init__(self, data: dict[str, Any], prefix: str = "") -> None:
         self.data = data
         self.prefix = prefix
+        self._seen: Seen | None = None
+        seen = _SEEN.get()
+        if seen is not None:
+            self.register(seen)
+
+    def register(self, seen: Seen) -> None:
+        self._seen = seen
+        seen.sent.update(self._name(k) for k in self.data)
+
+    def _mark(self, name: str) -> None:
+        if self._seen is not None:
+            self._seen.read.add(self._name(name))
 
     def allow(self, *names: str) -> Params:
         """Refuse any top-level parameter outside ``names`` (plus ``expand``)."""
@@ -82,15 +123,18 @@ class Params:
         return self
 
     def has(self, name: str) -> bool:
+        self._mark(name)
         return name in self.data
 
     def _name(self, name: str) -> str:
         return f"{self.prefix}{name}]" if self.prefix.endswith("[") else self.prefix + name
 
     def raw(self, name: str, default: Any = None) -> Any:
+        self._mark(name)
         return self.data.get(name, default)
 
     def str(self, name: str, default: str | None = None, *, required: bool = False) -> str | None:
+        self._mark(name)
         value = self.data.get(name, _MISSING)
         if value is _MISSING or value == "":
             if required:
@@ -133,6 +177,7 @@ class Params:
         return value
 
     def sub(self, name: str) -> Params | None:
+        self._mark(name)
         value = self.data.get(name)
         if value is None or value == "":
             return None
@@ -141,6 +186,7 @@ class Params:
         return Params(value, prefix=f"{self._name(name)}[")
 
     def list(self, name: str) -> list[Any]:
+        self._mark(name)
         value = self.data.get(name)
         if value is None or value == "":
             return []
@@ -151,6 +197,7 @@ class Params:
     def metadata(self, current: dict[str, str] | None = None) -> dict[str, str]:
         """Merge ``metadata`` as Stripe does: empty value deletes a key, ``""`` clears all."""
         result = dict(current or {})
+        self._mark("metadata")
         value = self.data.get("metadata", _MISSING)
         if value is _MISSING:
             return result

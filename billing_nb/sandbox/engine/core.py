@@ -225,9 +225,14 @@ def cancel_subscription(store: Store, sub: Obj, *, at: int, reason: str | None,
         details["comment"] = comment
     if feedback is not None:
         details["feedback"] = feedback
-    for inv in store.where("invoice", status="open"):
-        if subscription_of(store, inv) is sub:
+    # API reference, Cancel a subscription: "By default, upon subscription cancellation, Stripe
+    # stops automatic collection of all finalized invoices for the customer" (resumed by setting
+    # auto_advance back to true).
+    for inv in store.where("invoice", status="open", customer=sub["customer"]):
+        if inv.get("auto_advance") or inv.get("next_payment_attempt"):
+            inv["auto_advance"] = False
             inv["next_payment_attempt"] = None
+            store.emit("invoice.updated", inv, previous={"auto_advance": True})
     store.emit("customer.subscription.deleted", sub, previous=previous)
     return final
 

@@ -118,9 +118,8 @@ def _after_completion(p: Params | None) -> dict[str, Any]:
     return result
 
 
-@route("POST", "/v1/billing_portal/sessions")
+@route("POST", "/v1/billing_portal/sessions", accepts=("customer", "return_url", "configuration", "flow_data", "locale", "on_behalf_of"))
 def create_session(ctx: Ctx, p: Params) -> Obj:
-    p.allow("customer", "return_url", "configuration", "flow_data", "locale", "on_behalf_of")
     st = ctx.store
     customer = st.get("customer", p.req("customer"), "customer")
     conf_id = p.str("configuration")
