@@ -14,7 +14,8 @@ from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .errors import invalid, unknown_param
+from .errors import ApiError, unknown_param
+from .errors import invalid as _invalid
 
 __all__ = ["decode", "Params", "one_of", "tracking", "Seen"]
 
@@ -55,6 +56,15 @@ def decode(raw: str | bytes) -> dict[str, Any]:
 
 
 _MISSING = object()
+
+# Stripe's metadata limits (Docs, "Metadata"): up to 50 keys, key names up to 40 characters,
+# values up to 500 characters; square brackets are not allowed in keys.
+METADATA_KEYS, METADATA_KEY_LEN, METADATA_VALUE_LEN = 50, 40, 500
+
+
+def invalid(message: str, param: str | None = None, code: str | None = None) -> ApiError:
+    """A refusal of a parameter's value: validation, so no idempotent result is saved."""
+    return _invalid(message, param, code, validation=True)
 
 
 def one_of(choices: tuple[str, ...] | list[str]) -> str:
@@ -206,10 +216,22 @@ class Params:
         if not isinstance(value, dict):
             raise invalid("Invalid metadata: must be an object", "metadata")
         for key, val in value.items():
+            name = self._name("metadata") + f"[{key}]"
+            if len(key) > METADATA_KEY_LEN:
+                raise invalid(f"Metadata keys can have up to {METADATA_KEY_LEN} characters; `{key}` has {len(key)}.",
+                              name)
+            if not isinstance(val, str):
+                raise invalid(f"Invalid string: {name}", name)
+            if len(val) > METADATA_VALUE_LEN:
+                raise invalid(f"Metadata values can have up to {METADATA_VALUE_LEN} characters, but you passed in a "
+                              f"value that is {len(val)} characters. Invalid value: {val[:40]}...", name)
             if val == "":
                 result.pop(key, None)
             else:
-                result[key] = str(val)
+                result[key] = val
+        if len(result) > METADATA_KEYS:
+            raise invalid(f"You can have up to {METADATA_KEYS} metadata keys; this request would set {len(result)}.",
+                          self._name("metadata"))
         return result
 
     def expand(self) -> list[str]:

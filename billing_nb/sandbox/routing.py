@@ -86,7 +86,7 @@ def find(method: str, path: str) -> tuple[Route, dict[str, str]]:
     raise ApiError(
         404,
         f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs "
-        "or we can help at https://support.stripe.com/.",
+        "or we can help at https://support.stripe.com/.", validation=True,
     )
 
 
