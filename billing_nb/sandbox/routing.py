@@ -25,11 +25,12 @@ from .errors import ApiError
 from .params import Params, tracking
 from .store import Obj, Store
 
-__all__ = ["Ctx", "Route", "route", "dispatch", "ROUTES", "STRICT", "UNREAD"]
+__all__ = ["Ctx", "Route", "route", "dispatch", "find", "ROUTES", "STRICT", "UNREAD", "EXERCISED"]
 
 log = logging.getLogger("billing_nb.sandbox")
 STRICT = os.environ.get("BILLING_NB_SANDBOX_STRICT", "") == "1"
 UNREAD: set[tuple[str, str, str]] = set()  # (method, pattern, parameter) sent, accepted and never read
+EXERCISED: set[tuple[str, str, str]] = set()  # (method, pattern, top-level parameter) sent and read by a success
 
 
 @dataclass
@@ -96,6 +97,9 @@ def dispatch(ctx: Ctx, params: Params) -> Obj:
     params.allow(*r.accepts)
     with tracking(params) as seen:
         result = r.handler(ctx, params, **args)
+    for name in seen.sent & seen.read:
+        if "[" not in name:
+            EXERCISED.add((r.method, r.pattern, name))
     unread = sorted(seen.unread() - {"expand"})
     if unread:
         for name in unread:

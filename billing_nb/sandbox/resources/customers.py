@@ -122,6 +122,9 @@ def create_customer(ctx: Ctx, p: Params) -> Obj:
 @route("GET", "/v1/customers/search", accepts=("query", "limit", "page"))
 def search_customers(ctx: Ctx, p: Params) -> Obj:
     query = p.req("query")
+    page = p.str("page")
+    if page is not None and not page.isdigit():  # our cursors are offsets; anything else is not one of ours
+        raise invalid(f"Invalid page: {page}", "page")
     matcher = parse_query(query)
     rows = [c for c in ctx.store.all("customer") if matcher(c)]
     return search_object(p, rows, "/v1/customers/search")

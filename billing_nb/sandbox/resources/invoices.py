@@ -35,6 +35,8 @@ def create_preview(ctx: Ctx, p: Params) -> Obj:
     if sub is None and not p.has("customer"):
         raise invalid("Must provide customer or subscription.", "customer", "parameter_missing")
     customer = sub["customer"] if sub else st.get("customer", p.req("customer"), "customer")["id"]
+    if sub is not None and p.str("customer") not in (None, customer):
+        raise invalid(f"The subscription {sub['id']} does not belong to the customer {p.str('customer')}.", "customer")
     details = p.sub("subscription_details") or Params({}, "subscription_details[")
     details.allow("items", "proration_behavior", "proration_date", "cancel_now")
     now = st.now(customer)

@@ -219,10 +219,9 @@ def update_dispute(ctx: Ctx, p: Params, did: str) -> Obj:
         d["metadata"] = p.metadata(d["metadata"])
     ev = p.sub("evidence")
     if ev is not None:
-        for key, value in ev.data.items():
-            if key not in d["evidence"]:
-                raise invalid(f"Received unknown parameter: evidence[{key}]", f"evidence[{key}]", "parameter_unknown")
-            d["evidence"][key] = value
+        ev.allow(*d["evidence"])
+        for key in list(ev.data):
+            d["evidence"][key] = ev.raw(key)
         d["evidence_details"]["has_evidence"] = True
     if p.bool("submit", False) and d["status"] in ("needs_response", "warning_needs_response"):
         d["status"] = "under_review" if d["status"] == "needs_response" else "warning_under_review"
