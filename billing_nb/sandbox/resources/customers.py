@@ -203,7 +203,8 @@ def list_customers(ctx: Ctx, p: Params) -> Obj:
 
 # ----- Stripe search query language (the subset we need) ---------------------------
 _CLAUSE = re.compile(
-    r"""(?P<field>metadata\[['"](?P<mkey>[^'"]+)['"]\]|[a-z_]+)\s*(?P<op>:|~|>=|<=|>|<)\s*(?P<value>'[^']*'|"[^"]*"|-?\d+|null)""",
+    r"""(?P<field>metadata\[['"](?P<mkey>[^'"]+)['"]\]|[a-z_]+)\s*(?P<op>:|~|>=|<=|>|<)\s*"""
+    r"""(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|-?\d+|null)""",
     re.IGNORECASE,
 )
 
@@ -261,7 +262,8 @@ def parse_query(query: str) -> Any:
 
     def test(obj: Obj, negate: bool, m: re.Match[str]) -> bool:
         raw = m.group("value")
-        want: Any = None if raw == "null" else raw[1:-1] if raw[0] in "'\"" else int(raw)
+        # docs.stripe.com/search: "You can escape quotes inside of quotes with a backslash (\\)".
+        want: Any = None if raw == "null" else re.sub(r"\\(.)", r"\1", raw[1:-1]) if raw[0] in "'\"" else int(raw)
         have = value_of(obj, m)
         op = m.group("op")
         if op == ":":
