@@ -1,0 +1,86 @@
+"""Invoice and subscription lifecycle rules, each citing the Stripe doc page it follows."""
+
+from __future__ import annotations
+
+import pytest
+import stripe
+
+from test_b_support import DAY, T0, advance, clock, customer, invoices, price, subscribe
+
+
+def _events(client: stripe.StripeClient, type_: str, obj_id: str) -> list[stripe.Event]:
+    return [e for e in client.v1.events.list(params={"type": type_, "limit": 100}).data
+            if e.data.object["id"] == obj_id]
+
+
+def test_only_one_off_drafts_can_be_deleted_and_deletion_emits_events(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/api/invoices/delete: "Permanently deletes a one-off invoice draft ... once an
+    # invoice has been finalized or if an invoice is for a subscription, it must be voided."
+    # docs.stripe.com/api/events/types: invoice.deleted, invoiceitem.deleted.
+    cus = customer(client, pm=None)
+    draft = client.v1.invoices.create(params={"customer": cus.id})
+    item = client.v1.invoice_items.create(params={"customer": cus.id, "amount": 300, "currency": "usd"})
+    assert client.v1.invoice_items.delete(item.id).deleted is True
+    assert len(_events(client, "invoiceitem.deleted", item.id)) == 1
+    assert client.v1.invoices.delete(draft.id).deleted is True
+    assert len(_events(client, "invoice.deleted", draft.id)) == 1
+    final = client.v1.invoices.create(params={"customer": cus.id})
+    client.v1.invoice_items.create(params={"customer": cus.id, "invoice": final.id, "amount": 900, "currency": "usd"})
+    client.v1.invoices.finalize_invoice(final.id)
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.invoices.delete(final.id)
+    sub_cus = customer(client)
+    sub = subscribe(client, sub_cus.id, (price(client, 1000).id, 1))
+    client.v1.subscriptions.update(sub.id, params={"items": [{"id": sub["items"].data[0].id,
+                                                              "price": price(client, 2000).id}]})
+    sub_draft = client.v1.invoices.create(params={"customer": sub_cus.id, "subscription": sub.id,
+                                                  "pending_invoice_items_behavior": "include"})
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.invoices.delete(sub_draft.id)
+    assert err.value.code == "invoice_not_editable"
+
+
+def test_trial_end_moves_the_trial_and_the_billing_anchor(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/billing/subscriptions/trials ("Changing the trial end date") and
+    # docs.stripe.com/api/subscriptions/update (trial_end: a timestamp, or "now" to end the trial
+    # at once; the billing cycle anchor follows the trial's end).
+    ck = clock(client)
+    cus = customer(client, ck.id)
+    sub = subscribe(client, cus.id, (price(client, 1500).id, 1), trial_period_days=14)
+    assert sub.status == "trialing" and sub.trial_end == T0 + 14 * DAY
+    moved = client.v1.subscriptions.update(sub.id, params={"trial_end": T0 + 20 * DAY})
+    assert (moved.trial_end, moved.billing_cycle_anchor, moved["items"].data[0].current_period_end) == (
+        T0 + 20 * DAY, T0 + 20 * DAY, T0 + 20 * DAY)
+    prev = _events(client, "customer.subscription.updated", sub.id)[0].data.previous_attributes
+    assert prev is not None and prev.to_dict()["trial_end"] == T0 + 14 * DAY
+    advance(client, ck.id, T0 + 15 * DAY)
+    assert client.v1.subscriptions.retrieve(sub.id).status == "trialing"  # the old end passed quietly
+    advance(client, ck.id, T0 + 21 * DAY)
+    after = client.v1.subscriptions.retrieve(sub.id)
+    paid = invoices(client, sub.id)[-1]
+    assert after.status == "active" and paid.billing_reason == "subscription_cycle" and paid.amount_paid == 1500
+    with pytest.raises(stripe.InvalidRequestError) as err:  # past: refused
+        client.v1.subscriptions.update(sub.id, params={"trial_end": T0})
+    assert err.value.param == "trial_end"
+
+
+def test_trial_end_now_starts_the_paid_period_at_once(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/api/subscriptions/update: trial_end "The special value now can be provided
+    # to end the customer's trial immediately."
+    ck = clock(client)
+    cus = customer(client, ck.id)
+    sub = subscribe(client, cus.id, (price(client, 1500).id, 1), trial_period_days=14)
+    ended = client.v1.subscriptions.update(sub.id, params={"trial_end": "now"})
+    assert ended.status == "active" and ended.trial_end == T0
+    assert invoices(client, sub.id)[-1].amount_paid == 1500
+
+
+def test_cancel_at_on_create(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/api/subscriptions/create: cancel_at "A timestamp at which the subscription
+    # should cancel"; the special values resolve to the period end at once.
+    ck = clock(client)
+    cus = customer(client, ck.id)
+    sub = subscribe(client, cus.id, (price(client, 1000).id, 1), cancel_at="max_period_end")
+    assert sub.cancel_at == sub["items"].data[0].current_period_end and sub.status == "active"
+    advance(client, ck.id, int(sub.cancel_at) + DAY)
+    assert client.v1.subscriptions.retrieve(sub.id).status == "canceled"
