@@ -84,3 +84,22 @@ def test_cancel_at_on_create(client: stripe.StripeClient) -> None:
     assert sub.cancel_at == sub["items"].data[0].current_period_end and sub.status == "active"
     advance(client, ck.id, int(sub.cancel_at) + DAY)
     assert client.v1.subscriptions.retrieve(sub.id).status == "canceled"
+
+
+def test_trial_will_end_comes_three_days_before_the_end_or_at_trial_end_now(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/api/events/types: customer.subscription.trial_will_end "Occurs three days
+    # before a subscription's trial period is scheduled to end, or when a trial is ended
+    # immediately (using trial_end=now)".
+    ck = clock(client)
+    cus = customer(client, ck.id)
+    sub = subscribe(client, cus.id, (price(client, 1500).id, 1), trial_period_days=14)
+    advance(client, ck.id, T0 + 10 * DAY)
+    assert _events(client, "customer.subscription.trial_will_end", sub.id) == []
+    advance(client, ck.id, T0 + 11 * DAY + 60)
+    [event] = _events(client, "customer.subscription.trial_will_end", sub.id)
+    assert event.created == T0 + 11 * DAY and event.request is not None and event.request.id is None
+    advance(client, ck.id, T0 + 20 * DAY)
+    assert len(_events(client, "customer.subscription.trial_will_end", sub.id)) == 1
+    other = subscribe(client, customer(client, ck.id).id, (price(client, 1500).id, 1), trial_period_days=14)
+    client.v1.subscriptions.update(other.id, params={"trial_end": "now"})
+    assert len(_events(client, "customer.subscription.trial_will_end", other.id)) == 1

@@ -23,10 +23,11 @@ from ..store import Obj, Store
 __all__ = [
     "add_interval", "interval_of", "period_of", "set_period", "pending_items", "invoice_subscription",
     "collect", "start_subscription", "renew", "retry_invoice", "cancel_subscription",
-    "expire_incomplete", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
+    "expire_incomplete", "trial_will_end", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
 ]
 
 INCOMPLETE_TTL = 23 * 3600  # Stripe expires an unpaid first invoice's subscription after 23h
+TRIAL_WILL_END = 3 * 86400  # the trial_will_end event comes three days before the trial ends
 _LIVE = ("active", "past_due", "trialing", "unpaid")
 
 
@@ -237,6 +238,15 @@ def cancel_subscription(store: Store, sub: Obj, *, at: int, reason: str | None,
     return final
 
 
+def trial_will_end(store: Store, sub: Obj) -> None:
+    """``customer.subscription.trial_will_end``: "Occurs three days before a subscription's trial
+    period is scheduled to end, or when a trial is ended immediately (using trial_end=now)"
+    (API reference, Types of events); once per trial."""
+    if not sub.get("_trial_will_end"):
+        sub["_trial_will_end"] = True
+        store.emit("customer.subscription.trial_will_end", sub)
+
+
 def expire_incomplete(store: Store, sub: Obj) -> None:
     """23h after creation an unpaid first invoice voids and the subscription expires."""
     inv = store.maybe("invoice", sub.get("latest_invoice"))
@@ -267,6 +277,9 @@ def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str
         if sub["status"] == "incomplete":
             consider(int(sub["created"]) + INCOMPLETE_TTL, 1, "expire", sub)
         elif sub["status"] in _LIVE:
+            if sub["status"] == "trialing" and sub.get("trial_end") and not sub.get("_trial_will_end"):
+                consider(max(int(sub["trial_end"]) - TRIAL_WILL_END, int(sub["trial_start"] or 0)), 1,
+                         "trial_will_end", sub)
             end = period_of(sub)[1]
             if sub.get("cancel_at") is not None:
                 end = min(end, int(sub["cancel_at"]))
@@ -286,6 +299,8 @@ def _run_due(store: Store, customers: set[str], to: int, clock: Obj | None) -> N
             retry_invoice(store, obj)
         elif kind == "expire":
             expire_incomplete(store, obj)
+        elif kind == "trial_will_end":
+            trial_will_end(store, obj)
         else:
             renew(store, obj)
 

@@ -218,6 +218,7 @@ def _move_trial(st: Any, sub: Obj, p: Params, now: int, previous: dict[str, Any]
         for item in sub["items"]["data"]:
             item["current_period_end"] = now
         sub["trial_end"] = now
+        en.trial_will_end(st, sub)
         en.renew(st, sub)
         return
     end = p.int("trial_end")
