@@ -103,3 +103,20 @@ def test_trial_will_end_comes_three_days_before_the_end_or_at_trial_end_now(clie
     other = subscribe(client, customer(client, ck.id).id, (price(client, 1500).id, 1), trial_period_days=14)
     client.v1.subscriptions.update(other.id, params={"trial_end": "now"})
     assert len(_events(client, "customer.subscription.trial_will_end", other.id)) == 1
+
+
+def test_the_events_a_subscription_creation_emits(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/billing/subscriptions/webhooks: creating a subscription sends
+    # customer.subscription.created (with the status the first payment leaves it in) and the first
+    # invoice's invoice.created, invoice.finalized, invoice.paid / invoice.payment_succeeded, with
+    # the payment's payment_intent.* and charge.succeeded; no customer.subscription.updated.
+    cus = customer(client)
+    sub = subscribe(client, cus.id, (price(client, 1000).id, 1))
+    events = [(e.type, e.data.object.to_dict()) for e in client.v1.events.list(params={"limit": 100}).data]
+    types = [t for t, obj in events if (obj.get("customer") == cus.id or obj.get("id") == sub.id)
+             and t != "customer.updated" and not t.startswith("payment_method.")]
+    assert sorted(types) == sorted([
+        "customer.subscription.created", "invoice.created", "invoice.finalized", "invoice.paid",
+        "invoice.payment_succeeded", "payment_intent.created", "payment_intent.succeeded", "charge.succeeded"])
+    [created] = _events(client, "customer.subscription.created", sub.id)
+    assert created.data.object["status"] == "active"
