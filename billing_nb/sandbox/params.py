@@ -60,6 +60,9 @@ _MISSING = object()
 # Stripe's metadata limits (Docs, "Metadata"): up to 50 keys, key names up to 40 characters,
 # values up to 500 characters; square brackets are not allowed in keys.
 METADATA_KEYS, METADATA_KEY_LEN, METADATA_VALUE_LEN = 50, 40, 500
+# Stripe's OpenAPI spec gives string parameters a maxLength of 5000 unless a field says less
+# ("The spec does match what our API support today", stripe/openapi#51).
+STRING_MAX = 5000
 
 
 def invalid(message: str, param: str | None = None, code: str | None = None) -> ApiError:
@@ -152,6 +155,8 @@ class Params:
             return default
         if not isinstance(value, str):
             raise invalid(f"Invalid string: {value!r}", self._name(name))
+        if len(value) > STRING_MAX:
+            raise invalid(f"Invalid string: {value[:20]}...; must be at most {STRING_MAX} characters", self._name(name))
         return value
 
     def req(self, name: str) -> str:
@@ -217,14 +222,14 @@ class Params:
             raise invalid("Invalid metadata: must be an object", "metadata")
         for key, val in value.items():
             name = self._name("metadata") + f"[{key}]"
+            # Wording as Stripe's engineers gave it (stripe/stripe-php#246): "Invalid key: %{key}
+            # must be a string under %{limit} characters", "Invalid val: %{value} must be ...".
             if len(key) > METADATA_KEY_LEN:
-                raise invalid(f"Metadata keys can have up to {METADATA_KEY_LEN} characters; `{key}` has {len(key)}.",
-                              name)
+                raise invalid(f"Invalid key: {key} must be a string under {METADATA_KEY_LEN} characters", "metadata")
             if not isinstance(val, str):
                 raise invalid(f"Invalid string: {name}", name)
             if len(val) > METADATA_VALUE_LEN:
-                raise invalid(f"Metadata values can have up to {METADATA_VALUE_LEN} characters, but you passed in a "
-                              f"value that is {len(val)} characters. Invalid value: {val[:40]}...", name)
+                raise invalid(f"Invalid val: {val} must be a string under {METADATA_VALUE_LEN} characters", "metadata")
             if val == "":
                 result.pop(key, None)
             else:
