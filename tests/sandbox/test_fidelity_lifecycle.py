@@ -120,3 +120,30 @@ def test_the_events_a_subscription_creation_emits(client: stripe.StripeClient) -
         "invoice.payment_succeeded", "payment_intent.created", "payment_intent.succeeded", "charge.succeeded"])
     [created] = _events(client, "customer.subscription.created", sub.id)
     assert created.data.object["status"] == "active"
+
+
+def test_auto_advance_finalizes_a_draft_after_an_hour_and_turns_off_when_done(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/invoicing/integration/automatic-advancement-collection: with auto_advance
+    # Stripe drives the invoice towards payment, "including automatically finalizing draft invoices
+    # after one hour"; "Automatic advancement and collection never occur on invoices that are
+    # marked uncollectible, void, or paid. For these invoices, auto_advance is always set to false",
+    # and "An invoice must be in a draft or open state to update automatic advancement".
+    ck = clock(client)
+    cus = customer(client, ck.id)
+    auto = client.v1.invoices.create(params={"customer": cus.id, "auto_advance": True})
+    manual = client.v1.invoices.create(params={"customer": cus.id})
+    for inv in (auto, manual):
+        client.v1.invoice_items.create(params={"customer": cus.id, "invoice": inv.id, "amount": 800,
+                                               "currency": "usd"})
+    advance(client, ck.id, T0 + 3000)
+    assert client.v1.invoices.retrieve(auto.id).status == "draft"
+    advance(client, ck.id, T0 + 3700)
+    done = client.v1.invoices.retrieve(auto.id)
+    assert (done.status, done.auto_advance, done.status_transitions.finalized_at) == ("paid", False, T0 + 3600)
+    assert client.v1.invoices.retrieve(manual.id).status == "draft"  # auto_advance defaults to false
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.invoices.update(auto.id, params={"auto_advance": True})
+    assert err.value.param == "auto_advance"
+    client.v1.invoices.finalize_invoice(manual.id)
+    voided = client.v1.invoices.void_invoice(manual.id)
+    assert voided.auto_advance is False

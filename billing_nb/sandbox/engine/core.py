@@ -23,10 +23,11 @@ from ..store import Obj, Store
 __all__ = [
     "add_interval", "interval_of", "period_of", "set_period", "pending_items", "invoice_subscription",
     "collect", "start_subscription", "renew", "retry_invoice", "cancel_subscription",
-    "expire_incomplete", "trial_will_end", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
+    "expire_incomplete", "trial_will_end", "auto_finalize", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
 ]
 
 INCOMPLETE_TTL = 23 * 3600  # Stripe expires an unpaid first invoice's subscription after 23h
+AUTO_FINALIZE = 3600  # a draft with auto_advance finalizes an hour after it was created
 TRIAL_WILL_END = 3 * 86400  # the trial_will_end event comes three days before the trial ends
 _LIVE = ("active", "past_due", "trialing", "unpaid")
 
@@ -200,6 +201,17 @@ def renew(store: Store, sub: Obj) -> None:
     collect(store, inv)
 
 
+def auto_finalize(store: Store, inv: Obj) -> None:
+    """A draft with ``auto_advance`` finalizes an hour after creation and, when charged
+    automatically, is collected (Invoicing docs, "Automatic invoice advancement": Stripe
+    drives the invoice towards payment "including automatically finalizing draft invoices
+    after one hour")."""
+    if inv["collection_method"] == "charge_automatically":
+        collect(store, inv)
+    else:
+        ei.finalize(store, inv)
+
+
 def retry_invoice(store: Store, inv: Obj) -> None:
     """A scheduled dunning retry."""
     inv["next_payment_attempt"] = None
@@ -271,6 +283,9 @@ def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str
     for inv in store.where("invoice", status="open"):
         if inv["customer"] in customers and inv.get("next_payment_attempt") and inv.get("auto_advance"):
             consider(int(inv["next_payment_attempt"]), 0, "retry", inv)
+    for inv in store.where("invoice", status="draft"):
+        if inv["customer"] in customers and inv.get("auto_advance"):
+            consider(int(inv["created"]) + AUTO_FINALIZE, 0, "finalize", inv)
     for sub in store.all("subscription"):
         if sub["customer"] not in customers:
             continue
@@ -297,6 +312,8 @@ def _run_due(store: Store, customers: set[str], to: int, clock: Obj | None) -> N
             clock["frozen_time"] = max(int(clock["frozen_time"]), when)
         if kind == "retry":
             retry_invoice(store, obj)
+        elif kind == "finalize":
+            auto_finalize(store, obj)
         elif kind == "expire":
             expire_incomplete(store, obj)
         elif kind == "trial_will_end":

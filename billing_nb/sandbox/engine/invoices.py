@@ -196,7 +196,9 @@ def finalize(store: Store, inv: Obj) -> Obj:
 
 def mark_paid(store: Store, inv: Obj, at: int, amount: int | None = None) -> None:
     paid = inv["amount_due"] if amount is None else amount
-    inv.update(status="paid", amount_paid=paid, amount_remaining=0, next_payment_attempt=None)
+    # "Automatic advancement and collection never occur on invoices that are marked uncollectible,
+    # void, or paid. For these invoices, auto_advance is always set to false" (Invoicing docs).
+    inv.update(status="paid", amount_paid=paid, amount_remaining=0, next_payment_attempt=None, auto_advance=False)
     inv["status_transitions"]["paid_at"] = at
     cust = store.maybe("customer", inv["customer"])
     if cust is not None:

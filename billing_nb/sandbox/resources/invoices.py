@@ -135,6 +135,10 @@ def update_invoice(ctx: Ctx, p: Params, iid: str) -> Obj:
     if p.has("metadata"):
         inv["metadata"] = p.metadata(inv["metadata"])
     if p.has("auto_advance"):
+        if inv["status"] not in ("draft", "open"):
+            # Invoicing docs, Automatic invoice advancement: "An invoice must be in a draft or
+            # open state to update automatic advancement."
+            raise invalid(f"You can't change auto_advance on a {inv['status']} invoice.", "auto_advance")
         inv["auto_advance"] = bool(p.bool("auto_advance"))
     for field in ("description", "default_payment_method", "footer"):
         if p.has(field):
@@ -213,7 +217,13 @@ def _close(ctx: Ctx, iid: str, status: str, stamp: str, event: str) -> Obj:
     if inv["status"] not in ("open", "uncollectible") or (status == "uncollectible" and inv["status"] != "open"):
         raise invalid(f"You can only mark an invoice as {status} if it is open" + (
             " or uncollectible." if status == "void" else "."), code="invoice_not_open" if status != "void" else None)
-    inv.update(status=status, next_payment_attempt=None, amount_remaining=0 if status == "void" else inv["amount_remaining"])
+    inv.update(status=status, next_payment_attempt=None, auto_advance=False,
+               amount_remaining=0 if status == "void" else inv["amount_remaining"])
+    cust = ctx.store.maybe("customer", inv["customer"])
+    if status == "uncollectible" and cust is not None:
+        # API reference, Customer object, delinquent: "Paying an invoice or marking it
+        # uncollectible via the API will set this field to false."
+        cust["delinquent"] = False
     inv["status_transitions"][stamp] = ctx.store.now(inv["customer"])
     pi = ctx.store.maybe("payment_intent", inv.get("_pi"))
     if status == "void" and pi is not None and pi["status"] != "succeeded":
