@@ -147,3 +147,32 @@ def test_auto_advance_finalizes_a_draft_after_an_hour_and_turns_off_when_done(cl
     client.v1.invoices.finalize_invoice(manual.id)
     voided = client.v1.invoices.void_invoice(manual.id)
     assert voided.auto_advance is False
+
+
+def test_pause_collection_keeps_invoicing_without_collecting(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/billing/subscriptions/pause-payment: "the subscription remains active and
+    # invoices continue to generate, but Stripe doesn't collect payment"; behavior keep_as_draft,
+    # mark_uncollectible or void; resumes_at resumes collection; "" resumes at once.
+    results = {}
+    for behavior in ("keep_as_draft", "mark_uncollectible", "void"):
+        ck = clock(client)
+        cus = customer(client, ck.id)
+        sub = subscribe(client, cus.id, (price(client, 2000).id, 1))
+        paused = client.v1.subscriptions.update(sub.id, params={"pause_collection": {
+            "behavior": behavior, "resumes_at": T0 + 40 * DAY}})  # type: ignore[typeddict-item]
+        assert paused.pause_collection is not None and paused.pause_collection.behavior == behavior
+        advance(client, ck.id, T0 + 32 * DAY)
+        renewal = invoices(client, sub.id)[-1]
+        assert client.v1.subscriptions.retrieve(sub.id).status == "active"
+        results[behavior] = (renewal.billing_reason, renewal.status, renewal.amount_paid)
+        advance(client, ck.id, T0 + 41 * DAY)
+        assert client.v1.subscriptions.retrieve(sub.id).pause_collection is None
+    assert results == {"keep_as_draft": ("subscription_cycle", "draft", 0),
+                       "mark_uncollectible": ("subscription_cycle", "uncollectible", 0),
+                       "void": ("subscription_cycle", "void", 0)}
+    cus = customer(client)
+    sub = subscribe(client, cus.id, (price(client, 2000).id, 1))
+    client.v1.subscriptions.update(sub.id, params={"pause_collection": {"behavior": "void"}})
+    assert client.v1.subscriptions.update(sub.id, params={"pause_collection": ""}).pause_collection is None
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.subscriptions.update(sub.id, params={"pause_collection": {"behavior": "later"}})  # type: ignore[typeddict-item]

@@ -23,7 +23,7 @@ from ..store import Obj, Store
 __all__ = [
     "add_interval", "interval_of", "period_of", "set_period", "pending_items", "invoice_subscription",
     "collect", "start_subscription", "renew", "retry_invoice", "cancel_subscription",
-    "expire_incomplete", "trial_will_end", "auto_finalize", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
+    "expire_incomplete", "trial_will_end", "auto_finalize", "resume_collection", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
 ]
 
 INCOMPLETE_TTL = 23 * 3600  # Stripe expires an unpaid first invoice's subscription after 23h
@@ -195,6 +195,8 @@ def renew(store: Store, sub: Obj) -> None:
     set_period(sub)
     inv = invoice_subscription(store, sub, "subscription_cycle", period_lines=True, inv_period=(start, end))
     _touch(store, sub, previous)
+    if _paused(store, sub, inv):
+        return
     if sub["status"] == "unpaid":  # invoices keep coming, but are not collected
         inv["auto_advance"] = False
         return
@@ -210,6 +212,38 @@ def auto_finalize(store: Store, inv: Obj) -> None:
         collect(store, inv)
     else:
         ei.finalize(store, inv)
+
+
+def _paused(store: Store, sub: Obj, inv: Obj) -> bool:
+    """Billing docs, "Pause payment collection": the subscription stays active and invoices keep
+    coming, but Stripe doesn't collect: ``keep_as_draft`` leaves them drafts, ``mark_uncollectible``
+    finalizes and marks them uncollectible, ``void`` finalizes and voids them."""
+    pause = sub.get("pause_collection")
+    if not pause:
+        return False
+    inv["auto_advance"] = False
+    if pause["behavior"] == "keep_as_draft":
+        return True
+    ei.finalize(store, inv)
+    if inv["status"] != "open":
+        return True
+    now = store.now(sub["customer"])
+    if pause["behavior"] == "void":
+        inv.update(status="void", amount_remaining=0, next_payment_attempt=None)
+        inv["status_transitions"]["voided_at"] = now
+        store.emit("invoice.voided", inv)
+    else:
+        inv.update(status="uncollectible", next_payment_attempt=None)
+        inv["status_transitions"]["marked_uncollectible_at"] = now
+        store.emit("invoice.marked_uncollectible", inv)
+    return True
+
+
+def resume_collection(store: Store, sub: Obj) -> None:
+    """``pause_collection[resumes_at]`` reached: collection resumes (the pause is cleared)."""
+    previous = {"pause_collection": sub.get("pause_collection")}
+    sub["pause_collection"] = None
+    _touch(store, sub, previous)
 
 
 def retry_invoice(store: Store, inv: Obj) -> None:
@@ -292,6 +326,9 @@ def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str
         if sub["status"] == "incomplete":
             consider(int(sub["created"]) + INCOMPLETE_TTL, 1, "expire", sub)
         elif sub["status"] in _LIVE:
+            resumes = (sub.get("pause_collection") or {}).get("resumes_at")
+            if resumes:
+                consider(int(resumes), 1, "resume", sub)
             if sub["status"] == "trialing" and sub.get("trial_end") and not sub.get("_trial_will_end"):
                 consider(max(int(sub["trial_end"]) - TRIAL_WILL_END, int(sub["trial_start"] or 0)), 1,
                          "trial_will_end", sub)
@@ -318,6 +355,8 @@ def _run_due(store: Store, customers: set[str], to: int, clock: Obj | None) -> N
             expire_incomplete(store, obj)
         elif kind == "trial_will_end":
             trial_will_end(store, obj)
+        elif kind == "resume":
+            resume_collection(store, obj)
         else:
             renew(store, obj)
 

@@ -166,7 +166,7 @@ def list_subscriptions(ctx: Ctx, p: Params) -> Obj:
 @route("POST", "/v1/subscriptions/{sid}", accepts=("items", "proration_behavior", "proration_date", "cancel_at_period_end",
                                                   "cancel_at", "default_payment_method", "metadata",
                                                   "cancellation_details", "trial_end", "billing_cycle_anchor",
-                                                  "discounts", "description"))
+                                                  "discounts", "description", "pause_collection"))
 def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
     st = ctx.store
     sub = st.get("subscription", sid)
@@ -207,10 +207,31 @@ def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
                       "billing_cycle_anchor")
     if p.has("trial_end"):
         _move_trial(st, sub, p, now, previous)
+    if p.has("pause_collection"):
+        previous["pause_collection"] = sub["pause_collection"]
+        sub["pause_collection"] = _pause_param(p, now)
     if p.has("cancel_at_period_end") or p.has("cancel_at"):
         _schedule_cancel(st, sub, p, now, previous, behavior)
     st.emit("customer.subscription.updated", sub, previous=previous)
     return with_includables(st, sub, p.expand())
+
+
+def _pause_param(p: Params, now: int) -> dict[str, Any] | None:
+    """``pause_collection`` (API reference, Update a subscription): ``behavior`` is required, one of
+    keep_as_draft, mark_uncollectible or void; ``resumes_at`` optional; ``""`` resumes collection."""
+    pause = p.sub("pause_collection")
+    if pause is None:
+        return None
+    pause.allow("behavior", "resumes_at")
+    behavior = pause.enum("behavior", ("keep_as_draft", "mark_uncollectible", "void"))
+    if behavior is None:
+        raise invalid("Missing required param: pause_collection[behavior].", "pause_collection[behavior]",
+                      "parameter_missing")
+    resumes = pause.int("resumes_at")
+    if resumes is not None and resumes <= now:
+        raise invalid("Invalid timestamp: must be an integer Unix timestamp in the future.",
+                      "pause_collection[resumes_at]")
+    return {"behavior": behavior, "resumes_at": resumes}
 
 
 def _move_trial(st: Any, sub: Obj, p: Params, now: int, previous: dict[str, Any]) -> None:
