@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import resources  # noqa: F401  (registers every route)
+from .access import api_key, check_permission
 from .errors import ApiError
 from .listing import expand
 from .params import Params, decode
@@ -84,6 +85,36 @@ def _fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(json.dumps([method, path, body], sort_keys=True).encode()).hexdigest()
 
 
+# API reference, Idempotent requests: "Idempotency keys are up to 255 characters long."
+IDEMPOTENCY_KEY_MAX = 255
+
+
+class _Dropped(Response):
+    """An injected dropped connection: headers and part of the body, then the connection closes
+    (the client sees a broken response, as when a connection drops mid-reply)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=500)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 500,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"512")]})
+        await send({"type": "http.response.body", "body": b'{"error": {', "more_body": True})
+        raise ConnectionAbortedError("sandbox: simulated dropped connection")
+
+
+def _stamp_events(st: Store, before: int, request_id: str, idem: str | None, clock_advance: bool) -> None:
+    """API-caused events name their request (API reference, Event object: ``request.id`` and
+    ``request.idempotency_key``; null for automatic events such as the renewals a test clock's
+    advance runs, whose own ``test_helpers.test_clock.*`` events the request did cause)."""
+    events = st.objects.get("event", {})
+    if len(events) <= before:
+        return
+    for event in list(events.values())[before:]:
+        if not clock_advance or event["type"].startswith("test_helpers."):
+            event["request"] = {"id": request_id, "idempotency_key": idem}
+
+
 def _response(status: int, body: Any, request_id: str, extra: dict[str, str] | None = None) -> Response:
     headers = {"Request-Id": request_id, "Stripe-Version": "2026-10-28.endive"}
     headers.update(extra or {})
@@ -142,8 +173,7 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
             log.info("%s %s %s -> %s", request_id, method, path, status)
 
     async def _handle(request: Request, request_id: str, method: str, path: str) -> Response:
-        auth = request.headers.get("authorization", "")
-        key = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        key = api_key(request.headers.get("authorization", ""))
         if not key:
             err = ApiError(401, "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
             return _response(401, err.body(request_id), request_id)
@@ -156,21 +186,26 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
             return _response(429, err.body(request_id), request_id)
         if kn.fail_rate and rng.random() < kn.fail_rate:
             if rng.random() < 0.5:
-                raise ConnectionAbortedError("sandbox: simulated dropped connection")
+                return _Dropped()
             err = ApiError(500, "An unknown error occurred", type="api_error")
             return _response(500, err.body(request_id), request_id)
 
         raw = await request.body() if method == "POST" else request.url.query.encode()
         try:
             data = decode(raw)
+            check_permission(st.settings, key, method, path)
         except ApiError as exc:
             return _response(exc.status, exc.body(request_id), request_id)
         except Exception:  # noqa: BLE001 - a malformed body is the client's error
             err = ApiError(400, "Invalid request body: could not decode form parameters")
             return _response(400, err.body(request_id), request_id)
-        idem = request.headers.get("idempotency-key")
+        idem = request.headers.get("idempotency-key") if method == "POST" else None
+        if idem is not None and len(idem) > IDEMPOTENCY_KEY_MAX:
+            err = ApiError(400, f"The idempotency key provided is {len(idem)} characters long, but idempotency keys "
+                           f"can be at most {IDEMPOTENCY_KEY_MAX} characters long.")
+            return _response(400, err.body(request_id), request_id)
         with st.lock:
-            if method == "POST" and idem:
+            if idem:
                 scoped = f"{key}:{idem}"
                 fp = _fingerprint(method, path, data)
                 stored = st.idempotency.get(scoped)
@@ -187,16 +222,23 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
             params = Params(data)
             ctx = Ctx(store=st, request_id=request_id, method=method, path=path, api_key=key, idempotency_key=idem,
                       extra={"base_url": str(request.base_url).rstrip("/")})
+            events_before = len(st.objects.get("event", {}))
+            save = True
             try:
                 obj = dispatch(ctx, params)
                 body = _public(expand(st, obj, params.expand()))
                 status = 200
             except ApiError as exc:
                 body, status = exc.body(request_id), exc.status
+                # "We save results only after the execution of an endpoint begins. If incoming
+                # parameters fail validation ... no idempotent result is saved" (Idempotent requests).
+                save = not exc.validation
             except Exception as exc:  # noqa: BLE001 - never crash the server on a request
                 log.exception("sandbox handler failed for %s %s", method, path)
                 body, status = ApiError(500, f"Internal sandbox error: {type(exc).__name__}", type="api_error").body(request_id), 500
-            if method == "POST" and idem and status != 500:
+            if method in ("POST", "DELETE"):
+                _stamp_events(st, events_before, request_id, idem, path.endswith("/advance"))
+            if idem and save:
                 st.idempotency[f"{key}:{idem}"] = (_fingerprint(method, path, data), status, body)
             if method in ("POST", "DELETE") and status == 200:
                 st.save()
@@ -204,7 +246,7 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
 
     routes = [
         Route("/_sandbox/{action}", control, methods=["GET", "POST", "DELETE"]),
-        Route("/{path:path}", api, methods=["GET", "POST", "DELETE"]),
+        Route("/{path:path}", api, methods=["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]),
     ]
     app = Starlette(routes=routes)
     app.state.store = st

@@ -22,8 +22,12 @@ class ApiError(Exception):
         param: str | None = None,
         decline_code: str | None = None,
         extra: dict[str, Any] | None = None,
+        validation: bool = False,
     ) -> None:
         super().__init__(message)
+        # A refusal of the parameters themselves, before the endpoint begins executing: Stripe
+        # saves no idempotent result for it (API reference, Idempotent requests).
+        self.validation = validation
         self.status = status
         self.message = message
         self.type = type
@@ -53,10 +57,10 @@ def missing(kind: str, obj_id: str, param: str = "id") -> ApiError:
 
 def unknown_param(name: str) -> ApiError:
     return ApiError(
-        400, f"Received unknown parameter: {name}", code="parameter_unknown", param=name
+        400, f"Received unknown parameter: {name}", code="parameter_unknown", param=name, validation=True
     )
 
 
-def invalid(message: str, param: str | None = None, code: str | None = None) -> ApiError:
+def invalid(message: str, param: str | None = None, code: str | None = None, *, validation: bool = False) -> ApiError:
     """400 invalid_request_error (``parameter_invalid_*`` and friends)."""
-    return ApiError(400, message, code=code, param=param)
+    return ApiError(400, message, code=code, param=param, validation=validation)

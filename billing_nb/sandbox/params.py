@@ -8,12 +8,16 @@ decode that into nested dicts and lists, then handlers read typed values through
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .errors import invalid, unknown_param
+from .errors import ApiError, unknown_param
+from .errors import invalid as _invalid
 
-__all__ = ["decode", "Params", "one_of"]
+__all__ = ["decode", "Params", "one_of", "tracking", "Seen"]
 
 _TOKEN = re.compile(r"\[([^\]]*)\]")
 
@@ -53,6 +57,18 @@ def decode(raw: str | bytes) -> dict[str, Any]:
 
 _MISSING = object()
 
+# Stripe's metadata limits (Docs, "Metadata"): up to 50 keys, key names up to 40 characters,
+# values up to 500 characters; square brackets are not allowed in keys.
+METADATA_KEYS, METADATA_KEY_LEN, METADATA_VALUE_LEN = 50, 40, 500
+# Stripe's OpenAPI spec gives string parameters a maxLength of 5000 unless a field says less
+# ("The spec does match what our API support today", stripe/openapi#51).
+STRING_MAX = 5000
+
+
+def invalid(message: str, param: str | None = None, code: str | None = None) -> ApiError:
+    """A refusal of a parameter's value: validation, so no idempotent result is saved."""
+    return _invalid(message, param, code, validation=True)
+
 
 def one_of(choices: tuple[str, ...] | list[str]) -> str:
     """Stripe's enum list: ``duplicate, fraudulent, or requested_by_customer``.
@@ -66,12 +82,50 @@ def one_of(choices: tuple[str, ...] | list[str]) -> str:
     return ", ".join(items[:-1]) + ", or " + items[-1]
 
 
+class Seen:
+    """The parameters a request sent and the ones its handler read (full bracket names)."""
+
+    def __init__(self) -> None:
+        self.sent: set[str] = set()
+        self.read: set[str] = set()
+
+    def unread(self) -> set[str]:
+        return self.sent - self.read
+
+
+_SEEN: ContextVar[Seen | None] = ContextVar("billing_nb_sandbox_seen", default=None)
+
+
+@contextmanager
+def tracking(top: Params) -> Iterator[Seen]:
+    """Track, while a handler runs, which sent parameters it reads (through any Params)."""
+    seen = Seen()
+    token = _SEEN.set(seen)
+    try:
+        top.register(seen)
+        yield seen
+    finally:
+        _SEEN.reset(token)
+
+
 class Params:
     """Typed access to decoded parameters, with Stripe's unknown-parameter check."""
 
     def __init__(self, data: dict[str, Any], prefix: str = "") -> None:
         self.data = data
         self.prefix = prefix
+        self._seen: Seen | None = None
+        seen = _SEEN.get()
+        if seen is not None:
+            self.register(seen)
+
+    def register(self, seen: Seen) -> None:
+        self._seen = seen
+        seen.sent.update(self._name(k) for k in self.data)
+
+    def _mark(self, name: str) -> None:
+        if self._seen is not None:
+            self._seen.read.add(self._name(name))
 
     def allow(self, *names: str) -> Params:
         """Refuse any top-level parameter outside ``names`` (plus ``expand``)."""
@@ -82,15 +136,18 @@ class Params:
         return self
 
     def has(self, name: str) -> bool:
+        self._mark(name)
         return name in self.data
 
     def _name(self, name: str) -> str:
         return f"{self.prefix}{name}]" if self.prefix.endswith("[") else self.prefix + name
 
     def raw(self, name: str, default: Any = None) -> Any:
+        self._mark(name)
         return self.data.get(name, default)
 
     def str(self, name: str, default: str | None = None, *, required: bool = False) -> str | None:
+        self._mark(name)
         value = self.data.get(name, _MISSING)
         if value is _MISSING or value == "":
             if required:
@@ -98,6 +155,8 @@ class Params:
             return default
         if not isinstance(value, str):
             raise invalid(f"Invalid string: {value!r}", self._name(name))
+        if len(value) > STRING_MAX:
+            raise invalid(f"Invalid string: {value[:20]}...; must be at most {STRING_MAX} characters", self._name(name))
         return value
 
     def req(self, name: str) -> str:
@@ -133,6 +192,7 @@ class Params:
         return value
 
     def sub(self, name: str) -> Params | None:
+        self._mark(name)
         value = self.data.get(name)
         if value is None or value == "":
             return None
@@ -141,6 +201,7 @@ class Params:
         return Params(value, prefix=f"{self._name(name)}[")
 
     def list(self, name: str) -> list[Any]:
+        self._mark(name)
         value = self.data.get(name)
         if value is None or value == "":
             return []
@@ -151,6 +212,7 @@ class Params:
     def metadata(self, current: dict[str, str] | None = None) -> dict[str, str]:
         """Merge ``metadata`` as Stripe does: empty value deletes a key, ``""`` clears all."""
         result = dict(current or {})
+        self._mark("metadata")
         value = self.data.get("metadata", _MISSING)
         if value is _MISSING:
             return result
@@ -159,10 +221,22 @@ class Params:
         if not isinstance(value, dict):
             raise invalid("Invalid metadata: must be an object", "metadata")
         for key, val in value.items():
+            name = self._name("metadata") + f"[{key}]"
+            # Wording as Stripe's engineers gave it (stripe/stripe-php#246): "Invalid key: %{key}
+            # must be a string under %{limit} characters", "Invalid val: %{value} must be ...".
+            if len(key) > METADATA_KEY_LEN:
+                raise invalid(f"Invalid key: {key} must be a string under {METADATA_KEY_LEN} characters", "metadata")
+            if not isinstance(val, str):
+                raise invalid(f"Invalid string: {name}", name)
+            if len(val) > METADATA_VALUE_LEN:
+                raise invalid(f"Invalid val: {val} must be a string under {METADATA_VALUE_LEN} characters", "metadata")
             if val == "":
                 result.pop(key, None)
             else:
-                result[key] = str(val)
+                result[key] = val
+        if len(result) > METADATA_KEYS:
+            raise invalid(f"You can have up to {METADATA_KEYS} metadata keys; this request would set {len(result)}.",
+                          self._name("metadata"))
         return result
 
     def expand(self) -> list[str]:

@@ -25,7 +25,7 @@ def prices(client: stripe.StripeClient) -> dict[str, str]:
 
 def _clock(client: stripe.StripeClient, sandbox: ThreadedSandbox, frozen: int) -> str:
     """A test clock: through the API when the engine has it, else a stand-in in the store."""
-    if any(m == "POST" and r.match("/v1/test_helpers/test_clocks") for m, r, _ in ROUTES):
+    if any(m == "POST" and r.match("/v1/test_helpers/test_clocks") for m, r in ((x.method, x.regex) for x in ROUTES)):
         return client.v1.test_helpers.test_clocks.create({"frozen_time": frozen}).id
     st = sandbox.store
     with st.lock:
@@ -35,7 +35,7 @@ def _clock(client: stripe.StripeClient, sandbox: ThreadedSandbox, frozen: int) -
 
 
 def _advance(client: stripe.StripeClient, sandbox: ThreadedSandbox, clock: str, to: int) -> None:
-    if any(m == "POST" and r.match(f"/v1/test_helpers/test_clocks/{clock}/advance") for m, r, _ in ROUTES):
+    if any(m == "POST" and r.match(f"/v1/test_helpers/test_clocks/{clock}/advance") for m, r in ((x.method, x.regex) for x in ROUTES)):
         client.v1.test_helpers.test_clocks.advance(clock, {"frozen_time": to})
         for _ in range(100):
             if client.v1.test_helpers.test_clocks.retrieve(clock).status == "ready":

@@ -22,7 +22,7 @@ FEATURES_ON = {
 
 
 def _has_subscriptions_api() -> bool:
-    return any(m == "POST" and r.match("/v1/subscriptions") for m, r, _ in ROUTES)
+    return any(m == "POST" and r.match("/v1/subscriptions") for m, r in ((x.method, x.regex) for x in ROUTES))
 
 
 def make_subscription(client: stripe.StripeClient, sandbox: ThreadedSandbox, customer: str) -> str:

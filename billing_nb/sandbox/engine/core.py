@@ -23,10 +23,12 @@ from ..store import Obj, Store
 __all__ = [
     "add_interval", "interval_of", "period_of", "set_period", "pending_items", "invoice_subscription",
     "collect", "start_subscription", "renew", "retry_invoice", "cancel_subscription",
-    "expire_incomplete", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
+    "expire_incomplete", "trial_will_end", "auto_finalize", "resume_collection", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
 ]
 
 INCOMPLETE_TTL = 23 * 3600  # Stripe expires an unpaid first invoice's subscription after 23h
+AUTO_FINALIZE = 3600  # a draft with auto_advance finalizes an hour after it was created
+TRIAL_WILL_END = 3 * 86400  # the trial_will_end event comes three days before the trial ends
 _LIVE = ("active", "past_due", "trialing", "unpaid")
 
 
@@ -193,10 +195,55 @@ def renew(store: Store, sub: Obj) -> None:
     set_period(sub)
     inv = invoice_subscription(store, sub, "subscription_cycle", period_lines=True, inv_period=(start, end))
     _touch(store, sub, previous)
+    if _paused(store, sub, inv):
+        return
     if sub["status"] == "unpaid":  # invoices keep coming, but are not collected
         inv["auto_advance"] = False
         return
     collect(store, inv)
+
+
+def auto_finalize(store: Store, inv: Obj) -> None:
+    """A draft with ``auto_advance`` finalizes an hour after creation and, when charged
+    automatically, is collected (Invoicing docs, "Automatic invoice advancement": Stripe
+    drives the invoice towards payment "including automatically finalizing draft invoices
+    after one hour")."""
+    if inv["collection_method"] == "charge_automatically":
+        collect(store, inv)
+    else:
+        ei.finalize(store, inv)
+
+
+def _paused(store: Store, sub: Obj, inv: Obj) -> bool:
+    """Billing docs, "Pause payment collection": the subscription stays active and invoices keep
+    coming, but Stripe doesn't collect: ``keep_as_draft`` leaves them drafts, ``mark_uncollectible``
+    finalizes and marks them uncollectible, ``void`` finalizes and voids them."""
+    pause = sub.get("pause_collection")
+    if not pause:
+        return False
+    inv["auto_advance"] = False
+    if pause["behavior"] == "keep_as_draft":
+        return True
+    ei.finalize(store, inv)
+    if inv["status"] != "open":
+        return True
+    now = store.now(sub["customer"])
+    if pause["behavior"] == "void":
+        inv.update(status="void", amount_remaining=0, next_payment_attempt=None)
+        inv["status_transitions"]["voided_at"] = now
+        store.emit("invoice.voided", inv)
+    else:
+        inv.update(status="uncollectible", next_payment_attempt=None)
+        inv["status_transitions"]["marked_uncollectible_at"] = now
+        store.emit("invoice.marked_uncollectible", inv)
+    return True
+
+
+def resume_collection(store: Store, sub: Obj) -> None:
+    """``pause_collection[resumes_at]`` reached: collection resumes (the pause is cleared)."""
+    previous = {"pause_collection": sub.get("pause_collection")}
+    sub["pause_collection"] = None
+    _touch(store, sub, previous)
 
 
 def retry_invoice(store: Store, inv: Obj) -> None:
@@ -225,11 +272,25 @@ def cancel_subscription(store: Store, sub: Obj, *, at: int, reason: str | None,
         details["comment"] = comment
     if feedback is not None:
         details["feedback"] = feedback
-    for inv in store.where("invoice", status="open"):
-        if subscription_of(store, inv) is sub:
+    # API reference, Cancel a subscription: "By default, upon subscription cancellation, Stripe
+    # stops automatic collection of all finalized invoices for the customer" (resumed by setting
+    # auto_advance back to true).
+    for inv in store.where("invoice", status="open", customer=sub["customer"]):
+        if inv.get("auto_advance") or inv.get("next_payment_attempt"):
+            inv["auto_advance"] = False
             inv["next_payment_attempt"] = None
+            store.emit("invoice.updated", inv, previous={"auto_advance": True})
     store.emit("customer.subscription.deleted", sub, previous=previous)
     return final
+
+
+def trial_will_end(store: Store, sub: Obj) -> None:
+    """``customer.subscription.trial_will_end``: "Occurs three days before a subscription's trial
+    period is scheduled to end, or when a trial is ended immediately (using trial_end=now)"
+    (API reference, Types of events); once per trial."""
+    if not sub.get("_trial_will_end"):
+        sub["_trial_will_end"] = True
+        store.emit("customer.subscription.trial_will_end", sub)
 
 
 def expire_incomplete(store: Store, sub: Obj) -> None:
@@ -256,12 +317,21 @@ def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str
     for inv in store.where("invoice", status="open"):
         if inv["customer"] in customers and inv.get("next_payment_attempt") and inv.get("auto_advance"):
             consider(int(inv["next_payment_attempt"]), 0, "retry", inv)
+    for inv in store.where("invoice", status="draft"):
+        if inv["customer"] in customers and inv.get("auto_advance"):
+            consider(int(inv["created"]) + AUTO_FINALIZE, 0, "finalize", inv)
     for sub in store.all("subscription"):
         if sub["customer"] not in customers:
             continue
         if sub["status"] == "incomplete":
             consider(int(sub["created"]) + INCOMPLETE_TTL, 1, "expire", sub)
         elif sub["status"] in _LIVE:
+            resumes = (sub.get("pause_collection") or {}).get("resumes_at")
+            if resumes:
+                consider(int(resumes), 1, "resume", sub)
+            if sub["status"] == "trialing" and sub.get("trial_end") and not sub.get("_trial_will_end"):
+                consider(max(int(sub["trial_end"]) - TRIAL_WILL_END, int(sub["trial_start"] or 0)), 1,
+                         "trial_will_end", sub)
             end = period_of(sub)[1]
             if sub.get("cancel_at") is not None:
                 end = min(end, int(sub["cancel_at"]))
@@ -279,8 +349,14 @@ def _run_due(store: Store, customers: set[str], to: int, clock: Obj | None) -> N
             clock["frozen_time"] = max(int(clock["frozen_time"]), when)
         if kind == "retry":
             retry_invoice(store, obj)
+        elif kind == "finalize":
+            auto_finalize(store, obj)
         elif kind == "expire":
             expire_incomplete(store, obj)
+        elif kind == "trial_will_end":
+            trial_will_end(store, obj)
+        elif kind == "resume":
+            resume_collection(store, obj)
         else:
             renew(store, obj)
 

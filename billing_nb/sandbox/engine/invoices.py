@@ -17,6 +17,7 @@ from ..store import Obj, Store
 __all__ = [
     "new_invoice", "period_line", "line_from_item", "set_lines", "finalize", "attempt_payment",
     "default_pm_id", "invoice_charge", "apply_balance", "intent_for", "mark_paid", "charge_intent", "LINES_SHOWN",
+    "record_balance",
 ]
 
 LINES_SHOWN = 10  # Stripe embeds the first 10 lines; the rest through GET .../lines
@@ -148,14 +149,30 @@ def set_lines(inv: Obj, lines: list[Obj], store: Store | None = None, discounts:
         inv.update(amount_due=max(total, 0), amount_remaining=max(total, 0))
 
 
+def record_balance(store: Store, customer: Obj, amount: int, currency: str, type_: str, *, created: int,
+           invoice: str | None = None, credit_note: str | None = None, description: str | None = None,
+           metadata: dict[str, str] | None = None) -> Obj:
+    """Change the customer's balance by ``amount`` and record the transaction."""
+    customer["balance"] = int(customer.get("balance") or 0) + amount
+    return store.insert({
+        "id": store.new_id("cbtxn"), "object": "customer_balance_transaction", "amount": amount, "checkout_session": None,
+        "created": created, "credit_note": credit_note, "currency": currency, "customer": customer["id"],
+        "customer_account": None, "description": description, "ending_balance": customer["balance"],
+        "invoice": invoice, "livemode": False, "metadata": dict(metadata or {}), "type": type_,
+    })
+
+
 def apply_balance(store: Store, inv: Obj, commit: bool) -> None:
+    """Apply the customer's balance to a finalizing invoice; on commit the change is recorded as an
+    ``applied_to_invoice`` balance transaction (API reference, Customer Balance Transaction object)."""
     cust = store.get("customer", inv["customer"])
     start = int(cust.get("balance") or 0)
     applied = inv["total"] + start
     inv.update(starting_balance=start, amount_due=max(applied, 0), amount_remaining=max(applied, 0),
                ending_balance=min(applied, 0))
-    if commit:
-        cust["balance"] = inv["ending_balance"]
+    if commit and inv["ending_balance"] != start:
+        record_balance(store, cust, int(inv["ending_balance"]) - start, inv["currency"], "applied_to_invoice",
+                       created=store.now(cust["id"]), invoice=inv["id"])
 
 
 def finalize(store: Store, inv: Obj) -> Obj:
@@ -179,7 +196,9 @@ def finalize(store: Store, inv: Obj) -> Obj:
 
 def mark_paid(store: Store, inv: Obj, at: int, amount: int | None = None) -> None:
     paid = inv["amount_due"] if amount is None else amount
-    inv.update(status="paid", amount_paid=paid, amount_remaining=0, next_payment_attempt=None)
+    # "Automatic advancement and collection never occur on invoices that are marked uncollectible,
+    # void, or paid. For these invoices, auto_advance is always set to false" (Invoicing docs).
+    inv.update(status="paid", amount_paid=paid, amount_remaining=0, next_payment_attempt=None, auto_advance=False)
     inv["status_transitions"]["paid_at"] = at
     cust = store.maybe("customer", inv["customer"])
     if cust is not None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ApiError, invalid
-from ..listing import created_filter, list_object
+from ..filters import range_filter
+from ..listing import list_object
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj, Store
@@ -60,15 +61,16 @@ def build_product(store: Store, p: Params, product_id: str | None = None) -> Obj
         "shippable": None, "statement_descriptor": None, "tax_code": None, "type": "service",
         "unit_label": None, "updated": now, "url": None,
     }
+    if p.has("type"):  # API reference, Create a product: type is good or service (default service)
+        obj["type"] = p.enum("type", ("good", "service"), "service")
     _apply_product(obj, p)
     store.insert(obj)
     store.emit("product.created", obj)
     return obj
 
 
-@route("POST", "/v1/products")
+@route("POST", "/v1/products", accepts=("id", "default_price_data", "type", *_PRODUCT_FIELDS))
 def create_product(ctx: Ctx, p: Params) -> Obj:
-    p.allow("id", "default_price_data", "type", "package_dimensions", *_PRODUCT_FIELDS)
     st = ctx.store
     pid = p.str("id")
     if pid and st.maybe("product", pid):
@@ -82,15 +84,13 @@ def create_product(ctx: Ctx, p: Params) -> Obj:
     return obj
 
 
-@route("GET", "/v1/products/{pid}")
+@route("GET", "/v1/products/{pid}", accepts=())
 def retrieve_product(ctx: Ctx, p: Params, pid: str) -> Obj:
-    p.allow()
     return ctx.store.get("product", pid)
 
 
-@route("POST", "/v1/products/{pid}")
+@route("POST", "/v1/products/{pid}", accepts=("default_price", *_PRODUCT_FIELDS))
 def update_product(ctx: Ctx, p: Params, pid: str) -> Obj:
-    p.allow("default_price", *_PRODUCT_FIELDS)
     st = ctx.store
     obj = st.get("product", pid)
     previous = _apply_product(obj, p)
@@ -107,9 +107,8 @@ def update_product(ctx: Ctx, p: Params, pid: str) -> Obj:
     return obj
 
 
-@route("DELETE", "/v1/products/{pid}")
+@route("DELETE", "/v1/products/{pid}", accepts=())
 def delete_product(ctx: Ctx, p: Params, pid: str) -> Obj:
-    p.allow()
     st = ctx.store
     obj = st.get("product", pid)
     if st.where("price", product=pid):
@@ -119,12 +118,14 @@ def delete_product(ctx: Ctx, p: Params, pid: str) -> Obj:
     return {"id": pid, "object": "product", "deleted": True}
 
 
-@route("GET", "/v1/products")
+@route("GET", "/v1/products", accepts=("active", "ids", "created", "shippable", "url", "limit", "starting_after",
+                                      "ending_before"))
 def list_products(ctx: Ctx, p: Params) -> Obj:
-    p.allow("active", "ids", "created", "shippable", "url", "limit", "starting_after", "ending_before")
-    active, ids, keep = p.bool("active"), set(p.list("ids")), created_filter(p)
+    active, ids, keep = p.bool("active"), set(p.list("ids")), range_filter(p)
+    shippable, url = p.bool("shippable"), p.str("url")
     rows = [o for o in ctx.store.all("product")
-            if (active is None or o["active"] == active) and (not ids or o["id"] in ids) and keep(o)]
+            if (active is None or o["active"] == active) and (not ids or o["id"] in ids) and keep(o)
+            and (shippable is None or o.get("shippable") == shippable) and (url is None or o.get("url") == url)]
     return list_object(p, rows, "/v1/products")
 
 
@@ -190,11 +191,10 @@ def price_amount(price: Obj, quantity: int = 1) -> int:
     return int(price.get("unit_amount") or 0) * quantity
 
 
-@route("POST", "/v1/prices")
+@route("POST", "/v1/prices", accepts=("currency", "product", "product_data", "unit_amount", "unit_amount_decimal",
+                                     "recurring", "active", "nickname", "metadata", "lookup_key", "transfer_lookup_key",
+                                     "tax_behavior", "billing_scheme"))
 def create_price(ctx: Ctx, p: Params) -> Obj:
-    p.allow("currency", "product", "product_data", "unit_amount", "unit_amount_decimal", "recurring",
-            "active", "nickname", "metadata", "lookup_key", "transfer_lookup_key", "tax_behavior",
-            "billing_scheme")
     if p.str("billing_scheme") not in (None, "per_unit"):
         raise invalid("The sandbox only supports billing_scheme=per_unit.", "billing_scheme")
     st = ctx.store
@@ -212,15 +212,14 @@ def create_price(ctx: Ctx, p: Params) -> Obj:
     return build_price(st, p, product_id)
 
 
-@route("GET", "/v1/prices/{price_id}")
+@route("GET", "/v1/prices/{price_id}", accepts=())
 def retrieve_price(ctx: Ctx, p: Params, price_id: str) -> Obj:
-    p.allow()
     return ctx.store.get("price", price_id)
 
 
-@route("POST", "/v1/prices/{price_id}")
+@route("POST", "/v1/prices/{price_id}", accepts=("active", "nickname", "metadata", "lookup_key", "transfer_lookup_key",
+                                                 "tax_behavior"))
 def update_price(ctx: Ctx, p: Params, price_id: str) -> Obj:
-    p.allow("active", "nickname", "metadata", "lookup_key", "transfer_lookup_key", "tax_behavior")
     st = ctx.store
     obj = st.get("price", price_id)
     previous: dict[str, Any] = {}
@@ -240,19 +239,18 @@ def update_price(ctx: Ctx, p: Params, price_id: str) -> Obj:
     return obj
 
 
-@route("GET", "/v1/prices")
+@route("GET", "/v1/prices", accepts=("active", "currency", "product", "type", "lookup_keys", "recurring", "created",
+                                    "limit", "starting_after", "ending_before"))
 def list_prices(ctx: Ctx, p: Params) -> Obj:
-    p.allow("active", "currency", "product", "type", "lookup_keys", "recurring", "created",
-            "limit", "starting_after", "ending_before")
     active, currency, product = p.bool("active"), p.str("currency"), p.str("product")
     kind = p.enum("type", ("one_time", "recurring"))
     keys = {str(k) for k in p.list("lookup_keys")}
     rec = p.sub("recurring")
     interval = usage = None
     if rec is not None:
-        rec.allow("interval", "usage_type", "meter")
+        rec.allow("interval", "usage_type")
         interval, usage = rec.enum("interval", _INTERVALS), rec.enum("usage_type", ("licensed", "metered"))
-    keep = created_filter(p)
+    keep = range_filter(p)
 
     def ok(o: Obj) -> bool:
         r = o.get("recurring") or {}

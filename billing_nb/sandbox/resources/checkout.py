@@ -13,7 +13,8 @@ import copy
 from typing import Any
 
 from ..errors import invalid
-from ..listing import created_filter, list_object
+from ..filters import range_filter
+from ..listing import list_object
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj, Store
@@ -23,14 +24,13 @@ __all__ = ["complete_session", "expire_due_sessions"]
 KIND = "checkout.session"
 _MIN_TTL, _MAX_TTL = 30 * 60, 24 * 3600
 _ACCEPTED = ("mode", "customer", "customer_email", "line_items", "success_url", "cancel_url", "expires_at",
-             "metadata", "client_reference_id", "subscription_data", "payment_intent_data", "payment_method_types",
-             "allow_promotion_codes", "billing_address_collection", "locale", "ui_mode", "customer_creation",
-             "payment_method_collection", "currency", "submit_type", "return_url")
+             "metadata", "client_reference_id", "allow_promotion_codes", "billing_address_collection", "locale",
+             "ui_mode", "customer_creation", "payment_method_collection", "currency", "submit_type")
 
 
 def _line_item(store: Store, raw: Any, i: int, mode: str) -> Obj:
     p = Params(raw if isinstance(raw, dict) else {}, f"line_items[{i}][")
-    p.allow("price", "quantity", "adjustable_quantity", "price_data")
+    p.allow("price", "quantity", "price_data")
     if p.sub("price_data") is not None:
         raise invalid("The sandbox supports line_items with `price` only; create the price first.",
                       f"line_items[{i}][price_data]")
@@ -63,9 +63,8 @@ def _customer_details(store: Store, customer_id: str | None, email: str | None) 
             "tax_exempt": cust["tax_exempt"] if cust else "none", "tax_ids": []}
 
 
-@route("POST", "/v1/checkout/sessions")
+@route("POST", "/v1/checkout/sessions", accepts=(*_ACCEPTED,))
 def create_session(ctx: Ctx, p: Params) -> Obj:
-    p.allow(*_ACCEPTED)
     st = ctx.store
     mode = p.enum("mode", ("payment", "setup", "subscription"))
     if mode is None:
@@ -115,7 +114,7 @@ def create_session(ctx: Ctx, p: Params) -> Obj:
         "payment_intent": None, "payment_link": None,
         "payment_method_collection": p.str("payment_method_collection", "always") if mode == "subscription" else None,
         "payment_method_configuration_details": None, "payment_method_options": {},
-        "payment_method_types": [str(x) for x in p.list("payment_method_types")] or ["card"],
+        "payment_method_types": ["card"],
         "payment_status": "no_payment_required" if mode == "setup" else "unpaid", "permissions": None,
         "phone_number_collection": {"enabled": False}, "recovered_from": None,
         "saved_payment_method_options": {"allow_redisplay_filters": ["always"], "payment_method_remove": None,
@@ -173,22 +172,19 @@ def _with_line_items(session: Obj, p: Params) -> Obj:
     return out
 
 
-@route("GET", "/v1/checkout/sessions/{sid}")
+@route("GET", "/v1/checkout/sessions/{sid}", accepts=())
 def retrieve_session(ctx: Ctx, p: Params, sid: str) -> Obj:
-    p.allow()
     return _with_line_items(_refresh(ctx.store, ctx.store.get(KIND, sid, "session")), p)
 
 
-@route("GET", "/v1/checkout/sessions/{sid}/line_items")
+@route("GET", "/v1/checkout/sessions/{sid}/line_items", accepts=("limit", "starting_after", "ending_before"))
 def list_line_items(ctx: Ctx, p: Params, sid: str) -> Obj:
-    p.allow("limit", "starting_after", "ending_before")
     session = ctx.store.get(KIND, sid, "session")
     return list_object(p, session["_line_items"], f"/v1/checkout/sessions/{sid}/line_items")
 
 
-@route("POST", "/v1/checkout/sessions/{sid}/expire")
+@route("POST", "/v1/checkout/sessions/{sid}/expire", accepts=())
 def expire_session(ctx: Ctx, p: Params, sid: str) -> Obj:
-    p.allow()
     session = _refresh(ctx.store, ctx.store.get(KIND, sid, "session"))
     if session["status"] != "open":
         raise invalid('Only Checkout Sessions with a status in ["open"] can be expired.', "session")
@@ -196,14 +192,12 @@ def expire_session(ctx: Ctx, p: Params, sid: str) -> Obj:
     return _with_line_items(session, p)
 
 
-@route("GET", "/v1/checkout/sessions")
+@route("GET", "/v1/checkout/sessions", accepts=("customer", "status", "payment_intent", "subscription", "payment_link", "customer_details", "created", "limit", "starting_after", "ending_before"))
 def list_sessions(ctx: Ctx, p: Params) -> Obj:
-    p.allow("customer", "status", "payment_intent", "subscription", "payment_link", "customer_details",
-            "created", "limit", "starting_after", "ending_before")
     st = ctx.store
     expire_due_sessions(st)
     status = p.enum("status", ("complete", "expired", "open"))
-    keep = created_filter(p)
+    keep = range_filter(p)
     details = p.sub("customer_details")
     email = None
     if details is not None:

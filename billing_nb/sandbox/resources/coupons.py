@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import invalid
-from ..listing import created_filter, list_object
+from ..filters import range_filter
+from ..listing import list_object
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj, Store
@@ -14,10 +15,8 @@ from ..store import Obj, Store
 __all__: list[str] = []
 
 
-@route("POST", "/v1/coupons")
+@route("POST", "/v1/coupons", accepts=("id", "percent_off", "amount_off", "currency", "duration", "duration_in_months", "max_redemptions", "redeem_by", "name", "metadata", "applies_to"))
 def create_coupon(ctx: Ctx, p: Params) -> Obj:
-    p.allow("id", "percent_off", "amount_off", "currency", "duration", "duration_in_months",
-            "max_redemptions", "redeem_by", "name", "metadata", "applies_to")
     st = ctx.store
     cid = p.str("id") or st.new_id("x", 8)[2:]
     if st.maybe("coupon", cid):
@@ -68,15 +67,13 @@ def _coupon(store: Store, cid: str) -> Obj:
     return obj
 
 
-@route("GET", "/v1/coupons/{cid}")
+@route("GET", "/v1/coupons/{cid}", accepts=())
 def retrieve_coupon(ctx: Ctx, p: Params, cid: str) -> Obj:
-    p.allow()
     return _coupon(ctx.store, cid)
 
 
-@route("POST", "/v1/coupons/{cid}")
+@route("POST", "/v1/coupons/{cid}", accepts=("name", "metadata"))
 def update_coupon(ctx: Ctx, p: Params, cid: str) -> Obj:
-    p.allow("name", "metadata")
     obj = _coupon(ctx.store, cid)
     previous: dict[str, Any] = {}
     if p.has("name"):
@@ -87,17 +84,15 @@ def update_coupon(ctx: Ctx, p: Params, cid: str) -> Obj:
     return obj
 
 
-@route("DELETE", "/v1/coupons/{cid}")
+@route("DELETE", "/v1/coupons/{cid}", accepts=())
 def delete_coupon(ctx: Ctx, p: Params, cid: str) -> Obj:
-    p.allow()
     obj = ctx.store.get("coupon", cid)
     obj["deleted"] = True
     ctx.store.emit("coupon.deleted", obj)
     return {"id": cid, "object": "coupon", "deleted": True}
 
 
-@route("GET", "/v1/coupons")
+@route("GET", "/v1/coupons", accepts=("created", "limit", "starting_after", "ending_before"))
 def list_coupons(ctx: Ctx, p: Params) -> Obj:
-    p.allow("created", "limit", "starting_after", "ending_before")
-    keep = created_filter(p)
+    keep = range_filter(p)
     return list_object(p, [_coupon(ctx.store, o["id"]) for o in ctx.store.all("coupon") if keep(o)], "/v1/coupons")

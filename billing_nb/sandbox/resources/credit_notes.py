@@ -13,9 +13,11 @@ from fractions import Fraction
 from typing import Any
 
 from ..engine import invoices as ei
+from ..engine.invoices import record_balance
 from ..engine.objects import fmt_amount
 from ..errors import invalid
-from ..listing import created_filter, list_object
+from ..filters import range_filter
+from ..listing import list_object
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj, Store
@@ -23,7 +25,7 @@ from .payments import create_refund, refundable
 
 REASONS = ("duplicate", "fraudulent", "order_change", "product_unsatisfactory")
 PARAMS = ("invoice", "lines", "amount", "refund_amount", "credit_amount", "out_of_band_amount", "reason", "memo",
-          "metadata", "effective_at", "email_type", "refunds", "shipping_cost")
+          "metadata", "effective_at")
 
 
 def _credited(store: Store, inv_id: str) -> int:
@@ -35,8 +37,7 @@ def _lines(store: Store, inv: Obj, p: Params, cn_id: str) -> list[Obj]:
     by_id = {ln["id"]: ln for ln in inv["_lines"]}
     for n, raw in enumerate(p.list("lines")):
         lp = Params(raw if isinstance(raw, dict) else {}, prefix=f"lines[{n}][")
-        lp.allow("type", "invoice_line_item", "amount", "quantity", "description", "unit_amount",
-                 "unit_amount_decimal", "metadata", "tax_rates", "tax_amounts")
+        lp.allow("type", "invoice_line_item", "amount", "quantity", "description", "unit_amount", "metadata")
         kind = lp.enum("type", ("invoice_line_item", "custom_line_item"))
         if kind is None:
             raise invalid(f"Missing required param: lines[{n}][type].", f"lines[{n}][type]", "parameter_missing")
@@ -120,16 +121,21 @@ def build(store: Store, p: Params, *, commit: bool) -> Obj:
     if total > remaining:
         raise invalid(f"The credit note amount ({fmt_amount(total, inv['currency'])}) can't exceed the invoice's "
                       f"remaining creditable amount ({fmt_amount(max(remaining, 0), inv['currency'])}).", "amount")
-    paid = inv["status"] == "paid"
-    if paid and not given:
-        credit_amt = total
-    if paid and refund_amt + credit_amt + oob != total:
-        cur = inv["currency"]
+    # API reference, Create a credit note: it "will first reduce the invoice's amount_remaining
+    # (and amount_due), but not below zero" (pre_payment_amount); the excess is post_payment_amount,
+    # and "the sum of refunds, customer balance credits, and outside of Stripe credits must equal
+    # the post_payment_amount" (type pre_payment, post_payment or mixed; changelog 2025-05-28.basil).
+    pre = min(total, int(inv["amount_remaining"])) if inv["status"] == "open" else 0
+    post = total - pre
+    cur = inv["currency"]
+    if post and refund_amt + credit_amt + oob != post:
         raise invalid(f"The sum of credit amount, refund amount and out of band amount "
-                      f"({fmt_amount(refund_amt + credit_amt + oob, cur)}) must equal the credit note amount "
-                      f"({fmt_amount(total, cur)}).")
-    if not paid and (refund_amt or oob):
-        raise invalid("refund_amount and out_of_band_amount can only be used on paid invoices.", "refund_amount")
+                      f"({fmt_amount(refund_amt + credit_amt + oob, cur)}) must equal the credit note's "
+                      f"post-payment amount ({fmt_amount(post, cur)}).")
+    if not post and given and refund_amt + credit_amt + oob:
+        raise invalid("refund_amount, credit_amount and out_of_band_amount can only be used for the post-payment "
+                      f"part of a credit note; this one reduces the invoice's amount remaining "
+                      f"({fmt_amount(pre, cur)}) only.", "refund_amount")
     charge = ei.invoice_charge(store, inv) if refund_amt else None
     if refund_amt and (charge is None or refund_amt > refundable(charge)):
         left = refundable(charge) if charge else 0
@@ -141,16 +147,16 @@ def build(store: Store, p: Params, *, commit: bool) -> Obj:
         "id": cid, "object": "credit_note", "amount": total, "amount_shipping": 0, "created": now,
         "currency": inv["currency"], "customer": inv["customer"], "customer_account": None,
         "customer_balance_transaction": None, "discount_amount": discount, "discount_amounts": _by_discount(lines),
-        "effective_at": p.int("effective_at", now) if paid else now, "invoice": inv["id"],
+        "effective_at": p.int("effective_at", now), "invoice": inv["id"],
         "lines": {"object": "list", "data": lines, "has_more": False, "url": f"/v1/credit_notes/{cid}/lines"},
         "livemode": False, "memo": p.str("memo"), "metadata": p.metadata(),
         "number": f"{inv.get('number') or 'DRAFT'}-CN-{seq:02d}", "out_of_band_amount": oob or None,
         "pdf": f"https://pay.stripe.com/credit_notes/acct_sandbox/{cid}/pdf",
-        "post_payment_amount": total if paid else 0, "pre_payment_amount": 0 if paid else total,
+        "post_payment_amount": post, "pre_payment_amount": pre,
         "pretax_credit_amounts": [], "reason": reason, "refunds": [], "shipping_cost": None, "status": "issued",
         "subtotal": gross or total, "subtotal_excluding_tax": gross or total, "total": total,
         "total_excluding_tax": total,
-        "total_taxes": [], "type": "post_payment" if paid else "pre_payment", "voided_at": None,
+        "total_taxes": [], "type": "mixed" if pre and post else "post_payment" if post else "pre_payment", "voided_at": None,
     }
     if not commit:
         cn["id"] = "cn_preview_" + cid[3:]
@@ -162,12 +168,11 @@ def build(store: Store, p: Params, *, commit: bool) -> Obj:
                               "refund": refund["id"], "type": "refund"})
     if credit_amt:
         cn["customer_balance_transaction"] = _balance_txn(store, inv, cn, -credit_amt)
-    if paid:
-        inv["post_payment_credit_notes_amount"] += total
-    else:
-        inv["pre_payment_credit_notes_amount"] += total
-        inv["amount_due"] = max(int(inv["amount_due"]) - total, 0)
-        inv["amount_remaining"] = max(int(inv["amount_remaining"]) - total, 0)
+    inv["post_payment_credit_notes_amount"] += post
+    if pre:
+        inv["pre_payment_credit_notes_amount"] += pre
+        inv["amount_due"] = max(int(inv["amount_due"]) - pre, 0)
+        inv["amount_remaining"] = max(int(inv["amount_remaining"]) - pre, 0)
         if inv["amount_remaining"] == 0:
             ei.mark_paid(store, inv, now, int(inv["amount_paid"]))
     store.emit("credit_note.created", cn)
@@ -180,50 +185,42 @@ def _refund_reason(reason: str | None) -> str | None:
 
 def _balance_txn(store: Store, inv: Obj, cn: Obj, amount: int) -> str:
     cust = store.get("customer", inv["customer"])
-    cust["balance"] = int(cust.get("balance") or 0) + amount
-    txn = store.insert({
-        "id": store.new_id("cbtxn"), "object": "customer_balance_transaction", "amount": amount,
-        "checkout_session": None, "created": cn["created"], "credit_note": cn["id"], "currency": cn["currency"],
-        "customer": cust["id"], "customer_account": None, "description": None, "ending_balance": cust["balance"],
-        "invoice": None, "livemode": False, "metadata": {}, "type": "credit_note",
-    })
+    txn = record_balance(store, cust, amount, cn["currency"], "credit_note", created=cn["created"],
+                         credit_note=cn["id"])
     return str(txn["id"])
 
 
-@route("GET", "/v1/credit_notes/preview")
+@route("GET", "/v1/credit_notes/preview", accepts=PARAMS)
 def preview_credit_note(ctx: Ctx, p: Params) -> Obj:
     return build(ctx.store, p, commit=False)
 
 
-@route("GET", "/v1/credit_notes/preview/lines")
+@route("GET", "/v1/credit_notes/preview/lines", accepts=(*PARAMS, "limit", "starting_after", "ending_before"))
 def preview_credit_note_lines(ctx: Ctx, p: Params) -> Obj:
     page = Params({k: v for k, v in p.data.items() if k in ("limit", "starting_after", "ending_before")})
     rest = Params({k: v for k, v in p.data.items() if k not in ("limit", "starting_after", "ending_before")})
     return list_object(page, build(ctx.store, rest, commit=False)["lines"]["data"], "/v1/credit_notes/preview/lines")
 
 
-@route("POST", "/v1/credit_notes")
+@route("POST", "/v1/credit_notes", accepts=PARAMS)
 def create_credit_note(ctx: Ctx, p: Params) -> Obj:
     return build(ctx.store, p, commit=True)
 
 
-@route("GET", "/v1/credit_notes")
+@route("GET", "/v1/credit_notes", accepts=("invoice", "customer", "created", "limit", "starting_after", "ending_before"))
 def list_credit_notes(ctx: Ctx, p: Params) -> Obj:
-    p.allow("invoice", "customer", "created", "limit", "starting_after", "ending_before")
-    inv, cust, keep = p.str("invoice"), p.str("customer"), created_filter(p)
+    inv, cust, keep = p.str("invoice"), p.str("customer"), range_filter(p)
     rows = [c for c in ctx.store.matching("credit_note", invoice=inv, customer=cust) if keep(c)]
     return list_object(p, rows, "/v1/credit_notes")
 
 
-@route("GET", "/v1/credit_notes/{cid}")
+@route("GET", "/v1/credit_notes/{cid}", accepts=())
 def retrieve_credit_note(ctx: Ctx, p: Params, cid: str) -> Obj:
-    p.allow()
     return ctx.store.get("credit_note", cid)
 
 
-@route("POST", "/v1/credit_notes/{cid}")
+@route("POST", "/v1/credit_notes/{cid}", accepts=("memo", "metadata"))
 def update_credit_note(ctx: Ctx, p: Params, cid: str) -> Obj:
-    p.allow("memo", "metadata")
     cn = ctx.store.get("credit_note", cid)
     if p.has("memo"):
         cn["memo"] = p.str("memo")
@@ -232,15 +229,13 @@ def update_credit_note(ctx: Ctx, p: Params, cid: str) -> Obj:
     return cn
 
 
-@route("GET", "/v1/credit_notes/{cid}/lines")
+@route("GET", "/v1/credit_notes/{cid}/lines", accepts=("limit", "starting_after", "ending_before"))
 def credit_note_lines(ctx: Ctx, p: Params, cid: str) -> Obj:
-    p.allow("limit", "starting_after", "ending_before")
     return list_object(p, ctx.store.get("credit_note", cid)["lines"]["data"], f"/v1/credit_notes/{cid}/lines")
 
 
-@route("POST", "/v1/credit_notes/{cid}/void")
+@route("POST", "/v1/credit_notes/{cid}/void", accepts=())
 def void_credit_note(ctx: Ctx, p: Params, cid: str) -> Obj:
-    p.allow()
     st = ctx.store
     cn = st.get("credit_note", cid)
     if cn["status"] == "void":
@@ -251,11 +246,11 @@ def void_credit_note(ctx: Ctx, p: Params, cid: str) -> Obj:
     if cn["customer_balance_transaction"]:
         txn: Any = st.get("customer_balance_transaction", cn["customer_balance_transaction"])
         st.get("customer", cn["customer"])["balance"] -= int(txn["amount"])
-    key = "post_payment_credit_notes_amount" if cn["type"] == "post_payment" else "pre_payment_credit_notes_amount"
-    inv[key] -= cn["total"]
-    if cn["type"] == "pre_payment" and inv["status"] == "open":
-        inv["amount_due"] += cn["total"]
-        inv["amount_remaining"] += cn["total"]
+    inv["post_payment_credit_notes_amount"] -= int(cn["post_payment_amount"])
+    inv["pre_payment_credit_notes_amount"] -= int(cn["pre_payment_amount"])
+    if cn["pre_payment_amount"] and inv["status"] == "open":
+        inv["amount_due"] += int(cn["pre_payment_amount"])
+        inv["amount_remaining"] += int(cn["pre_payment_amount"])
     cn.update(status="void", voided_at=st.now(cn["customer"]))
     st.emit("credit_note.voided", cn)
     return cn

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..engine import core as en
 from ..errors import ApiError, invalid
-from ..listing import created_filter, list_object, search_object
+from ..filters import range_filter
+from ..listing import list_object, search_object
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj, Store
@@ -23,6 +25,20 @@ def _address(p: Params | None) -> dict[str, Any] | None:
         return None
     p.allow(*ADDRESS_FIELDS)
     return {f: p.str(f) for f in ADDRESS_FIELDS}
+
+
+def _shipping(p: Params | None) -> dict[str, Any] | None:
+    """``shipping``: address (required), name (required), phone (API reference, Create a customer)."""
+    if p is None:
+        return None
+    p.allow("address", "name", "phone")
+    address = p.sub("address")
+    if address is None:
+        raise invalid("Missing required param: shipping[address].", "shipping[address]", "parameter_missing")
+    return {"address": _address(address), "name": p.req("name"), "phone": p.str("phone")}
+
+
+_TAX_EXEMPT = ("exempt", "none", "reverse")
 
 
 def _invoice_settings(p: Params | None, current: dict[str, Any] | None, store: Store, customer_id: str) -> dict[str, Any]:
@@ -53,9 +69,8 @@ CUSTOMER_PARAMS = (
 )
 
 
-@route("POST", "/v1/customers")
+@route("POST", "/v1/customers", accepts=(*CUSTOMER_PARAMS,))
 def create_customer(ctx: Ctx, p: Params) -> Obj:
-    p.allow(*CUSTOMER_PARAMS)
     st = ctx.store
     clock_id = p.str("test_clock")
     if clock_id:
@@ -82,8 +97,8 @@ def create_customer(ctx: Ctx, p: Params) -> Obj:
         "next_invoice_sequence": 1,
         "phone": p.str("phone"),
         "preferred_locales": p.list("preferred_locales"),
-        "shipping": None,
-        "tax_exempt": p.str("tax_exempt", "none"),
+        "shipping": _shipping(p.sub("shipping")),
+        "tax_exempt": p.enum("tax_exempt", _TAX_EXEMPT, "none"),
         "test_clock": clock_id,
     }
     st.insert(obj)
@@ -104,27 +119,27 @@ def create_customer(ctx: Ctx, p: Params) -> Obj:
     return obj
 
 
-@route("GET", "/v1/customers/search")
+@route("GET", "/v1/customers/search", accepts=("query", "limit", "page"))
 def search_customers(ctx: Ctx, p: Params) -> Obj:
-    p.allow("query", "limit", "page")
     query = p.req("query")
+    page = p.str("page")
+    if page is not None and not page.isdigit():  # our cursors are offsets; anything else is not one of ours
+        raise invalid(f"Invalid page: {page}", "page")
     matcher = parse_query(query)
     rows = [c for c in ctx.store.all("customer") if matcher(c)]
     return search_object(p, rows, "/v1/customers/search")
 
 
-@route("GET", "/v1/customers/{cid}")
+@route("GET", "/v1/customers/{cid}", accepts=())
 def retrieve_customer(ctx: Ctx, p: Params, cid: str) -> Obj:
-    p.allow()
     found = ctx.store.objects.get("customer", {}).get(cid)
     if found is not None and found.get("deleted"):
         return {"id": cid, "object": "customer", "deleted": True}
     return ctx.store.get("customer", cid)
 
 
-@route("POST", "/v1/customers/{cid}")
+@route("POST", "/v1/customers/{cid}", accepts=set(CUSTOMER_PARAMS) - {"test_clock", "payment_method"})
 def update_customer(ctx: Ctx, p: Params, cid: str) -> Obj:
-    p.allow(*(set(CUSTOMER_PARAMS) - {"test_clock", "payment_method"}) | {"default_source"})
     st = ctx.store
     obj = st.get("customer", cid)
     previous: dict[str, Any] = {}
@@ -138,6 +153,15 @@ def update_customer(ctx: Ctx, p: Params, cid: str) -> Obj:
     if p.has("address"):
         previous["address"] = obj["address"]
         obj["address"] = _address(p.sub("address"))
+    if p.has("shipping"):
+        previous["shipping"] = obj["shipping"]
+        obj["shipping"] = _shipping(p.sub("shipping"))
+    if p.has("preferred_locales"):
+        previous["preferred_locales"] = obj["preferred_locales"]
+        obj["preferred_locales"] = [str(x) for x in p.list("preferred_locales")]
+    if p.has("tax_exempt"):
+        previous["tax_exempt"] = obj["tax_exempt"]
+        obj["tax_exempt"] = p.enum("tax_exempt", _TAX_EXEMPT, "none")
     if p.has("metadata"):
         previous["metadata"] = dict(obj["metadata"])
         obj["metadata"] = p.metadata(obj["metadata"])
@@ -148,21 +172,26 @@ def update_customer(ctx: Ctx, p: Params, cid: str) -> Obj:
     return obj
 
 
-@route("DELETE", "/v1/customers/{cid}")
+@route("DELETE", "/v1/customers/{cid}", accepts=())
 def delete_customer(ctx: Ctx, p: Params, cid: str) -> Obj:
-    p.allow()
-    obj = ctx.store.get("customer", cid)
+    """API reference, Delete a customer: "Also immediately cancels any active subscriptions on
+    the customer"; the deleted customer stays retrievable as ``{id, object, deleted: true}``."""
+    st = ctx.store
+    obj = st.get("customer", cid)
+    at = st.now(cid)
+    for sub in st.where("subscription", customer=cid):
+        if sub["status"] not in ("canceled", "incomplete_expired"):
+            en.cancel_subscription(st, sub, at=at, reason="cancellation_requested")
     obj["deleted"] = True
-    ctx.store.emit("customer.deleted", obj)
+    st.emit("customer.deleted", obj)
     return {"id": cid, "object": "customer", "deleted": True}
 
 
-@route("GET", "/v1/customers")
+@route("GET", "/v1/customers", accepts=("email", "limit", "starting_after", "ending_before", "created", "test_clock"))
 def list_customers(ctx: Ctx, p: Params) -> Obj:
-    p.allow("email", "limit", "starting_after", "ending_before", "created", "test_clock")
     email = p.str("email")
     clock = p.str("test_clock")
-    keep = created_filter(p)
+    keep = range_filter(p)
     rows = [
         c for c in ctx.store.all("customer")
         if (email is None or (c.get("email") or "") == email)
@@ -174,7 +203,8 @@ def list_customers(ctx: Ctx, p: Params) -> Obj:
 
 # ----- Stripe search query language (the subset we need) ---------------------------
 _CLAUSE = re.compile(
-    r"""(?P<field>metadata\[['"](?P<mkey>[^'"]+)['"]\]|[a-z_]+)\s*(?P<op>:|~|>=|<=|>|<)\s*(?P<value>'[^']*'|"[^"]*"|-?\d+|null)""",
+    r"""(?P<field>metadata\[['"](?P<mkey>[^'"]+)['"]\]|[a-z_]+)\s*(?P<op>:|~|>=|<=|>|<)\s*"""
+    r"""(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|-?\d+|null)""",
     re.IGNORECASE,
 )
 
@@ -232,7 +262,8 @@ def parse_query(query: str) -> Any:
 
     def test(obj: Obj, negate: bool, m: re.Match[str]) -> bool:
         raw = m.group("value")
-        want: Any = None if raw == "null" else raw[1:-1] if raw[0] in "'\"" else int(raw)
+        # docs.stripe.com/search: "You can escape quotes inside of quotes with a backslash (\\)".
+        want: Any = None if raw == "null" else re.sub(r"\\(.)", r"\1", raw[1:-1]) if raw[0] in "'\"" else int(raw)
         have = value_of(obj, m)
         op = m.group("op")
         if op == ":":

@@ -13,31 +13,32 @@ from ..engine import invoices as ei
 from ..engine.prorate import Change, new_invoiceitem, preview
 from ..engine.render import with_includables
 from ..errors import ApiError, invalid
-from ..listing import created_filter, list_object
+from ..filters import equals, range_filter
+from ..listing import list_object
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj
 from .subscription_params import PRORATION, item_changes
 
 INVOICE_STATUSES = ("draft", "open", "paid", "uncollectible", "void")
+COLLECTION = ("charge_automatically", "send_invoice")
 
 
 def _out(ctx: Ctx, p: Params, obj: Obj) -> Obj:
     return with_includables(ctx.store, obj, p.expand())
 
 
-@route("POST", "/v1/invoices/create_preview")
+@route("POST", "/v1/invoices/create_preview", accepts=("customer", "subscription", "subscription_details"))
 def create_preview(ctx: Ctx, p: Params) -> Obj:
-    p.allow("customer", "subscription", "subscription_details", "preview_mode", "automatic_tax", "currency",
-            "customer_details", "discounts", "invoice_items", "issuer", "on_behalf_of", "schedule", "schedule_details")
     st = ctx.store
     sub = st.get("subscription", p.req("subscription"), "subscription") if p.has("subscription") else None
     if sub is None and not p.has("customer"):
         raise invalid("Must provide customer or subscription.", "customer", "parameter_missing")
     customer = sub["customer"] if sub else st.get("customer", p.req("customer"), "customer")["id"]
+    if sub is not None and p.str("customer") not in (None, customer):
+        raise invalid(f"The subscription {sub['id']} does not belong to the customer {p.str('customer')}.", "customer")
     details = p.sub("subscription_details") or Params({}, "subscription_details[")
-    details.allow("items", "proration_behavior", "proration_date", "cancel_now", "cancel_at_period_end",
-                  "cancel_at", "billing_cycle_anchor", "trial_end", "default_tax_rates", "resume_at", "start_date")
+    details.allow("items", "proration_behavior", "proration_date", "cancel_now")
     now = st.now(customer)
     at = details.int("proration_date", now) or now
     behavior = details.enum("proration_behavior", PRORATION, "create_prorations") or "create_prorations"
@@ -75,13 +76,17 @@ def _preview_new(ctx: Ctx, customer: str, details: Params) -> Obj:
     return inv
 
 
-@route("GET", "/v1/invoices")
+@route("GET", "/v1/invoices", accepts=("customer", "subscription", "status", "created", "collection_method", "due_date",
+                                      "limit", "starting_after", "ending_before"))
 def list_invoices(ctx: Ctx, p: Params) -> Obj:
-    p.allow("customer", "subscription", "status", "created", "collection_method", "due_date", "limit",
-            "starting_after", "ending_before")
     customer, sub_id = p.str("customer"), p.str("subscription")
     status = p.enum("status", INVOICE_STATUSES)
-    keep = created_filter(p)
+    method = equals(p.enum("collection_method", COLLECTION), "collection_method")
+    created, due = range_filter(p), range_filter(p, "due_date")
+
+    def keep(i: Obj) -> bool:
+        return created(i) and due(i) and method(i)
+
     rows = [i for i in ctx.store.all("invoice")
             if (customer is None or i["customer"] == customer) and (status is None or i["status"] == status)
             and (sub_id is None or ((i.get("parent") or {}).get("subscription_details") or {}).get("subscription") == sub_id)
@@ -89,10 +94,10 @@ def list_invoices(ctx: Ctx, p: Params) -> Obj:
     return _out(ctx, p, list_object(p, rows, "/v1/invoices"))
 
 
-@route("POST", "/v1/invoices")
+@route("POST", "/v1/invoices", accepts=("customer", "auto_advance", "collection_method", "days_until_due", "description",
+                                       "metadata", "pending_invoice_items_behavior", "subscription",
+                                       "default_payment_method", "currency", "footer"))
 def create_invoice(ctx: Ctx, p: Params) -> Obj:
-    p.allow("customer", "auto_advance", "collection_method", "days_until_due", "description", "metadata",
-            "pending_invoice_items_behavior", "subscription", "default_payment_method", "currency", "footer")
     st = ctx.store
     customer = st.get("customer", p.req("customer"), "customer")["id"]
     sub = st.get("subscription", p.req("subscription"), "subscription") if p.has("subscription") else None
@@ -100,9 +105,16 @@ def create_invoice(ctx: Ctx, p: Params) -> Obj:
                          metadata=p.metadata(), auto_advance=bool(p.bool("auto_advance", False)),
                          currency=p.str("currency", "usd") or "usd")
     inv["default_payment_method"] = p.str("default_payment_method")
-    if p.str("collection_method") == "send_invoice":
+    inv["footer"] = p.str("footer")
+    method = p.enum("collection_method", COLLECTION, "charge_automatically")
+    days = p.int("days_until_due")
+    if method == "send_invoice":
+        # API reference, Create an invoice: days_until_due "Only valid for invoices where
+        # collection_method=send_invoice" (the due date counts from creation).
         inv["collection_method"] = "send_invoice"
-        inv["due_date"] = inv["created"] + 86400 * (p.int("days_until_due", 30) or 30)
+        inv["due_date"] = inv["created"] + 86400 * (days if days is not None else 30)
+    elif days is not None:
+        raise invalid("days_until_due can only be set when collection_method is send_invoice.", "days_until_due")
     if p.enum("pending_invoice_items_behavior", ("exclude", "include"), "exclude") == "include":
         items = en.pending_items(st, customer, sub["id"] if sub else None)
         for ii in items:
@@ -112,19 +124,21 @@ def create_invoice(ctx: Ctx, p: Params) -> Obj:
     return _out(ctx, p, inv)
 
 
-@route("GET", "/v1/invoices/{iid}")
+@route("GET", "/v1/invoices/{iid}", accepts=())
 def retrieve_invoice(ctx: Ctx, p: Params, iid: str) -> Obj:
-    p.allow()
     return _out(ctx, p, ctx.store.get("invoice", iid))
 
 
-@route("POST", "/v1/invoices/{iid}")
+@route("POST", "/v1/invoices/{iid}", accepts=("metadata", "description", "auto_advance", "default_payment_method", "footer"))
 def update_invoice(ctx: Ctx, p: Params, iid: str) -> Obj:
-    p.allow("metadata", "description", "auto_advance", "default_payment_method", "footer")
     inv = ctx.store.get("invoice", iid)
     if p.has("metadata"):
         inv["metadata"] = p.metadata(inv["metadata"])
     if p.has("auto_advance"):
+        if inv["status"] not in ("draft", "open"):
+            # Invoicing docs, Automatic invoice advancement: "An invoice must be in a draft or
+            # open state to update automatic advancement."
+            raise invalid(f"You can't change auto_advance on a {inv['status']} invoice.", "auto_advance")
         inv["auto_advance"] = bool(p.bool("auto_advance"))
     for field in ("description", "default_payment_method", "footer"):
         if p.has(field):
@@ -135,26 +149,28 @@ def update_invoice(ctx: Ctx, p: Params, iid: str) -> Obj:
     return _out(ctx, p, inv)
 
 
-@route("DELETE", "/v1/invoices/{iid}")
+@route("DELETE", "/v1/invoices/{iid}", accepts=())
 def delete_invoice(ctx: Ctx, p: Params, iid: str) -> Obj:
-    p.allow()
     inv = ctx.store.get("invoice", iid)
     if inv["status"] != "draft":
         raise invalid("You can only delete draft invoices.", code="invoice_not_editable")
+    if (inv.get("parent") or {}).get("subscription_details"):
+        # API reference, Delete a draft invoice: "once an invoice has been finalized or if an
+        # invoice is for a subscription, it must be voided."
+        raise invalid("You can't delete invoices created by subscriptions.", code="invoice_not_editable")
     inv["deleted"] = True
+    ctx.store.emit("invoice.deleted", inv)
     return {"id": iid, "object": "invoice", "deleted": True}
 
 
-@route("GET", "/v1/invoices/{iid}/lines")
+@route("GET", "/v1/invoices/{iid}/lines", accepts=("limit", "starting_after", "ending_before"))
 def invoice_lines(ctx: Ctx, p: Params, iid: str) -> Obj:
-    p.allow("limit", "starting_after", "ending_before")
     inv = ctx.store.get("invoice", iid)
     return list_object(p, inv["_lines"], f"/v1/invoices/{iid}/lines")
 
 
-@route("POST", "/v1/invoices/{iid}/finalize")
+@route("POST", "/v1/invoices/{iid}/finalize", accepts=("auto_advance",))
 def finalize_invoice(ctx: Ctx, p: Params, iid: str) -> Obj:
-    p.allow("auto_advance")
     inv = ctx.store.get("invoice", iid)
     if inv["status"] != "draft":
         raise invalid("This invoice is already finalized, you can't re-finalize a non-draft invoice.",
@@ -165,9 +181,8 @@ def finalize_invoice(ctx: Ctx, p: Params, iid: str) -> Obj:
     return _out(ctx, p, inv)
 
 
-@route("POST", "/v1/invoices/{iid}/pay")
+@route("POST", "/v1/invoices/{iid}/pay", accepts=("payment_method", "paid_out_of_band"))
 def pay_invoice(ctx: Ctx, p: Params, iid: str) -> Obj:
-    p.allow("payment_method", "paid_out_of_band", "off_session", "forgive", "source", "mandate")
     st = ctx.store
     inv = st.get("invoice", iid)
     if inv["status"] == "paid":
@@ -202,7 +217,13 @@ def _close(ctx: Ctx, iid: str, status: str, stamp: str, event: str) -> Obj:
     if inv["status"] not in ("open", "uncollectible") or (status == "uncollectible" and inv["status"] != "open"):
         raise invalid(f"You can only mark an invoice as {status} if it is open" + (
             " or uncollectible." if status == "void" else "."), code="invoice_not_open" if status != "void" else None)
-    inv.update(status=status, next_payment_attempt=None, amount_remaining=0 if status == "void" else inv["amount_remaining"])
+    inv.update(status=status, next_payment_attempt=None, auto_advance=False,
+               amount_remaining=0 if status == "void" else inv["amount_remaining"])
+    cust = ctx.store.maybe("customer", inv["customer"])
+    if status == "uncollectible" and cust is not None:
+        # API reference, Customer object, delinquent: "Paying an invoice or marking it
+        # uncollectible via the API will set this field to false."
+        cust["delinquent"] = False
     inv["status_transitions"][stamp] = ctx.store.now(inv["customer"])
     pi = ctx.store.maybe("payment_intent", inv.get("_pi"))
     if status == "void" and pi is not None and pi["status"] != "succeeded":
@@ -211,45 +232,48 @@ def _close(ctx: Ctx, iid: str, status: str, stamp: str, event: str) -> Obj:
     return inv
 
 
-@route("POST", "/v1/invoices/{iid}/void")
+@route("POST", "/v1/invoices/{iid}/void", accepts=())
 def void_invoice(ctx: Ctx, p: Params, iid: str) -> Obj:
-    p.allow()
     return _out(ctx, p, _close(ctx, iid, "void", "voided_at", "invoice.voided"))
 
 
-@route("POST", "/v1/invoices/{iid}/mark_uncollectible")
+@route("POST", "/v1/invoices/{iid}/mark_uncollectible", accepts=())
 def mark_uncollectible(ctx: Ctx, p: Params, iid: str) -> Obj:
-    p.allow()
     return _out(ctx, p, _close(ctx, iid, "uncollectible", "marked_uncollectible_at", "invoice.marked_uncollectible"))
 
 
 # ----- invoice payments ---------------------------------------------------------------
-@route("GET", "/v1/invoice_payments")
+@route("GET", "/v1/invoice_payments", accepts=("invoice", "payment", "status", "limit", "starting_after",
+                                              "ending_before", "created"))
 def list_invoice_payments(ctx: Ctx, p: Params) -> Obj:
-    p.allow("invoice", "payment", "status", "limit", "starting_after", "ending_before", "created")
-    inv_id, status = p.str("invoice"), p.str("status")
+    inv_id, status = p.str("invoice"), p.enum("status", ("canceled", "open", "paid"))
     pay = p.sub("payment")
+    if pay is not None:
+        pay.allow("payment_intent", "type")
+        pay.enum("type", ("payment_intent",))
     pi_id = pay.str("payment_intent") if pay else None
+    keep = range_filter(p)
     rows = [x for x in ctx.store.matching("invoice_payment", invoice=inv_id, status=status)
-            if pi_id is None or x["payment"].get("payment_intent") == pi_id]
+            if (pi_id is None or x["payment"].get("payment_intent") == pi_id) and keep(x)]
     return _out(ctx, p, list_object(p, rows, "/v1/invoice_payments"))
 
 
-@route("GET", "/v1/invoice_payments/{pid}")
+@route("GET", "/v1/invoice_payments/{pid}", accepts=())
 def retrieve_invoice_payment(ctx: Ctx, p: Params, pid: str) -> Obj:
-    p.allow()
     return _out(ctx, p, ctx.store.get("invoice_payment", pid))
 
 
 # ----- invoice items ------------------------------------------------------------------
-@route("POST", "/v1/invoiceitems")
+@route("POST", "/v1/invoiceitems", accepts=("customer", "amount", "currency", "description", "invoice", "subscription",
+                                            "metadata", "period", "pricing", "quantity", "discountable"))
 def create_invoiceitem(ctx: Ctx, p: Params) -> Obj:
-    p.allow("customer", "amount", "currency", "description", "invoice", "subscription", "metadata", "period",
-            "price", "pricing", "quantity", "discountable", "unit_amount_decimal", "tax_rates")
     st = ctx.store
     customer = st.get("customer", p.req("customer"), "customer")["id"]
     qty = p.int("quantity", 1) or 1
-    price_id = p.str("price") or ((p.sub("pricing") or Params({})).str("price"))
+    pricing = p.sub("pricing")
+    if pricing is not None:
+        pricing.allow("price")
+    price_id = pricing.str("price") if pricing is not None else None
     price = st.get("price", price_id, "pricing[price]") if price_id else None
     if price is not None:
         amount, currency = int(price.get("unit_amount") or 0) * qty, price["currency"]
@@ -258,6 +282,8 @@ def create_invoiceitem(ctx: Ctx, p: Params) -> Obj:
         currency = p.str("currency", required=True) or "usd"
     now = st.now(customer)
     per = p.sub("period")
+    if per is not None:
+        per.allow("start", "end")
     period = (per.int("start", now) or now, per.int("end", now) or now) if per else (now, now)
     inv = st.get("invoice", p.req("invoice"), "invoice") if p.has("invoice") else None
     if inv is not None and inv["status"] != "draft":
@@ -266,30 +292,31 @@ def create_invoiceitem(ctx: Ctx, p: Params) -> Obj:
                          period=period, price=price, quantity=qty, sub_id=p.str("subscription"),
                          invoice=inv["id"] if inv else None, metadata=p.metadata(),
                          unit_decimal=str(price.get("unit_amount")) if price else None)
+    if p.has("discountable"):  # API reference, Create an invoice item: defaults to true (false for prorations)
+        ii["discountable"] = bool(p.bool("discountable"))
     if inv is not None:
         ei.set_lines(inv, inv["_lines"] + [ei.line_from_item(st, inv["id"], ii)])
     return ii
 
 
-@route("GET", "/v1/invoiceitems")
+@route("GET", "/v1/invoiceitems", accepts=("customer", "invoice", "pending", "created", "limit", "starting_after",
+                                           "ending_before"))
 def list_invoiceitems(ctx: Ctx, p: Params) -> Obj:
-    p.allow("customer", "invoice", "pending", "created", "limit", "starting_after", "ending_before")
     customer, inv_id, pending = p.str("customer"), p.str("invoice"), p.bool("pending")
+    keep = range_filter(p, "created", "date")  # an invoice item's creation time is its ``date``
     rows = [ii for ii in ctx.store.all("invoiceitem")
             if (customer is None or ii["customer"] == customer) and (inv_id is None or ii["invoice"] == inv_id)
-            and (pending is None or (ii["invoice"] is None) == pending)]
+            and (pending is None or (ii["invoice"] is None) == pending) and keep(ii)]
     return list_object(p, rows, "/v1/invoiceitems")
 
 
-@route("GET", "/v1/invoiceitems/{ii_id}")
+@route("GET", "/v1/invoiceitems/{ii_id}", accepts=())
 def retrieve_invoiceitem(ctx: Ctx, p: Params, ii_id: str) -> Obj:
-    p.allow()
     return ctx.store.get("invoiceitem", ii_id)
 
 
-@route("DELETE", "/v1/invoiceitems/{ii_id}")
+@route("DELETE", "/v1/invoiceitems/{ii_id}", accepts=())
 def delete_invoiceitem(ctx: Ctx, p: Params, ii_id: str) -> Obj:
-    p.allow()
     ii = ctx.store.get("invoiceitem", ii_id)
     if ii.get("invoice"):
         inv = ctx.store.get("invoice", ii["invoice"])
@@ -297,4 +324,5 @@ def delete_invoiceitem(ctx: Ctx, p: Params, ii_id: str) -> Obj:
             raise invalid("This invoice item is attached to an invoice that is no longer editable.",
                           code="invoice_not_editable")
     ii["deleted"] = True
+    ctx.store.emit("invoiceitem.deleted", ii)
     return {"id": ii_id, "object": "invoiceitem", "deleted": True}

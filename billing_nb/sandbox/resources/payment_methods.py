@@ -174,9 +174,8 @@ def charge_outcome(pm: Obj) -> tuple[str, str | None, str | None]:
 
 
 # ----- HTTP handlers -------------------------------------------------------------------
-@route("POST", "/v1/payment_methods")
+@route("POST", "/v1/payment_methods", accepts=("type", "card", "billing_details", "metadata", "allow_redisplay", "customer", "payment_method"))
 def create_payment_method(ctx: Ctx, p: Params) -> Obj:
-    p.allow("type", "card", "billing_details", "metadata", "allow_redisplay", "customer", "payment_method")
     if p.str("customer") or p.str("payment_method"):
         raise invalid("Cloning payment methods to connected accounts is not supported by the sandbox.", "customer")
     kind = p.req("type")
@@ -201,15 +200,13 @@ def create_payment_method(ctx: Ctx, p: Params) -> Obj:
     return pm
 
 
-@route("GET", "/v1/payment_methods/{pm_id}")
+@route("GET", "/v1/payment_methods/{pm_id}", accepts=())
 def retrieve_payment_method(ctx: Ctx, p: Params, pm_id: str) -> Obj:
-    p.allow()
     return resolve_payment_method(ctx.store, pm_id, param="id")
 
 
-@route("POST", "/v1/payment_methods/{pm_id}")
+@route("POST", "/v1/payment_methods/{pm_id}", accepts=("billing_details", "metadata", "allow_redisplay", "card"))
 def update_payment_method(ctx: Ctx, p: Params, pm_id: str) -> Obj:
-    p.allow("billing_details", "metadata", "allow_redisplay", "card")
     pm = ctx.store.get("payment_method", pm_id)
     if not pm.get("customer"):
         raise invalid("You must save this PaymentMethod to a customer before you can update it.")
@@ -234,15 +231,13 @@ def update_payment_method(ctx: Ctx, p: Params, pm_id: str) -> Obj:
     return pm
 
 
-@route("POST", "/v1/payment_methods/{pm_id}/attach")
+@route("POST", "/v1/payment_methods/{pm_id}/attach", accepts=("customer",))
 def attach(ctx: Ctx, p: Params, pm_id: str) -> Obj:
-    p.allow("customer")
     return attach_payment_method(ctx.store, pm_id, p.req("customer"), param="id")
 
 
-@route("POST", "/v1/payment_methods/{pm_id}/detach")
+@route("POST", "/v1/payment_methods/{pm_id}/detach", accepts=())
 def detach(ctx: Ctx, p: Params, pm_id: str) -> Obj:
-    p.allow()
     st = ctx.store
     pm = st.get("payment_method", pm_id)
     owner = pm.get("customer")
@@ -259,31 +254,31 @@ def detach(ctx: Ctx, p: Params, pm_id: str) -> Obj:
 
 def _filtered(store: Store, p: Params, customer: str | None) -> list[Obj]:
     kind = p.str("type")
+    redisplay = p.enum("allow_redisplay", ("always", "limited", "unspecified")) if p.has("allow_redisplay") else None
     return [
         pm for pm in store.all("payment_method")
         if (customer is None or pm.get("customer") == customer) and (kind is None or pm.get("type") == kind)
+        and (redisplay is None or pm.get("allow_redisplay") == redisplay)
     ]
 
 
-@route("GET", "/v1/payment_methods")
+@route("GET", "/v1/payment_methods", accepts=("customer", "type", "limit", "starting_after", "ending_before"))
 def list_payment_methods(ctx: Ctx, p: Params) -> Obj:
-    p.allow("customer", "type", "limit", "starting_after", "ending_before")
     customer = p.str("customer")
     if customer:
         ctx.store.get("customer", customer, "customer")
     return list_object(p, _filtered(ctx.store, p, customer), "/v1/payment_methods")
 
 
-@route("GET", "/v1/customers/{cid}/payment_methods")
+@route("GET", "/v1/customers/{cid}/payment_methods", accepts=("type", "limit", "starting_after", "ending_before",
+                                                              "allow_redisplay"))
 def list_customer_payment_methods(ctx: Ctx, p: Params, cid: str) -> Obj:
-    p.allow("type", "limit", "starting_after", "ending_before", "allow_redisplay")
     ctx.store.get("customer", cid, "customer")
     return list_object(p, _filtered(ctx.store, p, cid), f"/v1/customers/{cid}/payment_methods")
 
 
-@route("GET", "/v1/customers/{cid}/payment_methods/{pm_id}")
+@route("GET", "/v1/customers/{cid}/payment_methods/{pm_id}", accepts=())
 def retrieve_customer_payment_method(ctx: Ctx, p: Params, cid: str, pm_id: str) -> Obj:
-    p.allow()
     ctx.store.get("customer", cid, "customer")
     pm = ctx.store.get("payment_method", pm_id)
     if pm.get("customer") != cid:

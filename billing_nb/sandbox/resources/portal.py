@@ -172,9 +172,8 @@ def _apply_configuration(conf: Obj, p: Params) -> None:
 _CONF_PARAMS = ("business_profile", "default_return_url", "features", "login_page", "metadata", "name")
 
 
-@route("POST", "/v1/billing_portal/configurations")
+@route("POST", "/v1/billing_portal/configurations", accepts=(*_CONF_PARAMS,))
 def create_configuration(ctx: Ctx, p: Params) -> Obj:
-    p.allow(*_CONF_PARAMS)
     if p.sub("features") is None:
         raise invalid("Missing required param: features.", "features", "parameter_missing")
     conf = _new_configuration(ctx.store, False)
@@ -184,23 +183,20 @@ def create_configuration(ctx: Ctx, p: Params) -> Obj:
     return conf
 
 
-@route("GET", "/v1/billing_portal/configurations")
+@route("GET", "/v1/billing_portal/configurations", accepts=("active", "is_default", "limit", "starting_after", "ending_before"))
 def list_configurations(ctx: Ctx, p: Params) -> Obj:
-    p.allow("active", "is_default", "limit", "starting_after", "ending_before")
     active, is_default = p.bool("active"), p.bool("is_default")
     rows = ctx.store.matching("billing_portal.configuration", active=active, is_default=is_default)
     return list_object(p, rows, "/v1/billing_portal/configurations")
 
 
-@route("GET", "/v1/billing_portal/configurations/{conf_id}")
+@route("GET", "/v1/billing_portal/configurations/{conf_id}", accepts=())
 def retrieve_configuration(ctx: Ctx, p: Params, conf_id: str) -> Obj:
-    p.allow()
     return ctx.store.get("billing_portal.configuration", conf_id, "configuration")
 
 
-@route("POST", "/v1/billing_portal/configurations/{conf_id}")
+@route("POST", "/v1/billing_portal/configurations/{conf_id}", accepts=("active", *_CONF_PARAMS))
 def update_configuration(ctx: Ctx, p: Params, conf_id: str) -> Obj:
-    p.allow("active", *_CONF_PARAMS)
     conf = ctx.store.get("billing_portal.configuration", conf_id, "configuration")
     if conf["is_default"] and p.has("active") and not p.bool("active"):
         raise invalid("You cannot deactivate the default configuration.", "active")

@@ -118,9 +118,8 @@ def _after_completion(p: Params | None) -> dict[str, Any]:
     return result
 
 
-@route("POST", "/v1/billing_portal/sessions")
+@route("POST", "/v1/billing_portal/sessions", accepts=("customer", "return_url", "configuration", "flow_data", "locale"))
 def create_session(ctx: Ctx, p: Params) -> Obj:
-    p.allow("customer", "return_url", "configuration", "flow_data", "locale", "on_behalf_of")
     st = ctx.store
     customer = st.get("customer", p.req("customer"), "customer")
     conf_id = p.str("configuration")
@@ -132,7 +131,7 @@ def create_session(ctx: Ctx, p: Params) -> Obj:
     session: Obj = {
         "id": st.new_id("bps"), "object": "billing_portal.session", "configuration": conf["id"],
         "created": st.now(customer["id"]), "customer": customer["id"], "customer_account": None,
-        "flow": flow, "livemode": False, "locale": p.str("locale"), "on_behalf_of": p.str("on_behalf_of"),
+        "flow": flow, "livemode": False, "locale": p.str("locale"), "on_behalf_of": None,
         "return_url": p.str("return_url") or conf["default_return_url"], "url": portal_url(ctx),
     }
     st.insert(session)

@@ -14,8 +14,9 @@ from ..errors import invalid, missing
 from ..params import Params
 from ..store import Obj, Store
 
-__all__ = ["PAYMENT_BEHAVIORS", "PRORATION", "FEEDBACK", "STATUSES", "IGNORED", "build_item", "find_item",
-           "price_param", "pm_for", "billing_mode_param", "cancellation_param", "item_changes", "check_intervals"]
+__all__ = ["PAYMENT_BEHAVIORS", "PRORATION", "FEEDBACK", "STATUSES", "build_item", "find_item",
+           "price_param", "pm_for", "billing_mode_param", "cancellation_param", "item_changes", "check_intervals",
+           "cancel_at_param"]
 
 PAYMENT_BEHAVIORS = ("allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
 PRORATION = ("create_prorations", "none", "always_invoice")
@@ -23,8 +24,18 @@ FEEDBACK = ("customer_service", "low_quality", "missing_features", "other", "swi
             "too_complex", "too_expensive", "unused")
 STATUSES = ("active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due",
             "paused", "trialing", "unpaid")
-IGNORED = ("off_session", "payment_settings", "automatic_tax", "collection_method", "days_until_due",
-            "trial_settings", "description", "currency", "default_tax_rates")
+
+def cancel_at_param(p: Params, sub: Obj) -> int | None:
+    """``cancel_at``: a timestamp, or ``min_period_end``/``max_period_end``, which resolve at once
+    to the earliest/latest item ``current_period_end`` (changelog 2025-07-30.basil, "Adds helpers to
+    cancel subscriptions for billing periods with mixed intervals"); ``""`` clears it."""
+    raw = p.str("cancel_at")
+    if raw is None:
+        return None
+    if raw in ("min_period_end", "max_period_end"):
+        ends = [int(i["current_period_end"]) for i in sub["items"]["data"]] or [en.period_of(sub)[1]]
+        return min(ends) if raw == "min_period_end" else max(ends)
+    return p.int("cancel_at")
 
 
 def find_item(store: Store, si_id: str) -> tuple[Obj, Obj]:
@@ -81,7 +92,7 @@ def item_changes(store: Store, sub: Obj, raw_items: list[Any]) -> list[Change]:
     changes = []
     for n, raw in enumerate(raw_items):
         ip = Params(raw if isinstance(raw, dict) else {}, prefix=f"items[{n}][")
-        ip.allow("id", "price", "quantity", "deleted", "metadata", "clear_usage", "tax_rates", "discounts", "billing_thresholds")
+        ip.allow("id", "price", "quantity", "deleted", "metadata")
         si_id = ip.str("id")
         price = price_param(store, ip.req("price"), f"items[{n}][price]") if (ip.has("price") or not si_id) else None
         meta = ip.metadata() if ip.has("metadata") else None

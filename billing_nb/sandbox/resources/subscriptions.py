@@ -14,20 +14,22 @@ from ..engine import discounts as ed
 from ..engine.prorate import Change, apply_changes, cancel_credits
 from ..engine.render import with_includables
 from ..errors import ApiError, invalid, missing
-from ..listing import created_filter, list_object
+from ..filters import range_filter
+from ..listing import list_object
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj
-from .subscription_params import (IGNORED, PAYMENT_BEHAVIORS, PRORATION, STATUSES, billing_mode_param, build_item,
-                                  cancellation_param, check_intervals, find_item, item_changes, pm_for, price_param)
+from .subscription_params import (PAYMENT_BEHAVIORS, PRORATION, STATUSES, billing_mode_param, build_item,
+                                  cancel_at_param, cancellation_param, check_intervals, find_item, item_changes, pm_for,
+                                  price_param)
 
 __all__ = ["build_item", "find_item", "item_changes"]
 
 
-@route("POST", "/v1/subscriptions")
+@route("POST", "/v1/subscriptions", accepts=("customer", "items", "trial_period_days", "trial_end", "payment_behavior",
+                                            "default_payment_method", "metadata", "cancel_at_period_end", "cancel_at",
+                                            "billing_mode", "discounts", "description"))
 def create_subscription(ctx: Ctx, p: Params) -> Obj:
-    p.allow("customer", "items", "trial_period_days", "trial_end", "payment_behavior", "default_payment_method",
-            "metadata", "proration_behavior", "cancel_at_period_end", "cancel_at", "billing_mode", "discounts", *IGNORED)
     st = ctx.store
     cust = st.get("customer", p.req("customer"), "customer")
     raw_items = p.list("items")
@@ -91,10 +93,22 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
                       code="resource_missing")
     sub["discounts"] = ed.discounts_param(st, p, sub) or []
     st.insert(sub)
+    if p.bool("cancel_at_period_end") and p.str("cancel_at"):
+        raise invalid("You may only specify one of these parameters: cancel_at, cancel_at_period_end.", "cancel_at")
     if p.bool("cancel_at_period_end"):
         sub["cancel_at_period_end"] = True
         sub["cancel_at"] = en.period_of(sub)[1]
+    elif p.str("cancel_at"):
+        sub["cancel_at"] = cancel_at_param(p, sub)
+    events_before = len(st.objects.get("event", {}))
     inv, err = en.start_subscription(st, sub, behavior)
+    # The first payment's status change is part of the creation: Stripe sends
+    # customer.subscription.created with the resulting status, not an update before it
+    # (Billing docs, "Using webhooks with subscriptions").
+    for evt_id in list(st.objects.get("event", {}))[events_before:]:
+        evt = st.objects["event"][evt_id]
+        if evt["type"] == "customer.subscription.updated" and evt["data"]["object"]["id"] == sid:
+            del st.objects["event"][evt_id]
     if err is not None and behavior == "error_if_incomplete":
         st.objects["subscription"].pop(sid, None)
         st.objects["invoice"].pop(inv["id"], None)
@@ -105,21 +119,32 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
     return with_includables(st, sub, p.expand())
 
 
-@route("GET", "/v1/subscriptions/{sid}")
+@route("GET", "/v1/subscriptions/{sid}", accepts=())
 def retrieve_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
-    p.allow()
     sub = ctx.store.get("subscription", sid)
     en.catch_up(ctx.store, sub["customer"])
     return with_includables(ctx.store, sub, p.expand())
 
 
-@route("GET", "/v1/subscriptions")
+@route("GET", "/v1/subscriptions", accepts=("customer", "price", "status", "created", "limit", "starting_after",
+                                           "ending_before", "test_clock", "collection_method", "current_period_end",
+                                           "current_period_start", "automatic_tax"))
 def list_subscriptions(ctx: Ctx, p: Params) -> Obj:
-    p.allow("customer", "price", "status", "created", "limit", "starting_after", "ending_before", "test_clock",
-            "collection_method", "current_period_end", "current_period_start", "automatic_tax")
     customer, price, clock = p.str("customer"), p.str("price"), p.str("test_clock")
     status = p.enum("status", STATUSES)
-    keep = created_filter(p)
+    method = p.enum("collection_method", ("charge_automatically", "send_invoice"))
+    tax = p.sub("automatic_tax")
+    if tax is not None:
+        tax.allow("enabled")
+    tax_enabled = tax.bool("enabled") if tax is not None else None
+    created, pstart, pend = range_filter(p), range_filter(p, "current_period_start"), range_filter(p, "current_period_end")
+
+    def keep(s: Obj) -> bool:
+        start, end = en.period_of(s)
+        return (created(s) and pstart({"current_period_start": start}) and pend({"current_period_end": end})
+                and (method is None or s["collection_method"] == method)
+                and (tax_enabled is None or s["automatic_tax"]["enabled"] == tax_enabled))
+
     en.catch_up(ctx.store, customer)
 
     def wanted(s: Obj) -> bool:
@@ -138,11 +163,11 @@ def list_subscriptions(ctx: Ctx, p: Params) -> Obj:
     return with_includables(ctx.store, list_object(p, rows, "/v1/subscriptions"), p.expand())
 
 
-@route("POST", "/v1/subscriptions/{sid}")
+@route("POST", "/v1/subscriptions/{sid}", accepts=("items", "proration_behavior", "proration_date", "cancel_at_period_end",
+                                                  "cancel_at", "default_payment_method", "metadata",
+                                                  "cancellation_details", "trial_end", "billing_cycle_anchor",
+                                                  "discounts", "description", "pause_collection"))
 def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
-    p.allow("items", "proration_behavior", "proration_date", "cancel_at_period_end", "cancel_at",
-            "default_payment_method", "metadata", "cancellation_details", "payment_behavior", "trial_end",
-            "billing_cycle_anchor", "discounts", *IGNORED)
     st = ctx.store
     sub = st.get("subscription", sid)
     previous: dict[str, Any] = {}
@@ -155,6 +180,7 @@ def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
         previous["metadata"] = dict(sub["metadata"])
         sub["metadata"] = p.metadata(sub["metadata"])
     if p.has("description"):
+        previous["description"] = sub["description"]
         sub["description"] = p.str("description")
     if p.has("default_payment_method"):
         previous["default_payment_method"] = sub["default_payment_method"]
@@ -175,30 +201,100 @@ def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
                          + [c.new_price for c in changes if c.new_price is not None])
         previous["items"] = copy.deepcopy(sub["items"])
         apply_changes(st, sub, changes, behavior, at)
-    if p.has("trial_end") and p.str("trial_end") == "now" and sub["status"] == "trialing":
-        for item in sub["items"]["data"]:
-            item["current_period_end"] = now
-        sub["trial_end"] = now
-        en.renew(st, sub)
+    anchor = p.enum("billing_cycle_anchor", ("now", "unchanged"))
+    if anchor == "now":
+        raise invalid("The sandbox does not implement billing_cycle_anchor=now on updates; only `unchanged`.",
+                      "billing_cycle_anchor")
+    if p.has("trial_end"):
+        _move_trial(st, sub, p, now, previous)
+    if p.has("pause_collection"):
+        previous["pause_collection"] = sub["pause_collection"]
+        sub["pause_collection"] = _pause_param(p, now)
     if p.has("cancel_at_period_end") or p.has("cancel_at"):
-        previous["cancel_at_period_end"] = sub["cancel_at_period_end"]
-        previous["cancel_at"] = sub["cancel_at"]
-        if p.bool("cancel_at_period_end"):
-            sub.update(cancel_at_period_end=True, cancel_at=en.period_of(sub)[1], canceled_at=now)
-            sub["cancellation_details"]["reason"] = "cancellation_requested"
-        elif p.has("cancel_at") and p.str("cancel_at"):
-            sub.update(cancel_at_period_end=False, cancel_at=p.int("cancel_at"), canceled_at=now)
-            sub["cancellation_details"]["reason"] = "cancellation_requested"
-        else:
-            sub.update(cancel_at_period_end=False, cancel_at=None, canceled_at=None)
-            sub["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
+        _schedule_cancel(st, sub, p, now, previous, behavior)
     st.emit("customer.subscription.updated", sub, previous=previous)
     return with_includables(st, sub, p.expand())
 
 
-@route("DELETE", "/v1/subscriptions/{sid}")
+def _pause_param(p: Params, now: int) -> dict[str, Any] | None:
+    """``pause_collection`` (API reference, Update a subscription): ``behavior`` is required, one of
+    keep_as_draft, mark_uncollectible or void; ``resumes_at`` optional; ``""`` resumes collection."""
+    pause = p.sub("pause_collection")
+    if pause is None:
+        return None
+    pause.allow("behavior", "resumes_at")
+    behavior = pause.enum("behavior", ("keep_as_draft", "mark_uncollectible", "void"))
+    if behavior is None:
+        raise invalid("Missing required param: pause_collection[behavior].", "pause_collection[behavior]",
+                      "parameter_missing")
+    resumes = pause.int("resumes_at")
+    if resumes is not None and resumes <= now:
+        raise invalid("Invalid timestamp: must be an integer Unix timestamp in the future.",
+                      "pause_collection[resumes_at]")
+    return {"behavior": behavior, "resumes_at": resumes}
+
+
+def _move_trial(st: Any, sub: Obj, p: Params, now: int, previous: dict[str, Any]) -> None:
+    """``trial_end`` on a trialing subscription: ``now`` ends the trial (the first paid period
+    starts and is invoiced); a timestamp moves the trial's end, and with it the billing cycle
+    anchor (Billing docs, "Trial periods": "Changing the trial end date"; API reference, Update a
+    subscription: trial_end "Can be at most two years from billing_cycle_anchor")."""
+    raw = p.str("trial_end")
+    if sub["status"] != "trialing":
+        raise invalid("The sandbox only implements trial_end on trialing subscriptions.", "trial_end")
+    previous.update(trial_end=sub["trial_end"], billing_cycle_anchor=sub["billing_cycle_anchor"])
+    if raw == "now":
+        for item in sub["items"]["data"]:
+            item["current_period_end"] = now
+        sub["trial_end"] = now
+        en.trial_will_end(st, sub)
+        en.renew(st, sub)
+        return
+    end = p.int("trial_end")
+    assert end is not None
+    if end <= now:
+        raise invalid("Invalid timestamp: must be an integer Unix timestamp in the future.", "trial_end")
+    if end > en.add_interval(int(sub["billing_cycle_anchor"]), "year", 2):
+        raise invalid("Invalid timestamp: can be no more than two years from billing_cycle_anchor.", "trial_end")
+    sub.update(trial_end=end, billing_cycle_anchor=end, _anchor=end)
+    for item in sub["items"]["data"]:
+        item["current_period_end"] = end
+
+
+def _schedule_cancel(st: Any, sub: Obj, p: Params, now: int, previous: dict[str, Any], behavior: str) -> None:
+    """``cancel_at_period_end`` / ``cancel_at`` (API reference, Update a subscription): a
+    ``cancel_at`` before the current period's end prorates the unused time when prorations
+    are on (``proration_behavior``), invoicing it at once with ``always_invoice``."""
+    previous["cancel_at_period_end"] = sub["cancel_at_period_end"]
+    previous["cancel_at"] = sub["cancel_at"]
+    if p.bool("cancel_at_period_end") and p.str("cancel_at"):
+        raise invalid("You may only specify one of these parameters: cancel_at, cancel_at_period_end.", "cancel_at")
+    if p.bool("cancel_at_period_end"):
+        sub.update(cancel_at_period_end=True, cancel_at=en.period_of(sub)[1], canceled_at=now)
+        sub["cancellation_details"]["reason"] = "cancellation_requested"
+    elif p.str("cancel_at"):
+        at = cancel_at_param(p, sub)
+        assert at is not None
+        if at < now:
+            raise invalid("Invalid timestamp: must be an integer Unix timestamp in the future.", "cancel_at")
+        sub.update(cancel_at_period_end=False, cancel_at=at, canceled_at=now)
+        sub["cancellation_details"]["reason"] = "cancellation_requested"
+        if at < en.period_of(sub)[1] and behavior != "none" and sub["status"] in ("active", "past_due"):
+            cancel_credits(st, sub, at)
+            if behavior == "always_invoice":
+                inv = en.invoice_subscription(st, sub, "subscription_update", period_lines=False)
+                en.collect(st, inv)
+    else:
+        sub.update(cancel_at_period_end=False, cancel_at=None, canceled_at=None)
+        sub["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
+
+
+@route("DELETE", "/v1/subscriptions/{sid}", accepts=("prorate", "invoice_now", "cancellation_details"))
 def cancel_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
-    p.allow("prorate", "invoice_now", "cancellation_details")
+    """Cancel now (API reference, Cancel a subscription). ``prorate`` credits the unused time as a
+    pending proration item; ``invoice_now`` bills pending prorations in a final invoice. With
+    both false, pending prorations of the subscription are removed (the page's wording in
+    2025-04-30.basil); collection of the customer's open invoices stops either way."""
     st = ctx.store
     sub = st.get("subscription", sid)
     if sub["status"] in ("canceled", "incomplete_expired"):
@@ -207,17 +303,21 @@ def cancel_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
         raise missing("subscription", sid)
     details = cancellation_param(p.sub("cancellation_details"), sub["cancellation_details"])
     at = st.now(sub["customer"])
-    if p.bool("prorate", False) and sub["status"] in ("active", "past_due"):
+    prorate, invoice_now = bool(p.bool("prorate", False)), bool(p.bool("invoice_now", False))
+    if prorate and sub["status"] in ("active", "past_due"):
         cancel_credits(st, sub, at)
-    en.cancel_subscription(st, sub, at=at, reason="cancellation_requested",
-                           invoice_now=bool(p.bool("invoice_now", False)),
+    if not prorate and not invoice_now:
+        for ii in en.pending_items(st, sub["customer"], sub["id"]):
+            if ii.get("proration"):
+                ii["deleted"] = True
+                st.emit("invoiceitem.deleted", ii)
+    en.cancel_subscription(st, sub, at=at, reason="cancellation_requested", invoice_now=invoice_now,
                            comment=details.get("comment"), feedback=details.get("feedback"))
     return with_includables(st, sub, p.expand())
 
 
-@route("DELETE", "/v1/subscriptions/{sid}/discount")
+@route("DELETE", "/v1/subscriptions/{sid}/discount", accepts=())
 def delete_subscription_discount(ctx: Ctx, p: Params, sid: str) -> Obj:
-    p.allow()
     st = ctx.store
     sub = st.get("subscription", sid)
     gone = [d for d in (st.maybe("discount", i) for i in sub["discounts"]) if d is not None]
@@ -229,22 +329,20 @@ def delete_subscription_discount(ctx: Ctx, p: Params, sid: str) -> Obj:
     return {**gone[0], "deleted": True}
 
 
-@route("GET", "/v1/subscription_items")
+@route("GET", "/v1/subscription_items", accepts=("subscription", "limit", "starting_after", "ending_before"))
 def list_subscription_items(ctx: Ctx, p: Params) -> Obj:
-    p.allow("subscription", "limit", "starting_after", "ending_before")
     sub = ctx.store.get("subscription", p.req("subscription"), "subscription")
     return list_object(p, list(sub["items"]["data"]), f"/v1/subscription_items?subscription={sub['id']}")
 
 
-@route("GET", "/v1/subscription_items/{si_id}")
+@route("GET", "/v1/subscription_items/{si_id}", accepts=())
 def retrieve_subscription_item(ctx: Ctx, p: Params, si_id: str) -> Obj:
-    p.allow()
     return find_item(ctx.store, si_id)[1]
 
 
-@route("POST", "/v1/subscription_items/{si_id}")
+@route("POST", "/v1/subscription_items/{si_id}", accepts=("price", "quantity", "metadata", "proration_behavior",
+                                                          "proration_date"))
 def update_subscription_item(ctx: Ctx, p: Params, si_id: str) -> Obj:
-    p.allow("price", "quantity", "metadata", "proration_behavior", "proration_date", "payment_behavior", "off_session")
     st = ctx.store
     sub, item = find_item(st, si_id)
     price = price_param(st, p.req("price"), "price") if p.has("price") else st.get("price", item["price"]["id"])

@@ -21,9 +21,8 @@ BASE = "/v1/test_helpers/test_clocks"
 KIND = "test_helpers.test_clock"
 
 
-@route("POST", BASE)
+@route("POST", BASE, accepts=("frozen_time", "name"))
 def create_clock(ctx: Ctx, p: Params) -> Obj:
-    p.allow("frozen_time", "name")
     st = ctx.store
     frozen = p.int("frozen_time", required=True)
     assert frozen is not None
@@ -36,25 +35,22 @@ def create_clock(ctx: Ctx, p: Params) -> Obj:
     return clock
 
 
-@route("GET", BASE + "/{cid}")
+@route("GET", BASE + "/{cid}", accepts=())
 def retrieve_clock(ctx: Ctx, p: Params, cid: str) -> Obj:
-    p.allow()
     found = ctx.store.objects.get(KIND, {}).get(cid)
     if found is not None and found.get("deleted"):
         return {"id": cid, "object": KIND, "deleted": True}
     return ctx.store.get(KIND, cid)
 
 
-@route("GET", BASE)
+@route("GET", BASE, accepts=("limit", "starting_after", "ending_before"))
 def list_clocks(ctx: Ctx, p: Params) -> Obj:
-    p.allow("limit", "starting_after", "ending_before")
     return list_object(p, ctx.store.all(KIND), BASE)
 
 
-@route("DELETE", BASE + "/{cid}")
+@route("DELETE", BASE + "/{cid}", accepts=())
 def delete_clock(ctx: Ctx, p: Params, cid: str) -> Obj:
     """Deleting a clock deletes its customers (and so their subscriptions), as Stripe does."""
-    p.allow()
     st = ctx.store
     clock = st.get(KIND, cid)
     for cust in st.all("customer"):
@@ -84,9 +80,8 @@ def _advance_limit(st: Store, cid: str, frozen: int) -> int:
     return min(limits) if limits else en.add_interval(frozen, "year", 2)
 
 
-@route("POST", BASE + "/{cid}/advance")
+@route("POST", BASE + "/{cid}/advance", accepts=("frozen_time",))
 def advance_clock(ctx: Ctx, p: Params, cid: str) -> Obj:
-    p.allow("frozen_time")
     st = ctx.store
     clock = st.get(KIND, cid)
     target = p.int("frozen_time", required=True)
