@@ -42,7 +42,7 @@ from ..exceptions import (
     StripeRateLimitError,
     StripeUnavailableError,
 )
-from .lookup import LOOKUP_KINDS, Resolution, lookup_kind, order_customers
+from .lookup import LOOKUP_KINDS, Resolution, lookup_kind, order_customers, search_literal
 from .concurrency import run_wave
 
 __all__ = ["MAX_PAGES", "LOOKUP_KINDS", "Resolution", "make_client", "translate", "lookup_kind", "StripeReader"]
@@ -168,7 +168,7 @@ class StripeReader:
         ``customers.search`` ignores case but its index lags up to a minute."""
         customers = self.client.v1.customers
         expand = [f"data.{e}" for e in CUSTOMER_EXPAND]
-        query = "email:'" + email.replace("'", "\\'") + "'"
+        query = "email:" + search_literal(email)
         got = run_wave({
             "list": lambda: self.list_all(customers.list, {"email": email, "limit": 100, "expand": expand}),
             "search": lambda: self.list_all(customers.search, {"query": query, "limit": 100, "expand": expand}),
@@ -222,7 +222,7 @@ class StripeReader:
                 found = self._by_email(value)
             elif kind == "metadata":
                 key, _, val = value[len("metadata:"):].partition("=")
-                query = f"metadata['{key}']:'{val}'"
+                query = f"metadata['{key}']:{search_literal(val)}"
                 found, _ = self.list_all(self.client.v1.customers.search, {"query": query, "limit": 100, "expand": [f"data.{e}" for e in CUSTOMER_EXPAND]})
             else:
                 named = self._named_customer(kind, value)

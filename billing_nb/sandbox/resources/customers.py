@@ -174,7 +174,7 @@ def list_customers(ctx: Ctx, p: Params) -> Obj:
 
 # ----- Stripe search query language (the subset we need) ---------------------------
 _CLAUSE = re.compile(
-    r"""(?P<field>metadata\[['"](?P<mkey>[^'"]+)['"]\]|[a-z_]+)\s*(?P<op>:|~|>=|<=|>|<)\s*(?P<value>'[^']*'|"[^"]*"|-?\d+|null)""",
+    r"""(?P<field>metadata\[['"](?P<mkey>[^'"]+)['"]\]|[a-z_]+)\s*(?P<op>:|~|>=|<=|>|<)\s*(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|-?\d+|null)""",
     re.IGNORECASE,
 )
 
@@ -232,7 +232,8 @@ def parse_query(query: str) -> Any:
 
     def test(obj: Obj, negate: bool, m: re.Match[str]) -> bool:
         raw = m.group("value")
-        want: Any = None if raw == "null" else raw[1:-1] if raw[0] in "'\"" else int(raw)
+        # a quoted value may escape its quote or a backslash with a backslash (docs.stripe.com/search#quotes)
+        want: Any = None if raw == "null" else re.sub(r"\\(.)", r"\1", raw[1:-1]) if raw[0] in "'\"" else int(raw)
         have = value_of(obj, m)
         op = m.group("op")
         if op == ":":
