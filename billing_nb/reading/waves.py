@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from .snapshot import CaseSnapshot, from_ts
 
@@ -95,16 +95,17 @@ def _rest_of_sublists(reader: StripeReader, charges: list[dict[str, Any]],
         sub = ch.get("refunds") or {}
         if isinstance(sub, dict) and sub.get("has_more"):
             jobs[("refunds", ch["id"])] = lambda c=ch["id"], a=after(sub): reader.list_all(
-                v1.refunds.list, {"charge": c, "limit": 100, **a}, what=f"refunds of {c}")
+                v1.refunds.list, cast(Any, {"charge": c, "limit": 100, **a}), what=f"refunds of {c}")
     for inv in invoices:
         lines = inv.get("lines") or {}
         if isinstance(lines, dict) and lines.get("has_more"):
             jobs[("lines", inv["id"])] = lambda i=inv["id"], a=after(lines): reader.list_all(
-                lambda p, i=i: v1.invoices.line_items.list(i, p), {"limit": 100, **a}, what=f"lines of {i}")
+                lambda p, i=i: v1.invoices.line_items.list(i, cast(Any, p)), cast(Any, {"limit": 100, **a}),
+                what=f"lines of {i}")
         pays = inv.get("payments") or {}
         if isinstance(pays, dict) and pays.get("has_more"):
             jobs[("payments", inv["id"])] = lambda i=inv["id"], a=after(pays): reader.list_all(
-                v1.invoice_payments.list, {"invoice": i, "limit": 100, **a}, what=f"payments of {i}")
+                v1.invoice_payments.list, cast(Any, {"invoice": i, "limit": 100, **a}), what=f"payments of {i}")
     return jobs
 
 
