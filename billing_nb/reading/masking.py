@@ -21,7 +21,7 @@ from typing import Any
 from .pii import find_pii, known_needles, mask_email, mask_name, mask_phone, mask_text
 
 __all__ = ["customer_pii", "find_pii", "known_needles", "mask_email", "mask_name", "mask_phone", "mask_text",
-           "mask_object", "stripe_objects", "PII_KINDS"]
+           "mask_object", "mask_strings", "stripe_objects", "PII_KINDS"]
 
 #: Object kinds whose fields the model knows (the scanner checks these field by field).
 PII_KINDS = frozenset({"customer", "invoice", "charge", "payment_method", "checkout.session", "payment_intent",
@@ -93,6 +93,19 @@ def mask_object(obj: Any, known: Iterable[str] | None = None) -> Any:
     return _mask(obj, known_needles(known), None)
 
 
+def mask_strings(node: Any, known: Iterable[str]) -> Any:
+    """Every string in ``node`` through :func:`mask_text` (keys and non-strings untouched): for our
+    own records, whose evidence and details quote Stripe text (product names, comments)."""
+    needles = known_needles(known)
+    if isinstance(node, str):
+        return mask_text(node, needles)
+    if isinstance(node, list):
+        return [mask_strings(v, needles) for v in node]
+    if isinstance(node, dict):
+        return {k: mask_strings(v, needles) for k, v in node.items()}
+    return node
+
+
 def _mask_address(value: Any) -> Any:
     if isinstance(value, dict):
         return {"country": value.get("country")}
@@ -128,8 +141,8 @@ def _mask(obj: Any, known: list[str], parent: str | None) -> Any:
             out[key] = None if value is None else "***"
         elif key in _EMAIL_KEYS and isinstance(value, str):
             out[key] = mask_email(value)
-        elif key in _NAME_KEYS and isinstance(value, str) and kind not in _NAMED_THINGS:
-            out[key] = mask_name(value)
+        elif key in _NAME_KEYS and isinstance(value, str):  # a product's name is no person's, but text all the same
+            out[key] = mask_text(value, known) if kind in _NAMED_THINGS else mask_name(value)
         elif key in _PHONE_KEYS and isinstance(value, str):
             out[key] = mask_phone(value)
         elif key in _ADDRESS_KEYS:
