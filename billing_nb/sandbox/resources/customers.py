@@ -25,6 +25,15 @@ def _address(p: Params | None) -> dict[str, Any] | None:
     return {f: p.str(f) for f in ADDRESS_FIELDS}
 
 
+def _shipping(p: Params | None) -> dict[str, Any] | None:
+    """``shipping`` as Stripe keeps it: name, phone and address (carrier/tracking unset)."""
+    if p is None:
+        return None
+    p.allow("name", "phone", "address")
+    return {"address": _address(p.sub("address")), "carrier": None, "name": p.str("name"), "phone": p.str("phone"),
+            "tracking_number": None}
+
+
 def _invoice_settings(p: Params | None, current: dict[str, Any] | None, store: Store, customer_id: str) -> dict[str, Any]:
     empty: dict[str, Any] = {"custom_fields": None, "default_payment_method": None, "footer": None, "rendering_options": None}
     settings: dict[str, Any] = dict(current or empty)
@@ -82,7 +91,7 @@ def create_customer(ctx: Ctx, p: Params) -> Obj:
         "next_invoice_sequence": 1,
         "phone": p.str("phone"),
         "preferred_locales": p.list("preferred_locales"),
-        "shipping": None,
+        "shipping": _shipping(p.sub("shipping")),
         "tax_exempt": p.str("tax_exempt", "none"),
         "test_clock": clock_id,
     }
