@@ -55,6 +55,7 @@ def shape_json(shape: ctr.ContractShape) -> dict[str, Any]:
         "is_team": shape.is_team,
         "is_prorated": shape.is_prorated,
         "cancel_at_period_end": shape.cancel_at_period_end,
+        "customer_balance": shape.customer_balance.as_dict(),  # negative: a credit the customer holds
     }
 
 
