@@ -9,13 +9,52 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
-__all__ = ["Money", "ZERO_DECIMAL_CURRENCIES", "prorate", "unused_fraction", "round_half_up"]
+__all__ = ["Money", "ZERO_DECIMAL_CURRENCIES", "THREE_DECIMAL_CURRENCIES", "TWO_DECIMAL_WHOLE_CURRENCIES",
+           "exponent", "stripe_round", "prorate", "unused_fraction", "round_half_up"]
 
-#: Currencies whose minor unit is the unit (Stripe's list).
+# Stripe's rules, not ISO 4217's (https://docs.stripe.com/currencies#zero-decimal,
+# #three-decimal and #special-cases):
+#: Currencies whose API amount is in whole units (Stripe's zero-decimal list).
 ZERO_DECIMAL_CURRENCIES = frozenset(
     "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
 )
+#: Three-decimal currencies: the API amount is in thousandths, and Stripe requires it to be a
+#: multiple of 10 (the last digit 0) for charges and refunds.
+THREE_DECIMAL_CURRENCIES = frozenset("bhd jod kwd omr tnd".split())
+#: Stripe's special cases: ISK is zero-decimal in use but, for backwards compatibility, its API
+#: amounts stay two-decimal with ``00`` cents (ISO 4217 says 0 decimals); HUF and TWD are two-decimal
+#: in the API (ISO: HUF 2, TWD 2) with whole-unit payouts. The API exponent (2) wins over ISO here.
+TWO_DECIMAL_WHOLE_CURRENCIES = frozenset({"isk"})
+
+
+def exponent(currency: str) -> int:
+    """Digits of the minor unit in Stripe's API amounts: 0, 2 or 3 (Stripe's lists, not ISO 4217)."""
+    cur = currency.lower()
+    if cur in ZERO_DECIMAL_CURRENCIES:
+        return 0
+    return 3 if cur in THREE_DECIMAL_CURRENCIES else 2
+
+
+def stripe_round(amount: int, currency: str) -> int:
+    """An amount Stripe accepts, never more than ``amount``: three-decimal currencies must end in 0
+    and ISK in 00, so they are rounded toward zero to a multiple of 10 (100); others are unchanged."""
+    cur = currency.lower()
+    step = 10 if cur in THREE_DECIMAL_CURRENCIES else 100 if cur in TWO_DECIMAL_WHOLE_CURRENCIES else 1
+    sign = -1 if amount < 0 else 1
+    return sign * (abs(amount) // step * step)
+
+
+@lru_cache(maxsize=256)
+def _symbol(currency: str) -> str:
+    """The currency's symbol from CLDR (Babel) in English, or "" when CLDR has only the code."""
+    try:
+        from babel.numbers import get_currency_symbol
+    except ImportError:  # pragma: no cover - babel is a dependency
+        return {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}.get(currency, "")
+    symbol = get_currency_symbol(currency.upper(), locale="en")
+    return "" if symbol.upper() == currency.upper() else symbol
 
 
 def round_half_up(value: Fraction) -> int:
@@ -60,19 +99,33 @@ class Money:
 
     @property
     def exponent(self) -> int:
-        return 0 if self.currency in ZERO_DECIMAL_CURRENCIES else 2
+        """The minor unit's digits as Stripe's API counts them (:func:`exponent`)."""
+        return exponent(self.currency)
 
-    def format(self) -> str:
-        """Human form, e.g. ``$12.34 USD`` or ``-€5.00 EUR`` (for display only)."""
-        symbols = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
+    def stripe_rounded(self) -> Money:
+        """The nearest amount toward zero that Stripe accepts (:func:`stripe_round`)."""
+        return Money(stripe_round(self.amount, self.currency), self.currency)
+
+    def format(self, *, markdown: bool = False) -> str:
+        """Human form, e.g. ``$12.34 USD``, ``¥1,200 JPY``, ``1.250 KWD`` (for display only).
+
+        The symbol comes from CLDR (Babel), the digits from Stripe's exponent (Stripe's exponent
+        wins: ISK shows whole krónur from a two-decimal amount). ``markdown`` escapes the symbol's
+        ``$`` (``\\$``) so JupyterLab's markdown shows it literally instead of starting LaTeX.
+        """
         sign = "-" if self.amount < 0 else ""
         units = abs(self.amount)
-        if self.exponent:
-            major, minor = divmod(units, 10**self.exponent)
-            body = f"{major:,}.{minor:0{self.exponent}d}"
+        digits = self.exponent
+        if digits:
+            major, minor = divmod(units, 10**digits)
+            body = f"{major:,}" if self.currency in TWO_DECIMAL_WHOLE_CURRENCIES and not minor else \
+                f"{major:,}.{minor:0{digits}d}"
         else:
             body = f"{units:,}"
-        return f"{sign}{symbols.get(self.currency, '')}{body} {self.currency.upper()}"
+        symbol = _symbol(self.currency)
+        if markdown:
+            symbol = symbol.replace("$", "\\$")
+        return f"{sign}{symbol}{body} {self.currency.upper()}"
 
     def as_dict(self) -> dict[str, int | str]:
         """The JSON form used in case.json: ``{"value": 1234, "currency": "usd"}``."""

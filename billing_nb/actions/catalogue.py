@@ -61,6 +61,7 @@ def cancel_now(sub: str, why: str, feedback: str | None = None) -> Action:
 
 
 def refund(charge: str, amount: Money, reason: str, why: str) -> Action:
+    amount = amount.stripe_rounded()  # three-decimal currencies: a multiple of 10, as Stripe requires
     if reason not in REFUND_REASONS:
         raise ValueError(f"refund reason must be one of {REFUND_REASONS}, got {reason!r}")
     return Action(
@@ -72,6 +73,7 @@ def refund(charge: str, amount: Money, reason: str, why: str) -> Action:
 
 
 def credit_note(invoice: str, amount: Money, reason: str, why: str, charge: str | None) -> Action:
+    amount = amount.stripe_rounded()  # three-decimal currencies: a multiple of 10, as Stripe requires
     if reason not in CREDIT_NOTE_REASONS:
         raise ValueError(f"credit note reason must be one of {CREDIT_NOTE_REASONS}, got {reason!r}")
     return Action(

@@ -20,6 +20,7 @@ from ..reading.objects import charge_dispute, invoice_charge, line_is_proration,
 from ..analysis.classify import Bucket, Decision
 from ..analysis.gaps import portal_in_use
 from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption
+from ..analysis.credits import credits_of
 from ..analysis.identify import IdentitySummary
 from ..money import Money
 from ..reading.snapshot import CaseSnapshot
@@ -261,5 +262,9 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
         if opt.mismatch:
             p.notes.append(f"{opt.kind} on {opt.subscription_id}: our {opt.amount} differs from Stripe's "
                            f"{Money(int(opt.stripe_amount or 0), opt.amount.currency)}; check before approving.")
+    held = credits_of(snapshot).credit_held
+    if held is not None and any(a.moves_money for a in p.actions):
+        p.notes.append(f"The customer already holds a {held} credit on their balance: the unused-time amounts "
+                       "above are net of it; a full-charge refund is not, so weigh it before approving.")
     p.add(cat.document(p.customer, bucket.value))
     return Plan(p.screened(), list(dict.fromkeys(p.notes)))

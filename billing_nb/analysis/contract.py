@@ -24,7 +24,8 @@ import pandas as pd
 from ..reading.objects import invoice_charge, line_is_proration, obj_id, subscription_invoices
 from .figures import fetch_stripe_figures, previews_needed, stripe_figures, with_stripe_amounts
 from .periods import cheaper_price, unused_time
-from ..money import Money, prorate
+from ..money import THREE_DECIMAL_CURRENCIES, Money, prorate, stripe_round
+from .credits import credits_of
 from ..reading.rows import price_seat_hint
 from ..reading.snapshot import CaseSnapshot, from_ts
 from .terms import LIVE_STATUSES, OPTION_KINDS, ContractShape, ItemShape, RefundOption
@@ -102,8 +103,9 @@ def refund_options(snapshot: CaseSnapshot, shape: ContractShape) -> list[RefundO
             f"Cancel at period end ({from_ts(end):%Y-%m-%d %H:%M:%S} UTC): no refund, access kept until then.",
             details={"access_until": end}))
     amount, details, inv, charge = unused_time(snapshot, shape)
+    amount, less = _less_given_back(snapshot, amount, cur, details)
     if inv is not None and amount > 0:
-        left = f"{details['unused_seconds']} of {details['period_seconds']} seconds of the period remain"
+        left = f"{details['unused_seconds']} of {details['period_seconds']} seconds of the period remain" + less
         paid = Money(details["paid_for_period"], cur)
         out.append(RefundOption(
             "cancel_now_refund", shape.subscription_id, Money(amount, cur), str(inv["id"]),
@@ -123,6 +125,7 @@ def refund_options(snapshot: CaseSnapshot, shape: ContractShape) -> list[RefundO
         new = prorate(int(price.get("unit_amount") or 0) * item.quantity, item.period_start, item.period_end, now)
         downgrade[item.item_id] = {"from_price": item.price, "to_price": str(price["id"]), "credit": old, "debit": new}
         credit += old - new
+    credit = stripe_round(credit, cur)
     if downgrade:
         out.append(RefundOption(
             "downgrade_prorations", shape.subscription_id, Money(credit, cur), None, None,
@@ -131,6 +134,31 @@ def refund_options(snapshot: CaseSnapshot, shape: ContractShape) -> list[RefundO
             "credited to the next invoice (not refunded to the card).",
             details={"items": downgrade, "now": now}))
     return out
+
+
+def _less_given_back(snapshot: CaseSnapshot, amount: int, currency: str, details: dict[str, Any]) -> tuple[int, str]:
+    """The unused time less the credit the customer already holds on their balance (in this
+    currency), rounded as Stripe accepts the currency (three-decimal: a multiple of 10).
+
+    What the period's invoice already refunded or credited is out already (:func:`unused_time`
+    caps at what it still refunds); this takes off the balance credit given elsewhere, so a
+    customer holding a 15.00 credit is not refunded the whole unused time on top. Returns the
+    amount and a clause for the explanation ("" when nothing was subtracted).
+    """
+    held = credits_of(snapshot).credit_held
+    less = ""
+    if held is not None and held.currency == currency and amount > 0:
+        taken = min(held.amount, amount)
+        details["before_credit_held"] = amount
+        details["credit_held"] = held.amount
+        amount -= taken
+        less = f", less the {held} credit the customer already holds on their balance"
+    rounded = stripe_round(amount, currency)
+    if rounded != amount:
+        details["rounded_from"] = amount
+        step = 10 if currency.lower() in THREE_DECIMAL_CURRENCIES else 100
+        less += f" (rounded down to {Money(rounded, currency)}: Stripe takes {currency.upper()} amounts in multiples of {step})"
+    return rounded, less
 
 
 # --- display -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from .anomalies import find_anomalies
+from .credits import Credits, credits_of
 from ..reading.masking import mask_email
 from ..reading.rows import (Anomaly, ChargeRow, InvoiceRow, SubscriptionRow, charge_row, invoice_payment_intent, invoice_row,
                    money_text, obj_id, sub_row)
@@ -54,6 +55,8 @@ class IdentitySummary:
     disputes: list[dict[str, Any]]
     anomalies: list[Anomaly]
     customers: list[dict[str, Any]] = field(default_factory=list)  # id, email (masked), created, test_clock
+    credits: Credits = field(default_factory=lambda: Credits(None))  # balance, credit notes, refunds
+    truncated: list[dict[str, Any]] = field(default_factory=list)  # lists cut at the reader's page cap
 
     @property
     def active_subscriptions(self) -> list[SubscriptionRow]:
@@ -111,11 +114,14 @@ class IdentitySummary:
         return frames
 
     def billing_state(self) -> dict[str, Any]:
-        """case.json's ``billing_state``: subscriptions, invoices, anomalies."""
+        """case.json's ``billing_state``: subscriptions, invoices, anomalies, what the customer
+        already got back (``credits``), and any list cut at the page cap (``truncated``)."""
         return {
             "subscriptions": [s.as_case_json() for s in self.subscriptions],
             "invoices": [i.as_case_json() for i in self.invoices],
             "anomalies": [a.as_dict() for a in self.anomalies],
+            "credits": self.credits.as_case_json(),
+            "truncated": list(self.truncated),
         }
 
 
@@ -146,4 +152,6 @@ def identify(snapshot: CaseSnapshot) -> IdentitySummary:
         anomalies=find_anomalies(snapshot, subs, invoices, charges),
         customers=[{"id": c["id"], "email": mask_email(c.get("email")), "created": c.get("created"),
                     "test_clock": obj_id(c.get("test_clock"))} for c in customers],
+        credits=credits_of(snapshot),
+        truncated=list(snapshot.extra.get("truncated") or []),
     )

@@ -7,6 +7,8 @@ addresses): the toolkit must mask every piece of it in saved records.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .model import StorySpec, p, ts
 from .stories import (
     annual_refund, annual_upgrade, dup_customer, dup_personal, failed_renewal, incomplete_checkout,
@@ -152,10 +154,37 @@ _SPECS: tuple[StorySpec, ...] = (
         ts(2026, 8, 25, 7, 45), monthly(ts(2026, 8, 25, 7, 45), sub_lookup=True)),
 )
 
+_SPECS += (
+    # A business customer: the company name is the customer's name and its metadata, with a VAT id and a
+    # shipping contact (issue 10: B2B records must mask the company wherever it appears, and scan clean).
+    StorySpec(
+        "business_cancel", replace(p("Brightwater Instruments GmbH", "accounts@brightwater-instruments.example.de",
+                                     "+49 30 5557 0142", "Lindenhof 44", "Berlin", "", "10117", "DE",
+                                     company="Brightwater Instruments GmbH", vat_id="DE287654321"),
+                                   ship_to="Henrike Vossberg"), "email",
+        "We can't find how to cancel our subscription anywhere. The billing page only lets us change the card. We "
+        "want to cancel before next month's charge. Henrike Vossberg, Brightwater Instruments GmbH, VAT DE287654321, "
+        "accounts@brightwater-instruments.example.de, +49 30 5557 0142, Lindenhof 44, Berlin",
+        "missing_self_serve", (), _SELF_SERVE_GAPS,
+        "a business on a healthy monthly plan; the portal has cancellation switched off",
+        ts(2026, 7, 24, 8, 30), monthly(ts(2026, 7, 24, 8, 30))),
+    # More than 100 invoices: a monthly customer since 2017 (issue 10: lists read whole, every page).
+    StorySpec(
+        "long_customer", p("Ottoline Marchbanks-Reyes", "ottoline.marchbanks@example.com", "+1 503 555 0166",
+                           "18 Wintergreen Close", "Eugene", "OR", "97401"), "email",
+        "The sync has been broken for two weeks: every run since November 4 fails with an upstream error. I've paid "
+        "you every month since 2017 and I paid $20 on Nov 4 for a month I can't use, please refund that charge. "
+        "Ottoline Marchbanks-Reyes, ottoline.marchbanks@example.com, 503-555-0166, 18 Wintergreen Close, Eugene",
+        "product_failure", (), (),
+        "monthly Pro since July 2017 (more than 100 invoices); the product is broken; asks for the last charge back",
+        ts(2017, 7, 4, 18), monthly(ts(2017, 7, 4, 18))),
+)
+
 STORIES: dict[str, StorySpec] = {s.story: s for s in _SPECS}
 STORY_ORDER: tuple[str, ...] = tuple(s.story for s in _SPECS)
 
 
 def known_pii() -> list[str]:
     """Every name, email, phone and street line the demo seeds: input for ``redact.scan(known=...)``."""
-    return [v for s in _SPECS for v in (s.person.name, s.person.email, s.person.phone, s.person.line1)]
+    return [v for s in _SPECS for v in (s.person.name, s.person.email, s.person.phone, s.person.line1,
+                                        s.person.ship_to, s.person.metadata.get("vat_id", "")) if v]

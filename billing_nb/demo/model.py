@@ -58,7 +58,8 @@ class Person:
     state: str
     postal_code: str
     country: str = "US"
-    metadata: dict[str, str] = field(default_factory=dict)  # github, company, ...
+    metadata: dict[str, str] = field(default_factory=dict)  # github, company, vat_id, ...
+    ship_to: str = ""  # a business's receiving contact: shipping.name (shipping.address is the address)
 
 
 @dataclass(frozen=True)

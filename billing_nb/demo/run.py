@@ -108,10 +108,12 @@ class StoryRun:
             "line1": p.line1, "city": p.city, "postal_code": p.postal_code, "country": p.country}
         if p.state:
             address["state"] = p.state
-        return self.c.v1.customers.create(
-            {"name": p.name, "email": p.email, "phone": p.phone, "address": address,
-             "metadata": self.meta(step, {**p.metadata, **(extra_meta or {})}), "test_clock": self.clock.id},
-            {"idempotency_key": self.key(step)})
+        params: stripe.params.CustomerCreateParams = {
+            "name": p.name, "email": p.email, "phone": p.phone, "address": address,
+            "metadata": self.meta(step, {**p.metadata, **(extra_meta or {})}), "test_clock": self.clock.id}
+        if p.ship_to:
+            params["shipping"] = {"name": p.ship_to, "phone": p.phone, "address": address}
+        return self.c.v1.customers.create(params, {"idempotency_key": self.key(step)})
 
     def card(self, customer: stripe.Customer, token: str, step: str, *, default: bool = True) -> str:
         """Attach a test card (``pm_card_*``); newly attached ones become the customer's default."""

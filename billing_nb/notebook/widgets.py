@@ -14,6 +14,7 @@ import ipywidgets as w
 
 from ..actions import Plan
 from ..analysis.classify import Bucket, Classification
+from ..records.markup import escape_html
 
 __all__ = ["BucketPicker", "ActionChecklist"]
 
@@ -59,11 +60,12 @@ class ActionChecklist(w.VBox):
             money = f" — {action.amount.format()}" if action.amount else ""
             flags = ("reversible" if action.reversible else "NOT reversible") + (
                 ", moves money" if action.moves_money else "")
-            rows.append(w.VBox([box, w.HTML(f"<small>{action.preview}{money} ({flags})</small>")]))
+            text = escape_html(f"{action.preview}{money} ({flags})")  # previews quote Stripe data
+            rows.append(w.VBox([box, w.HTML(f"<small>{text}</small>")]))
         self.execute = w.Button(description="Execute ticked", button_style="danger", icon="play",
                                 disabled=not plan.actions)
         self.status = w.HTML(
-            "<b>Executed:</b> " + ", ".join(f"{a} ({st})" for a, st in done.items()) if done else "")
+            "<b>Executed:</b> " + escape_html(", ".join(f"{a} ({st})" for a, st in done.items())) if done else "")
         self._on_execute = on_execute
         self.execute.on_click(self._clicked)
         super().__init__([*rows, self.execute, self.status])

@@ -132,18 +132,21 @@ def read_account(reader: StripeReader, *, max_pages: int = 20) -> AccountSnapsho
     v1 = reader.client.v1
     start = reader.request_count
     jobs: dict[str, Callable[[], Rows]] = {
-        "customers": lambda: reader.list_all(v1.customers.list, {"limit": 100}, max_pages=max_pages),
+        "customers": lambda: reader.list_all(v1.customers.list, {"limit": 100}, max_pages=max_pages,
+                                             what="customers"),
         "subscriptions": lambda: reader.list_all(v1.subscriptions.list, {"status": "all", "limit": 100},
-                                                 max_pages=max_pages),
-        "invoices": lambda: reader.list_all(v1.invoices.list, {"limit": 100}, max_pages=max_pages),
+                                                 max_pages=max_pages, what="subscriptions"),
+        "invoices": lambda: reader.list_all(v1.invoices.list, {"limit": 100}, max_pages=max_pages, what="invoices"),
         "portal_configurations": lambda: reader.list_all(v1.billing_portal.configurations.list, {"limit": 100},
-                                                         max_pages=max_pages),
+                                                         max_pages=max_pages, what="portal_configurations"),
     }
+    noted = len(reader.truncated)
     got = run_wave(jobs, reader.concurrency)
+    cut = {str(n["list"]) for n in reader.truncated[noted:]}  # cut at the cap while Stripe had more
     return AccountSnapshot(
         customers=[c for c in got["customers"][0] if not c.get("deleted")],
         subscriptions=got["subscriptions"][0], invoices=got["invoices"][0],
         portal_configurations=got["portal_configurations"][0], fetched_at=datetime.now(UTC),
         request_count=reader.request_count - start,
-        truncated=tuple(k for k, (_, pages) in got.items() if pages >= max_pages),
+        truncated=tuple(k for k in got if k in cut),
     )

@@ -14,7 +14,8 @@ from typing import Any
 
 from ..exceptions import BadInputError, MalformedIdError
 
-__all__ = ["LOOKUP_KINDS", "ID_PREFIXES", "OTHER_PREFIXES", "Resolution", "lookup_kind", "order_customers"]
+__all__ = ["LOOKUP_KINDS", "ID_PREFIXES", "OTHER_PREFIXES", "MAX_EMAIL", "Resolution", "lookup_kind", "order_customers",
+           "search_literal"]
 
 LOOKUP_KINDS = ("email", "customer", "subscription", "invoice", "charge", "payment_intent", "checkout_session", "metadata")
 
@@ -33,8 +34,14 @@ OTHER_PREFIXES: dict[str, str] = {
     "po": "payout", "tok": "token", "inpay": "invoice payment", "plink": "payment link",
 }
 _ID_BODY = re.compile(r"[A-Za-z0-9]{8,255}")
-_EMAIL = re.compile(r"[^@\s'\"\\]+@[^@\s'\"\\]+\.[A-Za-z]{2,}")
-_META = re.compile(r"metadata:(?P<key>[A-Za-z0-9_.\-\[\]]{1,40})=(?P<value>[^'\\]{1,500})")
+#: RFC 5322 dot-atom local parts (apostrophes, plus signs, ``!#$%&*/=?^`{|}~``) and RFC 6531 unicode
+#: ones; a domain of labels with a letter TLD (unicode too). Quoted local parts are not taken.
+_EMAIL = re.compile(r"(?P<local>[^@\s\"\\<>()\[\],;:]+)@(?P<domain>(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,})")
+#: Stripe's limit on a customer's ``email`` (https://docs.stripe.com/api/customers/create#create_customer-email:
+#: maxLength 512); longer is no email Stripe can hold. Metadata values: 500 characters, keys 40
+#: (https://docs.stripe.com/metadata#data).
+MAX_EMAIL = 512
+_META = re.compile(r"metadata:(?P<key>[A-Za-z0-9_.\-\[\]]{1,40})=(?P<value>.{1,500})", re.DOTALL)
 _ACCEPTED = "an email, a Stripe id (cus_, sub_, in_, ch_, pi_, cs_) or metadata:KEY=VALUE"
 
 
@@ -53,10 +60,13 @@ def lookup_kind(lookup: str) -> str:
         raise BadInputError(f"empty lookup: give {_ACCEPTED}")
     if text.startswith("metadata:"):
         if not _META.fullmatch(text):
-            raise BadInputError("malformed metadata lookup: use metadata:KEY=VALUE (no quotes or backslashes)")
+            raise BadInputError("malformed metadata lookup: use metadata:KEY=VALUE (a key of up to 40 letters, "
+                                "digits, _.-[] and a value of up to 500 characters)")
         return "metadata"
     if "@" in text:
-        if not _EMAIL.fullmatch(text):
+        if len(text) > MAX_EMAIL:
+            raise BadInputError(f"email address is {len(text)} characters long; Stripe keeps at most {MAX_EMAIL}")
+        if not _EMAIL.fullmatch(text) or ".." in text or text.startswith(".") or ".@" in text:
             raise BadInputError("not a valid email address")
         return "email"
     prefix, sep, body = text.partition("_")
@@ -71,6 +81,18 @@ def lookup_kind(lookup: str) -> str:
     if sep and re.fullmatch(r"[A-Za-z]{1,12}", prefix):
         raise MalformedIdError(f"unknown id prefix {prefix + '_'!r}; give {_ACCEPTED}")
     raise BadInputError(f"not a lookup: give {_ACCEPTED}")
+
+
+def search_literal(value: str) -> str:
+    """A string value for Stripe's search query language, quoted so any text is taken literally.
+
+    Stripe takes single- or double-quoted strings and a backslash escapes a quote (or a backslash)
+    inside one (https://docs.stripe.com/search#search-query-language). Single quotes unless the
+    value holds one and no double quote; otherwise the quote and backslashes are escaped.
+    """
+    if "'" in value and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _activity(customer: dict[str, Any], subs: list[dict[str, Any]]) -> tuple[int, int]:

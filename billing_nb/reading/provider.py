@@ -42,13 +42,16 @@ from ..exceptions import (
     StripeRateLimitError,
     StripeUnavailableError,
 )
-from .lookup import LOOKUP_KINDS, Resolution, lookup_kind, order_customers
+from .lookup import LOOKUP_KINDS, Resolution, lookup_kind, order_customers, search_literal
 from .concurrency import run_wave
 
-__all__ = ["LOOKUP_KINDS", "Resolution", "make_client", "translate", "lookup_kind", "StripeReader"]
+__all__ = ["MAX_PAGES", "LOOKUP_KINDS", "Resolution", "make_client", "translate", "lookup_kind", "StripeReader"]
 
 #: Expansions on customer reads: the clock and the default card arrive with the customer.
 CUSTOMER_EXPAND = ["test_clock", "invoice_settings.default_payment_method"]
+
+#: Page cap per list: 100 pages of 100 objects. Reaching it is reported, never silent.
+MAX_PAGES = 100
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -94,8 +97,11 @@ class StripeReader:
     """
 
     def __init__(self, client: stripe.StripeClient, *, concurrency: int = 16, rate_limit_retries: int = 4,
-                 backoff: float = 0.25) -> None:
+                 backoff: float = 0.25, max_pages: int = MAX_PAGES) -> None:
         self.client = client
+        self.max_pages = max_pages
+        #: Lists cut at the page cap while Stripe had more (see :meth:`list_all`), for the record.
+        self.truncated: list[dict[str, Any]] = []
         self.concurrency = concurrency
         self.rate_limit_retries = rate_limit_retries
         self.backoff = backoff
@@ -122,8 +128,16 @@ class StripeReader:
             time.sleep(self.backoff * (2**attempt) * (1 + random.random()))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def list_all(self, fn: Callable[[P], Any], params: P, *, max_pages: int | None = None) -> tuple[list[dict[str, Any]], int]:
-        """Every object of a list (or search) endpoint, as dicts, and the pages it took."""
+    def list_all(self, fn: Callable[[P], Any], params: P, *, max_pages: int | None = None,
+                 what: str = "") -> tuple[list[dict[str, Any]], int]:
+        """Every object of a list (or search) endpoint, as dicts, and the pages it took.
+
+        The one pager of the reader: lists by ``starting_after`` on ``has_more``, searches by
+        the ``next_page`` token (https://docs.stripe.com/api/pagination). It stops at
+        ``max_pages`` (default :attr:`max_pages`); a list cut there while Stripe still had more is
+        never silent: a note ``{"list": what, "read": n, "pages": p}`` goes to :attr:`truncated`.
+        """
+        limit_pages = self.max_pages if max_pages is None else max_pages
         rows: list[dict[str, Any]] = []
         current: dict[str, Any] = dict(cast(dict[str, Any], params))
         pages = 0
@@ -132,7 +146,12 @@ class StripeReader:
             pages += 1
             data = [cast(dict[str, Any], o.to_dict(for_json=True)) for o in page.data]
             rows.extend(data)
-            if not page.has_more or not data or (max_pages is not None and pages >= max_pages):
+            if not page.has_more or not data:
+                return rows, pages
+            if pages >= limit_pages:
+                with self._lock:
+                    self.truncated.append({"list": what or getattr(fn, "__qualname__", "list"), "read": len(rows),
+                                           "pages": pages})
                 return rows, pages
             # A search result carries its next page's token in the JSON; on a list object
             # ``next_page`` is the SDK's auto-paging method (always truthy), never a token.
@@ -149,7 +168,7 @@ class StripeReader:
         ``customers.search`` ignores case but its index lags up to a minute."""
         customers = self.client.v1.customers
         expand = [f"data.{e}" for e in CUSTOMER_EXPAND]
-        query = "email:'" + email.replace("'", "\\'") + "'"
+        query = "email:" + search_literal(email)
         got = run_wave({
             "list": lambda: self.list_all(customers.list, {"email": email, "limit": 100, "expand": expand}),
             "search": lambda: self.list_all(customers.search, {"query": query, "limit": 100, "expand": expand}),
@@ -203,7 +222,7 @@ class StripeReader:
                 found = self._by_email(value)
             elif kind == "metadata":
                 key, _, val = value[len("metadata:"):].partition("=")
-                query = f"metadata['{key}']:'{val}'"
+                query = f"metadata['{key}']:{search_literal(val)}"
                 found, _ = self.list_all(self.client.v1.customers.search, {"query": query, "limit": 100, "expand": [f"data.{e}" for e in CUSTOMER_EXPAND]})
             else:
                 named = self._named_customer(kind, value)

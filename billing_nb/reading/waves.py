@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from .snapshot import CaseSnapshot, from_ts
 
@@ -80,10 +80,48 @@ def _seat_question(subs: list[dict[str, Any]]) -> bool:
     return any(s.get("status") in ("active", "trialing", "past_due") for s in subs)
 
 
+def _rest_of_sublists(reader: StripeReader, charges: list[dict[str, Any]],
+                      invoices: list[dict[str, Any]]) -> dict[tuple[str, str], Callable[[], Rows]]:
+    """The rest of every embedded list Stripe cut (``has_more`` on a charge's refunds, an
+    invoice's lines or payments), read through the same pager from where it stopped."""
+    v1 = reader.client.v1
+    jobs: dict[tuple[str, str], Callable[[], Rows]] = {}
+
+    def after(sub: dict[str, Any]) -> dict[str, Any]:
+        data = sub.get("data") or []
+        return {"starting_after": data[-1]["id"]} if data else {}
+
+    for ch in charges:
+        sub = ch.get("refunds") or {}
+        if isinstance(sub, dict) and sub.get("has_more"):
+            jobs[("refunds", ch["id"])] = lambda c=ch["id"], a=after(sub): reader.list_all(
+                v1.refunds.list, cast(Any, {"charge": c, "limit": 100, **a}), what=f"refunds of {c}")
+    for inv in invoices:
+        lines = inv.get("lines") or {}
+        if isinstance(lines, dict) and lines.get("has_more"):
+            jobs[("lines", inv["id"])] = lambda i=inv["id"], a=after(lines): reader.list_all(
+                lambda p, i=i: v1.invoices.line_items.list(i, cast(Any, p)), cast(Any, {"limit": 100, **a}),
+                what=f"lines of {i}")
+        pays = inv.get("payments") or {}
+        if isinstance(pays, dict) and pays.get("has_more"):
+            jobs[("payments", inv["id"])] = lambda i=inv["id"], a=after(pays): reader.list_all(
+                v1.invoice_payments.list, cast(Any, {"invoice": i, "limit": 100, **a}), what=f"payments of {i}")
+    return jobs
+
+
+def _complete(invoices: list[dict[str, Any]], invoice_id: str, key: str, rows: list[dict[str, Any]]) -> None:
+    """Append the rest of an invoice's lines/payments to its embedded list, now whole."""
+    for inv in invoices:
+        if inv.get("id") == invoice_id and isinstance(inv.get(key), dict):
+            inv[key]["data"] = list(inv[key].get("data") or []) + rows
+            inv[key]["has_more"] = False
+
+
 def build_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:
     """Resolve the lookup, then fetch everything in (at most) two waves."""
     v1 = reader.client.v1
     before = reader.request_count
+    noted = len(reader.truncated)
     kind, customers = reader.resolve_customers(lookup)
     lookup_requests = reader.request_count - before
     objects: dict[str, list[dict[str, Any]]] = {"payment_methods": [], "test_clocks": [], "payment_intents": []}
@@ -96,19 +134,20 @@ def build_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:
     for cid in ids:
         wave1[("subscriptions", cid)] = lambda cid=cid: reader.list_all(v1.subscriptions.list, {
             "customer": cid, "status": "all", "limit": 100,
-            "expand": ["data.default_payment_method"]})
+            "expand": ["data.default_payment_method"]}, what=f"subscriptions of {cid}")
         wave1[("invoices", cid)] = lambda cid=cid: reader.list_all(v1.invoices.list, {
-            "customer": cid, "limit": 100, "expand": ["data.payments"]})
+            "customer": cid, "limit": 100, "expand": ["data.payments"]}, what=f"invoices of {cid}")
         wave1[("charges", cid)] = lambda cid=cid: reader.list_all(v1.charges.list, {
-            "customer": cid, "limit": 100, "expand": ["data.refunds", "data.payment_intent"]})
+            "customer": cid, "limit": 100, "expand": ["data.refunds", "data.payment_intent"]}, what=f"charges of {cid}")
         wave1[("checkout_sessions", cid)] = lambda cid=cid: reader.list_all(v1.checkout.sessions.list, {
-            "customer": cid, "limit": 100})
+            "customer": cid, "limit": 100}, what=f"checkout sessions of {cid}")
     # the window starts 30 days before the earlier of the wall clock and the customers' test clocks
     clocks = [int(c["frozen_time"]) for c in objects["test_clocks"] if c.get("frozen_time")]
     since = min([int(datetime.now(UTC).timestamp()), *clocks]) - EVENT_WINDOW
     wave1[("events", "")] = lambda: reader.list_all(v1.events.list, {
-        "limit": 100, "types": EVENT_TYPES, "created": {"gte": since}}, max_pages=1)
-    wave1[("portal_configurations", "")] = lambda: reader.list_all(v1.billing_portal.configurations.list, {"limit": 100})
+        "limit": 100, "types": EVENT_TYPES, "created": {"gte": since}}, max_pages=1, what="events (newest page)")
+    wave1[("portal_configurations", "")] = lambda: reader.list_all(v1.billing_portal.configurations.list, {"limit": 100},
+                                                                      what="portal configurations")
     got1 = run_wave(wave1, reader.concurrency)
     waves = max(pages for _, pages in got1.values())
     wave_requests = [reader.request_count - before - lookup_requests]
@@ -134,22 +173,27 @@ def build_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:
             for item in ((sub.get("items") or {}).get("data") or [])
             if isinstance(item.get("price"), dict) and isinstance(item["price"].get("product"), str)
         })
-        if products:
-            wave2[("products", "")] = lambda: reader.list_all(v1.products.list, {"ids": products[:100], "limit": 100})
+        for at in range(0, len(products), 100):  # ``ids`` takes up to 100 ids a request
+            wave2[("products", str(at))] = lambda chunk=products[at:at + 100]: reader.list_all(
+                v1.products.list, {"ids": chunk, "limit": 100}, what="products")
     for charge in objects["charges"]:
         if charge.get("disputed"):
-            wave2[("disputes", charge["id"])] = lambda ch=charge["id"]: reader.list_all(v1.disputes.list, {"charge": ch, "limit": 100})
+            wave2[("disputes", charge["id"])] = lambda ch=charge["id"]: reader.list_all(v1.disputes.list, {"charge": ch, "limit": 100}, what=f"disputes of {ch}")
     credited = {inv["customer"] for inv in objects["invoices"]
                 if (inv.get("post_payment_credit_notes_amount") or 0) or (inv.get("pre_payment_credit_notes_amount") or 0)}
     credited |= {ch.get("customer") for ch in objects["charges"] if (ch.get("amount_refunded") or 0) > 0}
     for cid in sorted(c for c in credited if c in ids):
-        wave2[("credit_notes", cid)] = lambda cid=cid: reader.list_all(v1.credit_notes.list, {"customer": cid, "limit": 100})
+        wave2[("credit_notes", cid)] = lambda cid=cid: reader.list_all(v1.credit_notes.list, {"customer": cid, "limit": 100}, what=f"credit notes of {cid}")
+    wave2.update(_rest_of_sublists(reader, objects["charges"], objects["invoices"]))
     got2 = run_wave(wave2, reader.concurrency)
     if got2:
         waves += max(pages for _, pages in got2.values())
         wave_requests.append(reader.request_count - before - lookup_requests - wave_requests[0])
-    for (kind_name, _), (rows, _) in got2.items():
-        objects.setdefault(kind_name, []).extend(rows)
+    for (kind_name, parent), (rows, _) in got2.items():
+        if kind_name == "lines" or kind_name == "payments":
+            _complete(objects["invoices"], parent, kind_name, rows)
+        else:
+            objects.setdefault(kind_name, []).extend(rows)
 
     subs_by_customer: dict[str, list[dict[str, Any]]] = {}
     for sub in objects["subscriptions"]:
@@ -158,6 +202,7 @@ def build_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:
     objects["customers"] = ordered
     for key in ("payment_methods", "test_clocks", "payment_intents", "refunds"):
         objects[key] = _unique(objects[key])
+    truncated = [dict(n) for n in reader.truncated[noted:]]
     fetched = datetime.now(UTC)
     clock_id = ordered[0].get("test_clock")
     clock = next((c for c in objects["test_clocks"] if c.get("id") == clock_id), None)
@@ -171,5 +216,5 @@ def build_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:
         request_count=reader.request_count - before,
         waves=waves,
         extra={"lookup_requests": lookup_requests, "wave_requests": wave_requests,
-               "events_page_full": len(events) >= 100},
+               "events_page_full": len(events) >= 100, "truncated": truncated},
     )

@@ -30,7 +30,7 @@ from ..actions.ledger import Ledger
 from ..money import Money
 from ..reading.waves import build_snapshot
 from ..reading.provider import StripeReader, make_client
-from ..reading.masking import mask_text
+from ..reading.masking import mask_strings, mask_text
 from ..reading.snapshot import CaseSnapshot
 
 __all__ = ["Case", "open_case", "shape_json", "option_json"]
@@ -55,6 +55,7 @@ def shape_json(shape: ctr.ContractShape) -> dict[str, Any]:
         "is_team": shape.is_team,
         "is_prorated": shape.is_prorated,
         "cancel_at_period_end": shape.cancel_at_period_end,
+        "customer_balance": shape.customer_balance.as_dict(),  # negative: a credit the customer holds
     }
 
 
@@ -198,6 +199,9 @@ class Case:
             "handoff": "",
             "error": self.error,
         }
+        # evidence, details, previews and notes quote Stripe text (product names, comments): the
+        # same masking as the snapshot, before anything is rendered from the record
+        rec = mask_strings(rec, self.snapshot.known_pii())
         rec["followup"] = render_followup(rec, self.settings.templates_dir)
         rec["handoff"] = render_handoff(rec, self.settings.templates_dir)
         return rec

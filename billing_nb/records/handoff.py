@@ -24,6 +24,7 @@ import jinja2
 
 from ..exceptions import ConfigError
 from ..money import Money
+from .markup import Md, escape_block, escape_md, no_math
 
 __all__ = ["HEADINGS", "templates_dir", "render_followup", "render_handoff", "render_backlog"]
 
@@ -55,39 +56,49 @@ def templates_dir(override: Path | None = None) -> Path:
 
 
 # --- filters -------------------------------------------------------------------------------
-def _money(value: Any, currency: str | None = None) -> str:
+def _money(value: Any, currency: str | None = None) -> Md:
     """``{"value": 1234, "currency": "usd"}`` (or an int with a currency) -> ``$12.34 USD``."""
     if value is None:
-        return "—"
+        return Md("—")
     if isinstance(value, Money):
-        return value.format()
+        return Md(value.format())
     if isinstance(value, dict):
-        return Money(int(value["value"]), str(value["currency"])).format()
-    return Money(int(value), currency or "usd").format()
+        return Md(Money(int(value["value"]), str(value["currency"])).format())
+    return Md(Money(int(value), currency or "usd").format())
 
 
-def _day(value: Any) -> str:
+def _day(value: Any) -> Md:
     """Unix seconds or an ISO string -> ``24 Nov 2026``."""
     if value is None or value == "":
-        return "—"
+        return Md("—")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         dt = datetime.fromtimestamp(int(value), tz=UTC)
     else:
         dt = datetime.fromisoformat(str(value)).astimezone(UTC)
-    return f"{dt.day} {dt:%b %Y}"
+    return Md(f"{dt.day} {dt:%b %Y}")
 
 
-def _cell(value: Any) -> str:
-    """A markdown table cell: pipes escaped, newlines flattened, None as a dash."""
+def _cell(value: Any) -> Md:
+    """A markdown table cell: escaped (pipes too), newlines flattened, None as a dash."""
     if value is None or value == "":
-        return "—"
+        return Md("—")
     if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value).replace("|", "\\|").replace("\n", " ")
+        return Md("yes" if value else "no")
+    return Md(escape_md(value))
 
 
-def _quote(text: str) -> str:
-    return "\n".join(f"> {line}" if line else ">" for line in str(text).strip().splitlines())
+def _quote(text: str, escape: bool = True) -> Md:
+    """A block quote; foreign text (the complaint) is escaped line by line, our own markdown
+    (the rendered follow-up: ``quote(false)``) is quoted as it is."""
+    body = escape_block(str(text).strip()) if escape else str(text).strip()
+    return Md("\n".join(f"> {line}" if line else ">" for line in body.splitlines()))
+
+
+def _finalize(value: Any) -> Any:
+    """Every ``{{ }}`` of a template: foreign text escaped, our filters' markdown kept."""
+    if isinstance(value, Md) or isinstance(value, bool) or isinstance(value, int | float):
+        return value
+    return escape_md(value)
 
 
 @lru_cache(maxsize=16)
@@ -96,7 +107,8 @@ def _environment(folder: Path, default: Path) -> jinja2.Environment:
     if folder != default:
         loaders.append(jinja2.FileSystemLoader(str(default)))
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
-                             autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                             autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             finalize=_finalize)
     env.filters.update(money=_money, day=_day, cell=_cell, quote=_quote)
     return env
 
@@ -207,7 +219,22 @@ def _handoff_view(record: dict[str, Any]) -> dict[str, Any]:
         "invoices_more": max(0, len(invoices) - 10),
         "invoices_open": sum(1 for i in invoices if i["status"] in ("open", "uncollectible")),
         "paid": [Money(v, c).format() for c, v in sorted(paid.items())],
+        "given_back": _given_back(record["billing_state"].get("credits") or {}),
+        "truncated": list(record["billing_state"].get("truncated") or []),
     }
+
+
+def _given_back(credits: dict[str, Any]) -> list[str]:
+    """What the customer already got back, in words: balance credit, refunds, credit notes."""
+    out: list[str] = []
+    if credits.get("credit_held"):
+        out.append(f"a credit of {_money(credits['credit_held'])} on the customer's balance "
+                   "(taken off the refund options)")
+    for label, key, kind in (("refunded", "refunded", "refunds"), ("credit notes for", "credited", "credit_notes")):
+        for amount in credits.get(key) or []:
+            count = sum(1 for r in credits.get(kind) or [] if r["amount"]["currency"] == amount["currency"])
+            out.append(f"{label} {_money(amount)} ({count} {kind.replace('_', ' ')})")
+    return out
 
 
 # --- renderers ---------------------------------------------------------------------------------
@@ -219,9 +246,9 @@ def render_followup(record: dict[str, Any], override: Path | None = None) -> str
 
 def render_handoff(record: dict[str, Any], override: Path | None = None) -> str:
     """The handoff markdown from a case.json-shaped record (with followup already set)."""
-    return _render("handoff.md.j2", override, record=record, f=_facts(record), v=_handoff_view(record))
+    return no_math(_render("handoff.md.j2", override, record=record, f=_facts(record), v=_handoff_view(record)))
 
 
 def render_backlog(record: dict[str, Any], override: Path | None = None) -> str:
     """Issue drafts for the record's product gaps."""
-    return _render("backlog.md.j2", override, record=record)
+    return no_math(_render("backlog.md.j2", override, record=record))

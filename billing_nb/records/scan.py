@@ -1,8 +1,10 @@
 """The scanner that proves saved artifacts are clean: every record the runner writes is scanned.
 
-It finds what :mod:`billing_nb.reading.masking` masks (emails, phones, keys, Luhn-valid card
-numbers, and the customer's own known names and addresses), with the same detection, in text
-files and inside decoded JSON and notebooks. Excerpts are masked, so a report is safe to print.
+It finds what :mod:`billing_nb.reading.masking` masks, with the same model: in every string (text
+files, decoded JSON and notebooks) the detector of :mod:`billing_nb.reading.pii` (emails, phones,
+IBANs, Luhn-valid cards, keys, and the customer's own known values); and in every Stripe object of a
+JSON file, each field that :func:`~billing_nb.reading.masking.mask_object` would still mask (a name,
+a tax id, a PII-named metadata value) -- kind ``field``. Excerpts are masked, so a report is safe to print.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..reading.masking import find_pii, known_needles, mask_text
+from ..exceptions import BadInputError
+from ..reading.masking import PII_KINDS, customer_pii, find_pii, known_needles, mask_object, mask_text, stripe_objects
 
 __all__ = ["Leak", "scan"]
 
@@ -23,7 +26,7 @@ __all__ = ["Leak", "scan"]
 class Leak:
     path: str
     line: int  # 1-based line in the file (text files) or in the JSON string at ``where``
-    kind: str  # email | phone | key | card | name | address
+    kind: str  # email | phone | iban | key | card | name | address | field
     excerpt: str  # masked, safe to print
     where: str = ""  # JSON pointer inside .ipynb/.json files ("/cells/3/outputs/0/text")
 
@@ -95,9 +98,35 @@ def _scan_file(file: Path, known: list[str]) -> list[Leak]:
     if data is None:
         is_html = file.suffix.lower() in {".html", ".htm"}
         return [Leak(str(file), line, kind, excerpt) for line, kind, excerpt in _scan_text(text, known, is_html)]
-    return [Leak(str(file), line, kind, excerpt, pointer)
-            for pointer, value in _walk_json(data, "")
-            for line, kind, excerpt in _scan_text(value, known, "html" in pointer)]
+    leaks = [Leak(str(file), line, kind, excerpt, pointer)
+             for pointer, value in _walk_json(data, "")
+             for line, kind, excerpt in _scan_text(value, known, "html" in pointer)]
+    seen = {leak.where for leak in leaks}
+    return leaks + [leak for leak in _field_leaks(file, data, known) if leak.where not in seen]
+
+
+def _field_leaks(file: Path, data: Any, known: list[str]) -> Iterator[Leak]:
+    """Fields of Stripe objects that the privacy model would still mask: PII saved in clear."""
+    if not any(o.get("object") in PII_KINDS for o in stripe_objects(data)):
+        return
+    own = customer_pii(o for o in stripe_objects(data) if o.get("object") == "customer")
+    masked = mask_object(data, known=[*known, *own])
+    yield from _diff(file, data, masked, "", False)
+
+
+def _diff(file: Path, raw: Any, masked: Any, pointer: str, inside: bool) -> Iterator[Leak]:
+    if isinstance(raw, dict) and isinstance(masked, dict):
+        inside = inside or raw.get("object") in PII_KINDS
+        for key, value in raw.items():
+            child = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            if key in masked:
+                yield from _diff(file, value, masked[key], child, inside)
+    elif isinstance(raw, list) and isinstance(masked, list) and len(raw) == len(masked):
+        for i, (a, b) in enumerate(zip(raw, masked)):
+            yield from _diff(file, a, b, f"{pointer}/{i}", inside)
+    elif inside and raw != masked and raw not in (None, ""):
+        field = pointer.rsplit("/", 1)[-1]
+        yield Leak(str(file), 1, "field", f"{field}: {masked if isinstance(masked, str) else '***'}", pointer)
 
 
 def scan(path: Path, known: list[str] | None = None) -> list[Leak]:
@@ -109,6 +138,8 @@ def scan(path: Path, known: list[str] | None = None) -> list[Leak]:
     skipped. A masked email (``j***@example.com``) is not a leak.
     """
     path = Path(path)
+    if not path.exists():
+        raise BadInputError(f"cannot scan {path}: no such file or folder")
     needles = known_needles(known or [])
     if path.is_file():
         files = [path]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from billing_nb.reading.masking import mask_email, mask_name, mask_object, mask_phone, mask_text
+from billing_nb.reading.masking import customer_pii, mask_email, mask_name, mask_object, mask_phone, mask_text
 from billing_nb.records.scan import Leak, scan
 
 NAME = "Josefina Ardmore"
@@ -143,6 +143,15 @@ PLANTED = [
     ("key", "webhook whsec_abcdefghIJKL1234"),
     ("card", "card 4242 4242 4242 4242"),
     ("card", "card 4000056655665556"),
+    # issue 10: international and bare phone formats, IBANs (mod-97), every valid email form
+    ("phone", "call 0044 20 7946 0958"),
+    ("phone", "call +44 20 7946 0958"),
+    ("phone", "call 4155552671"),
+    ("iban", "pay to DE89 3704 0044 0532 0130 00"),
+    ("iban", "pay to GB82WEST12345698765432"),
+    ("email", "from o'brien@example.com"),
+    ("email", "from jane+billing@example.com"),
+    ("email", "from jürgen.müller@example.de"),
 ]
 
 
@@ -259,3 +268,70 @@ def test_scan_broken_json_as_text_and_string_lists_not_glued(tmp_path: Path) -> 
     (tmp_path / "broken.json").unlink()
     (tmp_path / "ids.json").write_text(json.dumps({"ids": ["42424242", "42424242"], "tags": ["4242", "424242424242"]}))
     assert scan(tmp_path) == []
+
+
+
+def test_checksum_failing_ibans_and_stripe_addresses_are_not_pii(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("ref GB00WEST12345698765432\nplease contact us via support@stripe.com\n")
+    assert scan(tmp_path) == []
+    message = "An error occurred with our connection to Stripe. Please contact support@stripe.com."
+    assert mask_text(message) == message  # Stripe's own address keeps the message whole
+
+
+def test_scan_of_a_missing_path_is_bad_input(tmp_path: Path) -> None:
+    from billing_nb.exceptions import BadInputError
+
+    with pytest.raises(BadInputError, match="no such file or folder"):
+        scan(tmp_path / "no" / "such" / "path")
+
+
+def _b2b() -> dict[str, Any]:
+    return {"object": "customer", "id": "cus_B2B1", "name": "Acme Widgets GmbH", "email": "billing@acme-widgets.de",
+            "phone": "0049 30 1234 5678", "description": "Key account: Acme Widgets GmbH (Berlin)",
+            "metadata": {"company": "Acme Widgets GmbH", "vat_note": "DE123456789", "github": "acmew"},
+            "shipping": {"name": "Lena Vogel", "phone": "+49 30 1234 5678",
+                         "address": {"line1": "Friedrichstraße 12", "city": "Berlin", "country": "DE"}},
+            "tax_ids": {"object": "list", "data": [{"object": "tax_id", "type": "eu_vat", "value": "DE123456789"}]},
+            "address": {"line1": "Friedrichstraße 12", "city": "Berlin", "country": "DE"}, "created": 1732435200}
+
+
+def _related(cus: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    invoice = {"object": "invoice", "id": "in_B2B1", "customer": cus["id"], "customer_name": cus["name"],
+               "customer_email": cus["email"], "customer_tax_ids": [{"type": "eu_vat", "value": "DE123456789"}],
+               "customer_shipping": cus["shipping"], "custom_fields": [{"name": "PO number", "value": "PO-4711 Lena Vogel"}],
+               "description": "Widgets for Acme Widgets GmbH"}
+    charge = {"object": "charge", "id": "ch_B2B1", "billing_details": {"name": "Lena Vogel", "email": cus["email"],
+              "phone": cus["phone"], "address": cus["address"]}, "description": "Acme Widgets GmbH order"}
+    session = {"object": "checkout.session", "id": "cs_test_B2B1", "customer_details": {
+        "name": "Acme Widgets GmbH", "email": cus["email"], "phone": cus["phone"], "address": cus["address"],
+        "tax_ids": [{"type": "eu_vat", "value": "DE123456789"}]}}
+    return {"customers": [cus], "invoices": [invoice], "charges": [charge], "checkout_sessions": [session]}
+
+
+def test_a_business_customer_is_masked_everywhere_and_its_record_scans_clean(tmp_path: Path) -> None:
+    """The company name in metadata and descriptions, the VAT id, shipping, invoice custom fields,
+    charge billing details and checkout customer details: one model masks them all."""
+    cus = _b2b()
+    raw = _related(cus)
+    masked = mask_object(raw)
+    text = json.dumps(masked, ensure_ascii=False)
+    for secret in ("Acme Widgets GmbH", "Acme", "Widgets", "billing@acme-widgets.de", "DE123456789", "Lena Vogel",
+                   "Friedrichstraße", "1234 5678", "PO-4711"):
+        assert secret not in text, secret
+    assert masked["customers"][0]["metadata"]["github"] == "acmew"  # not PII: lookups by metadata still work
+    assert mask_object(masked) == masked  # idempotent
+    (tmp_path / "snapshot.json").write_text(json.dumps({"objects": masked}))
+    known = customer_pii([cus])
+    assert scan(tmp_path, known=known) == []
+
+
+def test_the_scanner_uses_the_same_model_field_by_field(tmp_path: Path) -> None:
+    cus = _b2b()
+    masked = mask_object(_related(cus))
+    masked["customers"][0]["metadata"]["company"] = "Initech"  # in clear, and not one of the known strings
+    masked["invoices"][0]["customer_tax_ids"][0]["value"] = "XX999"
+    (tmp_path / "snapshot.json").write_text(json.dumps({"objects": masked}))
+    leaks = scan(tmp_path)
+    assert {(leak.kind, leak.where) for leak in leaks} == {
+        ("field", "/objects/customers/0/metadata/company"), ("field", "/objects/invoices/0/customer_tax_ids/0/value")}
+    assert all("Initech" not in leak.excerpt and "XX999" not in leak.excerpt for leak in leaks)

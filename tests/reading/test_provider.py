@@ -58,7 +58,10 @@ def test_lookup_kinds(lookup: str, kind: str) -> None:
     ("jane@", BadInputError, "not a valid email"),
     ("a@b@c.com", BadInputError, "not a valid email"),
     ("metadata:github", BadInputError, "metadata:KEY=VALUE"),
-    ("metadata:github='x' OR email:'y'", BadInputError, "metadata:KEY=VALUE"),
+    ("a..b@example.com", BadInputError, "not a valid email"),
+    ("x" * 501 + "@example.com", BadInputError, "Stripe keeps at most 512"),
+    ("metadata:" + "k" * 41 + "=v", BadInputError, "metadata:KEY=VALUE"),
+    ("metadata:github=" + "v" * 501, BadInputError, "metadata:KEY=VALUE"),
 ])
 def test_bad_lookups(lookup: str, error: type[Exception], words: str) -> None:
     with pytest.raises(error, match=words) as info:
@@ -248,3 +251,36 @@ def test_rate_limited_reads_are_retried_with_backoff() -> None:
     with pytest.raises(StripeRateLimitError):
         StripeReader(make_client(Settings(api_key=KEY, api_base=sb.url)), rate_limit_retries=0).call(
             lambda: (_ for _ in ()).throw(stripe.RateLimitError("slow down", http_status=429)))
+
+
+
+# --- every valid email, and search values taken literally -------------------------------------------
+# RFC 5322 local parts (apostrophe, plus), RFC 6531 unicode; Stripe search quoting:
+# https://docs.stripe.com/search#search-query-language (a backslash escapes a quote inside a string).
+@pytest.mark.parametrize("email", ["o'brien@example.com", "jane+billing@example.com", "jürgen.müller@example.de",
+                                   "d'arcy.o'neil@example.com"])
+def test_every_valid_email_is_looked_up_by_email_and_by_id(client: stripe.StripeClient, email: str) -> None:
+    assert lookup_kind(email) == "email"
+    cus = client.v1.customers.create({"email": email, "name": "Quoted Person"}).id
+    other = client.v1.customers.create({"email": "someone.else@example.com"}).id
+    res = reader(client).resolve(email)
+    assert res.customer_ids == (cus,)
+    assert reader(client).resolve(email.upper()).customer_ids == (cus,)  # search: any letter case
+    assert reader(client).resolve(cus).customer_ids == (cus,)  # by id: the email wave's search query too
+    assert other not in res.customer_ids
+
+
+def test_a_metadata_value_cannot_inject_a_clause(client: stripe.StripeClient) -> None:
+    tricky = client.v1.customers.create({"email": "tricky@example.com", "metadata": {"github": "x' OR email:'y"}}).id
+    client.v1.customers.create({"email": "y@example.com", "metadata": {"github": "x"}})
+    assert reader(client).resolve("metadata:github=x' OR email:'y").customer_ids == (tricky,)
+    slash = client.v1.customers.create({"email": "slash@example.com", "metadata": {"github": "a\\b'c\"d"}}).id
+    assert reader(client).resolve("metadata:github=a\\b'c\"d").customer_ids == (slash,)
+
+
+def test_search_literal_quotes() -> None:
+    from billing_nb.reading.lookup import search_literal
+
+    assert search_literal("jane@example.com") == "'jane@example.com'"
+    assert search_literal("o'brien@example.com") == '"o\'brien@example.com"'
+    assert search_literal("a\\b'c\"d") == "'a\\\\b\\'c\"d'"

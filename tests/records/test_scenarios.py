@@ -44,7 +44,11 @@ def test_new_lead_without_email_or_history_is_unclear_with_valid_handoff(w: Worl
     case, rec = run(cus, tmp_path, bucket="unclear", complaint="I never signed up but you keep emailing me??")
     assert rec["customer"] == {"id": cus, "email": None, "other_customer_ids": []}
     assert rec["classification"]["suggested"] == "unclear"
-    assert rec["billing_state"] == {"subscriptions": [], "invoices": [], "anomalies": []}
+    state = rec["billing_state"]
+    assert {k: state[k] for k in ("subscriptions", "invoices", "anomalies", "truncated")} == {
+        "subscriptions": [], "invoices": [], "anomalies": [], "truncated": []}
+    assert state["credits"]["refunds"] == [] and state["credits"]["credit_notes"] == []
+    assert state["credits"]["credit_held"] is None
     assert money_actions(rec) == [] and rec["contract"] == [] and rec["refund_options"] == []
     _headings_ok(rec)
     assert "No subscriptions." in rec["handoff"] and "No invoices." in rec["handoff"]

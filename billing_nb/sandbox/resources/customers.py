@@ -35,7 +35,8 @@ def _shipping(p: Params | None) -> dict[str, Any] | None:
     address = p.sub("address")
     if address is None:
         raise invalid("Missing required param: shipping[address].", "shipping[address]", "parameter_missing")
-    return {"address": _address(address), "name": p.req("name"), "phone": p.str("phone")}
+    return {"address": _address(address), "carrier": None, "name": p.req("name"), "phone": p.str("phone"),
+            "tracking_number": None}
 
 
 _TAX_EXEMPT = ("exempt", "none", "reverse")

@@ -1,0 +1,190 @@
+"""PII and secrets in free text: the one detector behind both masking and the scanner.
+
+Kinds: ``email`` (any RFC 5322 local part: apostrophes, plus signs, unicode), ``phone``
+(``+44 20 7946 0958``, ``0044 20 7946 0958``, ``(415) 555-0142``, ``415-555-0142``, ``4155552671``),
+``iban`` (ISO 13616, mod-97 checksum), ``card`` (13-19 digits, Luhn), ``key`` (``sk_``/``rk_``/``pk_``
+``test``/``live`` keys, ``whsec_``), and the customer's own values (``name``/``address``/``email``/
+``phone``) given as ``known``. Stripe object ids, unix timestamps and amounts never match: every
+pattern is anchored so digits inside an id or a plain integer cannot. Stripe's own addresses
+(``support@stripe.com`` in an error message) are not a person's PII.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+__all__ = ["PATTERNS", "find_pii", "known_needles", "known_kind", "mask_email", "mask_name", "mask_phone",
+           "mask_text", "is_iban"]
+
+_EMAIL = re.compile(r"(?<![\w.%+'-])[\w.%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_KEY = re.compile(r"(?<![A-Za-z0-9])(?:(?:sk|rk|pk)_(?:test|live)_|whsec_)[A-Za-z0-9_]{8,}")
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}(?:[ .-]?\(?\d{1,4}\)?){2,5}(?![\w])"  # +44 20 7946 0958, 0044 20 ..., +14155550142
+    r"|(?<![\w(])\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}(?!\w)"  # (415) 555-0142
+    r"|(?<![\w.+-])\d{3}([.-])\d{3}\1\d{4}(?![\w-])"  # 415-555-0142, 415.555.0142
+    r"|(?<![\w.+-])[2-9]\d{2} \d{3} \d{4}(?![\w-])"  # 415 555 0142
+    r"|(?<![\w.+-])[2-9]\d{2}[2-9]\d{6}(?![\w.-])"  # 4155552671 (NANP: never a unix time, which starts with 1)
+)
+_CARD = re.compile(
+    r"(?<![\w.+/-])(?:"
+    r"\d{13,19}"  # contiguous
+    r"|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"  # 4-4-4-4(-3)
+    r"|\d{4}([ -])\d{6}\2\d{4,5}"  # amex 4-6-5, diners 4-6-4
+    r")(?![\w/+-]|\.\d)"
+)
+_IBAN = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![\w])")
+_MASKED_PHONE = re.compile(r"^(?:\*{3}-)+\d{2,4}$")
+#: Addresses that belong to Stripe, not to a customer (quoted in Stripe's own error messages).
+_NOT_PII_DOMAINS = ("stripe.com",)
+
+PATTERNS: dict[str, re.Pattern[str]] = {"key": _KEY, "email": _EMAIL, "iban": _IBAN, "card": _CARD, "phone": _PHONE}
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def is_iban(text: str) -> bool:
+    """ISO 13616: move the first four characters to the end, letters to 10..35, mod 97 == 1."""
+    compact = text.replace(" ", "")
+    if not 15 <= len(compact) <= 34:
+        return False
+    digits = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
+    return int(digits) % 97 == 1
+
+
+def _card_digits(match: str) -> str | None:
+    digits = re.sub(r"\D", "", match)
+    if 13 <= len(digits) <= 19 and len(set(digits)) > 1 and _luhn(digits):
+        return digits
+    return None
+
+
+def _real(kind: str, text: str) -> bool:
+    """A pattern's match that really is of its kind (checksums, digit counts, Stripe's own)."""
+    if kind == "card":
+        return _card_digits(text) is not None
+    if kind == "phone":
+        return 8 <= sum(ch.isdigit() for ch in text) <= 15
+    if kind == "iban":
+        return is_iban(text)
+    if kind == "email":
+        return not text.lower().rsplit("@", 1)[-1].endswith(_NOT_PII_DOMAINS)
+    return True
+
+
+# --- maskers -------------------------------------------------------------------------
+def mask_email(email: str | None) -> str | None:
+    """``josefina.ardmore@example.com`` -> ``j***@example.com`` (idempotent)."""
+    if email is None:
+        return None
+    local, at, domain = email.strip().rpartition("@")
+    if not at:
+        return "***"
+    return f"{local[:1] or '*'}***@{domain}"
+
+
+def mask_name(name: str | None) -> str | None:
+    """``Josefina Ardmore`` -> ``J. A.`` (idempotent)."""
+    if name is None:
+        return None
+    parts = [p for p in re.split(r"\s+", name.strip()) if p]
+    return " ".join(f"{p[0].upper()}." for p in parts)
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """``+1 415 555 0142`` -> ``***-***-0142``; short numbers keep their last 2 digits."""
+    if phone is None:
+        return None
+    phone = phone.strip()
+    if not phone or _MASKED_PHONE.match(phone):
+        return phone
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) >= 8:
+        return f"***-***-{digits[-4:]}"
+    return f"***-{digits[-2:]}" if len(digits) >= 2 else "***"
+
+
+def _masked(kind: str, text: str) -> str:
+    if kind == "key":
+        prefix = re.match(r"(?:(?:sk|rk|pk)_(?:test|live)_|whsec_)", text)
+        return f"{prefix.group(0) if prefix else ''}***"
+    if kind == "email":
+        return mask_email(text) or "***"
+    if kind == "card":
+        return f"****{(_card_digits(text) or '')[-4:]}"
+    if kind == "iban":
+        return f"{text[:2]}** ****{text.replace(' ', '')[-4:]}"
+    return mask_phone(text) or "***"
+
+
+def known_kind(value: str) -> str:
+    """What a known string is: email, phone, address (has digits) or name."""
+    if "@" in value:
+        return "email"
+    digits = sum(ch.isdigit() for ch in value)
+    if digits >= 7 and re.fullmatch(r"[\d\s()+.-]+", value):
+        return "phone"
+    return "address" if digits else "name"
+
+
+def known_needles(known: Iterable[str]) -> list[str]:
+    """Known strings worth looking for, longest first (so a full name goes before its parts)."""
+    return sorted({k.strip() for k in known if k and len(k.strip()) >= 3 and "***" not in k}, key=len, reverse=True)
+
+
+@lru_cache(maxsize=64)
+def _known_regex(needles: tuple[str, ...]) -> tuple[re.Pattern[str] | None, dict[str, str], re.Pattern[str] | None]:
+    """One alternation of the known strings (case-insensitive) and one of a name's capitalised parts."""
+    masks: dict[str, str] = {}
+    parts: dict[str, str] = {}
+    for k in needles:
+        kind = known_kind(k)
+        masks[k.lower()] = {"email": mask_email(k), "name": mask_name(k), "phone": mask_phone(k)}.get(kind) or "***"
+        if kind == "name":
+            for part in set(re.split(r"\s+", k)) | set(re.split(r"[\s-]+", k)):
+                if len(part) >= 3 and part[0].isupper() and part.lower() not in masks:
+                    parts[part] = f"{part[0]}."
+    whole = re.compile("|".join(re.escape(k) for k in needles), re.IGNORECASE) if needles else None
+    named = re.compile("(?<![\\w-])(?:" + "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
+                       + ")(?![\\w-])") if parts else None
+    masks.update({p.lower(): m for p, m in parts.items()})
+    return whole, masks, named
+
+
+def mask_text(text: str, known: Iterable[str] | None = None) -> str:
+    """Mask every kind of :data:`PATTERNS` in free text, and each ``known`` string of the customer's
+    wherever it appears (case-insensitively; a name's capitalised parts on their own too)."""
+    if not text:
+        return text
+    needles = tuple(known_needles(known or []))
+    if needles:
+        whole, masks, named = _known_regex(needles)
+        if whole is not None:
+            text = whole.sub(lambda m: masks.get(m.group(0).lower(), "***"), text)
+        if named is not None:
+            text = named.sub(lambda m: masks.get(m.group(0).lower(), "***"), text)
+    for kind, pattern in PATTERNS.items():
+        text = pattern.sub(lambda m, k=kind: _masked(k, m.group(0)) if _real(k, m.group(0)) else m.group(0), text)
+    return text
+
+
+def find_pii(line: str, known: list[str]) -> list[tuple[int, int, str]]:
+    """Every (start, end, kind) of PII or a secret in ``line``; ``known`` from :func:`known_needles`.
+    Spans may overlap; the caller decides which to report."""
+    hits: list[tuple[int, int, str]] = []
+    for kind, pattern in PATTERNS.items():
+        hits += [(m.start(), m.end(), kind) for m in pattern.finditer(line) if _real(kind, m.group(0))]
+    if known:
+        whole, _, _ = _known_regex(tuple(known))
+        if whole is not None:
+            hits += [(m.start(), m.end(), known_kind(m.group(0))) for m in whole.finditer(line)]
+    return hits
