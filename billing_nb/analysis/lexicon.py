@@ -32,10 +32,10 @@ def normalise(text: str) -> str:
 
 
 _P = re.compile
-_CANT = r"(?:can'?t|cannot|couldn'?t|could not|unable to|no way to|not able to|how (?:do|can|would) (?:i|we)|how to|" \
+_CANT = r"(?:can'?t|cannot|couldn'?t|could not|unable to|no way to|not able to|how(?: on earth| the hell| exactly)? (?:do|can|would) (?:i|we)|how to|" \
         r"where (?:do|can|is|are) (?:i|we)?|tried to|trying to|no option to|(?:does|did|do|would|will)n'?t let (?:me|us)|" \
         r"there'?s no|there is no|nothing (?:in|on)|no option)"
-_SS_VERB = r"(?:cancel\w*|cancle|unsubscrib\w*|downgrad\w*|stop\w*|end|pause|turn off|close|switch\w*|change (?:plans?|my plan)|" \
+_SS_VERB = r"(?:get out of|opt out|leave|quit|cancel\w*|cancle|unsubscrib\w*|downgrad\w*|stop\w*|end|pause|turn off|close|switch\w*|change (?:plans?|my plan)|" \
            r"find\w*|download\w*|see (?:the|what|my|how|where|anything)|figure out|do it (?:myself|ourselves))"
 
 # (concept, weight, pattern). Concepts named after an intent feed that intent's score.
@@ -95,7 +95,7 @@ _CONCEPTS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
                                    r"cancel\w* (?:button|option|link|page)|no (?:\w+ )?cancel\w*|cancel option|"
                                    r"self[- ]?serv\w*|auto[- ]?renew\w*|(?:stop|end) (?:the )?automatic renewal)\b")),
     ("missing_self_serve", 0.8, _P(r"\b(?:cancel\w*|unsubscrib\w*|portal|stop charging|stop billing|close my account)\b")),
-    ("missing_self_serve", 2.0, _P(r"\b(?:(?:never|didn'?t|did not|wasn'?t) (?:\w+ )?(?:authori[sz]ed?|agreed?|approved?|"
+    ("missing_self_serve", 2.0, _P(r"\b(?:(?:never|didn'?t|did not|wasn'?t) (?:\w+ )?(?:authori[sz]ed?|agreed?|approved?|reali[sz]ed?|notic\w+|"
                                    r"consent\w*|warned|told|know|expect\w*|sign(?:ed)? up for a renewal)|nobody (?:told|said|"
                                    r"explained|warned)|without (?:my )?(?:consent|notice|warning|asking|any notice)|"
                                    r"don'?t (?:understand|recogni[sz]e) (?:this|the)|out of nowhere|surprise (?:invoice|charge)|"
@@ -127,7 +127,8 @@ _CONCEPTS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
                                 r"doesn'?t add up|don'?t add up|always wrong|slow|duplicates every)\b")),
     ("product_failure", 2.5, _P(r"\b(?:no funciona|nunca llegan|se cierra|caido|fallando|funktioniert (?:\w+ )*?nicht|"
                                 r"kommen nie an|sturzt|ausgefallen|schlagt (?:\w+ )*?fehl|fehler|ne fonctionne (?:plus|pas)|"
-                                r"n'arrivent jamais|plante|en panne|le bug|pas reussi a resoudre|no pudo arreglar\w*)\b")),
+                                r"n'arrivent jamais|plante|en panne|rien ne (?:se )?\w+|ne marche (?:plus|pas)|no se (?:envia\w*|carga\w*|sincroniza\w*|"
+                                r"abre|guarda\w*)|dejo de funcionar|no carga|ladt nicht|geht nicht mehr|nicht mehr|le bug|pas reussi a resoudre|no pudo arreglar\w*)\b")),
     # --- modifiers --------------------------------------------------------------------------
     ("refund", 1.0, _P(r"\b(?:refund\w*|refnd|money back|reimburs\w*|reverse\w*|reembols\w*|devolver|devuelvan|"
                        r"erstatt\w*|geld zuruck|rembours\w*)\b")),

@@ -147,6 +147,9 @@ class BlendedModel:
             best = max(INTENTS, key=lambda c: probs[c])
             evidence.append(f"text model ({self.nb.trained_on} labelled complaints) leans {best} "
                             f"(p={probs[best]:.2f})" + (f" on {', '.join(repr(w) for w in telling)}" if telling else ""))
+        for intent in INTENTS[:-1]:  # the customer said it is *not* this: the model may not bring it back
+            if signals.words(intent, negated=True) and not signals.words(intent):
+                scores[intent] = 0.0
         return IntentReading({k: round(v, 3) for k, v in scores.items()}, signals, tuple(evidence), probs)
 
 
