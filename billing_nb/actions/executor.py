@@ -23,13 +23,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import stripe
 
-from .guards import check_decision, check_target
+from .guards import check_decision, check_requirements, check_target
 from .model import Action, ActionKind, ExecutedAction, Plan, idempotency_key
 from ..reading.objects import charge_dispute
 from .writer import find_done, retrieve, write
@@ -52,7 +52,8 @@ class _Prepared:
     done: ExecutedAction | None = None
 
 
-def validate(the_plan: Plan, approve: list[str], decision: Decision, snapshot: CaseSnapshot) -> list[Action]:
+def validate(the_plan: Plan, approve: list[str], decision: Decision, snapshot: CaseSnapshot,
+             done: Collection[str] = ()) -> list[Action]:
     """The approved actions in plan order, or a refusal before anything is written."""
     unknown = [a for a in dict.fromkeys(approve) if a not in the_plan.ids]
     if unknown:
@@ -72,6 +73,7 @@ def validate(the_plan: Plan, approve: list[str], decision: Decision, snapshot: C
         charge = action.target if action.kind is ActionKind.REFUND else action.params.get("charge")
         if action.moves_money and charge and charge_dispute(snapshot, str(charge)) is not None:
             raise ActionRefusedError(f"{action.id}: charge {charge} is disputed; answer the dispute instead")
+    check_requirements(approved, done)
     return approved
 
 
@@ -136,7 +138,8 @@ def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.Stri
             if found is not None:
                 earlier.append(found)
     approve = [a for a in approve if a not in {e.action_id for e in earlier}]
-    approved = validate(the_plan, approve, decision, snapshot)
+    done = {r for a in the_plan.actions for r in a.requires if ledger.completed(r) is not None}
+    approved = validate(the_plan, approve, decision, snapshot, done)
     if not approved:
         return earlier
     with ThreadPoolExecutor(max_workers=min(8, len(approved))) as pool:  # independent reads, in parallel

@@ -159,7 +159,9 @@ def _quantity_changes(snapshot: CaseSnapshot) -> list[QuantityChange]:
             for ch in charges:
                 cd = ((ch.get("parent") or {}).get("subscription_item_details") or {})
                 if cd.get("subscription_item") == item and int(ch.get("quantity") or 0) != int(cr.get("quantity") or 0):
-                    q = QuantityChange(str(sub or obj_id(inv.get("subscription"))), int(cr.get("quantity") or 0),
+                    sub = sub or ((inv.get("parent") or {}).get("subscription_details") or {}).get("subscription") \
+                        or obj_id(inv.get("subscription"))
+                    q = QuantityChange(str(sub), int(cr.get("quantity") or 0),
                                        int(ch.get("quantity") or 0), int(inv.get("created") or 0),
                                        f"proration lines on {inv.get('id')}")
                     if not any(k[0] == q.subscription and abs(k[1] - q.when) < 3600 for k in found):

@@ -114,7 +114,8 @@ class Case:
         chosen = parse_bucket(bucket)
         self.decision = decide(self.classification, chosen, confirmed_by if chosen else None)
         self.status = "pending" if self.decision.pending else "done"
-        self.plan = act.plan(self.snapshot, self.summary, self.decision, self.shapes, self.options)
+        self.plan = act.plan(self.snapshot, self.summary, self.decision, self.shapes, self.options,
+                             complaint=self.complaint)
         self.gaps = find_gaps(self.snapshot, self.summary, self.decision, self.complaint)
         self.save()
         return self.decision
