@@ -111,11 +111,15 @@ class IdentitySummary:
         return frames
 
     def billing_state(self) -> dict[str, Any]:
-        """case.json's ``billing_state``: subscriptions, invoices, anomalies."""
+        """case.json's ``billing_state``: subscriptions, invoices, anomalies, disputes (any status)."""
         return {
             "subscriptions": [s.as_case_json() for s in self.subscriptions],
             "invoices": [i.as_case_json() for i in self.invoices],
             "anomalies": [a.as_dict() for a in self.anomalies],
+            "disputes": [{"id": d.get("id"), "charge": obj_id(d.get("charge")), "status": d.get("status"),
+                          "reason": d.get("reason"), "amount": {"value": int(d.get("amount") or 0),
+                                                                "currency": str(d.get("currency") or "usd")}}
+                         for d in self.disputes],
         }
 
 

@@ -96,6 +96,7 @@ class Case:
     approved: list[str] = field(default_factory=list)
     approved_by: str | None = None
     executed: list[act.ExecutedAction] = field(default_factory=list)
+    links_sent: list[str] = field(default_factory=list)  # portal actions whose link reached someone (reveal)
     gaps: list[ProductGap] = field(default_factory=list)
     status: str = "pending"
     error: str | None = None
@@ -143,9 +144,14 @@ class Case:
             return []
         client = make_client(self.settings)
         ledger = Ledger(self.ledger_path())
+        shown = None
+        if reveal is not None:  # without a reveal (an unattended run) the link is thrown away: never "sent"
+            def shown(action_id: str, url: str) -> None:
+                reveal(action_id, url)
+                self.links_sent.append(action_id)
         results = act.execute(
             self.plan, list(approve), case_id=self.case_id, client=client, ledger=ledger,
-            settings=self.settings, snapshot=self.snapshot, decision=self.decision, reveal=reveal,
+            settings=self.settings, snapshot=self.snapshot, decision=self.decision, reveal=shown,
         )
         self.approved = sorted(set(self.approved) | set(approve))
         self.approved_by = confirmed_by
@@ -191,6 +197,7 @@ class Case:
             "approved": list(self.approved),
             "approved_by": self.approved_by,
             "executed": [e.as_case_json() for e in self.executed],
+            "links_sent": list(dict.fromkeys(self.links_sent)),
             "revenue_impact": act.revenue_impact(plan, self.executed, self.snapshot) if plan else {
                 k: _zero(cur) for k in ("refunded", "credited", "mrr_change", "arr_change")},
             "proposed_impact": act.proposed_impact(plan, self.snapshot) if plan else None,
