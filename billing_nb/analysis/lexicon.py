@@ -16,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-__all__ = ["INTENTS", "Hit", "TextSignals", "normalise", "read_text"]
+__all__ = ["INTENTS", "Hit", "TextSignals", "failure_report", "normalise", "read_text"]
 
 #: The intents a complaint can express; ``unclear`` is "none of them".
 INTENTS: tuple[str, ...] = ("duplicate_subscription", "team_seats", "failed_payment", "missing_self_serve",
@@ -201,3 +201,34 @@ def read_text(text: str) -> TextSignals:
         if h.negated and h.concept == "product_failure":
             flags.add("not_broken")
     return TextSignals({k: round(max(v, 0.0), 3) for k, v in scores.items()}, tuple(kept), frozenset(flags))
+
+
+_SINCE = _P(r"\b((?:ever )?since [^.,;!?()]{2,40}|for (?:the (?:last|past) )?(?:\d+|a|an|one|two|three|four|five|six|a few|"
+            r"several) (?:hours?|days?|weeks?|months?)|(?:desde|seit|depuis) [^.,;!?()]{2,30})", re.I)
+_TRAIL = {"and", "it", "been", "did", "does", "do", "has", "have", "had", "is", "are", "was", "were", "that", "which",
+          "just", "still", "always", "completely", "now", "again", "keeps", "keep", "simply", "totally", "they", "we"}
+_LEAD = _P(r"^(?:and|but|so|then|also|now|hi|hello|hey|ok|well|sadly|unfortunately)\b\W*", re.I)
+
+
+def failure_report(text: str) -> tuple[str, str, str | None]:
+    """(what failed, the words that say so, since when) from a product-failure complaint.
+
+    What failed is the few words before the first failure phrase in its clause ("the sync
+    feature" in "The sync feature has not worked since your last update").
+    """
+    norm = normalise(text)
+    hits = [h for h in read_text(text).hits if h.concept == "product_failure" and not h.negated]
+    since_m = _SINCE.search(text or "")
+    since = since_m.group(1).strip() if since_m else None
+    if not hits:
+        return "not named in the complaint", "", since
+    first = min(hits, key=lambda h: norm.find(h.words))
+    at = norm.find(first.words)
+    clause = re.split(r"[.,;:!?()]| - ", norm[:at])[-1].strip()
+    words = clause.split()[-6:]
+    while words and words[-1] in _TRAIL:
+        words.pop()
+    while words and words[0] in ("for", "with", "and", "but", "so", "that", "because"):
+        words.pop(0)
+    subject = _LEAD.sub("", " ".join(words)).strip()
+    return (subject or "the product"), first.words, since

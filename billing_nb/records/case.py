@@ -25,6 +25,7 @@ from ..config import Settings, load_settings
 from ..exceptions import NeedsConfirmationError
 from ..analysis.gaps import ProductGap, find_gaps
 from .handoff import render_followup, render_handoff
+from .recurrence import cases_this_month
 from ..analysis.identify import IdentitySummary, identify
 from ..actions.ledger import Ledger
 from ..money import Money
@@ -117,7 +118,11 @@ class Case:
         self.status = "pending" if self.decision.pending else "done"
         self.plan = act.plan(self.snapshot, self.summary, self.decision, self.shapes, self.options,
                              complaint=self.complaint)
-        self.gaps = find_gaps(self.snapshot, self.summary, self.decision, self.complaint)
+        recurrence = None
+        if self.decision.bucket is Bucket.PRODUCT_FAILURE:  # the product-bug item says how often it came back
+            recurrence = 1 + cases_this_month(self.settings.cases_dir, Bucket.PRODUCT_FAILURE.value,
+                                              self.created_at, exclude=self.case_id)
+        self.gaps = find_gaps(self.snapshot, self.summary, self.decision, self.complaint, recurrence)
         self.save()
         return self.decision
 
