@@ -149,11 +149,14 @@ class Case:
             return []
         client = make_client(self.settings)
         ledger = Ledger(self.ledger_path())
-        shown = None
+        shown: Callable[[str, str], None] | None = None
         if reveal is not None:  # without a reveal (an unattended run) the link is thrown away: never "sent"
-            def shown(action_id: str, url: str) -> None:
-                reveal(action_id, url)
+            show = reveal
+
+            def _shown(action_id: str, url: str) -> None:
+                show(action_id, url)
                 self.links_sent.append(action_id)
+            shown = _shown
         results = act.execute(
             self.plan, list(approve), case_id=self.case_id, client=client, ledger=ledger,
             settings=self.settings, snapshot=self.snapshot, decision=self.decision, reveal=shown,
