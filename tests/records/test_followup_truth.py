@@ -142,3 +142,12 @@ def test_specific_truths() -> None:
     assert "stays active" not in fraud and "bank has opened a dispute" in fraud
     returned = render_followup(record("product_failure", "lost_dispute"))
     assert "already returned $20.00 USD" in returned and "stays active" not in returned
+
+
+def test_handoff_plan_lines_say_why_and_what_each_step_needs() -> None:
+    rec = record("product_failure", "dry_run")
+    rec["plan"][1]["requires"] = ["cancel:sub_A:now"]
+    rec["plan"][1]["why"] = "the unused part of the year"
+    rec["followup"] = render_followup(rec)
+    text = render_handoff(rec)
+    assert "Why: the unused part of the year." in text and "Only with `cancel:sub_A:now`." in text
