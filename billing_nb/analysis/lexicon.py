@@ -67,7 +67,9 @@ _CONCEPTS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
                            r"business partner|assistant|employee|new hire|second office|sales team|team)|"
                            r"one (?:per|for each) (?:person|user|designer|employee|seat)|each person|per employee|"
                            r"(?:two|2) (?:different )?(?:people|users|persons)|(?:that'?s|this is) right|uses the other|"
-                           r"don'?t cancel anything)\b")),
+                           r"don'?t cancel anything|keep (?:them )?both|both are (?:needed|wanted|in use|used)|"
+                           r"(?:second|other|extra) (?:plan|subscription|one) is for|for my (?:wife|husband|partner|son|"
+                           r"daughter|kids?|family|friend|brother|sister|co-?founder|cofounder|boss|manager))\b")),
     ("unused_seats", 2.0, _P(r"\b(?:unused|not used|nobody used|aren'?t used|isn'?t used|no longer used|don'?t use all|empty|left the (?:company|team)|"
                              r"downsized|fewer (?:seats|users|people)|reduce|drop it to|go down to|only (?:\d+|two|three|four)"
                              r" (?:people|of us|using)|(?:only|just) (?:me|one) who|remove (?:a |one )?(?:user|seat)|"
@@ -105,14 +107,21 @@ _CONCEPTS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
                                    r"after (?:the|my) (?:upgrade|plan change)|renew\w* (?:right )?before|before (?:it|the|my) "
                                    r"(?:plan )?renew\w*|before renewal|another year|new year the day)\b")),
     ("missing_self_serve", 2.0, _P(r"\b(?:cancelar|darme de baja|no encuentro|no pude|nadie me avis\w*|kundig\w*|finde nirgends|"
-                                   r"unerwartet\w*|nicht angezeigt|resilier|desabonner|inattendu\w*|annuler)\b")),
+                                   r"unerwartet\w*|nicht angezeigt|resilier|desabonner|inattendu\w*|annuler|beenden|abbestellen|dar de baja)\b")),
     # --- product failure ------------------------------------------------------------------
     ("product_failure", 2.5, _P(r"\b(?:has ?n[o']t worked|have ?n[o']t worked|not worked|never worked|stopped (?:working|"
                                 r"syncing|sending|firing|loading)|doesn'?t work|don'?t work|didn'?t work|does not work|"
                                 r"not working|isn'?t working|won'?t (?:open|load|start|work)|no longer works?|just doesn'?t|"
                                 r"it doesnt work|stopped completely|returns nothing|(?:haven'?t|hasn'?t|have not|has not|not) come through|"
-                                r"nothing (?:has )?(?:synced|syncs|loads|works|happens|arrives))\b")),
-    ("product_failure", 2.5, _P(r"\b(?:never (?:arrive\w*|came|come|show\w*|ran|run|delivered|connected|get sent|sent|loads?)|"
+                                r"nothing (?:has )?(?:synced|syncs|loads|works|happens|arrives)|does nothing|do(?:es)?n'?t do anything|"
+                                r"(?:i'?m|we'?re|am|are|is|isn'?t|aren'?t) not (?:getting|receiving)|not (?:getting|receiving) "
+                                r"(?:any|the|my|our)|(?:404|500|502|503|504)s?)\b")),
+    ("product_failure", 2.5, _P(r"\b(?:never (?:arrive\w*|came|come|show\w*|ran|run|delivered|connected|get sent|sent|loads?|"
+                                r"reach\w*|work\w*|load\w*|sync\w*|finish\w*|complete\w*)|stopped \w+ing|"
+                                r"(?:can'?t|cannot|unable to|could ?n'?t|can no longer) (?:log ?in|sign ?in|log on|access|open|load|"
+                                r"connect|sync|save|export|import|upload)|"
+                                r"(?:lost|deleted|wiped|erased) (?:all )?(?:of )?(?:my|our|the) (?:\w+ )?(?:data|notes|files|work|"
+                                r"projects?|documents?|history|contacts|settings|drafts?)|disappeared|vanished|"
                                 r"(?:not|aren'?t|isn'?t) (?:arriving|being delivered|delivered|syncing|loading|available|sent)|"
                                 r"haven'?t (?:come|arrived)|have not arrived|(?:never|not) get sent)\b")),
     ("product_failure", 2.0, _P(r"\b(?:broken|brokn|broke|crash\w*|freez\w*|errors?|error \d+|bug\w*|outage|down (?:for|since|"
@@ -128,7 +137,10 @@ _CONCEPTS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("product_failure", 2.5, _P(r"\b(?:no funciona|nunca llegan|se cierra|caido|fallando|funktioniert (?:\w+ )*?nicht|"
                                 r"kommen nie an|sturzt|ausgefallen|schlagt (?:\w+ )*?fehl|fehler|ne fonctionne (?:plus|pas)|"
                                 r"n'arrivent jamais|plante|en panne|rien ne (?:se )?\w+|ne marche (?:plus|pas)|no se (?:envia\w*|carga\w*|sincroniza\w*|"
-                                r"abre|guarda\w*)|dejo de funcionar|no carga|ladt nicht|geht nicht mehr|nicht mehr|le bug|pas reussi a resoudre|no pudo arreglar\w*)\b")),
+                                r"abre|guarda\w*)|dejo de funcionar|no carga|ladt nicht|geht nicht mehr|nicht mehr|"
+                                r"ne (?:charge|marche|fonctionne|s'ouvre|repond|synchronise|s'affiche|arrive)\w* (?:plus|pas)|"
+                                r"va (?:muy )?lent\w*|se bloquea|se cuelga|no (?:abre|responde|sincroniza|llega\w*|aparece\w*)|"
+                                r"(?:sind|ist) (?:seit \w+ )?leer|hangt|reagiert nicht|kaputt|abgesturzt|le bug|pas reussi a resoudre|no pudo arreglar\w*)\b")),
     # --- modifiers --------------------------------------------------------------------------
     ("refund", 1.0, _P(r"\b(?:refund\w*|refnd|money back|reimburs\w*|reverse\w*|reembols\w*|devolver|devuelvan|"
                        r"erstatt\w*|geld zuruck|rembours\w*)\b")),
