@@ -5,7 +5,9 @@
    the state changed) are reported as already_done.
 2. Validate every approval before anything is written: unknown ids
    (UnknownActionError), two alternatives of one group, a pending decision or a
-   money-moving action on ``unclear`` (ActionRefusedError).
+   money-moving action on ``unclear``, or an action whose ``requires`` is neither approved
+   with it nor done before (the unused-time credit note without its cancel, a retry
+   without a changed card or portal session) (ActionRefusedError).
 3. Prepare every approved action, still writing nothing: already completed in the
    ledger (any case) or visible in Stripe with this action's metadata → already_done;
    a dangling begin (a crash between begin and finish) that Stripe does not show done →
