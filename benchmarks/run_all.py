@@ -163,6 +163,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=5)
     args = parser.parse_args()
+    import classifier  # benchmarks/classifier.py: held-out accuracy and confusion matrix
+
+    classifier.report("heldout")
     work = Path(tempfile.mkdtemp(prefix="bnb-bench-"))
     try:
         state, customers = seed(work)

@@ -41,9 +41,11 @@ def plan(
     options: list[RefundOption],
     *,
     seats: int | None = None,
+    complaint: str = "",
 ) -> Plan:
-    """The ordered plan for the confirmed bucket (empty while pending). ``seats``: a team's wanted seat count."""
-    return build_plan(snapshot, summary, decision, shapes, options, seats=seats)
+    """The ordered plan for the confirmed bucket (empty while pending). ``seats``: a team's wanted seat count;
+    ``complaint``: the customer's words (a seat reduction needs them, or the state, to say seats are unused)."""
+    return build_plan(snapshot, summary, decision, shapes, options, seats=seats, complaint=complaint)
 
 
 def execute(

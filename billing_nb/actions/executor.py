@@ -5,7 +5,9 @@
    the state changed) are reported as already_done.
 2. Validate every approval before anything is written: unknown ids
    (UnknownActionError), two alternatives of one group, a pending decision or a
-   money-moving action on ``unclear`` (ActionRefusedError).
+   money-moving action on ``unclear``, or an action whose ``requires`` is neither approved
+   with it nor done before (the unused-time credit note without its cancel, a retry
+   without a changed card or portal session) (ActionRefusedError).
 3. Prepare every approved action, still writing nothing: already completed in the
    ledger (any case) or visible in Stripe with this action's metadata → already_done;
    a dangling begin (a crash between begin and finish) that Stripe does not show done →
@@ -23,13 +25,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import stripe
 
-from .guards import check_decision, check_target
+from .guards import check_decision, check_requirements, check_target
 from .model import Action, ActionKind, ExecutedAction, Plan, idempotency_key
 from ..reading.objects import charge_dispute
 from .writer import find_done, retrieve, write
@@ -52,7 +54,8 @@ class _Prepared:
     done: ExecutedAction | None = None
 
 
-def validate(the_plan: Plan, approve: list[str], decision: Decision, snapshot: CaseSnapshot) -> list[Action]:
+def validate(the_plan: Plan, approve: list[str], decision: Decision, snapshot: CaseSnapshot,
+             done: Collection[str] = ()) -> list[Action]:
     """The approved actions in plan order, or a refusal before anything is written."""
     unknown = [a for a in dict.fromkeys(approve) if a not in the_plan.ids]
     if unknown:
@@ -72,6 +75,7 @@ def validate(the_plan: Plan, approve: list[str], decision: Decision, snapshot: C
         charge = action.target if action.kind is ActionKind.REFUND else action.params.get("charge")
         if action.moves_money and charge and charge_dispute(snapshot, str(charge)) is not None:
             raise ActionRefusedError(f"{action.id}: charge {charge} is disputed; answer the dispute instead")
+    check_requirements(approved, done)
     return approved
 
 
@@ -136,7 +140,8 @@ def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.Stri
             if found is not None:
                 earlier.append(found)
     approve = [a for a in approve if a not in {e.action_id for e in earlier}]
-    approved = validate(the_plan, approve, decision, snapshot)
+    done = {r for a in the_plan.actions for r in a.requires if ledger.completed(r) is not None}
+    approved = validate(the_plan, approve, decision, snapshot, done)
     if not approved:
         return earlier
     with ThreadPoolExecutor(max_workers=min(8, len(approved))) as pool:  # independent reads, in parallel

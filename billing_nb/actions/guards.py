@@ -7,6 +7,7 @@ compared with the snapshot's copy, so a target that changed since is refused).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from .model import Action, ActionKind
@@ -14,7 +15,7 @@ from ..analysis.classify import Bucket, Decision
 from ..exceptions import ActionRefusedError, RefundTooLargeError, StaleTargetError
 from ..money import Money
 
-__all__ = ["check_decision", "check_target", "refusal"]
+__all__ = ["check_decision", "check_requirements", "check_target", "refusal"]
 
 _ENDED = ("canceled", "incomplete_expired")
 
@@ -25,6 +26,16 @@ def check_decision(action: Action, decision: Decision) -> None:
         raise ActionRefusedError(f"{action.id}: the case is pending (no confirmed bucket); nothing executes")
     if decision.bucket is Bucket.UNCLEAR and action.moves_money:
         raise ActionRefusedError(f"{action.id}: the case is classified unclear; no money-moving action")
+
+
+def check_requirements(approved: list[Action], done: Collection[str] = ()) -> None:
+    """Refuse, before any write, an approval whose required action is neither approved nor done before."""
+    ids = {a.id for a in approved} | set(done)
+    for action in approved:
+        if action.requires and not ids & set(action.requires):
+            need = " or ".join(action.requires)
+            raise ActionRefusedError(f"{action.id} requires {need}: approve it too "
+                                     f"({action.why or 'the one pays for or enables the other'})")
 
 
 def _changed(field: str, fresh: dict[str, Any], before: dict[str, Any] | None) -> bool:

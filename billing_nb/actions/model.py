@@ -38,7 +38,9 @@ class Action:
 
     ``params`` holds what the executor needs (customer, subscription item, reason...);
     ``exclusive`` names a group of alternatives of which at most one may be approved
-    (e.g. a full or an unused-time credit note on the same charge).
+    (e.g. a full or an unused-time credit note on the same charge). ``requires`` names
+    actions of which one must be approved with it (or done before): the unused-time
+    refund needs the cancel it pays for, a retry needs a changed card or a portal session.
     """
 
     id: str
@@ -52,6 +54,8 @@ class Action:
     moves_money: bool = False
     params: dict[str, Any] = field(default_factory=dict)
     exclusive: str | None = None
+    requires: tuple[str, ...] = ()  # approving this needs one of these approved too (or done before)
+    why: str = ""  # why the planner put it in this case's plan
 
     def as_case_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +69,8 @@ class Action:
             "moves_money": self.moves_money,
             "preview": self.preview,
             "exclusive": self.exclusive,
+            "requires": list(self.requires),
+            "why": self.why,
         }
 
 

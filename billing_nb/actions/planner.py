@@ -10,6 +10,7 @@ refunded (the notes say to answer the dispute).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from . import catalogue as cat
@@ -19,6 +20,8 @@ from ..reading.objects import charge_dispute, invoice_charge, line_is_proration,
     refundable, subscription_invoices
 from ..analysis.classify import Bucket, Decision
 from ..analysis.gaps import portal_in_use
+from ..analysis.lexicon import read_text
+from ..analysis.state import read_state
 from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption
 from ..analysis.credits import credits_of
 from ..analysis.identify import IdentitySummary
@@ -30,8 +33,10 @@ __all__ = ["build_plan"]
 
 class _Planner:
     def __init__(self, snapshot: CaseSnapshot, summary: IdentitySummary, shapes: list[ContractShape],
-                 options: list[RefundOption]) -> None:
+                 options: list[RefundOption], complaint: str = "") -> None:
         self.snap, self.summary, self.shapes, self.options = snapshot, summary, shapes, options
+        self.said = read_text(complaint).flags  # e.g. unused_seats, seat_increase, deliberate
+        self.state = read_state(snapshot, summary)
         self.customer = snapshot.primary_customer_id
         self.live = [s for s in shapes if s.status in LIVE_STATUSES]
         self.actions: list[Action] = []
@@ -54,15 +59,17 @@ class _Planner:
     def option(self, kind: str, sub: str) -> RefundOption | None:
         return next((o for o in self.options if o.kind == kind and o.subscription_id == sub), None)
 
-    def add(self, action: Action) -> None:
+    def add(self, action: Action, why: str, requires: tuple[str, ...] = ()) -> None:
+        """Plan ``action`` with the reason it is in this case's plan and what it needs approved with it."""
         if all(a.id != action.id for a in self.actions):
-            self.actions.append(action)
+            self.actions.append(replace(action, why=why, requires=requires))
 
     # --- building blocks --------------------------------------------------------------------
     def refund_charge(self, charge: dict[str, Any], reason: str, why: str) -> None:
         remaining = refundable(charge)
         if remaining > 0:
-            self.add(cat.refund(str(charge["id"]), Money(remaining, str(charge.get("currency"))), reason, why))
+            self.add(cat.refund(str(charge["id"]), Money(remaining, str(charge.get("currency"))), reason, why),
+                     f"money back for the {why}: only this charge, what remains refundable")
 
     def previous_quantity(self, shape: ContractShape, item_id: str) -> int | None:
         for inv in reversed(subscription_invoices(self.snap, shape.subscription_id)):
@@ -103,24 +110,35 @@ class _Planner:
         self.notes.append(f"Keep {keep.subscription_id} (the one the customer uses: longest paid history, oldest); "
                           f"cancel the newer duplicate(s) {', '.join(s.subscription_id for s in extra)}.")
         for shape in extra:
-            self.add(cat.cancel_now(shape.subscription_id, f"duplicate of {keep.subscription_id}", "other"))
+            self.add(cat.cancel_now(shape.subscription_id, f"duplicate of {keep.subscription_id}", "other"),
+                     f"{shape.subscription_id} duplicates {keep.subscription_id}, which the customer keeps")
             for inv in subscription_invoices(self.snap, shape.subscription_id):
                 if inv.get("status") == "open":
-                    self.add(cat.void(str(inv["id"]), Money(int(inv.get("amount_remaining") or 0), str(inv["currency"]))))
+                    self.add(cat.void(str(inv["id"]), Money(int(inv.get("amount_remaining") or 0), str(inv["currency"]))),
+                             f"open invoice of the duplicate {shape.subscription_id}: never collect it")
                 charge = invoice_charge(self.snap, inv) if inv.get("status") == "paid" else None
                 if charge is not None:
                     self.refund_charge(charge, "duplicate", f"duplicate subscription {shape.subscription_id}")
 
     def team(self, seats: int | None) -> None:
+        unused = "unused_seats" in self.said
         for shape in self.live:
             item = next((i for i in shape.items if i.per_seat), None)
             if item is None:
                 continue
-            target = seats or self.previous_quantity(shape, item.item_id)
+            raised = [q for q in self.state.seats_raised if q.subscription == shape.subscription_id]
+            target = seats or (self.previous_quantity(shape, item.item_id) if unused else None)
             if target and target != item.quantity:
-                self.add(cat.quantity(shape.subscription_id, item.item_id, target, item.quantity, item.unit_amount))
-            elif self.portal_allows("subscription_update"):
-                self.add(cat.portal(self.customer, "subscription_update", shape.subscription_id, self.portal_id()))
+                why = (f"the analyst asked for {seats} seats" if seats else
+                       f"the complaint says seats are unused; back to the {target} seats before the last change")
+                self.add(cat.quantity(shape.subscription_id, item.item_id, target, item.quantity, item.unit_amount), why)
+                continue
+            if raised and not seats:
+                self.notes.append(f"{shape.subscription_id}: {raised[-1].line()}; a deliberate increase, so no "
+                                  "reduction is planned (plan quantity:SUB:N with seats=N if the customer asks).")
+            if self.portal_allows("subscription_update"):
+                self.add(cat.portal(self.customer, "subscription_update", shape.subscription_id, self.portal_id()),
+                         "the customer can change the seat count themselves, prorated")
                 self.notes.append(f"{shape.subscription_id} keeps its {item.quantity} seats; the portal link lets the "
                                   "customer change the count themselves (or plan quantity:SUB:N with seats=N).")
             else:
@@ -131,16 +149,26 @@ class _Planner:
         if self.portal_allows("payment_method_update") is False:
             self.notes.append("The portal configuration does not allow payment method updates; enable it.")
         else:
-            self.add(cat.portal(self.customer, "payment_method_update", None, self.portal_id()))
+            self.add(cat.portal(self.customer, "payment_method_update", None, self.portal_id()),
+                     "the card that failed must be replaced by the customer; this link opens straight to it")
+        portal_id = f"portal:{self.customer}:payment_method_update"
         for shape in self.live:
             open_invoices = [i for i in subscription_invoices(self.snap, shape.subscription_id) if i.get("status") == "open"]
             card = self.newer_card(shape)
             if card is not None and (open_invoices or shape.status == "past_due"):
                 label = f"{(card.get('card') or {}).get('brand', 'card')} …{(card.get('card') or {}).get('last4', '')}"
-                self.add(cat.default_pm(shape.subscription_id, str(card["id"]), label))
+                self.add(cat.default_pm(shape.subscription_id, str(card["id"]), label),
+                         f"the customer added {label} after the failure; the subscription still charges the old card")
+            changed = f"default_pm:{shape.subscription_id}:{card['id']}" if card is not None else None
             for inv in open_invoices:
+                needs = tuple(x for x in (changed, portal_id if any(a.id == portal_id for a in self.actions) else None) if x)
+                why = ("collect the open invoice once the payment method has changed: never again on the card "
+                       "that just declined")
                 self.add(cat.retry(str(inv["id"]), Money(int(inv.get("amount_remaining") or inv.get("amount_due") or 0),
-                                                         str(inv["currency"]))))
+                                                         str(inv["currency"]))), why, needs)
+                if not needs:
+                    self.notes.append(f"retry:{inv['id']} has no changed card behind it; approve it only after the "
+                                      "customer has updated their payment method.")
         for shape in self.shapes:
             if shape.status == "incomplete":
                 self.notes.append(f"{shape.subscription_id} is incomplete (its first payment failed): once the "
@@ -152,19 +180,25 @@ class _Planner:
         if prorations and not self.anomaly_objects("charged_after_cancel_request", "sub_"):
             # a plan change the customer never previewed: show them the invoice, explain it
             if self.portal_allows("invoice_history"):
-                self.add(cat.portal(self.customer, "home", None, self.portal_id()))
+                self.add(cat.portal(self.customer, "home", None, self.portal_id()),
+                         "the customer sees the proration invoice and manages the plan themselves")
             self.notes.append(f"Explain proration invoice(s) {', '.join(prorations)}: unused time at the old price "
                               "credited, the rest of the period at the new price charged; nothing is owed back.")
             return
         target = next((s for s in self.live if not s.cancel_at_period_end), None)
         if target is None:
+            ending = [s for s in self.live if s.cancel_at_period_end]
+            for s in ending:
+                self.notes.append(f"{s.subscription_id} is already set to cancel at period end; nothing to change.")
             return
         if self.portal_allows("subscription_cancel"):
-            self.add(cat.portal(self.customer, "subscription_cancel", target.subscription_id, self.portal_id()))
+            self.add(cat.portal(self.customer, "subscription_cancel", target.subscription_id, self.portal_id()),
+                     "the customer could not find how to cancel; the link opens straight to it")
         else:
             self.notes.append("The portal configuration does not let customers cancel (features.subscription_cancel"
                               " disabled or no configuration): a product gap; cancel at period end for them.")
-            self.add(cat.cancel_at_period_end(target.subscription_id, target.period_end, "other"))
+            self.add(cat.cancel_at_period_end(target.subscription_id, target.period_end, "other"),
+                     "the portal cannot cancel, so support cancels for them, at period end with access kept")
 
     def product_failure(self) -> None:
         paid = [s for s in self.live if s.latest_charge]
@@ -175,9 +209,11 @@ class _Planner:
         shape = paid[0]
         unused = self.option("credit_note_unused", shape.subscription_id)
         if shape.is_annual and unused is not None:
-            self.add(cat.cancel_now(shape.subscription_id, "refund of unused time for a product failure", "low_quality"))
+            cancel = cat.cancel_now(shape.subscription_id, "refund of unused time for a product failure", "low_quality")
+            self.add(cancel, "the unused time is refunded only if the annual plan ends now")
             self.add(cat.credit_note(str(unused.invoice), unused.amount, "product_unsatisfactory",
-                                     "unused time after a product failure", unused.charge))
+                                     "unused time after a product failure", unused.charge),
+                     "refund, apologise: the unused part of the year after the product failed", (cancel.id,))
         elif not shape.is_annual:
             charge = self.snap.by_id(str(shape.latest_charge))
             if charge is not None:
@@ -199,15 +235,20 @@ class _Planner:
                 full = min(full, refundable(charge))
             why = "renewal charged after the customer asked to cancel"
             chg = str(charge["id"]) if charge else None
-            self.add(cat.credit_note(str(inv["id"]), Money(full, str(inv["currency"])), "order_change", why, chg))
+            cancel_id = f"cancel:{sub_id}:now" if shape.status in LIVE_STATUSES else None
+            needs = (cancel_id,) if cancel_id else ()
+            self.add(cat.credit_note(str(inv["id"]), Money(full, str(inv["currency"])), "order_change", why, chg),
+                     "the whole renewal back: the customer asked to leave before it", needs)
             unused = self.option("credit_note_unused", sub_id)
             if unused is not None and unused.invoice == inv["id"] and unused.amount.amount != full:
-                self.add(cat.credit_note(str(inv["id"]), unused.amount, "order_change", why + " (unused time)", chg))
+                self.add(cat.credit_note(str(inv["id"]), unused.amount, "order_change", why + " (unused time)", chg),
+                         "the alternative: only the unused time of the renewal", needs)
                 self.notes.append(f"Approve one credit note on {inv['id']}: the full renewal "
                                   f"{Money(full, str(inv['currency']))} or the unused time {unused.amount} "
                                   "(see the contract shape).")
             if shape.status in LIVE_STATUSES:
-                self.add(cat.cancel_now(sub_id, "the customer asked to cancel before the renewal", "other"))
+                self.add(cat.cancel_now(sub_id, "the customer asked to cancel before the renewal", "other"),
+                         "the customer asked to cancel; the money back pays for ending it now")
 
     # --- finishing ---------------------------------------------------------------------------
     def disputed_aware(self, charge_id: str) -> dict[str, Any] | None:
@@ -233,10 +274,11 @@ class _Planner:
 
 
 def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decision, shapes: list[ContractShape],
-               options: list[RefundOption], *, seats: int | None = None) -> Plan:
+               options: list[RefundOption], *, seats: int | None = None, complaint: str = "") -> Plan:
+    """The plan for the confirmed bucket; ``complaint`` tells seat reductions apart from deliberate increases."""
     if decision.bucket is None:
         return Plan([], ["Pending: no bucket is confirmed, so no action is planned."])
-    p = _Planner(snapshot, summary, shapes, options)
+    p = _Planner(snapshot, summary, shapes, options, complaint)
     for dispute in snapshot.of("disputes"):
         if dispute.get("status") not in ("won", "lost", "warning_closed"):
             p.notes.append(f"Answer dispute {dispute.get('id')} on {obj_id(dispute.get('charge'))} with evidence; "
@@ -244,7 +286,8 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
     bucket = decision.bucket
     if bucket is Bucket.UNCLEAR:
         if p.portal_allows("payment_method_update") is not None:
-            p.add(cat.portal(p.customer, "home", None, p.portal_id()))
+            p.add(cat.portal(p.customer, "home", None, p.portal_id()),
+                  "nothing is decided yet; the customer can see their invoices and subscription themselves")
         p.notes.append("Unclear: nothing that moves money is planned; gather more evidence and re-classify.")
     elif bucket is Bucket.DUPLICATE_SUBSCRIPTION:
         p.duplicate()
@@ -266,5 +309,5 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
     if held is not None and any(a.moves_money for a in p.actions):
         p.notes.append(f"The customer already holds a {held} credit on their balance: the unused-time amounts "
                        "above are net of it; a full-charge refund is not, so weigh it before approving.")
-    p.add(cat.document(p.customer, bucket.value))
+    p.add(cat.document(p.customer, bucket.value), f"record the bucket ({bucket.value}) on the customer for the next case")
     return Plan(p.screened(), list(dict.fromkeys(p.notes)))

@@ -16,6 +16,7 @@ from typing import Any
 
 from .classify import Bucket, Decision
 from .identify import IdentitySummary
+from .lexicon import failure_report
 from ..money import Money
 from ..reading.snapshot import CaseSnapshot, from_ts
 
@@ -32,6 +33,7 @@ GAP_KINDS: tuple[str, ...] = (
     "no_usage_visibility",
     "dunning_never_reached_customer",
     "no_cancellation_path",
+    "product_bug",
 )
 
 
@@ -42,10 +44,11 @@ class ProductGap:
     evidence: tuple[str, ...]
     suggestion: str  # what the product should do
     severity: str = "medium"  # low | medium | high
+    area: str = "billing operations"  # who fixes it: the operator's billing setup, or the product itself
 
     def as_case_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "title": self.title, "evidence": list(self.evidence),
-                "suggestion": self.suggestion, "severity": self.severity}
+                "suggestion": self.suggestion, "severity": self.severity, "area": self.area}
 
 
 # --- what the case is about ------------------------------------------------------------
@@ -306,10 +309,32 @@ def _updated_after(case: _Case, subscription: str, since: int) -> bool:
     return False
 
 
-def find_gaps(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decision, complaint: str = "") -> list[ProductGap]:
-    """The product gaps behind this case, one per kind, in :data:`GAP_KINDS` order."""
+def _product_bug(case: _Case, recurrence: int | None) -> list[ProductGap]:
+    """The skill's "refund, apologize, log product issue": a bug item for the product team."""
+    if case.bucket is not Bucket.PRODUCT_FAILURE:
+        return []
+    subject, words, since = failure_report(case.complaint)
+    subs = ", ".join(s["id"] for s in case.active_subscriptions()) or "none active"
+    lines = [f"what failed: {subject}" + (f" (the complaint says '{words}')" if words else ""),
+             f"since: {since or 'not stated in the complaint'}",
+             f"{recurrence} product-failure case(s) this month in the casebook, this one included"
+             if recurrence is not None else "cases this month: casebook not consulted",
+             f"case customer {case.summary.customer_id}; subscriptions: {subs}"]
+    title = f"Product bug: {subject}" if subject != "not named in the complaint" else "Product bug reported by a customer"
+    return [ProductGap("product_bug", title[:120], tuple(lines),
+                       "Reproduce and fix it; link every case that reports it, and tell those customers when it is "
+                       "fixed.", "high" if (recurrence or 0) >= 3 else "medium", "product engineering")]
+
+
+def find_gaps(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decision, complaint: str = "",
+              recurrence: int | None = None) -> list[ProductGap]:
+    """The product gaps behind this case, one per kind, in :data:`GAP_KINDS` order.
+
+    ``recurrence``: how many product-failure cases the casebook holds this month (this one
+    included), for the product-bug item; None when the casebook was not read.
+    """
     case = _Case(snapshot, summary, decision, complaint)
     found = [*_portal_gaps(case), *_duplicate_guard(case), *_seat_explanation(case), *_usage_visibility(case),
-             *_dunning(case), *_cancellation_path(case)]
+             *_dunning(case), *_cancellation_path(case), *_product_bug(case, recurrence)]
     unique = {g.kind: g for g in reversed(found)}
     return sorted(unique.values(), key=lambda g: GAP_KINDS.index(g.kind))

@@ -114,14 +114,18 @@ class IdentitySummary:
         return frames
 
     def billing_state(self) -> dict[str, Any]:
-        """case.json's ``billing_state``: subscriptions, invoices, anomalies, what the customer
-        already got back (``credits``), and any list cut at the page cap (``truncated``)."""
+        """case.json's ``billing_state``: subscriptions, invoices, anomalies, disputes (any status),
+        what the customer already got back (``credits``), and any list cut at the page cap (``truncated``)."""
         return {
             "subscriptions": [s.as_case_json() for s in self.subscriptions],
             "invoices": [i.as_case_json() for i in self.invoices],
             "anomalies": [a.as_dict() for a in self.anomalies],
             "credits": self.credits.as_case_json(),
             "truncated": list(self.truncated),
+            "disputes": [{"id": d.get("id"), "charge": obj_id(d.get("charge")), "status": d.get("status"),
+                          "reason": d.get("reason"), "amount": {"value": int(d.get("amount") or 0),
+                                                                "currency": str(d.get("currency") or "usd")}}
+                         for d in self.disputes],
         }
 
 

@@ -25,6 +25,7 @@ from ..config import Settings, load_settings
 from ..exceptions import NeedsConfirmationError
 from ..analysis.gaps import ProductGap, find_gaps
 from .handoff import render_followup, render_handoff
+from .recurrence import cases_this_month
 from ..analysis.identify import IdentitySummary, identify
 from ..actions.ledger import Ledger
 from ..money import Money
@@ -97,6 +98,7 @@ class Case:
     approved: list[str] = field(default_factory=list)
     approved_by: str | None = None
     executed: list[act.ExecutedAction] = field(default_factory=list)
+    links_sent: list[str] = field(default_factory=list)  # portal actions whose link reached someone (reveal)
     gaps: list[ProductGap] = field(default_factory=list)
     status: str = "pending"
     error: str | None = None
@@ -115,8 +117,13 @@ class Case:
         chosen = parse_bucket(bucket)
         self.decision = decide(self.classification, chosen, confirmed_by if chosen else None)
         self.status = "pending" if self.decision.pending else "done"
-        self.plan = act.plan(self.snapshot, self.summary, self.decision, self.shapes, self.options)
-        self.gaps = find_gaps(self.snapshot, self.summary, self.decision, self.complaint)
+        self.plan = act.plan(self.snapshot, self.summary, self.decision, self.shapes, self.options,
+                             complaint=self.complaint)
+        recurrence = None
+        if self.decision.bucket is Bucket.PRODUCT_FAILURE:  # the product-bug item says how often it came back
+            recurrence = 1 + cases_this_month(self.settings.cases_dir, Bucket.PRODUCT_FAILURE.value,
+                                              self.created_at, exclude=self.case_id)
+        self.gaps = find_gaps(self.snapshot, self.summary, self.decision, self.complaint, recurrence)
         self.save()
         return self.decision
 
@@ -143,9 +150,17 @@ class Case:
             return []
         client = make_client(self.settings)
         ledger = Ledger(self.ledger_path())
+        shown: Callable[[str, str], None] | None = None
+        if reveal is not None:  # without a reveal (an unattended run) the link is thrown away: never "sent"
+            show = reveal
+
+            def _shown(action_id: str, url: str) -> None:
+                show(action_id, url)
+                self.links_sent.append(action_id)
+            shown = _shown
         results = act.execute(
             self.plan, list(approve), case_id=self.case_id, client=client, ledger=ledger,
-            settings=self.settings, snapshot=self.snapshot, decision=self.decision, reveal=reveal,
+            settings=self.settings, snapshot=self.snapshot, decision=self.decision, reveal=shown,
         )
         self.approved = sorted(set(self.approved) | set(approve))
         self.approved_by = confirmed_by
@@ -191,6 +206,7 @@ class Case:
             "approved": list(self.approved),
             "approved_by": self.approved_by,
             "executed": [e.as_case_json() for e in self.executed],
+            "links_sent": list(dict.fromkeys(self.links_sent)),
             "revenue_impact": act.revenue_impact(plan, self.executed, self.snapshot) if plan else {
                 k: _zero(cur) for k in ("refunded", "credited", "mrr_change", "arr_change")},
             "proposed_impact": act.proposed_impact(plan, self.snapshot) if plan else None,

@@ -32,6 +32,9 @@ HEADINGS: tuple[str, ...] = ("CUSTOMER", "BILLING STATE", "DECISION", "ACTION TA
 
 ENV_VAR = "BILLING_NB_TEMPLATES"
 _DONE = ("succeeded", "already_done")
+_OPEN_DISPUTE = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
+_DRAFT = ("DRAFT (dry run): the actions in this message are proposed, not done. Send it only once they are "
+          "approved and executed.")
 
 
 # --- where the templates are -----------------------------------------------------------
@@ -184,7 +187,26 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
                 for o in a["objects"]}
     proration = next((i for i in sorted(invoices, key=lambda i: i["created"], reverse=True) if i["id"] in prorated), None)
     flows = [a["id"].split(":")[2] for a in actions if a["kind"] == "portal" and a["id"].count(":") >= 2]
+    # what is true, not what a template hopes: links that reached someone, the state as it is
+    sent = record.get("links_sent")  # absent in records older than issue 12: the link was shown then
+    portal_sent = [a for a in actions if a["kind"] == "portal" and (not executed or sent is None or a["id"] in sent)]
+    failed_runs = {e["action_id"] for e in executed if e["status"] not in _DONE}
+    ending = [s for s in live if s.get("cancel_at_period_end") and s["id"] not in canceled]
+    disputes = (record.get("billing_state") or {}).get("disputes") or []
+    open_disputes = [d for d in disputes if d.get("status") in _OPEN_DISPUTE]
+    lost = [d for d in disputes if d.get("status") == "lost"]
+    new_card = next((a for a in actions if a["kind"] == "default_pm"), None)
+    visible = [a for a in actions if a.get("customer_visible") and a["kind"] != "document"]
     return {
+        "draft": not executed and bool(visible) and _bucket(record) not in ("pending", "unclear"),
+        "portal_sent": bool(portal_sent),
+        "portal_lost": any(a["kind"] == "portal" for a in actions) and not portal_sent,
+        "retry_failed": any(i.startswith("retry:") for i in failed_runs),
+        "new_card": new_card,
+        "already_ending": ending[0]["current_period_end"] if ending else None,
+        "open_dispute": open_disputes[0] if open_disputes else None,
+        "lost_dispute": lost[0] if lost else None,
+        "renews": bool(kept) and not ending and not open_disputes and not lost,
         "bucket": _bucket(record),
         "done": bool(executed) and bool(actions),
         "dry_run": not executed,
@@ -193,12 +215,12 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
         "refund": refund,
         "canceled": bool(canceled),
         "access_until": target_end if canceled and not refund else None,
-        "next_renewal": kept[0]["current_period_end"] if kept else None,
+        "next_renewal": kept[0]["current_period_end"] if kept and not open_disputes and not lost else None,
         "failed_invoice": failed[0] if failed else None,
         "team": team,
         "seat_price": seat_price,
         "proration": proration,
-        "portal": "portal" in kinds,
+        "portal": bool(portal_sent),
         "portal_flow": flows[0] if flows else None,
         "retry": "retry" in kinds,
         "quantity": "quantity" in kinds,
@@ -241,7 +263,8 @@ def _given_back(credits: dict[str, Any]) -> list[str]:
 def render_followup(record: dict[str, Any], override: Path | None = None) -> str:
     """The customer message for the record's bucket (templates/followup/<bucket>.md.j2)."""
     facts = _facts(record)
-    return _render(f"followup/{facts['bucket']}.md.j2", override, record=record, f=facts)
+    text = _render(f"followup/{facts['bucket']}.md.j2", override, record=record, f=facts)
+    return f"{_DRAFT}\n\n{text}" if facts["draft"] else text
 
 
 def render_handoff(record: dict[str, Any], override: Path | None = None) -> str:

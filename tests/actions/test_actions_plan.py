@@ -87,10 +87,17 @@ def test_team_keeps_seats_and_offers_quantity_change_only() -> None:
          "parent": {"subscription_item_details": {"subscription_item": item["id"], "proration": True}}}]
     b.invoice(sub, 1500, start=T0 + 9 * DAY, end=T0 + 30 * DAY, created=T0 + 9 * DAY,
               reason="subscription_update", lines=proration)
-    p = make_plan(b.snapshot(T0 + 10 * DAY), Bucket.TEAM_SEATS)
+    # the customer says two seats are unused: back to the count before the last change
+    p = make_plan(b.snapshot(T0 + 10 * DAY), Bucket.TEAM_SEATS, complaint="Two of our seats are unused, please reduce")
     assert p.ids == ["quantity:sub_team:3", "document:cus_A"]
+    assert "unused" in p.get("quantity:sub_team:3").why
     assert all(a.kind.value not in ("cancel", "refund", "credit_note") for a in p.actions)
     assert make_plan(b.snapshot(T0 + 10 * DAY), Bucket.TEAM_SEATS, seats=4).ids[0] == "quantity:sub_team:4"
+    # issue 12: a team that went from 3 to 5 seats on purpose is not offered a reduction back to 3
+    for complaint in ("", "We added two seats for new hires, can you explain the invoice?"):
+        kept = make_plan(b.snapshot(T0 + 10 * DAY), Bucket.TEAM_SEATS, complaint=complaint)
+        assert not [a for a in kept.actions if a.kind.value == "quantity"], (complaint, kept.ids)
+        assert any("deliberate increase" in n for n in kept.notes)
 
 
 def test_team_without_history_asks_for_the_count() -> None:

@@ -66,14 +66,15 @@ def test_no_portal_configuration() -> None:
     ("There is no cancel button anywhere", Bucket.UNCLEAR, {"portal_missing_cancellation", "no_cancellation_path"}),
     ("please cancel it", Bucket.MISSING_SELF_SERVE, {"portal_missing_cancellation", "no_cancellation_path"}),
     # a request to cancel in a product-failure case is not a complaint about self-serve cancelling
-    ("The import never worked. Please cancel and refund.", Bucket.PRODUCT_FAILURE, set()),
+    # (its product issue is logged as the product_bug item, for the product team)
+    ("The import never worked. Please cancel and refund.", Bucket.PRODUCT_FAILURE, {"product_bug"}),
     ("I was charged twice", Bucket.DUPLICATE_SUBSCRIPTION, set()),
 ])
 def test_cancellation_gaps_only_when_relevant(complaint: str, bucket: Bucket, expected: set[str]) -> None:
     snap = healthy(portal(cancel=False))
     gaps = gaps_of(snap, bucket, complaint)
     assert set(gaps) == expected
-    if expected:
+    if "no_cancellation_path" in expected:
         assert any(snap.of("portal_configurations")[0]["id"] in line for line in gaps["portal_missing_cancellation"].evidence)
         assert gaps["no_cancellation_path"].severity == "high"
 
@@ -167,7 +168,7 @@ def test_seat_explanation_for_seat_complaints_on_seat_prices() -> None:
     gap = gaps_of(_team(5), Bucket.TEAM_SEATS, "Why am I paying for 5 seats?")["no_seat_explanation"]
     assert "5 seats x $15.00 USD per month = $75.00 USD on price_team" in gap.evidence[0]
     assert gaps_of(_team(1), Bucket.TEAM_SEATS, "why seats?") == {}
-    assert gaps_of(_team(5), Bucket.PRODUCT_FAILURE, "sync broken") == {}
+    assert set(gaps_of(_team(5), Bucket.PRODUCT_FAILURE, "sync broken")) == {"product_bug"}
 
 
 @pytest.mark.parametrize(("complaint", "found"), [
@@ -248,7 +249,9 @@ def test_demo_stories_gaps_match(demo: Any) -> None:
         snap = build_snapshot(reader, customer.lookup)
         found = find_gaps(snap, identify(snap), decision(Bucket(spec.expected_bucket)), mask_text(spec.complaint))
         kinds = tuple(sorted(g.kind for g in found))
-        if kinds != tuple(sorted(spec.expected_gaps)):
+        # issue 12: every product failure also logs its product issue (product_bug), for the product team
+        expected = {*spec.expected_gaps, *(("product_bug",) if spec.expected_bucket == "product_failure" else ())}
+        if kinds != tuple(sorted(expected)):
             wrong[customer.story] = (kinds, spec.expected_gaps, [g.evidence for g in found])
     assert wrong == {}
 
@@ -270,3 +273,35 @@ def test_portal_in_use_prefers_the_app_configuration_over_the_dashboard_default(
     app["active"] = False
     del snap.extra["portal_configuration"]
     assert portal_in_use(snap) is dashboard
+
+
+# --- issue 12: a product failure logs a product issue -------------------------------------------
+def test_product_failure_logs_a_product_bug_separate_from_operator_gaps() -> None:
+    from billing_nb.analysis.classify import decide
+    from billing_nb.analysis.gaps import find_gaps
+    from billing_nb.analysis.identify import identify as _identify
+    from tests.fixtures.corpus import snapshot_for
+
+    snap = snapshot_for({"preset": "healthy", "portal_cancel": False})
+    summary = _identify(snap)
+    complaint = "The sync feature has not worked since your last update, I can't find how to cancel either"
+    c = classify_for_gaps(snap, summary, complaint)
+    gaps = find_gaps(snap, summary, decide(c, "product_failure", "parameter"), complaint, recurrence=4)
+    bug = next(g for g in gaps if g.kind == "product_bug")
+    assert bug.area == "product engineering" and bug.severity == "high"
+    assert bug.title == "Product bug: the sync feature"
+    assert "since: since your last update" in bug.evidence
+    assert "4 product-failure case(s) this month in the casebook, this one included" in bug.evidence
+    assert [g.kind for g in gaps if g.kind != "product_bug"]  # the operator-side gap stays its own item
+    assert all(g.area == "billing operations" for g in gaps if g.kind != "product_bug")
+    # never "none identified" for a product failure, even with no failure words at all
+    bare = find_gaps(snap, summary, decide(c, "product_failure", "parameter"), "", recurrence=None)
+    assert [g.kind for g in bare] == ["product_bug"] and bare[0].title == "Product bug reported by a customer"
+    # other buckets log no product bug
+    assert "product_bug" not in [g.kind for g in find_gaps(snap, summary, decide(c, "unclear", "parameter"), complaint)]
+
+
+def classify_for_gaps(snap, summary, complaint):  # type: ignore[no-untyped-def]
+    from billing_nb.analysis.classify import classify
+
+    return classify(snap, summary, complaint)

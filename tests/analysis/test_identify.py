@@ -56,7 +56,7 @@ def test_frames_and_billing_state() -> None:
     assert isinstance(created, datetime) and created.utcoffset() is not None and created.utcoffset().total_seconds() == 0
     assert "jane.doe@example.com" not in frames["customers"].to_string()
     state = s.billing_state()
-    assert set(state) == {"subscriptions", "invoices", "anomalies", "credits", "truncated"}
+    assert set(state) == {"subscriptions", "invoices", "anomalies", "credits", "truncated", "disputes"}
     assert set(state["subscriptions"][0]) == {"id", "status", "price", "product", "interval", "quantity",
                                               "current_period_end", "cancel_at_period_end"}
     assert set(state["invoices"][0]) == {"id", "status", "billing_reason", "subscription", "amount_due", "amount_paid",

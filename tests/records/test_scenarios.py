@@ -45,8 +45,8 @@ def test_new_lead_without_email_or_history_is_unclear_with_valid_handoff(w: Worl
     assert rec["customer"] == {"id": cus, "email": None, "other_customer_ids": []}
     assert rec["classification"]["suggested"] == "unclear"
     state = rec["billing_state"]
-    assert {k: state[k] for k in ("subscriptions", "invoices", "anomalies", "truncated")} == {
-        "subscriptions": [], "invoices": [], "anomalies": [], "truncated": []}
+    assert {k: state[k] for k in ("subscriptions", "invoices", "anomalies", "truncated", "disputes")} == {
+        "subscriptions": [], "invoices": [], "anomalies": [], "truncated": [], "disputes": []}
     assert state["credits"]["refunds"] == [] and state["credits"]["credit_notes"] == []
     assert state["credits"]["credit_held"] is None
     assert money_actions(rec) == [] and rec["contract"] == [] and rec["refund_options"] == []
@@ -548,8 +548,10 @@ def test_jpy_annual_unused_time_credit_note_executes_in_yen(w: World, tmp_path: 
     assert note["amount"] == {"value": unused, "currency": "jpy"}
     opt = next(o for o in rec["refund_options"] if o["kind"] == "credit_note_unused")
     assert opt["stripe_amount"] == unused and not opt["mismatch"]
-    [done] = case.execute([note["id"]], "parameter")
-    assert done.status == "succeeded"
+    # the unused-time credit note requires the cancel it pays for (issue 12): approve both
+    assert note["requires"] and note["requires"][0].startswith("cancel:")
+    results = case.execute([note["requires"][0], note["id"]], "parameter")
+    assert [r.status for r in results] == ["succeeded", "succeeded"]
     [cn] = w.c.v1.credit_notes.list({"customer": cus}).data
     assert (cn.currency, cn.amount) == ("jpy", unused)
     rec = case.record()
