@@ -30,7 +30,7 @@ __all__ = ["HEADINGS", "templates_dir", "render_followup", "render_handoff", "re
 HEADINGS: tuple[str, ...] = ("CUSTOMER", "BILLING STATE", "DECISION", "ACTION TAKEN", "FOLLOW-UP", "PRODUCT GAP")
 
 ENV_VAR = "BILLING_NB_TEMPLATES"
-_DONE = ("succeeded", "already_done")
+_DONE = ("succeeded", "recovered", "already_done")
 
 
 # --- where the templates are -----------------------------------------------------------
