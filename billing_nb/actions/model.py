@@ -14,7 +14,7 @@ from typing import Any
 from ..exceptions import UnknownActionError
 from ..money import Money
 
-__all__ = ["ActionKind", "Action", "Plan", "ExecutedAction", "idempotency_key", "effect_of", "split_again",
+__all__ = ["ActionKind", "Action", "Plan", "ExecutedAction", "idempotency_key", "effect_of", "split_again", "money_of_id",
            "STEP_NAMES", "COUNTED", "LANDED", "AGAIN_SEP"]
 
 STEP_NAMES = {1: "restore self-serve", 2: "fix the billing state", 3: "refund the affected charge",
@@ -143,6 +143,14 @@ def split_again(action_id: str) -> tuple[str, int]:
     if not tail.isdigit() or int(tail) < 2:
         raise UnknownActionError(f"{action_id!r}: an action id suffix is #N with N >= 2 (the Nth identical write)")
     return base, int(tail)
+
+
+def money_of_id(action_id: str) -> tuple[str, int] | None:
+    """``("refund", 500)`` for ``refund:ch_X:500`` (or ``...#2``): the kind and amount an id names."""
+    parts = split_again(action_id)[0].split(":") if action_id.count(AGAIN_SEP) <= 1 else []
+    if len(parts) == 3 and parts[0] in (ActionKind.REFUND.value, ActionKind.CREDIT_NOTE.value) and parts[2].isdigit():
+        return parts[0], int(parts[2])
+    return None
 
 
 def effect_of(action: Action, case_id: str = "") -> str:

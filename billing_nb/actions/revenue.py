@@ -15,7 +15,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from .model import COUNTED, ActionKind, ExecutedAction, Plan, split_again
+from .model import COUNTED, ActionKind, ExecutedAction, Plan, money_of_id, split_again
 from ..analysis.contract import contract_shapes
 from ..money import Money, round_half_up
 from ..reading.snapshot import CaseSnapshot
@@ -42,7 +42,13 @@ def impact(the_plan: Plan, executed: list[ExecutedAction], snapshot: CaseSnapsho
         if e.status in COUNTED:
             base = split_again(e.action_id)[0]
             counted[base] = counted.get(base, 0) + 1
-    return _impact_of(the_plan, set(counted), snapshot, counted)
+    out = _impact_of(the_plan, set(counted), snapshot, counted)
+    for action_id, n in counted.items():  # carried out, but no longer in the plan (a re-run after a crash)
+        named = money_of_id(action_id)
+        if action_id not in the_plan.ids and named is not None:
+            field = "refunded" if named[0] == ActionKind.REFUND.value else "credited"
+            out[field] = {**out[field], "value": out[field]["value"] + named[1] * n}
+    return out
 
 
 def proposed(the_plan: Plan, snapshot: CaseSnapshot) -> dict[str, Any]:

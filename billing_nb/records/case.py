@@ -149,8 +149,8 @@ class Case:
         self.status, self.writer = "in_progress", writer_identity()
         self.approved = sorted(set(self.approved) | set(approve))
         self.approved_by = confirmed_by
+        ledger.index_case(self.record(), self.output_dir)  # first: the next run's sweep finds it
         self.save()
-        ledger.index_case(self.record(), self.output_dir)
 
         def landed(result: act.ExecutedAction) -> None:
             self.executed.append(result)

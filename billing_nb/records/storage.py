@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..actions.ledger import Ledger
-from ..actions.model import COUNTED, LANDED, split_again
+from ..actions.model import COUNTED, LANDED, money_of_id, split_again
 from ..exceptions import StorageError, storage_error
 from ..money import Money
 
@@ -100,12 +100,17 @@ def _alive(writer: dict[str, Any] | None) -> bool:
     if not writer or writer.get("host") != socket.gethostname():
         return True  # another machine's run: not ours to judge
     try:
-        os.kill(int(writer.get("pid") or 0), 0)
+        pid = int(writer.get("pid") or 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except (OSError, ValueError):
         return True
-    return int(writer.get("pid") or 0) > 0
+    try:  # a killed process nobody has reaped yet is a zombie: dead all the same
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return pid > 0
+    return pid > 0 and state not in ("Z", "X")
 
 
 def _counted_money(record: dict[str, Any]) -> dict[str, Any]:
@@ -116,9 +121,14 @@ def _counted_money(record: dict[str, Any]) -> dict[str, Any]:
     for e in record.get("executed") or []:
         action = plan.get(split_again(str(e.get("action_id")))[0]) or {}
         amount = action.get("amount") or {}
-        if e.get("status") in COUNTED and action.get("kind") in sums and amount:
+        named = money_of_id(str(e.get("action_id")))
+        if e.get("status") not in COUNTED:
+            continue
+        if action.get("kind") in sums and amount:
             sums[action["kind"]] += int(amount.get("value", 0))
             currency = amount.get("currency")
+        elif named is not None:
+            sums[named[0]] += named[1]
     cur = currency or (impact.get("refunded") or {}).get("currency") or "usd"
     impact["refunded"] = Money(sums["refund"], cur).as_dict()
     impact["credited"] = Money(sums["credit_note"], cur).as_dict()
