@@ -202,6 +202,9 @@ def _handoff_view(record: dict[str, Any]) -> dict[str, Any]:
         paid[inv["currency"]] = paid.get(inv["currency"], 0) + int(inv["amount_paid"] or 0)
     return {
         "executed": rows,
+        # what landed in Stripe (this run's writes, or found done) and what did not: said plainly
+        "landed": [f"{e['action_id']} ({e['status'].replace('_', ' ')})" for e in rows if e["status"] in _DONE],
+        "not_landed": [f"{e['action_id']} ({e['status']})" for e in rows if e["status"] not in _DONE],
         "plan": sorted(plan.values(), key=lambda a: a["step"]),
         "invoices": invoices[:10],
         "invoices_more": max(0, len(invoices) - 10),

@@ -71,3 +71,30 @@ def test_approved_refund_lands_and_is_recorded_or_fails_with_exit_3(fw: Faulty, 
     ).auto_paging_iter())) if any(e["action_id"].startswith("refund:") for e in rec["executed"]))
     assert claimed(records(folder), "refunded") == held
     print(f"{knobs}: {outcomes}")
+
+
+def test_a_write_stripe_refuses_ends_failed_with_exit_3_and_says_so(fw: Faulty, tmp_path: Path) -> None:
+    """Retrying an open invoice with a card that declines: Stripe refuses the write (402
+    card_declined). The action is failed with Stripe's error and request id, the case failed,
+    the exit code 3, and ACTION TAKEN says it did not land. https://docs.stripe.com/api/invoices/pay"""
+    from safety_helpers import DAY, T0
+
+    w = fw.world
+    clock = w.clock(T0)
+    cus = w.customer(None, clock=clock)
+    sub = w.subscribe(cus, w.price(w.product(), 2500))
+    bad = w.card(cus, "pm_card_chargeCustomerFail")
+    w.c.v1.subscriptions.update(sub.id, {"default_payment_method": bad})
+    w.advance(clock, T0 + 32 * DAY)
+    [open_inv] = [i for i in w.c.v1.invoices.list({"customer": cus}).data if i.status == "open"]
+    folder = tmp_path / "cases"
+    proc = cli(case_args(cus, "failed_payment", [f"retry:{open_inv.id}"], folder), fw.env(folder))
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 3, stderr[-2000:]
+    rec = json.loads(stdout)
+    [retry] = [e for e in rec["executed"] if e["action_id"] == f"retry:{open_inv.id}"]
+    assert retry["status"] == "failed" and retry["request_id"].startswith("req_") and retry["error"]
+    assert rec["status"] == "failed"
+    assert w.c.v1.invoices.retrieve(open_inv.id).status == "open"  # nothing landed
+    taken = rec["handoff"].split("## ACTION TAKEN", 1)[1].split("## FOLLOW-UP", 1)[0]
+    assert f"Did not land: `retry:{open_inv.id} (failed)`" in taken and "The case is failed" in taken
