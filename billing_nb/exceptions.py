@@ -23,6 +23,7 @@ exit codes (2 bad input, 3 Stripe error, 4 needs confirmation)::
     │   └── StaleTargetError          the target changed since the snapshot
     ├── NeedsConfirmationError        exit 4: nothing executes without approval
     ├── RecordError                   exit 2: a record folder exists / is unreadable
+    ├── StorageError                  exit 3: the disk failed a write or a read (path + cause)
     ├── NotebookRunError              exit 3: a cell failed or timed out (cell index, ename)
     └── RedactionError                a saved artifact leaks PII or a secret
 """
@@ -52,6 +53,8 @@ __all__ = [
     "RecordError",
     "NotebookRunError",
     "RedactionError",
+    "StorageError",
+    "storage_error",
 ]
 
 
@@ -188,3 +191,45 @@ class RedactionError(BillingNbError):
     """A saved artifact holds PII or a secret in clear."""
 
     exit_code = 3
+
+
+class StorageError(BillingNbError):
+    """A record or ledger file could not be written or read: full disk, file size limit,
+    read-only folder, a path through a file, a corrupt SQLite ledger. Names path and cause."""
+
+    exit_code = 3
+
+
+_ERRNO_WORDS = {
+    "ENOSPC": "no space left on the device",
+    "EFBIG": "file too large (the file size limit, ulimit -f, was reached)",
+    "ENOTDIR": "a part of the path is a file, not a folder",
+    "EROFS": "the file system is read-only",
+    "EACCES": "permission denied",
+    "EPERM": "operation not permitted",
+    "EISDIR": "it is a folder, not a file",
+    "EDQUOT": "disk quota exceeded",
+}
+
+
+def storage_error(path: object, err: BaseException) -> StorageError:
+    """One clear line for a failed file or SQLite operation: ``<path>: <cause>``."""
+    import errno as _errno
+    import sqlite3 as _sqlite3
+
+    if isinstance(err, StorageError):
+        return err
+    if isinstance(err, OSError) and err.errno is not None:
+        name = _errno.errorcode.get(err.errno, "")
+        cause = _ERRNO_WORDS.get(name) or (err.strerror or str(err)).lower()
+        where = err.filename or path
+        return StorageError(f"{where}: {cause} ({name or err.errno})")
+    if isinstance(err, _sqlite3.DatabaseError):
+        text = str(err)
+        if "not a database" in text or "malformed" in text:
+            return StorageError(f"{path}: not a readable SQLite ledger ({text}); move it aside and re-run, "
+                                "or restore it from a backup")
+        if "readonly" in text or "read-only" in text:
+            return StorageError(f"{path}: the ledger is read-only ({text})")
+        return StorageError(f"{path}: ledger error ({text})")
+    return StorageError(f"{path}: {type(err).__name__}: {err}")

@@ -3,8 +3,9 @@
 Order of a plan (the rule of the trade): 1 restore self-serve (portal session with a
 deep link), 2 fix the duplicate or broken state, 3 refund only the affected charge,
 4 document the reason. Nothing executes without an approval naming the action id;
-every write carries an idempotency key derived from the case id and the action id, and
-the executor checks the ledger and Stripe before it acts.
+every write carries an idempotency key derived from its effect (the Stripe object and what
+the write does to it; the case id only travels in metadata), and the executor checks the
+ledger and Stripe before it acts.
 
 The pieces live in ``actions_*`` modules: ``actions_model`` (the data),
 ``actions_catalogue`` (ids and previews), ``actions_guards`` (refusals),
@@ -59,14 +60,16 @@ def execute(
     snapshot: CaseSnapshot,
     decision: Decision,
     reveal: Callable[[str, str], None] | None = None,
+    progress: Callable[[ExecutedAction], None] | None = None,
 ) -> list[ExecutedAction]:
     """Run exactly the approved actions, in plan order; see :mod:`billing_nb.actions.executor`.
 
     ``reveal(action_id, url)`` receives each portal session's URL (a bearer link that is
-    never stored in the results or the ledger) so the caller can show it once.
+    never stored in the results or the ledger) so the caller can show it once;
+    ``progress(result)`` is called after each action's ledger finish (the record saves there).
     """
     return run(the_plan, approve, case_id=case_id, client=client, ledger=ledger, settings=settings,
-               snapshot=snapshot, decision=decision, reveal=reveal)
+               snapshot=snapshot, decision=decision, reveal=reveal, progress=progress)
 
 
 def revenue_impact(the_plan: Plan, executed: list[ExecutedAction], snapshot: CaseSnapshot) -> dict[str, Any]:

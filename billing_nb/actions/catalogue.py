@@ -28,6 +28,11 @@ def _tail(reversible: bool, visible: bool) -> str:
             f" {'the customer sees it' if visible else 'internal only'}.")
 
 
+def _again(action_id: str, what: str) -> str:
+    return (f" Done once per effect: a second, deliberate identical {what} of this amount needs the "
+            f"approval {action_id}#2.")
+
+
 def portal(customer: str, flow: str, subscription: str | None = None, configuration: str | None = None) -> Action:
     what = {"payment_method_update": "straight to updating their payment method",
             "subscription_cancel": f"straight to cancelling {subscription}",
@@ -67,7 +72,7 @@ def refund(charge: str, amount: Money, reason: str, why: str) -> Action:
     return Action(
         id=f"refund:{charge}:{amount.amount}", kind=ActionKind.REFUND, target=charge, step=3,
         preview=f"Refund {amount} of charge {charge} to the original payment method (reason {reason}: {why})."
-                + _tail(False, True),
+                + _tail(False, True) + _again(f"refund:{charge}:{amount.amount}", "refund of this charge"),
         amount=amount, reversible=False, customer_visible=True, moves_money=True,
         params={"reason": reason}, exclusive=f"money:{charge}")
 
@@ -79,7 +84,8 @@ def credit_note(invoice: str, amount: Money, reason: str, why: str, charge: str 
     return Action(
         id=f"credit_note:{invoice}:{amount.amount}", kind=ActionKind.CREDIT_NOTE, target=invoice, step=3,
         preview=f"Issue a credit note on paid invoice {invoice} with refund_amount {amount} refunded to the "
-                f"card that paid it (reason {reason}: {why})." + _tail(False, True),
+                f"card that paid it (reason {reason}: {why})." + _tail(False, True)
+                + _again(f"credit_note:{invoice}:{amount.amount}", "credit note on this invoice"),
         amount=amount, reversible=False, customer_visible=True, moves_money=True,
         params={"reason": reason, "charge": charge}, exclusive=f"money:{charge or invoice}")
 

@@ -1,69 +1,95 @@
 """Execution that can't double-charge.
 
+An action's identity is its *effect* (:func:`~billing_nb.actions.model.idempotency_key`):
+the same key from any case, ledger or machine; the case only travels in metadata.
+
 1. With any approval: ``settings.require_writable()`` (a live key needs ``--live``).
    Approvals that the plan no longer holds but the ledger shows completed (a re-run after
-   the state changed) are reported as already_done.
+   the state changed) are reported as already_done. ``ID#N`` approves the Nth identical
+   refund or credit note deliberately (a different effect, so a different key).
 2. Validate every approval before anything is written: unknown ids
    (UnknownActionError), two alternatives of one group, a pending decision or a
    money-moving action on ``unclear``, or an action whose ``requires`` is neither approved
    with it nor done before (the unused-time credit note without its cancel, a retry
    without a changed card or portal session) (ActionRefusedError).
-3. Prepare every approved action, still writing nothing: already completed in the
-   ledger (any case) or visible in Stripe with this action's metadata → already_done;
-   a dangling begin (a crash between begin and finish) that Stripe does not show done →
-   replay with *its* key, case and params, so Stripe's idempotency returns the original
-   object if the write went through (the target guards are skipped: the change they
-   would see may be our own write; Stripe still refuses a refund above what remains);
-   otherwise refresh the target and run the guards (disputed, stale, above what remains
-   refundable).
-4. Act in plan order: ledger claim (an atomic begin that adopts the key of an unresolved
-   begin, so two processes approving the same action make one Stripe object), the
-   Stripe write, ledger finish. After a failed
-   write the remaining actions are not run (status refused, with the reason), except
-   documenting the case.
+3. Prepare every approved action, still writing nothing: the effect completed in the
+   ledger (any case) or visible in Stripe (the object with this action id in metadata and
+   its amount, the subscription's state) → already_done; otherwise refresh the target and
+   run the guards (disputed, stale, above what remains refundable). An effect with a begin
+   and no finish (a crash, or another process writing now) is left to step 4.
+4. Act in plan order, each effect under the ledger's per-effect lock: claim (completed
+   meanwhile → already_done; a dead run's begin → look in Stripe: found → ``recovered``,
+   counted by this record; not found → replay with the dead run's case, same key), the
+   Stripe write, the ledger finish, then ``progress(result)`` so the record is saved
+   after every write. A write that errors is looked up in Stripe before it is called
+   failed: it may have landed (then succeeded) or another case's write of the same effect
+   may hold the key (idempotency_error → already_done). After a failed write the
+   remaining actions are not run (status refused), except documenting the case.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import stripe
 
 from .guards import check_decision, check_requirements, check_target
-from .model import Action, ActionKind, ExecutedAction, Plan, idempotency_key
+from .model import Action, ActionKind, ExecutedAction, Plan, idempotency_key, split_again
 from ..reading.objects import charge_dispute
-from .writer import find_done, retrieve, write
+from .writer import Found, find_done, retrieve, write
 from ..analysis.classify import Decision
 from ..config import Settings
 from ..exceptions import ActionRefusedError, StripeApiError, UnknownActionError
 from .ledger import Ledger
 from ..reading.snapshot import CaseSnapshot
 
-__all__ = ["run", "validate"]
+__all__ = ["run", "validate", "resolve_approvals"]
 
 _NO_TARGET_READ = (ActionKind.PORTAL, ActionKind.DOCUMENT)
+_REPEATABLE = (ActionKind.REFUND, ActionKind.CREDIT_NOTE)
+Progress = Callable[[ExecutedAction], None]
 
 
 @dataclass(frozen=True)
 class _Prepared:
     action: Action
     key: str
-    meta_case: str  # the case named in metadata (the original case when replaying a crash)
     done: ExecutedAction | None = None
+
+
+def resolve_approvals(the_plan: Plan, approve: list[str]) -> list[Action]:
+    """The approved actions in plan order; ``ID#N`` is the plan's ID as its Nth identical write."""
+    unknown: list[str] = []
+    wanted: dict[str, list[str]] = {}
+    for approval in dict.fromkeys(approve):
+        base, nth = split_again(approval)
+        if base not in the_plan.ids:
+            unknown.append(approval)
+            continue
+        wanted.setdefault(base, []).append(approval)
+        if nth > 1 and the_plan.get(base).kind not in _REPEATABLE:
+            raise ActionRefusedError(f"{approval}: only a refund or a credit note can be repeated deliberately")
+    if unknown:
+        known = ", ".join(the_plan.ids) or "none"
+        raise UnknownActionError(f"approval names actions that are not in the plan: {', '.join(unknown)} "
+                                 f"(planned: {known})")
+    out: list[Action] = []
+    for action in the_plan.actions:
+        for approval in wanted.get(action.id, []):
+            nth = split_again(approval)[1]
+            out.append(action if nth == 1 else replace(
+                action, id=approval, preview=f"{action.preview} Approved as {approval}: deliberately the "
+                f"#{nth} identical write of this effect, not a repeat of the first."))
+    return out
 
 
 def validate(the_plan: Plan, approve: list[str], decision: Decision, snapshot: CaseSnapshot,
              done: Collection[str] = ()) -> list[Action]:
     """The approved actions in plan order, or a refusal before anything is written."""
-    unknown = [a for a in dict.fromkeys(approve) if a not in the_plan.ids]
-    if unknown:
-        known = ", ".join(the_plan.ids) or "none"
-        raise UnknownActionError(f"approval names actions that are not in the plan: {', '.join(unknown)} "
-                                 f"(planned: {known})")
-    wanted = set(approve)
-    approved = [a for a in the_plan.actions if a.id in wanted]
+    approved = resolve_approvals(the_plan, approve)
     groups: dict[str, str] = {}
     for action in approved:
         check_decision(action, decision)
@@ -79,55 +105,128 @@ def validate(the_plan: Plan, approve: list[str], decision: Decision, snapshot: C
     return approved
 
 
+def _fresh(client: stripe.StripeClient, action: Action) -> dict[str, object] | None:
+    return None if action.kind in _NO_TARGET_READ else retrieve(client, action.target)
+
+
 def _prepare(action: Action, *, case_id: str, client: stripe.StripeClient, ledger: Ledger,
              snapshot: CaseSnapshot) -> _Prepared:
-    done = ledger.completed(action.id)
+    key = idempotency_key(action, case_id)
+    done = ledger.completed_effect(key)
     if done is not None:
-        return _Prepared(action, done.idempotency_key, done.case_id, ExecutedAction(
-            action.id, done.idempotency_key, done.stripe_object, done.request_id, "already_done"))
-    dangling = ledger.dangling(action.id)
-    key, meta_case = (dangling.idempotency_key, dangling.case_id) if dangling else \
-        (idempotency_key(case_id, action.id), case_id)
-    fresh = None if action.kind in _NO_TARGET_READ else retrieve(client, action.target)
+        return _Prepared(action, key, ExecutedAction(action.id, key, done.stripe_object, done.request_id,
+                                                     "already_done"))
+    dangling = ledger.dangling_effect(key)
+    fresh = _fresh(client, action)
+    if dangling is not None:
+        return _Prepared(action, key)  # resolved under the effect's lock (step 4)
     found = find_done(client, action, fresh)
     if found is not None:
-        return _Prepared(action, key, meta_case, ExecutedAction(action.id, key, found, None, "already_done"))
-    if fresh is not None and dangling is None:
+        return _Prepared(action, key, ExecutedAction(action.id, key, found.object_id, None, "already_done"))
+    if fresh is not None:
         charge_id = action.params.get("charge") if action.kind is ActionKind.CREDIT_NOTE else None
         charge = retrieve(client, str(charge_id)) if charge_id else None
         check_target(action, fresh, before=snapshot.by_id(action.target), charge=charge)
-    return _Prepared(action, key, meta_case)
+    return _Prepared(action, key)
+
+
+def _stub(action_id: str) -> Action | None:
+    """An action rebuilt from its id alone (kind, target, mode, amount), to look for it in Stripe."""
+    from ..money import Money
+
+    parts = split_again(action_id)[0].split(":")
+    if len(parts) < 2 or parts[0] not in ActionKind.__members__.values():
+        return None
+    kind = ActionKind(parts[0])
+    amount = Money(int(parts[2]), "usd") if kind in _REPEATABLE and len(parts) > 2 and parts[2].isdigit() else None
+    params: dict[str, object] = {"mode": parts[2]} if kind is ActionKind.CANCEL and len(parts) > 2 else {}
+    return Action(id=action_id, kind=kind, target=parts[1], step=0, preview="", amount=amount, params=params)
 
 
 def _carried_out(action_id: str, *, case_id: str, client: stripe.StripeClient, ledger: Ledger) -> ExecutedAction | None:
     """An approval the plan no longer holds: done before (ledger), or written before a crash (Stripe)?
 
     A crash between the ledger's begin and finish leaves a dangling begin; when Stripe shows
-    the write (the object carries this action's metadata) the ledger is finished here, so the
-    re-run resolves it instead of refusing the approval.
+    the write (the object carries this action's metadata) this run finishes it as
+    ``recovered`` when the object names the dead run's case (this record counts it).
     """
     done = ledger.completed(action_id)
     if done is not None:
         return ExecutedAction(action_id, done.idempotency_key, done.stripe_object, done.request_id, "already_done")
+    stub = _stub(action_id)
     dangling = ledger.dangling(action_id)
-    parts = action_id.split(":")
-    if dangling is None or len(parts) < 2 or parts[0] not in ActionKind.__members__.values():
+    if stub is None or dangling is None:
         return None
-    kind = ActionKind(parts[0])
-    stub = Action(id=action_id, kind=kind, target=parts[1], step=0, preview="",
-                  params={"mode": parts[2]} if kind is ActionKind.CANCEL and len(parts) > 2 else {})
-    fresh = None if kind in _NO_TARGET_READ else retrieve(client, stub.target)
-    found = find_done(client, stub, fresh)
-    if found is None:
-        return None
-    ledger.finish(case_id, action_id, dangling.idempotency_key, status="already_done", stripe_object=found,
-                  request_id=None)
-    return ExecutedAction(action_id, dangling.idempotency_key, found, None, "already_done")
+    with ledger.lock(dangling.idempotency_key):
+        again = ledger.completed(action_id)
+        if again is not None:
+            return ExecutedAction(action_id, again.idempotency_key, again.stripe_object, again.request_id,
+                                  "already_done")
+        found = find_done(client, stub, _fresh(client, stub))
+        if found is None:
+            return None
+        status = "recovered" if found.case_id == dangling.case_id else "already_done"
+        ledger.finish(case_id, action_id, dangling.idempotency_key, status=status, stripe_object=found.object_id,
+                      request_id=None)
+        return ExecutedAction(action_id, dangling.idempotency_key, found.object_id, None, status)
+
+
+def _after_error(client: stripe.StripeClient, action: Action, meta_case: str, exc: StripeApiError
+                 ) -> tuple[str, Found | None]:
+    """A write raised: did it land after all (ours), or does another case's write hold the effect?
+
+    ``("succeeded" | "already_done", found)``, ``("failed", None)`` when Stripe shows nothing,
+    ``("unknown", None)`` when Stripe cannot even be asked.
+    """
+    tries = 3 if exc.code == "idempotency_error" else 1  # the other write may still be in flight
+    for attempt in range(tries):
+        try:
+            found = find_done(client, action, _fresh(client, action))
+        except StripeApiError:
+            return "unknown", None
+        if found is not None:
+            return ("succeeded" if found.case_id == meta_case else "already_done"), found
+        if attempt + 1 < tries:
+            time.sleep(0.5 * (attempt + 1))
+    return "failed", None
+
+
+def _locked_write(action: Action, key: str, *, case_id: str, client: stripe.StripeClient, ledger: Ledger,
+                  reveal: Callable[[str, str], None] | None) -> ExecutedAction:
+    """Claim, write and finish one effect; the caller holds the effect's lock."""
+    claim = ledger.claim(case_id, action.id, key)
+    if claim.done is not None:  # another process of this folder finished it since we prepared
+        ledger.finish(case_id, action.id, key, status="already_done", stripe_object=claim.done.stripe_object,
+                      request_id=claim.done.request_id)
+        return ExecutedAction(action.id, key, claim.done.stripe_object, claim.done.request_id, "already_done")
+    if claim.recovering:  # a dead run began this effect: did its write land?
+        found = find_done(client, action, _fresh(client, action))
+        if found is not None:
+            status = "recovered" if found.case_id in (claim.case_id, None) else "already_done"
+            ledger.finish(case_id, action.id, key, status=status, stripe_object=found.object_id, request_id=None)
+            return ExecutedAction(action.id, key, found.object_id, None, status)
+    try:
+        out = write(client, action, case_id=claim.case_id, key=key, reveal=reveal)
+    except StripeApiError as exc:
+        verdict, found = _after_error(client, action, claim.case_id, exc)
+        if found is not None:
+            ledger.finish(case_id, action.id, key, status=verdict, stripe_object=found.object_id,
+                          request_id=exc.request_id)
+            return ExecutedAction(action.id, key, found.object_id, exc.request_id, verdict)
+        if verdict == "unknown":  # leave the begin open: the next run resolves it against Stripe
+            why = f"{exc}; whether it reached Stripe is unknown (Stripe could not be asked): the next run resolves it"
+            return ExecutedAction(action.id, key, None, exc.request_id, "failed", why)
+        ledger.finish(case_id, action.id, key, status="failed", stripe_object=None, request_id=exc.request_id,
+                      error=str(exc))
+        return ExecutedAction(action.id, key, None, exc.request_id, "failed", str(exc))
+    status = "recovered" if claim.recovering else "succeeded"
+    ledger.finish(case_id, action.id, key, status=status, stripe_object=out.object_id, request_id=out.request_id)
+    return ExecutedAction(action.id, key, out.object_id, out.request_id, status)
 
 
 def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.StripeClient, ledger: Ledger,
         settings: Settings, snapshot: CaseSnapshot, decision: Decision,
-        reveal: Callable[[str, str], None] | None = None) -> list[ExecutedAction]:
+        reveal: Callable[[str, str], None] | None = None, progress: Progress | None = None) -> list[ExecutedAction]:
     if not approve:
         return []  # a dry run: the record lists the plan as proposed
     settings.require_writable()
@@ -135,12 +234,15 @@ def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.Stri
     # (a re-run after the state changed) is reported as already done, not refused.
     earlier: list[ExecutedAction] = []
     for action_id in dict.fromkeys(approve):
-        if action_id not in the_plan.ids:
+        if split_again(action_id)[0] not in the_plan.ids:
             found = _carried_out(action_id, case_id=case_id, client=client, ledger=ledger)
             if found is not None:
                 earlier.append(found)
     approve = [a for a in approve if a not in {e.action_id for e in earlier}]
     done = {r for a in the_plan.actions for r in a.requires if ledger.completed(r) is not None}
+    for item in earlier:
+        if progress is not None:
+            progress(item)
     approved = validate(the_plan, approve, decision, snapshot, done)
     if not approved:
         return earlier
@@ -154,30 +256,18 @@ def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.Stri
         if prep.done is not None:
             ledger.finish(case_id, action.id, key, status="already_done", stripe_object=prep.done.stripe_object,
                           request_id=prep.done.request_id)
-            results.append(prep.done)
-            continue
-        if failed is not None and action.kind is not ActionKind.DOCUMENT:
+            result = prep.done
+        elif failed is not None and action.kind is not ActionKind.DOCUMENT:
             why = f"not run: {failed} failed before it"
             ledger.finish(case_id, action.id, key, status="refused", stripe_object=None, request_id=None, error=why)
-            results.append(ExecutedAction(action.id, key, None, None, "refused", why))
-            continue
-        claim = ledger.claim(case_id, action.id, key)
-        if claim.done is not None:  # another process finished it since we prepared
-            ledger.finish(case_id, action.id, claim.key, status="already_done",
-                          stripe_object=claim.done.stripe_object, request_id=claim.done.request_id)
-            results.append(ExecutedAction(action.id, claim.key, claim.done.stripe_object, claim.done.request_id,
-                                          "already_done"))
-            continue
-        key = claim.key
-        try:
-            out = write(client, action, case_id=claim.case_id, key=key, reveal=reveal)
-        except StripeApiError as exc:
-            ledger.finish(case_id, action.id, key, status="failed", stripe_object=None, request_id=exc.request_id,
-                          error=str(exc))
-            results.append(ExecutedAction(action.id, key, None, exc.request_id, "failed", str(exc)))
-            failed = action.id
-            continue
-        ledger.finish(case_id, action.id, key, status="succeeded", stripe_object=out.object_id,
-                      request_id=out.request_id)
-        results.append(ExecutedAction(action.id, key, out.object_id, out.request_id, "succeeded"))
+            result = ExecutedAction(action.id, key, None, None, "refused", why)
+        else:
+            with ledger.lock(key):
+                result = _locked_write(action, key, case_id=case_id, client=client, ledger=ledger, reveal=reveal)
+            if result.status == "failed":
+                failed = action.id
+        results.append(result)
+        if progress is not None:
+            progress(result)
     return results
+

@@ -8,13 +8,23 @@ action id and idempotency key.
 The database runs in WAL mode and every operation opens its own short connection
 (``busy_timeout`` and ``BEGIN IMMEDIATE`` for writes), so several processes of a batch
 can share one ledger file; nothing here is pickled or shared across a fork.
+
+Rows are keyed by the write's idempotency key, which is derived from the effect (see
+:func:`billing_nb.actions.model.idempotency_key`), so "has this effect been done?" is one
+question whichever case asks it. :meth:`Ledger.lock` holds an exclusive ``flock`` on
+``locks/<key>.lock`` beside the ledger for the whole begin - write - finish of one effect:
+two processes in one cases folder never call Stripe for the same effect at once, and a
+begin without a finish found *while holding the lock* belongs to a run that died (the
+kernel releases a dead process's locks).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -22,12 +32,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LedgerEntry", "Claim", "Ledger", "LEDGER_FILENAME", "DONE_STATUSES"]
+from ..exceptions import StorageError, storage_error
+
+__all__ = ["LedgerEntry", "Claim", "Ledger", "LEDGER_FILENAME", "DONE_STATUSES", "COUNTED_STATUSES"]
 
 #: Default file name under the cases directory.
 LEDGER_FILENAME = "ledger.sqlite3"
 #: Finish statuses that mean "the action's effect exists in Stripe".
-DONE_STATUSES = ("succeeded", "already_done")
+DONE_STATUSES = ("succeeded", "recovered", "already_done")
+#: Finish statuses whose case counts the effect (exactly one per idempotency key).
+COUNTED_STATUSES = ("succeeded", "recovered")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -45,6 +59,7 @@ CREATE TABLE IF NOT EXISTS ledger (
 );
 CREATE INDEX IF NOT EXISTS ledger_action ON ledger (action_id, seq);
 CREATE INDEX IF NOT EXISTS ledger_case ON ledger (case_id, seq);
+CREATE INDEX IF NOT EXISTS ledger_key ON ledger (idempotency_key, seq);
 CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
     BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
@@ -99,14 +114,21 @@ class Claim:
     case_id: str  # the case whose key and metadata the write must use
     done: LedgerEntry | None = None
     seq: int | None = None  # the begin row written for this attempt
+    recovering: bool = False  # an earlier run began this write and died before its finish
 
 
 _COMPLETED_SQL = (f"SELECT {_COLUMNS} FROM ledger WHERE action_id = ? AND phase = 'finish'"
-                  " AND status IN (?, ?) ORDER BY seq LIMIT 1")
+                  " AND status IN (?, ?, ?) ORDER BY seq LIMIT 1")
 _DANGLING_SQL = (f"SELECT {_COLUMNS} FROM ledger AS b WHERE b.action_id = ? AND b.phase = 'begin'"
                  " AND NOT EXISTS (SELECT 1 FROM ledger AS f WHERE f.phase = 'finish'"
                  " AND f.action_id = b.action_id AND f.idempotency_key = b.idempotency_key AND f.seq > b.seq)"
                  " ORDER BY b.seq DESC LIMIT 1")
+_COMPLETED_KEY_SQL = (f"SELECT {_COLUMNS} FROM ledger WHERE idempotency_key = ? AND phase = 'finish'"
+                      " AND status IN (?, ?, ?) ORDER BY seq LIMIT 1")
+_DANGLING_KEY_SQL = (f"SELECT {_COLUMNS} FROM ledger AS b WHERE b.idempotency_key = ? AND b.phase = 'begin'"
+                     " AND NOT EXISTS (SELECT 1 FROM ledger AS f WHERE f.phase = 'finish'"
+                     " AND f.idempotency_key = b.idempotency_key AND f.seq > b.seq)"
+                     " ORDER BY b.seq LIMIT 1")
 _INSERT_SQL = ("INSERT INTO ledger (at, case_id, action_id, idempotency_key, phase, status, stripe_object,"
                " request_id, error, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
@@ -117,10 +139,13 @@ class Ledger:
     def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
         self.path = Path(path)
         self.timeout = timeout
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as err:
+            raise storage_error(self.path, err) from err
 
     @classmethod
     def in_dir(cls, cases_dir: Path) -> Ledger:
@@ -128,11 +153,17 @@ class Ledger:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        try:
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        except (OSError, sqlite3.Error) as err:
+            raise storage_error(self.path, err) from err
         with closing(conn):
-            conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            yield conn
+            try:
+                conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                yield conn
+            except sqlite3.Error as err:  # a corrupt file, a full disk, a read-only folder
+                raise storage_error(self.path, err) from err
 
     def _append(self, case_id: str, action_id: str, key: str, phase: str, status: str | None,
                 stripe_object: str | None, request_id: str | None, error: str | None) -> int:
@@ -154,22 +185,59 @@ class Ledger:
         return self._append(case_id, action_id, key, "finish", status, stripe_object, request_id, error)
 
     def claim(self, case_id: str, action_id: str, key: str) -> Claim:
-        """Atomically (across processes): completed → nothing to do; an unresolved begin (a crash,
-        or another process writing right now) → write with *its* key and case, so Stripe's
-        idempotency makes both one object; else begin with ``key``."""
+        """Atomically (across processes), for the effect ``key``: completed → nothing to do; an
+        unresolved begin → write on behalf of *its* case (``recovering``: under :meth:`lock`
+        its owner is dead), so Stripe's idempotency returns the original object if the
+        write went through; else begin on behalf of ``case_id``."""
         with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                row = conn.execute(_COMPLETED_SQL, (action_id, *DONE_STATUSES)).fetchone()
+                row = conn.execute(_COMPLETED_KEY_SQL, (key, *DONE_STATUSES)).fetchone()
                 if row:
                     return Claim(row[4], row[2], done=_entry(row))
-                row = conn.execute(_DANGLING_SQL, (action_id,)).fetchone()
-                use_key, use_case = (row[4], row[2]) if row else (key, case_id)
-                cur = conn.execute(_INSERT_SQL, (_now(), case_id, action_id, use_key, "begin", None, None, None,
+                row = conn.execute(_DANGLING_KEY_SQL, (key,)).fetchone()
+                use_case = row[2] if row else case_id
+                cur = conn.execute(_INSERT_SQL, (_now(), case_id, action_id, key, "begin", None, None, None,
                                                  None, os.getpid()))
-                return Claim(use_key, use_case, seq=int(cur.lastrowid or 0))
+                return Claim(key, use_case, seq=int(cur.lastrowid or 0), recovering=row is not None)
             finally:
                 conn.execute("COMMIT")
+
+    @contextmanager
+    def lock(self, key: str, timeout: float = 600.0) -> Iterator[None]:
+        """Hold the effect's exclusive lock (waits for another process holding it)."""
+        folder = self.path.parent / "locks"
+        try:
+            folder.mkdir(exist_ok=True)
+            fd = os.open(folder / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as err:
+            raise storage_error(folder, err) from err
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise StorageError(f"{folder / key}.lock: another run has held this effect's lock for "
+                                           f"{timeout:.0f}s") from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+    def completed_effect(self, key: str) -> LedgerEntry | None:
+        """The first finish that says this effect exists in Stripe, in any case."""
+        with self._connect() as conn:
+            row = conn.execute(_COMPLETED_KEY_SQL, (key, *DONE_STATUSES)).fetchone()
+        return _entry(row) if row else None
+
+    def dangling_effect(self, key: str) -> LedgerEntry | None:
+        """The oldest begin of this effect with no later finish (a crash, or a write in flight)."""
+        with self._connect() as conn:
+            row = conn.execute(_DANGLING_KEY_SQL, (key,)).fetchone()
+        return _entry(row) if row else None
 
     # --- questions the executor asks ----------------------------------------------------
     def completed(self, action_id: str) -> LedgerEntry | None:

@@ -14,7 +14,8 @@ from typing import Any
 from ..exceptions import UnknownActionError
 from ..money import Money
 
-__all__ = ["ActionKind", "Action", "Plan", "ExecutedAction", "idempotency_key", "STEP_NAMES"]
+__all__ = ["ActionKind", "Action", "Plan", "ExecutedAction", "idempotency_key", "effect_of", "split_again", "money_of_id",
+           "STEP_NAMES", "COUNTED", "LANDED", "AGAIN_SEP"]
 
 STEP_NAMES = {1: "restore self-serve", 2: "fix the billing state", 3: "refund the affected charge",
               4: "document the reason"}
@@ -113,7 +114,7 @@ class ExecutedAction:
     idempotency_key: str
     stripe_object: str | None
     request_id: str | None
-    status: str  # succeeded | already_done | failed | refused
+    status: str  # succeeded | recovered | already_done | failed | refused
     error: str | None = None
 
     def as_case_json(self) -> dict[str, Any]:
@@ -127,7 +128,63 @@ class ExecutedAction:
         }
 
 
-def idempotency_key(case_id: str, action_id: str) -> str:
-    """Deterministic per (case, action): ``bnb-`` + the first 32 hex digits of sha256(case|action)."""
-    digest = hashlib.sha256(f"{case_id}|{action_id}".encode()).hexdigest()
+#: Statuses whose effect this record counts (its write landed through this run): a
+#: ``recovered`` write is an interrupted run's, found in Stripe and counted here instead.
+COUNTED = ("succeeded", "recovered")
+#: Statuses that mean the effect exists in Stripe (counted here or by another record).
+LANDED = ("succeeded", "recovered", "already_done")
+#: ``refund:ch_X:500#2``: the 2nd deliberate refund of that amount (an explicit opt-in).
+AGAIN_SEP = "#"
+
+#: Kinds whose key is per case: a portal session moves no money and a document write
+#: records this case's reason; every other kind's key is its effect alone.
+_PER_CASE = (ActionKind.PORTAL, ActionKind.DOCUMENT)
+
+
+def split_again(action_id: str) -> tuple[str, int]:
+    """``("refund:ch_X:500", 2)`` for ``refund:ch_X:500#2``; occurrence 1 without a suffix."""
+    base, sep, tail = action_id.partition(AGAIN_SEP)
+    if not sep:
+        return action_id, 1
+    if not tail.isdigit() or int(tail) < 2:
+        raise UnknownActionError(f"{action_id!r}: an action id suffix is #N with N >= 2 (the Nth identical write)")
+    return base, int(tail)
+
+
+def money_of_id(action_id: str) -> tuple[str, int] | None:
+    """``("refund", 500)`` for ``refund:ch_X:500`` (or ``...#2``): the kind and amount an id names."""
+    parts = split_again(action_id)[0].split(":") if action_id.count(AGAIN_SEP) <= 1 else []
+    if len(parts) == 3 and parts[0] in (ActionKind.REFUND.value, ActionKind.CREDIT_NOTE.value) and parts[2].isdigit():
+        return parts[0], int(parts[2])
+    return None
+
+
+def effect_of(action: Action, case_id: str = "") -> str:
+    """The effect a write has on Stripe, as text: the same from any case, ledger or machine.
+
+    ``refund|ch_X|500|usd|1``, ``credit_note|in_X|500|usd|1``, ``cancel|sub_X|now``,
+    ``quantity|sub_X|si_X|5``; the trailing number is the occurrence (``#N`` opt-in).
+    Portal sessions and document writes are per case (they carry the case's own link or reason).
+    """
+    base, nth = split_again(action.id)
+    p = action.params
+    if action.kind in _PER_CASE:
+        return f"{action.kind.value}|{case_id}|{base}"
+    if action.kind in (ActionKind.REFUND, ActionKind.CREDIT_NOTE):
+        amount = action.amount
+        return f"{action.kind.value}|{action.target}|{amount.amount if amount else 0}|" \
+               f"{amount.currency if amount else ''}|{nth}"
+    if action.kind is ActionKind.CANCEL:
+        return f"cancel|{action.target}|{p.get('mode')}|{nth}"
+    if action.kind is ActionKind.QUANTITY:
+        return f"quantity|{action.target}|{p.get('item')}|{p.get('quantity')}|{nth}"
+    if action.kind is ActionKind.DEFAULT_PM:
+        return f"default_pm|{action.target}|{p.get('payment_method')}|{nth}"
+    return f"{action.kind.value}|{action.target}|{nth}"  # retry, void
+
+
+def idempotency_key(action: Action, case_id: str = "") -> str:
+    """``bnb-`` + the first 32 hex digits of sha256(effect): two cases, ledgers or machines
+    approving the same effect send the same key, so Stripe makes one object of them."""
+    digest = hashlib.sha256(effect_of(action, case_id).encode()).hexdigest()
     return f"bnb-{digest[:32]}"

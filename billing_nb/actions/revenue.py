@@ -6,7 +6,8 @@
   amount / 12 rounded once, half away from zero (an annual $1,000.00 price is
   $83.33 MRR); ``arr_change`` is the exact annualised amount rounded once (not MRR x 12).
 - Amounts are integer minor units; the currency is the actions' (or the case's).
-  Actions reported ``already_done`` were done by an earlier run and are not counted.
+  Actions reported ``already_done`` were done (and are counted) by another record; a
+  ``recovered`` write is an interrupted run's, counted by the record that recovered it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from .model import ActionKind, ExecutedAction, Plan
+from .model import COUNTED, ActionKind, ExecutedAction, Plan, money_of_id, split_again
 from ..analysis.contract import contract_shapes
 from ..money import Money, round_half_up
 from ..reading.snapshot import CaseSnapshot
@@ -35,8 +36,19 @@ def _currency(the_plan: Plan, snapshot: CaseSnapshot) -> str:
 
 
 def impact(the_plan: Plan, executed: list[ExecutedAction], snapshot: CaseSnapshot) -> dict[str, Any]:
-    """What this run's succeeded actions changed."""
-    return _impact_of(the_plan, {e.action_id for e in executed if e.status == "succeeded"}, snapshot)
+    """What this run's landed writes changed (succeeded or recovered; ``ID#N`` counts as ID)."""
+    counted: dict[str, int] = {}
+    for e in executed:
+        if e.status in COUNTED:
+            base = split_again(e.action_id)[0]
+            counted[base] = counted.get(base, 0) + 1
+    out = _impact_of(the_plan, set(counted), snapshot, counted)
+    for action_id, n in counted.items():  # carried out, but no longer in the plan (a re-run after a crash)
+        named = money_of_id(action_id)
+        if action_id not in the_plan.ids and named is not None:
+            field = "refunded" if named[0] == ActionKind.REFUND.value else "credited"
+            out[field] = {**out[field], "value": out[field]["value"] + named[1] * n}
+    return out
 
 
 def proposed(the_plan: Plan, snapshot: CaseSnapshot) -> dict[str, Any]:
@@ -44,7 +56,8 @@ def proposed(the_plan: Plan, snapshot: CaseSnapshot) -> dict[str, Any]:
     return _impact_of(the_plan, {a.id for a in the_plan.preferred()}, snapshot)
 
 
-def _impact_of(the_plan: Plan, done: set[str], snapshot: CaseSnapshot) -> dict[str, Any]:
+def _impact_of(the_plan: Plan, done: set[str], snapshot: CaseSnapshot,
+               times: dict[str, int] | None = None) -> dict[str, Any]:
     currency = _currency(the_plan, snapshot)
     shapes = {s.subscription_id: s for s in contract_shapes(snapshot)}
     refunded = credited = mrr = 0
@@ -52,10 +65,11 @@ def _impact_of(the_plan: Plan, done: set[str], snapshot: CaseSnapshot) -> dict[s
     for action in the_plan.actions:
         if action.id not in done:
             continue
+        n = (times or {}).get(action.id, 1)
         if action.kind is ActionKind.REFUND and action.amount is not None:
-            refunded += action.amount.amount
+            refunded += action.amount.amount * n
         elif action.kind is ActionKind.CREDIT_NOTE and action.amount is not None:
-            credited += action.amount.amount
+            credited += action.amount.amount * n
         elif action.kind is ActionKind.CANCEL and action.target in shapes:
             mrr -= shapes[action.target].mrr.amount
             arr -= shapes[action.target].arr.amount

@@ -12,6 +12,8 @@ separate, explicit refund or credit note action, never a silent balance credit.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +26,10 @@ from stripe.params.billing_portal import SessionCreateParams
 from .model import Action, ActionKind
 from ..reading.provider import StripeReader, translate
 
-__all__ = ["Outcome", "metadata", "retrieve", "find_done", "write"]
+__all__ = ["Outcome", "Found", "metadata", "retrieve", "find_done", "write", "RATE_LIMIT_RETRIES"]
+
+#: 429s retried per write (on top of the SDK's retries of 5xx and dropped connections).
+RATE_LIMIT_RETRIES = 6
 
 
 @dataclass(frozen=True)
@@ -46,26 +51,52 @@ def _ours(obj: dict[str, Any], action: Action) -> bool:
     return (obj.get("metadata") or {}).get("billing_nb_action") == action.id
 
 
+@dataclass(frozen=True)
+class Found:
+    """A Stripe object that already has the action's effect, and the case its metadata names."""
+
+    object_id: str
+    case_id: str | None
+
+
+def _found(obj: dict[str, Any], action: Action) -> Found:
+    meta = obj.get("metadata") or {}
+    case = meta.get("billing_nb_case") if meta.get("billing_nb_action") == action.id else None
+    return Found(str(obj["id"]), str(case) if case else None)
+
+
 def retrieve(client: stripe.StripeClient, obj_id: str) -> dict[str, Any]:
     """A fresh copy of one object as a plain dict (through the provider's reader)."""
     return StripeReader(client).retrieve(obj_id)
 
 
-def find_done(client: stripe.StripeClient, action: Action, fresh: dict[str, Any] | None) -> str | None:
-    """The Stripe object id when Stripe already shows this action's effect (carrying its metadata)."""
+def _listed(client: stripe.StripeClient, kind: ActionKind, target: str) -> list[dict[str, Any]]:
+    """Every refund of the charge / credit note of the invoice (429s retried by the reader)."""
+    reader = StripeReader(client)
+    if kind is ActionKind.REFUND:
+        page = reader.call(lambda: client.v1.refunds.list(params={"charge": target, "limit": 100}))
+    else:
+        page = reader.call(lambda: client.v1.credit_notes.list(params={"invoice": target, "limit": 100}))
+    return [o.to_dict() for o in page.auto_paging_iter()]
+
+
+def find_done(client: stripe.StripeClient, action: Action, fresh: dict[str, Any] | None) -> Found | None:
+    """The object when Stripe already shows this action's effect: a refund of the charge (or a
+    credit note of the invoice) carrying this action id in metadata *and* its amount, a
+    subscription cancelled / set to cancel by us, an item already at the wanted quantity."""
+    want = action.amount.amount if action.amount else None
     try:
         if action.kind is ActionKind.REFUND:
-            for refund in client.v1.refunds.list(params={"charge": action.target, "limit": 100}).auto_paging_iter():
-                data = refund.to_dict()
-                if _ours(data, action) and data.get("status") not in ("failed", "canceled"):
-                    return str(data["id"])
+            for data in _listed(client, action.kind, action.target):
+                if _ours(data, action) and data.get("amount") == want and data.get("status") not in ("failed", "canceled"):
+                    return _found(data, action)
         elif action.kind is ActionKind.CREDIT_NOTE:
-            for note in client.v1.credit_notes.list(params={"invoice": action.target, "limit": 100}).auto_paging_iter():
-                data = note.to_dict()
-                if _ours(data, action) and data.get("status") != "void":
-                    return str(data["id"])
+            for data in _listed(client, action.kind, action.target):
+                if _ours(data, action) and data.get("status") != "void" and want in (
+                        data.get("amount"), data.get("refund_amount"), data.get("total")):
+                    return _found(data, action)
         elif fresh is not None and _done_on_target(action, fresh):
-            return str(fresh.get("id"))
+            return _found(fresh, action)
     except stripe.StripeError as exc:
         raise translate(exc) from exc
     return None
@@ -75,14 +106,14 @@ def _done_on_target(action: Action, fresh: dict[str, Any]) -> bool:
     status = fresh.get("status")
     if action.kind is ActionKind.CANCEL:
         comment = str((fresh.get("cancellation_details") or {}).get("comment") or "")
-        mine = _ours(fresh, action) or action.id in comment
+        mine = _ours(fresh, action) or f"action {action.id}" in comment
         if action.params.get("mode") == "now":
             return mine and status == "canceled"
         return mine and bool(fresh.get("cancel_at_period_end"))
-    if action.kind is ActionKind.QUANTITY:
+    if action.kind is ActionKind.QUANTITY:  # the effect is the quantity itself, whoever set it
         items = ((fresh.get("items") or {}).get("data") or [])
-        return _ours(fresh, action) and any(i.get("id") == action.params["item"] and
-                                            int(i.get("quantity") or 0) == action.params["quantity"] for i in items)
+        return any(i.get("id") == action.params["item"] and
+                   int(i.get("quantity") or 0) == action.params["quantity"] for i in items)
     if action.kind is ActionKind.DEFAULT_PM:
         pm = fresh.get("default_payment_method")
         return (pm.get("id") if isinstance(pm, dict) else pm) == action.params["payment_method"]
@@ -171,11 +202,31 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
 
 
 def write(client: stripe.StripeClient, action: Action, *, case_id: str, key: str,
-          reveal: Callable[[str, str], None] | None = None) -> Outcome:
-    """Perform the action's write(s); the outcome names the Stripe object and the request id."""
-    try:
-        obj = _call(client, action, case_id, key, reveal)
-    except stripe.StripeError as exc:
-        raise translate(exc) from exc
+          reveal: Callable[[str, str], None] | None = None, rate_limit_retries: int = RATE_LIMIT_RETRIES,
+          backoff: float = 0.5) -> Outcome:
+    """Perform the action's write(s); the outcome names the Stripe object and the request id.
+
+    The SDK retries connection errors, 409s and 5xx with the same idempotency key and
+    honours ``Stripe-Should-Retry`` (``max_network_retries`` on the client). A 429 it
+    does not retry is retried here after an exponential, jittered backoff, with the
+    same key: a retry can only ever replay the one write, never make a second.
+    https://docs.stripe.com/rate-limits#handling-limiting-gracefully
+    """
+    for attempt in range(rate_limit_retries + 1):
+        try:
+            obj = _call(client, action, case_id, key, reveal)
+            break
+        except stripe.RateLimitError as exc:
+            if attempt == rate_limit_retries:
+                raise translate(exc) from exc
+        except stripe.IdempotencyError as exc:  # the key holds another case's write of this effect
+            ours = translate(exc)
+            ours.code = ours.code or "idempotency_error"
+            raise ours from exc
+        except stripe.StripeError as exc:
+            raise translate(exc) from exc
+        time.sleep(min(backoff * (2 ** attempt), 8.0) * (0.5 + random.random() / 2))
+    else:  # pragma: no cover - the loop either breaks or raises
+        raise AssertionError("unreachable")
     obj_id = getattr(obj, "id", None)
     return Outcome(object_id=str(obj_id) if obj_id else None, request_id=_request_id(obj))

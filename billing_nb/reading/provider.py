@@ -113,8 +113,10 @@ class StripeReader:
         """Run one Stripe request: counted, and its error translated into ours.
 
         The SDK retries connection errors, 409s and 5xx (``max_network_retries``) but not
-        429s; every request here only reads, so a rate-limited one is retried after an
+        429s; every request here only reads, so a rate-limited one (or a 5xx still failing
+        after the SDK's retries: a read is always safe to repeat) is retried after an
         exponential, jittered backoff (Stripe's advice), :attr:`rate_limit_retries` times.
+        https://docs.stripe.com/rate-limits#handling-limiting-gracefully
         """
         for attempt in range(self.rate_limit_retries + 1):
             with self._lock:
@@ -123,7 +125,9 @@ class StripeReader:
                 return fn()
             except stripe.StripeError as exc:
                 ours = translate(exc)
-                if not isinstance(ours, StripeRateLimitError) or attempt == self.rate_limit_retries:
+                retry = isinstance(ours, StripeRateLimitError) or isinstance(ours, StripeUnavailableError) and (
+                    ours.http_status or 0) >= 500  # an unreachable host fails fast after the SDK's retries
+                if not retry or attempt == self.rate_limit_retries:
                     raise ours from exc
             time.sleep(self.backoff * (2**attempt) * (1 + random.random()))
         raise AssertionError("unreachable")  # pragma: no cover

@@ -26,6 +26,7 @@ from ..exceptions import NeedsConfirmationError
 from ..analysis.gaps import ProductGap, find_gaps
 from .handoff import render_followup, render_handoff
 from .recurrence import cases_this_month
+from .storage import atomic_write_text, final_status, saved_atomically, writer_identity
 from ..analysis.identify import IdentitySummary, identify
 from ..actions.ledger import Ledger
 from ..money import Money
@@ -102,6 +103,7 @@ class Case:
     gaps: list[ProductGap] = field(default_factory=list)
     status: str = "pending"
     error: str | None = None
+    writer: dict[str, Any] | None = None  # who is writing Stripe for this record right now
 
     def __post_init__(self) -> None:
         self.complaint = mask_text(self.complaint or "", known=self.snapshot.known_pii())
@@ -158,13 +160,30 @@ class Case:
                 show(action_id, url)
                 self.links_sent.append(action_id)
             shown = _shown
-        results = act.execute(
-            self.plan, list(approve), case_id=self.case_id, client=client, ledger=ledger,
-            settings=self.settings, snapshot=self.snapshot, decision=self.decision, reveal=shown,
-        )
+        before = self.status
+        # written before the first write: a run killed from here on never leaves "done" behind
+        self.status, self.writer = "in_progress", writer_identity()
         self.approved = sorted(set(self.approved) | set(approve))
         self.approved_by = confirmed_by
-        self.executed.extend(results)
+        ledger.index_case(self.record(), self.output_dir)  # first: the next run's sweep finds it
+        self.save()
+
+        def landed(result: act.ExecutedAction) -> None:
+            self.executed.append(result)
+            self.save()
+
+        try:
+            results = act.execute(
+                self.plan, list(approve), case_id=self.case_id, client=client, ledger=ledger,
+                settings=self.settings, snapshot=self.snapshot, decision=self.decision, reveal=shown,
+                progress=landed,
+            )
+        except Exception:
+            # refused before any write (or an error no write followed): back to where it was
+            self.status, self.writer = (final_status(self.executed) if self.executed else before), None
+            self.save()
+            raise
+        self.status, self.writer = final_status(self.executed), None
         self.save()
         return results
 
@@ -218,17 +237,16 @@ class Case:
         # evidence, details, previews and notes quote Stripe text (product names, comments): the
         # same masking as the snapshot, before anything is rendered from the record
         rec = mask_strings(rec, self.snapshot.known_pii())
+        if self.writer is not None:
+            rec["writer"] = self.writer
         rec["followup"] = render_followup(rec, self.settings.templates_dir)
         rec["handoff"] = render_handoff(rec, self.settings.templates_dir)
         return rec
 
     def save(self) -> Path:
-        """Write case.json atomically beside the notebook record."""
-        self.output_dir.mkdir(parents=True, exist_ok=True)
+        """Write case.json atomically beside the notebook record (temp file, fsync, rename)."""
         path = self.output_dir / "case.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.record(), indent=2, default=str))
-        tmp.replace(path)
+        atomic_write_text(path, json.dumps(self.record(), indent=2, default=str))
         return path
 
 
@@ -259,7 +277,6 @@ def open_case(
         snap.extra["portal_configuration"] = os.environ["BILLING_NB_PORTAL_CONFIGURATION"]
     case = Case(case_id=case_id, complaint=complaint, output_dir=out, snapshot=snap,
                 settings=settings, interactive=interactive, reader=reader)
-    out.mkdir(parents=True, exist_ok=True)
-    snap.save(out / "snapshot.json")
+    saved_atomically(out / "snapshot.json", snap.save)
     case.save()
     return case

@@ -5,7 +5,9 @@ the SQLite ledger beside them (``ledger.sqlite``). The frames answer the review
 questions (bucket mix, status, money refunded/credited per currency, product gaps) and
 the audit checks catch what must never happen: an executed action without an
 idempotency key, a ledger that disagrees with a record, a write begun and never
-finished, PII in clear in a record, a case left pending too long.
+finished, PII in clear in a record, a case left pending too long, an effect counted by
+two records, and (given a Stripe client) Stripe's own objects against the records: a
+refund or credit note written twice, or one that the records miscount.
 Nothing here writes; a missing ledger is read as empty, not created.
 """
 
@@ -21,12 +23,13 @@ from typing import Any
 import pandas as pd
 
 from ..actions.ledger import Ledger, LedgerEntry
+from .reconcile import double_counts, stripe_mismatches
 from ..money import Money
 from .scan import scan
 
 __all__ = ["CaseRecord", "Casebook", "Audit", "open_casebook", "cases_frame", "bucket_mix", "status_mix",
            "money_totals", "gap_frequency", "missing_idempotency_keys", "ledger_mismatches", "dangling_begins",
-           "leaks", "stale_pending", "audit", "LEDGER_NAME"]
+           "leaks", "stale_pending", "double_counts", "stripe_mismatches", "audit", "LEDGER_NAME"]
 
 #: The ledger file the runner and the case notebook write under the cases folder.
 LEDGER_NAME = "ledger.sqlite"
@@ -251,6 +254,8 @@ class Audit:
     leaks: pd.DataFrame
     stale: pd.DataFrame
     unreadable: list[Path]
+    double: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["idempotency_key", "action_id", "cases"]))
+    stripe: pd.DataFrame | None = None  # None: no client given, Stripe not checked
 
     @property
     def checks(self) -> pd.DataFrame:
@@ -259,7 +264,11 @@ class Audit:
                  ("no dangling ledger begins", len(self.dangling)),
                  ("no PII or secrets in clear", len(self.leaks)),
                  ("no stale pending cases", len(self.stale)),
-                 ("every case.json readable", len(self.unreadable))]
+                 ("every case.json readable", len(self.unreadable)),
+                 ("every effect counted by one record at most", len(self.double))]
+        if self.stripe is not None:
+            items.append(("Stripe's refunds and credit notes match the records (one each, counted once)",
+                          len(self.stripe)))
         return pd.DataFrame([{"check": c, "findings": n, "ok": n == 0} for c, n in items],
                             columns=["check", "findings", "ok"])
 
@@ -269,9 +278,11 @@ class Audit:
 
 
 def audit(book: Casebook, *, now: datetime | None = None, pending_days: int = 7,
-          known: list[str] | None = None) -> Audit:
-    """Run every check over the casebook (``now`` defaults to the wall clock, UTC)."""
+          known: list[str] | None = None, client: Any = None) -> Audit:
+    """Run every check over the casebook (``now`` defaults to the wall clock, UTC); with a
+    ``stripe.StripeClient`` the records are also checked against Stripe's objects."""
     now = now or datetime.now(UTC)
     return Audit(missing_idempotency_keys(book.records), ledger_mismatches(book.records, book.entries),
                  dangling_begins(book.entries), leaks(book.records, known), stale_pending(book.records, now, pending_days),
-                 list(book.unreadable))
+                 list(book.unreadable), double_counts(book.records),
+                 stripe_mismatches(book.records, book.entries, client) if client is not None else None)

@@ -31,7 +31,7 @@ __all__ = ["HEADINGS", "templates_dir", "render_followup", "render_handoff", "re
 HEADINGS: tuple[str, ...] = ("CUSTOMER", "BILLING STATE", "DECISION", "ACTION TAKEN", "FOLLOW-UP", "PRODUCT GAP")
 
 ENV_VAR = "BILLING_NB_TEMPLATES"
-_DONE = ("succeeded", "already_done")
+_DONE = ("succeeded", "recovered", "already_done")
 _OPEN_DISPUTE = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
 _DRAFT = ("DRAFT (dry run): the actions in this message are proposed, not done. Send it only once they are "
           "approved and executed.")
@@ -236,6 +236,9 @@ def _handoff_view(record: dict[str, Any]) -> dict[str, Any]:
         paid[inv["currency"]] = paid.get(inv["currency"], 0) + int(inv["amount_paid"] or 0)
     return {
         "executed": rows,
+        # what landed in Stripe (this run's writes, or found done) and what did not: said plainly
+        "landed": [f"{e['action_id']} ({e['status'].replace('_', ' ')})" for e in rows if e["status"] in _DONE],
+        "not_landed": [f"{e['action_id']} ({e['status']})" for e in rows if e["status"] not in _DONE],
         "plan": sorted(plan.values(), key=lambda a: a["step"]),
         "invoices": invoices[:10],
         "invoices_more": max(0, len(invoices) - 10),

@@ -28,6 +28,8 @@ from ..actions.ledger import Ledger
 from ..reading.provider import StripeReader, lookup_kind, make_client
 from ..reading.masking import customer_pii, mask_text
 from .scan import scan
+from .storage import atomic_write_text, close_interrupted, read_json, saved_atomically
+from ..actions.model import COUNTED
 
 __all__ = ["CaseRequest", "CaseResult", "notebook_path", "run_case", "run_batch", "export_record", "new_case_id"]
 
@@ -72,11 +74,15 @@ def new_case_id(customer_id: str, now: datetime | None = None) -> str:
 def _claim_record_dir(cases_dir: Path, case_id: str) -> Path:
     day = datetime.now(UTC).strftime("%Y-%m-%d")
     target = cases_dir / day / case_id
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.mkdir()
     except FileExistsError:
-        raise exc.RecordError(f"record {target} exists; a re-run needs a new case id") from None
+        if target.is_dir():
+            raise exc.RecordError(f"record {target} exists; a re-run needs a new case id") from None
+        raise exc.StorageError(f"{target.parent}: a part of the path is a file, not a folder") from None
+    except OSError as err:
+        raise exc.storage_error(target, err) from err
     return target
 
 
@@ -109,14 +115,11 @@ def _executed_any(path: Path) -> bool:
 
 
 def _read_record(record_dir: Path) -> dict[str, Any]:
-    path = record_dir / "case.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    return read_json(record_dir / "case.json")
 
 
 def _write_record(record_dir: Path, record: dict[str, Any]) -> None:
-    tmp = record_dir / "case.json.tmp"
-    tmp.write_text(json.dumps(record, indent=2))
-    tmp.replace(record_dir / "case.json")
+    atomic_write_text(record_dir / "case.json", json.dumps(record, indent=2))
 
 
 def export_record(notebook: Path, record: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -134,10 +137,10 @@ def export_record(notebook: Path, record: dict[str, Any] | None = None) -> dict[
     cell = nbformat.v4.new_markdown_cell(rec.get("handoff", ""))
     cell.metadata["tags"] = ["handoff"]
     nb.cells.append(cell)
-    nbformat.write(nb, str(notebook))
-    (record_dir / "handoff.md").write_text(rec.get("handoff", ""))
+    saved_atomically(notebook, lambda tmp: nbformat.write(nb, str(tmp)))
+    atomic_write_text(record_dir / "handoff.md", rec.get("handoff", ""))
     if rec.get("product_gaps"):
-        (record_dir / "backlog.md").write_text(render_backlog(rec))
+        atomic_write_text(record_dir / "backlog.md", render_backlog(rec))
     return rec
 
 
@@ -155,6 +158,8 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
     # the resolution already holds the customers: no extra request for what the scan must find
     known = sorted(set(customer_pii(resolution.customers)) | ({request.lookup} if "@" in request.lookup else set()))
     case_id = request.case_id or new_case_id(customer_id)
+    ledger = Ledger(cases / "ledger.sqlite")  # a corrupt or unwritable ledger stops here, before any record
+    close_interrupted(cases, ledger)
     record_dir = _claim_record_dir(cases, case_id)
     nb_out = record_dir / "case.ipynb"
     params = {
@@ -178,11 +183,16 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
         else:
             error = f"{type(err).__name__}: {err}"
         code = _exit_code_for(ename)
-    record = _read_record(record_dir)
+    try:
+        record = _read_record(record_dir)
+    except exc.StorageError as err:
+        record, error, code = {}, error or str(err), code or err.exit_code
     record.setdefault("case_id", case_id)
     if error:
-        record["status"] = "failed"
+        landed = any(e.get("status") in COUNTED for e in record.get("executed") or [])
+        record["status"] = "partial" if landed else "failed"
         record["error"] = mask_text(error)
+        record.pop("writer", None)
     if nb_out.exists() and record.get("handoff") is not None:
         export_record(nb_out, record)
     leaks = scan(record_dir, known=known)
@@ -191,9 +201,11 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
         record["error"] = "redaction scan found: " + ", ".join(f"{l.kind} in {Path(l.path).name}:{l.line}" for l in leaks[:5])
         code = code or exc.RedactionError.exit_code
     _write_record(record_dir, record)
-    Ledger(cases / "ledger.sqlite").index_case(record, record_dir)
+    ledger.index_case(record, record_dir)
     if not error and record.get("status") == "pending" and not code:
         code = exc.NeedsConfirmationError.exit_code
+    if record.get("status") in ("failed", "partial", "interrupted", "in_progress") and not code:
+        code = exc.StripeApiError.exit_code  # a write failed: never exit 0 for it
     return CaseResult(case_id=case_id, status=record.get("status", "failed"), record_dir=record_dir,
                       exit_code=code, error=record.get("error"), record=record)
 

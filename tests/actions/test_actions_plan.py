@@ -194,6 +194,22 @@ def test_plan_get_and_keys() -> None:
     p = Plan([])
     with pytest.raises(UnknownActionError, match="refund:ch_X:1"):
         p.get("refund:ch_X:1")
-    key = idempotency_key("case-1", "refund:ch_1:100")
-    assert key == idempotency_key("case-1", "refund:ch_1:100") and key.startswith("bnb-") and len(key) == 36
-    assert key != idempotency_key("case-2", "refund:ch_1:100")
+    from dataclasses import replace
+
+    from billing_nb.actions import catalogue as cat
+    from billing_nb.money import Money
+
+    refund = cat.refund("ch_1", Money(100, "usd"), "duplicate", "test")
+    key = idempotency_key(refund, "case-1")
+    # the effect's key: the same from any case (the case id only travels in metadata)
+    assert key == idempotency_key(refund, "case-2") and key.startswith("bnb-") and len(key) == 36
+    assert key != idempotency_key(cat.refund("ch_1", Money(101, "usd"), "duplicate", "test"), "case-1")
+    assert key != idempotency_key(cat.refund("ch_2", Money(100, "usd"), "duplicate", "test"), "case-1")
+    assert key != idempotency_key(replace(refund, id=refund.id + "#2"), "case-1")  # a deliberate second one
+    assert "refund:ch_1:100#2" in refund.preview  # the preview says how to ask for a second one
+    note = cat.credit_note("in_1", Money(100, "usd"), "duplicate", "test", "ch_1")
+    assert idempotency_key(note, "a") == idempotency_key(note, "b") != key
+    now, later = cat.cancel_now("sub_1", "test"), cat.cancel_at_period_end("sub_1", None)
+    assert idempotency_key(now, "a") == idempotency_key(now, "b") != idempotency_key(later, "a")
+    portal = cat.portal("cus_1", "home")  # not money: each case's own session
+    assert idempotency_key(portal, "a") != idempotency_key(portal, "b")

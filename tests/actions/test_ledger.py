@@ -96,11 +96,43 @@ def test_casebook_index(tmp_path: Path) -> None:
 
 
 def test_claim_adopts_an_unresolved_begin_and_reports_completion(tmp_path: Path) -> None:
+    """Keys are the effect's, so every case claims the same key; an open begin is adopted."""
     led = Ledger(tmp_path / "l.sqlite3")
-    first = led.claim("case-a", "refund:ch_1:500", "key-a")
-    assert (first.key, first.case_id, first.done) == ("key-a", "case-a", None)
-    second = led.claim("case-b", "refund:ch_1:500", "key-b")  # case-a is still writing (or crashed)
-    assert (second.key, second.case_id) == ("key-a", "case-a")
-    led.finish("case-a", "refund:ch_1:500", "key-a", status="succeeded", stripe_object="re_1", request_id="r")
-    third = led.claim("case-c", "refund:ch_1:500", "key-c")
-    assert third.done is not None and third.done.stripe_object == "re_1"
+    first = led.claim("case-a", "refund:ch_1:500", "key-e")
+    assert (first.key, first.case_id, first.done, first.recovering) == ("key-e", "case-a", None, False)
+    second = led.claim("case-b", "refund:ch_1:500", "key-e")  # case-a died before its finish
+    assert (second.key, second.case_id, second.recovering) == ("key-e", "case-a", True)
+    led.finish("case-b", "refund:ch_1:500", "key-e", status="recovered", stripe_object="re_1", request_id="r")
+    third = led.claim("case-c", "refund:ch_1:500", "key-e")
+    assert third.done is not None and third.done.stripe_object == "re_1" and third.done.status == "recovered"
+    assert led.completed_effect("key-e") is not None and led.dangling_effect("key-e") is None
+
+
+def test_effect_lock_excludes_another_process(tmp_path: Path) -> None:
+    """flock on locks/<key>.lock: a second process waits while the first holds it."""
+    import subprocess
+    import sys
+    import time
+
+    led = Ledger(tmp_path / "l.sqlite3")
+    code = ("import sys, time; from pathlib import Path; from billing_nb.actions.ledger import Ledger\n"
+            "led = Ledger(Path(sys.argv[1]))\n"
+            "print('waiting', flush=True)\n"
+            "with led.lock('key-x'):\n    print(time.time(), flush=True)\n")
+    with led.lock("key-x"):
+        child = subprocess.Popen([sys.executable, "-c", code, str(led.path)], stdout=subprocess.PIPE, text=True)
+        assert child.stdout is not None and child.stdout.readline().strip() == "waiting"
+        time.sleep(0.5)
+        assert child.poll() is None, "the other process got the lock while it was held"
+        released = time.time()
+    out, _ = child.communicate(timeout=30)
+    assert float(out) >= released
+
+
+def test_corrupt_ledger_is_one_clear_error(tmp_path: Path) -> None:
+    from billing_nb.exceptions import StorageError
+
+    bad = tmp_path / "ledger.sqlite"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StorageError, match="ledger.sqlite: not a readable SQLite ledger"):
+        Ledger(bad)
