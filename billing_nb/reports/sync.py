@@ -53,23 +53,22 @@ class SyncResult:
     seconds: float = 0.0
 
 
-def _lister(reader: StripeReader, kind: str) -> tuple[Callable[[Any], Any], dict[str, Any]]:
+def _lister(reader: StripeReader, kind: str, page_size: int) -> tuple[Callable[[Any], Any], dict[str, Any]]:
     v1 = reader.client.v1
     services: dict[str, Any] = {"customers": v1.customers, "products": v1.products, "prices": v1.prices,
                                 "subscriptions": v1.subscriptions, "invoices": v1.invoices, "charges": v1.charges,
                                 "refunds": v1.refunds, "credit_notes": v1.credit_notes, "disputes": v1.disputes}
-    params: dict[str, Any] = {"limit": 100}
+    params: dict[str, Any] = {"limit": page_size}
     if kind == "subscriptions":
-        params["status"] = "all"
-    if kind == "products" or kind == "prices":
-        params.pop("active", None)
+        params["status"] = "all"  # canceled ones too: their history is the churn
     return services[kind].list, params
 
 
 class _Syncer:
     def __init__(self, reader: StripeReader, store: AccountStore, limiter: RateLimiter,
-                 progress: Callable[[str], Any] | None) -> None:
+                 progress: Callable[[str], Any] | None, page_size: int = 100) -> None:
         self.reader, self.store, self.limiter, self.progress = reader, store, limiter, progress
+        self.page_size = page_size
 
     # --- one page into the store --------------------------------------------------------
     def _complete_children(self, kind: str, obj: dict[str, Any]) -> None:
@@ -105,7 +104,7 @@ class _Syncer:
     # --- a kind, in full or since its newest id ----------------------------------------------
     def full(self, kind: str, run: int, state: dict[str, Any] | None) -> int:
         """List the kind from its newest object (or from the saved cursor) to its end."""
-        fn, params = _lister(self.reader, kind)
+        fn, params = _lister(self.reader, kind, self.page_size)
         resume = state if state and state["mode"] == "full" and state["run_started"] == run and not state["complete"] else None
         count = resume["rows"] if resume else 0
         head = self.store.meta(f"head:{kind}:pending") if resume else None
@@ -123,7 +122,7 @@ class _Syncer:
 
     def newer(self, kind: str, run: int, state: dict[str, Any] | None) -> int:
         """Objects created since the last sync: pages toward newer ones from the newest seen."""
-        fn, params = _lister(self.reader, kind)
+        fn, params = _lister(self.reader, kind, self.page_size)
         resume = state if state and state["mode"] == "incremental" and state["run_started"] == run and not state["complete"] else None
         cursor = (resume or {}).get("cursor") or self.store.meta(f"head:{kind}") or None
         count = resume["rows"] if resume else 0
@@ -160,7 +159,7 @@ class _Syncer:
         resume = state if state and state["run_started"] == run and not state["complete"] else None
         cursor = (resume or {}).get("cursor") or self.store.meta("head:events") or None
         refreshed = 0
-        for page in self._toward_newer(v1.events.list, {"limit": 100}, cursor):
+        for page in self._toward_newer(v1.events.list, {"limit": self.page_size}, cursor):
             changed: dict[str, str] = {}
             deleted: dict[str, list[str]] = {}
             for event in page.data:
@@ -202,11 +201,14 @@ class _Syncer:
 
 def sync_account(reader: StripeReader, store: AccountStore, *, rate_limit: float | None = 25,
                  progress: Callable[[str], Any] | None = None, full: bool = False, workers: int = 8,
-                 now: Callable[[], float] = time.time) -> SyncResult:
-    """Bring the store up to date with the account (see the module doc for the modes)."""
+                 page_size: int = 100, now: Callable[[], float] = time.time) -> SyncResult:
+    """Bring the store up to date with the account (see the module doc for the modes).
+
+    ``progress(kind)`` returns a bar (anything with ``update(n)``) per kind; ``full``
+    forces a complete re-read; ``page_size`` is the list ``limit`` (tests page in fives)."""
     started = time.monotonic()
     first_request = reader.request_count
-    syncer = _Syncer(reader, store, RateLimiter(rate_limit), progress)
+    syncer = _Syncer(reader, store, RateLimiter(rate_limit), progress, page_size)
     state = store.state()
     last = store.meta("last_sync_at")
     recent = last is not None and now() - float(last) < (EVENT_WINDOW_DAYS - 1) * 86400
