@@ -167,7 +167,9 @@ class _Syncer:
                 kind = EVENT_KIND.get(str(obj.get("object")))
                 if kind is None or not obj.get("id"):
                     continue
-                if str(event.get("type", "")).endswith(".deleted"):
+                # customer.subscription.deleted is a cancellation (the subscription stays
+                # retrievable); only these three kinds are really deleted
+                if event.get("type") in ("customer.deleted", "product.deleted", "price.deleted"):
                     deleted.setdefault(kind, []).append(obj["id"])
                 else:
                     changed[obj["id"]] = kind
