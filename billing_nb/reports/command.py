@@ -76,13 +76,15 @@ def _sync(args: argparse.Namespace) -> int:
     from ..reading.provider import StripeReader, make_client
     from ..records.console import print_table
     from .store import open_store
-    from .sync import sync_account
+    from .sync import source_of, sync_account
 
-    reader = StripeReader(make_client(load_settings()))
+    settings = load_settings()
+    reader = StripeReader(make_client(settings))
     bar, bars = _bars(not args.no_progress and sys.stderr.isatty())
     with open_store(args.db) as store:
         try:
-            result = sync_account(reader, store, rate_limit=args.rate_limit or None, progress=bar, full=args.full)
+            result = sync_account(reader, store, rate_limit=args.rate_limit or None, progress=bar, full=args.full,
+                                  source=source_of(settings.api_key, settings.api_base))
         finally:
             for made in bars:
                 made.close()

@@ -37,7 +37,10 @@ _STATE_DDL = [
 
 
 def default_db_path() -> Path:
-    return DEFAULT_DB
+    """``BILLING_NB_DB`` when set, else ``.billing-nb/account.duckdb`` in the current folder."""
+    import os
+
+    return Path(os.environ.get("BILLING_NB_DB") or DEFAULT_DB)
 
 
 class AccountStore:
@@ -107,6 +110,14 @@ class AccountStore:
                 self.con.execute("ROLLBACK")
                 raise
 
+    def wipe(self) -> None:
+        """Empty every table and forget the sync (the key of ``email_key`` stays)."""
+        with self.lock:
+            for table in TABLES:
+                self.con.execute(f"DELETE FROM {table}")
+            self.con.execute("DELETE FROM sync_state")
+            self.con.execute("DELETE FROM sync_meta WHERE key <> 'email_hash_key'")
+
     def mark_deleted(self, table: str, ids: list[str]) -> None:
         """Objects gone from Stripe: customers are kept flagged (their history still counts),
         anything else removed."""
@@ -160,5 +171,5 @@ class AccountStore:
 
 
 def open_store(path: Path | str | None = None, *, read_only: bool = False) -> AccountStore:
-    """The store at ``path`` (default ``.billing-nb/account.duckdb``)."""
-    return AccountStore(Path(path) if path else DEFAULT_DB, read_only=read_only)
+    """The store at ``path`` (default :func:`default_db_path`)."""
+    return AccountStore(Path(path) if path else default_db_path(), read_only=read_only)

@@ -21,14 +21,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..exceptions import StripeInvalidRequestError, StripeNotFoundError
+from ..exceptions import ConfigError, StripeInvalidRequestError, StripeNotFoundError
 from ..reading.masking import mask_object
 from ..reading.pages import Page, RateLimiter, iter_pages, retrieve_throttled
 from ..reading.provider import StripeReader
 from .store import AccountStore
 from .tables import KIND_TABLE, Row, rows_for
 
-__all__ = ["SyncResult", "sync_account", "KINDS", "EVENT_WINDOW_DAYS", "EVENT_KIND"]
+__all__ = ["SyncResult", "sync_account", "source_of", "KINDS", "EVENT_WINDOW_DAYS", "EVENT_KIND"]
 
 #: Listed kinds, in the order their progress bars appear.
 KINDS: tuple[str, ...] = tuple(KIND_TABLE)
@@ -203,11 +203,15 @@ class _Syncer:
 
 def sync_account(reader: StripeReader, store: AccountStore, *, rate_limit: float | None = 25,
                  progress: Callable[[str], Any] | None = None, full: bool = False, workers: int = 8,
-                 page_size: int = 100, now: Callable[[], float] = time.time) -> SyncResult:
+                 page_size: int = 100, source: str | None = None,
+                 now: Callable[[], float] = time.time) -> SyncResult:
     """Bring the store up to date with the account (see the module doc for the modes).
 
     ``progress(kind)`` returns a bar (anything with ``update(n)``) per kind; ``full``
-    forces a complete re-read; ``page_size`` is the list ``limit`` (tests page in fives)."""
+    forces a complete re-read; ``page_size`` is the list ``limit`` (tests page in fives).
+    ``source`` names the account (see :func:`source_of`): a store filled from another one
+    is refused, or emptied first when ``full``."""
+    _check_source(store, source, full)
     started = time.monotonic()
     first_request = reader.request_count
     syncer = _Syncer(reader, store, RateLimiter(rate_limit), progress, page_size)
@@ -241,6 +245,26 @@ def sync_account(reader: StripeReader, store: AccountStore, *, rate_limit: float
     result.requests = reader.request_count - first_request
     result.seconds = time.monotonic() - started
     return result
+
+
+def source_of(api_key: str, api_base: str | None) -> str:
+    """A name for the account a key reads (a hash: the key itself is never stored)."""
+    import hashlib
+
+    return hashlib.sha256(f"{api_base or 'stripe'}|{api_key}".encode()).hexdigest()[:16]
+
+
+def _check_source(store: AccountStore, source: str | None, full: bool) -> None:
+    held = store.meta("source")
+    if source is None or held in (None, source):
+        if source is not None:
+            store.set_meta("source", source)
+        return
+    if not full:
+        raise ConfigError(f"the store {store.path} holds another account (or was filled with another key): pass "
+                          "--db for a store of its own, or --full to empty it and read this account")
+    store.wipe()
+    store.set_meta("source", source)
 
 
 def _run(syncer: _Syncer, mode: str, run: int, state: dict[str, dict[str, Any]], workers: int) -> SyncResult:
