@@ -53,7 +53,13 @@ class AccountStore:
         elif not self.path.exists():
             raise ConfigError(f"no account store at {self.path}: run `billing-nb sync` first (or pass --db)")
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            try:
+                self.con = duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.ConnectionException as err:
+                if not (read_only and "different configuration" in str(err)):
+                    raise
+                # this process already holds the file open for writing: share that instance
+                self.con = duckdb.connect(str(self.path))
         except duckdb.Error as err:
             raise ConfigError(f"cannot open the account store {self.path}: {str(err).splitlines()[0]}") from err
         self.lock = threading.RLock()  # one connection: every statement under it

@@ -146,6 +146,10 @@ def test_casebook_finds_the_cases_and_no_leaks(cases: list[CaseResult], reports:
     assert "no PII or secrets in clear" in checks and "False" not in checks
     assert "Empty DataFrame" in out["leaks"] and "Empty DataFrame" in out["mismatches"]
     assert "no_duplicate_subscription_guard" in out["gaps"]
+    nb = nbformat.read(str(reports["casebook"]), as_version=4)
+    pngs = {tag for cell in nb.cells for tag in cell.metadata.get("tags", [])
+            for o in cell.get("outputs", []) if o.get("data", {}).get("image/png")}
+    assert {"cases-chart", "money-chart", "gaps-chart"} <= pngs  # static: they show without a kernel
 
 
 def test_reports_hold_no_pii_or_key(seeded: Seeded, env: Path, reports: dict[str, Path]) -> None:
