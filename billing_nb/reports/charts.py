@@ -81,7 +81,8 @@ def intervals_chart(intervals: pd.DataFrame, conversion: pd.DataFrame) -> Image:
         return _empty("Billing intervals")
     fig = Figure(figsize=(11, 3.8))
     mix = fig.add_subplot(1, 2, 1)
-    labels = [f"{r.currency.upper()} every {r.interval_count} {r.billing_interval}" for r in intervals.itertuples()]
+    labels = [f"{str(c).upper()} every {n} {i}" for c, n, i in
+              zip(intervals["currency"], intervals["interval_count"], intervals["billing_interval"], strict=True)]
     mix.barh(labels, list(intervals["subscriptions"]), color="#2a9d8f")
     mix.set_title("Live subscriptions by billing interval")
     trend = fig.add_subplot(1, 2, 2)
@@ -105,8 +106,8 @@ def seats_chart(seats: pd.DataFrame) -> Image:
         return _empty("Seats")
     fig = Figure(figsize=(8, 3.2))
     ax = fig.add_subplot()
-    grouped = seats.groupby("seats")["items"].sum()
-    ax.bar([str(s) for s in grouped.index], list(grouped.values), color="#264653")
+    grouped = pd.Series(seats.groupby("seats")["items"].sum())
+    ax.bar([str(s) for s in grouped.index.tolist()], grouped.tolist(), color="#264653")
     ax.set_xlabel("seats (quantity)")
     ax.set_ylabel("subscription items")
     ax.set_title("Seat distribution of live subscriptions")
@@ -121,13 +122,16 @@ def cohorts_chart(retention: pd.DataFrame) -> Image:
     grid = frame.pivot_table(index="label", columns="age", values="retention", aggfunc="first")
     fig = Figure(figsize=(9, 0.45 * len(grid) + 1.6))
     ax = fig.add_subplot()
-    shown = ax.imshow(grid.values.astype(float), cmap="YlGnBu", vmin=0, vmax=1, aspect="auto")
+    shown = ax.imshow(grid.to_numpy(dtype=float), cmap="YlGnBu", vmin=0, vmax=1, aspect="auto")
     ax.set_yticks(range(len(grid.index)), list(grid.index))
     ax.set_xticks(range(len(grid.columns)), [str(c) for c in grid.columns])
     ax.set_xlabel("months since first payment")
     ax.set_title("Retention by signup cohort (customers still paying)")
-    for (r, c), v in pd.DataFrame(grid.values).stack().items():  # type: ignore[misc]
-        ax.text(c, r, f"{v:.0%}", ha="center", va="center", fontsize="x-small")
+    values = grid.to_numpy(dtype=float)
+    for r in range(values.shape[0]):
+        for c in range(values.shape[1]):
+            if values[r, c] == values[r, c]:  # not NaN: a cohort too young for this age has none
+                ax.text(c, r, f"{values[r, c]:.0%}", ha="center", va="center", fontsize="x-small")
     fig.colorbar(shown, ax=ax, fraction=0.03)
     return to_image(fig)
 

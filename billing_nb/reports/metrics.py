@@ -125,8 +125,9 @@ _RATIOS = {"share", "conversion_rate", "customer_churn_rate", "mrr_churn_rate", 
 def _plain(value: Any) -> Any:
     if value is None or (isinstance(value, float) and value != value):
         return None
-    if hasattr(value, "item"):
-        return value.item()
+    item = getattr(value, "item", None)
+    if callable(item):
+        return item()
     return value
 
 
@@ -146,4 +147,4 @@ def formatted(name: str, frame: pd.DataFrame, *, columns: Sequence[str] | None =
         out[col] = ["" if v is None or v != v else f"{float(v):.1%}" for v in out[col]]
     if "currency" in out.columns:
         out["currency"] = out["currency"].str.upper()
-    return out[list(columns)] if columns else out
+    return pd.DataFrame(out[list(columns)]) if columns else out

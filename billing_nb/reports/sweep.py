@@ -91,8 +91,9 @@ def sweep(store: AccountStore) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=_COLUMNS)
     out = pd.concat(frames, ignore_index=True)[_COLUMNS]
-    out["order"] = out["finding"].map({n: i for i, n in enumerate(FINDINGS)})
-    return out.sort_values(["due", "order", "lookup"], na_position="last").drop(columns="order").reset_index(drop=True)
+    rank = {n: i for i, n in enumerate(FINDINGS)}
+    out = pd.DataFrame(out.assign(order=[rank[str(f)] for f in out["finding"]]))
+    return out.sort_values(by=["due", "order", "lookup"], na_position="last").drop(columns="order").reset_index(drop=True)
 
 
 def _due_text(due: object) -> str:

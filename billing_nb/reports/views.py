@@ -39,7 +39,7 @@ def date_label(ts: Any) -> str:
 
 def _titled(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     """Only the named columns, renamed for people, numbered from 1."""
-    out = frame[[c for c in names if c in frame.columns]].rename(columns=names)
+    out = pd.DataFrame(frame[[c for c in names if c in frame.columns]]).rename(columns=names)
     out.index = pd.RangeIndex(1, len(out) + 1)
     return out
 
