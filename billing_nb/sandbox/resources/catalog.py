@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ApiError, invalid
-from ..listing import created_filter, list_object
+from ..listing import created_filter, list_page
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj, Store
@@ -123,9 +123,8 @@ def delete_product(ctx: Ctx, p: Params, pid: str) -> Obj:
 def list_products(ctx: Ctx, p: Params) -> Obj:
     p.allow("active", "ids", "created", "shippable", "url", "limit", "starting_after", "ending_before")
     active, ids, keep = p.bool("active"), set(p.list("ids")), created_filter(p)
-    rows = [o for o in ctx.store.all("product")
-            if (active is None or o["active"] == active) and (not ids or o["id"] in ids) and keep(o)]
-    return list_object(p, rows, "/v1/products")
+    return list_page(p, ctx.store, "product", lambda o: (active is None or o["active"] == active)
+                     and (not ids or o["id"] in ids) and keep(o), "/v1/products")
 
 
 # ----- prices ----------------------------------------------------------------------------
@@ -262,4 +261,4 @@ def list_prices(ctx: Ctx, p: Params) -> Obj:
                 and (rec is None or bool(r)) and (interval is None or r.get("interval") == interval)
                 and (usage is None or r.get("usage_type") == usage) and keep(o))
 
-    return list_object(p, [o for o in ctx.store.all("price") if ok(o)], "/v1/prices")
+    return list_page(p, ctx.store, "price", ok, "/v1/prices")

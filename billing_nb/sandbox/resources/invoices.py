@@ -13,7 +13,7 @@ from ..engine import invoices as ei
 from ..engine.prorate import Change, new_invoiceitem, preview
 from ..engine.render import with_includables
 from ..errors import ApiError, invalid
-from ..listing import created_filter, list_object
+from ..listing import created_filter, list_object, list_page
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj
@@ -82,11 +82,10 @@ def list_invoices(ctx: Ctx, p: Params) -> Obj:
     customer, sub_id = p.str("customer"), p.str("subscription")
     status = p.enum("status", INVOICE_STATUSES)
     keep = created_filter(p)
-    rows = [i for i in ctx.store.all("invoice")
-            if (customer is None or i["customer"] == customer) and (status is None or i["status"] == status)
-            and (sub_id is None or ((i.get("parent") or {}).get("subscription_details") or {}).get("subscription") == sub_id)
-            and keep(i)]
-    return _out(ctx, p, list_object(p, rows, "/v1/invoices"))
+    page = list_page(p, ctx.store, "invoice", lambda i: (status is None or i["status"] == status)
+                     and (sub_id is None or ((i.get("parent") or {}).get("subscription_details") or {}).get("subscription") == sub_id)
+                     and keep(i), "/v1/invoices", customer=customer)
+    return _out(ctx, p, page)
 
 
 @route("POST", "/v1/invoices")
