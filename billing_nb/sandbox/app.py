@@ -8,6 +8,7 @@ concurrent requests overlap their latency as they would against Stripe.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -15,6 +16,7 @@ import random
 import time
 from collections import deque
 from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -199,14 +201,19 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
             if method == "POST" and idem and status != 500:
                 st.idempotency[f"{key}:{idem}"] = (_fingerprint(method, path, data), status, body)
             if method in ("POST", "DELETE") and status == 200:
-                st.save()
+                st.save_soon()
         return _response(status, body, request_id)
 
     routes = [
         Route("/_sandbox/{action}", control, methods=["GET", "POST", "DELETE"]),
         Route("/{path:path}", api, methods=["GET", "POST", "DELETE"]),
     ]
-    app = Starlette(routes=routes)
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        st.flush()  # the writes of the last SAVE_INTERVAL, before uvicorn re-raises SIGTERM
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.store = st
     app.state.knobs = kn
     return app

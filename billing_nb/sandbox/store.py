@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import missing
 
-__all__ = ["Store", "INDEXED", "REQUEST_LOG_SIZE", "PREFIX_KIND", "KIND_PREFIX", "MISSING_LABEL", "ACCOUNT_DEFAULTS", "Obj"]
+__all__ = ["Store", "INDEXED", "REQUEST_LOG_SIZE", "SAVE_INTERVAL", "PREFIX_KIND", "KIND_PREFIX", "MISSING_LABEL", "ACCOUNT_DEFAULTS", "Obj"]
 
 Obj = dict[str, Any]
 
@@ -71,6 +71,9 @@ INDEXED: dict[str, tuple[str, ...]] = {
     "payment_intent": ("customer",), "credit_note": ("customer", "invoice"), "invoiceitem": ("customer",),
     "refund": ("charge",), "dispute": ("charge",), "checkout.session": ("customer",),
 }
+#: Seconds between saves of a ``--state`` file: writes mark the store dirty and a saver
+#: thread writes it at most this often (and on shutdown), never once per request.
+SAVE_INTERVAL = 2.0
 #: Entries the request log keeps (the oldest are dropped): a long benchmark must not grow it forever.
 REQUEST_LOG_SIZE = 10_000
 
@@ -94,7 +97,9 @@ class Store:
         self._order: dict[str, list[str]] = {}
         self._pos: dict[str, dict[str, int]] = {}
         self._index: dict[tuple[str, str], dict[Any, list[int]]] = {}
-        self.caught_up: dict[str, int] = {}  # wall second of the last catch-up, per customer ("*": all)
+        self.caught_up: dict[str, int] = {}
+        self._dirty = False
+        self._saver: threading.Thread | None = None  # wall second of the last catch-up, per customer ("*": all)
         self.settings: dict[str, Any] = {
             # dunning: retries after a failed renewal (days), then what happens
             "retry_days": [3, 5, 7],
@@ -279,6 +284,28 @@ class Store:
         tmp = target.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.dump()))
         tmp.replace(target)
+
+    def save_soon(self) -> None:
+        """After a write: the state file is brought up to date within :data:`SAVE_INTERVAL`
+        by a background thread, so a write costs nothing however large the store is."""
+        if self.state_path is None:
+            return
+        self._dirty = True
+        if self._saver is None:
+            self._saver = threading.Thread(target=self._save_loop, name="sandbox-state", daemon=True)
+            self._saver.start()
+
+    def _save_loop(self) -> None:
+        while True:
+            time.sleep(SAVE_INTERVAL)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the state file now if a write is not saved yet (on shutdown)."""
+        with self.lock:
+            if self._dirty:
+                self._dirty = False
+                self.save()
 
     def load(self, path: Path) -> None:
         data = json.loads(path.read_text())

@@ -103,3 +103,46 @@ def test_request_log_is_bounded() -> None:
     for i in range(REQUEST_LOG_SIZE + 50):
         store.request_log.append({"i": i})
     assert len(store.request_log) == REQUEST_LOG_SIZE and store.request_log[0]["i"] == 50
+
+
+def test_state_is_saved_in_the_background_not_per_write(tmp_path: Any, monkeypatch: Any) -> None:
+    import time
+
+    import billing_nb.sandbox.store as store_module
+
+    monkeypatch.setattr(store_module, "SAVE_INTERVAL", 0.2)
+    path = tmp_path / "state.json"
+    store = Store(path)
+    saves = {"n": 0}
+    real = store.save
+
+    def counted(target: Any = None) -> None:
+        saves["n"] += 1
+        real(target)
+
+    monkeypatch.setattr(store, "save", counted)
+    for i in range(200):  # 200 writes: at most a few whole-store saves
+        store.insert({"id": f"cus_{i}", "object": "customer"})
+        store.save_soon()
+    assert saves["n"] <= 1
+    time.sleep(0.6)
+    assert 1 <= saves["n"] <= 3 and len(Store(path).objects["customer"]) == 200
+    store.insert({"id": "cus_last", "object": "customer"})
+    store.save_soon()
+    store.flush()  # what shutdown does
+    assert "cus_last" in Store(path).objects["customer"]
+
+
+def test_a_stopped_sandbox_keeps_its_writes(tmp_path: Any) -> None:
+    import stripe
+
+    from billing_nb.sandbox.server import start, stop
+
+    state = tmp_path / "state.json"
+    info = start(run_dir=tmp_path / "run", state=state)
+    try:
+        client = stripe.StripeClient("sk_test_state", base_addresses={"api": info.url})
+        made = client.v1.customers.create(params={"email": "kept@example.com"})
+    finally:
+        stop(tmp_path / "run")
+    assert made.id in Store(state).objects["customer"]
