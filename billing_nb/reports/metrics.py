@@ -107,11 +107,14 @@ def run_metric(engine: Engine, name: str, *, as_of: int | None = None) -> pd.Dat
     """One metric's rows (money in integer minor units, one ``currency`` per row)."""
     if name not in QUERIES:
         raise BadInputError(f"unknown metric {name!r}: choose one of {', '.join(METRICS)}")
-    span = engine.query(_SPAN)
-    first, last = span.iloc[0, 0], span.iloc[0, 1]
-    if pd.isna(first) or pd.isna(last):
-        first = last = int(datetime.now(UTC).timestamp())
-    engine.put("calendar_months", calendar(int(first), int(last), as_of))
+    key = ("calendar_months", as_of)
+    if getattr(engine, "_calendar", None) != key:  # once per engine: its tables do not change under it
+        span = engine.query(_SPAN)
+        first, last = span.iloc[0, 0], span.iloc[0, 1]
+        if pd.isna(first) or pd.isna(last):
+            first = last = int(datetime.now(UTC).timestamp())
+        engine.put("calendar_months", calendar(int(first), int(last), as_of))
+        setattr(engine, "_calendar", key)  # noqa: B010
     frame = engine.query(QUERIES[name])
     for col in frame.columns:
         if col in MONEY_COLUMNS.get(name, ()) or frame[col].dtype.kind == "f" and col not in _RATIOS:

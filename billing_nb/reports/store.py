@@ -62,6 +62,7 @@ class AccountStore:
                 self.con = duckdb.connect(str(self.path))
         except duckdb.Error as err:
             raise ConfigError(f"cannot open the account store {self.path}: {str(err).splitlines()[0]}") from err
+        self.con.execute("SET enable_progress_bar = false")
         self.lock = threading.RLock()  # one connection: every statement under it
         self._email_hash_key: str | None = None
         if not read_only:
@@ -147,7 +148,8 @@ class AccountStore:
 
     def meta(self, key: str) -> str | None:
         with self.lock:
-            row = self.con.execute("SELECT value FROM sync_meta WHERE key = ?", [key]).fetchone()
+            row = self.con.execute("SELECT value FROM sync_meta WHERE key = ?", [key]).fetchall()
+            row = row[0] if row else None
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
