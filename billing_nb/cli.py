@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="add the handoff cell and handoff.md to a notebook run by hand")
     export.add_argument("notebook", type=Path)
 
+    from .reports.command import add_account_commands
+
+    add_account_commands(sub)
+
     sandbox = sub.add_parser("sandbox", help="the local Stripe-compatible server (serve, start, stop, reset, status, seed)")
     from .sandbox.cli import add_sandbox_parser
 
@@ -234,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_export(args)
         if args.command == "report":
             return _cmd_report(args)
+        if args.command in ("sync", "metrics", "sweep"):
+            from .reports.command import run_account_command
+
+            return run_account_command(args)
         if args.command == "sandbox" and args.sandbox_command == "seed":
             from .demo.command import seed_command
 

@@ -8,6 +8,7 @@ concurrent requests overlap their latency as they would against Stripe.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -15,6 +16,7 @@ import random
 import time
 from collections import deque
 from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -136,7 +138,7 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
             if action == "requests":
                 if request.method == "DELETE":
                     st.request_log.clear()
-                return JSONResponse({"count": len(st.request_log), "data": st.request_log})
+                return JSONResponse({"count": len(st.request_log), "data": list(st.request_log)})
             if action == "reset" and request.method == "POST":
                 st.reset()
                 st.save()
@@ -241,14 +243,19 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
             if idem and save:
                 st.idempotency[f"{key}:{idem}"] = (_fingerprint(method, path, data), status, body)
             if method in ("POST", "DELETE") and status == 200:
-                st.save()
+                st.save_soon()
         return _response(status, body, request_id)
 
     routes = [
         Route("/_sandbox/{action}", control, methods=["GET", "POST", "DELETE"]),
         Route("/{path:path}", api, methods=["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]),
     ]
-    app = Starlette(routes=routes)
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        st.flush()  # the writes of the last SAVE_INTERVAL, before uvicorn re-raises SIGTERM
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.store = st
     app.state.knobs = kn
     return app

@@ -11,29 +11,7 @@ from .expandable import INCLUDABLE, check_expand_paths
 from .params import Params
 from .store import Obj, Store
 
-__all__ = ["list_object", "search_object", "expand", "created_filter"]
-
-
-def created_filter(p: Params, name: str = "created") -> Callable[[Obj], bool]:
-    """Stripe's ``created`` filter: an exact int or ``{gt, gte, lt, lte}``."""
-    raw = p.raw(name)
-    if raw is None or raw == "":
-        return lambda o: True
-    if isinstance(raw, str):
-        exact = int(raw)
-        return lambda o: o.get(name) == exact
-    bounds = {k: int(v) for k, v in raw.items() if k in ("gt", "gte", "lt", "lte")}
-
-    def ok(o: Obj) -> bool:
-        v = o.get(name) or 0
-        return (
-            ("gt" not in bounds or v > bounds["gt"])
-            and ("gte" not in bounds or v >= bounds["gte"])
-            and ("lt" not in bounds or v < bounds["lt"])
-            and ("lte" not in bounds or v <= bounds["lte"])
-        )
-
-    return ok
+__all__ = ["list_object", "list_page", "search_object", "expand"]
 
 
 def _limit(p: Params) -> int:
@@ -67,6 +45,30 @@ def list_object(p: Params, items: Iterable[Obj], url: str) -> Obj:
     else:
         page = rows[:limit]
     return {"object": "list", "data": page, "has_more": len(rows) > len(page), "url": url}
+
+
+def list_page(p: Params, store: Store, kind: str, keep: Callable[[Obj], bool], url: str, **index: Any) -> Obj:
+    """A list page read from the store's creation order: from the cursor's position (an
+    ``INDEXED`` equality in ``index`` narrows the walk to that value's objects), objects are
+    tested with ``keep`` until ``limit + 1`` match, so a page costs its own length, not
+    the kind's size (https://docs.stripe.com/api/pagination)."""
+    limit = _limit(p)
+    after = p.str("starting_after")
+    before = p.str("ending_before")
+    for name, cursor in (("starting_after", after), ("ending_before", before)):
+        if cursor and store.position(kind, cursor) is None:
+            raise invalid(f"Invalid {name} id: {cursor}", name, "resource_missing")
+    walk = store.newer(kind, before, **index) if before else store.newest(kind, after, **index)
+    taken: list[Obj] = []
+    for obj in walk:
+        if all(v is None or obj.get(k) == v for k, v in index.items()) and keep(obj):
+            taken.append(obj)
+            if len(taken) > limit:
+                break
+    page = taken[:limit]
+    if before:  # walked upward from the cursor: closest first; a page is newest first
+        page.reverse()
+    return {"object": "list", "data": page, "has_more": len(taken) > limit, "url": url}
 
 
 def search_object(p: Params, items: Iterable[Obj], url: str) -> Obj:

@@ -60,8 +60,12 @@ def wait_ready(url: str, timeout: float = 20.0) -> None:
 
 def serve(port: int, *, state: Path | None = None, knobs: Knobs | None = None, log_level: str = "warning") -> None:
     """Serve in the foreground until interrupted."""
-    app = create_app(Store(state_path=state), knobs)
-    uvicorn.run(app, host=HOST, port=port, log_level=log_level, access_log=False)
+    store = Store(state_path=state)
+    app = create_app(store, knobs)
+    try:
+        uvicorn.run(app, host=HOST, port=port, log_level=log_level, access_log=False)
+    finally:
+        store.flush()  # the last writes, after SIGTERM's graceful shutdown
 
 
 def _pid_file(run_dir: Path) -> Path:
@@ -150,3 +154,4 @@ class ThreadedSandbox:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=5)
+        self.store.flush()

@@ -7,19 +7,21 @@ created times, periods and prorations follow simulated time.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import json
 import secrets
 import string
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .errors import missing
 
-__all__ = ["Store", "PREFIX_KIND", "KIND_PREFIX", "MISSING_LABEL", "ACCOUNT_DEFAULTS", "Obj"]
+__all__ = ["Store", "INDEXED", "REQUEST_LOG_SIZE", "SAVE_INTERVAL", "PREFIX_KIND", "KIND_PREFIX", "MISSING_LABEL", "ACCOUNT_DEFAULTS", "Obj"]
 
 Obj = dict[str, Any]
 
@@ -62,6 +64,19 @@ MISSING_LABEL: dict[str, str] = {
 
 _ALPHABET = string.ascii_letters + string.digits
 
+#: Fields that never change once an object exists, indexed per value so a filtered list
+#: (``subscriptions.list(customer=)``) walks only that customer's objects.
+INDEXED: dict[str, tuple[str, ...]] = {
+    "subscription": ("customer",), "invoice": ("customer",), "charge": ("customer",),
+    "payment_intent": ("customer",), "credit_note": ("customer", "invoice"), "invoiceitem": ("customer",),
+    "refund": ("charge",), "dispute": ("charge",), "checkout.session": ("customer",),
+}
+#: Seconds between saves of a ``--state`` file: writes mark the store dirty and a saver
+#: thread writes it at most this often (and on shutdown), never once per request.
+SAVE_INTERVAL = 2.0
+#: Entries the request log keeps (the oldest are dropped): a long benchmark must not grow it forever.
+REQUEST_LOG_SIZE = 10_000
+
 #: Called on every new (or reset, or loaded) store to put in what a Stripe account holds
 #: before any API call, e.g. the Dashboard's default portal configuration. Hooks must be
 #: idempotent and emit no events.
@@ -76,7 +91,15 @@ class Store:
         self.state_path = state_path
         self.objects: dict[str, dict[str, Obj]] = {}
         self.idempotency: dict[str, tuple[str, int, Obj]] = {}
-        self.request_log: list[dict[str, Any]] = []
+        self.request_log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
+        # creation order per kind (position -> id, id -> position) and the INDEXED fields'
+        # positions per value: lists walk from a cursor's position, never the whole kind
+        self._order: dict[str, list[str]] = {}
+        self._pos: dict[str, dict[str, int]] = {}
+        self._index: dict[tuple[str, str], dict[Any, list[int]]] = {}
+        self.caught_up: dict[str, int] = {}
+        self._dirty = False
+        self._saver: threading.Thread | None = None  # wall second of the last catch-up, per customer ("*": all)
         self.settings: dict[str, Any] = {
             # dunning: retries after a failed renewal (days), then what happens
             "retry_days": [3, 5, 7],
@@ -117,7 +140,67 @@ class Store:
     def insert(self, obj: Obj) -> Obj:
         kind = obj["object"]
         self.objects.setdefault(kind, {})[obj["id"]] = obj
+        self._track(kind, obj)
         return obj
+
+    def _track(self, kind: str, obj: Obj) -> None:
+        pos = self._pos.setdefault(kind, {})
+        if obj["id"] in pos:
+            return
+        order = self._order.setdefault(kind, [])
+        pos[obj["id"]] = len(order)
+        order.append(obj["id"])
+        for name in INDEXED.get(kind, ()):
+            value = obj.get(name)
+            if isinstance(value, str):
+                self._index.setdefault((kind, name), {}).setdefault(value, []).append(pos[obj["id"]])
+
+    def reindex(self) -> None:
+        """Rebuild the positions and indexes from ``objects`` (after a load or reset)."""
+        self._order, self._pos, self._index = {}, {}, {}
+        for kind, bucket in self.objects.items():
+            for obj in bucket.values():
+                self._track(kind, obj)
+
+    def position(self, kind: str, obj_id: str) -> int | None:
+        """Where an object sits in its kind's creation order (None: never seen)."""
+        return self._pos.get(kind, {}).get(obj_id)
+
+    def _positions(self, kind: str, equals: dict[str, Any]) -> list[int] | None:
+        """The positions an indexed equality filter narrows a kind to (None: no index)."""
+        for name, value in equals.items():
+            if value is not None and name in INDEXED.get(kind, ()):
+                return self._index.get((kind, name), {}).get(value, [])
+        return None
+
+    def _live(self, kind: str, positions: Iterable[int]) -> Iterator[Obj]:
+        order, bucket = self._order.get(kind, []), self.objects.get(kind, {})
+        for p in positions:
+            obj = bucket.get(order[p])
+            if obj is not None and not obj.get("deleted"):
+                yield obj
+
+    def newest(self, kind: str, after: str | None = None, **equals: Any) -> Iterator[Obj]:
+        """Objects of a kind newest first, from just older than ``after`` (Stripe's list
+        order and ``starting_after``), lazily: a page costs its own length."""
+        start = self.position(kind, after) if after else None
+        narrowed = self._positions(kind, equals)
+        if narrowed is None:
+            top = (len(self._order.get(kind, [])) if start is None else start) - 1
+            return self._live(kind, range(top, -1, -1))
+        cut = len(narrowed) if start is None else bisect.bisect_left(narrowed, start)
+        return self._live(kind, (narrowed[i] for i in range(cut - 1, -1, -1)))
+
+    def newer(self, kind: str, before: str, **equals: Any) -> Iterator[Obj]:
+        """Objects just newer than ``before``, closest first (``ending_before``)."""
+        start = self.position(kind, before)
+        if start is None:
+            return iter(())
+        narrowed = self._positions(kind, equals)
+        if narrowed is None:
+            return self._live(kind, range(start + 1, len(self._order.get(kind, []))))
+        cut = bisect.bisect_right(narrowed, start)
+        return self._live(kind, (narrowed[i] for i in range(cut, len(narrowed))))
 
     def get(self, kind: str, obj_id: str, param: str = "id") -> Obj:
         found = self.objects.get(kind, {}).get(obj_id)
@@ -187,6 +270,7 @@ class Store:
             self.objects.clear()
             self.idempotency.clear()
             self.request_log.clear()
+            self.reindex()
             self.ensure_account_defaults()
 
     def dump(self) -> dict[str, Any]:
@@ -201,11 +285,34 @@ class Store:
         tmp.write_text(json.dumps(self.dump()))
         tmp.replace(target)
 
+    def save_soon(self) -> None:
+        """After a write: the state file is brought up to date within :data:`SAVE_INTERVAL`
+        by a background thread, so a write costs nothing however large the store is."""
+        if self.state_path is None:
+            return
+        self._dirty = True
+        if self._saver is None:
+            self._saver = threading.Thread(target=self._save_loop, name="sandbox-state", daemon=True)
+            self._saver.start()
+
+    def _save_loop(self) -> None:
+        while True:
+            time.sleep(SAVE_INTERVAL)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the state file now if a write is not saved yet (on shutdown)."""
+        with self.lock:
+            if self._dirty:
+                self._dirty = False
+                self.save()
+
     def load(self, path: Path) -> None:
         data = json.loads(path.read_text())
         self.objects = data.get("objects", {})
         self.settings.update(data.get("settings", {}))
         self.idempotency = {k: (v[0], int(v[1]), v[2]) for k, v in data.get("idempotency", {}).items()}
+        self.reindex()
 
     def iter_kinds(self) -> Iterable[str]:
         return list(self.objects)

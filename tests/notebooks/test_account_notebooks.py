@@ -57,6 +57,7 @@ def env(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
         mp.setenv("STRIPE_API_KEY", seeded.key)
         mp.setenv("STRIPE_API_BASE", seeded.url)
         mp.setenv("BILLING_NB_CASES_DIR", str(root / "cases"))
+        mp.setenv("BILLING_NB_DB", str(root / "account.duckdb"))  # the portfolio's store, synced by the notebook
         yield root
 
 
@@ -111,7 +112,20 @@ def test_portfolio_finds_duplicates_and_the_team(seeded: Seeded, reports: dict[s
     assert personal.objects["duplicate_subscription"] in out["duplicates"] or personal.objects["subscription"] in out["duplicates"]
     assert team.objects["subscription"] in out["seats"] and ">5<" in out["seats"]
     assert "past_due" in out["churn-risk"] and "USD" in out["mrr"]
-    assert "portal_configurations" in out["account"] and "False" not in out["account"].split("<table")[0]  # complete
+    account = out["account"].split("<table")[0]  # the plain-text rendering
+    assert "invoice_line_items" in account and "disputes" in account and "completely" in account  # no sample
+
+
+def test_portfolio_draws_static_charts_and_lists_the_sweep(seeded: Seeded, reports: dict[str, Path]) -> None:
+    """Charts are PNGs stored in the saved notebook (they show with no kernel); the sweep
+    lists the account's problems as cases to open."""
+    nb = nbformat.read(str(reports["portfolio"]), as_version=4)
+    pngs = {tag for cell in nb.cells for tag in cell.metadata.get("tags", [])
+            for out in cell.get("outputs", []) if out.get("data", {}).get("image/png")}
+    assert {"movements-chart", "intervals-chart", "seats-chart", "cohorts-chart"} <= pngs
+    out = outputs(reports["portfolio"])
+    assert "open_disputes" in out["sweep"] and "failed_payment" in out["sweep"] and "duplicate_subscription" in out["sweep"]
+    assert "$" in out["movements"] and "USD" in out["movements"]
 
 
 def test_portal_flags_cancellation_disabled(reports: dict[str, Path]) -> None:
@@ -132,6 +146,10 @@ def test_casebook_finds_the_cases_and_no_leaks(cases: list[CaseResult], reports:
     assert "no PII or secrets in clear" in checks and "False" not in checks
     assert "Empty DataFrame" in out["leaks"] and "Empty DataFrame" in out["mismatches"]
     assert "no_duplicate_subscription_guard" in out["gaps"]
+    nb = nbformat.read(str(reports["casebook"]), as_version=4)
+    pngs = {tag for cell in nb.cells for tag in cell.metadata.get("tags", [])
+            for o in cell.get("outputs", []) if o.get("data", {}).get("image/png")}
+    assert {"cases-chart", "money-chart", "gaps-chart"} <= pngs  # static: they show without a kernel
 
 
 def test_reports_hold_no_pii_or_key(seeded: Seeded, env: Path, reports: dict[str, Path]) -> None:
@@ -156,7 +174,7 @@ def test_nbval_passes_on_the_reports(seeded: Seeded, env: Path, reports: dict[st
     """nbval re-executes copies of the executed reports with no errors."""
     copies = [shutil.copy(p, tmp_path / f"{name}.ipynb") for name, p in reports.items()]
     run_env = {**os.environ, "STRIPE_API_KEY": seeded.key, "STRIPE_API_BASE": seeded.url,
-               "BILLING_NB_CASES_DIR": str(env / "cases")}
+               "BILLING_NB_CASES_DIR": str(env / "cases"), "BILLING_NB_DB": str(env / "account.duckdb")}
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
                            *map(str, copies), "--rootdir", str(tmp_path)],
                           capture_output=True, text=True, env=run_env, cwd=tmp_path)

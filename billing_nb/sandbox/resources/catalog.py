@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import ApiError, invalid
 from ..filters import range_filter
-from ..listing import list_object
+from ..listing import list_page
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj, Store
@@ -123,10 +123,10 @@ def delete_product(ctx: Ctx, p: Params, pid: str) -> Obj:
 def list_products(ctx: Ctx, p: Params) -> Obj:
     active, ids, keep = p.bool("active"), set(p.list("ids")), range_filter(p)
     shippable, url = p.bool("shippable"), p.str("url")
-    rows = [o for o in ctx.store.all("product")
-            if (active is None or o["active"] == active) and (not ids or o["id"] in ids) and keep(o)
-            and (shippable is None or o.get("shippable") == shippable) and (url is None or o.get("url") == url)]
-    return list_object(p, rows, "/v1/products")
+    return list_page(p, ctx.store, "product", lambda o: (active is None or o["active"] == active)
+                     and (not ids or o["id"] in ids) and keep(o)
+                     and (shippable is None or o.get("shippable") == shippable) and (url is None or o.get("url") == url),
+                     "/v1/products")
 
 
 # ----- prices ----------------------------------------------------------------------------
@@ -260,4 +260,4 @@ def list_prices(ctx: Ctx, p: Params) -> Obj:
                 and (rec is None or bool(r)) and (interval is None or r.get("interval") == interval)
                 and (usage is None or r.get("usage_type") == usage) and keep(o))
 
-    return list_object(p, [o for o in ctx.store.all("price") if ok(o)], "/v1/prices")
+    return list_page(p, ctx.store, "price", ok, "/v1/prices")

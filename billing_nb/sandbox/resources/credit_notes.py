@@ -17,7 +17,7 @@ from ..engine.invoices import record_balance
 from ..engine.objects import fmt_amount
 from ..errors import invalid
 from ..filters import range_filter
-from ..listing import list_object
+from ..listing import list_object, list_page
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj, Store
@@ -210,8 +210,8 @@ def create_credit_note(ctx: Ctx, p: Params) -> Obj:
 @route("GET", "/v1/credit_notes", accepts=("invoice", "customer", "created", "limit", "starting_after", "ending_before"))
 def list_credit_notes(ctx: Ctx, p: Params) -> Obj:
     inv, cust, keep = p.str("invoice"), p.str("customer"), range_filter(p)
-    rows = [c for c in ctx.store.matching("credit_note", invoice=inv, customer=cust) if keep(c)]
-    return list_object(p, rows, "/v1/credit_notes")
+    return list_page(p, ctx.store, "credit_note", lambda c: (cust is None or c.get("customer") == cust) and keep(c),
+                     "/v1/credit_notes", invoice=inv)
 
 
 @route("GET", "/v1/credit_notes/{cid}", accepts=())

@@ -12,7 +12,7 @@ from typing import Any
 from ..engine import core as en
 from ..errors import ApiError, invalid
 from ..filters import range_filter
-from ..listing import list_object, search_object
+from ..listing import list_page, search_object
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj, Store
@@ -193,13 +193,8 @@ def list_customers(ctx: Ctx, p: Params) -> Obj:
     email = p.str("email")
     clock = p.str("test_clock")
     keep = range_filter(p)
-    rows = [
-        c for c in ctx.store.all("customer")
-        if (email is None or (c.get("email") or "") == email)
-        and (clock is None or c.get("test_clock") == clock)
-        and keep(c)
-    ]
-    return list_object(p, rows, "/v1/customers")
+    return list_page(p, ctx.store, "customer", lambda c: (email is None or (c.get("email") or "") == email)
+                     and (clock is None or c.get("test_clock") == clock) and keep(c), "/v1/customers")
 
 
 # ----- Stripe search query language (the subset we need) ---------------------------

@@ -11,7 +11,7 @@ import re
 
 from ..errors import invalid
 from ..filters import range_filter
-from ..listing import list_object
+from ..listing import list_page
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj
@@ -37,8 +37,7 @@ def list_events(ctx: Ctx, p: Params) -> Obj:
         raise invalid("Invalid array: types can hold at most 20 event types.", "types")
     expire_due_sessions(ctx.store)
     keep = range_filter(p)
-    rows = [e for e in ctx.store.all("event") if matches(e["type"], pattern, types) and keep(e)]
-    return list_object(p, rows, "/v1/events")
+    return list_page(p, ctx.store, "event", lambda e: matches(e["type"], pattern, types) and keep(e), "/v1/events")
 
 
 @route("GET", "/v1/events/{event_id}", accepts=())

@@ -14,7 +14,7 @@ from ..engine.prorate import Change, new_invoiceitem, preview
 from ..engine.render import with_includables
 from ..errors import ApiError, invalid
 from ..filters import equals, range_filter
-from ..listing import list_object
+from ..listing import list_object, list_page
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj
@@ -85,13 +85,11 @@ def list_invoices(ctx: Ctx, p: Params) -> Obj:
     created, due = range_filter(p), range_filter(p, "due_date")
 
     def keep(i: Obj) -> bool:
-        return created(i) and due(i) and method(i)
+        return (created(i) and due(i) and method(i) and (status is None or i["status"] == status)
+                and (sub_id is None
+                     or ((i.get("parent") or {}).get("subscription_details") or {}).get("subscription") == sub_id))
 
-    rows = [i for i in ctx.store.all("invoice")
-            if (customer is None or i["customer"] == customer) and (status is None or i["status"] == status)
-            and (sub_id is None or ((i.get("parent") or {}).get("subscription_details") or {}).get("subscription") == sub_id)
-            and keep(i)]
-    return _out(ctx, p, list_object(p, rows, "/v1/invoices"))
+    return _out(ctx, p, list_page(p, ctx.store, "invoice", keep, "/v1/invoices", customer=customer))
 
 
 @route("POST", "/v1/invoices", accepts=("customer", "auto_advance", "collection_method", "days_until_due", "description",

@@ -14,7 +14,7 @@ from ..engine.objects import fmt_amount, new_payment_intent, new_refund
 from ..engine.render import with_includables
 from ..errors import ApiError, invalid
 from ..filters import range_filter
-from ..listing import list_object
+from ..listing import list_object, list_page
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj, Store
@@ -127,9 +127,9 @@ def cancel_payment_intent(ctx: Ctx, p: Params, pid: str) -> Obj:
 def list_charges(ctx: Ctx, p: Params) -> Obj:
     customer, pi_id, keep = p.str("customer"), p.str("payment_intent"), range_filter(p)
     group = p.str("transfer_group")  # sandbox charges never carry one, so a filter by it finds none
-    rows = [c for c in ctx.store.matching("charge", customer=customer, payment_intent=pi_id, transfer_group=group)
-            if keep(c)]
-    return _out(ctx, p, list_object(p, rows, "/v1/charges"))
+    return _out(ctx, p, list_page(p, ctx.store, "charge", lambda c: (pi_id is None or c.get("payment_intent") == pi_id)
+                                  and (group is None or c.get("transfer_group") == group) and keep(c),
+                                  "/v1/charges", customer=customer))
 
 
 @route("GET", "/v1/charges/{cid}", accepts=())
@@ -190,8 +190,8 @@ def create_refund_route(ctx: Ctx, p: Params) -> Obj:
 @route("GET", "/v1/refunds", accepts=("charge", "payment_intent", "created", "limit", "starting_after", "ending_before"))
 def list_refunds(ctx: Ctx, p: Params) -> Obj:
     ch, pi, keep = p.str("charge"), p.str("payment_intent"), range_filter(p)
-    rows = [r for r in ctx.store.matching("refund", charge=ch, payment_intent=pi) if keep(r)]
-    return _out(ctx, p, list_object(p, rows, "/v1/refunds"))
+    return _out(ctx, p, list_page(p, ctx.store, "refund", lambda r: (pi is None or r.get("payment_intent") == pi)
+                                  and keep(r), "/v1/refunds", charge=ch))
 
 
 @route("GET", "/v1/refunds/{rid}", accepts=())
@@ -203,8 +203,8 @@ def retrieve_refund(ctx: Ctx, p: Params, rid: str) -> Obj:
 @route("GET", "/v1/disputes", accepts=("charge", "payment_intent", "created", "limit", "starting_after", "ending_before"))
 def list_disputes(ctx: Ctx, p: Params) -> Obj:
     ch, pi, keep = p.str("charge"), p.str("payment_intent"), range_filter(p)
-    rows = [d for d in ctx.store.matching("dispute", charge=ch, payment_intent=pi) if keep(d)]
-    return _out(ctx, p, list_object(p, rows, "/v1/disputes"))
+    return _out(ctx, p, list_page(p, ctx.store, "dispute", lambda d: (pi is None or d.get("payment_intent") == pi)
+                                  and keep(d), "/v1/disputes", charge=ch))
 
 
 @route("GET", "/v1/disputes/{did}", accepts=())

@@ -15,7 +15,7 @@ from ..engine.prorate import Change, apply_changes, cancel_credits
 from ..engine.render import with_includables
 from ..errors import ApiError, invalid, missing
 from ..filters import range_filter
-from ..listing import list_object
+from ..listing import list_object, list_page
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj
@@ -156,11 +156,10 @@ def list_subscriptions(ctx: Ctx, p: Params) -> Obj:
             return s["status"] in ("canceled", "incomplete_expired")
         return bool(s["status"] == status)
 
-    rows = [s for s in ctx.store.all("subscription")
-            if (customer is None or s["customer"] == customer) and (clock is None or s.get("test_clock") == clock)
-            and (price is None or any(i["price"]["id"] == price for i in s["items"]["data"]))
-            and wanted(s) and keep(s)]
-    return with_includables(ctx.store, list_object(p, rows, "/v1/subscriptions"), p.expand())
+    page = list_page(p, ctx.store, "subscription", lambda s: (clock is None or s.get("test_clock") == clock)
+                     and (price is None or any(i["price"]["id"] == price for i in s["items"]["data"]))
+                     and wanted(s) and keep(s), "/v1/subscriptions", customer=customer)
+    return with_includables(ctx.store, page, p.expand())
 
 
 @route("POST", "/v1/subscriptions/{sid}", accepts=("items", "proration_behavior", "proration_date", "cancel_at_period_end",

@@ -1,0 +1,280 @@
+"""``billing-nb sync``: copy the whole account into the local store, resumably and incrementally.
+
+A **full** sync lists every kind to its end (newest first, ``starting_after``), one thread
+per kind, every request under one :class:`~billing_nb.reading.pages.RateLimiter`. Each page
+is masked at the door (:func:`~billing_nb.reading.masking.mask_object`) and saved with its
+cursor in one transaction, so an interrupted sync resumes after the last saved page.
+
+An **incremental** sync reads what is newer than the last one: per kind the objects
+created since (``ending_before`` the newest id seen, paging toward newer ones), and every
+object named by the events since (``events.list``, ``ending_before`` the newest event
+seen), each retrieved fresh. Stripe keeps events for 30 days
+(https://docs.stripe.com/api/events): beyond that, or when the newest event seen is gone,
+the sync reads everything again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..exceptions import ConfigError, StripeInvalidRequestError, StripeNotFoundError
+from ..reading.masking import mask_object
+from ..reading.pages import Page, RateLimiter, iter_pages, retrieve_throttled
+from ..reading.provider import StripeReader
+from .store import AccountStore
+from .tables import KIND_TABLE, Row, rows_for
+
+__all__ = ["SyncResult", "sync_account", "source_of", "KINDS", "EVENT_WINDOW_DAYS", "EVENT_KIND"]
+
+#: Listed kinds, in the order their progress bars appear.
+KINDS: tuple[str, ...] = tuple(KIND_TABLE)
+EVENT_WINDOW_DAYS = 30
+#: An event's ``data.object.object`` -> the kind whose table holds it.
+EVENT_KIND = {"customer": "customers", "product": "products", "price": "prices", "subscription": "subscriptions",
+              "invoice": "invoices", "charge": "charges", "refund": "refunds", "credit_note": "credit_notes",
+              "dispute": "disputes"}
+_CHILDREN = {"subscriptions": ("subscription_items", "subscription_id"),
+             "invoices": ("invoice_line_items", "invoice_id")}
+
+
+@dataclass
+class SyncResult:
+    """What one run did: its mode, objects saved per kind, objects refreshed from events,
+    requests made and how long it took."""
+
+    mode: str
+    saved: dict[str, int] = field(default_factory=dict)
+    refreshed: int = 0
+    requests: int = 0
+    seconds: float = 0.0
+
+
+def _lister(reader: StripeReader, kind: str, page_size: int) -> tuple[Callable[[Any], Any], dict[str, Any]]:
+    v1 = reader.client.v1
+    services: dict[str, Any] = {"customers": v1.customers, "products": v1.products, "prices": v1.prices,
+                                "subscriptions": v1.subscriptions, "invoices": v1.invoices, "charges": v1.charges,
+                                "refunds": v1.refunds, "credit_notes": v1.credit_notes, "disputes": v1.disputes}
+    params: dict[str, Any] = {"limit": page_size}
+    if kind == "subscriptions":
+        params["status"] = "all"  # canceled ones too: their history is the churn
+    return services[kind].list, params
+
+
+class _Syncer:
+    def __init__(self, reader: StripeReader, store: AccountStore, limiter: RateLimiter,
+                 progress: Callable[[str], Any] | None, page_size: int = 100) -> None:
+        self.reader, self.store, self.limiter, self.progress = reader, store, limiter, progress
+        self.page_size = page_size
+
+    # --- one page into the store --------------------------------------------------------
+    def _complete_children(self, kind: str, obj: dict[str, Any]) -> None:
+        """An invoice's lines and a subscription's items come embedded, ten at most: the
+        rest are listed (rare: more than ten lines or items)."""
+        embedded = obj.get("lines") if kind == "invoices" else obj.get("items") if kind == "subscriptions" else None
+        if not embedded or not embedded.get("has_more"):
+            return
+        v1 = self.reader.client.v1
+        if kind == "invoices":
+            fn: Callable[[Any], Any] = lambda p: v1.invoices.line_items.list(obj["id"], p)  # noqa: E731
+            params: dict[str, Any] = {"limit": 100}
+        else:
+            fn, params = v1.subscription_items.list, {"subscription": obj["id"], "limit": 100}
+        embedded["data"] = [o for page in iter_pages(self.reader, fn, params, limiter=self.limiter) for o in page.data]
+        embedded["has_more"] = False
+
+    def save(self, kind: str, objects: list[dict[str, Any]], state: tuple[Any, ...] | None) -> None:
+        rows: dict[str, list[Row]] = {}
+        for obj in objects:
+            self._complete_children(kind, obj)
+            email = obj.get("email") if kind == "customers" else None
+            masked = mask_object(obj)
+            masked["_email"] = email
+            for table, got in rows_for(kind, masked, self.store.email_key).items():
+                rows.setdefault(table, []).extend(got)
+        children = {}
+        if kind in _CHILDREN:
+            table, column = _CHILDREN[kind]
+            children[table] = (column, [o["id"] for o in objects])
+        self.store.upsert(rows, state=state, replace_children=children)  # type: ignore[arg-type]
+
+    # --- a kind, in full or since its newest id ----------------------------------------------
+    def full(self, kind: str, run: int, state: dict[str, Any] | None) -> int:
+        """List the kind from its newest object (or from the saved cursor) to its end."""
+        fn, params = _lister(self.reader, kind, self.page_size)
+        resume = state if state and state["mode"] == "full" and state["run_started"] == run and not state["complete"] else None
+        count = resume["rows"] if resume else 0
+        head = self.store.meta(f"head:{kind}:pending") if resume else None
+        bar = self.progress(kind) if self.progress else None
+        for page in iter_pages(self.reader, fn, params, limiter=self.limiter, after=resume["cursor"] if resume else None):
+            if head is None and page.data:
+                head = str(page.data[0]["id"])
+                self.store.set_meta(f"head:{kind}:pending", head)
+            count += len(page.data)
+            self.save(kind, page.data, (kind, page.cursor, not page.has_more, count, run, "full"))
+            if bar is not None:
+                bar.update(len(page.data))
+        self.store.set_meta(f"head:{kind}", head or "")
+        return count
+
+    def newer(self, kind: str, run: int, state: dict[str, Any] | None) -> int:
+        """Objects created since the last sync: pages toward newer ones from the newest seen."""
+        fn, params = _lister(self.reader, kind, self.page_size)
+        resume = state if state and state["mode"] == "incremental" and state["run_started"] == run and not state["complete"] else None
+        cursor = (resume or {}).get("cursor") or self.store.meta(f"head:{kind}") or None
+        count = resume["rows"] if resume else 0
+        bar = self.progress(kind) if self.progress else None
+        for page in self._toward_newer(fn, params, cursor):
+            count += len(page.data)
+            self.save(kind, page.data, (kind, page.cursor, not page.has_more, count, run, "incremental"))
+            if bar is not None:
+                bar.update(len(page.data))
+        head = self.store.state().get(kind, {}).get("cursor")
+        self.store.set_meta(f"head:{kind}", head or cursor or "")
+        return count
+
+    def _toward_newer(self, fn: Callable[[Any], Any], params: dict[str, Any], cursor: str | None) -> Iterator[Page]:
+        """``ending_before`` pages: each returns the objects just newer than the cursor
+        (still newest first), so the next cursor is the page's first object."""
+        if not cursor:  # nothing was there last time: everything is new
+            yield from iter_pages(self.reader, fn, params, limiter=self.limiter)
+            return
+        while True:
+            self.limiter.acquire()
+            page = self.reader.call(lambda p={**params, "ending_before": cursor}: fn(p))
+            data = [o.to_dict(for_json=True) for o in page.data]
+            cursor = str(data[0]["id"]) if data else cursor
+            yield Page(data, cursor, bool(page.has_more) and bool(data))
+            if not page.has_more or not data:
+                return
+
+    # --- events -------------------------------------------------------------------------
+    def events(self, run: int, state: dict[str, Any] | None, workers: int) -> int:
+        """Retrieve afresh every object an event since the last sync names (deleted ones are
+        dropped), page by page, the events cursor saved after each."""
+        v1 = self.reader.client.v1
+        resume = state if state and state["run_started"] == run and not state["complete"] else None
+        cursor = (resume or {}).get("cursor") or self.store.meta("head:events") or None
+        refreshed = 0
+        for page in self._toward_newer(v1.events.list, {"limit": self.page_size}, cursor):
+            changed: dict[str, str] = {}
+            deleted: dict[str, list[str]] = {}
+            for event in page.data:
+                obj = (event.get("data") or {}).get("object") or {}
+                kind = EVENT_KIND.get(str(obj.get("object")))
+                if kind is None or not obj.get("id"):
+                    continue
+                # customer.subscription.deleted is a cancellation (the subscription stays
+                # retrievable); only these three kinds are really deleted
+                if event.get("type") in ("customer.deleted", "product.deleted", "price.deleted"):
+                    deleted.setdefault(kind, []).append(obj["id"])
+                else:
+                    changed[obj["id"]] = kind
+            for kind, ids in deleted.items():
+                self.store.mark_deleted(KIND_TABLE[kind], ids)
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                fresh = list(pool.map(self._fresh, changed))
+            by_kind: dict[str, list[dict[str, Any]]] = {}
+            for obj_id, obj in zip(changed, fresh, strict=True):
+                if obj is not None and not obj.get("deleted"):
+                    by_kind.setdefault(changed[obj_id], []).append(obj)
+            for kind, objs in by_kind.items():
+                self.save(kind, objs, None)
+            refreshed += len(changed)
+            self.store.upsert({}, state=("events", page.cursor, not page.has_more, refreshed, run, "incremental"))
+        self.store.set_meta("head:events", (self.store.state().get("events") or {}).get("cursor") or cursor or "")
+        return refreshed
+
+    def _fresh(self, obj_id: str) -> dict[str, Any] | None:
+        try:
+            return retrieve_throttled(self.reader, obj_id, self.limiter)
+        except StripeNotFoundError:
+            return None
+
+    def events_head(self) -> str | None:
+        """The newest event now: the next incremental sync replays the events after it."""
+        self.limiter.acquire()
+        page = self.reader.call(lambda: self.reader.client.v1.events.list({"limit": 1}))
+        return str(page.data[0].id) if page.data else None
+
+
+def sync_account(reader: StripeReader, store: AccountStore, *, rate_limit: float | None = 25,
+                 progress: Callable[[str], Any] | None = None, full: bool = False, workers: int = 8,
+                 page_size: int = 100, source: str | None = None,
+                 now: Callable[[], float] = time.time) -> SyncResult:
+    """Bring the store up to date with the account (see the module doc for the modes).
+
+    ``progress(kind)`` returns a bar (anything with ``update(n)``) per kind; ``full``
+    forces a complete re-read; ``page_size`` is the list ``limit`` (tests page in fives).
+    ``source`` names the account (see :func:`source_of`): a store filled from another one
+    is refused, or emptied first when ``full``."""
+    _check_source(store, source, full)
+    started = time.monotonic()
+    first_request = reader.request_count
+    syncer = _Syncer(reader, store, RateLimiter(rate_limit), progress, page_size)
+    state = store.state()
+    last = store.meta("last_sync_at")
+    recent = last is not None and now() - float(last) < (EVENT_WINDOW_DAYS - 1) * 86400
+    interrupted = state.pop("_run", None)  # a run row that was never cleared: that run stopped midway
+    mode = interrupted["mode"] if interrupted else ("incremental" if recent and not full else "full")
+    run = int(interrupted["run_started"]) if interrupted else int(now())
+    if not interrupted:
+        state = {}
+        if mode == "full":
+            store.set_meta("head:events:pending", syncer.events_head() or "")
+        store.upsert({}, state=("_run", None, False, 0, run, mode))
+    result = SyncResult(mode)
+    if mode == "incremental":
+        try:
+            result = _run(syncer, mode, run, state, workers)
+        except StripeInvalidRequestError as err:  # the newest id or event seen is gone: read it all again
+            if err.param != "ending_before":
+                raise
+            store.clear_state()
+            mode, run, state = "full", int(now()), {}
+            store.set_meta("head:events:pending", syncer.events_head() or "")
+            store.upsert({}, state=("_run", None, False, 0, run, mode))
+    if mode == "full":
+        result = _run(syncer, mode, run, state, workers)
+        store.set_meta("head:events", store.meta("head:events:pending") or "")
+    store.set_meta("last_sync_at", str(run))
+    store.clear_state()
+    result.requests = reader.request_count - first_request
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def source_of(api_key: str, api_base: str | None) -> str:
+    """A name for the account a key reads (a hash: the key itself is never stored)."""
+    import hashlib
+
+    return hashlib.sha256(f"{api_base or 'stripe'}|{api_key}".encode()).hexdigest()[:16]
+
+
+def _check_source(store: AccountStore, source: str | None, full: bool) -> None:
+    held = store.meta("source")
+    if source is None or held in (None, source):
+        if source is not None:
+            store.set_meta("source", source)
+        return
+    if not full:
+        raise ConfigError(f"the store {store.path} holds another account (or was filled with another key): pass "
+                          "--db for a store of its own, or --full to empty it and read this account")
+    store.wipe()
+    store.set_meta("source", source)
+
+
+def _run(syncer: _Syncer, mode: str, run: int, state: dict[str, dict[str, Any]], workers: int) -> SyncResult:
+    """Every kind concurrently (one thread each), then, incrementally, the events."""
+    result = SyncResult(mode)
+    todo = [k for k in KINDS if not (state.get(k, {}).get("complete") and state[k]["run_started"] == run)]
+    step = syncer.full if mode == "full" else syncer.newer
+    with ThreadPoolExecutor(max_workers=len(KINDS)) as pool:
+        futures = {k: pool.submit(step, k, run, state.get(k)) for k in todo}
+        result.saved = {k: f.result() for k, f in futures.items()}
+    if mode == "incremental":
+        result.refreshed = syncer.events(run, state.get("events"), workers)
+    return result

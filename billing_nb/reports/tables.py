@@ -1,0 +1,173 @@
+"""The store's tables, shaped like Stripe Sigma / Data Pipeline's, and the row of each object.
+
+Column names follow Sigma's schema (``customer_id``, ``invoice_id``, ``price_id``,
+``period_start``...: https://docs.stripe.com/stripe-data/schema) so the metric queries run
+unchanged where Data Pipeline lands the same tables in a warehouse. Times stay unix
+seconds (BIGINT) and money integer minor units with a ``currency``: plain integer columns
+are the one representation every engine compares and sums the same way.
+
+Objects arrive masked (:func:`billing_nb.reading.masking.mask_object`); the only identity
+kept from an email is ``email_key``, a keyed hash (the key lives in the database's
+``sync_meta``), so duplicate customers by email can still be found without the email.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["TABLES", "KIND_TABLE", "rows_for", "Row", "json_text"]
+
+Row = tuple[Any, ...]
+
+#: table -> (column, SQL type); the first column is the primary key.
+TABLES: dict[str, list[tuple[str, str]]] = {
+    "customers": [("id", "VARCHAR"), ("created", "BIGINT"), ("email_key", "VARCHAR"), ("email", "VARCHAR"),
+                  ("name", "VARCHAR"), ("currency", "VARCHAR"), ("delinquent", "BOOLEAN"), ("deleted", "BOOLEAN"),
+                  ("test_clock", "VARCHAR"), ("default_payment_method", "VARCHAR"), ("metadata", "VARCHAR")],
+    "products": [("id", "VARCHAR"), ("created", "BIGINT"), ("name", "VARCHAR"), ("active", "BOOLEAN"),
+                 ("metadata", "VARCHAR")],
+    "prices": [("id", "VARCHAR"), ("created", "BIGINT"), ("product_id", "VARCHAR"), ("currency", "VARCHAR"),
+               ("unit_amount", "BIGINT"), ("type", "VARCHAR"), ("recurring_interval", "VARCHAR"),
+               ("recurring_interval_count", "BIGINT"), ("active", "BOOLEAN"), ("lookup_key", "VARCHAR"),
+               ("nickname", "VARCHAR"), ("metadata", "VARCHAR")],
+    "subscriptions": [("id", "VARCHAR"), ("created", "BIGINT"), ("customer_id", "VARCHAR"), ("status", "VARCHAR"),
+                      ("currency", "VARCHAR"), ("start_date", "BIGINT"), ("canceled_at", "BIGINT"),
+                      ("cancel_at", "BIGINT"), ("cancel_at_period_end", "BOOLEAN"), ("ended_at", "BIGINT"),
+                      ("default_payment_method", "VARCHAR"), ("latest_invoice_id", "VARCHAR"),
+                      ("collection_method", "VARCHAR"), ("cancellation_reason", "VARCHAR"),
+                      ("cancellation_requested_at", "BIGINT"), ("metadata", "VARCHAR")],
+    "subscription_items": [("id", "VARCHAR"), ("created", "BIGINT"), ("subscription_id", "VARCHAR"),
+                           ("price_id", "VARCHAR"), ("quantity", "BIGINT"), ("current_period_start", "BIGINT"),
+                           ("current_period_end", "BIGINT")],
+    "invoices": [("id", "VARCHAR"), ("created", "BIGINT"), ("customer_id", "VARCHAR"), ("subscription_id", "VARCHAR"),
+                 ("status", "VARCHAR"), ("billing_reason", "VARCHAR"), ("currency", "VARCHAR"), ("total", "BIGINT"),
+                 ("amount_due", "BIGINT"), ("amount_paid", "BIGINT"), ("amount_remaining", "BIGINT"),
+                 ("attempt_count", "BIGINT"), ("period_start", "BIGINT"), ("period_end", "BIGINT"),
+                 ("paid_at", "BIGINT"), ("next_payment_attempt", "BIGINT"), ("number", "VARCHAR")],
+    "invoice_line_items": [("id", "VARCHAR"), ("invoice_id", "VARCHAR"), ("subscription_id", "VARCHAR"),
+                           ("subscription_item_id", "VARCHAR"), ("price_id", "VARCHAR"), ("currency", "VARCHAR"),
+                           ("amount", "BIGINT"), ("quantity", "BIGINT"), ("proration", "BOOLEAN"),
+                           ("period_start", "BIGINT"), ("period_end", "BIGINT"), ("type", "VARCHAR")],
+    "charges": [("id", "VARCHAR"), ("created", "BIGINT"), ("customer_id", "VARCHAR"), ("payment_intent", "VARCHAR"),
+                ("payment_method", "VARCHAR"), ("amount", "BIGINT"), ("amount_refunded", "BIGINT"),
+                ("currency", "VARCHAR"), ("status", "VARCHAR"), ("paid", "BOOLEAN"), ("refunded", "BOOLEAN"),
+                ("disputed", "BOOLEAN"), ("failure_code", "VARCHAR"), ("description", "VARCHAR")],
+    "refunds": [("id", "VARCHAR"), ("created", "BIGINT"), ("charge_id", "VARCHAR"), ("payment_intent", "VARCHAR"),
+                ("amount", "BIGINT"), ("currency", "VARCHAR"), ("status", "VARCHAR"), ("reason", "VARCHAR")],
+    "credit_notes": [("id", "VARCHAR"), ("created", "BIGINT"), ("invoice_id", "VARCHAR"), ("customer_id", "VARCHAR"),
+                     ("total", "BIGINT"), ("amount", "BIGINT"), ("currency", "VARCHAR"), ("status", "VARCHAR"),
+                     ("reason", "VARCHAR"), ("type", "VARCHAR")],
+    "disputes": [("id", "VARCHAR"), ("created", "BIGINT"), ("charge_id", "VARCHAR"), ("payment_intent", "VARCHAR"),
+                 ("amount", "BIGINT"), ("currency", "VARCHAR"), ("status", "VARCHAR"), ("reason", "VARCHAR"),
+                 ("evidence_due_by", "BIGINT")],
+}
+
+#: The list a sync reads -> the table its objects land in (child tables ride along).
+KIND_TABLE: dict[str, str] = {k: k for k in ("customers", "products", "prices", "subscriptions", "invoices",
+                                             "charges", "refunds", "credit_notes", "disputes")}
+
+
+def json_text(value: Any) -> str | None:
+    return json.dumps(value, sort_keys=True) if value else None
+
+
+def _id(value: Any) -> str | None:
+    """An id whether the field is expanded (a dict) or not."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value
+
+
+def _customer(o: dict[str, Any], email_key: Callable[[str | None], str | None]) -> Row:
+    inv = o.get("invoice_settings") or {}
+    return (o["id"], o.get("created"), email_key(o.get("_email")), o.get("email"), o.get("name"), o.get("currency"),
+            bool(o.get("delinquent")), bool(o.get("deleted")), _id(o.get("test_clock")),
+            _id(inv.get("default_payment_method")), json_text(o.get("metadata")))
+
+
+def _price(o: dict[str, Any]) -> Row:
+    rec = o.get("recurring") or {}
+    return (o["id"], o.get("created"), _id(o.get("product")), o.get("currency"), o.get("unit_amount"), o.get("type"),
+            rec.get("interval"), rec.get("interval_count"), bool(o.get("active")), o.get("lookup_key"),
+            o.get("nickname"), json_text(o.get("metadata")))
+
+
+def _subscription(o: dict[str, Any]) -> Row:
+    details = o.get("cancellation_details") or {}
+    requested = o.get("canceled_at") if (o.get("cancel_at_period_end") or o.get("status") == "canceled") else None
+    return (o["id"], o.get("created"), _id(o.get("customer")), o.get("status"), o.get("currency"), o.get("start_date"),
+            o.get("canceled_at"), o.get("cancel_at"), bool(o.get("cancel_at_period_end")), o.get("ended_at"),
+            _id(o.get("default_payment_method")), _id(o.get("latest_invoice")), o.get("collection_method"),
+            details.get("reason"), requested, json_text(o.get("metadata")))
+
+
+def _items(o: dict[str, Any]) -> list[Row]:
+    return [(i["id"], i.get("created"), o["id"], _id(i.get("price")), i.get("quantity") or 1,
+             i.get("current_period_start"), i.get("current_period_end"))
+            for i in ((o.get("items") or {}).get("data") or [])]
+
+
+def invoice_subscription(o: dict[str, Any]) -> str | None:
+    """The invoice's subscription (``parent.subscription_details`` in this API version)."""
+    return (((o.get("parent") or {}).get("subscription_details") or {}).get("subscription")) or _id(o.get("subscription"))
+
+
+def _invoice(o: dict[str, Any]) -> Row:
+    transitions = o.get("status_transitions") or {}
+    return (o["id"], o.get("created"), _id(o.get("customer")), invoice_subscription(o), o.get("status"),
+            o.get("billing_reason"), o.get("currency"), o.get("total"), o.get("amount_due"), o.get("amount_paid"),
+            o.get("amount_remaining"), o.get("attempt_count"), o.get("period_start"), o.get("period_end"),
+            transitions.get("paid_at"), o.get("next_payment_attempt"), o.get("number"))
+
+
+def line_row(line: dict[str, Any], invoice_id: str) -> Row:
+    """One invoice line: its subscription item, price, proration flag and period."""
+    parent = line.get("parent") or {}
+    details = parent.get("subscription_item_details") or parent.get("invoice_item_details") or {}
+    price = ((line.get("pricing") or {}).get("price_details") or {}).get("price") or _id(line.get("price"))
+    period = line.get("period") or {}
+    kind = "subscription" if parent.get("subscription_item_details") else "invoiceitem"
+    return (line["id"], invoice_id, details.get("subscription") or _id(line.get("subscription")),
+            details.get("subscription_item"), _id(price), line.get("currency"), line.get("amount"),
+            line.get("quantity") or 1, bool(details.get("proration") or line.get("proration")),
+            period.get("start"), period.get("end"), kind)
+
+
+def _charge(o: dict[str, Any]) -> Row:
+    return (o["id"], o.get("created"), _id(o.get("customer")), _id(o.get("payment_intent")),
+            _id(o.get("payment_method")), o.get("amount"), o.get("amount_refunded"), o.get("currency"),
+            o.get("status"), bool(o.get("paid")), bool(o.get("refunded")), bool(o.get("disputed")),
+            o.get("failure_code"), o.get("description"))
+
+
+def rows_for(kind: str, obj: dict[str, Any], email_key: Callable[[str | None], str | None]) -> dict[str, list[Row]]:
+    """The rows one object of a listed kind puts in each table (a subscription its items
+    too, an invoice its embedded lines)."""
+    if kind == "customers":
+        return {"customers": [_customer(obj, email_key)]}
+    if kind == "products":
+        return {"products": [(obj["id"], obj.get("created"), obj.get("name"), bool(obj.get("active")),
+                              json_text(obj.get("metadata")))]}
+    if kind == "prices":
+        return {"prices": [_price(obj)]}
+    if kind == "subscriptions":
+        return {"subscriptions": [_subscription(obj)], "subscription_items": _items(obj)}
+    if kind == "invoices":
+        lines = [line_row(line, obj["id"]) for line in ((obj.get("lines") or {}).get("data") or [])]
+        return {"invoices": [_invoice(obj)], "invoice_line_items": lines}
+    if kind == "charges":
+        return {"charges": [_charge(obj)]}
+    if kind == "refunds":
+        return {"refunds": [(obj["id"], obj.get("created"), _id(obj.get("charge")), _id(obj.get("payment_intent")),
+                             obj.get("amount"), obj.get("currency"), obj.get("status"), obj.get("reason"))]}
+    if kind == "credit_notes":
+        return {"credit_notes": [(obj["id"], obj.get("created"), _id(obj.get("invoice")), _id(obj.get("customer")),
+                                  obj.get("total"), obj.get("amount"), obj.get("currency"), obj.get("status"),
+                                  obj.get("reason"), obj.get("type"))]}
+    if kind == "disputes":
+        due = (obj.get("evidence_details") or {}).get("due_by")
+        return {"disputes": [(obj["id"], obj.get("created"), _id(obj.get("charge")), _id(obj.get("payment_intent")),
+                              obj.get("amount"), obj.get("currency"), obj.get("status"), obj.get("reason"), due)]}
+    raise KeyError(kind)
