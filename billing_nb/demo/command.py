@@ -24,15 +24,23 @@ STATE = Path(".sandbox/demo-state.json")
 
 
 def start_demo_sandbox() -> str:
-    """Start (or reuse) the managed sandbox with a saved state; returns its URL."""
-    from ..sandbox.server import free_port, start
+    """Start (or reuse) the sandbox this toolkit started, with a saved state; returns its URL.
+
+    Another server on the demo port is never adopted (the sandbox's pid file and instance
+    token tell ours from it): the demo then says so and starts its own on a free port.
+    """
+    from ..sandbox.server import port_in_use, start, status
 
     STATE.parent.mkdir(parents=True, exist_ok=True)
-    port = DEMO_PORT
-    try:
-        info = start(port, state=STATE)
-    except TimeoutError:
-        info = start(free_port(), state=STATE)
+    running = status()
+    if running is not None:
+        info = running
+    elif port_in_use(DEMO_PORT):
+        print(f"note: 127.0.0.1:{DEMO_PORT} is in use by a server this demo did not start; "
+              "starting the demo sandbox on a free port instead", file=sys.stderr)
+        info = start(None, state=STATE)
+    else:
+        info = start(DEMO_PORT, state=STATE)
     os.environ["STRIPE_API_BASE"] = info.url
     os.environ["STRIPE_API_KEY"] = DEMO_KEY
     return info.url
@@ -47,7 +55,13 @@ def _table(rows: list[dict[str, Any]]) -> None:
 def run_demo(*, out: Path = Path("cases"), run_cases: bool = True) -> int:
     from .seed import demo_table, seed_demo
 
-    url = start_demo_sandbox()
+    from ..sandbox.server import SandboxStartError
+
+    try:
+        url = start_demo_sandbox()
+    except SandboxStartError as err:
+        print(f"billing-nb demo: {err}", file=sys.stderr)
+        return 1
     print(f"sandbox: {url}  (export STRIPE_API_BASE={url} STRIPE_API_KEY={DEMO_KEY} to use it)")
     client = stripe.StripeClient(DEMO_KEY, base_addresses={"api": url}, stripe_version=API_VERSION)
     customers = seed_demo(client)
@@ -55,11 +69,13 @@ def run_demo(*, out: Path = Path("cases"), run_cases: bool = True) -> int:
     _table(demo_table(customers))
     if not run_cases:
         return 0
+    from ..records.console import progress
     from ..records.runner import CaseRequest, run_batch
 
     requests = [CaseRequest(lookup=c.lookup, complaint=c.complaint, bucket=c.expected_bucket) for c in customers]
-    print(f"\nRunning {len(requests)} cases (papermill, process pool)...")
-    results = run_batch(requests, cases_dir=out)
+    print(f"\nRunning {len(requests)} cases (papermill, process pool)...", flush=True)
+    with progress(len(requests), "cases") as bar:
+        results = run_batch(requests, cases_dir=out, on_done=lambda r: bar.step(f"{r.case_id or '?'} {r.status}"))
     rows = []
     for demo, res in zip(customers, results, strict=True):
         cls = res.record.get("classification", {})

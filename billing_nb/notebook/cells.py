@@ -10,6 +10,7 @@ them) and put the live controls (the checklist) in a display of their own.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from . import views
 from ..analysis.classify import Bucket
 from ..exceptions import BadInputError, NeedsConfirmationError
 from ..records.case import Case, open_case
+from ..records.manual import index_record
 from .widgets import ActionChecklist, BucketPicker
 
 __all__ = ["CaseNotebook", "start_case", "TEMPLATE_CASE_ID"]
@@ -102,11 +104,19 @@ class CaseNotebook:
         self._show("decision", HTML(views.decision_html(self.case)))
         self._render_act()
         self._render_tail()
+        self.index()
 
     def _executed(self, approve: list[str]) -> None:
         self.case.execute(approve, "widget", reveal=self._reveal)
         self._render_act()
         self._render_tail()
+        self.index()
+
+    def index(self) -> None:
+        """A hand-driven case is in the casebook from the start and after every click (an
+        unattended run is indexed by its runner once it ends)."""
+        if self.interactive:
+            index_record(self.case.record(), self.case.output_dir, self.case.settings.cases_dir.resolve())
 
     def _reveal(self, action_id: str, url: str) -> None:
         self.links.value += f'<div>{action_id}: <a href="{url}" target="_blank">open portal session</a></div>'
@@ -137,6 +147,7 @@ def start_case(
     interactive: bool = True,
     lookup_kind: str | None = None,
     snapshot_path: str | None = None,
+    cases_dir: str | None = None,
 ) -> CaseNotebook:
     """Open the case (fetch or load the snapshot) and return its notebook driver.
 
@@ -152,6 +163,10 @@ def start_case(
     if out.resolve() == Path(__file__).resolve().parents[2] / "notebooks":
         raise BadInputError("a case record is never written under the repository's notebooks/: "
                             "use `billing-nb open LOOKUP`")
+    if cases_dir:  # the one ledger and casebook, wherever the kernel runs
+        os.environ["BILLING_NB_CASES_DIR"] = str(cases_dir)
     case = open_case(case_id=case_id, customer=customer, complaint=complaint, output_dir=output_dir,
                      interactive=interactive, lookup_kind=lookup_kind, snapshot_path=snapshot_path)
-    return CaseNotebook(case, interactive=interactive)
+    driver = CaseNotebook(case, interactive=interactive)
+    driver.index()
+    return driver

@@ -126,9 +126,14 @@ def mask_text(text: str, known: Iterable[str] | None = None) -> str:
     if known:
         text = _mask_known(text, _needles(known))
     text = _KEY.sub(_mask_key, text)
-    text = _EMAIL.sub(lambda m: mask_email(m.group(0)) or "***", text)
+    text = _EMAIL.sub(lambda m: m.group(0) if _is_service_address(m.group(0)) else mask_email(m.group(0)) or "***", text)
     text = _CARD.sub(_mask_card, text)
     return _PHONE.sub(lambda m: (mask_phone(m.group(0)) or "***") if _is_phone(m.group(0)) else m.group(0), text)
+
+
+def _is_service_address(address: str) -> bool:
+    """Stripe's own addresses (``support@stripe.com`` in the SDK's errors) are not a person's PII."""
+    return address.lower().endswith("@stripe.com")
 
 
 def _needles(known: Iterable[str]) -> list[str]:
