@@ -263,7 +263,7 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
         evidence.append("complaint describes the product not working")
         evidence.append(healthy)
         if "refund" in said:
-            evidence.append("and asks for a refund")
+            evidence.append("complaint asks for a refund")
         if "proration_invoice" in kinds:
             against.extend(facts("proration_invoice"))
         return done(Bucket.PRODUCT_FAILURE, 0.75 + 0.05 * ("refund" in said))
