@@ -20,7 +20,12 @@ __all__ = ["DEMO_KEY", "start_demo_sandbox", "run_demo", "seed_command"]
 
 DEMO_KEY = "sk_test_billing_nb_demo"
 DEMO_PORT = 12111
-STATE = Path(".sandbox/demo-state.json")
+STATE_NAME = "demo-state.json"
+
+
+def _run_dir() -> Path:
+    """The managed sandbox's folder (pid file, log, the demo's state), read at call time."""
+    return Path(os.environ.get("BILLING_NB_SANDBOX_DIR", ".sandbox"))
 
 
 def start_demo_sandbox() -> str:
@@ -31,16 +36,18 @@ def start_demo_sandbox() -> str:
     """
     from ..sandbox.server import port_in_use, start, status
 
-    STATE.parent.mkdir(parents=True, exist_ok=True)
-    running = status()
+    run_dir = _run_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state = run_dir / STATE_NAME
+    running = status(run_dir)
     if running is not None:
         info = running
     elif port_in_use(DEMO_PORT):
         print(f"note: 127.0.0.1:{DEMO_PORT} is in use by a server this demo did not start; "
               "starting the demo sandbox on a free port instead", file=sys.stderr)
-        info = start(None, state=STATE)
+        info = start(None, run_dir=run_dir, state=state)
     else:
-        info = start(DEMO_PORT, state=STATE)
+        info = start(DEMO_PORT, run_dir=run_dir, state=state)
     os.environ["STRIPE_API_BASE"] = info.url
     os.environ["STRIPE_API_KEY"] = DEMO_KEY
     return info.url
