@@ -317,15 +317,18 @@ def test_hand_driven_case_and_reports_in_jupyterlab(sandbox: Sandbox, lab: tuple
     shots = Shots(page, ARTIFACTS)
     print(f"\nscreenshots: {shots.where}\nlab log: {the_lab.log}")
     try:
-        _drive(page, shots, sandbox, the_lab, opened)
+        _drive(page, shots, sandbox, the_lab, opened, browser)
     except Exception:
-        shots.take("failed")
+        if not shots.page.is_closed():
+            shots.take("failed")
         raise
     finally:
-        page.close()
+        for p in browser.contexts:
+            for open_page in p.pages:
+                open_page.close()
 
 
-def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened) -> None:
+def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened, browser: Browser) -> None:
     from billing_nb.cli import main
     from billing_nb.notebook.format import money_of
 
@@ -346,7 +349,7 @@ def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened)
     expect(customer_page).to_contain_text(re.compile(r"Pro · \$\d+\.\d\d / month · renews \d{1,2} \w{3} \d{4}"))
     expect(customer_page).to_contain_text("••")
     shots.take("customer-page", customer_page)
-    page.get_by_text("Billing history (newest first)").scroll_into_view_if_needed()
+    notebook.get_by_role("heading", name="Billing history (newest first)").scroll_into_view_if_needed()
     shots.take("timeline")
     dropdown = notebook.locator(".widget-dropdown select")
     expect(dropdown).to_have_count(1)
@@ -370,7 +373,7 @@ def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened)
         if action["amount"]:
             expect(notebook.locator(".jp-OutputArea-output td", has_text=money_of(action["amount"])).first).to_be_visible()
     assert _bad_cells(notebook) == []
-    page.get_by_text("Contract shape").first.scroll_into_view_if_needed()
+    notebook.get_by_role("heading", name="Contract shape").first.scroll_into_view_if_needed()
     shots.take("contract-and-plan")
 
     # Tick the harmless action: the confirmation line says what Execute will do.
@@ -404,7 +407,7 @@ def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened)
     if dialog.count():
         dialog.locator("button", has_text=re.compile("Ok|Close|Shut Down", re.I)).first.click()
     expect(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")).to_have_count(0)
-    page2 = page.context.new_page()
+    page2 = browser.new_page(viewport={"width": 1500, "height": 1100})
     page2.set_default_timeout(UI_TIMEOUT_MS)
     page.close()
     shots.page = page2
@@ -417,7 +420,7 @@ def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened)
     body = notebook.inner_text()
     assert "Output()" not in body and "BucketPicker(children" not in body
     assert _bad_cells(notebook) == []
-    notebook.get_by_text("Contract shape").first.scroll_into_view_if_needed()
+    notebook.get_by_role("heading", name="Contract shape").first.scroll_into_view_if_needed()
     shots.take("reopened-step-3")
 
     metadata = sandbox.client.v1.customers.retrieve(sandbox.customer_id).metadata.to_dict()
