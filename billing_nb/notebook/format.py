@@ -113,16 +113,24 @@ _TABLE_STYLES: Any = [
 
 
 def table_html(rows: Sequence[Mapping[str, str]], columns: Iterable[str] | None = None,
-               *, numeric: Iterable[str] = ()) -> str:
+               *, numeric: Iterable[str] = (), nowrap: Iterable[str] = (), keep_empty: bool = False) -> str:
     """Rows of already-escaped HTML cells as a styled table: no index column, no NaN.
 
-    ``numeric`` columns (amounts) are right-aligned. Cells must be made with :func:`esc`,
+    ``numeric`` columns (amounts) are right-aligned; they and ``nowrap`` columns (dates)
+    never wrap. Columns empty in every row are left out (unless ``keep_empty``), and a wide
+    table scrolls sideways instead of being clipped. Cells must be made with :func:`esc`,
     :func:`money`, :func:`link`...: nothing here escapes again, so links survive.
     """
     cols = list(columns) if columns is not None else (list(rows[0]) if rows else [])
+    if not keep_empty and rows:
+        cols = [c for c in cols if any(row.get(c, DASH) not in (DASH, "") for row in rows)] or cols
     frame = pd.DataFrame([{c: row.get(c, DASH) for c in cols} for row in rows], columns=cols).fillna(DASH)
     styler = frame.style.hide(axis="index").set_table_styles(_TABLE_STYLES)  # pyright: ignore[reportUnknownMemberType]
     right = [c for c in numeric if c in cols]
     if right:
         styler = styler.set_properties(subset=right, **{"text-align": "right", "white-space": "nowrap"})  # pyright: ignore[reportUnknownMemberType]
-    return str(styler.to_html())  # pyright: ignore[reportUnknownMemberType]
+    keep = [c for c in nowrap if c in cols]
+    if keep:
+        styler = styler.set_properties(subset=keep, **{"white-space": "nowrap"})  # pyright: ignore[reportUnknownMemberType]
+    body = str(styler.to_html())  # pyright: ignore[reportUnknownMemberType]
+    return f'<div class="bnb-table" style="overflow-x:auto; max-width:100%;">{body}</div>'

@@ -213,6 +213,7 @@ def customer_page_html(snapshot: CaseSnapshot, summary: IdentitySummary, *, test
     rows = [{"date": day(t.at), "what": esc(t.what), "amount": t.amount, "object": link(t.obj, test_mode=test_mode),
              "detail": esc(t.detail) if t.detail else DASH} for t in timeline(snapshot, summary)]
     parts.append("<h4>Billing history (newest first)</h4>")
-    parts.append(table_html(rows, ["date", "what", "amount", "object", "detail"], numeric=["amount"])
+    parts.append(table_html(rows, ["date", "what", "amount", "object", "detail"], numeric=["amount"],
+                            nowrap=["date", "object"])
                  if rows else "<p>No billing history.</p>")
     return "\n".join(parts)

@@ -121,11 +121,13 @@ def act_html(case: Case) -> str:
     """Step 3: the contract, the refund options, the plan and what was executed."""
     parts = ["<h4>Contract shape</h4>"]
     shapes = _shape_rows(case, case.shapes)
-    parts.append(table_html(shapes, numeric=["per period", "MRR", "last paid", "balance"]) if shapes
+    parts.append(table_html(shapes, numeric=["per period", "MRR", "last paid", "balance"],
+                            nowrap=["subscription", "period", "next", "last invoice"]) if shapes
                  else "<p>No subscriptions.</p>")
     if case.options:
         parts.append("<h4>Refund options (ours beside Stripe's)</h4>")
-        parts.append(table_html(_option_rows(case), numeric=["amount", "Stripe's figure"]))
+        parts.append(table_html(_option_rows(case), numeric=["amount", "Stripe's figure"],
+                                nowrap=["option", "subscription", "charge"]))
         if any(o.mismatch for o in case.options):
             parts.append("<p><b>Mismatch:</b> our figure and Stripe's differ; do not refund until explained.</p>")
     plan = case.plan
@@ -137,7 +139,7 @@ def act_html(case: Case) -> str:
         parts.append("<p>No actions planned.</p>" if not case.decision.pending
                      else "<p>No actions planned: the bucket is not confirmed yet.</p>")
     else:
-        parts.append(table_html(_plan_rows(case, actions), numeric=["amount"]))
+        parts.append(table_html(_plan_rows(case, actions), numeric=["amount"], nowrap=["action"]))
     for note in (plan.notes if plan else []):
         parts.append(f"<blockquote>{esc(note)}</blockquote>")
     if case.executed:
