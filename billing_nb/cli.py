@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,17 @@ from typing import Any
 from .exceptions import BillingNbError
 from .records.console import print_table
 
-__all__ = ["main", "build_parser", "run_report", "REPORTS"]
+__all__ = ["main", "build_parser", "run_report", "REPORTS", "BUCKETS", "STATUSES"]
 
 #: The account-wide notebooks ``billing-nb report`` runs.
 REPORTS = ("portfolio", "portal", "casebook")
+#: The buckets --bucket accepts: analysis.classify.Bucket's values, spelled out here so that a
+#: bad one is refused by the parser before the analysis stack is even imported (a test keeps
+#: the two lists equal).
+BUCKETS = ("duplicate_subscription", "team_seats", "failed_payment", "missing_self_serve", "product_failure",
+           "unclear")
+#: The casebook's work queue, in the order it is worked.
+STATUSES = ("pending", "failed", "interrupted", "done")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "run notebooks/case.ipynb unattended, and write the record folder.")
     case.add_argument("lookup", help="email, Stripe id, or metadata:KEY=VALUE")
     case.add_argument("--complaint", default="", help="the customer's complaint (masked before it is saved)")
-    case.add_argument("--bucket", help="the confirmed bucket; without it the case stays pending")
+    case.add_argument("--bucket", choices=BUCKETS, metavar="BUCKET",
+                      help="the confirmed bucket (" + ", ".join(BUCKETS) + "); without it the case stays pending")
     case.add_argument("--approve", nargs="*", default=[], metavar="ACTION_ID",
                       help="action ids to execute; none means a dry run")
     case.add_argument("--json", action="store_true", help="print case.json to stdout")
@@ -44,32 +53,51 @@ def build_parser() -> argparse.ArgumentParser:
 
     batch = sub.add_parser("batch", help="run many cases from a JSON-lines file in a process pool",
                            description="Each line: {\"lookup\": ..., \"complaint\": ..., \"bucket\": ..., \"approve\": [...]}.")
-    batch.add_argument("file", type=Path)
-    batch.add_argument("--out", type=Path)
-    batch.add_argument("--workers", type=int)
+    batch.add_argument("file", type=Path, help="JSON-lines file, one case per line (checked whole before any case runs)")
+    batch.add_argument("--out", type=Path, help="cases folder (default: ./cases or BILLING_NB_CASES_DIR)")
+    batch.add_argument("--workers", type=int, help="parallel cases (default: the number of cores)")
+
+    opened = sub.add_parser(
+        "open", help="open a case by hand in JupyterLab: the record folder, its notebook, the lab",
+        description="Resolve LOOKUP, create the record folder cases/<YYYY-MM-DD>/<case_id>/ with the case notebook "
+                    "parameterised for it, and open JupyterLab on that notebook (when a Jupyter server already "
+                    "serves the folder, print its URL instead). Confirm and Execute in the notebook write the "
+                    "record; `billing-nb export` finishes it. Given an existing record folder or its case.ipynb, "
+                    "reopen that case.")
+    opened.add_argument("lookup", help="email, Stripe id, metadata:KEY=VALUE, or an existing record folder to reopen")
+    opened.add_argument("--complaint", default="", help="the customer's complaint (masked before it is saved)")
+    opened.add_argument("--out", type=Path, help="cases folder (default: ./cases or BILLING_NB_CASES_DIR)")
+    opened.add_argument("--no-browser", action="store_true",
+                        help="create the record and print the command that opens it, without starting JupyterLab")
 
     demo = sub.add_parser("demo", help="start the sandbox, seed the demo account, run a case per demo customer")
-    demo.add_argument("--out", type=Path, default=Path("cases"))
+    demo.add_argument("--out", type=Path, default=Path("cases"), help="cases folder (default: ./cases)")
     demo.add_argument("--no-cases", action="store_true", help="only seed and list the demo customers")
 
     scan = sub.add_parser("scan", help="report PII or secrets in clear in a file or folder")
-    scan.add_argument("path", type=Path)
+    scan.add_argument("path", type=Path, help="a file or a folder (searched recursively)")
 
-    casebook = sub.add_parser("casebook", help="list past cases from the casebook index")
-    casebook.add_argument("--out", type=Path, help="cases folder")
-    casebook.add_argument("--json", action="store_true")
+    casebook = sub.add_parser("casebook", help="the work queue: cases by status and age, with the command to resume",
+                              description="List indexed cases grouped by status (pending, failed, interrupted, done), "
+                                          "oldest first within each, with each open case's resume command.")
+    casebook.add_argument("--out", type=Path, help="cases folder (default: ./cases or BILLING_NB_CASES_DIR)")
+    casebook.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
+    casebook.add_argument("--status", choices=STATUSES, action="append", metavar="STATUS",
+                          help="only cases with this status (" + ", ".join(STATUSES) + "; repeatable)")
+    casebook.add_argument("--bucket", choices=BUCKETS, metavar="BUCKET",
+                          help="only cases confirmed as (or, when pending, suggested as) this bucket")
 
     report = sub.add_parser("report", help="run an account notebook (portfolio, portal, casebook) into reports/",
                             description="Execute notebooks/<NAME>.ipynb with papermill and write the executed notebook "
                             "to <out>/<YYYY-MM-DD>/<NAME>-<HHMMSS>.ipynb, then scan it for PII and secrets.")
-    report.add_argument("name", choices=REPORTS)
+    report.add_argument("name", choices=REPORTS, help="which notebook: " + ", ".join(REPORTS))
     report.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: ./reports)")
     report.add_argument("--cases", type=Path, help="cases folder for the casebook (default: ./cases or BILLING_NB_CASES_DIR)")
     report.add_argument("--max-pages", type=int, default=20, help="pages of 100 objects read per list (portfolio, portal)")
     report.add_argument("--timeout", type=int, default=300, help="per-cell timeout in seconds")
 
     export = sub.add_parser("export", help="add the handoff cell and handoff.md to a notebook run by hand")
-    export.add_argument("notebook", type=Path)
+    export.add_argument("notebook", type=Path, help="the record's case.ipynb (or its folder)")
 
     from .reports.command import add_account_commands
 
@@ -114,16 +142,44 @@ def _cmd_case(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _cmd_batch(args: argparse.Namespace) -> int:
-    from .records.runner import CaseRequest, run_batch
+def _batch_requests(path: Path) -> list[Any]:
+    """Every line of a batch file checked before any case runs: one clear line for the first bad one."""
+    from .exceptions import BadInputError
+    from .records.runner import CaseRequest
 
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise BadInputError(f"cannot read batch file {path}: {err.strerror or err}") from None
     requests = []
-    for line in args.file.read_text().splitlines():
-        if line.strip():
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
             d = json.loads(line)
-            requests.append(CaseRequest(lookup=d["lookup"], complaint=d.get("complaint", ""),
-                                        bucket=d.get("bucket"), approve=tuple(d.get("approve", []))))
-    results = run_batch(requests, cases_dir=args.out, workers=args.workers)
+        except json.JSONDecodeError as err:
+            raise BadInputError(f"{path} line {n}: not JSON ({err.msg})") from None
+        if not isinstance(d, dict) or not isinstance(d.get("lookup"), str) or not d["lookup"].strip():
+            raise BadInputError(f"{path} line {n}: needs an object with a \"lookup\" string")
+        bucket = d.get("bucket")
+        if bucket is not None and bucket not in BUCKETS:
+            raise BadInputError(f"{path} line {n}: unknown bucket {str(bucket)[:40]!r}; use one of: {', '.join(BUCKETS)}")
+        approve = d.get("approve", [])
+        if not isinstance(approve, list) or not all(isinstance(a, str) for a in approve):
+            raise BadInputError(f"{path} line {n}: \"approve\" must be a list of action ids")
+        requests.append(CaseRequest(lookup=d["lookup"], complaint=str(d.get("complaint") or ""), bucket=bucket,
+                                    approve=tuple(approve)))
+    return requests
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .records.console import progress
+    from .records.runner import run_batch
+
+    requests = _batch_requests(args.file)
+    with progress(len(requests), "cases") as bar:
+        results = run_batch(requests, cases_dir=args.out, workers=args.workers,
+                            on_done=lambda r: bar.step(f"{r.case_id or '?'} {r.status}"))
     print_table([{"case": r.case_id, "status": r.status, "exit": r.exit_code, "record": r.record_dir or r.error}
                   for r in results])
     # the batch's code: a Stripe error (3) over bad input (2) over pending (4) over done (0)
@@ -143,22 +199,15 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 def _cmd_casebook(args: argparse.Namespace) -> int:
     from .config import load_settings
-    from .actions.ledger import Ledger
+    from .records.queue import queue_rows
 
     cases = args.out or load_settings(require_key=False).cases_dir
-    rows = Ledger(cases / "ledger.sqlite").cases()
+    rows = queue_rows(cases, statuses=args.status, bucket=args.bucket)
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(rows, indent=2, default=str))
         return 0
-    from .money import Money
-
-    print_table([{
-        "case": r["case_id"], "status": r["status"], "customer": r["customer"],
-        "bucket": r["bucket"] or f"(suggested {r['suggested']})", "executed": r["n_executed"],
-        "refunded": Money(int(r["refunded"] or 0), r["currency"] or "usd").format(),
-        "credited": Money(int(r["credited"] or 0), r["currency"] or "usd").format(),
-        "anomalies": ",".join((r.get("summary") or {}).get("anomalies", [])) or "-",
-    } for r in rows])
+    print_table([{k: r[k] for k in ("status", "age", "case", "customer", "bucket", "executed", "refunded",
+                                     "credited", "next")} for r in rows])
     return 0
 
 
@@ -184,7 +233,7 @@ def run_report(name: str, *, out: Path = Path("reports"), cases_dir: Path | None
     else:
         load_settings()  # fail before a kernel starts when there is no key
         params = {"max_pages": max_pages}
-    _execute(notebook_path(f"{name}.ipynb"), target.resolve(), params, timeout)
+    _execute(notebook_path(f"{name}.ipynb"), target.resolve(), params, timeout, progress=sys.stderr.isatty())
     return target
 
 
@@ -211,50 +260,74 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from .records.manual import finish_record
     from .records.runner import export_record
 
-    rec = export_record(args.notebook)
-    print(f"exported handoff for {rec.get('case_id')} -> {args.notebook.parent / 'handoff.md'}")
-    return 0
+    notebook = args.notebook / "case.ipynb" if args.notebook.is_dir() else args.notebook
+    rec = export_record(notebook)
+    rec = finish_record(notebook.parent)
+    print(f"exported handoff for {rec.get('case_id')} ({rec.get('status')}) -> {notebook.parent / 'handoff.md'}")
+    return 3 if rec.get("status") == "failed" else 0
+
+
+def _cmd_open(args: argparse.Namespace) -> int:
+    from .notebook.lab import open_in_lab
+
+    return open_in_lab(args.lookup, complaint=args.complaint, cases_dir=args.out, no_browser=args.no_browser)
+
+
+def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.command == "case":
+        return _cmd_case(args)
+    if args.command == "batch":
+        return _cmd_batch(args)
+    if args.command == "open":
+        return _cmd_open(args)
+    if args.command == "demo":
+        from .demo.command import run_demo
+
+        return run_demo(out=args.out, run_cases=not args.no_cases)
+    if args.command == "scan":
+        return _cmd_scan(args)
+    if args.command == "casebook":
+        return _cmd_casebook(args)
+    if args.command == "export":
+        return _cmd_export(args)
+    if args.command == "report":
+        return _cmd_report(args)
+    if args.command in ("sync", "metrics", "sweep"):
+        from .reports.command import run_account_command
+
+        return run_account_command(args)
+    if args.command == "sandbox" and args.sandbox_command == "seed":
+        from .demo.command import seed_command
+
+        return seed_command(args.url)
+    if args.command == "sandbox":
+        from .sandbox.cli import run_sandbox
+
+        return run_sandbox(args)
+    parser.error(f"unknown command {args.command}")
+    return 2
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "case":
-            return _cmd_case(args)
-        if args.command == "batch":
-            return _cmd_batch(args)
-        if args.command == "demo":
-            from .demo.command import run_demo
-
-            return run_demo(out=args.out, run_cases=not args.no_cases)
-        if args.command == "scan":
-            return _cmd_scan(args)
-        if args.command == "casebook":
-            return _cmd_casebook(args)
-        if args.command == "export":
-            return _cmd_export(args)
-        if args.command == "report":
-            return _cmd_report(args)
-        if args.command in ("sync", "metrics", "sweep"):
-            from .reports.command import run_account_command
-
-            return run_account_command(args)
-        if args.command == "sandbox" and args.sandbox_command == "seed":
-            from .demo.command import seed_command
-
-            return seed_command(args.url)
-        if args.command == "sandbox":
-            from .sandbox.cli import run_sandbox
-
-            return run_sandbox(args)
+        return _dispatch(args, parser)
     except BillingNbError as err:
         print(f"billing-nb: {err}", file=sys.stderr)
         return err.exit_code
-    parser.error(f"unknown command {args.command}")
-    return 2
+    except BrokenPipeError:
+        # the reader went away (`billing-nb casebook --json | head`): stop quietly, as a Unix tool does;
+        # point stdout at /dev/null so the interpreter's final flush does not raise again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except KeyboardInterrupt:
+        print("billing-nb: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

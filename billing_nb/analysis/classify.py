@@ -230,7 +230,7 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
         if seated:
             against.append(f"{len(seated)} multi-seat subscription(s), but the complaint is about an outage, not seats")
         if "refund" in flags:
-            evidence.append("and asks for a refund")
+            evidence.append("complaint asks for a refund")
         if "proration_invoice" in kinds:
             against.extend(facts("proration_invoice"))
         return done(Bucket.PRODUCT_FAILURE, 0.7 + 0.05 * ("refund" in flags) + 0.05 * (sc.get(_PRODUCT, 0) > 3))

@@ -274,8 +274,9 @@ def _dunning(case: _Case) -> list[ProductGap]:
         customer = snap.by_id(inv.customer) or {}
         effective = _id(sub.get("default_payment_method")) or _id(
             (customer.get("invoice_settings") or {}).get("default_payment_method")) or _id(customer.get("default_source"))
-        head = f"{inv.id}: renewal of {inv.subscription} failed on {_day(failed_at)} " \
-               f"({inv.attempt_count} attempts), still {inv.status}"
+        # the renewal is dated by its invoice everywhere (table, anomaly, follow-up); the attempt is named as such
+        head = f"{inv.id}: renewal of {inv.subscription} (invoice of {_day(inv.created)}) failed, " \
+               f"last attempt {_day(failed_at)} ({inv.attempt_count} attempts), still {inv.status}"
         if failing_pm and effective:
             if effective != failing_pm:
                 continue

@@ -20,19 +20,34 @@ __all__ = ["DEMO_KEY", "start_demo_sandbox", "run_demo", "seed_command"]
 
 DEMO_KEY = "sk_test_billing_nb_demo"
 DEMO_PORT = 12111
-STATE = Path(".sandbox/demo-state.json")
+STATE_NAME = "demo-state.json"
+
+
+def _run_dir() -> Path:
+    """The managed sandbox's folder (pid file, log, the demo's state), read at call time."""
+    return Path(os.environ.get("BILLING_NB_SANDBOX_DIR", ".sandbox"))
 
 
 def start_demo_sandbox() -> str:
-    """Start (or reuse) the managed sandbox with a saved state; returns its URL."""
-    from ..sandbox.server import free_port, start
+    """Start (or reuse) the sandbox this toolkit started, with a saved state; returns its URL.
 
-    STATE.parent.mkdir(parents=True, exist_ok=True)
-    port = DEMO_PORT
-    try:
-        info = start(port, state=STATE)
-    except TimeoutError:
-        info = start(free_port(), state=STATE)
+    Another server on the demo port is never adopted (the sandbox's pid file and instance
+    token tell ours from it): the demo then says so and starts its own on a free port.
+    """
+    from ..sandbox.server import port_in_use, start, status
+
+    run_dir = _run_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state = run_dir / STATE_NAME
+    running = status(run_dir)
+    if running is not None:
+        info = running
+    elif port_in_use(DEMO_PORT):
+        print(f"note: 127.0.0.1:{DEMO_PORT} is in use by a server this demo did not start; "
+              "starting the demo sandbox on a free port instead", file=sys.stderr)
+        info = start(None, run_dir=run_dir, state=state)
+    else:
+        info = start(DEMO_PORT, run_dir=run_dir, state=state)
     os.environ["STRIPE_API_BASE"] = info.url
     os.environ["STRIPE_API_KEY"] = DEMO_KEY
     return info.url
@@ -47,7 +62,13 @@ def _table(rows: list[dict[str, Any]]) -> None:
 def run_demo(*, out: Path = Path("cases"), run_cases: bool = True) -> int:
     from .seed import demo_table, seed_demo
 
-    url = start_demo_sandbox()
+    from ..sandbox.server import SandboxStartError
+
+    try:
+        url = start_demo_sandbox()
+    except SandboxStartError as err:
+        print(f"billing-nb demo: {err}", file=sys.stderr)
+        return 1
     print(f"sandbox: {url}  (export STRIPE_API_BASE={url} STRIPE_API_KEY={DEMO_KEY} to use it)")
     client = stripe.StripeClient(DEMO_KEY, base_addresses={"api": url}, stripe_version=API_VERSION)
     customers = seed_demo(client)
@@ -55,11 +76,13 @@ def run_demo(*, out: Path = Path("cases"), run_cases: bool = True) -> int:
     _table(demo_table(customers))
     if not run_cases:
         return 0
+    from ..records.console import progress
     from ..records.runner import CaseRequest, run_batch
 
     requests = [CaseRequest(lookup=c.lookup, complaint=c.complaint, bucket=c.expected_bucket) for c in customers]
-    print(f"\nRunning {len(requests)} cases (papermill, process pool)...")
-    results = run_batch(requests, cases_dir=out)
+    print(f"\nRunning {len(requests)} cases (papermill, process pool)...", flush=True)
+    with progress(len(requests), "cases") as bar:
+        results = run_batch(requests, cases_dir=out, on_done=lambda r: bar.step(f"{r.case_id or '?'} {r.status}"))
     rows = []
     for demo, res in zip(customers, results, strict=True):
         cls = res.record.get("classification", {})

@@ -24,6 +24,8 @@ expanded, so the case's clock and default card cost no extra request.
 
 from __future__ import annotations
 
+import os
+import re
 import random
 import threading
 import time
@@ -67,6 +69,19 @@ def make_client(settings: Settings) -> stripe.StripeClient:
     )
 
 
+def unreachable_message(exc: stripe.StripeError) -> str:
+    """Why the API could not be reached and what to check: ``STRIPE_API_BASE`` and the sandbox
+    commands (the SDK's own text is reduced to its network error)."""
+    text = str(getattr(exc, "_message", None) or exc)
+    found = re.search(r"\(Network error: (.*?)\)?\s*$", text, re.S)
+    reason = (found.group(1) if found else text).strip().splitlines()[0] if text.strip() else type(exc).__name__
+    errno = re.search(r"\[Errno -?\d+\] ([^\"')]+)", reason)
+    reason = errno.group(1).strip().lower() if errno else reason[:200]
+    base = os.environ.get("STRIPE_API_BASE") or "https://api.stripe.com (STRIPE_API_BASE is not set)"
+    return (f"cannot reach the Stripe API at {base}: {reason}. Check STRIPE_API_BASE; for the local sandbox "
+            "run `billing-nb sandbox start` (or `billing-nb sandbox status`) and use the STRIPE_API_BASE it prints")
+
+
 def translate(exc: stripe.StripeError) -> StripeApiError:
     """Map a stripe exception to ours, keeping message, code and request id."""
     message = exc.user_message or str(getattr(exc, "_message", None) or exc) or type(exc).__name__
@@ -83,7 +98,9 @@ def translate(exc: stripe.StripeError) -> StripeApiError:
         return StripeInvalidRequestError(message, **kwargs)
     if isinstance(exc, stripe.RateLimitError) or status == 429:
         return StripeRateLimitError(message, **kwargs)
-    if isinstance(exc, stripe.APIConnectionError) or (isinstance(exc, stripe.APIError) and status >= 500) or status >= 500:
+    if isinstance(exc, stripe.APIConnectionError):
+        return StripeUnavailableError(unreachable_message(exc), **kwargs)
+    if (isinstance(exc, stripe.APIError) and status >= 500) or status >= 500:
         return StripeUnavailableError(f"Stripe is unavailable: {message}", **kwargs)
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
         return StripeApiError(f"Stripe refused the API key: {message}", **kwargs)

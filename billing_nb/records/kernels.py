@@ -23,3 +23,14 @@ class IpcKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self._ipc_dir = tempfile.mkdtemp(prefix="bnb-ipc-")
         self.ip = str(Path(self._ipc_dir) / "kernel")
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        """Launch with the kernel's stderr in a log of its own: jupyter_client interrupts a
+        kernel before shutting it down, and ipykernel then prints ``KeyboardInterrupt caught
+        in kernel`` on a run that succeeded. Failures still reach the caller as cell errors."""
+        if "stderr" not in kw:
+            with open(Path(self._ipc_dir) / "kernel-stderr.log", "ab") as log:
+                kw["stderr"] = log
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            return
+        await super()._async_launch_kernel(kernel_cmd, **kw)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,14 +94,14 @@ def _exit_code_for(ename: str | None) -> int:
     return 3
 
 
-def _execute(nb_in: Path, nb_out: Path, params: dict[str, Any], timeout: int) -> None:
+def _execute(nb_in: Path, nb_out: Path, params: dict[str, Any], timeout: int, *, progress: bool = False) -> None:
     import papermill as pm
 
     for attempt in (1, 2):
         try:
             pm.execute_notebook(
                 str(nb_in), str(nb_out), parameters=params, kernel_name="python3",
-                progress_bar=False, execution_timeout=timeout, start_timeout=60,
+                progress_bar=progress, execution_timeout=timeout, start_timeout=60,
                 cwd=str(nb_out.parent), kernel_manager_class=IpcKernelManager,
             )
             return
@@ -219,11 +220,23 @@ def _run_one(request: CaseRequest, cases_dir: str | None, timeout: int) -> CaseR
 
 
 def run_batch(requests: list[CaseRequest], *, cases_dir: Path | None = None, workers: int | None = None,
-              timeout: int = DEFAULT_TIMEOUT) -> list[CaseResult]:
-    """Run many cases in a process pool sized to the cores; results in input order."""
+              timeout: int = DEFAULT_TIMEOUT, on_done: Callable[[CaseResult], None] | None = None) -> list[CaseResult]:
+    """Run many cases in a process pool sized to the cores; results in input order.
+
+    ``on_done(result)`` is called as each case finishes (in completion order), for progress.
+    """
     size = max(1, min(workers or os.cpu_count() or 1, len(requests) or 1))
+    folder = str(cases_dir) if cases_dir else None
     if size == 1:
-        return [_run_one(r, str(cases_dir) if cases_dir else None, timeout) for r in requests]
+        results = []
+        for r in requests:
+            results.append(_run_one(r, folder, timeout))
+            if on_done:
+                on_done(results[-1])
+        return results
     with ProcessPoolExecutor(max_workers=size) as pool:
-        futures = [pool.submit(_run_one, r, str(cases_dir) if cases_dir else None, timeout) for r in requests]
+        futures = [pool.submit(_run_one, r, folder, timeout) for r in requests]
+        if on_done:
+            for f in as_completed(futures):
+                on_done(f.result())
         return [f.result() for f in futures]

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import random
 import time
 from collections import deque
@@ -32,7 +33,10 @@ from .params import Params, decode
 from .routing import Ctx, dispatch
 from .store import Store
 
-__all__ = ["Knobs", "create_app"]
+#: The environment variable a managed sandbox process gets its instance token from.
+INSTANCE_ENV = "BILLING_NB_SANDBOX_INSTANCE"
+
+__all__ = ["Knobs", "create_app", "INSTANCE_ENV"]
 
 log = logging.getLogger("billing_nb.sandbox")
 
@@ -144,7 +148,9 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
                 st.save()
                 return JSONResponse({"reset": True})
             if action == "health":
-                return JSONResponse({"ok": True, "objects": sum(len(v) for v in st.objects.values())})
+                # pid and instance let `sandbox start` and the demo tell their own server from a stranger's
+                return JSONResponse({"ok": True, "objects": sum(len(v) for v in st.objects.values()),
+                                     "pid": os.getpid(), "instance": os.environ.get(INSTANCE_ENV, "")})
             if action == "settings" and request.method == "POST":
                 st.settings.update(await request.json())
                 return JSONResponse(st.settings)

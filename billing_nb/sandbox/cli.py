@@ -48,15 +48,18 @@ def add_sandbox_parser(subparsers: Any) -> None:
         "start", help="start the sandbox in the background and print the export lines",
         description="Start the sandbox as a background process (pid file in .sandbox/ or "
                     "BILLING_NB_SANDBOX_DIR), wait until it answers, and print its URL and the "
-                    "`export STRIPE_API_BASE=... STRIPE_API_KEY=...` lines. Reuses a running one.")
-    start.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free port)")
+                    "`export STRIPE_API_BASE=... STRIPE_API_KEY=...` lines. Reuses the one it started "
+                    "(checked by pid and instance token); never adopts another server on the port.")
+    start.add_argument("--port", type=int, default=None,
+                       help="port on 127.0.0.1 (default: a free port); a port already in use is refused")
     _knob_args(start)
 
     subparsers.add_parser("stop", help="stop the background sandbox",
                           description="Stop the sandbox started with `billing-nb sandbox start`.")
     subparsers.add_parser("reset", help="delete every object in the running sandbox",
                           description="Empty the running sandbox's account (POST /_sandbox/reset), "
-                                      "including its saved state file.")
+                                      "including its saved state file. Only the sandbox `start` launched "
+                                      "(checked by its instance token) is ever reset.")
     subparsers.add_parser("status", help="show whether the background sandbox runs, its URL and object count",
                           description="Exit 0 and print the URL when the background sandbox runs, else exit 1.")
 
@@ -105,7 +108,11 @@ def run_sandbox(args: argparse.Namespace) -> int:
         server.serve(args.port, state=args.state, knobs=_knobs(args), log_level="info")
         return 0
     if cmd == "start":
-        info = server.start(args.port, run_dir=_run_dir(), state=args.state, knobs=_knobs(args))
+        try:
+            info = server.start(args.port, run_dir=_run_dir(), state=args.state, knobs=_knobs(args))
+        except server.SandboxStartError as exc:
+            print(f"sandbox: {exc}", file=sys.stderr)
+            return 1
         print(f"sandbox: running at {info.url} (pid {info.pid})")
         print(_exports(info.url))
         return 0

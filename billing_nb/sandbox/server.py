@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -18,10 +19,11 @@ from pathlib import Path
 
 import uvicorn
 
-from .app import Knobs, create_app
+from .app import INSTANCE_ENV, Knobs, create_app
 from .store import Store
 
-__all__ = ["serve", "start", "stop", "status", "free_port", "wait_ready", "ThreadedSandbox", "SandboxInfo", "HOST"]
+__all__ = ["serve", "start", "stop", "status", "free_port", "port_in_use", "health", "wait_ready", "ThreadedSandbox",
+           "SandboxInfo", "SandboxStartError", "HOST"]
 
 HOST = "127.0.0.1"  # never 0.0.0.0: the sandbox is for this machine only
 RUN_DIR = Path(os.environ.get("BILLING_NB_SANDBOX_DIR", ".sandbox"))
@@ -43,19 +45,50 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_ready(url: str, timeout: float = 20.0) -> None:
-    """Poll the health endpoint until the server answers or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
+class SandboxStartError(RuntimeError):
+    """The sandbox could not be started as asked (a busy port, a child that died)."""
+
+
+def port_in_use(port: int) -> bool:
+    """Whether something already listens on 127.0.0.1:``port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         try:
-            with urllib.request.urlopen(f"{url}/_sandbox/health", timeout=1) as resp:
-                if resp.status == 200:
-                    return
-        except Exception as exc:  # noqa: BLE001 - not up yet
-            last = exc
+            s.bind((HOST, port))
+        except OSError:
+            return True
+    return False
+
+
+def health(url: str, timeout: float = 1.0) -> dict[str, object] | None:
+    """The sandbox health document at ``url``, or None when nothing (or no sandbox) answers."""
+    try:
+        with urllib.request.urlopen(f"{url}/_sandbox/health", timeout=timeout) as resp:
+            if resp.status == 200:
+                data = json.loads(resp.read() or b"{}")
+                return data if isinstance(data, dict) else None
+    except Exception:  # noqa: BLE001 - not up, or not a sandbox
+        return None
+    return None
+
+
+def wait_ready(url: str, timeout: float = 20.0, *, instance: str | None = None,
+               proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Poll the health endpoint until the server answers or ``timeout`` passes.
+
+    With ``instance``, only a server reporting that instance token counts (so a stranger on
+    the port is never taken for ours); with ``proc``, a child that exits fails at once.
+    """
+    deadline = time.monotonic() + timeout
+    seen: dict[str, object] | None = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise SandboxStartError(f"the sandbox process exited with code {proc.returncode} before it answered")
+        seen = health(url)
+        if seen is not None and (instance is None or seen.get("instance") == instance):
+            return
         time.sleep(0.05)
-    raise TimeoutError(f"sandbox at {url} not ready after {timeout}s: {last}")
+    raise TimeoutError(f"sandbox at {url} not ready after {timeout}s" + (f" (a server answered as {seen.get('instance')!r}, "
+                                                                          "not this instance)" if seen else ""))
 
 
 def serve(port: int, *, state: Path | None = None, knobs: Knobs | None = None, log_level: str = "warning") -> None:
@@ -73,17 +106,30 @@ def _pid_file(run_dir: Path) -> Path:
 
 
 def status(run_dir: Path = RUN_DIR) -> SandboxInfo | None:
-    """The running managed sandbox, or None (a stale pid file is removed)."""
+    """The running managed sandbox, or None (a stale pid file is removed).
+
+    Ours only if the pid is alive and the server on the recorded port reports the instance
+    token written at start: a pid reused by another program, or another server that took
+    the port, is never adopted.
+    """
     path = _pid_file(run_dir)
     if not path.exists():
         return None
-    info = json.loads(path.read_text())
     try:
-        os.kill(int(info["pid"]), 0)
+        info = json.loads(path.read_text())
+        pid, port, instance = int(info["pid"]), int(info["port"]), str(info.get("instance") or "")
+    except (ValueError, KeyError, TypeError):
+        path.unlink(missing_ok=True)
+        return None
+    try:
+        os.kill(pid, 0)
     except OSError:
         path.unlink(missing_ok=True)
         return None
-    return SandboxInfo(pid=int(info["pid"]), port=int(info["port"]))
+    found = health(f"http://{HOST}:{port}", timeout=2.0)
+    if found is None or not instance or found.get("instance") != instance:
+        return None  # alive but not (or no longer) our server: leave the file, adopt nothing
+    return SandboxInfo(pid=pid, port=port)
 
 
 def start(
@@ -93,31 +139,46 @@ def start(
     state: Path | None = None,
     knobs: Knobs | None = None,
 ) -> SandboxInfo:
-    """Start a background sandbox (or return the running one) and wait until ready."""
+    """Start a background sandbox (or return the running one we started) and wait until ready.
+
+    A busy ``port`` is refused with :class:`SandboxStartError` (never adopted); with no port a
+    free one is picked.
+    """
     running = status(run_dir)
     if running is not None:
+        if port is not None and port != running.port:
+            raise SandboxStartError(f"the sandbox already runs at {running.url} (pid {running.pid}); "
+                                    f"stop it first to start one on port {port}")
         return running
+    if port is not None and port_in_use(port):
+        raise SandboxStartError(f"port {port} on {HOST} is already in use by another process (not a sandbox this "
+                                "command started); choose another --port, or omit --port for a free one")
     run_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     kn = knobs or Knobs()
+    instance = secrets.token_hex(16)
     cmd = [sys.executable, "-m", "billing_nb.sandbox", "serve", "--port", str(port),
            "--latency-ms", str(kn.latency_ms), "--rate-limit", str(kn.rate_limit), "--fail-rate", str(kn.fail_rate)]
     if state is not None:
         cmd += ["--state", str(state)]
     log = open(run_dir / "sandbox.log", "ab")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, INSTANCE_ENV: instance})
     info = SandboxInfo(pid=proc.pid, port=port)
     try:
-        wait_ready(info.url)
-    except TimeoutError:
-        proc.kill()
-        raise
-    _pid_file(run_dir).write_text(json.dumps({"pid": proc.pid, "port": port}))
+        wait_ready(info.url, instance=instance, proc=proc)
+    except (TimeoutError, SandboxStartError) as err:
+        if proc.poll() is None:
+            proc.kill()
+        tail = (run_dir / "sandbox.log").read_text(errors="replace").strip().splitlines()[-1:]
+        raise SandboxStartError(f"the sandbox did not start on port {port}: {err}"
+                                + (f" ({tail[0].strip()})" if tail else "")) from None
+    _pid_file(run_dir).write_text(json.dumps({"pid": proc.pid, "port": port, "instance": instance}))
     return info
 
 
 def stop(run_dir: Path = RUN_DIR) -> bool:
-    """Stop the managed sandbox; True when one was running."""
+    """Stop the managed sandbox; True when one was running (a pid that is not our server is never signalled)."""
     info = status(run_dir)
     if info is None:
         return False
