@@ -111,8 +111,11 @@ def start_case(
     interactive: bool = True,
     lookup_kind: str | None = None,
     snapshot_path: str | None = None,
+    prefetched: str | None = None,
 ) -> CaseNotebook:
-    """Open the case (fetch or load the snapshot) and return its notebook driver."""
+    """Open the case (fetch, take the runner's prefetched snapshot, or load a saved one)
+    and return its notebook driver."""
     case = open_case(case_id=case_id, customer=customer, complaint=complaint, output_dir=output_dir,
-                     interactive=interactive, lookup_kind=lookup_kind, snapshot_path=snapshot_path)
+                     interactive=interactive, lookup_kind=lookup_kind, snapshot_path=snapshot_path,
+                     prefetched=prefetched)
     return CaseNotebook(case, interactive=interactive)
