@@ -9,8 +9,8 @@ manager and client, which it then neither shuts down nor replaces). Before each 
 the kernel is reset to the state it had after warming up: ``%reset -f`` (the user
 namespace), every package first imported since the warm-up dropped from ``sys.modules``
 (a case's own imports run again, side effects included; submodules a warm package loads
-lazily stay, or a second copy of their classes would appear), the environment and the working
-folder restored, and a garbage collection (the last case's open files and connections).
+lazily stay, or a second copy of their classes would appear), the environment, ``sys.path``
+and the working folder restored, and a garbage collection (the last case's open files and connections).
 The warm-up imports what the case notebook's first cell imports, so that cost is paid
 once per kernel instead of once per case.
 """
@@ -36,14 +36,15 @@ WARM_ENGINE = "billing-nb-warm"
 _WARM_UP = f"""
 import sys as _sys, os as _os
 {WARM_IMPORTS}
-_sys.__dict__['_billing_nb_warm'] = (frozenset(_sys.modules), dict(_os.environ))
+_sys.__dict__['_billing_nb_warm'] = (frozenset(_sys.modules), dict(_os.environ), list(_sys.path))
 del _sys, _os
 """
 
 _RESET = """
 get_ipython().run_line_magic('reset', '-f')
 import sys as _sys, os as _os, gc as _gc
-_base, _env = _sys.__dict__['_billing_nb_warm']
+_base, _env, _path = _sys.__dict__['_billing_nb_warm']
+_sys.path[:] = _path
 _tops = {{n.partition('.')[0] for n in _base}}
 for _name in [n for n in _sys.modules if n.partition('.')[0] not in _tops]:
     del _sys.modules[_name]
