@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-__all__ = ["count_waves", "main"]
+__all__ = ["count_waves", "main", "run"]
 
 KEY = "sk_test_billing_nb_bench"
 LATENCY_MS = 100
@@ -132,21 +132,153 @@ def bench_help(reps: int) -> None:
           f"bad lookup error: median {statistics.median(bad):.2f} s")
 
 
+def bench_waves_gate(work: Path, state: Path, customers: list[Any]) -> None:
+    """Waves counted by count (the gate proxy), not by time: the whole case of every demo customer."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.fixtures.wavegate import WaveGate
+
+    run = work / "run-gate"
+    url = _sandbox(run, state, 0)
+    try:
+        rows = []
+        with WaveGate(url) as gate:
+            for c in customers:
+                gate.clear()
+                subprocess.run([str(VENV_BIN / "billing-nb"), "case", c.lookup, "--out", str(work / "cases-gate")],
+                               capture_output=True, check=False, env={**os.environ, "STRIPE_API_BASE": gate.url})
+                rows.append((c.story, len(gate.requests), len(gate.waves), len(gate.requests) - len(set(gate.requests))))
+        print("whole `billing-nb case` per demo customer through the wave-gate proxy (counts, not times):")
+        for story, n, w, twice in sorted(rows, key=lambda r: -r[1]):
+            print(f"  {story:<22} requests {n:>3}  waves {w}  fetched twice {twice}")
+        worst = max(rows, key=lambda r: r[1])
+        print(f"  busiest: {worst[0]}: {worst[1]} requests (budget 14), {worst[2]} waves (budget 3); "
+              f"most waves of any customer: {max(r[2] for r in rows)}")
+    finally:
+        _stop(run)
+
+
+def _empty_notebook(path: Path) -> Path:
+    import nbformat
+
+    from billing_nb.records.kernels import WARM_IMPORTS
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(WARM_IMPORTS)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+def bench_case_vs_empty(work: Path, state: Path, customers: list[Any], reps: int) -> None:
+    """One cold case (kernel started while the snapshot is read, stopped after) vs an empty
+    notebook with the same imports run the same way (a kernel started, warmed, run, stopped)."""
+    from billing_nb.records.kernels import WarmKernel
+    from billing_nb.records.runner import CaseRequest, run_case
+
+    run = work / "run-empty"
+    _sandbox(run, state, 0)
+    empty = _empty_notebook(work / "empty.ipynb")
+    story = next(c for c in customers if c.story == "dup_customer")
+    try:
+        case_walls, empty_walls, cli_walls = [], [], []
+        for i in range(reps):
+            (work / f"empty-{i}").mkdir()
+            t0 = time.perf_counter()
+            with WarmKernel() as k:
+                k.execute(empty, work / f"empty-{i}" / "out.ipynb", {}, timeout=120)
+            empty_walls.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            result = run_case(CaseRequest(lookup=story.lookup, bucket=story.expected_bucket), cases_dir=work / "cases-cold")
+            case_walls.append(time.perf_counter() - t0)
+            assert result.status == "done", result.error
+            cli_walls.append(_cli("case", story.lookup, "--bucket", story.expected_bucket, cases=work / "cases-cli"))
+        c, e = statistics.median(case_walls), statistics.median(empty_walls)
+        print(f"case wall time at 0 ms ({story.story}) vs an empty notebook with the same imports, {reps} runs each:")
+        print(f"  empty notebook (kernel start + imports + run + stop): median {e:.2f} s   <- the floor")
+        print(f"  case (reads + kernel + notebook + record):            median {c:.2f} s")
+        print(f"  ratio case / empty:                                   {c / e:.2f}  (budget 1.3)")
+        print(f"  the same case as a `billing-nb case` process:         median {statistics.median(cli_walls):.2f} s")
+    finally:
+        _stop(run)
+
+
+_SCRIPT = """
+import sys
+from billing_nb.config import load_settings
+from billing_nb.reading.provider import StripeReader, make_client
+from billing_nb.records.case import fetch_snapshot
+snap = fetch_snapshot(StripeReader(make_client(load_settings())), sys.argv[1])
+print(snap.request_count)
+"""
+
+
+def bench_batches(work: Path, state: Path, customers: list[Any], n_cases: int) -> None:
+    """A batch of ``n_cases`` on 1 and 2 warm workers; warm per-case vs cold vs a plain script."""
+    from billing_nb.records.runner import CaseRequest, run_batch, run_case
+
+    run = work / "run-batch"
+    _sandbox(run, state, 0)
+    try:
+        requests = [CaseRequest(lookup=c.lookup, bucket=c.expected_bucket) for c in customers]
+        requests = (requests * (n_cases // len(requests) + 1))[:n_cases]
+        walls = {}
+        for workers in (1, 2):
+            t0 = time.perf_counter()
+            results = run_batch(requests, cases_dir=work / f"cases-batch-{workers}", workers=workers)
+            walls[workers] = time.perf_counter() - t0
+            bad = [r.error for r in results if r.status not in ("done", "pending")]
+            assert not bad, bad
+        colds = []
+        for c in customers[:3]:
+            t0 = time.perf_counter()
+            run_case(CaseRequest(lookup=c.lookup, bucket=c.expected_bucket), cases_dir=work / "cases-cold-b")
+            colds.append(time.perf_counter() - t0)
+        scripts = []
+        for c in customers[:3]:
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", _SCRIPT, c.lookup], capture_output=True, check=True)
+            scripts.append(time.perf_counter() - t0)
+        warm = walls[1] / n_cases
+        cold, script = statistics.median(colds), statistics.median(scripts)
+        print(f"batch of {n_cases} cases at 0 ms (demo customers, repeated):")
+        print(f"  1 worker: {walls[1]:.1f} s   2 workers: {walls[2]:.1f} s   speed-up {walls[1] / walls[2]:.2f}x (budget >= 1.7x)")
+        print(f"  warm per-case (1-worker batch / {n_cases}): {warm:.2f} s; cold case (own kernel): median {cold:.2f} s; "
+              f"plain script with the same Stripe reads: median {script:.2f} s")
+        print(f"  ratio warm / cold: {warm / cold:.2f}   ratio warm / script: {warm / script:.2f} (budget <= 2)")
+    finally:
+        _stop(run)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--only", default="")
+    parser.add_argument("--only", default="", help="comma-separated: help, gate, waves, empty, batch")
+    parser.add_argument("--cases", type=int, default=26, help="cases in the batch benchmark")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     only = set(filter(None, args.only.split(",")))
     work = Path(tempfile.mkdtemp(prefix="bnb-speed-"))
     try:
-        if not only or "help" in only:
-            bench_help(max(5, args.reps))
         state, customers = seed(work)
-        if not only or "waves" in only:
-            bench_waves(work, state, customers, args.reps)
+        run(work, state, customers, reps=args.reps, only=only, n_cases=args.cases)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def run(work: Path, state: Path, customers: list[Any], *, reps: int = 3, only: set[str] | None = None,
+        n_cases: int = 26) -> None:
+    """Every case-speed benchmark (or those named in ``only``) on a seeded demo state."""
+    only = only or set()
+    if not only or "help" in only:
+        bench_help(max(5, reps))
+    if not only or "gate" in only:
+        bench_waves_gate(work, state, customers)
+    if not only or "waves" in only:
+        bench_waves(work, state, customers, reps)
+    if not only or "empty" in only:
+        bench_case_vs_empty(work, state, customers, reps)
+    if not only or "batch" in only:
+        bench_batches(work, state, customers, n_cases)
 
 
 if __name__ == "__main__":

@@ -84,13 +84,20 @@ def _prepare(action: Action, *, case_id: str, client: stripe.StripeClient, ledge
     dangling = ledger.dangling(action.id)
     key, meta_case = (dangling.idempotency_key, dangling.case_id) if dangling else \
         (idempotency_key(case_id, action.id), case_id)
-    fresh = None if action.kind in _NO_TARGET_READ else retrieve(client, action.target)
-    found = find_done(client, action, fresh)
+    # the checks' reads are independent of each other: one concurrent wave, not three in a row
+    # (a refund's or credit note's earlier write is found by listing, without the target)
+    charge_id = action.params.get("charge") if action.kind is ActionKind.CREDIT_NOTE and dangling is None else None
+    listed = action.kind in (ActionKind.REFUND, ActionKind.CREDIT_NOTE)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        fresh_f = None if action.kind in _NO_TARGET_READ else pool.submit(retrieve, client, action.target)
+        found_f = pool.submit(find_done, client, action, None) if listed else None
+        charge_f = pool.submit(retrieve, client, str(charge_id)) if charge_id else None
+    fresh = fresh_f.result() if fresh_f else None
+    found = found_f.result() if found_f else find_done(client, action, fresh)
     if found is not None:
         return _Prepared(action, key, meta_case, ExecutedAction(action.id, key, found, None, "already_done"))
     if fresh is not None and dangling is None:
-        charge_id = action.params.get("charge") if action.kind is ActionKind.CREDIT_NOTE else None
-        charge = retrieve(client, str(charge_id)) if charge_id else None
+        charge = charge_f.result() if charge_f else None
         check_target(action, fresh, before=snapshot.by_id(action.target), charge=charge)
     return _Prepared(action, key, meta_case)
 

@@ -252,10 +252,11 @@ def open_case(
     """Fetch the snapshot (or load a saved one) and run steps 1-2's analysis.
 
     ``prefetched``: a snapshot the runner fetched moments ago for this case (raw, in a
-    private folder it deletes afterwards), so the notebook reads nothing again.
+    private folder it deletes afterwards), so the notebook reads nothing again. Once it is
+    gone (a record re-executed by hand or by nbval), the snapshot is fetched afresh.
     """
     out = Path(output_dir)
-    if prefetched:
+    if prefetched and Path(prefetched).is_file():
         settings = load_settings(live=live)
         reader = StripeReader(make_client(settings))
         snap = CaseSnapshot.load(Path(prefetched))
