@@ -19,8 +19,6 @@ import os
 import queue
 import secrets
 import shutil
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,10 +28,10 @@ from .. import exceptions as exc
 from ..config import Settings, load_settings
 from .handoff import render_backlog
 from .kernels import IpcKernelManager, WarmKernel, kernel_env
+from .prefetch import handoff_file, read_while_kernel_starts
 from ..actions.ledger import Ledger
 from ..reading.provider import StripeReader, lookup_kind, make_client
 from ..reading.masking import mask_text
-from ..reading.snapshot import CaseSnapshot
 from .scan import scan
 
 __all__ = ["CaseRequest", "CaseResult", "notebook_path", "run_case", "run_batch", "export_record", "new_case_id"]
@@ -152,36 +150,6 @@ def export_record(notebook: Path, record: dict[str, Any] | None = None) -> dict[
     return rec
 
 
-def _fetch(reader: StripeReader, lookup: str, start_kernel: bool) -> tuple[CaseSnapshot, WarmKernel | None]:
-    """The case's snapshot, read while a kernel starts (when one is wanted)."""
-    from .case import fetch_snapshot
-
-    if not start_kernel:
-        return fetch_snapshot(reader, lookup), None
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        reading = pool.submit(fetch_snapshot, reader, lookup)
-        kernel: WarmKernel | None = None
-        try:
-            kernel = WarmKernel()
-        except Exception:  # noqa: BLE001 - papermill's own start (with its retry) takes over
-            kernel = None
-        try:
-            return reading.result(), kernel
-        except BaseException:
-            if kernel is not None:
-                kernel.shutdown()
-            raise
-
-
-def _handoff(snapshot: CaseSnapshot) -> Path:
-    """The raw snapshot in a private folder (0700/0600) outside the record, for the kernel."""
-    folder = Path(tempfile.mkdtemp(prefix="bnb-handoff-"))
-    path = folder / "snapshot.json"
-    snapshot.save(path, mask_pii=False)
-    path.chmod(0o600)
-    return path
-
-
 def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_dir: Path | None = None,
              timeout: int = DEFAULT_TIMEOUT, kernel: WarmKernel | None = None) -> CaseResult:
     """Fetch, execute and record one case. Raises BadInputError/StripeApiError before any record exists.
@@ -195,7 +163,7 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
     cases = cases_dir or settings.cases_dir
     kind = lookup_kind(request.lookup)
     reader = StripeReader(make_client(settings))
-    snapshot, own = _fetch(reader, request.lookup, start_kernel=kernel is None)
+    snapshot, own = read_while_kernel_starts(reader, request.lookup, start_kernel=kernel is None)
     customer_id = snapshot.customer_ids[0]
     # the snapshot holds the customers: no extra request for what the scan must find
     known = sorted(set(snapshot.known_pii()) | ({request.lookup} if "@" in request.lookup else set()))
@@ -207,7 +175,7 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
             own.shutdown()
         raise
     nb_out = record_dir / "case.ipynb"
-    prefetched = _handoff(snapshot)
+    prefetched = handoff_file(snapshot)
     params = {
         "case_id": case_id, "customer": customer_id, "complaint": mask_text(request.complaint, known=known),
         "bucket": request.bucket, "approve": list(request.approve), "interactive": False,
