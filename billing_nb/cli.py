@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_case(args: argparse.Namespace) -> int:
     from .config import load_settings
+    from .reading.lookup import lookup_kind
+
+    lookup_kind(args.lookup)  # bad input fails before the runner (stripe, jupyter) is imported
     from .records.runner import CaseRequest, run_case
 
     settings = load_settings(live=args.live)

@@ -148,8 +148,10 @@ def start_case(
     lookup_kind: str | None = None,
     snapshot_path: str | None = None,
     cases_dir: str | None = None,
+    prefetched: str | None = None,
 ) -> CaseNotebook:
-    """Open the case (fetch or load the snapshot) and return its notebook driver.
+    """Open the case (fetch, take the runner's prefetched snapshot, or load a saved one)
+    and return its notebook driver.
 
     The shipped template (case id ``manual``, no record folder) is refused: a case driven
     by hand starts with ``billing-nb open LOOKUP``, which makes its record folder and a
@@ -166,7 +168,8 @@ def start_case(
     if cases_dir:  # the one ledger and casebook, wherever the kernel runs
         os.environ["BILLING_NB_CASES_DIR"] = str(cases_dir)
     case = open_case(case_id=case_id, customer=customer, complaint=complaint, output_dir=output_dir,
-                     interactive=interactive, lookup_kind=lookup_kind, snapshot_path=snapshot_path)
+                     interactive=interactive, lookup_kind=lookup_kind, snapshot_path=snapshot_path,
+                     prefetched=prefetched)
     driver = CaseNotebook(case, interactive=interactive)
     driver.index()
     return driver

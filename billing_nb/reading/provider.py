@@ -233,8 +233,9 @@ class StripeReader:
             return found[0] if found else None
         return None
 
-    def resolve_customers(self, lookup: str) -> tuple[str, list[dict[str, Any]]]:
-        """The lookup's kind and its customer objects (the named one first, unordered otherwise)."""
+    def named_customers(self, lookup: str) -> tuple[str, list[dict[str, Any]]]:
+        """The lookup's first step only: its kind and the customers it names (for an email,
+        every customer with that email), without the wave for others sharing their email."""
         kind = lookup_kind(lookup)
         value = lookup.strip()
         shown = {"email": "that email address", "metadata": "that metadata"}.get(kind, value)
@@ -252,9 +253,26 @@ class StripeReader:
             raise LookupNotFoundError(f"no {kind.replace('_', ' ')} {shown} in Stripe ({exc})") from exc
         if not found:
             raise LookupNotFoundError(f"no customer found for {shown}")
-        emails = sorted({c["email"].lower() for c in found if c.get("email")}) if kind != "email" else []
+        return kind, found
+
+    def sharing_emails(self, customers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Other customers sharing these customers' emails (any letter case), one concurrent wave."""
+        emails = sorted({c["email"].lower() for c in customers if c.get("email")})
+        got = run_wave({e: (lambda e=e: (self._by_email(e), 1)) for e in emails}, self.concurrency)
+        known = {c["id"] for c in customers}
+        others: list[dict[str, Any]] = []
         for email in emails:
-            found += [c for c in self._by_email(email) if c["id"] not in {f["id"] for f in found}]
+            for c in got[email][0]:
+                if c["id"] not in known:
+                    known.add(c["id"])
+                    others.append(c)
+        return others
+
+    def resolve_customers(self, lookup: str) -> tuple[str, list[dict[str, Any]]]:
+        """The lookup's kind and its customer objects (the named one first, unordered otherwise)."""
+        kind, found = self.named_customers(lookup)
+        if kind != "email":
+            found += self.sharing_emails(found)
         return kind, found
 
     def resolve(self, lookup: str) -> Resolution:

@@ -1,6 +1,7 @@
-"""The snapshot's request plan: after the lookup, at most two concurrent waves.
+"""The snapshot's request plan: three concurrent waves from the lookup's first request.
 
-Wave 1 (independent of each other, issued at once on a thread pool), per customer:
+Each wave is a set of independent requests issued at once on a thread pool; a wave starts
+when what it needs has arrived. Per customer, the lists are:
 
 - ``subscriptions.list(customer, status=all)`` expanding ``data.default_payment_method``
   (a subscription item's ``price`` is always a whole object, not an expandable field);
@@ -12,18 +13,31 @@ Wave 1 (independent of each other, issued at once on a thread pool), per custome
 - ``checkout.sessions.list(customer)``;
 
 and once for the account: ``events.list`` (one page of the newest events of the types a
-case reads, from the last 30 days -- Stripe has no customer filter on events -- filtered
-here to the case's objects; ``extra["events_page_full"]`` says when older ones may be
-missing) and ``billing_portal.configurations.list``.
-Payment methods arrive expanded on the customer and the subscriptions; test clocks on the
-customer. Wave 2 only asks what wave 1 revealed: ``products.list(ids=)`` for the products
-on the live subscriptions (product metadata may mark a per-seat product; a fifth expand level
-to reach it from the subscription is not allowed), ``disputes.list(charge=)`` for
-each charge marked ``disputed``, and ``credit_notes.list(customer=)`` for customers whose
-invoices carry credit-note amounts or whose charges were refunded.
+case reads, from the last 30 days before the customers' test clock -- Stripe has no customer
+filter on events -- filtered here to the case's objects; ``extra["events_page_full"]`` says
+when older ones may be missing) and ``billing_portal.configurations.list``.
 
-Expanded objects are collapsed back to ids in their parent and stored under their own
-kind, so every later step reads ids and looks objects up in the snapshot.
+========  ===============================================================================
+wave      requests
+========  ===============================================================================
+1         the lookup (:meth:`StripeReader.named_customers`: email list + search, a
+          retrieve, or a metadata search); a ``cus_`` lookup names its customer, so that
+          customer's lists and the portal configurations go in this wave too
+2         the email wave (others sharing the named customers' emails; not for an email
+          lookup, which is one already), the lists not yet made, ``events.list``
+3         what the lists revealed: ``products.list(ids=)`` for the products on the live
+          subscriptions (product metadata may mark a per-seat product; a fifth expand
+          level to reach it is not allowed), ``disputes.list(charge=)`` per disputed
+          charge, ``credit_notes.list(customer=)`` for customers with credit-note amounts
+          or refunds, and the caller's ``previews`` (Stripe's previews for the refund
+          options, computed by :mod:`billing_nb.records` from the snapshot so far)
+========  ===============================================================================
+
+A customer found only in wave 2 (an id lookup whose email is shared) has its lists in
+one more wave, before wave 3. Payment methods arrive expanded on the customer and the
+subscriptions; test clocks on the customer. Expanded objects are collapsed back to ids in
+their parent and stored under their own kind, so every later step reads ids and looks
+objects up in the snapshot. Nothing is fetched twice.
 """
 
 from __future__ import annotations
@@ -34,11 +48,16 @@ from typing import Any, cast
 
 from .snapshot import CaseSnapshot, from_ts
 
-from .concurrency import Rows, run_wave
-from .lookup import order_customers
+from .concurrency import Rows, run_jobs
+from .lookup import lookup_kind, order_customers
 from .provider import StripeReader
 
-__all__ = ["build_snapshot", "EVENT_TYPES"]
+__all__ = ["build_snapshot", "EVENT_TYPES", "PreviewJobs"]
+
+#: The caller's third-wave jobs: given the snapshot so far (every list in, products, disputes
+#: and credit notes not yet), independent requests whose results (dicts) are merged into
+#: ``extra["stripe_figures"]`` -- e.g. Stripe's previews of the refund options.
+PreviewJobs = Callable[[CaseSnapshot], dict[str, Callable[[], dict[str, Any]]]]
 
 
 #: Event types a case reads (Stripe's ``types`` filter takes up to 20): cancellation
@@ -80,6 +99,21 @@ def _seat_question(subs: list[dict[str, Any]]) -> bool:
     return any(s.get("status") in ("active", "trialing", "past_due") for s in subs)
 
 
+def _list_jobs(reader: StripeReader, cid: str) -> dict[tuple[str, str], Callable[[], Rows]]:
+    v1 = reader.client.v1
+    return {
+        ("subscriptions", cid): lambda: reader.list_all(v1.subscriptions.list, {
+            "customer": cid, "status": "all", "limit": 100, "expand": ["data.default_payment_method"]},
+            what=f"subscriptions of {cid}"),
+        ("invoices", cid): lambda: reader.list_all(v1.invoices.list, {
+            "customer": cid, "limit": 100, "expand": ["data.payments"]}, what=f"invoices of {cid}"),
+        ("charges", cid): lambda: reader.list_all(v1.charges.list, {
+            "customer": cid, "limit": 100, "expand": ["data.refunds", "data.payment_intent"]}, what=f"charges of {cid}"),
+        ("checkout_sessions", cid): lambda: reader.list_all(v1.checkout.sessions.list, {"customer": cid, "limit": 100},
+                                                            what=f"checkout sessions of {cid}"),
+    }
+
+
 def _rest_of_sublists(reader: StripeReader, charges: list[dict[str, Any]],
                       invoices: list[dict[str, Any]]) -> dict[tuple[str, str], Callable[[], Rows]]:
     """The rest of every embedded list Stripe cut (``has_more`` on a charge's refunds, an
@@ -117,42 +151,79 @@ def _complete(invoices: list[dict[str, Any]], invoice_id: str, key: str, rows: l
             inv[key]["has_more"] = False
 
 
-def build_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:
-    """Resolve the lookup, then fetch everything in (at most) two waves."""
-    v1 = reader.client.v1
-    before = reader.request_count
-    noted = len(reader.truncated)
-    kind, customers = reader.resolve_customers(lookup)
-    lookup_requests = reader.request_count - before
-    objects: dict[str, list[dict[str, Any]]] = {"payment_methods": [], "test_clocks": [], "payment_intents": []}
-    for cust in customers:
-        _collapse(cust, "test_clock", objects["test_clocks"])
-        _collapse(cust.setdefault("invoice_settings", {}) or {}, "default_payment_method", objects["payment_methods"])
-    ids = [c["id"] for c in customers]
+class _Gather:
+    """The waves' bookkeeping: what has been fetched, how many waves and requests it took."""
 
-    wave1: dict[tuple[str, str], Callable[[], Rows]] = {}
-    for cid in ids:
-        wave1[("subscriptions", cid)] = lambda cid=cid: reader.list_all(v1.subscriptions.list, {
-            "customer": cid, "status": "all", "limit": 100,
-            "expand": ["data.default_payment_method"]}, what=f"subscriptions of {cid}")
-        wave1[("invoices", cid)] = lambda cid=cid: reader.list_all(v1.invoices.list, {
-            "customer": cid, "limit": 100, "expand": ["data.payments"]}, what=f"invoices of {cid}")
-        wave1[("charges", cid)] = lambda cid=cid: reader.list_all(v1.charges.list, {
-            "customer": cid, "limit": 100, "expand": ["data.refunds", "data.payment_intent"]}, what=f"charges of {cid}")
-        wave1[("checkout_sessions", cid)] = lambda cid=cid: reader.list_all(v1.checkout.sessions.list, {
-            "customer": cid, "limit": 100}, what=f"checkout sessions of {cid}")
-    # the window starts 30 days before the earlier of the wall clock and the customers' test clocks
+    def __init__(self, reader: StripeReader) -> None:
+        self.reader = reader
+        self.start = reader.request_count
+        self.waves = 0
+        self.wave_requests: list[int] = []
+        self.got: dict[tuple[str, str], Rows] = {}
+
+    def wave(self, jobs: dict[Any, Callable[[], Any]]) -> dict[Any, Any]:
+        if not jobs:
+            return {}
+        before = self.reader.request_count
+        results = run_jobs(jobs, self.reader.concurrency)
+        pages = [r[1] for k, r in results.items() if isinstance(k, tuple) and isinstance(r, tuple)]
+        self.waves += max([1, *pages])
+        self.wave_requests.append(self.reader.request_count - before)
+        for key, value in results.items():
+            if isinstance(key, tuple):
+                self.got[key] = value
+        return results
+
+
+def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs | None = None) -> CaseSnapshot:
+    """Resolve the lookup and fetch everything in three concurrent waves (module docstring)."""
+    v1 = reader.client.v1
+    g = _Gather(reader)
+    noted = len(reader.truncated)
+    kind = lookup_kind(lookup)
+    # --- wave 1: the lookup; a cus_ lookup's own lists ride along ------------------------
+    first: dict[Any, Callable[[], Any]] = {"lookup": lambda: reader.named_customers(lookup)}
+    if kind == "customer":
+        first.update(_list_jobs(reader, lookup.strip()))
+        first[("portal_configurations", "")] = lambda: reader.list_all(v1.billing_portal.configurations.list, {"limit": 100},
+                                                                       what="portal configurations")
+    got = g.wave(first)
+    kind, customers = got["lookup"]
+    # the lookup's own requests: wave 1 less the lists that rode along
+    named_requests = g.wave_requests[0] - sum(pages for _, pages in g.got.values())
+    # --- wave 2: others sharing the email, the remaining lists, events ------------------
+    objects: dict[str, list[dict[str, Any]]] = {"payment_methods": [], "test_clocks": [], "payment_intents": []}
+
+    def take(custs: list[dict[str, Any]]) -> None:
+        for cust in custs:
+            _collapse(cust, "test_clock", objects["test_clocks"])
+            _collapse(cust.setdefault("invoice_settings", {}) or {}, "default_payment_method", objects["payment_methods"])
+
+    take(customers)
     clocks = [int(c["frozen_time"]) for c in objects["test_clocks"] if c.get("frozen_time")]
     since = min([int(datetime.now(UTC).timestamp()), *clocks]) - EVENT_WINDOW
-    wave1[("events", "")] = lambda: reader.list_all(v1.events.list, {
+    second: dict[Any, Callable[[], Any]] = {}
+    if kind != "email":
+        second["others"] = lambda: reader.sharing_emails(customers)
+    for cust in customers:
+        second.update({k: j for k, j in _list_jobs(reader, cust["id"]).items() if k not in g.got})
+    second[("events", "")] = lambda: reader.list_all(v1.events.list, {
         "limit": 100, "types": EVENT_TYPES, "created": {"gte": since}}, max_pages=1, what="events (newest page)")
-    wave1[("portal_configurations", "")] = lambda: reader.list_all(v1.billing_portal.configurations.list, {"limit": 100},
-                                                                      what="portal configurations")
-    got1 = run_wave(wave1, reader.concurrency)
-    waves = max(pages for _, pages in got1.values())
-    wave_requests = [reader.request_count - before - lookup_requests]
+    if ("portal_configurations", "") not in g.got:
+        second[("portal_configurations", "")] = lambda: reader.list_all(v1.billing_portal.configurations.list, {"limit": 100},
+                                                                        what="portal configurations")
+    got = g.wave(second)
+    others: list[dict[str, Any]] = got.get("others", [])
+    # ... plus the email wave's (a list and a search per email, one page each as a rule)
+    lookup_requests = named_requests + (2 * len({str(c["email"]).lower() for c in customers if c.get("email")})
+                                        if kind != "email" else 0)
+    if others:  # an id lookup whose email is shared: those customers' lists, one more wave
+        take(others)
+        customers = customers + others
+        g.wave({k: j for c in others for k, j in _list_jobs(reader, c["id"]).items()})
+    ids = [c["id"] for c in customers]
 
-    for (kind_name, _), (rows, _) in got1.items():
+    for (kind_name, _), (rows, _) in g.got.items():
         objects.setdefault(kind_name, []).extend(rows)
     for sub in objects["subscriptions"]:
         _collapse(sub, "default_payment_method", objects["payment_methods"])
@@ -162,38 +233,8 @@ def build_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:
         refunds.extend(((charge.get("refunds") or {}).get("data")) or [])
     objects["refunds"] = refunds
     case_ids = set(ids) | {o["id"] for k in ("subscriptions", "invoices", "charges", "checkout_sessions") for o in objects[k]}
-    events, _ = got1[("events", "")]
+    events, _ = g.got[("events", "")]
     objects["events"] = [e for e in events if _touches(e, case_ids)]
-
-    # --- wave 2: what wave 1 revealed -------------------------------------------------
-    wave2: dict[tuple[str, str], Callable[[], Rows]] = {}
-    if _seat_question(objects["subscriptions"]):
-        products = sorted({
-            str(item["price"]["product"]) for sub in objects["subscriptions"]
-            for item in ((sub.get("items") or {}).get("data") or [])
-            if isinstance(item.get("price"), dict) and isinstance(item["price"].get("product"), str)
-        })
-        for at in range(0, len(products), 100):  # ``ids`` takes up to 100 ids a request
-            wave2[("products", str(at))] = lambda chunk=products[at:at + 100]: reader.list_all(
-                v1.products.list, {"ids": chunk, "limit": 100}, what="products")
-    for charge in objects["charges"]:
-        if charge.get("disputed"):
-            wave2[("disputes", charge["id"])] = lambda ch=charge["id"]: reader.list_all(v1.disputes.list, {"charge": ch, "limit": 100}, what=f"disputes of {ch}")
-    credited = {inv["customer"] for inv in objects["invoices"]
-                if (inv.get("post_payment_credit_notes_amount") or 0) or (inv.get("pre_payment_credit_notes_amount") or 0)}
-    credited |= {ch.get("customer") for ch in objects["charges"] if (ch.get("amount_refunded") or 0) > 0}
-    for cid in sorted(c for c in credited if c in ids):
-        wave2[("credit_notes", cid)] = lambda cid=cid: reader.list_all(v1.credit_notes.list, {"customer": cid, "limit": 100}, what=f"credit notes of {cid}")
-    wave2.update(_rest_of_sublists(reader, objects["charges"], objects["invoices"]))
-    got2 = run_wave(wave2, reader.concurrency)
-    if got2:
-        waves += max(pages for _, pages in got2.values())
-        wave_requests.append(reader.request_count - before - lookup_requests - wave_requests[0])
-    for (kind_name, parent), (rows, _) in got2.items():
-        if kind_name == "lines" or kind_name == "payments":
-            _complete(objects["invoices"], parent, kind_name, rows)
-        else:
-            objects.setdefault(kind_name, []).extend(rows)
 
     subs_by_customer: dict[str, list[dict[str, Any]]] = {}
     for sub in objects["subscriptions"]:
@@ -202,19 +243,54 @@ def build_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:
     objects["customers"] = ordered
     for key in ("payment_methods", "test_clocks", "payment_intents", "refunds"):
         objects[key] = _unique(objects[key])
-    truncated = [dict(n) for n in reader.truncated[noted:]]
     fetched = datetime.now(UTC)
     clock_id = ordered[0].get("test_clock")
     clock = next((c for c in objects["test_clocks"] if c.get("id") == clock_id), None)
     now = from_ts(int(clock["frozen_time"])) if clock and clock.get("frozen_time") else fetched
-    return CaseSnapshot(
-        lookup_kind=kind,
-        customer_ids=[c["id"] for c in ordered],
-        objects=objects,
-        fetched_at=fetched,
-        now=now or fetched,
-        request_count=reader.request_count - before,
-        waves=waves,
-        extra={"lookup_requests": lookup_requests, "wave_requests": wave_requests,
-               "events_page_full": len(events) >= 100, "truncated": truncated},
+    snap = CaseSnapshot(
+        lookup_kind=kind, customer_ids=[c["id"] for c in ordered], objects=objects,
+        fetched_at=fetched, now=now or fetched, request_count=0, waves=0,
+        extra={"events_page_full": len(events) >= 100},
     )
+
+    # --- wave 3: what the lists revealed, and the caller's previews ----------------------
+    third: dict[Any, Callable[[], Any]] = {}
+    if _seat_question(objects["subscriptions"]):
+        products = sorted({
+            str(item["price"]["product"]) for sub in objects["subscriptions"]
+            for item in ((sub.get("items") or {}).get("data") or [])
+            if isinstance(item.get("price"), dict) and isinstance(item["price"].get("product"), str)
+        })
+        for at in range(0, len(products), 100):  # ``ids`` takes up to 100 ids a request
+            third[("products", str(at))] = lambda chunk=products[at:at + 100]: reader.list_all(
+                v1.products.list, {"ids": chunk, "limit": 100}, what="products")
+    for charge in objects["charges"]:
+        if charge.get("disputed"):
+            third[("disputes", charge["id"])] = lambda ch=charge["id"]: reader.list_all(
+                v1.disputes.list, {"charge": ch, "limit": 100}, what=f"disputes of {ch}")
+    credited = {inv["customer"] for inv in objects["invoices"]
+                if (inv.get("post_payment_credit_notes_amount") or 0) or (inv.get("pre_payment_credit_notes_amount") or 0)}
+    credited |= {ch.get("customer") for ch in objects["charges"] if (ch.get("amount_refunded") or 0) > 0}
+    for cid in sorted(c for c in credited if c in ids):
+        third[("credit_notes", cid)] = lambda cid=cid: reader.list_all(
+            v1.credit_notes.list, {"customer": cid, "limit": 100}, what=f"credit notes of {cid}")
+    third.update(_rest_of_sublists(reader, objects["charges"], objects["invoices"]))
+    preview_jobs = previews(snap) if previews is not None else {}
+    third.update({f"preview:{key}": job for key, job in preview_jobs.items()})
+    got = g.wave(third)
+    for key, value in got.items():
+        if isinstance(key, tuple) and key[0] in ("lines", "payments"):
+            _complete(objects["invoices"], key[1], key[0], value[0])
+        elif isinstance(key, tuple):
+            objects.setdefault(key[0], []).extend(value[0])
+    if previews is not None:
+        figures: dict[str, Any] = {}
+        for key in preview_jobs:
+            figures.update(got[f"preview:{key}"])
+        snap.extra["stripe_figures"] = figures
+
+    snap.request_count = reader.request_count - g.start
+    snap.waves = g.waves
+    snap.extra.update({"lookup_requests": lookup_requests, "wave_requests": g.wave_requests,
+                       "truncated": [dict(n) for n in reader.truncated[noted:]]})
+    return snap

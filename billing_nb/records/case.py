@@ -30,12 +30,12 @@ from .storage import atomic_write_text, final_status, saved_atomically, writer_i
 from ..analysis.identify import IdentitySummary, identify
 from ..actions.ledger import Ledger
 from ..money import Money
-from ..reading.waves import build_snapshot
+from ..reading.waves import PreviewJobs, build_snapshot
 from ..reading.provider import StripeReader, make_client
 from ..reading.masking import mask_strings, mask_text
 from ..reading.snapshot import CaseSnapshot
 
-__all__ = ["Case", "open_case", "shape_json", "option_json"]
+__all__ = ["Case", "open_case", "fetch_snapshot", "preview_jobs", "shape_json", "option_json"]
 
 
 def shape_json(shape: ctr.ContractShape) -> dict[str, Any]:
@@ -135,9 +135,15 @@ class Case:
         options: list[ctr.RefundOption] = []
         for shape in self.shapes:
             options.extend(ctr.refund_options(self.snapshot, shape))
-        if self.reader is not None and options:
-            options = fig.with_stripe_amounts(options, fig.fetch_stripe_figures(self.reader, options))
-        return options
+        if not options:
+            return options
+        # Stripe's figures came with the snapshot's third wave (see fetch_snapshot); only a
+        # preview it lacks is asked for now
+        figures: dict[str, int] = dict(self.snapshot.extra.get("stripe_figures") or {})
+        missing = [o for o in options if o.key not in figures]
+        if self.reader is not None and missing:
+            figures.update(fig.fetch_stripe_figures(self.reader, missing))
+        return fig.with_stripe_amounts(options, figures)
 
     def execute(self, approve: list[str], confirmed_by: str,
                 reveal: Callable[[str, str], None] | None = None) -> list[act.ExecutedAction]:
@@ -250,6 +256,25 @@ class Case:
         return path
 
 
+def preview_jobs(reader: StripeReader) -> PreviewJobs:
+    """The snapshot's third-wave jobs for Stripe's previews of every refund option.
+
+    The options are computed from the snapshot so far: which previews they need depends on
+    the subscriptions, invoices and charges only (product metadata changes per-seat flags,
+    never an option's request), so the previews go in the same wave as the products.
+    """
+    def jobs(snapshot: CaseSnapshot) -> dict[str, Callable[[], dict[str, Any]]]:
+        options = [o for shape in ctr.contract_shapes(snapshot) for o in ctr.refund_options(snapshot, shape)]
+        return {str(req["id"]): (lambda req=req: fig.stripe_figures(req, getattr(reader, req["call"])(**req["args"])))
+                for req in fig.previews_needed(options)}
+    return jobs
+
+
+def fetch_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:
+    """A case's snapshot with Stripe's refund-option figures, in three concurrent waves."""
+    return build_snapshot(reader, lookup, previews=preview_jobs(reader))
+
+
 def open_case(
     *,
     case_id: str,
@@ -260,17 +285,27 @@ def open_case(
     lookup_kind: str | None = None,
     snapshot_path: str | Path | None = None,
     live: bool = False,
+    prefetched: str | Path | None = None,
 ) -> Case:
-    """Fetch the snapshot (or load a saved one) and run steps 1-2's analysis."""
+    """Fetch the snapshot (or load a saved one) and run steps 1-2's analysis.
+
+    ``prefetched``: a snapshot the runner fetched moments ago for this case (raw, in a
+    private folder it deletes afterwards), so the notebook reads nothing again. Once it is
+    gone (a record re-executed by hand or by nbval), the snapshot is fetched afresh.
+    """
     out = Path(output_dir)
-    if snapshot_path:
+    if prefetched and Path(prefetched).is_file():
+        settings = load_settings(live=live)
+        reader = StripeReader(make_client(settings))
+        snap = CaseSnapshot.load(Path(prefetched))
+    elif snapshot_path:
         settings = load_settings(live=live, require_key=False)
         snap = CaseSnapshot.load(Path(snapshot_path))
         reader = None
     else:
         settings = load_settings(live=live)
         reader = StripeReader(make_client(settings))
-        snap = build_snapshot(reader, customer)
+        snap = fetch_snapshot(reader, customer)
     if lookup_kind:
         snap.lookup_kind = lookup_kind
     if os.environ.get("BILLING_NB_PORTAL_CONFIGURATION"):

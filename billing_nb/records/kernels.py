@@ -1,18 +1,58 @@
-"""Kernel plumbing for papermill runs: the ipc transport and one retry on start.
+"""Kernel plumbing for papermill runs: the ipc transport, and warm kernels for batches.
 
 TCP port races kill kernels when several start at once, so every kernel the runner
 starts talks over ipc sockets in its own private temporary folder.
+
+A :class:`WarmKernel` is started once and runs many notebooks: papermill executes each
+one on it through the ``billing-nb-warm`` engine (nbclient with a pre-started kernel
+manager and client, which it then neither shuts down nor replaces). Before each notebook
+the kernel is reset to the state it had after warming up: ``%reset -f`` (the user
+namespace), every package first imported since the warm-up dropped from ``sys.modules``
+(a case's own imports run again, side effects included; submodules a warm package loads
+lazily stay, or a second copy of their classes would appear), the environment, ``sys.path``
+and the working folder restored, and a garbage collection (the last case's open files and connections).
+The warm-up imports what the case notebook's first cell imports, so that cost is paid
+once per kernel instead of once per case.
 """
 
 from __future__ import annotations
 
+import os
+import queue
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
-__all__ = ["IpcKernelManager"]
+__all__ = ["IpcKernelManager", "WarmKernel", "WARM_IMPORTS", "WARM_ENGINE"]
+
+#: What the case notebook's cells import; a warm kernel imports it once.
+WARM_IMPORTS = "import billing_nb.notebook.cells, billing_nb.notebook.views, billing_nb.records.case"
+#: The papermill engine name that runs a notebook on a :class:`WarmKernel`.
+WARM_ENGINE = "billing-nb-warm"
+
+_WARM_UP = f"""
+import sys as _sys, os as _os
+{WARM_IMPORTS}
+_sys.__dict__['_billing_nb_warm'] = (frozenset(_sys.modules), dict(_os.environ), list(_sys.path))
+del _sys, _os
+"""
+
+_RESET = """
+get_ipython().run_line_magic('reset', '-f')
+import sys as _sys, os as _os, gc as _gc
+_base, _env, _path = _sys.__dict__['_billing_nb_warm']
+_sys.path[:] = _path
+_tops = {{n.partition('.')[0] for n in _base}}
+for _name in [n for n in _sys.modules if n.partition('.')[0] not in _tops]:
+    del _sys.modules[_name]
+_os.environ.clear(); _os.environ.update(_env); _os.environ.update({env!r})
+_os.chdir({cwd!r})
+_gc.collect()
+get_ipython().run_line_magic('reset', '-f')
+"""
 
 
 class IpcKernelManager(AsyncKernelManager):
@@ -34,3 +74,97 @@ class IpcKernelManager(AsyncKernelManager):
                 await super()._async_launch_kernel(kernel_cmd, **kw)
             return
         await super()._async_launch_kernel(kernel_cmd, **kw)
+
+def _register_engine() -> None:
+    """Register the papermill engine that runs on a pre-started kernel (idempotent)."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.utils import merge_kwargs, remove_args
+
+    if WARM_ENGINE in papermill_engines._engines:  # pyright: ignore[reportPrivateUsage]
+        return
+
+    class WarmEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
+                                     stdout_file: Any = None, stderr_file: Any = None, start_timeout: int = 60,
+                                     execution_timeout: int | None = None, **kwargs: Any) -> Any:
+            warm: WarmKernel = kwargs.pop("warm_kernel")
+            kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+            final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
+                                 kernel_name=kernel_name, log_output=log_output,
+                                 stdout_file=stdout_file, stderr_file=stderr_file)
+            client = PapermillNotebookClient(nb_man, km=warm.km, **final)
+            client.kc = warm.kc  # nbclient keeps a client it did not create, and the kernel
+            return client.execute()
+
+    papermill_engines.register(WARM_ENGINE, WarmEngine)
+
+
+class WarmKernel:
+    """One kernel that runs many notebooks, each in a fresh namespace (module docstring)."""
+
+    def __init__(self, *, cwd: Path | None = None, start_timeout: int = 60) -> None:
+        from jupyter_core.utils import run_sync
+
+        _register_engine()
+        self._run_sync = run_sync
+        self.km = IpcKernelManager(kernel_name="python3")
+        run_sync(self.km.start_kernel)(cwd=str(cwd or Path.cwd()))
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        run_sync(self.kc.wait_for_ready)(timeout=start_timeout)
+        self.runs = 0
+        self.broken = False  # a timed-out or dead kernel: its worker starts another
+        self._silent(_WARM_UP, timeout=start_timeout)
+
+    def _silent(self, code: str, *, timeout: float = 60) -> None:
+        """Run code without a cell; its error (if any) is raised here."""
+        msg_id = self.kc.execute(code, silent=False, store_history=False)
+        while True:
+            try:
+                reply = self._run_sync(self.kc.get_shell_msg)(timeout=timeout)
+            except queue.Empty:
+                raise RuntimeError("warm kernel did not answer") from None
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        content = reply["content"]
+        if content.get("status") != "ok":
+            raise RuntimeError(f"warm kernel: {content.get('ename')}: {content.get('evalue')}")
+
+    def alive(self) -> bool:
+        return bool(self._run_sync(self.km.is_alive)())
+
+    def reset(self, *, cwd: Path, env: dict[str, str] | None = None) -> None:
+        """Back to the warmed-up state, in ``cwd`` with ``env`` added to the environment."""
+        self._silent(_RESET.format(cwd=str(cwd), env=dict(env or {})))
+
+    def execute(self, nb_in: Path, nb_out: Path, params: dict[str, Any], *, timeout: int,
+                env: dict[str, str] | None = None) -> None:
+        """Reset the kernel and run one notebook on it with papermill."""
+        import papermill as pm
+
+        self.reset(cwd=nb_out.parent, env=env)
+        self.runs += 1
+        pm.execute_notebook(str(nb_in), str(nb_out), parameters=params, kernel_name="python3",
+                            progress_bar=False, execution_timeout=timeout, engine_name=WARM_ENGINE,
+                            warm_kernel=self)
+
+    def shutdown(self) -> None:
+        """Stop the kernel at once (its notebooks are written) and remove its sockets."""
+        try:
+            self.kc.stop_channels()
+            self._run_sync(self.km.shutdown_kernel)(now=True)
+        finally:
+            shutil.rmtree(getattr(self.km, "_ipc_dir", ""), ignore_errors=True)
+
+    def __enter__(self) -> WarmKernel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+def kernel_env() -> dict[str, str]:
+    """The variables a case's kernel must see as the runner sets them now."""
+    return {k: v for k, v in os.environ.items() if k.startswith(("BILLING_NB_", "STRIPE_"))}

@@ -1,33 +1,38 @@
 """Run case notebooks with papermill and turn them into records.
 
-One case: resolve the lookup (so no raw email reaches the notebook), claim a new record
-folder ``cases/<YYYY-MM-DD>/<case_id>/`` (never overwritten), execute the notebook
-through papermill's Python API on an ipc kernel, then post-process: the handoff as a
+One case: fetch the case's snapshot here (three concurrent request waves, while the
+kernel starts), claim a new record folder ``cases/<YYYY-MM-DD>/<case_id>/`` (never
+overwritten), hand the snapshot to the notebook through a private file outside the record
+(its path is the only new parameter: no raw email or secret is ever a parameter), execute
+the notebook through papermill on an ipc kernel, then post-process: the handoff as a
 real markdown cell tagged ``handoff``, ``handoff.md``, ``backlog.md``, a redaction scan
-of everything written, and the casebook index. Batches run in a process pool.
+of everything written, and the casebook index. Batches run in worker processes, one per
+core, each keeping one warm kernel (:class:`~billing_nb.records.kernels.WarmKernel`)
+across its cases, every case in a fresh namespace.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import os
+import queue
 import secrets
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from .. import exceptions as exc
 from ..config import Settings, load_settings
 from .handoff import render_backlog
-from .kernels import IpcKernelManager
+from .kernels import IpcKernelManager, WarmKernel, kernel_env
+from .prefetch import handoff_file, read_while_kernel_starts
 from ..actions.ledger import Ledger
 from ..reading.provider import StripeReader, lookup_kind, make_client
-from ..reading.masking import customer_pii, mask_text
+from ..reading.masking import mask_text
 from .scan import scan
 from .storage import atomic_write_text, close_interrupted, read_json, saved_atomically
 from ..actions.model import COUNTED
@@ -111,6 +116,8 @@ def _execute(nb_in: Path, nb_out: Path, params: dict[str, Any], timeout: int, *,
 
 
 def _executed_any(path: Path) -> bool:
+    import nbformat
+
     nb = nbformat.read(str(path), as_version=4)
     return any(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
 
@@ -129,6 +136,8 @@ def export_record(notebook: Path, record: dict[str, Any] | None = None) -> dict[
     Works on a runner's record and on a notebook driven by hand in JupyterLab (the
     widgets' handlers wrote case.json beside it).
     """
+    import nbformat
+
     record_dir = notebook.parent
     rec = record if record is not None else _read_record(record_dir)
     if not rec:
@@ -146,34 +155,48 @@ def export_record(notebook: Path, record: dict[str, Any] | None = None) -> dict[
 
 
 def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_dir: Path | None = None,
-             timeout: int = DEFAULT_TIMEOUT) -> CaseResult:
-    """Resolve, execute and record one case. Raises BadInputError/StripeApiError before any record exists."""
+             timeout: int = DEFAULT_TIMEOUT, kernel: WarmKernel | None = None) -> CaseResult:
+    """Fetch, execute and record one case. Raises BadInputError/StripeApiError before any record exists.
+
+    ``kernel``: a warm kernel to run on (a batch worker's); without one, a kernel is
+    started while the snapshot is read and stopped afterwards.
+    """
     settings = settings or load_settings(live=request.live)
     if request.approve:  # refuse before any read or record: approvals mean writes
         settings.require_writable()
     cases = cases_dir or settings.cases_dir
     kind = lookup_kind(request.lookup)
     reader = StripeReader(make_client(settings))
-    resolution = reader.resolve(request.lookup)
-    customer_id = resolution.customer_ids[0]
-    # the resolution already holds the customers: no extra request for what the scan must find
-    known = sorted(set(customer_pii(resolution.customers)) | ({request.lookup} if "@" in request.lookup else set()))
+    snapshot, own = read_while_kernel_starts(reader, request.lookup, start_kernel=kernel is None)
+    customer_id = snapshot.customer_ids[0]
+    # the snapshot holds the customers: no extra request for what the scan must find
+    known = sorted(set(snapshot.known_pii()) | ({request.lookup} if "@" in request.lookup else set()))
     case_id = request.case_id or new_case_id(customer_id)
-    ledger = Ledger(cases / "ledger.sqlite")  # a corrupt or unwritable ledger stops here, before any record
-    close_interrupted(cases, ledger)
-    record_dir = _claim_record_dir(cases, case_id)
+    try:
+        ledger = Ledger(cases / "ledger.sqlite")  # a corrupt or unwritable ledger stops here, before any record
+        close_interrupted(cases, ledger)
+        record_dir = _claim_record_dir(cases, case_id)
+    except BaseException:
+        if own is not None:
+            own.shutdown()
+        raise
     nb_out = record_dir / "case.ipynb"
+    prefetched = handoff_file(snapshot)
     params = {
         "case_id": case_id, "customer": customer_id, "complaint": mask_text(request.complaint, known=known),
         "bucket": request.bucket, "approve": list(request.approve), "interactive": False,
-        "output_dir": str(record_dir.resolve()), "lookup_kind": kind,
+        "output_dir": str(record_dir.resolve()), "lookup_kind": kind, "prefetched": str(prefetched),
     }
     # the kernel runs in the record folder: give it the cases folder (and ledger) absolutely
     os.environ["BILLING_NB_CASES_DIR"] = str(cases.resolve())
     error: str | None = None
     code = 0
+    runner = kernel or own
     try:
-        _execute(notebook_path(), nb_out, params, timeout)
+        if runner is not None:
+            runner.execute(notebook_path(), nb_out, params, timeout=timeout, env=kernel_env())
+        else:
+            _execute(notebook_path(), nb_out, params, timeout)
     except Exception as err:  # noqa: BLE001 - every failure becomes a failed record
         ename = getattr(err, "ename", None)
         evalue = getattr(err, "evalue", None)
@@ -184,6 +207,12 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
         else:
             error = f"{type(err).__name__}: {err}"
         code = _exit_code_for(ename)
+        if kernel is not None and not ename:  # timed out or died: a batch worker replaces it
+            kernel.broken = True
+    finally:
+        shutil.rmtree(prefetched.parent, ignore_errors=True)
+        if own is not None:
+            own.shutdown()
     try:
         record = _read_record(record_dir)
     except exc.StorageError as err:
@@ -211,32 +240,92 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
                       exit_code=code, error=record.get("error"), record=record)
 
 
-def _run_one(request: CaseRequest, cases_dir: str | None, timeout: int) -> CaseResult:
+def _run_one(request: CaseRequest, cases_dir: str | None, timeout: int, kernel: WarmKernel | None = None) -> CaseResult:
     try:
-        return run_case(request, cases_dir=Path(cases_dir) if cases_dir else None, timeout=timeout)
+        return run_case(request, cases_dir=Path(cases_dir) if cases_dir else None, timeout=timeout, kernel=kernel)
     except exc.BillingNbError as err:
         return CaseResult(case_id=request.case_id or "", status="failed", record_dir=None,
                           exit_code=err.exit_code, error=str(err))
+    except Exception as err:  # noqa: BLE001 - one case's failure never stops a batch
+        return CaseResult(case_id=request.case_id or "", status="failed", record_dir=None,
+                          exit_code=3, error=mask_text(f"{type(err).__name__}: {err}"))
+
+
+class _Worker:
+    """A batch worker's warm kernel: started on the first case, replaced when it breaks."""
+
+    def __init__(self) -> None:
+        self.kernel: WarmKernel | None = None
+
+    def run(self, request: CaseRequest, cases_dir: str | None, timeout: int) -> CaseResult:
+        if self.kernel is not None and (self.kernel.broken or not self.kernel.alive()):
+            self.close()
+        if self.kernel is None:
+            try:
+                self.kernel = WarmKernel()
+            except Exception:  # noqa: BLE001 - this case starts its own kernel instead
+                self.kernel = None
+        return _run_one(request, cases_dir, timeout, self.kernel)
+
+    def close(self) -> None:
+        if self.kernel is not None:
+            self.kernel.shutdown()
+            self.kernel = None
+
+
+def _worker_main(jobs: Any, results: Any, cases_dir: str | None, timeout: int) -> None:
+    worker = _Worker()
+    try:
+        while (item := jobs.get()) is not None:
+            index, request = item
+            results.put((index, worker.run(request, cases_dir, timeout)))
+    finally:
+        worker.close()
 
 
 def run_batch(requests: list[CaseRequest], *, cases_dir: Path | None = None, workers: int | None = None,
               timeout: int = DEFAULT_TIMEOUT, on_done: Callable[[CaseResult], None] | None = None) -> list[CaseResult]:
-    """Run many cases in a process pool sized to the cores; results in input order.
+    """Run many cases on worker processes sized to the cores, each with one warm kernel
+    reused across its cases (a fresh namespace per case); results in input order.
 
     ``on_done(result)`` is called as each case finishes (in completion order), for progress.
     """
     size = max(1, min(workers or os.cpu_count() or 1, len(requests) or 1))
     folder = str(cases_dir) if cases_dir else None
     if size == 1:
-        results = []
-        for r in requests:
-            results.append(_run_one(r, folder, timeout))
-            if on_done:
-                on_done(results[-1])
-        return results
-    with ProcessPoolExecutor(max_workers=size) as pool:
-        futures = [pool.submit(_run_one, r, folder, timeout) for r in requests]
-        if on_done:
-            for f in as_completed(futures):
-                on_done(f.result())
-        return [f.result() for f in futures]
+        worker = _Worker()
+        try:
+            results: list[CaseResult] = []
+            for r in requests:
+                results.append(worker.run(r, folder, timeout))
+                if on_done:
+                    on_done(results[-1])
+            return results
+        finally:
+            worker.close()
+    ctx = mp.get_context("spawn")  # no inherited threads or sockets (a sandbox thread, a kernel's)
+    jobs, outcomes = ctx.Queue(), ctx.Queue()
+    for item in enumerate(requests):
+        jobs.put(item)
+    for _ in range(size):
+        jobs.put(None)
+    procs = [ctx.Process(target=_worker_main, args=(jobs, outcomes, folder, timeout), daemon=False) for _ in range(size)]
+    for proc in procs:
+        proc.start()
+    done: dict[int, CaseResult] = {}
+    try:
+        while len(done) < len(requests):
+            try:
+                index, result = outcomes.get(timeout=5)
+                done[index] = result
+                if on_done:
+                    on_done(result)
+            except queue.Empty:
+                if not any(p.is_alive() for p in procs):
+                    break
+    finally:
+        for proc in procs:
+            proc.join(timeout=30)
+    return [done.get(i) or CaseResult(case_id=r.case_id or "", status="failed", record_dir=None, exit_code=3,
+                                      error="the batch worker running this case died")
+            for i, r in enumerate(requests)]
