@@ -72,7 +72,8 @@ def test_a_write_that_keeps_failing_is_failed_with_stripes_error_and_nothing_lan
         attempts = _posts(broken, "/v1/refunds")
     [refund, doc] = out
     assert refund.status == "failed" and refund.stripe_object is None
-    assert "unavailable" in (refund.error or "").lower()
+    # the last try met either a 500 (Stripe's "unavailable") or a connection dropped mid-reply
+    assert any(w in (refund.error or "").lower() for w in ("unavailable", "connection"))
     assert len(attempts) >= 1  # dropped connections never reach the log; 500s do (and were retried)
     assert refunds_of(plain, rid.split(":")[1]) == []  # failed ⇒ nothing in Stripe
     assert doc.status == "failed"  # documenting is still tried after a failure, and fails here too
