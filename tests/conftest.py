@@ -7,6 +7,7 @@ and worker processes reach it over HTTP through STRIPE_API_BASE.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,10 @@ import pytest
 import stripe
 
 DEMO_KEY = "sk_test_billing_nb_tests"
+
+# Snapshot builders shared across stages live beside the action tests (test_actions_snapshots,
+# test_actions_exec, test_actions_plan): importable from any folder, whichever runs first.
+sys.path.insert(0, str(Path(__file__).parent / "actions"))
 
 # The sandbox fails (500) any request whose handler accepted a parameter without reading it, so
 # the whole suite doubles as a net for silently ignored parameters (billing_nb.sandbox.routing).
