@@ -18,12 +18,13 @@ from typing import Any
 
 from . import discounts as ed
 from . import invoices as ei
+from .schedule import paused, resume_collection, trial_will_end
 from ..store import Obj, Store
 
 __all__ = [
     "add_interval", "interval_of", "period_of", "set_period", "pending_items", "invoice_subscription",
     "collect", "start_subscription", "renew", "retry_invoice", "cancel_subscription",
-    "expire_incomplete", "trial_will_end", "auto_finalize", "resume_collection", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
+    "expire_incomplete", "auto_finalize", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
 ]
 
 INCOMPLETE_TTL = 23 * 3600  # Stripe expires an unpaid first invoice's subscription after 23h
@@ -195,7 +196,7 @@ def renew(store: Store, sub: Obj) -> None:
     set_period(sub)
     inv = invoice_subscription(store, sub, "subscription_cycle", period_lines=True, inv_period=(start, end))
     _touch(store, sub, previous)
-    if _paused(store, sub, inv):
+    if paused(store, sub, inv):
         return
     if sub["status"] == "unpaid":  # invoices keep coming, but are not collected
         inv["auto_advance"] = False
@@ -212,38 +213,6 @@ def auto_finalize(store: Store, inv: Obj) -> None:
         collect(store, inv)
     else:
         ei.finalize(store, inv)
-
-
-def _paused(store: Store, sub: Obj, inv: Obj) -> bool:
-    """Billing docs, "Pause payment collection": the subscription stays active and invoices keep
-    coming, but Stripe doesn't collect: ``keep_as_draft`` leaves them drafts, ``mark_uncollectible``
-    finalizes and marks them uncollectible, ``void`` finalizes and voids them."""
-    pause = sub.get("pause_collection")
-    if not pause:
-        return False
-    inv["auto_advance"] = False
-    if pause["behavior"] == "keep_as_draft":
-        return True
-    ei.finalize(store, inv)
-    if inv["status"] != "open":
-        return True
-    now = store.now(sub["customer"])
-    if pause["behavior"] == "void":
-        inv.update(status="void", amount_remaining=0, next_payment_attempt=None)
-        inv["status_transitions"]["voided_at"] = now
-        store.emit("invoice.voided", inv)
-    else:
-        inv.update(status="uncollectible", next_payment_attempt=None)
-        inv["status_transitions"]["marked_uncollectible_at"] = now
-        store.emit("invoice.marked_uncollectible", inv)
-    return True
-
-
-def resume_collection(store: Store, sub: Obj) -> None:
-    """``pause_collection[resumes_at]`` reached: collection resumes (the pause is cleared)."""
-    previous = {"pause_collection": sub.get("pause_collection")}
-    sub["pause_collection"] = None
-    _touch(store, sub, previous)
 
 
 def retry_invoice(store: Store, inv: Obj) -> None:
@@ -282,15 +251,6 @@ def cancel_subscription(store: Store, sub: Obj, *, at: int, reason: str | None,
             store.emit("invoice.updated", inv, previous={"auto_advance": True})
     store.emit("customer.subscription.deleted", sub, previous=previous)
     return final
-
-
-def trial_will_end(store: Store, sub: Obj) -> None:
-    """``customer.subscription.trial_will_end``: "Occurs three days before a subscription's trial
-    period is scheduled to end, or when a trial is ended immediately (using trial_end=now)"
-    (API reference, Types of events); once per trial."""
-    if not sub.get("_trial_will_end"):
-        sub["_trial_will_end"] = True
-        store.emit("customer.subscription.trial_will_end", sub)
 
 
 def expire_incomplete(store: Store, sub: Obj) -> None:

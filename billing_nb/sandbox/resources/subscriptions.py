@@ -19,6 +19,7 @@ from ..listing import list_object, list_page
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj
+from .subscription_changes import move_trial, pause_param, schedule_cancel
 from .subscription_params import (PAYMENT_BEHAVIORS, PRORATION, STATUSES, billing_mode_param, build_item,
                                   cancel_at_param, cancellation_param, check_intervals, find_item, item_changes, pm_for,
                                   price_param)
@@ -205,87 +206,14 @@ def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
         raise invalid("The sandbox does not implement billing_cycle_anchor=now on updates; only `unchanged`.",
                       "billing_cycle_anchor")
     if p.has("trial_end"):
-        _move_trial(st, sub, p, now, previous)
+        move_trial(st, sub, p, now, previous)
     if p.has("pause_collection"):
         previous["pause_collection"] = sub["pause_collection"]
-        sub["pause_collection"] = _pause_param(p, now)
+        sub["pause_collection"] = pause_param(p, now)
     if p.has("cancel_at_period_end") or p.has("cancel_at"):
-        _schedule_cancel(st, sub, p, now, previous, behavior)
+        schedule_cancel(st, sub, p, now, previous, behavior)
     st.emit("customer.subscription.updated", sub, previous=previous)
     return with_includables(st, sub, p.expand())
-
-
-def _pause_param(p: Params, now: int) -> dict[str, Any] | None:
-    """``pause_collection`` (API reference, Update a subscription): ``behavior`` is required, one of
-    keep_as_draft, mark_uncollectible or void; ``resumes_at`` optional; ``""`` resumes collection."""
-    pause = p.sub("pause_collection")
-    if pause is None:
-        return None
-    pause.allow("behavior", "resumes_at")
-    behavior = pause.enum("behavior", ("keep_as_draft", "mark_uncollectible", "void"))
-    if behavior is None:
-        raise invalid("Missing required param: pause_collection[behavior].", "pause_collection[behavior]",
-                      "parameter_missing")
-    resumes = pause.int("resumes_at")
-    if resumes is not None and resumes <= now:
-        raise invalid("Invalid timestamp: must be an integer Unix timestamp in the future.",
-                      "pause_collection[resumes_at]")
-    return {"behavior": behavior, "resumes_at": resumes}
-
-
-def _move_trial(st: Any, sub: Obj, p: Params, now: int, previous: dict[str, Any]) -> None:
-    """``trial_end`` on a trialing subscription: ``now`` ends the trial (the first paid period
-    starts and is invoiced); a timestamp moves the trial's end, and with it the billing cycle
-    anchor (Billing docs, "Trial periods": "Changing the trial end date"; API reference, Update a
-    subscription: trial_end "Can be at most two years from billing_cycle_anchor")."""
-    raw = p.str("trial_end")
-    if sub["status"] != "trialing":
-        raise invalid("The sandbox only implements trial_end on trialing subscriptions.", "trial_end")
-    previous.update(trial_end=sub["trial_end"], billing_cycle_anchor=sub["billing_cycle_anchor"])
-    if raw == "now":
-        for item in sub["items"]["data"]:
-            item["current_period_end"] = now
-        sub["trial_end"] = now
-        en.trial_will_end(st, sub)
-        en.renew(st, sub)
-        return
-    end = p.int("trial_end")
-    assert end is not None
-    if end <= now:
-        raise invalid("Invalid timestamp: must be an integer Unix timestamp in the future.", "trial_end")
-    if end > en.add_interval(int(sub["billing_cycle_anchor"]), "year", 2):
-        raise invalid("Invalid timestamp: can be no more than two years from billing_cycle_anchor.", "trial_end")
-    sub.update(trial_end=end, billing_cycle_anchor=end, _anchor=end)
-    for item in sub["items"]["data"]:
-        item["current_period_end"] = end
-
-
-def _schedule_cancel(st: Any, sub: Obj, p: Params, now: int, previous: dict[str, Any], behavior: str) -> None:
-    """``cancel_at_period_end`` / ``cancel_at`` (API reference, Update a subscription): a
-    ``cancel_at`` before the current period's end prorates the unused time when prorations
-    are on (``proration_behavior``), invoicing it at once with ``always_invoice``."""
-    previous["cancel_at_period_end"] = sub["cancel_at_period_end"]
-    previous["cancel_at"] = sub["cancel_at"]
-    if p.bool("cancel_at_period_end") and p.str("cancel_at"):
-        raise invalid("You may only specify one of these parameters: cancel_at, cancel_at_period_end.", "cancel_at")
-    if p.bool("cancel_at_period_end"):
-        sub.update(cancel_at_period_end=True, cancel_at=en.period_of(sub)[1], canceled_at=now)
-        sub["cancellation_details"]["reason"] = "cancellation_requested"
-    elif p.str("cancel_at"):
-        at = cancel_at_param(p, sub)
-        assert at is not None
-        if at < now:
-            raise invalid("Invalid timestamp: must be an integer Unix timestamp in the future.", "cancel_at")
-        sub.update(cancel_at_period_end=False, cancel_at=at, canceled_at=now)
-        sub["cancellation_details"]["reason"] = "cancellation_requested"
-        if at < en.period_of(sub)[1] and behavior != "none" and sub["status"] in ("active", "past_due"):
-            cancel_credits(st, sub, at)
-            if behavior == "always_invoice":
-                inv = en.invoice_subscription(st, sub, "subscription_update", period_lines=False)
-                en.collect(st, inv)
-    else:
-        sub.update(cancel_at_period_end=False, cancel_at=None, canceled_at=None)
-        sub["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
 
 
 @route("DELETE", "/v1/subscriptions/{sid}", accepts=("prorate", "invoice_now", "cancellation_details"))
