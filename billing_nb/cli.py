@@ -110,21 +110,59 @@ def _cmd_case(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _cmd_batch(args: argparse.Namespace) -> int:
-    from .records.runner import CaseRequest, run_batch
+def _batch_requests(path: Path) -> tuple[list[Any], list[str]]:
+    """The batch file's requests, and one ``FILE:LINE: cause`` per bad line (those are skipped)."""
+    from .exceptions import BadInputError, storage_error
+    from .records.runner import CaseRequest
 
-    requests = []
-    for line in args.file.read_text().splitlines():
-        if line.strip():
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: no such batch file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        if isinstance(err, UnicodeDecodeError):
+            raise BadInputError(f"{path}: not a text file ({err.reason})") from None
+        raise storage_error(path, err) from err
+    requests: list[Any] = []
+    bad: list[str] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
             d = json.loads(line)
-            requests.append(CaseRequest(lookup=d["lookup"], complaint=d.get("complaint", ""),
-                                        bucket=d.get("bucket"), approve=tuple(d.get("approve", []))))
-    results = run_batch(requests, cases_dir=args.out, workers=args.workers)
+        except json.JSONDecodeError as err:
+            bad.append(f"{path}:{n}: not JSON ({err.msg} at column {err.colno})")
+            continue
+        if not isinstance(d, dict) or not isinstance(d.get("lookup"), str) or not d["lookup"].strip():
+            bad.append(f"{path}:{n}: needs an object with a \"lookup\" string")
+            continue
+        approve = d.get("approve", [])
+        if not isinstance(approve, list) or not all(isinstance(a, str) for a in approve):
+            bad.append(f"{path}:{n}: \"approve\" must be a list of action ids")
+            continue
+        if not isinstance(d.get("complaint", ""), str) or not isinstance(d.get("bucket") or "", str):
+            bad.append(f"{path}:{n}: \"complaint\" and \"bucket\" must be strings")
+            continue
+        requests.append(CaseRequest(lookup=d["lookup"], complaint=d.get("complaint", ""), bucket=d.get("bucket"),
+                                    approve=tuple(approve)))
+    return requests, bad
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .records.runner import run_batch
+
+    requests, bad = _batch_requests(args.file)
+    for line in bad:
+        print(f"billing-nb: {line}", file=sys.stderr)
+    results = run_batch(requests, cases_dir=args.out, workers=args.workers) if requests else []
     print_table([{"case": r.case_id, "status": r.status, "exit": r.exit_code, "record": r.record_dir or r.error}
                   for r in results])
+    if bad:
+        print(f"{len(bad)} bad line(s) skipped; {len(results)} case(s) run", file=sys.stderr)
     # the batch's code: a Stripe error (3) over bad input (2) over pending (4) over done (0)
     rank = {3: 3, 2: 2, 4: 1, 0: 0}
-    return max((r.exit_code for r in results), key=lambda c: rank.get(c, 3), default=0)
+    codes = [r.exit_code for r in results] + [2] * len(bad)
+    return max(codes, key=lambda c: rank.get(c, 3), default=0)
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -245,6 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     except BillingNbError as err:
         print(f"billing-nb: {err}", file=sys.stderr)
         return err.exit_code
+    except OSError as err:  # a disk or file failure not met where it happened: still one line
+        from .exceptions import storage_error
+
+        ours = storage_error(getattr(err, "filename", None) or "billing-nb", err)
+        print(f"billing-nb: {ours}", file=sys.stderr)
+        return ours.exit_code
     parser.error(f"unknown command {args.command}")
     return 2
 

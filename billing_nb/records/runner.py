@@ -185,7 +185,7 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
         code = _exit_code_for(ename)
     try:
         record = _read_record(record_dir)
-    except exc.StorageError as err:
+    except exc.BillingNbError as err:
         record, error, code = {}, error or str(err), code or err.exit_code
     record.setdefault("case_id", case_id)
     if error:
@@ -213,9 +213,10 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
 def _run_one(request: CaseRequest, cases_dir: str | None, timeout: int) -> CaseResult:
     try:
         return run_case(request, cases_dir=Path(cases_dir) if cases_dir else None, timeout=timeout)
-    except exc.BillingNbError as err:
+    except (exc.BillingNbError, OSError) as err:  # one case's failure never stops the batch
+        ours = exc.storage_error(cases_dir, err)
         return CaseResult(case_id=request.case_id or "", status="failed", record_dir=None,
-                          exit_code=err.exit_code, error=str(err))
+                          exit_code=ours.exit_code, error=str(ours))
 
 
 def run_batch(requests: list[CaseRequest], *, cases_dir: Path | None = None, workers: int | None = None,
