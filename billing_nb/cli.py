@@ -112,7 +112,7 @@ def _cmd_case(args: argparse.Namespace) -> int:
 
 def _batch_requests(path: Path) -> tuple[list[Any], list[str]]:
     """The batch file's requests, and one ``FILE:LINE: cause`` per bad line (those are skipped)."""
-    from .exceptions import BadInputError, storage_error
+    from .exceptions import BadInputError, StorageError
     from .records.runner import CaseRequest
 
     try:
@@ -122,7 +122,7 @@ def _batch_requests(path: Path) -> tuple[list[Any], list[str]]:
     except (OSError, UnicodeDecodeError) as err:
         if isinstance(err, UnicodeDecodeError):
             raise BadInputError(f"{path}: not a text file ({err.reason})") from None
-        raise storage_error(path, err) from err
+        raise StorageError.of(path, err) from err
     requests: list[Any] = []
     bad: list[str] = []
     for n, line in enumerate(text.splitlines(), 1):
@@ -284,9 +284,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"billing-nb: {err}", file=sys.stderr)
         return err.exit_code
     except OSError as err:  # a disk or file failure not met where it happened: still one line
-        from .exceptions import storage_error
+        from .exceptions import StorageError
 
-        ours = storage_error(getattr(err, "filename", None) or "billing-nb", err)
+        ours = StorageError.of(getattr(err, "filename", None) or "billing-nb", err)
         print(f"billing-nb: {ours}", file=sys.stderr)
         return ours.exit_code
     parser.error(f"unknown command {args.command}")

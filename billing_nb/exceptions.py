@@ -56,7 +56,6 @@ __all__ = [
     "RedactionError",
     "StorageError",
     "CorruptFileError",
-    "storage_error",
 ]
 
 
@@ -197,9 +196,15 @@ class RedactionError(BillingNbError):
 
 class StorageError(BillingNbError):
     """A record or ledger file could not be written or read: full disk, file size limit,
-    read-only folder, a path through a file, a corrupt SQLite ledger. Names path and cause."""
+    read-only folder, a path through a file. Names path and cause."""
 
     exit_code = 3
+
+    @staticmethod
+    def of(path: object, err: BaseException) -> BillingNbError:
+        """One clear line for a failed file or SQLite operation: ``<path>: <cause>``
+        (a damaged file's content is a :class:`CorruptFileError`, exit 2)."""
+        return _storage_error(path, err)
 
 
 _ERRNO_WORDS = {
@@ -218,7 +223,7 @@ class CorruptFileError(RecordError):
     """A record, ledger or input file whose content cannot be parsed (exit 2: bad input)."""
 
 
-def storage_error(path: object, err: BaseException) -> BillingNbError:
+def _storage_error(path: object, err: BaseException) -> BillingNbError:
     """One clear line for a failed file or SQLite operation: ``<path>: <cause>``."""
     import errno as _errno
     import sqlite3 as _sqlite3

@@ -82,7 +82,7 @@ def _claim_record_dir(cases_dir: Path, case_id: str) -> Path:
             raise exc.RecordError(f"record {target} exists; a re-run needs a new case id") from None
         raise exc.StorageError(f"{target.parent}: a part of the path is a file, not a folder") from None
     except OSError as err:
-        raise exc.storage_error(target, err) from err
+        raise exc.StorageError.of(target, err) from err
     return target
 
 
@@ -214,7 +214,7 @@ def _run_one(request: CaseRequest, cases_dir: str | None, timeout: int) -> CaseR
     try:
         return run_case(request, cases_dir=Path(cases_dir) if cases_dir else None, timeout=timeout)
     except (exc.BillingNbError, OSError) as err:  # one case's failure never stops the batch
-        ours = exc.storage_error(cases_dir, err)
+        ours = exc.StorageError.of(cases_dir, err)
         return CaseResult(case_id=request.case_id or "", status="failed", record_dir=None,
                           exit_code=ours.exit_code, error=str(ours))
 

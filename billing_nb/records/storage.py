@@ -22,7 +22,7 @@ from typing import Any
 
 from ..actions.ledger import Ledger
 from ..actions.model import COUNTED, LANDED, money_of_id, split_again
-from ..exceptions import BillingNbError, CorruptFileError, storage_error
+from ..exceptions import BillingNbError, CorruptFileError, StorageError
 from ..money import Money
 
 __all__ = ["atomic_write_text", "saved_atomically", "read_json", "final_status", "writer_identity",
@@ -56,7 +56,7 @@ def saved_atomically(path: Path, write: Callable[[Path], Any]) -> Path:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
-        raise storage_error(path, err) from err
+        raise StorageError.of(path, err) from err
     _fsync_dir(path.parent)
     return path
 
@@ -73,7 +73,7 @@ def read_json(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except OSError as err:
-        raise storage_error(path, err) from err
+        raise StorageError.of(path, err) from err
     try:
         data = json.loads(text)
     except ValueError as err:

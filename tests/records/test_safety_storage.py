@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from billing_nb.exceptions import CorruptFileError, StorageError, storage_error
+from billing_nb.exceptions import CorruptFileError, StorageError
 from billing_nb.records.storage import atomic_write_text, read_json
 
 from safety_helpers import Faulty, cli, faulty_world, monthly_customer
@@ -63,7 +63,7 @@ def test_a_failed_atomic_write_keeps_the_previous_file_and_names_the_cause(tmp_p
                                         (errno.ENOTDIR, "is a file, not a folder"), (errno.EROFS, "read-only"),
                                         (errno.EACCES, "permission denied"), (errno.EDQUOT, "quota")])
 def test_os_errors_become_one_line_with_path_and_cause(code: int, words: str) -> None:
-    err = storage_error("/x/cases", OSError(code, "raw", "/x/cases/case.json"))
+    err = StorageError.of("/x/cases", OSError(code, "raw", "/x/cases/case.json"))
     assert isinstance(err, StorageError) and err.exit_code == 3
     assert str(err).startswith("/x/cases/case.json: ") and words in str(err) and "\n" not in str(err)
 
