@@ -139,6 +139,9 @@ def main() -> None:
         bench_snapshot(work, state, customers, args.reps)
         bench_execute(work, state, customers, 3)
         case_speed.run(work, state, customers, reps=max(3, args.reps // 2))
+        from safety_batch import run as safety_batch  # issue 9: the fault-injected batch of 50
+
+        safety_batch(50)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -145,49 +145,67 @@ def _cmd_case(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _batch_requests(path: Path) -> list[Any]:
-    """Every line of a batch file checked before any case runs: one clear line for the first bad one."""
-    from .exceptions import BadInputError
+def _batch_requests(path: Path) -> tuple[list[Any], list[str]]:
+    """The batch file's requests, and one ``FILE:LINE: cause`` per bad line (those are skipped)."""
+    from .exceptions import BadInputError, StorageError
     from .records.runner import CaseRequest
 
     try:
         text = path.read_text()
-    except OSError as err:
-        raise BadInputError(f"cannot read batch file {path}: {err.strerror or err}") from None
-    requests = []
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: no such batch file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        if isinstance(err, UnicodeDecodeError):
+            raise BadInputError(f"{path}: not a text file ({err.reason})") from None
+        raise StorageError.of(path, err) from err
+    requests: list[Any] = []
+    bad: list[str] = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             d = json.loads(line)
         except json.JSONDecodeError as err:
-            raise BadInputError(f"{path} line {n}: not JSON ({err.msg})") from None
+            bad.append(f"{path}:{n}: not JSON ({err.msg} at column {err.colno})")
+            continue
         if not isinstance(d, dict) or not isinstance(d.get("lookup"), str) or not d["lookup"].strip():
-            raise BadInputError(f"{path} line {n}: needs an object with a \"lookup\" string")
-        bucket = d.get("bucket")
-        if bucket is not None and bucket not in BUCKETS:
-            raise BadInputError(f"{path} line {n}: unknown bucket {str(bucket)[:40]!r}; use one of: {', '.join(BUCKETS)}")
+            bad.append(f"{path}:{n}: needs an object with a \"lookup\" string")
+            continue
         approve = d.get("approve", [])
         if not isinstance(approve, list) or not all(isinstance(a, str) for a in approve):
-            raise BadInputError(f"{path} line {n}: \"approve\" must be a list of action ids")
-        requests.append(CaseRequest(lookup=d["lookup"], complaint=str(d.get("complaint") or ""), bucket=bucket,
+            bad.append(f"{path}:{n}: \"approve\" must be a list of action ids")
+            continue
+        if not isinstance(d.get("complaint", ""), str) or not isinstance(d.get("bucket") or "", str):
+            bad.append(f"{path}:{n}: \"complaint\" and \"bucket\" must be strings")
+            continue
+        if d.get("bucket") is not None and d["bucket"] not in BUCKETS:
+            bad.append(f"{path}:{n}: unknown bucket {str(d['bucket'])[:40]!r}; use one of: {', '.join(BUCKETS)}")
+            continue
+        requests.append(CaseRequest(lookup=d["lookup"], complaint=d.get("complaint", ""), bucket=d.get("bucket"),
                                     approve=tuple(approve)))
-    return requests
+    return requests, bad
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
     from .records.console import progress
     from .records.runner import run_batch
 
-    requests = _batch_requests(args.file)
-    with progress(len(requests), "cases") as bar:
-        results = run_batch(requests, cases_dir=args.out, workers=args.workers,
-                            on_done=lambda r: bar.step(f"{r.case_id or '?'} {r.status}"))
+    requests, bad = _batch_requests(args.file)
+    for line in bad:
+        print(f"billing-nb: {line}", file=sys.stderr)
+    results = []
+    if requests:
+        with progress(len(requests), "cases") as bar:
+            results = run_batch(requests, cases_dir=args.out, workers=args.workers,
+                                on_done=lambda r: bar.step(f"{r.case_id or '?'} {r.status}"))
     print_table([{"case": r.case_id, "status": r.status, "exit": r.exit_code, "record": r.record_dir or r.error}
                   for r in results])
+    if bad:
+        print(f"{len(bad)} bad line(s) skipped; {len(results)} case(s) run", file=sys.stderr)
     # the batch's code: a Stripe error (3) over bad input (2) over pending (4) over done (0)
     rank = {3: 3, 2: 2, 4: 1, 0: 0}
-    return max((r.exit_code for r in results), key=lambda c: rank.get(c, 3), default=0)
+    codes = [r.exit_code for r in results] + [2] * len(bad)
+    return max(codes, key=lambda c: rank.get(c, 3), default=0)
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -331,6 +349,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("billing-nb: interrupted", file=sys.stderr)
         return 130
+    except OSError as err:  # a disk or file failure not met where it happened: still one line
+        from .exceptions import StorageError
+
+        ours = StorageError.of(getattr(err, "filename", None) or "billing-nb", err)
+        print(f"billing-nb: {ours}", file=sys.stderr)
+        return ours.exit_code
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ exit codes (2 bad input, 3 Stripe error, 4 needs confirmation)::
     │   └── StaleTargetError          the target changed since the snapshot
     ├── NeedsConfirmationError        exit 4: nothing executes without approval
     ├── RecordError                   exit 2: a record folder exists / is unreadable
+    │   └── CorruptFileError          a case.json / ledger / batch file that cannot be parsed
     ├── StorageError                  exit 3: the disk failed a write or a read (path + cause)
     ├── NotebookRunError              exit 3: a cell failed or timed out (cell index, ename)
     └── RedactionError                a saved artifact leaks PII or a secret
@@ -54,7 +55,7 @@ __all__ = [
     "NotebookRunError",
     "RedactionError",
     "StorageError",
-    "storage_error",
+    "CorruptFileError",
 ]
 
 
@@ -195,9 +196,15 @@ class RedactionError(BillingNbError):
 
 class StorageError(BillingNbError):
     """A record or ledger file could not be written or read: full disk, file size limit,
-    read-only folder, a path through a file, a corrupt SQLite ledger. Names path and cause."""
+    read-only folder, a path through a file. Names path and cause."""
 
     exit_code = 3
+
+    @staticmethod
+    def of(path: object, err: BaseException) -> BillingNbError:
+        """One clear line for a failed file or SQLite operation: ``<path>: <cause>``
+        (a damaged file's content is a :class:`CorruptFileError`, exit 2)."""
+        return _storage_error(path, err)
 
 
 _ERRNO_WORDS = {
@@ -212,12 +219,16 @@ _ERRNO_WORDS = {
 }
 
 
-def storage_error(path: object, err: BaseException) -> StorageError:
+class CorruptFileError(RecordError):
+    """A record, ledger or input file whose content cannot be parsed (exit 2: bad input)."""
+
+
+def _storage_error(path: object, err: BaseException) -> BillingNbError:
     """One clear line for a failed file or SQLite operation: ``<path>: <cause>``."""
     import errno as _errno
     import sqlite3 as _sqlite3
 
-    if isinstance(err, StorageError):
+    if isinstance(err, BillingNbError):
         return err
     if isinstance(err, OSError) and err.errno is not None:
         name = _errno.errorcode.get(err.errno, "")
@@ -227,8 +238,8 @@ def storage_error(path: object, err: BaseException) -> StorageError:
     if isinstance(err, _sqlite3.DatabaseError):
         text = str(err)
         if "not a database" in text or "malformed" in text:
-            return StorageError(f"{path}: not a readable SQLite ledger ({text}); move it aside and re-run, "
-                                "or restore it from a backup")
+            return CorruptFileError(f"{path}: not a readable SQLite ledger ({text}); move it aside and re-run, "
+                                    "or restore it from a backup")
         if "readonly" in text or "read-only" in text:
             return StorageError(f"{path}: the ledger is read-only ({text})")
         return StorageError(f"{path}: ledger error ({text})")

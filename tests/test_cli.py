@@ -101,16 +101,19 @@ def test_bad_bucket_is_refused_before_anything_runs(tmp_path: Path) -> None:
 
 def test_batch_file_is_checked_whole_before_any_case(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every line is checked before any case runs; each bad line is named with its number (and
+    skipped: the good ones run, issue 9), so a file of bad lines runs nothing and exits 2."""
     monkeypatch.setenv("BILLING_NB_CASES_DIR", str(tmp_path / "cases"))
     batch = tmp_path / "b.jsonl"
-    batch.write_text(json.dumps({"lookup": "cus_AAAAAAAAAAAAAA"}) + "\n" + json.dumps({"lookup": "x", "bucket": "nope"}))
+    batch.write_text(json.dumps({"lookup": "x", "bucket": "nope"}) + "\n" + json.dumps({"complaint": "no lookup"}))
     assert main(["batch", str(batch)]) == 2
     err = capsys.readouterr().err
-    assert "line 2: unknown bucket 'nope'" in err
+    assert f"{batch}:1: unknown bucket 'nope'" in err
+    assert f"{batch}:2: needs an object" in err
     assert not (tmp_path / "cases").exists()
     batch.write_text("{not json\n")
     assert main(["batch", str(batch)]) == 2
-    assert "line 1: not JSON" in capsys.readouterr().err
+    assert f"{batch}:1: not JSON" in capsys.readouterr().err
 
 
 def test_python_dash_m_billing_nb() -> None:

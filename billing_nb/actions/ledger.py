@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import StorageError, storage_error
+from ..exceptions import StorageError
 
 __all__ = ["LedgerEntry", "Claim", "Ledger", "LEDGER_FILENAME", "DONE_STATUSES", "COUNTED_STATUSES"]
 
@@ -145,7 +145,7 @@ class Ledger:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as err:
-            raise storage_error(self.path, err) from err
+            raise StorageError.of(self.path, err) from err
 
     @classmethod
     def in_dir(cls, cases_dir: Path) -> Ledger:
@@ -156,14 +156,14 @@ class Ledger:
         try:
             conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         except (OSError, sqlite3.Error) as err:
-            raise storage_error(self.path, err) from err
+            raise StorageError.of(self.path, err) from err
         with closing(conn):
             try:
                 conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 yield conn
             except sqlite3.Error as err:  # a corrupt file, a full disk, a read-only folder
-                raise storage_error(self.path, err) from err
+                raise StorageError.of(self.path, err) from err
 
     def _append(self, case_id: str, action_id: str, key: str, phase: str, status: str | None,
                 stripe_object: str | None, request_id: str | None, error: str | None) -> int:
@@ -211,7 +211,7 @@ class Ledger:
             folder.mkdir(exist_ok=True)
             fd = os.open(folder / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as err:
-            raise storage_error(folder, err) from err
+            raise StorageError.of(folder, err) from err
         try:
             deadline = time.monotonic() + timeout
             while True:

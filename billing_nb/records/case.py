@@ -191,6 +191,7 @@ class Case:
             raise
         self.status, self.writer = final_status(self.executed), None
         self.save()
+        ledger.index_case(self.record(), self.output_dir)  # a notebook run by hand is indexed too
         return results
 
     def ledger_path(self) -> Path:

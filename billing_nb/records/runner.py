@@ -88,7 +88,7 @@ def _claim_record_dir(cases_dir: Path, case_id: str) -> Path:
             raise exc.RecordError(f"record {target} exists; a re-run needs a new case id") from None
         raise exc.StorageError(f"{target.parent}: a part of the path is a file, not a folder") from None
     except OSError as err:
-        raise exc.storage_error(target, err) from err
+        raise exc.StorageError.of(target, err) from err
     return target
 
 
@@ -215,7 +215,7 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
             own.shutdown()
     try:
         record = _read_record(record_dir)
-    except exc.StorageError as err:
+    except exc.BillingNbError as err:
         record, error, code = {}, error or str(err), code or err.exit_code
     record.setdefault("case_id", case_id)
     if error:
@@ -243,9 +243,10 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
 def _run_one(request: CaseRequest, cases_dir: str | None, timeout: int, kernel: WarmKernel | None = None) -> CaseResult:
     try:
         return run_case(request, cases_dir=Path(cases_dir) if cases_dir else None, timeout=timeout, kernel=kernel)
-    except exc.BillingNbError as err:
+    except (exc.BillingNbError, OSError) as err:  # one case's failure never stops the batch
+        ours = exc.StorageError.of(cases_dir, err)
         return CaseResult(case_id=request.case_id or "", status="failed", record_dir=None,
-                          exit_code=err.exit_code, error=str(err))
+                          exit_code=ours.exit_code, error=str(ours))
     except Exception as err:  # noqa: BLE001 - one case's failure never stops a batch
         return CaseResult(case_id=request.case_id or "", status="failed", record_dir=None,
                           exit_code=3, error=mask_text(f"{type(err).__name__}: {err}"))

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..actions.ledger import Ledger
 from ..actions.model import COUNTED, LANDED, money_of_id, split_again
-from ..exceptions import StorageError, storage_error
+from ..exceptions import BillingNbError, CorruptFileError, StorageError
 from ..money import Money
 
 __all__ = ["atomic_write_text", "saved_atomically", "read_json", "final_status", "writer_identity",
@@ -56,7 +56,7 @@ def saved_atomically(path: Path, write: Callable[[Path], Any]) -> Path:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
-        raise storage_error(path, err) from err
+        raise StorageError.of(path, err) from err
     _fsync_dir(path.parent)
     return path
 
@@ -73,13 +73,13 @@ def read_json(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except OSError as err:
-        raise storage_error(path, err) from err
+        raise StorageError.of(path, err) from err
     try:
         data = json.loads(text)
     except ValueError as err:
-        raise StorageError(f"{path}: not valid JSON ({err}); the record is damaged") from None
+        raise CorruptFileError(f"{path}: not valid JSON ({err}); the record is damaged") from None
     if not isinstance(data, dict):
-        raise StorageError(f"{path}: not a JSON object; the record is damaged")
+        raise CorruptFileError(f"{path}: not a JSON object; the record is damaged")
     return data
 
 
@@ -146,7 +146,7 @@ def close_interrupted(cases_dir: Path, ledger: Ledger) -> list[Path]:
         path = folder / "case.json"
         try:
             record = read_json(path)
-        except StorageError:
+        except BillingNbError:
             continue
         if record.get("status") != "in_progress" or _alive(record.get("writer")):
             continue

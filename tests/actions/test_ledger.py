@@ -130,9 +130,10 @@ def test_effect_lock_excludes_another_process(tmp_path: Path) -> None:
 
 
 def test_corrupt_ledger_is_one_clear_error(tmp_path: Path) -> None:
-    from billing_nb.exceptions import StorageError
+    from billing_nb.exceptions import CorruptFileError
 
     bad = tmp_path / "ledger.sqlite"
     bad.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StorageError, match="ledger.sqlite: not a readable SQLite ledger"):
+    with pytest.raises(CorruptFileError, match="ledger.sqlite: not a readable SQLite ledger") as err:
         Ledger(bad)
+    assert err.value.exit_code == 2

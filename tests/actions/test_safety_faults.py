@@ -121,3 +121,37 @@ def test_flaky_writes_either_land_and_are_recorded_or_fail_and_are_not(healthy: 
             else:  # failed ⇒ not in Stripe, and the error says why
                 assert r.status == "failed" and in_stripe == [] and r.error
     assert seen == {"succeeded", "failed"}  # the seeded faults exercise both directions
+
+
+def test_a_deliberate_second_identical_refund_needs_the_suffix(healthy: ThreadedSandbox, tmp_path: Path) -> None:
+    """Same charge, same amount: the second approval is already_done; ``ID#2`` is a new effect."""
+    from billing_nb.actions import Plan
+    from billing_nb.actions import catalogue as cat
+    from billing_nb.actions.executor import resolve_approvals
+    from billing_nb.money import Money
+
+    plain = stripe.StripeClient("sk_test_123", base_addresses={"api": healthy.url})
+    cus, _ = customer(plain)
+    snap, _, d = case(plain, cus, Bucket.PRODUCT_FAILURE)
+    charge = snap.of("charges")[0]["id"]
+    p = Plan([cat.refund(charge, Money(500, "usd"), "requested_by_customer", "partial")])
+    rid = p.ids[0]
+    ledger = Ledger.in_dir(tmp_path)
+
+    def go(ids: list[str], case_id: str, seen: Any = snap) -> Any:
+        return execute(p, ids, case_id=case_id, client=plain, ledger=ledger, settings=SETTINGS, snapshot=seen,
+                       decision=d)
+    [first] = go([rid], "alice")
+    [again] = go([rid], "bob")
+    assert (first.status, again.status) == ("succeeded", "already_done")
+    snap = case(plain, cus, Bucket.PRODUCT_FAILURE)[0]  # bob's case sees the first refund
+    [second] = go([f"{rid}#2"], "bob", snap)
+    assert second.status == "succeeded" and second.stripe_object != first.stripe_object
+    assert second.idempotency_key != first.idempotency_key
+    assert "#2 identical write" in resolve_approvals(p, [f"{rid}#2"])[0].preview
+    [third] = go([f"{rid}#2"], "carol", snap)  # the second one is itself done once
+    assert third.status == "already_done"
+    assert len(refunds_of(plain, charge)) == 2
+    assert revenue_impact(p, [second], snap)["refunded"]["value"] == 500
+    with pytest.raises(Exception, match="#N with N >= 2"):
+        go([f"{rid}#1"], "dave", snap)

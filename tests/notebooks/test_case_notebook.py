@@ -294,7 +294,9 @@ def test_killed_between_ledger_records_then_rerun_leaves_one_refund(fresh_demo: 
     assert case.plan is not None and refund_id not in case.plan.ids  # nothing is left to refund
     results = case.execute([refund_id], "parameter")  # the analyst re-approves what they approved
     assert len(refunds()) == 1
-    assert [(r.action_id, r.status) for r in results] == [(refund_id, "already_done")]
+    # the killed run never counted it: the re-run that finds it in Stripe does (recovered), once
+    assert [(r.action_id, r.status) for r in results] == [(refund_id, "recovered")]
+    assert case.record()["revenue_impact"]["refunded"]["value"] == refunds()[0]["amount"]
     assert ledger.dangling(refund_id) is None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,17 +35,24 @@ def _plan(fw: Faulty, cus: str, bucket: str, tmp_path: Path, monkeypatch: pytest
     return rec["plan"]
 
 
-def _together(fw: Faulty, cus: str, bucket: str, action: str, folders: list[Path]) -> list[tuple[int, dict]]:
-    """Start one CLI per folder at the same moment; (exit code, case.json) of each."""
+def _start(fw: Faulty, cus: str, bucket: str, action: str, folders: list[Path]) -> list[Any]:
+    return [cli(case_args(cus, bucket, [action], f), fw.env(f)) for f in folders]
+
+
+def _finish(procs: list[Any]) -> list[tuple[int, dict]]:
     import json
 
-    procs = [cli(case_args(cus, bucket, [action], f), fw.env(f)) for f in folders]
     out = []
     for p in procs:
         stdout, stderr = p.communicate(timeout=300)
         assert stdout.strip().startswith("{"), stderr[-2000:]
         out.append((p.returncode, json.loads(stdout)))
     return out
+
+
+def _together(fw: Faulty, cus: str, bucket: str, action: str, folders: list[Path]) -> list[tuple[int, dict]]:
+    """Start one CLI per folder at the same moment; (exit code, case.json) of each."""
+    return _finish(_start(fw, cus, bucket, action, folders))
 
 
 def test_two_ledgers_same_refund_and_same_credit_note_make_one_each(
@@ -60,8 +68,9 @@ def test_two_ledgers_same_refund_and_same_credit_note_make_one_each(
     fw.knobs.latency_ms = 800
     try:
         folders = [tmp_path / "alice", tmp_path / "bob"]
-        refunds = _together(fw, cus, "product_failure", refund, folders)
-        notes = _together(fw, annual, "product_failure", note["id"], [f / "annual" for f in folders])
+        refund_runs = _start(fw, cus, "product_failure", refund, folders)  # all four at once
+        note_runs = _start(fw, annual, "product_failure", note["id"], [f / "annual" for f in folders])
+        refunds, notes = _finish(refund_runs), _finish(note_runs)
     finally:
         fw.knobs.latency_ms = 0
     # exactly one refund of the charge and one credit note on the invoice in Stripe
