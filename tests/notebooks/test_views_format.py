@@ -164,3 +164,12 @@ def test_template_notebook_refuses_to_be_a_case(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="billing-nb open"):
         start_case(case_id="x-1", customer="")
     assert datetime  # keeps the import honest for readers: dates are compared as text above
+
+
+def test_handoff_billing_state_names_the_plan_not_the_price(demo_env: Any, tmp_path: Path) -> None:
+    case, _ = _case(demo_env, tmp_path, "annual_refund")
+    rec = case.record()
+    assert all(s["plan"] == "Pro" for s in rec["billing_state"]["subscriptions"] if s["status"] == "active")
+    state = rec["handoff"].split("## BILLING STATE")[1].split("Invoices:")[0]
+    assert "| plan |" in state and "| Pro |" in state
+    assert not re.search(r"price_\w{8,}", state), state
