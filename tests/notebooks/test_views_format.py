@@ -173,3 +173,22 @@ def test_handoff_billing_state_names_the_plan_not_the_price(demo_env: Any, tmp_p
     state = rec["handoff"].split("## BILLING STATE")[1].split("Invoices:")[0]
     assert "| plan |" in state and "| Pro |" in state
     assert not re.search(r"price_\w{8,}", state), state
+
+
+def test_a_failed_renewal_has_one_date_across_sections(demo_env: Any, tmp_path: Path) -> None:
+    case, _ = _case(demo_env, tmp_path, "failed_renewal")
+    handoff = case.record()["handoff"]
+    inv = next(i for i in case.summary.invoices if i.status == "open" and i.attempt_count > 0)
+    date = fmt.day(inv.created)
+    table_row = next(line for line in handoff.splitlines() if line.startswith(f"| `{inv.id}`"))
+    assert date in table_row
+    gap = handoff.split("## PRODUCT GAP")[1]
+    gap_line = next(line for line in gap.splitlines() if line.strip().startswith(f"- {inv.id}:"))
+    assert f"(invoice of {date})" in gap_line and "failed on" not in gap_line, gap_line
+
+
+def test_evidence_bullets_read_on_their_own(demo_env: Any, tmp_path: Path) -> None:
+    for s in demo_env.customers:
+        case, _ = _case(demo_env, tmp_path, s.story)
+        for line in case.classification.evidence:
+            assert not line.startswith(("and ", "or ", "but ")), (s.story, line)
