@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..analysis.identify import IdentitySummary
+from ..reading.objects import plan_name
 from ..reading.rows import SubscriptionRow, obj_id
 from ..reading.snapshot import CaseSnapshot
 from .format import DASH, day, esc, link, money, table_html
@@ -21,26 +22,6 @@ __all__ = ["plan_name", "plan_words", "card_words", "payment_method_words", "bal
            "timeline", "customer_page_html"]
 
 _INTERVALS = {"day": "day", "week": "week", "month": "month", "year": "year"}
-
-
-def plan_name(snapshot: CaseSnapshot, price_id: str, product_id: str) -> str:
-    """A plan's name for people: the product's name, else the price's nickname, else the product id."""
-    product = snapshot.by_id(product_id) if product_id else None
-    if product and product.get("name"):
-        return str(product["name"])
-    price = _price(snapshot, price_id)
-    if price and price.get("nickname"):
-        return str(price["nickname"])
-    return product_id or price_id or "plan"
-
-
-def _price(snapshot: CaseSnapshot, price_id: str) -> dict[str, Any] | None:
-    for sub in snapshot.of("subscriptions"):
-        for item in ((sub.get("items") or {}).get("data")) or []:
-            price = item.get("price")
-            if isinstance(price, dict) and price.get("id") == price_id:
-                return price
-    return None
 
 
 def _every(sub: SubscriptionRow) -> str:

@@ -16,7 +16,7 @@ from .snapshot import CaseSnapshot
 
 __all__ = [
     "obj_id", "invoice_subscription", "invoice_payment_intents", "invoice_charge", "line_is_proration",
-    "line_subscription_item", "line_price", "subscription_invoices", "charge_dispute", "refundable",
+    "line_subscription_item", "line_price", "subscription_invoices", "charge_dispute", "refundable", "plan_name",
 ]
 
 
@@ -88,3 +88,16 @@ def charge_dispute(snapshot: CaseSnapshot, charge_id: str) -> dict[str, Any] | N
 def refundable(charge: dict[str, Any]) -> int:
     """What remains refundable on a charge, in its minor units."""
     return max(0, int(charge.get("amount") or 0) - int(charge.get("amount_refunded") or 0))
+
+
+def plan_name(snapshot: CaseSnapshot, price_id: str, product_id: str) -> str:
+    """A plan's name for people: the product's name, else the price's nickname, else the product id."""
+    product = snapshot.by_id(product_id) if product_id else None
+    if product and product.get("name"):
+        return str(product["name"])
+    for sub in snapshot.of("subscriptions"):
+        for item in ((sub.get("items") or {}).get("data")) or []:
+            price = item.get("price")
+            if isinstance(price, dict) and price.get("id") == price_id and price.get("nickname"):
+                return str(price["nickname"])
+    return product_id or price_id or "plan"

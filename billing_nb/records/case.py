@@ -33,6 +33,7 @@ from ..money import Money
 from ..reading.waves import PreviewJobs, build_snapshot
 from ..reading.provider import StripeReader, make_client
 from ..reading.masking import mask_strings, mask_text
+from ..reading.objects import plan_name
 from ..reading.snapshot import CaseSnapshot
 
 __all__ = ["Case", "open_case", "fetch_snapshot", "preview_jobs", "shape_json", "option_json"]
@@ -207,6 +208,14 @@ class Case:
             return sub.currency
         return "usd"
 
+    def _billing_state(self) -> dict[str, Any]:
+        """The summary's billing state, each subscription with its plan's name (the handoff shows
+        names, not price ids)."""
+        state = self.summary.billing_state()
+        for sub in state["subscriptions"]:
+            sub["plan"] = plan_name(self.snapshot, str(sub.get("price") or ""), str(sub.get("product") or ""))
+        return state
+
     def record(self) -> dict[str, Any]:
         """case.json as of now (docs/CASE_JSON.md)."""
         cur = self.currency
@@ -223,7 +232,7 @@ class Case:
                 "email": self.summary.email_masked,
                 "other_customer_ids": list(self.summary.other_customer_ids),
             },
-            "billing_state": self.summary.billing_state(),
+            "billing_state": self._billing_state(),
             "classification": {**self.decision.as_case_json(), "against": list(self.classification.against)},
             "contract": [shape_json(s) for s in self.shapes],
             "refund_options": [option_json(o) for o in self.options],

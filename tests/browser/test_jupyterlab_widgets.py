@@ -52,7 +52,7 @@ LAB_START_TIMEOUT = 120.0
 UI_TIMEOUT_MS = 120_000  # lab load + kernel start + Run All + a Stripe round trip per step, on 2 busy cores
 ARTIFACTS = REPO / ".test-artifacts" / "browser"
 #: What no table cell may show: a Money dict, NaN, a pandas index header.
-BAD_CELL = re.compile(r"\{'value'|'currency':|^NaN$|^nan$|^None$")
+BAD_CELL = re.compile(r"\{'value'|'currency':|^NaN$|^nan$|^None$|price_[A-Za-z0-9]{12,}")
 
 
 @dataclass

@@ -164,3 +164,31 @@ def test_template_notebook_refuses_to_be_a_case(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="billing-nb open"):
         start_case(case_id="x-1", customer="")
     assert datetime  # keeps the import honest for readers: dates are compared as text above
+
+
+def test_handoff_billing_state_names_the_plan_not_the_price(demo_env: Any, tmp_path: Path) -> None:
+    case, _ = _case(demo_env, tmp_path, "annual_refund")
+    rec = case.record()
+    assert all(s["plan"] == "Pro" for s in rec["billing_state"]["subscriptions"] if s["status"] == "active")
+    state = rec["handoff"].split("## BILLING STATE")[1].split("Invoices:")[0]
+    assert "| plan |" in state and "| Pro |" in state
+    assert not re.search(r"price_\w{8,}", state), state
+
+
+def test_a_failed_renewal_has_one_date_across_sections(demo_env: Any, tmp_path: Path) -> None:
+    case, _ = _case(demo_env, tmp_path, "failed_renewal")
+    handoff = case.record()["handoff"]
+    inv = next(i for i in case.summary.invoices if i.status == "open" and i.attempt_count > 0)
+    date = fmt.day(inv.created)
+    table_row = next(line for line in handoff.splitlines() if line.startswith(f"| `{inv.id}`"))
+    assert date in table_row
+    gap = handoff.split("## PRODUCT GAP")[1]
+    gap_line = next(line for line in gap.splitlines() if line.strip().startswith(f"- {inv.id}:"))
+    assert f"(invoice of {date})" in gap_line and "failed on" not in gap_line, gap_line
+
+
+def test_evidence_bullets_read_on_their_own(demo_env: Any, tmp_path: Path) -> None:
+    for s in demo_env.customers:
+        case, _ = _case(demo_env, tmp_path, s.story)
+        for line in case.classification.evidence:
+            assert not line.startswith(("and ", "or ", "but ")), (s.story, line)
