@@ -126,6 +126,20 @@ def bench_execute(work: Path, state: Path, customers: list[Any], reps: int) -> N
           f"  (= {statistics.median(walls) / (LATENCY_MS / 1000):.1f} x latency)")
 
 
+def bench_account() -> None:
+    """The account-wide benchmarks (issue 13), each its own script: sync and page cost,
+    then every metric over synthetic subscriptions (sizes from BILLING_NB_BENCH_SYNC_SUBS,
+    BILLING_NB_BENCH_METRIC_SUBS)."""
+    import subprocess
+    import sys
+
+    here = Path(__file__).parent
+    subprocess.run([sys.executable, str(here / "sync.py"), "--subs", os.environ.get("BILLING_NB_BENCH_SYNC_SUBS", "10000")],
+                   check=True)
+    subprocess.run([sys.executable, str(here / "metrics.py"),
+                    "--subs", os.environ.get("BILLING_NB_BENCH_METRIC_SUBS", "1000000")], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=5)
@@ -142,6 +156,7 @@ def main() -> None:
         from safety_batch import run as safety_batch  # issue 9: the fault-injected batch of 50
 
         safety_batch(50)
+        bench_account()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

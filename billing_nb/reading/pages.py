@@ -21,7 +21,7 @@ import stripe
 
 from .provider import StripeReader
 
-__all__ = ["RateLimiter", "Page", "iter_pages", "retrieve_throttled"]
+__all__ = ["RateLimiter", "Page", "iter_pages", "raw_lister", "retrieve_throttled"]
 
 
 class RateLimiter:
@@ -81,6 +81,15 @@ def iter_pages(reader: StripeReader, fn: Callable[[Any], Any], params: dict[str,
         if limiter is not None:
             limiter.acquire()
         page = reader.call(lambda p=current: fn(p))
+        if isinstance(page, dict):  # a raw JSON page (raw_lister): no SDK objects built
+            data = list(page.get("data") or [])
+            token = page.get("next_page") if page.get("object") == "search_result" else None
+            more = bool(page.get("has_more")) and bool(data)
+            cursor = "page:" + token if isinstance(token, str) and token else (str(data[-1]["id"]) if data else cursor)
+            yield Page(data, cursor, more)
+            if not more:
+                return
+            continue
         data = [cast(dict[str, Any], o.to_dict(for_json=True)) for o in page.data]
         token = page.next_page if isinstance(page, stripe.SearchResultObject) else None
         if isinstance(token, str) and token:
@@ -91,6 +100,17 @@ def iter_pages(reader: StripeReader, fn: Callable[[Any], Any], params: dict[str,
         yield Page(data, cursor, more)
         if not more:
             return
+
+
+def raw_lister(reader: StripeReader, path: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A list endpoint read as plain JSON (``StripeClient.raw_request``): a sync of a large
+    account spends most of its time building the SDK's objects otherwise, only to turn them
+    back into dicts. Errors still raise the SDK's exceptions, which ``reader.call`` translates."""
+
+    def fetch(params: dict[str, Any]) -> dict[str, Any]:
+        return cast(dict[str, Any], reader.client.raw_request("get", path, **params).data)
+
+    return fetch
 
 
 def retrieve_throttled(reader: StripeReader, obj_id: str, limiter: RateLimiter | None = None) -> dict[str, Any]:

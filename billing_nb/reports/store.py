@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from .tables import TABLES, Row
 __all__ = ["DEFAULT_DB", "AccountStore", "open_store", "default_db_path"]
 
 DEFAULT_DB = Path(".billing-nb") / "account.duckdb"
+#: Seconds of pages one transaction holds: an interrupted sync re-reads at most these.
+COMMIT_EVERY = 1.0
 
 _STATE_DDL = [
     "CREATE TABLE IF NOT EXISTS sync_state (kind VARCHAR PRIMARY KEY, cursor VARCHAR, complete BOOLEAN, "
@@ -65,6 +68,7 @@ class AccountStore:
         self.con.execute("SET enable_progress_bar = false")
         self.lock = threading.RLock()  # one connection: every statement under it
         self._email_hash_key: str | None = None
+        self._tx_started: float | None = None  # an open transaction of pages (see upsert)
         if not read_only:
             self.create()
 
@@ -77,6 +81,7 @@ class AccountStore:
             self.con.execute(ddl)
 
     def close(self) -> None:
+        self.commit()
         self.con.close()
 
     def __enter__(self) -> AccountStore:
@@ -95,7 +100,9 @@ class AccountStore:
         children are deleted first (an invoice's lines, a subscription's items).
         """
         with self.lock:
-            self.con.execute("BEGIN")
+            if self._tx_started is None:
+                self.con.execute("BEGIN")
+                self._tx_started = time.monotonic()
             try:
                 for table, (column, parents) in (replace_children or {}).items():
                     if parents:
@@ -112,13 +119,24 @@ class AccountStore:
                     self.con.unregister("page_rows")
                 if state is not None:
                     self.con.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?, ?)", list(state))
-                self.con.execute("COMMIT")
             except BaseException:
                 self.con.execute("ROLLBACK")
+                self._tx_started = None
                 raise
+            if time.monotonic() - self._tx_started >= COMMIT_EVERY:
+                self.commit()
+
+    def commit(self) -> None:
+        """Commit the pages saved so far (upsert commits at most every COMMIT_EVERY seconds:
+        a commit costs a disk sync, a page does not)."""
+        with self.lock:
+            if self._tx_started is not None:
+                self.con.execute("COMMIT")
+                self._tx_started = None
 
     def wipe(self) -> None:
         """Empty every table and forget the sync (the key of ``email_key`` stays)."""
+        self.commit()
         with self.lock:
             for table in TABLES:
                 self.con.execute(f"DELETE FROM {table}")
@@ -128,6 +146,7 @@ class AccountStore:
     def mark_deleted(self, table: str, ids: list[str]) -> None:
         """Objects gone from Stripe: customers are kept flagged (their history still counts),
         anything else removed."""
+        self.commit()
         with self.lock:
             for obj_id in ids:
                 if table == "customers":
@@ -143,6 +162,7 @@ class AccountStore:
                        "mode": r[5]} for r in rows}
 
     def clear_state(self) -> None:
+        self.commit()
         with self.lock:
             self.con.execute("DELETE FROM sync_state")
 
@@ -153,6 +173,7 @@ class AccountStore:
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
+        self.commit()
         with self.lock:
             self.con.execute("INSERT OR REPLACE INTO sync_meta VALUES (?, ?)", [key, value])
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..exceptions import ConfigError, StripeInvalidRequestError, StripeNotFoundError
 from ..reading.masking import mask_object
-from ..reading.pages import Page, RateLimiter, iter_pages, retrieve_throttled
+from ..reading.pages import Page, RateLimiter, iter_pages, raw_lister, retrieve_throttled
 from ..reading.provider import StripeReader
 from .store import AccountStore
 from .tables import KIND_TABLE, Row, rows_for
@@ -54,14 +54,10 @@ class SyncResult:
 
 
 def _lister(reader: StripeReader, kind: str, page_size: int) -> tuple[Callable[[Any], Any], dict[str, Any]]:
-    v1 = reader.client.v1
-    services: dict[str, Any] = {"customers": v1.customers, "products": v1.products, "prices": v1.prices,
-                                "subscriptions": v1.subscriptions, "invoices": v1.invoices, "charges": v1.charges,
-                                "refunds": v1.refunds, "credit_notes": v1.credit_notes, "disputes": v1.disputes}
     params: dict[str, Any] = {"limit": page_size}
     if kind == "subscriptions":
         params["status"] = "all"  # canceled ones too: their history is the churn
-    return services[kind].list, params
+    return raw_lister(reader, f"/v1/{kind}"), params
 
 
 class _Syncer:
@@ -145,21 +141,23 @@ class _Syncer:
         while True:
             self.limiter.acquire()
             page = self.reader.call(lambda p={**params, "ending_before": cursor}: fn(p))
-            data = [o.to_dict(for_json=True) for o in page.data]
+            if isinstance(page, dict):
+                data, more = list(page.get("data") or []), bool(page.get("has_more"))
+            else:
+                data, more = [o.to_dict(for_json=True) for o in page.data], bool(page.has_more)
             cursor = str(data[0]["id"]) if data else cursor
-            yield Page(data, cursor, bool(page.has_more) and bool(data))
-            if not page.has_more or not data:
+            yield Page(data, cursor, more and bool(data))
+            if not more or not data:
                 return
 
     # --- events -------------------------------------------------------------------------
     def events(self, run: int, state: dict[str, Any] | None, workers: int) -> int:
         """Retrieve afresh every object an event since the last sync names (deleted ones are
         dropped), page by page, the events cursor saved after each."""
-        v1 = self.reader.client.v1
         resume = state if state and state["run_started"] == run and not state["complete"] else None
         cursor = (resume or {}).get("cursor") or self.store.meta("head:events") or None
         refreshed = 0
-        for page in self._toward_newer(v1.events.list, {"limit": self.page_size}, cursor):
+        for page in self._toward_newer(raw_lister(self.reader, "/v1/events"), {"limit": self.page_size}, cursor):
             changed: dict[str, str] = {}
             deleted: dict[str, list[str]] = {}
             for event in page.data:

@@ -142,7 +142,7 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
             if action == "requests":
                 if request.method == "DELETE":
                     st.request_log.clear()
-                return JSONResponse({"count": len(st.request_log), "data": list(st.request_log)})
+                return JSONResponse({"count": len(st.request_log), "data": st.request_log})
             if action == "reset" and request.method == "POST":
                 st.reset()
                 st.save()

@@ -14,14 +14,13 @@ import secrets
 import string
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .errors import missing
 
-__all__ = ["Store", "INDEXED", "REQUEST_LOG_SIZE", "SAVE_INTERVAL", "PREFIX_KIND", "KIND_PREFIX", "MISSING_LABEL", "ACCOUNT_DEFAULTS", "Obj"]
+__all__ = ["Store", "RequestLog", "INDEXED", "REQUEST_LOG_SIZE", "SAVE_INTERVAL", "PREFIX_KIND", "KIND_PREFIX", "MISSING_LABEL", "ACCOUNT_DEFAULTS", "Obj"]
 
 Obj = dict[str, Any]
 
@@ -77,6 +76,16 @@ SAVE_INTERVAL = 2.0
 #: Entries the request log keeps (the oldest are dropped): a long benchmark must not grow it forever.
 REQUEST_LOG_SIZE = 10_000
 
+class RequestLog(list[dict[str, Any]]):
+    """The request log: a list (tests slice it) that drops its oldest entries past
+    :data:`REQUEST_LOG_SIZE` (trimmed in steps of a tenth, so an append stays O(1))."""
+
+    def append(self, entry: dict[str, Any]) -> None:
+        super().append(entry)
+        if len(self) > REQUEST_LOG_SIZE + REQUEST_LOG_SIZE // 10:
+            del self[: len(self) - REQUEST_LOG_SIZE]
+
+
 #: Called on every new (or reset, or loaded) store to put in what a Stripe account holds
 #: before any API call, e.g. the Dashboard's default portal configuration. Hooks must be
 #: idempotent and emit no events.
@@ -91,7 +100,7 @@ class Store:
         self.state_path = state_path
         self.objects: dict[str, dict[str, Obj]] = {}
         self.idempotency: dict[str, tuple[str, int, Obj]] = {}
-        self.request_log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
+        self.request_log: RequestLog = RequestLog()
         # creation order per kind (position -> id, id -> position) and the INDEXED fields'
         # positions per value: lists walk from a cursor's position, never the whole kind
         self._order: dict[str, list[str]] = {}

@@ -1,0 +1,159 @@
+"""Benchmark: ``billing-nb sync`` of a large sandbox account, and the sandbox's page cost.
+
+The account is built by a bulk loader used only here: ``--base`` customers, each with a
+monthly subscription, are created through the SDK (concurrently), then each customer's
+objects (customer, subscription, invoices, charges, payment intents, payments) are cloned
+with fresh ids straight into the sandbox's store until it holds ``--subs`` subscriptions,
+and the store is saved as a ``--state`` file. Two syncs then read it from a sandbox process:
+at ``--rate-limit 25`` (the sandbox enforcing 25/s, so any burst would be a 429) and with
+no limit, each in its own process (time, requests, share of the limit, peak memory).
+
+Page cost: a 100-object ``subscriptions.list`` page from the middle of the list, median
+of 30, with 1k and with 50k subscriptions in the store.
+
+Usage: python benchmarks/sync.py [--subs N] [--base B]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import stripe
+
+from billing_nb.config import API_VERSION
+from billing_nb.sandbox.app import Knobs
+from billing_nb.sandbox.server import ThreadedSandbox, start, stop
+from billing_nb.sandbox.store import Store
+
+KEY = "sk_test_billing_nb_bench_sync"
+_IDS = re.compile(r'"((?:cus|sub|si|in|il|ch|pi|inpay|py|txn)_[A-Za-z0-9_]+)"')
+_KINDS = ("customer", "subscription", "invoice", "charge", "payment_intent", "invoice_payment", "balance_transaction")
+
+
+def _client(url: str) -> stripe.StripeClient:
+    return stripe.StripeClient(KEY, base_addresses={"api": url}, stripe_version=API_VERSION)
+
+
+def build_base(client: stripe.StripeClient, base: int) -> None:
+    """``base`` customers with a monthly subscription each, through the public API."""
+    price = client.v1.prices.create(params={"currency": "usd", "unit_amount": 1500, "recurring": {"interval": "month"},
+                                            "product_data": {"name": "Bench"}})
+
+    def one(i: int) -> None:
+        cust = client.v1.customers.create(params={"email": f"bench{i}@example.com", "payment_method": "pm_card_visa",
+                                                  "invoice_settings": {"default_payment_method": "pm_card_visa"}})
+        client.v1.subscriptions.create(params={"customer": cust.id, "items": [{"price": price.id, "quantity": 1 + i % 5}]})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(one, range(base)))
+
+
+def clone(store: Store, subscriptions: int) -> None:
+    """Copy each customer's objects with new ids until the store holds ``subscriptions``."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for kind in _KINDS:
+        for obj in store.objects.get(kind, {}).values():
+            owner = obj["id"] if kind == "customer" else obj.get("customer")
+            if isinstance(owner, str):
+                groups.setdefault(owner, []).append(obj)
+    texts = [json.dumps(g) for g in groups.values()]
+    have, k = len(store.objects.get("subscription", {})), 0
+    while have < subscriptions:
+        for text in texts:
+            k += 1
+            for obj in json.loads(_IDS.sub(lambda m: f'"{m.group(1)}x{k}"', text)):
+                store.insert(obj)
+                have += obj["object"] == "subscription"
+            if have >= subscriptions:
+                break
+
+
+def _get(url: str) -> Any:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {KEY}"})
+    with urllib.request.urlopen(req) as resp:
+        return json.loads(resp.read())
+
+
+def page_cost(store_size: int, template: list[dict[str, Any]]) -> float:
+    """Median ms of a 100-subscription page from the middle of ``store_size`` subscriptions."""
+    store = Store()
+    for i in range(store_size):
+        obj = copy.deepcopy(template[i % len(template)])
+        obj["id"] = f"sub_bench{i:07d}"
+        store.insert(obj)
+    with ThreadedSandbox(store=store) as sb:
+        middle = f"sub_bench{store_size // 2:07d}"
+        walls = []
+        for _ in range(30):
+            t0 = time.perf_counter()
+            page = _get(f"{sb.url}/v1/subscriptions?limit=100&starting_after={middle}")
+            walls.append(time.perf_counter() - t0)
+            assert len(page["data"]) == 100
+    return statistics.median(walls) * 1000
+
+
+def _sync(url: str, db: Path, rate: float) -> dict[str, Any]:
+    env = {**os.environ, "STRIPE_API_KEY": KEY, "STRIPE_API_BASE": url}
+    code = ("import resource, sys; from billing_nb.cli import main; rc = main(sys.argv[1:]); "
+            "print('peak_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code, "sync", "--db", str(db), "--rate-limit", str(rate),
+                           "--no-progress", "--full"], capture_output=True, text=True, env=env, check=True)
+    wall = time.perf_counter() - t0
+    line = next(x for x in done.stdout.splitlines() if " requests in " in x)
+    requests = int(re.search(r"(\d+) requests in", line).group(1))  # type: ignore[union-attr]
+    seconds = float(re.search(r"in ([\d.]+) s", line).group(1))  # type: ignore[union-attr]
+    peak = int(next(x for x in done.stdout.splitlines() if x.startswith("peak_kb")).split()[1]) / 1024
+    return {"wall": wall, "seconds": seconds, "requests": requests, "peak_mb": peak, "line": line}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--subs", type=int, default=10_000)
+    parser.add_argument("--base", type=int, default=100)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bnb-sync-"))
+    state = work / "state.json"
+    t0 = time.perf_counter()
+    with ThreadedSandbox() as sb:
+        build_base(_client(sb.url), args.base)
+        template = [copy.deepcopy(s) for s in sb.store.objects["subscription"].values()]
+        clone(sb.store, args.subs)
+        sb.store.save(state)
+        held = {k: len(sb.store.objects.get(k, {})) for k in ("customer", "subscription", "invoice", "charge")}
+    print(f"account built in {time.perf_counter() - t0:.0f} s ({args.base} through the SDK, the rest cloned): {held}")
+    for rate in (25.0, 0.0):
+        run = work / f"run-{rate}"
+        info = start(run_dir=run, state=state, knobs=Knobs(rate_limit=rate))
+        try:
+            got = _sync(info.url, work / f"sync-{rate}.duckdb", rate)
+            log = _get(f"{info.url}/_sandbox/requests")["data"]
+            rejected = sum(1 for r in log if r["status"] == 429)
+            served = statistics.median(r["ms"] for r in log) if log else 0.0
+        finally:
+            stop(run)
+        per_s = got["requests"] / got["seconds"]
+        share = f", {per_s / rate:.0%} of the limit" if rate else ""
+        print(f"sync at --rate-limit {rate:g}: {got['seconds']:.1f} s ({got['wall']:.1f} s with start-up), "
+              f"{got['requests']} requests = {per_s:.1f}/s{share}, {rejected} answered 429, "
+              f"peak memory {got['peak_mb']:.0f} MB; the sandbox took a median {served:.0f} ms per request")
+    small, large = page_cost(1_000, template), page_cost(50_000, template)
+    print(f"subscriptions.list page of 100: {small:.1f} ms at 1k, {large:.1f} ms at 50k "
+          f"(ratio {large / small:.2f}x, target <= 2x)")
+
+
+if __name__ == "__main__":
+    main()
