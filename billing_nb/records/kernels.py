@@ -148,7 +148,7 @@ class WarmKernel:
         self.runs += 1
         pm.execute_notebook(str(nb_in), str(nb_out), parameters=params, kernel_name="python3",
                             progress_bar=False, execution_timeout=timeout, engine_name=WARM_ENGINE,
-                            request_save_on_cell_execute=False, warm_kernel=self)
+                            warm_kernel=self)
 
     def shutdown(self) -> None:
         """Stop the kernel at once (its notebooks are written) and remove its sockets."""
