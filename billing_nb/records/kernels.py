@@ -40,18 +40,26 @@ _sys.__dict__['_billing_nb_warm'] = (frozenset(_sys.modules), dict(_os.environ),
 del _sys, _os
 """
 
+_ENTER = """
+import os as _os
+_os.environ.update({env!r}); _os.chdir({cwd!r})
+del _os
+"""
+
 _RESET = """
 get_ipython().run_line_magic('reset', '-f')
 import sys as _sys, os as _os, gc as _gc
 _base, _env, _path = _sys.__dict__['_billing_nb_warm']
 _sys.path[:] = _path
 _tops = {{n.partition('.')[0] for n in _base}}
+_name = None
 for _name in [n for n in _sys.modules if n.partition('.')[0] not in _tops]:
     del _sys.modules[_name]
 _os.environ.clear(); _os.environ.update(_env); _os.environ.update({env!r})
 _os.chdir({cwd!r})
+del _sys, _os, _base, _env, _path, _tops, _name
 _gc.collect()
-get_ipython().run_line_magic('reset', '-f')
+del _gc
 """
 
 
@@ -136,8 +144,10 @@ class WarmKernel:
         return bool(self._run_sync(self.km.is_alive)())
 
     def reset(self, *, cwd: Path, env: dict[str, str] | None = None) -> None:
-        """Back to the warmed-up state, in ``cwd`` with ``env`` added to the environment."""
-        self._silent(_RESET.format(cwd=str(cwd), env=dict(env or {})))
+        """Back to the warmed-up state, in ``cwd`` with ``env`` added to the environment
+        (a kernel that has run nothing yet only moves there)."""
+        code = _RESET if self.runs else _ENTER
+        self._silent(code.format(cwd=str(cwd), env=dict(env or {})))
 
     def execute(self, nb_in: Path, nb_out: Path, params: dict[str, Any], *, timeout: int,
                 env: dict[str, str] | None = None) -> None:

@@ -55,8 +55,8 @@ def test_story_bucket(cases: dict[str, Any], story: str) -> None:
 @pytest.mark.parametrize("story", STORIES)
 def test_story_request_budget(cases: dict[str, Any], story: str) -> None:
     _, snap = cases[story]
-    assert snap.waves <= 2
-    assert snap.request_count <= 15, snap.extra
+    assert snap.waves <= 3  # the lookup's wave included (reading/waves.py)
+    assert snap.request_count <= 14, snap.extra
 
 
 @pytest.mark.parametrize(("story", "role"), [

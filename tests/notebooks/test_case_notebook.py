@@ -238,15 +238,20 @@ def test_casebook_lists_the_cases_run(demo_runs: list[tuple[Any, CaseResult]], e
     assert "$0.00 USD" in table and "duplicate_subscription" in table
 
 
-def test_a_cell_timeout_is_a_failed_record(demo: Any, env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same account behind a slow server: the snapshot cell outlives the timeout."""
-    from billing_nb.sandbox.app import Knobs
-    from billing_nb.sandbox.server import ThreadedSandbox
+def test_a_cell_timeout_is_a_failed_record(demo: Any, env: Path, monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path) -> None:
+    """A cell that outlives the timeout fails the record. The runner reads Stripe before the
+    notebook (the reads are no cell), so the slow cell here is the first one, made slow."""
+    from billing_nb.records import runner
 
     story = next(c for c in demo.customers if c.story == "team")
-    with ThreadedSandbox(knobs=Knobs(latency_ms=1500), store=demo.store) as slow:
-        monkeypatch.setenv("STRIPE_API_BASE", slow.url)
-        result = run_case(CaseRequest(lookup=story.customer_id, bucket="team_seats"), cases_dir=env, timeout=2)
+    nb = nbformat.read(str(runner.notebook_path()), as_version=4)
+    first = next(i for i, c in enumerate(nb.cells) if "start_case(" in c.source)
+    nb.cells[first].source = "import time\ntime.sleep(30)\n" + nb.cells[first].source
+    slow = tmp_path / "slow-case.ipynb"
+    nbformat.write(nb, str(slow))
+    monkeypatch.setattr(runner, "notebook_path", lambda name="case.ipynb": slow)
+    result = run_case(CaseRequest(lookup=story.customer_id, bucket="team_seats"), cases_dir=env, timeout=2)
     assert result.status == "failed" and result.exit_code == 3
     assert "timed out" in (result.error or "")
     assert result.record_dir is not None and (result.record_dir / "case.ipynb").exists()

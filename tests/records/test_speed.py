@@ -19,12 +19,16 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.notebook]
 
 
 def _run_through_gate(demo: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, story: str) -> tuple[WaveGate, Any]:
+    from billing_nb.records.kernels import WarmKernel
     from billing_nb.records.runner import CaseRequest, run_case
 
     person = demo.story(story)
-    with WaveGate(demo.url) as gate:
+    # the kernel is started first (as a batch worker's is): on a loaded machine its start-up
+    # can starve the reading threads for longer than the gate's quiet window
+    with WarmKernel() as kernel, WaveGate(demo.url) as gate:
         monkeypatch.setenv("STRIPE_API_BASE", gate.url)
-        result = run_case(CaseRequest(lookup=person.lookup, bucket=person.expected_bucket), cases_dir=tmp_path / "cases")
+        result = run_case(CaseRequest(lookup=person.lookup, bucket=person.expected_bucket), cases_dir=tmp_path / "cases",
+                          kernel=kernel)
     return gate, result
 
 
