@@ -17,8 +17,20 @@ from IPython.display import HTML, Markdown, display
 from ..actions import Action
 from ..analysis.terms import ContractShape
 from ..records.case import Case
+from ..records.markup import no_math
 from .format import DASH, day, days, esc, link, money, money_of, table_html
 from .page import customer_page_html, payment_method_words, plan_name
+
+_F = Any
+
+
+def _shown_as_written(render: _F) -> _F:
+    """Every ``$`` of a rendered step as ``＄``: JupyterLab typesets a ``$...$`` pair in HTML
+    output as LaTeX, so two amounts in one table would turn into math (records.markup)."""
+    def wrapped(*args: Any, **kwargs: Any) -> str:
+        return no_math(render(*args, **kwargs))
+    wrapped.__doc__, wrapped.__name__ = render.__doc__, render.__name__
+    return wrapped
 
 __all__ = ["identity_html", "classification_html", "decision_html", "act_html", "gaps_html", "handoff_markdown",
            "followup_html", "describe_actions", "show_identity", "show_classification", "show_decision", "show_act",
@@ -29,6 +41,7 @@ def _test_mode(case: Case) -> bool:
     return not case.settings.is_live_key
 
 
+@_shown_as_written
 def identity_html(case: Case) -> str:
     """Step 1: the customer page, with what the read left out and the credit already held."""
     s = case.summary
@@ -44,6 +57,7 @@ def identity_html(case: Case) -> str:
     return customer_page_html(case.snapshot, s, test_mode=_test_mode(case)) + "".join(notes)
 
 
+@_shown_as_written
 def classification_html(case: Case) -> str:
     c = case.classification
     parts = [f"<p><b>Suggested bucket:</b> <code>{esc(c.suggested.value)}</code> (confidence {c.confidence:.0%})</p>"]
@@ -54,6 +68,7 @@ def classification_html(case: Case) -> str:
     return "\n".join(parts)
 
 
+@_shown_as_written
 def decision_html(case: Case) -> str:
     d = case.decision
     if d.pending or d.bucket is None:
@@ -128,6 +143,7 @@ def _plan_rows(case: Case, actions: list[Action]) -> list[dict[str, str]]:
     } for a in actions]
 
 
+@_shown_as_written
 def act_html(case: Case) -> str:
     """Step 3: the contract, the refund options, the plan and what was executed."""
     parts = ["<h4>Contract shape</h4>"]
@@ -218,6 +234,7 @@ def describe_actions(case: Case, action_ids: list[str]) -> str:
     return text + ("; " + ", ".join(after) if after else "")
 
 
+@_shown_as_written
 def gaps_html(case: Case) -> str:
     if not case.gaps:
         return "<p>No operator-side product gap identified.</p>"

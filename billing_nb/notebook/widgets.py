@@ -16,6 +16,7 @@ import ipywidgets as w
 
 from ..actions import Plan
 from ..analysis.classify import Bucket, Classification
+from ..records.markup import no_math
 
 __all__ = ["BucketPicker", "ActionChecklist"]
 
@@ -74,7 +75,7 @@ class ActionChecklist(w.VBox):
             money = f" — {action.amount.format()}" if action.amount else ""
             flags = ("reversible" if action.reversible else "NOT reversible") + (
                 ", moves money" if action.moves_money else "")
-            rows.append(w.VBox([box, w.HTML(f"<small>{html.escape(action.preview + money)} ({flags})</small>")]))
+            rows.append(w.VBox([box, w.HTML(no_math(f"<small>{html.escape(action.preview + money)} ({flags})</small>"))]))
         self.summary = w.HTML("<i>Nothing ticked.</i>")
         self.execute = w.Button(description="Execute ticked", button_style="danger", icon="play",
                                 disabled=not plan.actions)
@@ -103,7 +104,7 @@ class ActionChecklist(w.VBox):
 
     def _ticked_changed(self, _change: object) -> None:
         text = html.escape(self.confirmation())
-        self.summary.value = f"<b>{text}</b>" if self.ticked() else f"<i>{text}</i>"
+        self.summary.value = no_math(f"<b>{text}</b>" if self.ticked() else f"<i>{text}</i>")
 
     def _clicked(self, _button: w.Button) -> None:
         chosen = self.ticked()

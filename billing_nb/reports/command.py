@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import BadInputError
-from .metrics import METRICS
+from .queries import METRICS
 
 __all__ = ["add_account_commands", "run_account_command", "ACCOUNT_COMMANDS"]
 

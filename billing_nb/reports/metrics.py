@@ -19,13 +19,12 @@ import sqlglot
 
 from ..exceptions import BadInputError
 from ..money import Money
+from .queries import METRICS
 from .queries import QUERIES
 
 __all__ = ["METRICS", "MONEY_COLUMNS", "Engine", "DuckEngine", "SqliteEngine", "calendar", "run_metric",
            "metric_json", "formatted"]
 
-METRICS: tuple[str, ...] = ("mrr", "movements", "plans", "intervals", "conversion", "seats", "churn", "retention",
-                            "dunning", "refunds")
 
 #: Columns holding money (integer minor units of the row's ``currency``).
 MONEY_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -20,7 +20,12 @@ churn + reactivation``.
 
 from __future__ import annotations
 
-__all__ = ["QUERIES", "BASE", "LIVE"]
+#: The metric names, in the order ``billing-nb metrics`` lists them (here, not in metrics.py,
+#: so building the CLI's parser imports no pandas).
+METRICS: tuple[str, ...] = ("mrr", "movements", "plans", "intervals", "conversion", "seats", "churn", "retention",
+                            "dunning", "refunds")
+
+__all__ = ["METRICS", "QUERIES", "BASE", "LIVE"]
 
 LIVE = "('active', 'trialing', 'past_due')"
 

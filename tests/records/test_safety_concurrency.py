@@ -35,8 +35,9 @@ def _plan(fw: Faulty, cus: str, bucket: str, tmp_path: Path, monkeypatch: pytest
     return rec["plan"]
 
 
-def _start(fw: Faulty, cus: str, bucket: str, action: str, folders: list[Path]) -> list[Any]:
-    return [cli(case_args(cus, bucket, [action], f), fw.env(f)) for f in folders]
+def _start(fw: Faulty, cus: str, bucket: str, action: str | list[str], folders: list[Path]) -> list[Any]:
+    actions = [action] if isinstance(action, str) else action
+    return [cli(case_args(cus, bucket, actions, f), fw.env(f)) for f in folders]
 
 
 def _finish(procs: list[Any]) -> list[tuple[int, dict]]:
@@ -69,7 +70,9 @@ def test_two_ledgers_same_refund_and_same_credit_note_make_one_each(
     try:
         folders = [tmp_path / "alice", tmp_path / "bob"]
         refund_runs = _start(fw, cus, "product_failure", refund, folders)  # all four at once
-        note_runs = _start(fw, annual, "product_failure", note["id"], [f / "annual" for f in folders])
+        # the unused-time credit note is approved with the cancel it pays for (it requires it)
+        note_runs = _start(fw, annual, "product_failure", [note["id"], *note["requires"][:1]],
+                           [f / "annual" for f in folders])
         refunds, notes = _finish(refund_runs), _finish(note_runs)
     finally:
         fw.knobs.latency_ms = 0
@@ -77,11 +80,12 @@ def test_two_ledgers_same_refund_and_same_credit_note_make_one_each(
     assert len(list(w.c.v1.refunds.list({"charge": charge}).auto_paging_iter())) == 1
     credit_notes = list(w.c.v1.credit_notes.list({"invoice": invoice}).auto_paging_iter())
     assert len(credit_notes) == 1 and credit_notes[0].amount == amount
-    for results, kind, total in ((refunds, "refunded", 2000), (notes, "credited", amount)):
-        statuses = sorted(r["executed"][0]["status"] for _, r in results)
+    for results, kind, total, wanted in ((refunds, "refunded", 2000, refund), (notes, "credited", amount, note["id"])):
+        mine = [next(e for e in r["executed"] if e["action_id"] == wanted) for _, r in results]
+        statuses = sorted(e["status"] for e in mine)
         assert statuses == ["already_done", "succeeded"], statuses  # the loser is not a failure
         assert [code for code, _ in results] == [0, 0]
-        assert len({r["executed"][0]["idempotency_key"] for _, r in results}) == 1  # one effect, one key
+        assert len({e["idempotency_key"] for e in mine}) == 1  # one effect, one key
         assert claimed([r for _, r in results], kind) == total  # counted once across the two records
     assert len(ours(credit_notes)) == 1
 

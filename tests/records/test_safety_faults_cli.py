@@ -88,13 +88,16 @@ def test_a_write_stripe_refuses_ends_failed_with_exit_3_and_says_so(fw: Faulty, 
     w.advance(clock, T0 + 32 * DAY)
     [open_inv] = [i for i in w.c.v1.invoices.list({"customer": cus}).data if i.status == "open"]
     folder = tmp_path / "cases"
-    proc = cli(case_args(cus, "failed_payment", [f"retry:{open_inv.id}"], folder), fw.env(folder))
+    # a retry requires a changed card or a portal session first (issue 12): the portal session
+    # lands, the retry on the declining card does not
+    approve = [f"portal:{cus}:payment_method_update", f"retry:{open_inv.id}"]
+    proc = cli(case_args(cus, "failed_payment", approve, folder), fw.env(folder))
     stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 3, stderr[-2000:]
     rec = json.loads(stdout)
     [retry] = [e for e in rec["executed"] if e["action_id"] == f"retry:{open_inv.id}"]
     assert retry["status"] == "failed" and retry["request_id"].startswith("req_") and retry["error"]
-    assert rec["status"] == "failed"
-    assert w.c.v1.invoices.retrieve(open_inv.id).status == "open"  # nothing landed
+    assert rec["status"] in ("failed", "partial")
+    assert w.c.v1.invoices.retrieve(open_inv.id).status == "open"  # the retry did not land
     taken = rec["handoff"].split("## ACTION TAKEN", 1)[1].split("## FOLLOW-UP", 1)[0]
-    assert f"Did not land: `retry:{open_inv.id} (failed)`" in taken and "The case is failed" in taken
+    assert f"Did not land: `retry:{open_inv.id} (failed)`" in taken and f"The case is {rec['status']}" in taken
