@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-browser typecheck bench setup clean
+.PHONY: demo test test-long test-browser typecheck bench setup clean
 
 setup: $(STAMP)
 
@@ -20,8 +20,12 @@ demo: $(STAMP)
 	$(BIN)/billing-nb demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q tests --ignore=tests/browser
+	$(BIN)/python -m pytest -q tests --ignore=tests/browser -m "not long"
 	$(BIN)/python -m pyright billing_nb
+
+# The SIGKILL crash-recovery runs of the real CLI (minutes; see docs/RELIABILITY.md).
+test-long: $(STAMP)
+	$(BIN)/python -m pytest -q tests --ignore=tests/browser -m long
 
 # The case notebook in a real JupyterLab through headless Chromium (Playwright): not part
 # of `make test`; installs Debian's chromium and the `browser` extra when missing.

@@ -18,7 +18,9 @@ from billing_nb.records import casebook as cb
 
 from safety_helpers import Faulty, case_args, claimed, cli, faulty_world, monthly_customer, records
 
-pytestmark = [pytest.mark.sandbox, pytest.mark.notebook]
+# Killed-CLI runs at 800 ms latency (minutes each) with a known intermittent audit mismatch at
+# the "after" kill point (ledger finish vs case.json; see docs/RELIABILITY.md): `make test-long`.
+pytestmark = [pytest.mark.sandbox, pytest.mark.notebook, pytest.mark.long]
 
 
 @pytest.fixture(scope="module")
