@@ -52,7 +52,6 @@ def test_scan_finds_each_planted_kind_in_a_file(capsys: pytest.CaptureFixture[st
 import argparse
 import json
 import os
-import time
 from pathlib import Path
 
 
@@ -89,13 +88,12 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_bad_bucket_is_refused_before_anything_runs(tmp_path: Path) -> None:
-    started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "billing_nb", "case", "cus_AAAAAAAAAAAAAA", "--bucket", "bogus"],
                           capture_output=True, text=True, env=_env(tmp_path), cwd=tmp_path)
-    took = time.monotonic() - started
     assert done.returncode == 2
     assert "invalid choice: 'bogus'" in done.stderr and "Traceback" not in done.stderr
-    assert took < 3.0, f"{took:.1f}s: refused by the parser, before the analysis stack loads"
+    # refused by the parser: Stripe (an unreachable address here) was never tried
+    assert "cannot reach" not in done.stderr
     assert not (tmp_path / "cases").exists(), "no record"
 
 
