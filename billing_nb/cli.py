@@ -121,12 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_case(args: argparse.Namespace) -> int:
     from .config import load_settings
     from .reading.lookup import lookup_kind
-    from .records.queue import recorded_case
+    named = Path(args.lookup)
+    if (named.parent if named.suffix in (".json", ".ipynb") else named).joinpath("case.json").is_file():
+        # a record folder re-runs its customer with its complaint
+        from .records.queue import recorded_case
 
-    found = recorded_case(args.lookup)  # a record folder re-runs its customer with its complaint
-    if found is not None:
-        args.lookup, saved, _ = found
-        args.complaint = args.complaint or saved
+        found = recorded_case(args.lookup)
+        if found is not None:
+            args.lookup, saved, _ = found
+            args.complaint = args.complaint or saved
     lookup_kind(args.lookup)  # bad input fails before the runner (stripe, jupyter) is imported
     from .records.runner import CaseRequest, run_case
 
