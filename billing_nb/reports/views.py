@@ -82,9 +82,22 @@ class Portfolio:
             "contraction": "Contraction", "churn": "Churn", "reactivation": "Reactivation", "mrr_end": "MRR at month end"})
 
     def plans(self) -> pd.DataFrame:
-        return _titled(formatted("plans", self.metric("plans")), {
+        """Per product and price; the price by its name (nickname, else amount and interval), not its id."""
+        frame = formatted("plans", self.metric("plans"))
+        frame["price_id"] = [self._price_names().get(str(p), str(p)) for p in frame["price_id"]]
+        return _titled(frame, {
             "product": "Product", "price_id": "Price", "currency": "Currency", "billing_interval": "Interval",
             "subscriptions": "Subscriptions", "seats": "Seats", "mrr": "MRR"})
+
+    def _price_names(self) -> dict[str, str]:
+        rows = self.store.query("SELECT id, nickname, unit_amount, currency, recurring_interval AS every,"
+                                " recurring_interval_count AS n FROM prices")
+        names = {}
+        for r in rows.itertuples(index=False):
+            amount = _money(r.unit_amount, r.currency)
+            every = "" if not isinstance(r.every, str) else (f" / {int(r.n)} {r.every}s" if (r.n or 1) > 1 else f" / {r.every}")
+            names[str(r.id)] = str(r.nickname) if isinstance(r.nickname, str) and r.nickname else f"{amount}{every}"
+        return names
 
     def intervals(self) -> pd.DataFrame:
         return _titled(formatted("intervals", self.metric("intervals")), {
