@@ -446,4 +446,10 @@ def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened,
             expect(nb.get_by_text(opened.case_id).first).to_be_attached()
         body = nb.inner_text()
         assert "Traceback" not in body, name
+        # the report tables read like the case's: no dict, NaN, ISO date or raw price id, no index
+        assert nb.locator(".jp-OutputArea-output td").count() > 10, name
+        assert _bad_cells(nb) == [], name
+        assert [t for t in nb.locator(".jp-OutputArea-output td").all_inner_texts()
+                if re.match(r"\d{4}-\d\d-\d\d", t.strip())] == [], name
+        assert nb.locator(".jp-OutputArea-output tbody th").count() == 0, f"{name}: an index column"
     page2.close()
