@@ -20,9 +20,9 @@ from typing import Any
 import pandas as pd
 
 from ..money import Money
-from ..records.markup import escape_html, no_math
+from ..records.markup import dates_in_words, escape_html, no_math
 
-__all__ = ["esc", "money", "money_of", "day", "days", "dashboard_url", "link", "table_html", "cell", "frame_html",
+__all__ = ["esc", "words", "money", "money_of", "day", "days", "dashboard_url", "link", "table_html", "cell", "frame_html",
            "use_for_frames", "DASH"]
 
 DASH = "—"
@@ -40,6 +40,12 @@ def esc(value: Any) -> str:
     if value is None or value == "":
         return DASH
     return escape_html(value)
+
+
+def words(value: Any) -> str:
+    """Text we wrote for case.json (an anomaly's detail, evidence, an explanation) for a page:
+    its ISO dates as ``4 Nov 2026`` (:func:`dates_in_words`), escaped."""
+    return esc(dates_in_words(value) if value is not None else None)
 
 
 def money(amount: int | None, currency: str | None) -> str:

@@ -226,3 +226,21 @@ def test_evidence_bullets_read_on_their_own(demo_env: Any, tmp_path: Path) -> No
         case, _ = _case(demo_env, tmp_path, s.story)
         for line in case.classification.evidence:
             assert not line.startswith(("and ", "or ", "but ")), (s.story, line)
+
+
+ISO_DAY = re.compile(r"(?<![\d/])\d{4}-\d\d-\d\d(?![\d/])")
+
+
+def test_dates_read_as_dates_on_the_page_and_in_the_handoff_iso_in_case_json(demo_env: Any, tmp_path: Path) -> None:
+    """Anomaly details, the timeline and the handoff show ``4 Nov 2026``; case.json keeps the
+    ISO form (machines read it). Before: "renewal invoice of 2026-11-04 is open" on the page."""
+    iso_in_record = 0
+    for s in demo_env.customers:
+        case, _ = _case(demo_env, tmp_path, s.story)
+        rec = case.record()
+        iso_in_record += sum(bool(ISO_DAY.search(a["detail"])) for a in rec["billing_state"]["anomalies"])
+        page = views.identity_html(case) + views.act_html(case) + views.gaps_html(case) + views.classification_html(case)
+        assert not ISO_DAY.search(page), (s.story, ISO_DAY.findall(page))
+        handoff = rec["handoff"].replace(str(case.output_dir), "")
+        assert not ISO_DAY.search(handoff), (s.story, [line for line in handoff.splitlines() if ISO_DAY.search(line)])
+    assert iso_in_record, "some anomaly detail carries a date in case.json (ISO)"
