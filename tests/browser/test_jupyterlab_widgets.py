@@ -239,8 +239,10 @@ class Shots:
 
 
 def _cell_errors(page: Page) -> list[str]:
-    """Tracebacks shown in the notebook (error outputs, not stderr chatter)."""
-    return page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]').all_inner_texts()
+    """Tracebacks shown in the notebook (error outputs, not stderr chatter), and a click
+    handler's failure as the step shows it (``.bnb-error``)."""
+    return (page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]').all_inner_texts()
+            + page.locator(".bnb-error").all_inner_texts())
 
 
 def _wait_visible(page: Page, target: Locator, what: str, shots: Shots, lab: Lab,
@@ -381,8 +383,11 @@ def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened,
     box.check()
     expect(notebook.get_by_text(f"Execute will note the case on {sandbox.customer_id}.")).to_be_visible()
     shots.take("ticked", box)
-    notebook.locator("button.jupyter-button", has_text="Execute ticked").click()
+    execute = notebook.locator("button.jupyter-button", has_text="Execute ticked")
+    execute.click()
     done = notebook.locator(".jp-OutputArea-output tr").filter(has_text=document_id).filter(has_text="succeeded")
+    heard = notebook.get_by_text("Executing ").or_(done)
+    _wait_visible(page, heard, "the kernel's answer to Execute", shots, lab)
     _wait_visible(page, done, "the executed row in step 3", shots, lab)
     shots.take("executed", done)
     rec = _wait_record(opened.record_dir, lambda r: any(e["action_id"] == document_id
