@@ -84,19 +84,21 @@ class Portfolio:
     def plans(self) -> pd.DataFrame:
         """Per product and price; the price by its name (nickname, else amount and interval), not its id."""
         frame = formatted("plans", self.metric("plans"))
-        frame["price_id"] = [self._price_names().get(str(p), str(p)) for p in frame["price_id"]]
+        names = self._price_names()
+        frame["price_id"] = [names.get(str(p), str(p)) for p in frame["price_id"]]
         return _titled(frame, {
             "product": "Product", "price_id": "Price", "currency": "Currency", "billing_interval": "Interval",
             "subscriptions": "Subscriptions", "seats": "Seats", "mrr": "MRR"})
 
     def _price_names(self) -> dict[str, str]:
-        rows = self.store.query("SELECT id, nickname, unit_amount, currency, recurring_interval AS every,"
-                                " recurring_interval_count AS n FROM prices")
-        names = {}
-        for r in rows.itertuples(index=False):
-            amount = _money(r.unit_amount, r.currency)
-            every = "" if not isinstance(r.every, str) else (f" / {int(r.n)} {r.every}s" if (r.n or 1) > 1 else f" / {r.every}")
-            names[str(r.id)] = str(r.nickname) if isinstance(r.nickname, str) and r.nickname else f"{amount}{every}"
+        rows: list[dict[str, Any]] = self.store.query(  # pyright: ignore[reportUnknownMemberType]
+            "SELECT id, nickname, unit_amount, currency, recurring_interval AS every,"
+            " recurring_interval_count AS n FROM prices").to_dict("records")
+        names: dict[str, str] = {}
+        for r in rows:
+            every, n, nickname = r["every"], r["n"], r["nickname"]
+            per = "" if not isinstance(every, str) else (f" / {int(n)} {every}s" if n and int(n) > 1 else f" / {every}")
+            names[str(r["id"])] = nickname if isinstance(nickname, str) and nickname else f"{_money(r['unit_amount'], r['currency'])}{per}"
         return names
 
     def intervals(self) -> pd.DataFrame:
