@@ -106,12 +106,14 @@ class Money:
         """The nearest amount toward zero that Stripe accepts (:func:`stripe_round`)."""
         return Money(stripe_round(self.amount, self.currency), self.currency)
 
-    def format(self, *, markdown: bool = False) -> str:
+    def format(self, *, markdown: bool = False, code: bool = True) -> str:
         """Human form, e.g. ``$12.34 USD``, ``¥1,200 JPY``, ``1.250 KWD`` (for display only).
 
         The symbol comes from CLDR (Babel), the digits from Stripe's exponent (Stripe's exponent
         wins: ISK shows whole krónur from a two-decimal amount). ``markdown`` escapes the symbol's
         ``$`` (``\\$``) so JupyterLab's markdown shows it literally instead of starting LaTeX.
+        ``code=False`` is the short form of a page's tables (``$12.34``, ``¥1,200``): the code is
+        kept only where CLDR has no symbol (``1,234.56 CHF``), so the currency is never lost.
         """
         sign = "-" if self.amount < 0 else ""
         units = abs(self.amount)
@@ -125,6 +127,8 @@ class Money:
         symbol = _symbol(self.currency)
         if markdown:
             symbol = symbol.replace("$", "\\$")
+        if not code and symbol:
+            return f"{sign}{symbol}{body}"
         return f"{sign}{symbol}{body} {self.currency.upper()}"
 
     def as_dict(self) -> dict[str, int | str]:

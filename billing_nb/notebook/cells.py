@@ -10,7 +10,11 @@ them) and put the live controls (the checklist) in a display of their own.
 
 from __future__ import annotations
 
+import html
 import os
+import sys
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,14 +103,32 @@ class CaseNotebook:
         views.show_handoff(self.case)
 
     # ----- handlers -------------------------------------------------------------------
+    def _shown_failure(self, what: str, display_name: str, step: Callable[[], None]) -> None:
+        """Run a click's work; if it fails, say so in the step instead of nowhere: JupyterLab
+        sends a widget callback's traceback to its log console, which the analyst never sees."""
+        try:
+            step()
+        except Exception as exc:  # shown to the analyst; the traceback goes to the kernel log
+            traceback.print_exc(file=sys.stderr)
+            text = html.escape(f"{type(exc).__name__}: {exc}")
+            self._show(display_name, HTML(f'<div class="bnb-error" style="color:#a00; border:1px solid #a00; '
+                                          f'padding:6px;"><b>{html.escape(what)} failed:</b> {text}. The record '
+                                          "(case.json) keeps what happened; re-run the cell or try again.</div>"))
+
     def _confirmed(self, bucket: Bucket) -> None:
+        self._shown_failure("Confirm", "decision", lambda: self._confirm(bucket))
+
+    def _executed(self, approve: list[str]) -> None:
+        self._shown_failure("Execute", "checklist", lambda: self._execute(approve))
+
+    def _confirm(self, bucket: Bucket) -> None:
         self.case.confirm(bucket, "widget")
         self._show("decision", HTML(views.decision_html(self.case)))
         self._render_act()
         self._render_tail()
         self.index()
 
-    def _executed(self, approve: list[str]) -> None:
+    def _execute(self, approve: list[str]) -> None:
         self.case.execute(approve, "widget", reveal=self._reveal)
         self._render_act()
         self._render_tail()

@@ -1,25 +1,31 @@
 """How values read on a page: money in its currency, dates as dates, ids as Dashboard links.
 
 Every view formats through here, so a table never shows ``{'value': 20000, 'currency':
-'usd'}``, ``NaN``, an ISO timestamp or a pandas index. Everything that came from Stripe
-or a complaint is escaped with :func:`html.escape` before it is put in HTML.
+'usd'}``, ``NaN``, an ISO timestamp or a pandas index. Money is :meth:`Money.format`'s short
+form (one formatter for the package); everything that came from Stripe or a complaint is
+escaped by :func:`billing_nb.records.markup.escape_html` before it is put in HTML. The report
+notebooks show their DataFrames through :func:`frame_html` (:func:`use_for_frames`).
 """
 
 from __future__ import annotations
 
 import html
+import math
+import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
 
 from ..money import Money
+from ..records.markup import dates_in_words, escape_html, no_math
 
-__all__ = ["esc", "money", "money_of", "day", "days", "dashboard_url", "link", "table_html", "DASH"]
+__all__ = ["esc", "words", "money", "money_of", "day", "days", "dashboard_url", "link", "table_html", "cell", "frame_html",
+           "use_for_frames", "DASH"]
 
 DASH = "—"
-_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
 #: Dashboard paths by id prefix (https://docs.stripe.com/dashboard/basics).
 _PATHS = {
     "cus": "customers", "sub": "subscriptions", "in": "invoices", "ch": "payments", "py": "payments",
@@ -33,23 +39,20 @@ def esc(value: Any) -> str:
     """Text for HTML: escaped, None as a dash."""
     if value is None or value == "":
         return DASH
-    return html.escape(str(value))
+    return escape_html(value)
+
+
+def words(value: Any) -> str:
+    """Text we wrote for case.json (an anomaly's detail, evidence, an explanation) for a page:
+    its ISO dates as ``4 Nov 2026`` (:func:`dates_in_words`), escaped."""
+    return esc(dates_in_words(value) if value is not None else None)
 
 
 def money(amount: int | None, currency: str | None) -> str:
     """``20000, "usd"`` -> ``$200.00``; currencies without a symbol keep their code (``1,200 CHF``)."""
     if amount is None:
         return DASH
-    m = Money(int(amount), (currency or "usd").lower())
-    sign = "-" if m.amount < 0 else ""
-    units = abs(m.amount)
-    if m.exponent:
-        major, minor = divmod(units, 10**m.exponent)
-        body = f"{major:,}.{minor:0{m.exponent}d}"
-    else:
-        body = f"{units:,}"
-    symbol = _SYMBOLS.get(m.currency)
-    return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {m.currency.upper()}"
+    return Money(int(amount), (currency or "usd").lower()).format(code=False)
 
 
 def money_of(value: Money | Mapping[str, Any] | None) -> str:
@@ -134,3 +137,77 @@ def table_html(rows: Sequence[Mapping[str, str]], columns: Iterable[str] | None 
         styler = styler.set_properties(subset=keep, **{"white-space": "nowrap"})  # pyright: ignore[reportUnknownMemberType]
     body = str(styler.to_html())  # pyright: ignore[reportUnknownMemberType]
     return f'<div class="bnb-table" style="overflow-x:auto; max-width:100%;">{body}</div>'
+
+
+_ISO = re.compile(r"^\d{4}-\d\d-\d\d(?:[T ](\d\d:\d\d)(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?$")
+_OBJECT_ID = re.compile(r"^(?:cus|sub|in|ch|py|pi|re|cn|dp|du|prod|price|cs|bpc|evt|clock)_[A-Za-z0-9]{6,}$")
+_AMOUNT = re.compile(r"^-?\D{0,3}\d[\d,]*(?:\.\d+)?%?(?: [A-Z]{3})?$")
+
+
+def cell(value: Any, *, test_mode: bool = True) -> str:
+    """One table cell for people: money in its currency, dates as dates, ids as links, a dash
+    for nothing (None, NaN, NaT), yes/no for flags; anything else escaped."""
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return DASH
+    if isinstance(value, Money):
+        return money_of(value)
+    if isinstance(value, Mapping) and {"value", "currency"} <= set(value):  # pyright: ignore[reportUnknownArgumentType]
+        return money_of(value)  # pyright: ignore[reportUnknownArgumentType]
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "yes" if value else "no"
+    if isinstance(value, float) and math.isinf(value):
+        return esc(value)
+    if isinstance(value, datetime):
+        return day(value) + (f" {value.astimezone(UTC):%H:%M}" if value.hour or value.minute else "")
+    if isinstance(value, date):
+        return f"{value.day} {value:%b %Y}"
+    if isinstance(value, str):
+        text = value.strip()
+        found = _ISO.match(text)
+        if found:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            when = when if when.tzinfo else when.replace(tzinfo=UTC)
+            return day(when) + (f" {when.astimezone(UTC):%H:%M}" if found.group(1) else "")
+        if _OBJECT_ID.match(text):
+            return link(text, test_mode=test_mode)
+    return esc(value)
+
+
+def _header(name: Any) -> str:
+    """``case_id`` -> ``Case id``; a header someone already wrote for people stays as it is."""
+    text = str(name)
+    if text == text.lower():
+        text = text.replace("_", " ").strip().capitalize()
+    return escape_html(text)
+
+
+def frame_html(frame: pd.DataFrame, *, test_mode: bool | None = None) -> str:
+    """A DataFrame as a styled table for people (:func:`table_html`): no index, every cell
+    through :func:`cell`, ``X_minor`` columns left out beside their formatted ``X``."""
+    if test_mode is None:
+        test_mode = not os.environ.get("STRIPE_API_KEY", "").startswith(("sk_live", "rk_live"))
+    if frame.empty:
+        return "<p><i>Nothing to show.</i></p>"
+    columns = [c for c in frame.columns
+               if not (str(c).endswith("_minor") and str(c)[: -len("_minor")] in map(str, frame.columns))]
+    headers = {c: _header(c) for c in columns}
+    rows = [{headers[c]: cell(v, test_mode=test_mode) for c, v in zip(columns, values, strict=True)}
+            for values in frame[columns].itertuples(index=False, name=None)]
+    numeric = [headers[c] for c in columns
+               if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+               or all(v == DASH or _AMOUNT.match(html.unescape(v)) for v in (r[headers[c]] for r in rows))]
+    return no_math(table_html(rows, list(headers.values()), numeric=numeric, keep_empty=True))
+
+
+def use_for_frames(*, test_mode: bool | None = None) -> None:
+    """In a report's kernel: every DataFrame a cell returns renders through :func:`frame_html`
+    (the text form stays pandas'); outside IPython this does nothing."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with the notebook extra
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatter: Any = shell.display_formatter.formatters["text/html"]  # pyright: ignore[reportOptionalMemberAccess, reportAttributeAccessIssue]
+    formatter.for_type(pd.DataFrame, lambda frame: frame_html(frame, test_mode=test_mode))  # pyright: ignore[reportUnknownMemberType]

@@ -17,7 +17,7 @@ from ..config import load_settings
 from ..exceptions import BadInputError
 from ..records.manual import prepare_manual_case
 
-__all__ = ["open_in_lab", "running_server_for", "existing_notebook"]
+__all__ = ["open_in_lab", "running_server_for", "existing_notebook", "JUPYTER_ENV"]
 
 
 def existing_notebook(lookup: str) -> Path | None:
@@ -47,9 +47,15 @@ def running_server_for(notebook: Path) -> dict[str, Any] | None:
     return None
 
 
+#: The jupyter command to start instead of the one beside this Python (a wrapper, another env).
+JUPYTER_ENV = "BILLING_NB_JUPYTER"
+
+
 def _lab_command(notebook: Path, root: Path) -> list[str]:
+    """``jupyter lab`` from this Python's environment (its kernel has billing_nb), rooted so
+    the record is inside the lab's tree, opening the notebook by its path under that root."""
     jupyter = Path(sys.executable).parent / "jupyter"
-    exe = str(jupyter) if jupyter.exists() else "jupyter"
+    exe = os.environ.get(JUPYTER_ENV) or (str(jupyter) if jupyter.exists() else "jupyter")
     return [exe, "lab", f"--ServerApp.root_dir={root}", str(notebook.resolve().relative_to(root))]
 
 

@@ -16,7 +16,7 @@ from ..analysis.identify import IdentitySummary
 from ..reading.objects import plan_name
 from ..reading.rows import SubscriptionRow, obj_id
 from ..reading.snapshot import CaseSnapshot
-from .format import DASH, day, esc, link, money, table_html
+from .format import DASH, day, esc, link, money, table_html, words
 
 __all__ = ["plan_name", "plan_words", "card_words", "payment_method_words", "balance_words", "TimelineEntry",
            "timeline", "customer_page_html"]
@@ -186,13 +186,13 @@ def customer_page_html(snapshot: CaseSnapshot, summary: IdentitySummary, *, test
     ]
     if summary.anomalies:
         items = "".join(
-            f"<li><b>{esc(a.kind.replace('_', ' '))}</b>: {esc(a.detail)} "
+            f"<li><b>{esc(a.kind.replace('_', ' '))}</b>: {words(a.detail)} "
             f"({', '.join(link(o, test_mode=test_mode) for o in a.objects)})</li>" for a in summary.anomalies)
         parts.append(f"<h4>What looks wrong</h4><ul>{items}</ul>")
     else:
         parts.append("<p>No anomalies found.</p>")
     rows = [{"date": day(t.at), "what": esc(t.what), "amount": t.amount, "object": link(t.obj, test_mode=test_mode),
-             "detail": esc(t.detail) if t.detail else DASH} for t in timeline(snapshot, summary)]
+             "detail": words(t.detail) if t.detail else DASH} for t in timeline(snapshot, summary)]
     parts.append("<h4>Billing history (newest first)</h4>")
     parts.append(table_html(rows, ["date", "what", "amount", "object", "detail"], numeric=["amount"],
                             nowrap=["date", "object"])

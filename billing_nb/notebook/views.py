@@ -18,7 +18,7 @@ from ..actions import Action
 from ..analysis.terms import ContractShape
 from ..records.case import Case
 from ..records.markup import no_math
-from .format import DASH, day, days, esc, link, money, money_of, table_html
+from .format import DASH, day, days, esc, link, money, money_of, table_html, words
 from .page import customer_page_html, payment_method_words, plan_name
 
 _F = Any
@@ -61,10 +61,10 @@ def identity_html(case: Case) -> str:
 def classification_html(case: Case) -> str:
     c = case.classification
     parts = [f"<p><b>Suggested bucket:</b> <code>{esc(c.suggested.value)}</code> (confidence {c.confidence:.0%})</p>"]
-    parts.append("<p><b>Evidence</b></p><ul>" + "".join(f"<li>{esc(e)}</li>" for e in c.evidence) + "</ul>"
+    parts.append("<p><b>Evidence</b></p><ul>" + "".join(f"<li>{words(e)}</li>" for e in c.evidence) + "</ul>"
                  if c.evidence else "<p>No evidence recorded.</p>")
     if c.against:
-        parts.append("<p><b>Against</b></p><ul>" + "".join(f"<li>{esc(e)}</li>" for e in c.against) + "</ul>")
+        parts.append("<p><b>Against</b></p><ul>" + "".join(f"<li>{words(e)}</li>" for e in c.against) + "</ul>")
     return "\n".join(parts)
 
 
@@ -130,13 +130,13 @@ def _option_rows(case: Case) -> list[dict[str, str]]:
         "amount": money_of(o.amount),
         "Stripe's figure": money(o.stripe_amount, o.amount.currency) if o.stripe_amount is not None else DASH,
         "check": ("<b>MISMATCH</b>" if o.mismatch else "matches Stripe") if o.stripe_amount is not None else "not previewed",
-        "charge": link(o.charge, test_mode=tm), "explanation": esc(_option_explanation(o)),
+        "charge": link(o.charge, test_mode=tm), "explanation": words(_option_explanation(o)),
     } for o in case.options]
 
 
 def _plan_rows(case: Case, actions: list[Action]) -> list[dict[str, str]]:
     return [{
-        "step": str(a.step), "action": f"<code>{esc(a.id)}</code>", "what": esc(a.preview),
+        "step": str(a.step), "action": f"<code>{esc(a.id)}</code>", "what": words(a.preview),
         "amount": money_of(a.amount) if a.amount else DASH,
         "reversible": "yes" if a.reversible else "<b>NO</b>", "moves money": "yes" if a.moves_money else "no",
         "customer sees it": "yes" if a.customer_visible else "no",
@@ -168,13 +168,13 @@ def act_html(case: Case) -> str:
     else:
         parts.append(table_html(_plan_rows(case, actions), numeric=["amount"], nowrap=["action"]))
     for note in (plan.notes if plan else []):
-        parts.append(f"<blockquote>{esc(note)}</blockquote>")
+        parts.append(f"<blockquote>{words(note)}</blockquote>")
     if case.executed:
         parts.append("<h4>Executed</h4>")
         parts.append(table_html([{
             "action": f"<code>{esc(e.action_id)}</code>", "status": esc(e.status),
             "Stripe object": link(e.stripe_object, test_mode=_test_mode(case)), "request id": esc(e.request_id),
-            "error": esc(e.error) if e.error else DASH,
+            "error": words(e.error) if e.error else DASH,
         } for e in case.executed]))
     elif actions:
         parts.append("<p>Dry run: nothing executed (no approval).</p>")
@@ -240,9 +240,9 @@ def gaps_html(case: Case) -> str:
         return "<p>No operator-side product gap identified.</p>"
     items = []
     for g in case.gaps:
-        ev = "".join(f"<li>{esc(e)}</li>" for e in g.evidence)
+        ev = "".join(f"<li>{words(e)}</li>" for e in g.evidence)
         items.append(f"<li><b>{esc(g.title)}</b> (<code>{esc(g.kind)}</code>, {esc(g.severity)})"
-                     f"<ul>{ev}<li>Suggestion: {esc(g.suggestion)}</li></ul></li>")
+                     f"<ul>{ev}<li>Suggestion: {words(g.suggestion)}</li></ul></li>")
     return f"<ul>{''.join(items)}</ul>"
 
 

@@ -111,4 +111,6 @@ class ActionChecklist(w.VBox):
         if not chosen:
             self.status.value = "<i>Nothing ticked: nothing executed.</i>"
             return
-        self._on_execute(chosen)  # the handler re-renders step 3 with a new checklist
+        self.execute.disabled = True  # one click, one run: the handler re-renders step 3 with a new checklist
+        self.status.value = no_math("<i>Executing " + html.escape(", ".join(chosen)) + " …</i>")
+        self._on_execute(chosen)

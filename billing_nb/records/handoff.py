@@ -24,7 +24,7 @@ import jinja2
 
 from ..exceptions import ConfigError
 from ..money import Money
-from .markup import Md, escape_block, escape_md, no_math
+from .markup import Md, dates_in_words, escape_block, escape_md, no_math
 
 __all__ = ["HEADINGS", "templates_dir", "render_followup", "render_handoff", "render_backlog"]
 
@@ -112,7 +112,7 @@ def _environment(folder: Path, default: Path) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
                              autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                              finalize=_finalize)
-    env.filters.update(money=_money, day=_day, cell=_cell, quote=_quote)
+    env.filters.update(money=_money, day=_day, cell=_cell, quote=_quote, dates=dates_in_words)
     return env
 
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime
 from typing import Any
 
-__all__ = ["Md", "escape_md", "escape_block", "escape_html", "no_math"]
+__all__ = ["Md", "escape_md", "escape_block", "escape_html", "no_math", "dates_in_words"]
 
 
 class Md(str):
@@ -68,3 +69,21 @@ def escape_html(value: Any) -> str:
 def no_math(text: str) -> str:
     """``$`` as ``＄``, so that no ``$...$`` pair is typeset as LaTeX (see the module docstring)."""
     return text.replace("$", "\uff04")
+
+
+_ISO_DAY = re.compile(r"(?<![\d/])(\d{4}-\d\d-\d\d)(?:[T ](\d\d:\d\d)(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?(?![\d/])")
+
+
+def _day_words(match: re.Match[str]) -> str:
+    try:
+        when = datetime.fromisoformat(match.group(1))
+    except ValueError:
+        return match.group(0)
+    return f"{when.day} {when:%b %Y}" + (f" {match.group(2)}" if match.group(2) else "")
+
+
+def dates_in_words(text: Any) -> str:
+    """ISO dates written for case.json (``2026-11-04``, ``2026-11-04 12:00:00``) as people read
+    them (``4 Nov 2026``, ``4 Nov 2026 12:00``), for the page and the handoff; a date inside a
+    path (``cases/2026-12-02/...``) is left alone."""
+    return _ISO_DAY.sub(_day_words, "" if text is None else str(text))

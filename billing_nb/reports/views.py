@@ -82,9 +82,24 @@ class Portfolio:
             "contraction": "Contraction", "churn": "Churn", "reactivation": "Reactivation", "mrr_end": "MRR at month end"})
 
     def plans(self) -> pd.DataFrame:
-        return _titled(formatted("plans", self.metric("plans")), {
+        """Per product and price; the price by its name (nickname, else amount and interval), not its id."""
+        frame = formatted("plans", self.metric("plans"))
+        names = self._price_names()
+        frame["price_id"] = [names.get(str(p), str(p)) for p in frame["price_id"]]
+        return _titled(frame, {
             "product": "Product", "price_id": "Price", "currency": "Currency", "billing_interval": "Interval",
             "subscriptions": "Subscriptions", "seats": "Seats", "mrr": "MRR"})
+
+    def _price_names(self) -> dict[str, str]:
+        rows: list[dict[str, Any]] = self.store.query(  # pyright: ignore[reportUnknownMemberType]
+            "SELECT id, nickname, unit_amount, currency, recurring_interval AS every,"
+            " recurring_interval_count AS n FROM prices").to_dict("records")
+        names: dict[str, str] = {}
+        for r in rows:
+            every, n, nickname = r["every"], r["n"], r["nickname"]
+            per = "" if not isinstance(every, str) else (f" / {int(n)} {every}s" if n and int(n) > 1 else f" / {every}")
+            names[str(r["id"])] = nickname if isinstance(nickname, str) and nickname else f"{_money(r['unit_amount'], r['currency'])}{per}"
+        return names
 
     def intervals(self) -> pd.DataFrame:
         return _titled(formatted("intervals", self.metric("intervals")), {

@@ -239,8 +239,10 @@ class Shots:
 
 
 def _cell_errors(page: Page) -> list[str]:
-    """Tracebacks shown in the notebook (error outputs, not stderr chatter)."""
-    return page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]').all_inner_texts()
+    """Tracebacks shown in the notebook (error outputs, not stderr chatter), and a click
+    handler's failure as the step shows it (``.bnb-error``)."""
+    return (page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]').all_inner_texts()
+            + page.locator(".bnb-error").all_inner_texts())
 
 
 def _wait_visible(page: Page, target: Locator, what: str, shots: Shots, lab: Lab,
@@ -331,6 +333,7 @@ def test_hand_driven_case_and_reports_in_jupyterlab(sandbox: Sandbox, lab: tuple
 def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened, browser: Browser) -> None:
     from billing_nb.cli import main
     from billing_nb.notebook.format import money_of
+    from billing_nb.records.markup import no_math
 
     document_id = f"document:{sandbox.customer_id}"
     notebook = _open_notebook(page, lab, opened.rel, shots, "the case")
@@ -346,7 +349,7 @@ def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened,
     customer_page = notebook.locator(".bnb-customer")
     expect(customer_page).to_be_visible()
     expect(customer_page).to_contain_text("Pays for")
-    expect(customer_page).to_contain_text(re.compile(r"Pro · \$\d+\.\d\d / month · renews \d{1,2} \w{3} \d{4}"))
+    expect(customer_page).to_contain_text(re.compile(r"Pro · [$\uff04]\d+\.\d\d / month · renews \d{1,2} \w{3} \d{4}"))
     expect(customer_page).to_contain_text("••")
     shots.take("customer-page", customer_page)
     notebook.get_by_role("heading", name="Billing history (newest first)").scroll_into_view_if_needed()
@@ -371,7 +374,7 @@ def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened,
     # amounts render as written in the record
     for action in rec["plan"]:
         if action["amount"]:
-            expect(notebook.locator(".jp-OutputArea-output td", has_text=money_of(action["amount"])).first).to_be_visible()
+            expect(notebook.locator(".jp-OutputArea-output td", has_text=no_math(money_of(action["amount"]))).first).to_be_visible()
     assert _bad_cells(notebook) == []
     notebook.get_by_role("heading", name="Contract shape").first.scroll_into_view_if_needed()
     shots.take("contract-and-plan")
@@ -380,8 +383,11 @@ def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened,
     box.check()
     expect(notebook.get_by_text(f"Execute will note the case on {sandbox.customer_id}.")).to_be_visible()
     shots.take("ticked", box)
-    notebook.locator("button.jupyter-button", has_text="Execute ticked").click()
+    execute = notebook.locator("button.jupyter-button", has_text="Execute ticked")
+    execute.click()
     done = notebook.locator(".jp-OutputArea-output tr").filter(has_text=document_id).filter(has_text="succeeded")
+    heard = notebook.get_by_text("Executing ").or_(done)
+    _wait_visible(page, heard, "the kernel's answer to Execute", shots, lab)
     _wait_visible(page, done, "the executed row in step 3", shots, lab)
     shots.take("executed", done)
     rec = _wait_record(opened.record_dir, lambda r: any(e["action_id"] == document_id
@@ -445,4 +451,10 @@ def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened,
             expect(nb.get_by_text(opened.case_id).first).to_be_attached()
         body = nb.inner_text()
         assert "Traceback" not in body, name
+        # the report tables read like the case's: no dict, NaN, ISO date or raw price id, no index
+        assert nb.locator(".jp-OutputArea-output td").count() > 10, name
+        assert _bad_cells(nb) == [], name
+        assert [t for t in nb.locator(".jp-OutputArea-output td").all_inner_texts()
+                if re.match(r"\d{4}-\d\d-\d\d", t.strip())] == [], name
+        assert nb.locator(".jp-OutputArea-output tbody th").count() == 0, f"{name}: an index column"
     page2.close()

@@ -4,6 +4,7 @@ seeded demo sandbox, their outputs checked, the reports scanned for PII, and nbv
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -135,6 +136,36 @@ def test_portal_flags_cancellation_disabled(reports: dict[str, Path]) -> None:
     assert "cannot cancel" in out["abilities"] and "billing_nb_demo_team" in out["abilities"]
     team = next(line for line in out["findings"].splitlines() if "billing_nb_demo_team" in line)
     assert "cannot cancel" in team and "cannot change seats" in team
+
+
+#: What no report table cell may show: a Money dict, NaN/None/NaT, a raw price id, an ISO date.
+BAD_CELL = re.compile(r"\{'value'|'currency':|^(NaN|nan|None|NaT)$|price_[A-Za-z0-9]{12,}|^\d{4}-\d\d-\d\d")
+
+
+def test_report_tables_are_for_people(reports: dict[str, Path]) -> None:
+    """The executed portfolio and casebook tables read like the case's: no index column, no
+    dict, NaN or ISO date in a cell, prices by name (before: price ids in the plan mix, ISO
+    dates and NaN in the casebook, a numbered index on every table)."""
+    for name in ("portfolio", "casebook"):
+        tables = 0
+        for tag, html_out in html_outputs(reports[name]).items():
+            if "<table" not in html_out:
+                continue
+            tables += 1
+            bodies = re.findall(r"<tbody>(.*?)</tbody>", html_out, re.S)
+            assert bodies and not any("<th" in b for b in bodies), (name, tag, "an index column")
+            cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", html_out, re.S)]
+            assert cells, (name, tag)
+            assert [c for c in cells if BAD_CELL.search(c)] == [], (name, tag)
+        assert tables >= 5, name
+    plans = html_outputs(reports["portfolio"])["plan-mix"]
+    assert "Pro" in plans and "price_" not in plans
+
+
+def html_outputs(path: Path) -> dict[str, str]:
+    nb = nbformat.read(str(path), as_version=4)
+    return {tag: "\n".join(str(o.get("data", {}).get("text/html", "")) for o in cell.get("outputs", []))
+            for cell in nb.cells if cell.cell_type == "code" for tag in cell.metadata.get("tags", [])}
 
 
 def test_casebook_finds_the_cases_and_no_leaks(cases: list[CaseResult], reports: dict[str, Path]) -> None:

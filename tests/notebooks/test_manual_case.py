@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +75,50 @@ def test_open_prints_the_url_when_a_lab_serves_the_folder(
     out = capsys.readouterr().out
     assert re.search(r"open http://127\.0\.0\.1:8899/lab/tree/cases/\d{4}-\d\d-\d\d/[^/]+/case\.ipynb", out), out
     assert started == [], "no second JupyterLab"
+
+
+def test_open_starts_jupyterlab_on_the_record_or_names_the_running_one(demo_env: Any, tmp_path: Path) -> None:
+    """The real command (`python -m billing_nb open`) in its own process: a fake `jupyter`
+    (BILLING_NB_JUPYTER) records how it was started -- `lab`, rooted where the command ran,
+    opening the record's notebook by its path under that root. Running servers are found the
+    way Jupyter lists them (jpserver-*.json in JUPYTER_RUNTIME_DIR, pid alive): one serving
+    another folder is not used; one serving this folder gets its URL printed and no second lab
+    starts. Nothing is written under the repository's notebooks/."""
+    fake = tmp_path / "bin" / "jupyter"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\nprintf \'%s\\n\' "$PWD" "$@" > "$FAKE_JUPYTER_LOG"\n')
+    fake.chmod(0o755)
+    log, runtime, work, elsewhere = tmp_path / "argv.txt", tmp_path / "runtime", tmp_path / "work", tmp_path / "other"
+    for folder in (runtime, work, elsewhere):
+        folder.mkdir()
+    server = {"url": "http://127.0.0.1:8899/", "port": 8899, "token": "", "pid": os.getpid(), "secure": False}
+    (runtime / "jpserver-1.json").write_text(json.dumps({**server, "root_dir": str(elsewhere)}))
+    env = {**os.environ, "BILLING_NB_JUPYTER": str(fake), "FAKE_JUPYTER_LOG": str(log), "JUPYTER_RUNTIME_DIR": str(runtime)}
+    before = _digest(REPO_NOTEBOOKS)
+    story = demo_env.story("dup_personal")
+
+    def billing_nb(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([sys.executable, "-m", "billing_nb", *args], cwd=work, env=env, capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+        return done
+
+    done = billing_nb("open", story.customer_id, "--out", "cases")
+    (record,) = [p for p in (work / "cases").glob("*/*") if p.is_dir()]
+    assert f"case {record.name}: record folder" in done.stdout and "starting JupyterLab" in done.stdout
+    cwd, *argv = log.read_text().splitlines()
+    assert Path(cwd).resolve() == work.resolve()
+    assert argv[:2] == ["lab", f"--ServerApp.root_dir={work.resolve()}"], argv
+    assert (work / argv[-1]).resolve() == (record / "case.ipynb").resolve() and not Path(argv[-1]).is_absolute()
+    assert (record / "case.ipynb").is_file()
+
+    log.unlink()
+    (runtime / "jpserver-2.json").write_text(json.dumps({**server, "root_dir": str(work)}))
+    done = billing_nb("open", str(record))  # reopening the record folder
+    assert f"open http://127.0.0.1:8899/lab/tree/{argv[-1]}" in done.stdout, done.stdout
+    assert not log.exists(), "no second JupyterLab"
+    assert [p for p in (work / "cases").glob("*/*") if p.is_dir()] == [record], "the same record, not a new case"
+    assert _digest(REPO_NOTEBOOKS) == before, "nothing written under notebooks/"
 
 
 def test_hand_driven_case_keeps_steps_3_to_5_and_reaches_the_casebook(

@@ -43,6 +43,39 @@ def test_table_has_no_index_and_no_nan() -> None:
     assert out.count(fmt.DASH) == 2
 
 
+def test_one_money_formatter_for_pages_and_records() -> None:
+    """The page's short form is Money.format's, so the two can't drift: ISK keeps Stripe's
+    special case (a two-decimal API amount shown in whole krónur, https://docs.stripe.com/currencies#special-cases)."""
+    from billing_nb.money import Money
+
+    for amount, cur in ((20000, "usd"), (-14858, "usd"), (1200, "jpy"), (123456, "chf"), (1250, "kwd"), (12300, "isk")):
+        assert fmt.money(amount, cur) == Money(amount, cur).format(code=False)
+        assert Money(amount, cur).format().startswith(fmt.money(amount, cur).removesuffix(f" {cur.upper()}"))
+    assert fmt.money(12300, "isk") == "123 ISK"
+    assert fmt.esc("<b>$5</b>") == "&lt;b&gt;\uff045&lt;/b&gt;"  # records.markup's escaping: HTML-inert, no math
+
+
+def test_report_frames_render_for_people() -> None:
+    """A report's DataFrame (metrics, casebook) as people read it: no index, money, dates,
+    links, a dash for NaN/None/NaT, the formatted twin of an ``X_minor`` column only."""
+    import pandas as pd
+
+    frame = pd.DataFrame([
+        {"case_id": "c1", "created_at": "2026-12-02T00:59:28.128728+00:00", "customer": "cus_ABCDEFGH",
+         "refunded_minor": 14858, "refunded": "$148.58 USD", "amount": {"value": 500, "currency": "eur"},
+         "ok": True, "due": "2026-11-04", "note": None, "n": 3},
+        {"case_id": "c2", "created_at": pd.NaT, "customer": None, "refunded_minor": 0, "refunded": "",
+         "amount": None, "ok": False, "due": None, "note": "<script>x</script>", "n": float("nan")},
+    ])
+    out = fmt.frame_html(frame)
+    for bad in ("row_heading", "class=\"blank", "NaN", "nan<", "NaT", "None", "{'value'", "14858", "2026-", "<script>"):
+        assert bad not in out, bad
+    assert "2 Dec 2026 00:59" in out and "4 Nov 2026" in out and "€5.00" in out and "＄148.58 USD" in out
+    assert 'href="https://dashboard.stripe.com/test/customers/cus_ABCDEFGH"' in out
+    assert ">Case id<" in out and ">Refunded<" in out and ">yes<" in out and ">no<" in out
+    assert fmt.frame_html(frame.iloc[0:0]) == "<p><i>Nothing to show.</i></p>"
+
+
 def _case(demo_env: Any, tmp_path: Path, story: str) -> tuple[Case, Any]:
     s = demo_env.story(story)
     case = open_case(case_id=f"t-{story}", customer=s.customer_id, complaint=s.complaint,
@@ -193,3 +226,21 @@ def test_evidence_bullets_read_on_their_own(demo_env: Any, tmp_path: Path) -> No
         case, _ = _case(demo_env, tmp_path, s.story)
         for line in case.classification.evidence:
             assert not line.startswith(("and ", "or ", "but ")), (s.story, line)
+
+
+ISO_DAY = re.compile(r"(?<![\d/])\d{4}-\d\d-\d\d(?![\d/])")
+
+
+def test_dates_read_as_dates_on_the_page_and_in_the_handoff_iso_in_case_json(demo_env: Any, tmp_path: Path) -> None:
+    """Anomaly details, the timeline and the handoff show ``4 Nov 2026``; case.json keeps the
+    ISO form (machines read it). Before: "renewal invoice of 2026-11-04 is open" on the page."""
+    iso_in_record = 0
+    for s in demo_env.customers:
+        case, _ = _case(demo_env, tmp_path, s.story)
+        rec = case.record()
+        iso_in_record += sum(bool(ISO_DAY.search(a["detail"])) for a in rec["billing_state"]["anomalies"])
+        page = views.identity_html(case) + views.act_html(case) + views.gaps_html(case) + views.classification_html(case)
+        assert not ISO_DAY.search(page), (s.story, ISO_DAY.findall(page))
+        handoff = rec["handoff"].replace(str(case.output_dir), "")
+        assert not ISO_DAY.search(handoff), (s.story, [line for line in handoff.splitlines() if ISO_DAY.search(line)])
+    assert iso_in_record, "some anomaly detail carries a date in case.json (ISO)"
