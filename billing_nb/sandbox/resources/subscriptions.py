@@ -157,7 +157,10 @@ def list_subscriptions(ctx: Ctx, p: Params) -> Obj:
             return s["status"] in ("canceled", "incomplete_expired")
         return bool(s["status"] == status)
 
-    page = list_page(p, ctx.store, "subscription", lambda s: (clock is None or s.get("test_clock") == clock)
+    # Stripe: "The response will not include subscriptions with test clocks if this and the
+    # customer parameter is not set" (https://docs.stripe.com/api/subscriptions/list#list_subscriptions-test_clock)
+    page = list_page(p, ctx.store, "subscription", lambda s: (s.get("test_clock") == clock if clock is not None
+                                                              else customer is not None or not s.get("test_clock"))
                      and (price is None or any(i["price"]["id"] == price for i in s["items"]["data"]))
                      and wanted(s) and keep(s), "/v1/subscriptions", customer=customer)
     return with_includables(ctx.store, page, p.expand())
