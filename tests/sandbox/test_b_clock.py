@@ -94,7 +94,7 @@ def test_dunning_can_end_in_cancellation(cancelling_sandbox: stripe.StripeClient
     sub = client.v1.subscriptions.retrieve(sub_id)
     assert sub.status == "canceled" and sub.ended_at == utc(2026, 4, 17)
     assert sub.cancellation_details is not None and sub.cancellation_details.reason == "payment_failed"
-    assert [s.id for s in client.v1.subscriptions.list(params={"status": "canceled"}).data] == [sub_id]
+    assert [s.id for s in client.v1.subscriptions.list(params={"status": "canceled", "test_clock": ck}).data] == [sub_id]
     assert client.v1.subscriptions.list(params={"customer": _cust}).data == []
 
 
