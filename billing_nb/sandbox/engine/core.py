@@ -160,12 +160,14 @@ def collect(store: Store, inv: Obj, pm_id: str | None = None, *, schedule: bool 
     return ok, err
 
 
-def start_subscription(store: Store, sub: Obj, payment_behavior: str) -> tuple[Obj, Obj | None]:
-    """Bill the first period (or the trial) of a new subscription and set its status.
+def start_subscription(store: Store, sub: Obj, payment_behavior: str, *,
+                       period_lines: bool = True) -> tuple[Obj, Obj | None]:
+    """Bill the first period (or the trial) of a new subscription and set its status;
+    ``period_lines=False`` bills only its pending items (a create-time anchor's partial period).
 
     Returns the invoice and, when the first payment failed, the card error body."""
     trial = sub["status"] == "trialing"
-    inv = invoice_subscription(store, sub, "subscription_create", period_lines=True, trial=trial)
+    inv = invoice_subscription(store, sub, "subscription_create", period_lines=period_lines, trial=trial)
     ei.finalize(store, inv)
     if inv["status"] == "paid":
         if not trial:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..engine import core as en
 from ..engine import discounts as ed
-from ..engine.prorate import Change, apply_changes, cancel_credits
+from ..engine.prorate import Change, apply_changes, cancel_credits, first_partial
 from ..engine.render import with_includables
 from ..errors import ApiError, invalid, missing
 from ..filters import range_filter
@@ -20,8 +20,8 @@ from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj
 from .subscription_changes import move_trial, pause_param, schedule_cancel
-from .subscription_params import (PAYMENT_BEHAVIORS, PRORATION, STATUSES, billing_mode_param, build_item,
-                                  cancel_at_param, cancellation_param, check_intervals, find_item, item_changes, pm_for,
+from .subscription_params import (PAYMENT_BEHAVIORS, PRORATION, STATUSES, anchor_param, billing_mode_param, build_item,
+                                  cancel_at_param, cancellation_param, create_anchor_param, check_intervals, find_item, item_changes, pm_for,
                                   price_param)
 
 __all__ = ["build_item", "find_item", "item_changes"]
@@ -29,7 +29,8 @@ __all__ = ["build_item", "find_item", "item_changes"]
 
 @route("POST", "/v1/subscriptions", accepts=("customer", "items", "trial_period_days", "trial_end", "payment_behavior",
                                             "default_payment_method", "metadata", "cancel_at_period_end", "cancel_at",
-                                            "billing_mode", "discounts", "description"))
+                                            "billing_mode", "discounts", "description", "billing_cycle_anchor",
+                                            "proration_behavior"))
 def create_subscription(ctx: Ctx, p: Params) -> Obj:
     st = ctx.store
     cust = st.get("customer", p.req("customer"), "customer")
@@ -70,12 +71,17 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
     sub["_interval"] = list(en.interval_of(prices[0]))
     trial_days = p.int("trial_period_days")
     trial_end = p.str("trial_end")
+    anchor = create_anchor_param(p, now, prices[0])
+    proration = p.enum("proration_behavior", PRORATION, "create_prorations") or "create_prorations"
+    if anchor is not None and (trial_days or trial_end):
+        raise invalid("The sandbox does not implement billing_cycle_anchor together with a trial.",
+                      "billing_cycle_anchor")
     end_of_trial = None
     if trial_days:
         end_of_trial = now + trial_days * 86400
     elif trial_end and trial_end != "now":
         end_of_trial = int(trial_end)
-    sub["_anchor"], sub["_cycle"] = (end_of_trial, -1) if end_of_trial else (now, 0)
+    sub["_anchor"], sub["_cycle"] = (end_of_trial, -1) if end_of_trial else (anchor, -1) if anchor else (now, 0)
     for ch in changes:
         assert ch.new_price is not None
         sub["items"]["data"].append(build_item(st, sub, ch.new_price, ch.new_qty, ch.metadata or {}))
@@ -83,9 +89,15 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
         sub.update(status="trialing", trial_start=now, trial_end=end_of_trial, billing_cycle_anchor=end_of_trial)
         for item in sub["items"]["data"]:
             item["current_period_start"], item["current_period_end"] = now, end_of_trial
+    elif anchor is not None:  # the first period runs to the anchor; the cycle starts there
+        sub["billing_cycle_anchor"] = anchor
+        for item in sub["items"]["data"]:
+            item["current_period_start"], item["current_period_end"] = now, anchor
     else:
         en.set_period(sub)
     total = sum(int(ch.new_price["unit_amount"] or 0) * ch.new_qty for ch in changes if ch.new_price)
+    if anchor is not None and proration == "none":
+        total = 0  # the time up to the anchor is free
     has_pm = bool(sub["default_payment_method"] or (cust.get("invoice_settings") or {}).get("default_payment_method"))
     if not end_of_trial and total > 0 and not has_pm and behavior in ("allow_incomplete", "error_if_incomplete"):
         raise invalid("This customer has no attached payment source or default payment method. Please consider "
@@ -102,7 +114,9 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
     elif p.str("cancel_at"):
         sub["cancel_at"] = cancel_at_param(p, sub)
     events_before = len(st.objects.get("event", {}))
-    inv, err = en.start_subscription(st, sub, behavior)
+    if anchor is not None and proration != "none":
+        first_partial(st, sub, now, anchor)
+    inv, err = en.start_subscription(st, sub, behavior, period_lines=anchor is None)
     # The first payment's status change is part of the creation: Stripe sends
     # customer.subscription.created with the resulting status, not an update before it
     # (Billing docs, "Using webhooks with subscriptions").
@@ -196,18 +210,17 @@ def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
         ed.replace(st, sub, discounts)
     behavior = p.enum("proration_behavior", PRORATION, "create_prorations") or "create_prorations"
     at = p.int("proration_date", now) or now
+    reset = anchor_param(p, sub)
     raw_items = p.list("items")
-    if raw_items:
-        changes = item_changes(st, sub, raw_items)
+    if raw_items or reset:
+        changes = item_changes(st, sub, raw_items) if raw_items else []
         changed = {c.item["id"] for c in changes if c.item is not None}
         check_intervals([i["price"] for i in sub["items"]["data"] if i["id"] not in changed]
                          + [c.new_price for c in changes if c.new_price is not None])
         previous["items"] = copy.deepcopy(sub["items"])
-        apply_changes(st, sub, changes, behavior, at)
-    anchor = p.enum("billing_cycle_anchor", ("now", "unchanged"))
-    if anchor == "now":
-        raise invalid("The sandbox does not implement billing_cycle_anchor=now on updates; only `unchanged`.",
-                      "billing_cycle_anchor")
+        if reset:
+            previous["billing_cycle_anchor"] = sub["billing_cycle_anchor"]
+        apply_changes(st, sub, changes, behavior, at, reset_anchor=reset)
     if p.has("trial_end"):
         move_trial(st, sub, p, now, previous)
     if p.has("pause_collection"):
