@@ -85,3 +85,38 @@ def test_create_time_anchor_bills_a_prorated_first_period(client: stripe.StripeC
         with pytest.raises(stripe.InvalidRequestError) as err:
             subscribe(client, cus.id, (p.id, 1), **extra)
         assert err.value.param == "billing_cycle_anchor", extra
+
+
+def test_payment_behavior_on_update(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/api/subscriptions/update#update_subscription-payment_behavior: "Use
+    # allow_incomplete to transition the subscription to status=past_due if a payment is required but
+    # cannot be paid ... This is the default behavior." "Use error_if_incomplete if you want Stripe to
+    # return an HTTP 402 status code if a subscription's invoice cannot be paid ... this parameter does
+    # not update the subscription and returns an error instead." (The same page: a billing-period
+    # change invoices at once; docs.stripe.com/billing/subscriptions/pending-updates lists it.)
+    from test_b_support import set_card
+
+    ck = clock(client)
+    monthly, yearly = price(client, 1000), price(client, 9000, interval="year")
+    subs = []
+    for _ in range(2):
+        cus = customer(client, ck.id)
+        sub = subscribe(client, cus.id, (monthly.id, 1))
+        set_card(client, cus.id, "pm_card_chargeCustomerFail")  # attaches, then declines every charge
+        subs.append(sub)
+    strict, lenient = subs
+    change = [{"id": strict["items"].data[0].id, "price": yearly.id}]
+    with pytest.raises(stripe.CardError) as err:
+        client.v1.subscriptions.update(strict.id, params={"items": change, "payment_behavior": "error_if_incomplete"})
+    assert err.value.http_status == 402 and err.value.code == "card_declined"
+    kept = client.v1.subscriptions.retrieve(strict.id)
+    assert kept.status == "active" and kept["items"].data[0].price.id == monthly.id
+    assert [i.billing_reason for i in invoices(client, strict.id)] == ["subscription_create"]
+    moved = client.v1.subscriptions.update(lenient.id, params={
+        "items": [{"id": lenient["items"].data[0].id, "price": yearly.id}], "payment_behavior": "allow_incomplete"})
+    assert moved.status == "past_due" and moved["items"].data[0].price.id == yearly.id
+    assert invoices(client, lenient.id)[-1].status == "open"
+    for later in ("pending_if_incomplete", "default_incomplete"):  # not implemented: refused, never ignored
+        with pytest.raises(stripe.InvalidRequestError) as refused:
+            client.v1.subscriptions.update(lenient.id, params={"payment_behavior": later})  # type: ignore[typeddict-item]
+        assert refused.value.param == "payment_behavior"
