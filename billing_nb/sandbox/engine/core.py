@@ -1,6 +1,9 @@
 """The sandbox's billing engine: subscription invoices, collection, renewal, dunning,
 cancellation, and test clocks that run all of it in simulated time.
 
+A renewal invoice is created as a ``draft`` at the period end and finalized and charged an
+hour later (:data:`AUTO_FINALIZE`), as Stripe does for automatically collected invoices.
+
 Rules follow Stripe's documented behaviour: periods are anchored on
 ``billing_cycle_anchor`` (month ends clamp, as Stripe does for the 31st); a failed
 first payment leaves the subscription ``incomplete`` until it expires 23 hours later;
@@ -203,7 +206,9 @@ def renew(store: Store, sub: Obj) -> None:
     if sub["status"] == "unpaid":  # invoices keep coming, but are not collected
         inv["auto_advance"] = False
         return
-    collect(store, inv)
+    # The renewal stays a draft for an hour, then finalizes and is charged (auto_finalize):
+    # "We wait an hour after receiving a successful response to the invoice.created event before
+    # attempting payment" (Invoicing docs, "Status transitions and finalization").
 
 
 def auto_finalize(store: Store, inv: Obj) -> None:

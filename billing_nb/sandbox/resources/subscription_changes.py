@@ -51,6 +51,12 @@ def move_trial(st: Any, sub: Obj, p: Params, now: int, previous: dict[str, Any])
         sub["trial_end"] = now
         en.trial_will_end(st, sub)
         en.renew(st, sub)
+        # ending the trial through the API is an update that needs payment now (Billing docs,
+        # "Pending updates": "The subscription requires payment for the first time, such as the
+        # end of a trial period"), not a renewal left as a draft for an hour
+        inv = st.maybe("invoice", sub.get("latest_invoice"))
+        if inv is not None and inv["status"] == "draft" and inv.get("auto_advance"):
+            en.collect(st, inv)
         return
     end = p.int("trial_end")
     assert end is not None
