@@ -120,3 +120,33 @@ def test_payment_behavior_on_update(client: stripe.StripeClient) -> None:
         with pytest.raises(stripe.InvalidRequestError) as refused:
             client.v1.subscriptions.update(lenient.id, params={"payment_behavior": later})  # type: ignore[typeddict-item]
         assert refused.value.param == "payment_behavior"
+
+
+def test_send_invoice_subscriptions_wait_for_the_customer(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/api/subscriptions/create#create_subscription-collection_method: "When sending an
+    # invoice, Stripe will email your customer an invoice with payment instructions and mark the
+    # subscription as active"; days_until_due "Valid only for subscriptions where collection_method is
+    # set to send_invoice". docs.stripe.com/subscriptions/invoices: the first invoice is finalized
+    # "one hour later when it's set to send_invoice". docs.stripe.com/api/subscriptions/object
+    # #subscription_object-status: a send_invoice subscription "becomes past_due when its invoice is
+    # not paid by the due date".
+    ck = clock(client)
+    cus = customer(client, ck.id, pm=None)  # no card: nothing is charged
+    sub = subscribe(client, cus.id, (price(client, 4000).id, 1), collection_method="send_invoice", days_until_due=7)
+    assert (sub.status, sub.collection_method, sub.days_until_due) == ("active", "send_invoice", 7)
+    first = invoices(client, sub.id)[0]
+    assert (first.status, first.collection_method, first.due_date) == ("draft", "send_invoice", T0 + 7 * DAY)
+    advance(client, ck.id, T0 + 3600)
+    opened = client.v1.invoices.retrieve(first.id)
+    assert opened.status == "open" and opened.amount_remaining == 4000 and opened.attempt_count == 0
+    assert client.v1.charges.list(params={"customer": cus.id}).data == []
+    advance(client, ck.id, T0 + 7 * DAY + 60)
+    assert client.v1.subscriptions.retrieve(sub.id).status == "past_due"
+    client.v1.invoices.pay(first.id, params={"paid_out_of_band": True})
+    assert client.v1.subscriptions.retrieve(sub.id).status == "active"
+    back = client.v1.subscriptions.update(sub.id, params={"collection_method": "charge_automatically"})
+    assert (back.collection_method, back.days_until_due) == ("charge_automatically", None)
+    for bad in ({"days_until_due": 3}, {"collection_method": "send_invoice"}):
+        with pytest.raises(stripe.InvalidRequestError) as err:
+            subscribe(client, cus.id, (price(client, 4000).id, 1), **bad)
+        assert err.value.param == "days_until_due", bad

@@ -27,7 +27,7 @@ from ..store import Obj, Store
 __all__ = [
     "add_interval", "interval_of", "period_of", "set_period", "pending_items", "invoice_subscription",
     "collect", "start_subscription", "renew", "retry_invoice", "cancel_subscription",
-    "expire_incomplete", "auto_finalize", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
+    "expire_incomplete", "auto_finalize", "overdue", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
 ]
 
 INCOMPLETE_TTL = 23 * 3600  # Stripe expires an unpaid first invoice's subscription after 23h
@@ -107,6 +107,9 @@ def invoice_subscription(store: Store, sub: Obj, billing_reason: str, *, period_
             line = ei.period_line(store, inv["id"], sub["id"], item, p_start, p_end, trial=trial)
             lines.append(line)
             item["_billed"] = {"invoice": inv["id"], "invoice_line_items": [line["id"]]}
+    if sub.get("collection_method") == "send_invoice":  # due days_until_due after it is made
+        inv["collection_method"] = "send_invoice"
+        inv["due_date"] = inv["created"] + 86400 * int(sub.get("days_until_due") or 0)
     ei.set_lines(inv, lines, store, ed.active(store, sub, now, prune=True))
     ed.consume(store, sub, inv)
     sub["latest_invoice"] = inv["id"]
@@ -153,10 +156,13 @@ def _after_attempt(store: Store, inv: Obj, ok: bool, *, schedule: bool) -> None:
 
 def collect(store: Store, inv: Obj, pm_id: str | None = None, *, schedule: bool = True,
             count: bool = True) -> tuple[bool, Obj | None]:
-    """Finalize a draft if needed, then try to pay; apply the subscription consequences."""
+    """Finalize a draft if needed, then try to pay; apply the subscription consequences. A
+    ``send_invoice`` invoice is only finalized: the customer pays it (API reference, Create a
+    subscription: collection_method "When sending an invoice, Stripe will email your customer an
+    invoice with payment instructions")."""
     if inv["status"] == "draft":
         ei.finalize(store, inv)
-    if inv["status"] != "open":
+    if inv["status"] != "open" or inv["collection_method"] == "send_invoice":
         return inv["status"] == "paid", None
     ok, err = ei.attempt_payment(store, inv, pm_id, count=count)
     _after_attempt(store, inv, ok, schedule=schedule)
@@ -171,6 +177,12 @@ def start_subscription(store: Store, sub: Obj, payment_behavior: str, *,
     Returns the invoice and, when the first payment failed, the card error body."""
     trial = sub["status"] == "trialing"
     inv = invoice_subscription(store, sub, "subscription_create", period_lines=period_lines, trial=trial)
+    if sub.get("collection_method") == "send_invoice":
+        # finalized an hour later (auto_advance) and the subscription active at once
+        # (docs.stripe.com/subscriptions/invoices; API reference, collection_method)
+        if not trial:
+            sub["status"] = "active"
+        return inv, None
     ei.finalize(store, inv)
     if inv["status"] == "paid":
         if not trial:
@@ -220,6 +232,17 @@ def auto_finalize(store: Store, inv: Obj) -> None:
         collect(store, inv)
     else:
         ei.finalize(store, inv)
+
+
+def overdue(store: Store, inv: Obj) -> None:
+    """A ``send_invoice`` subscription "becomes past_due when its invoice is not paid by the due
+    date" (API reference, Subscription object, ``status``)."""
+    inv["_overdue"] = True
+    sub = subscription_of(store, inv)
+    if sub is not None and sub["status"] == "active":
+        previous = {"status": sub["status"]}
+        sub["status"] = "past_due"
+        _touch(store, sub, previous)
 
 
 def retry_invoice(store: Store, inv: Obj) -> None:
@@ -284,6 +307,9 @@ def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str
     for inv in store.where("invoice", status="open"):
         if inv["customer"] in customers and inv.get("next_payment_attempt") and inv.get("auto_advance"):
             consider(int(inv["next_payment_attempt"]), 0, "retry", inv)
+        if inv["customer"] in customers and inv["collection_method"] == "send_invoice" and inv.get("due_date") \
+                and not inv.get("_overdue") and subscription_of(store, inv) is not None:
+            consider(int(inv["due_date"]), 0, "overdue", inv)
     for inv in store.where("invoice", status="draft"):
         if inv["customer"] in customers and inv.get("auto_advance"):
             consider(int(inv["created"]) + AUTO_FINALIZE, 0, "finalize", inv)
@@ -316,6 +342,8 @@ def _run_due(store: Store, customers: set[str], to: int, clock: Obj | None) -> N
             clock["frozen_time"] = max(int(clock["frozen_time"]), when)
         if kind == "retry":
             retry_invoice(store, obj)
+        elif kind == "overdue":
+            overdue(store, obj)
         elif kind == "finalize":
             auto_finalize(store, obj)
         elif kind == "expire":

@@ -21,7 +21,7 @@ from ..routing import Ctx, route
 from ..store import Obj
 from .subscription_changes import move_trial, pause_param, schedule_cancel
 from .subscription_params import (PAYMENT_BEHAVIORS, PRORATION, STATUSES, anchor_param, billing_mode_param, build_item,
-                                  cancel_at_param, cancellation_param, create_anchor_param, check_intervals, find_item, item_changes, pm_for,
+                                  cancel_at_param, cancellation_param, collection_param, create_anchor_param, check_intervals, find_item, item_changes, pm_for,
                                   price_param)
 
 __all__ = ["build_item", "find_item", "item_changes"]
@@ -30,7 +30,7 @@ __all__ = ["build_item", "find_item", "item_changes"]
 @route("POST", "/v1/subscriptions", accepts=("customer", "items", "trial_period_days", "trial_end", "payment_behavior",
                                             "default_payment_method", "metadata", "cancel_at_period_end", "cancel_at",
                                             "billing_mode", "discounts", "description", "billing_cycle_anchor",
-                                            "proration_behavior"))
+                                            "proration_behavior", "collection_method", "days_until_due"))
 def create_subscription(ctx: Ctx, p: Params) -> Obj:
     st = ctx.store
     cust = st.get("customer", p.req("customer"), "customer")
@@ -64,6 +64,7 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
         "transfer_data": None, "trial_end": None,
         "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}}, "trial_start": None,
     }
+    collection_param(p, sub)
     changes = item_changes(st, sub, raw_items)
     prices = [ch.new_price for ch in changes if ch.new_price is not None]
     check_intervals(prices)
@@ -99,7 +100,8 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
     if anchor is not None and proration == "none":
         total = 0  # the time up to the anchor is free
     has_pm = bool(sub["default_payment_method"] or (cust.get("invoice_settings") or {}).get("default_payment_method"))
-    if not end_of_trial and total > 0 and not has_pm and behavior in ("allow_incomplete", "error_if_incomplete"):
+    if not end_of_trial and total > 0 and not has_pm and behavior in ("allow_incomplete", "error_if_incomplete") \
+            and sub["collection_method"] == "charge_automatically":
         raise invalid("This customer has no attached payment source or default payment method. Please consider "
                       "adding a default payment method. For more information, visit "
                       "https://stripe.com/docs/billing/subscriptions/payment-methods-setting#payment-method-priority.",
@@ -183,7 +185,8 @@ def list_subscriptions(ctx: Ctx, p: Params) -> Obj:
 @route("POST", "/v1/subscriptions/{sid}", accepts=("items", "proration_behavior", "proration_date", "cancel_at_period_end",
                                                   "cancel_at", "default_payment_method", "metadata",
                                                   "cancellation_details", "trial_end", "billing_cycle_anchor",
-                                                  "discounts", "description", "pause_collection", "payment_behavior"))
+                                                  "discounts", "description", "pause_collection", "payment_behavior",
+                                                  "collection_method", "days_until_due"))
 def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
     """Update a subscription. ``payment_behavior`` (API reference, Update a subscription): with
     ``allow_incomplete`` (the default) the update stands when its invoice can't be paid and the
@@ -234,6 +237,9 @@ def _update(ctx: Ctx, p: Params, sid: str) -> Obj:
     if p.has("metadata"):
         previous["metadata"] = dict(sub["metadata"])
         sub["metadata"] = p.metadata(sub["metadata"])
+    if p.has("collection_method") or p.has("days_until_due"):  # for the invoices to come
+        previous.update(collection_method=sub["collection_method"], days_until_due=sub["days_until_due"])
+        collection_param(p, sub)
     if p.has("description"):
         previous["description"] = sub["description"]
         sub["description"] = p.str("description")
