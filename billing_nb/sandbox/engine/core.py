@@ -21,13 +21,13 @@ from typing import Any
 
 from . import discounts as ed
 from . import invoices as ei
-from .schedule import paused, resume_collection, trial_will_end
+from .schedule import overdue, paused, resume_collection, trial_will_end
 from ..store import Obj, Store
 
 __all__ = [
     "add_interval", "interval_of", "period_of", "set_period", "pending_items", "invoice_subscription",
     "collect", "start_subscription", "renew", "retry_invoice", "cancel_subscription",
-    "expire_incomplete", "auto_finalize", "overdue", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
+    "expire_incomplete", "auto_finalize", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
 ]
 
 INCOMPLETE_TTL = 23 * 3600  # Stripe expires an unpaid first invoice's subscription after 23h
@@ -232,17 +232,6 @@ def auto_finalize(store: Store, inv: Obj) -> None:
         collect(store, inv)
     else:
         ei.finalize(store, inv)
-
-
-def overdue(store: Store, inv: Obj) -> None:
-    """A ``send_invoice`` subscription "becomes past_due when its invoice is not paid by the due
-    date" (API reference, Subscription object, ``status``)."""
-    inv["_overdue"] = True
-    sub = subscription_of(store, inv)
-    if sub is not None and sub["status"] == "active":
-        previous = {"status": sub["status"]}
-        sub["status"] = "past_due"
-        _touch(store, sub, previous)
 
 
 def retry_invoice(store: Store, inv: Obj) -> None:

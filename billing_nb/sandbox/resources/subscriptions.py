@@ -19,7 +19,7 @@ from ..listing import list_object, list_page
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj
-from .subscription_changes import move_trial, pause_param, schedule_cancel
+from .subscription_changes import move_trial, pause_param, schedule_cancel, undone_unless_paid
 from .subscription_params import (PAYMENT_BEHAVIORS, PRORATION, STATUSES, anchor_param, billing_mode_param, build_item,
                                   cancel_at_param, cancellation_param, collection_param, create_anchor_param, check_intervals, find_item, item_changes, pm_for,
                                   price_param)
@@ -200,28 +200,7 @@ def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
                       "(pending updates, or an update invoice left for its payment intent's confirmation).",
                       "payment_behavior")
     if paying == "error_if_incomplete":
-        saved, before = copy.deepcopy(st.objects), set(st.objects.get("invoice", {}))
-        try:
-            out = _update(ctx, p, sid)
-        except BaseException:
-            st.objects = saved
-            st.reindex()
-            raise
-        unpaid = [i for i in st.objects.get("invoice", {}).values() if i["id"] not in before
-                  and i["status"] == "open" and en.subscription_of(st, i) is not None
-                  and en.subscription_of(st, i)["id"] == sid]  # type: ignore[index]
-        if unpaid:
-            pi = st.maybe("payment_intent", unpaid[0].get("_pi")) or {}
-            err = pi.get("last_payment_error") or {}
-            st.objects = saved
-            st.reindex()
-            if not err:
-                raise invalid("This customer has no attached payment source or default payment method.",
-                              code="resource_missing")
-            # the declined charge went with the undone update: the error names none (see SANDBOX_GAPS.md)
-            raise ApiError(402, err["message"], type="card_error", code=err.get("code"),
-                           decline_code=err.get("decline_code"))
-        return out
+        return undone_unless_paid(st, sid, lambda: _update(ctx, p, sid))
     return _update(ctx, p, sid)
 
 
