@@ -124,29 +124,49 @@ def open_account(*, max_pages: int = 20, snapshot_path: str | None = None) -> Ac
 
 
 def read_account(reader: StripeReader, *, max_pages: int = 20) -> AccountSnapshot:
-    """Every customer, subscription, invoice and portal configuration: four independent
-    listings issued concurrently, each stopped at ``max_pages`` pages. A subscription
+    """Every customer, subscription, invoice and portal configuration, each listing stopped
+    at ``max_pages`` pages. Stripe's customer and subscription lists leave out objects on a
+    test clock unless asked per clock (https://docs.stripe.com/api/customers/list#list_customers-test_clock,
+    https://docs.stripe.com/api/subscriptions/list#list_subscriptions-test_clock), so a first
+    wave lists the clocks beside the clock-less objects, a second each clock's. A subscription
     item's ``price`` is always a whole object (not expandable), so nothing is expanded."""
     from datetime import UTC
 
     v1 = reader.client.v1
     start = reader.request_count
-    jobs: dict[str, Callable[[], Rows]] = {
-        "customers": lambda: reader.list_all(v1.customers.list, {"limit": 100}, max_pages=max_pages,
-                                             what="customers"),
-        "subscriptions": lambda: reader.list_all(v1.subscriptions.list, {"status": "all", "limit": 100},
-                                                 max_pages=max_pages, what="subscriptions"),
-        "invoices": lambda: reader.list_all(v1.invoices.list, {"limit": 100}, max_pages=max_pages, what="invoices"),
-        "portal_configurations": lambda: reader.list_all(v1.billing_portal.configurations.list, {"limit": 100},
-                                                         max_pages=max_pages, what="portal_configurations"),
+    jobs: dict[tuple[str, str], Callable[[], Rows]] = {
+        ("customers", ""): lambda: reader.list_all(v1.customers.list, {"limit": 100}, max_pages=max_pages,
+                                                   what="customers"),
+        ("subscriptions", ""): lambda: reader.list_all(v1.subscriptions.list, {"status": "all", "limit": 100},
+                                                       max_pages=max_pages, what="subscriptions"),
+        ("invoices", ""): lambda: reader.list_all(v1.invoices.list, {"limit": 100}, max_pages=max_pages,
+                                                  what="invoices"),
+        ("portal_configurations", ""): lambda: reader.list_all(v1.billing_portal.configurations.list, {"limit": 100},
+                                                               max_pages=max_pages, what="portal_configurations"),
+        ("test_clocks", ""): lambda: reader.list_all(v1.test_helpers.test_clocks.list, {"limit": 100},
+                                                     max_pages=max_pages, what="customers"),
     }
     noted = len(reader.truncated)
     got = run_wave(jobs, reader.concurrency)
+    per_clock: dict[tuple[str, str], Callable[[], Rows]] = {}
+    for clk in got.pop(("test_clocks", ""))[0]:
+        cid = str(clk["id"])
+        per_clock[("customers", cid)] = lambda c=cid: reader.list_all(
+            v1.customers.list, {"test_clock": c, "limit": 100}, max_pages=max_pages, what="customers")
+        per_clock[("subscriptions", cid)] = lambda c=cid: reader.list_all(
+            v1.subscriptions.list, {"test_clock": c, "status": "all", "limit": 100}, max_pages=max_pages,
+            what="subscriptions")
+    got.update(run_wave(per_clock, reader.concurrency) if per_clock else {})
     cut = {str(n["list"]) for n in reader.truncated[noted:]}  # cut at the cap while Stripe had more
+    merged: dict[str, list[dict[str, Any]]] = {}
+    for (kind, _), (rows, _pages) in got.items():
+        merged.setdefault(kind, []).extend(rows)
+    for kind in ("customers", "subscriptions"):  # newest first across the clocks, as one list would be
+        merged[kind].sort(key=lambda o: int(o.get("created") or 0), reverse=True)
     return AccountSnapshot(
-        customers=[c for c in got["customers"][0] if not c.get("deleted")],
-        subscriptions=got["subscriptions"][0], invoices=got["invoices"][0],
-        portal_configurations=got["portal_configurations"][0], fetched_at=datetime.now(UTC),
+        customers=[c for c in merged["customers"] if not c.get("deleted")],
+        subscriptions=merged["subscriptions"], invoices=merged["invoices"],
+        portal_configurations=merged["portal_configurations"], fetched_at=datetime.now(UTC),
         request_count=reader.request_count - start,
-        truncated=tuple(k for k in got if k in cut),
+        truncated=tuple(k for k in ACCOUNT_KINDS if k in cut),
     )

@@ -15,6 +15,7 @@ the sync reads everything again.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -53,10 +54,26 @@ class SyncResult:
     seconds: float = 0.0
 
 
-def _lister(reader: StripeReader, kind: str, page_size: int) -> tuple[Callable[[Any], Any], dict[str, Any]]:
+#: Kinds whose list-all leaves out test-clock objects: they are listed once without a clock and
+#: once per clock (https://docs.stripe.com/api/customers/list#list_customers-test_clock,
+#: https://docs.stripe.com/api/subscriptions/list#list_subscriptions-test_clock).
+PER_CLOCK = ("customers", "subscriptions")
+
+
+def _split(job: str) -> tuple[str, str | None]:
+    """A job is a kind, or ``kind@clock_id`` for one clock's objects of a :data:`PER_CLOCK` kind;
+    its sync state and newest-id mark are kept under the job's name."""
+    kind, _, clock = job.partition("@")
+    return kind, clock or None
+
+
+def _lister(reader: StripeReader, job: str, page_size: int) -> tuple[Callable[[Any], Any], dict[str, Any]]:
+    kind, clock = _split(job)
     params: dict[str, Any] = {"limit": page_size}
     if kind == "subscriptions":
         params["status"] = "all"  # canceled ones too: their history is the churn
+    if clock:
+        params["test_clock"] = clock
     return raw_lister(reader, f"/v1/{kind}"), params
 
 
@@ -65,6 +82,22 @@ class _Syncer:
                  progress: Callable[[str], Any] | None, page_size: int = 100) -> None:
         self.reader, self.store, self.limiter, self.progress = reader, store, limiter, progress
         self.page_size = page_size
+        self._bars: dict[str, Any] = {}
+        self._bars_lock = threading.Lock()
+
+    def bar(self, kind: str) -> Any:
+        """One progress bar per kind, shared by its per-clock jobs."""
+        if self.progress is None:
+            return None
+        with self._bars_lock:
+            if kind not in self._bars:
+                self._bars[kind] = self.progress(kind)
+            return self._bars[kind]
+
+    def clocks(self) -> list[str]:
+        """Every test clock's id (objects on them are listed per clock)."""
+        return [str(c["id"]) for page in iter_pages(self.reader, raw_lister(self.reader, "/v1/test_helpers/test_clocks"),
+                                                    {"limit": 100}, limiter=self.limiter) for c in page.data]
 
     # --- one page into the store --------------------------------------------------------
     def _complete_children(self, kind: str, obj: dict[str, Any]) -> None:
@@ -98,38 +131,40 @@ class _Syncer:
         self.store.upsert(rows, state=state, replace_children=children)  # type: ignore[arg-type]
 
     # --- a kind, in full or since its newest id ----------------------------------------------
-    def full(self, kind: str, run: int, state: dict[str, Any] | None) -> int:
+    def full(self, job: str, run: int, state: dict[str, Any] | None) -> int:
         """List the kind from its newest object (or from the saved cursor) to its end."""
-        fn, params = _lister(self.reader, kind, self.page_size)
+        fn, params = _lister(self.reader, job, self.page_size)
+        kind, _ = _split(job)
         resume = state if state and state["mode"] == "full" and state["run_started"] == run and not state["complete"] else None
         count = resume["rows"] if resume else 0
-        head = self.store.meta(f"head:{kind}:pending") if resume else None
-        bar = self.progress(kind) if self.progress else None
+        head = self.store.meta(f"head:{job}:pending") if resume else None
+        bar = self.bar(kind)
         for page in iter_pages(self.reader, fn, params, limiter=self.limiter, after=resume["cursor"] if resume else None):
             if head is None and page.data:
                 head = str(page.data[0]["id"])
-                self.store.set_meta(f"head:{kind}:pending", head)
+                self.store.set_meta(f"head:{job}:pending", head)
             count += len(page.data)
-            self.save(kind, page.data, (kind, page.cursor, not page.has_more, count, run, "full"))
+            self.save(kind, page.data, (job, page.cursor, not page.has_more, count, run, "full"))
             if bar is not None:
                 bar.update(len(page.data))
-        self.store.set_meta(f"head:{kind}", head or "")
+        self.store.set_meta(f"head:{job}", head or "")
         return count
 
-    def newer(self, kind: str, run: int, state: dict[str, Any] | None) -> int:
+    def newer(self, job: str, run: int, state: dict[str, Any] | None) -> int:
         """Objects created since the last sync: pages toward newer ones from the newest seen."""
-        fn, params = _lister(self.reader, kind, self.page_size)
+        fn, params = _lister(self.reader, job, self.page_size)
+        kind, _ = _split(job)
         resume = state if state and state["mode"] == "incremental" and state["run_started"] == run and not state["complete"] else None
-        cursor = (resume or {}).get("cursor") or self.store.meta(f"head:{kind}") or None
+        cursor = (resume or {}).get("cursor") or self.store.meta(f"head:{job}") or None
         count = resume["rows"] if resume else 0
-        bar = self.progress(kind) if self.progress else None
+        bar = self.bar(kind)
         for page in self._toward_newer(fn, params, cursor):
             count += len(page.data)
-            self.save(kind, page.data, (kind, page.cursor, not page.has_more, count, run, "incremental"))
+            self.save(kind, page.data, (job, page.cursor, not page.has_more, count, run, "incremental"))
             if bar is not None:
                 bar.update(len(page.data))
-        head = self.store.state().get(kind, {}).get("cursor")
-        self.store.set_meta(f"head:{kind}", head or cursor or "")
+        head = self.store.state().get(job, {}).get("cursor")
+        self.store.set_meta(f"head:{job}", head or cursor or "")
         return count
 
     def _toward_newer(self, fn: Callable[[Any], Any], params: dict[str, Any], cursor: str | None) -> Iterator[Page]:
@@ -266,13 +301,18 @@ def _check_source(store: AccountStore, source: str | None, full: bool) -> None:
 
 
 def _run(syncer: _Syncer, mode: str, run: int, state: dict[str, dict[str, Any]], workers: int) -> SyncResult:
-    """Every kind concurrently (one thread each), then, incrementally, the events."""
+    """Every kind concurrently (one thread each; a :data:`PER_CLOCK` kind one per test clock
+    too), then, incrementally, the events."""
     result = SyncResult(mode)
-    todo = [k for k in KINDS if not (state.get(k, {}).get("complete") and state[k]["run_started"] == run)]
+    clocks = syncer.clocks()
+    jobs = [k for k in KINDS] + [f"{k}@{c}" for k in KINDS if k in PER_CLOCK for c in clocks]
+    todo = [k for k in jobs if not (state.get(k, {}).get("complete") and state[k]["run_started"] == run)]
     step = syncer.full if mode == "full" else syncer.newer
-    with ThreadPoolExecutor(max_workers=len(KINDS)) as pool:
+    with ThreadPoolExecutor(max_workers=min(len(todo), len(KINDS) + 2) or 1) as pool:
         futures = {k: pool.submit(step, k, run, state.get(k)) for k in todo}
-        result.saved = {k: f.result() for k, f in futures.items()}
+        for job, f in futures.items():
+            kind = _split(job)[0]
+            result.saved[kind] = result.saved.get(kind, 0) + f.result()
     if mode == "incremental":
         result.refreshed = syncer.events(run, state.get("events"), workers)
     return result

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError
+from .limits import check_limits
 from .params import Params, tracking
 from .store import Obj, Store
 
@@ -95,6 +96,7 @@ def dispatch(ctx: Ctx, params: Params) -> Obj:
     """Refuse undeclared parameters, run the handler, and flag accepted ones it never read."""
     r, args = find(ctx.method, ctx.path)
     params.allow(*r.accepts)
+    check_limits(r.method, r.pattern, params.data)
     with tracking(params) as seen:
         result = r.handler(ctx, params, **args)
     for name in seen.sent & seen.read:

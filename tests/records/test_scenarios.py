@@ -299,7 +299,9 @@ def test_canceled_after_payment_failure(w: World, tmp_path: Path) -> None:
     cus = w.customer("canceled.failure@example.com", clock=clock)
     sub = w.subscribe(cus, w.price(w.product(), 2000))
     w.card(cus, "pm_card_chargeCustomerFail")
-    w.advance(clock, T0 + 31 * DAY)
+    # a day past the renewal: Stripe charges a renewal an hour after making its draft
+    # (docs.stripe.com/invoicing/integration/workflow-transitions), so the failure has happened
+    w.advance(clock, T0 + 32 * DAY)
     w.c.v1.subscriptions.cancel(sub.id, {"cancellation_details": {"comment": "payment failed"}})
     _, rec = run(cus, tmp_path, bucket="failed_payment", complaint="you cancelled me because my card failed")
     assert rec["classification"]["suggested"] == "failed_payment"

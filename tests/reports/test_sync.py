@@ -116,15 +116,20 @@ def test_second_sync_reads_only_what_changed(tmp_path: Path) -> None:
             sub = next(s for s in sb.store.all("subscription") if s["status"] == "active")
             client.v1.subscriptions.cancel(sub["id"])
             new = client.v1.customers.create(params={"email": "newcomer@example.com"})
+            # Stripe's list-all leaves out test-clock customers (docs.stripe.com/api/customers/list
+            # #list_customers-test_clock): a newcomer on a clock is found by listing per clock
+            ticking = client.v1.customers.create(params={"email": "ticking@example.com",
+                                                         "test_clock": sb.store.all("test_helpers.test_clock")[0]["id"]})
             _clear(sb)
             second = sync_account(StripeReader(client), store, rate_limit=None, page_size=10)
             log = _requests(sb)
             meta = store.query("SELECT metadata FROM customers WHERE id = ?", [changed])["metadata"][0]
             status = store.query("SELECT status FROM subscriptions WHERE id = ?", [sub["id"]])["status"][0]
-            has_new = len(store.query("SELECT id FROM customers WHERE id = ?", [new.id]))
-        assert second.mode == "incremental" and second.saved["customers"] == 1  # the new one, by ending_before
-        assert '"tier": "gold"' in meta and status == "canceled" and has_new == 1
-        retrieved = {r["path"].rsplit("/", 1)[1] for r in log if r["method"] == "GET" and r["path"].count("/") == 3}
+            has_new = len(store.query("SELECT id FROM customers WHERE id IN (?, ?)", [new.id, ticking.id]))
+        assert second.mode == "incremental" and second.saved["customers"] == 2  # the new ones, by ending_before
+        assert '"tier": "gold"' in meta and status == "canceled" and has_new == 2
+        retrieved = {r["path"].rsplit("/", 1)[1] for r in log if r["method"] == "GET" and r["path"].count("/") == 3
+                     and r["path"] != "/v1/test_helpers/test_clocks"}
         assert changed in retrieved and sub["id"] in retrieved
         assert all(i.startswith(("cus_", "sub_", "in_", "ch_", "price_", "prod_")) for i in retrieved)
         assert second.requests == len(log) and second.requests < first.requests

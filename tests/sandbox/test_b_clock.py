@@ -61,12 +61,16 @@ def test_failed_renewal_goes_past_due_then_unpaid_after_retries(client: stripe.S
     ck, cust, sub_id = _failing_renewal(client)
     failed = invoices(client, sub_id)[-1]
     assert [i.status for i in invoices(client, sub_id)] == ["paid"] * 3 + ["open"]
-    assert failed.attempt_count == 1 and failed.next_payment_attempt == utc(2026, 4, 15) + 3 * DAY
+    # the renewal is a draft for an hour, then finalized and charged (docs.stripe.com/invoicing/
+    # integration/workflow-transitions: "We wait an hour after ... the invoice.created event before
+    # attempting payment"); retries count from that attempt
+    assert failed.created == utc(2026, 4, 15) and failed.status_transitions.finalized_at == utc(2026, 4, 15, 13)
+    assert failed.attempt_count == 1 and failed.next_payment_attempt == utc(2026, 4, 15, 13) + 3 * DAY
     assert client.v1.subscriptions.retrieve(sub_id).status == "past_due"
     assert client.v1.customers.retrieve(cust).delinquent is True
     advance(client, ck, utc(2026, 4, 19))
     again = client.v1.invoices.retrieve(failed.id)
-    assert again.attempt_count == 2 and again.next_payment_attempt == utc(2026, 4, 18) + 5 * DAY
+    assert again.attempt_count == 2 and again.next_payment_attempt == utc(2026, 4, 18, 13) + 5 * DAY
     advance(client, ck, utc(2026, 5, 1))  # retries on Apr 23 and Apr 30: all three retries spent
     final = client.v1.invoices.retrieve(failed.id)
     assert final.status == "open" and final.attempt_count == 4 and final.next_payment_attempt is None
@@ -92,9 +96,9 @@ def test_dunning_can_end_in_cancellation(cancelling_sandbox: stripe.StripeClient
     assert client.v1.subscriptions.retrieve(sub_id).status == "past_due"
     advance(client, ck, utc(2026, 4, 18))
     sub = client.v1.subscriptions.retrieve(sub_id)
-    assert sub.status == "canceled" and sub.ended_at == utc(2026, 4, 17)
+    assert sub.status == "canceled" and sub.ended_at == utc(2026, 4, 17, 13)
     assert sub.cancellation_details is not None and sub.cancellation_details.reason == "payment_failed"
-    assert [s.id for s in client.v1.subscriptions.list(params={"status": "canceled"}).data] == [sub_id]
+    assert [s.id for s in client.v1.subscriptions.list(params={"status": "canceled", "test_clock": ck}).data] == [sub_id]
     assert client.v1.subscriptions.list(params={"customer": _cust}).data == []
 
 

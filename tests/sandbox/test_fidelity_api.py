@@ -176,3 +176,29 @@ def test_injected_faults_are_stripe_shaped_or_dropped() -> None:
         for _ in range(6):
             with pytest.raises((stripe.APIError, stripe.APIConnectionError)):
                 sdk.v1.products.list()
+
+
+def test_field_specific_string_limits(http: httpx.Client) -> None:
+    # The API reference's parameter descriptions: customer email "may be up to 512 characters"
+    # (docs.stripe.com/api/customers/create), test clock name "The maximum length is 300 characters"
+    # (docs.stripe.com/api/test_clocks/create), price lookup_key "up to 200 characters"
+    # (docs.stripe.com/api/prices/create), product statement_descriptor "up to 22 characters" and
+    # "may not include <, >, \, ", ' characters" (docs.stripe.com/api/products/create).
+    email = "e" * 500 + "@example.com"  # 512
+    assert http.post("/v1/customers", data={"email": email}).status_code == 200
+    cases = [("/v1/customers", {"email": "e" + email}, "email"),
+             ("/v1/test_helpers/test_clocks", {"frozen_time": "1767225600", "name": "n" * 301}, "name"),
+             ("/v1/products", {"name": "p", "statement_descriptor": "S" * 23}, "statement_descriptor"),
+             ("/v1/products", {"name": "p", "statement_descriptor": "NO <TAGS>"}, "statement_descriptor"),
+             ("/v1/prices", {"currency": "usd", "unit_amount": "100", "product_data[name]": "p",
+                             "lookup_key": "k" * 201}, "lookup_key"),
+             ("/v1/prices", {"currency": "usd", "unit_amount": "100", "product_data[name]": "p",
+                             "product_data[statement_descriptor]": "S" * 23}, "product_data[statement_descriptor]")]
+    for path, data, param in cases:
+        key = f"limits-{param}-{len(str(data))}"
+        resp = http.post(path, data=data, headers={"Idempotency-Key": key})
+        assert resp.status_code == 400 and _stripe_error(resp)["param"] == param, (path, param)
+        assert _stripe_error(resp)["type"] == "invalid_request_error"
+        assert "Idempotent-Replayed" not in http.post(path, data=data, headers={"Idempotency-Key": key}).headers
+    assert http.post("/v1/test_helpers/test_clocks", data={"frozen_time": "1767225600", "name": "n" * 300}).status_code == 200
+    assert http.post("/v1/products", data={"name": "p", "statement_descriptor": "S" * 22}).status_code == 200

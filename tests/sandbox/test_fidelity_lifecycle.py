@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from test_b_support import DAY, T0, advance, clock, customer, invoices, price, subscribe
+from test_b_support import DAY, T0, advance, clock, customer, invoices, price, subscribe, utc
 
 
 def _events(client: stripe.StripeClient, type_: str, obj_id: str) -> list[stripe.Event]:
@@ -176,3 +176,25 @@ def test_pause_collection_keeps_invoicing_without_collecting(client: stripe.Stri
     assert client.v1.subscriptions.update(sub.id, params={"pause_collection": ""}).pause_collection is None
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.subscriptions.update(sub.id, params={"pause_collection": {"behavior": "later"}})  # type: ignore[typeddict-item]
+
+
+def test_renewal_is_a_draft_for_an_hour_then_finalized_and_charged(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/invoicing/integration/workflow-transitions: "When you enable automatic
+    # collection, Stripe automatically finalizes, and begins automatic collection of the invoice.
+    # We wait an hour after receiving a successful response to the invoice.created event before
+    # attempting payment." docs.stripe.com/subscriptions/invoices: a new subscription's first
+    # invoice is finalized immediately with charge_automatically.
+    ck = clock(client)
+    cus = customer(client, ck.id)
+    sub = subscribe(client, cus.id, (price(client, 2500).id, 1))
+    assert invoices(client, sub.id)[0].status == "paid"  # the first one at once
+    advance(client, ck.id, utc(2026, 2, 15, 12) + 600)  # ten minutes past the period end
+    renewal = invoices(client, sub.id)[-1]
+    assert (renewal.billing_reason, renewal.status, renewal.auto_advance) == ("subscription_cycle", "draft", True)
+    assert renewal.amount_due == 2500 and renewal.attempt_count == 0
+    assert len(client.v1.charges.list(params={"customer": cus.id}).data) == 1
+    assert client.v1.subscriptions.retrieve(sub.id).status == "active"
+    advance(client, ck.id, utc(2026, 2, 15, 13))
+    paid = client.v1.invoices.retrieve(renewal.id)
+    assert paid.status == "paid" and paid.status_transitions.finalized_at == utc(2026, 2, 15, 13)
+    assert len(client.v1.charges.list(params={"customer": cus.id}).data) == 2

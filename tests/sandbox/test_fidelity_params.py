@@ -150,14 +150,15 @@ def test_list_filters_on_values_sandbox_objects_never_have(client: stripe.Stripe
 
 def test_subscription_billing_mode_and_unchanged_anchor(client: stripe.StripeClient) -> None:
     # docs.stripe.com/api/subscriptions/create: billing_mode[type] classic|flexible;
-    # /update: billing_cycle_anchor=unchanged keeps the cycle ("now" is not implemented: refused).
+    # /update: billing_cycle_anchor[type]=unchanged keeps the cycle (the object form of
+    # 2026-09-30.endive; the old string form is refused; `now`: tests/sandbox/test_fidelity_cycle.py).
     cus = customer(client)
     sub = subscribe(client, cus.id, (price(client, 1000).id, 1), billing_mode={"type": "classic"})
     assert sub.billing_mode.type == "classic"
-    kept = client.v1.subscriptions.update(sub.id, params={"billing_cycle_anchor": "unchanged"})
+    kept = client.v1.subscriptions.update(sub.id, params={"billing_cycle_anchor": {"type": "unchanged"}})
     assert kept.billing_cycle_anchor == sub.billing_cycle_anchor
     with pytest.raises(stripe.InvalidRequestError) as err:
-        client.v1.subscriptions.update(sub.id, params={"billing_cycle_anchor": "now"})
+        client.v1.subscriptions.update(sub.id, params={"billing_cycle_anchor": "unchanged"})  # type: ignore[typeddict-item]
     assert err.value.param == "billing_cycle_anchor"
 
 

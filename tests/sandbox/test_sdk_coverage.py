@@ -49,14 +49,15 @@ def test_customers_both_apis(client: stripe.StripeClient, module_api: None) -> N
     assert (cus.email, cus.test_clock, cus.balance, cus.metadata["plan"]) == ("cov-a@example.com", ck.id, 0, "cov")  # type: ignore[index,operator,arg-type]
     assert client.v1.customers.retrieve(cus.id).name == "Coverage Alpha"
     assert client.v1.customers.update(cus.id, params={"name": "Coverage A."}).name == "Coverage A."
-    assert [c.id for c in client.v1.customers.list(params={"email": "cov-a@example.com"}).data] == [cus.id]
+    assert [c.id for c in client.v1.customers.list(params={"email": "cov-a@example.com", "test_clock": ck.id}).data] == [cus.id]
     for query in ("email:'cov-a@example.com'", "metadata['plan']:'cov'", "name~'Coverage'"):
         found = client.v1.customers.search(params={"query": query})
         assert cus.id in [c.id for c in found.data], query
-    twin = stripe.Customer.create(email="cov-a@example.com", name="Coverage Twin")
+    twin = stripe.Customer.create(email="cov-a@example.com", name="Coverage Twin", test_clock=ck.id)
     assert stripe.Customer.retrieve(twin.id).email == "cov-a@example.com"
     assert stripe.Customer.modify(twin.id, metadata={"twin": "1"}).metadata["twin"] == "1"  # type: ignore[index,operator,arg-type]
-    same_email = {c.id for c in stripe.Customer.list(email="cov-a@example.com", limit=1).auto_paging_iter()}
+    same_email = {c.id for c in stripe.Customer.list(email="cov-a@example.com", test_clock=ck.id,
+                                                              limit=1).auto_paging_iter()}
     assert same_email == {cus.id, twin.id}
     assert twin.id in {c.id for c in stripe.Customer.search(query="metadata['twin']:'1'").auto_paging_iter()}
     deleted = stripe.Customer.delete(twin.id)

@@ -1,6 +1,9 @@
 """The sandbox's billing engine: subscription invoices, collection, renewal, dunning,
 cancellation, and test clocks that run all of it in simulated time.
 
+A renewal invoice is created as a ``draft`` at the period end and finalized and charged an
+hour later (:data:`AUTO_FINALIZE`), as Stripe does for automatically collected invoices.
+
 Rules follow Stripe's documented behaviour: periods are anchored on
 ``billing_cycle_anchor`` (month ends clamp, as Stripe does for the 31st); a failed
 first payment leaves the subscription ``incomplete`` until it expires 23 hours later;
@@ -18,7 +21,7 @@ from typing import Any
 
 from . import discounts as ed
 from . import invoices as ei
-from .schedule import paused, resume_collection, trial_will_end
+from .schedule import overdue, paused, resume_collection, trial_will_end
 from ..store import Obj, Store
 
 __all__ = [
@@ -104,6 +107,9 @@ def invoice_subscription(store: Store, sub: Obj, billing_reason: str, *, period_
             line = ei.period_line(store, inv["id"], sub["id"], item, p_start, p_end, trial=trial)
             lines.append(line)
             item["_billed"] = {"invoice": inv["id"], "invoice_line_items": [line["id"]]}
+    if sub.get("collection_method") == "send_invoice":  # due days_until_due after it is made
+        inv["collection_method"] = "send_invoice"
+        inv["due_date"] = inv["created"] + 86400 * int(sub.get("days_until_due") or 0)
     ei.set_lines(inv, lines, store, ed.active(store, sub, now, prune=True))
     ed.consume(store, sub, inv)
     sub["latest_invoice"] = inv["id"]
@@ -150,22 +156,33 @@ def _after_attempt(store: Store, inv: Obj, ok: bool, *, schedule: bool) -> None:
 
 def collect(store: Store, inv: Obj, pm_id: str | None = None, *, schedule: bool = True,
             count: bool = True) -> tuple[bool, Obj | None]:
-    """Finalize a draft if needed, then try to pay; apply the subscription consequences."""
+    """Finalize a draft if needed, then try to pay; apply the subscription consequences. A
+    ``send_invoice`` invoice is only finalized: the customer pays it (API reference, Create a
+    subscription: collection_method "When sending an invoice, Stripe will email your customer an
+    invoice with payment instructions")."""
     if inv["status"] == "draft":
         ei.finalize(store, inv)
-    if inv["status"] != "open":
+    if inv["status"] != "open" or inv["collection_method"] == "send_invoice":
         return inv["status"] == "paid", None
     ok, err = ei.attempt_payment(store, inv, pm_id, count=count)
     _after_attempt(store, inv, ok, schedule=schedule)
     return ok, err
 
 
-def start_subscription(store: Store, sub: Obj, payment_behavior: str) -> tuple[Obj, Obj | None]:
-    """Bill the first period (or the trial) of a new subscription and set its status.
+def start_subscription(store: Store, sub: Obj, payment_behavior: str, *,
+                       period_lines: bool = True) -> tuple[Obj, Obj | None]:
+    """Bill the first period (or the trial) of a new subscription and set its status;
+    ``period_lines=False`` bills only its pending items (a create-time anchor's partial period).
 
     Returns the invoice and, when the first payment failed, the card error body."""
     trial = sub["status"] == "trialing"
-    inv = invoice_subscription(store, sub, "subscription_create", period_lines=True, trial=trial)
+    inv = invoice_subscription(store, sub, "subscription_create", period_lines=period_lines, trial=trial)
+    if sub.get("collection_method") == "send_invoice":
+        # finalized an hour later (auto_advance) and the subscription active at once
+        # (docs.stripe.com/subscriptions/invoices; API reference, collection_method)
+        if not trial:
+            sub["status"] = "active"
+        return inv, None
     ei.finalize(store, inv)
     if inv["status"] == "paid":
         if not trial:
@@ -201,7 +218,9 @@ def renew(store: Store, sub: Obj) -> None:
     if sub["status"] == "unpaid":  # invoices keep coming, but are not collected
         inv["auto_advance"] = False
         return
-    collect(store, inv)
+    # The renewal stays a draft for an hour, then finalizes and is charged (auto_finalize):
+    # "We wait an hour after receiving a successful response to the invoice.created event before
+    # attempting payment" (Invoicing docs, "Status transitions and finalization").
 
 
 def auto_finalize(store: Store, inv: Obj) -> None:
@@ -277,6 +296,9 @@ def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str
     for inv in store.where("invoice", status="open"):
         if inv["customer"] in customers and inv.get("next_payment_attempt") and inv.get("auto_advance"):
             consider(int(inv["next_payment_attempt"]), 0, "retry", inv)
+        if inv["customer"] in customers and inv["collection_method"] == "send_invoice" and inv.get("due_date") \
+                and not inv.get("_overdue") and subscription_of(store, inv) is not None:
+            consider(int(inv["due_date"]), 0, "overdue", inv)
     for inv in store.where("invoice", status="draft"):
         if inv["customer"] in customers and inv.get("auto_advance"):
             consider(int(inv["created"]) + AUTO_FINALIZE, 0, "finalize", inv)
@@ -309,6 +331,8 @@ def _run_due(store: Store, customers: set[str], to: int, clock: Obj | None) -> N
             clock["frozen_time"] = max(int(clock["frozen_time"]), when)
         if kind == "retry":
             retry_invoice(store, obj)
+        elif kind == "overdue":
+            overdue(store, obj)
         elif kind == "finalize":
             auto_finalize(store, obj)
         elif kind == "expire":

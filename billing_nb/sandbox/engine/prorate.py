@@ -20,7 +20,7 @@ from . import invoices as ei
 from .objects import fmt_date, plan_of, product_name
 from ..store import Obj, Store
 
-__all__ = ["Change", "build_item", "new_invoiceitem", "proration_items", "apply_changes", "cancel_credits", "preview"]
+__all__ = ["first_partial", "Change", "build_item", "new_invoiceitem", "proration_items", "apply_changes", "cancel_credits", "preview"]
 
 
 def _prorate(amount: int, period_start: int, period_end: int, at: int) -> int:
@@ -176,15 +176,20 @@ def _apply_items(store: Store, sub: Obj, changes: list[Change]) -> None:
                 ch.item["metadata"] = ch.metadata
 
 
-def apply_changes(store: Store, sub: Obj, changes: list[Change], behavior: str, at: int) -> Obj | None:
+def apply_changes(store: Store, sub: Obj, changes: list[Change], behavior: str, at: int, *,
+                  reset_anchor: bool = False) -> Obj | None:
     """Apply item changes with Stripe's proration behaviour; returns an invoice if one
-    was created now (``always_invoice`` or a billing interval change)."""
+    was created now (``always_invoice``, a billing interval change or ``reset_anchor``).
+
+    A new interval, or ``billing_cycle_anchor[type]=now``, restarts the cycle at ``at``: the
+    unused time of every current item is credited (unless ``proration_behavior=none``) and a
+    full new period is invoiced at once (Billing docs, "Set the subscription billing renewal
+    date": resetting the anchor to now; "Change subscriptions": interval changes)."""
     prorating = behavior != "none" and sub["status"] in ("active", "past_due")
-    if _interval_changes(sub, changes):
+    if reset_anchor or _interval_changes(sub, changes):
         if prorating:
-            for ch in changes:
-                if ch.item is not None:
-                    _prorated_item(store, sub, ch.item, ch.item["price"], int(ch.item["quantity"] or 1), at, -1, True)
+            for item in list(sub["items"]["data"]):
+                _prorated_item(store, sub, item, item["price"], int(item["quantity"] or 1), at, -1, True)
         _apply_items(store, sub, changes)
         sub["_interval"] = list(en.interval_of(sub["items"]["data"][0]["price"]))
         sub["_anchor"], sub["_cycle"], sub["billing_cycle_anchor"] = at, 0, at
@@ -210,6 +215,20 @@ def apply_changes(store: Store, sub: Obj, changes: list[Change], behavior: str, 
         en.collect(store, inv)
         return inv
     return None
+
+
+def first_partial(store: Store, sub: Obj, now: int, anchor: int) -> None:
+    """A create-time ``billing_cycle_anchor``: each item's time from ``now`` to the anchor, as a
+    pending proration of the full period that ends at the anchor (Billing docs, "Set the
+    subscription billing renewal date": the first invoice is prorated up to the anchor)."""
+    interval, count = sub["_interval"]
+    items = sub["items"]["data"]
+    for item in items:  # the period the partial one is part of (period_of reads the first item)
+        item["current_period_start"] = en.add_interval(anchor, interval, -count)
+    for item in items:
+        _prorated_item(store, sub, item, item["price"], int(item["quantity"] or 1), now, 1, True)
+    for item in items:
+        item["current_period_start"] = now
 
 
 def cancel_credits(store: Store, sub: Obj, at: int) -> list[Obj]:

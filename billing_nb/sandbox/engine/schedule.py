@@ -8,7 +8,18 @@ from __future__ import annotations
 from ..store import Obj, Store
 from . import invoices as ei
 
-__all__ = ["paused", "resume_collection", "trial_will_end"]
+__all__ = ["paused", "resume_collection", "trial_will_end", "overdue"]
+
+
+def overdue(store: Store, inv: Obj) -> None:
+    """A ``send_invoice`` subscription "becomes past_due when its invoice is not paid by the due
+    date" (API reference, Subscription object, ``status``); once per invoice."""
+    inv["_overdue"] = True
+    sub_id = ((inv.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+    sub = store.maybe("subscription", sub_id)
+    if sub is not None and sub["status"] == "active":
+        sub["status"] = "past_due"
+        store.emit("customer.subscription.updated", sub, previous={"status": "active"})
 
 
 def trial_will_end(store: Store, sub: Obj) -> None:

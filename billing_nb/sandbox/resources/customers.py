@@ -193,8 +193,10 @@ def list_customers(ctx: Ctx, p: Params) -> Obj:
     email = p.str("email")
     clock = p.str("test_clock")
     keep = range_filter(p)
+    # Stripe: "The response will not include customers with test clocks if this parameter
+    # is not set" (https://docs.stripe.com/api/customers/list#list_customers-test_clock)
     return list_page(p, ctx.store, "customer", lambda c: (email is None or (c.get("email") or "") == email)
-                     and (clock is None or c.get("test_clock") == clock) and keep(c), "/v1/customers")
+                     and c.get("test_clock") == clock and keep(c), "/v1/customers")
 
 
 # ----- Stripe search query language (the subset we need) ---------------------------

@@ -6,16 +6,18 @@ function names the Stripe doc page it follows.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import Any
 
 from ..engine import core as en
 from ..engine.prorate import cancel_credits
-from ..errors import invalid
+from ..errors import ApiError, invalid
 from ..params import Params
 from ..store import Obj
 from .subscription_params import cancel_at_param
 
-__all__ = ["pause_param", "move_trial", "schedule_cancel"]
+__all__ = ["pause_param", "move_trial", "schedule_cancel", "undone_unless_paid"]
 
 
 def pause_param(p: Params, now: int) -> dict[str, Any] | None:
@@ -51,6 +53,12 @@ def move_trial(st: Any, sub: Obj, p: Params, now: int, previous: dict[str, Any])
         sub["trial_end"] = now
         en.trial_will_end(st, sub)
         en.renew(st, sub)
+        # ending the trial through the API is an update that needs payment now (Billing docs,
+        # "Pending updates": "The subscription requires payment for the first time, such as the
+        # end of a trial period"), not a renewal left as a draft for an hour
+        inv = st.maybe("invoice", sub.get("latest_invoice"))
+        if inv is not None and inv["status"] == "draft" and inv.get("auto_advance"):
+            en.collect(st, inv)
         return
     end = p.int("trial_end")
     assert end is not None
@@ -89,3 +97,29 @@ def schedule_cancel(st: Any, sub: Obj, p: Params, now: int, previous: dict[str, 
     else:
         sub.update(cancel_at_period_end=False, cancel_at=None, canceled_at=None)
         sub["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
+
+
+def undone_unless_paid(st: Any, sid: str, update: Callable[[], Obj]) -> Obj:
+    """``payment_behavior=error_if_incomplete`` (API reference, Update a subscription): when the
+    update's invoice can't be paid, Stripe "does not update the subscription and returns an error
+    instead" (402): every change the request made is undone. The declined charge goes with it, so
+    the error names none (docs/SANDBOX_GAPS.md)."""
+    saved, before = copy.deepcopy(st.objects), set(st.objects.get("invoice", {}))
+    try:
+        out = update()
+    except BaseException:
+        st.objects = saved
+        st.reindex()
+        raise
+    unpaid = [i for i in st.objects.get("invoice", {}).values() if i["id"] not in before and i["status"] == "open"
+              and (en.subscription_of(st, i) or {}).get("id") == sid]
+    if not unpaid:
+        return out
+    pi = st.maybe("payment_intent", unpaid[0].get("_pi")) or {}
+    err = pi.get("last_payment_error") or {}
+    st.objects = saved
+    st.reindex()
+    if not err:
+        raise invalid("This customer has no attached payment source or default payment method.",
+                      code="resource_missing")
+    raise ApiError(402, err["message"], type="card_error", code=err.get("code"), decline_code=err.get("decline_code"))

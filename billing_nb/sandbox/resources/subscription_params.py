@@ -16,7 +16,7 @@ from ..store import Obj, Store
 
 __all__ = ["PAYMENT_BEHAVIORS", "PRORATION", "FEEDBACK", "STATUSES", "build_item", "find_item",
            "price_param", "pm_for", "billing_mode_param", "cancellation_param", "item_changes", "check_intervals",
-           "cancel_at_param"]
+           "cancel_at_param", "anchor_param", "create_anchor_param", "collection_param"]
 
 PAYMENT_BEHAVIORS = ("allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
 PRORATION = ("create_prorations", "none", "always_invoice")
@@ -24,6 +24,59 @@ FEEDBACK = ("customer_service", "low_quality", "missing_features", "other", "swi
             "too_complex", "too_expensive", "unused")
 STATUSES = ("active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due",
             "paused", "trialing", "unpaid")
+
+def collection_param(p: Params, sub: Obj) -> None:
+    """``collection_method`` and ``days_until_due`` (API reference, Create/Update a subscription):
+    days_until_due is "Valid only for subscriptions where collection_method is set to send_invoice";
+    the sandbox asks for it with send_invoice (Stripe's default there is not documented)."""
+    method = p.enum("collection_method", ("charge_automatically", "send_invoice")) or sub["collection_method"]
+    days = p.int("days_until_due")
+    if days is not None and method != "send_invoice":
+        raise invalid("days_until_due can only be set when collection_method is send_invoice.", "days_until_due")
+    if method == "send_invoice":
+        days = days if days is not None else sub.get("days_until_due")
+        if days is None:
+            raise invalid("Missing required param: days_until_due.", "days_until_due", "parameter_missing")
+        if days < 0:
+            raise invalid("Invalid integer: must be at least 0", "days_until_due", "parameter_invalid_integer")
+    sub["collection_method"], sub["days_until_due"] = method, days if method == "send_invoice" else None
+
+
+def anchor_param(p: Params, sub: Obj) -> bool:
+    """``billing_cycle_anchor`` on update, an object since 2026-09-30.endive (changelog, "Unifies
+    the billing cycle anchor format": ``{type: now|unchanged}`` replaces the string): True when the
+    cycle restarts now. Only an active or past-due subscription's cycle is reset here (what a
+    trialing or incomplete one does is not documented)."""
+    anchor = p.sub("billing_cycle_anchor")
+    if anchor is None:
+        return False
+    anchor.allow("type")
+    kind = anchor.enum("type", ("now", "unchanged"))
+    if kind is None:
+        raise invalid("Missing required param: billing_cycle_anchor[type].", "billing_cycle_anchor[type]",
+                      "parameter_missing")
+    if kind == "now" and sub["status"] not in ("active", "past_due"):
+        raise invalid(f"The sandbox only resets the billing cycle of an active or past_due subscription, not a "
+                      f"{sub['status']} one.", "billing_cycle_anchor")
+    return kind == "now"
+
+
+def create_anchor_param(p: Params, now: int, price: Obj) -> int | None:
+    """``billing_cycle_anchor`` on create: a future timestamp no later than the next natural billing
+    date (Billing docs, "Set the subscription billing renewal date"; "Set the billing cycle date": "The
+    anchor must be a future UNIX timestamp before the next natural subscription billing date")."""
+    anchor = p.int("billing_cycle_anchor")
+    if anchor is None:
+        return None
+    if anchor <= now:
+        raise invalid("Invalid timestamp: must be an integer Unix timestamp in the future.", "billing_cycle_anchor")
+    interval, count = en.interval_of(price)
+    natural = en.add_interval(now, interval, count)
+    if anchor > natural:
+        raise invalid(f"billing_cycle_anchor cannot be later than next natural billing date ({natural}) for plan",
+                      "billing_cycle_anchor")
+    return anchor
+
 
 def cancel_at_param(p: Params, sub: Obj) -> int | None:
     """``cancel_at``: a timestamp, or ``min_period_end``/``max_period_end``, which resolve at once

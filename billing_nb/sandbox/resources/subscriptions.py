@@ -11,7 +11,7 @@ from typing import Any
 
 from ..engine import core as en
 from ..engine import discounts as ed
-from ..engine.prorate import Change, apply_changes, cancel_credits
+from ..engine.prorate import Change, apply_changes, cancel_credits, first_partial
 from ..engine.render import with_includables
 from ..errors import ApiError, invalid, missing
 from ..filters import range_filter
@@ -19,9 +19,9 @@ from ..listing import list_object, list_page
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj
-from .subscription_changes import move_trial, pause_param, schedule_cancel
-from .subscription_params import (PAYMENT_BEHAVIORS, PRORATION, STATUSES, billing_mode_param, build_item,
-                                  cancel_at_param, cancellation_param, check_intervals, find_item, item_changes, pm_for,
+from .subscription_changes import move_trial, pause_param, schedule_cancel, undone_unless_paid
+from .subscription_params import (PAYMENT_BEHAVIORS, PRORATION, STATUSES, anchor_param, billing_mode_param, build_item,
+                                  cancel_at_param, cancellation_param, collection_param, create_anchor_param, check_intervals, find_item, item_changes, pm_for,
                                   price_param)
 
 __all__ = ["build_item", "find_item", "item_changes"]
@@ -29,7 +29,8 @@ __all__ = ["build_item", "find_item", "item_changes"]
 
 @route("POST", "/v1/subscriptions", accepts=("customer", "items", "trial_period_days", "trial_end", "payment_behavior",
                                             "default_payment_method", "metadata", "cancel_at_period_end", "cancel_at",
-                                            "billing_mode", "discounts", "description"))
+                                            "billing_mode", "discounts", "description", "billing_cycle_anchor",
+                                            "proration_behavior", "collection_method", "days_until_due"))
 def create_subscription(ctx: Ctx, p: Params) -> Obj:
     st = ctx.store
     cust = st.get("customer", p.req("customer"), "customer")
@@ -63,6 +64,7 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
         "transfer_data": None, "trial_end": None,
         "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}}, "trial_start": None,
     }
+    collection_param(p, sub)
     changes = item_changes(st, sub, raw_items)
     prices = [ch.new_price for ch in changes if ch.new_price is not None]
     check_intervals(prices)
@@ -70,12 +72,17 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
     sub["_interval"] = list(en.interval_of(prices[0]))
     trial_days = p.int("trial_period_days")
     trial_end = p.str("trial_end")
+    anchor = create_anchor_param(p, now, prices[0])
+    proration = p.enum("proration_behavior", PRORATION, "create_prorations") or "create_prorations"
+    if anchor is not None and (trial_days or trial_end):
+        raise invalid("The sandbox does not implement billing_cycle_anchor together with a trial.",
+                      "billing_cycle_anchor")
     end_of_trial = None
     if trial_days:
         end_of_trial = now + trial_days * 86400
     elif trial_end and trial_end != "now":
         end_of_trial = int(trial_end)
-    sub["_anchor"], sub["_cycle"] = (end_of_trial, -1) if end_of_trial else (now, 0)
+    sub["_anchor"], sub["_cycle"] = (end_of_trial, -1) if end_of_trial else (anchor, -1) if anchor else (now, 0)
     for ch in changes:
         assert ch.new_price is not None
         sub["items"]["data"].append(build_item(st, sub, ch.new_price, ch.new_qty, ch.metadata or {}))
@@ -83,11 +90,18 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
         sub.update(status="trialing", trial_start=now, trial_end=end_of_trial, billing_cycle_anchor=end_of_trial)
         for item in sub["items"]["data"]:
             item["current_period_start"], item["current_period_end"] = now, end_of_trial
+    elif anchor is not None:  # the first period runs to the anchor; the cycle starts there
+        sub["billing_cycle_anchor"] = anchor
+        for item in sub["items"]["data"]:
+            item["current_period_start"], item["current_period_end"] = now, anchor
     else:
         en.set_period(sub)
     total = sum(int(ch.new_price["unit_amount"] or 0) * ch.new_qty for ch in changes if ch.new_price)
+    if anchor is not None and proration == "none":
+        total = 0  # the time up to the anchor is free
     has_pm = bool(sub["default_payment_method"] or (cust.get("invoice_settings") or {}).get("default_payment_method"))
-    if not end_of_trial and total > 0 and not has_pm and behavior in ("allow_incomplete", "error_if_incomplete"):
+    if not end_of_trial and total > 0 and not has_pm and behavior in ("allow_incomplete", "error_if_incomplete") \
+            and sub["collection_method"] == "charge_automatically":
         raise invalid("This customer has no attached payment source or default payment method. Please consider "
                       "adding a default payment method. For more information, visit "
                       "https://stripe.com/docs/billing/subscriptions/payment-methods-setting#payment-method-priority.",
@@ -102,7 +116,9 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
     elif p.str("cancel_at"):
         sub["cancel_at"] = cancel_at_param(p, sub)
     events_before = len(st.objects.get("event", {}))
-    inv, err = en.start_subscription(st, sub, behavior)
+    if anchor is not None and proration != "none":
+        first_partial(st, sub, now, anchor)
+    inv, err = en.start_subscription(st, sub, behavior, period_lines=anchor is None)
     # The first payment's status change is part of the creation: Stripe sends
     # customer.subscription.created with the resulting status, not an update before it
     # (Billing docs, "Using webhooks with subscriptions").
@@ -157,7 +173,10 @@ def list_subscriptions(ctx: Ctx, p: Params) -> Obj:
             return s["status"] in ("canceled", "incomplete_expired")
         return bool(s["status"] == status)
 
-    page = list_page(p, ctx.store, "subscription", lambda s: (clock is None or s.get("test_clock") == clock)
+    # Stripe: "The response will not include subscriptions with test clocks if this and the
+    # customer parameter is not set" (https://docs.stripe.com/api/subscriptions/list#list_subscriptions-test_clock)
+    page = list_page(p, ctx.store, "subscription", lambda s: (s.get("test_clock") == clock if clock is not None
+                                                              else customer is not None or not s.get("test_clock"))
                      and (price is None or any(i["price"]["id"] == price for i in s["items"]["data"]))
                      and wanted(s) and keep(s), "/v1/subscriptions", customer=customer)
     return with_includables(ctx.store, page, p.expand())
@@ -166,8 +185,26 @@ def list_subscriptions(ctx: Ctx, p: Params) -> Obj:
 @route("POST", "/v1/subscriptions/{sid}", accepts=("items", "proration_behavior", "proration_date", "cancel_at_period_end",
                                                   "cancel_at", "default_payment_method", "metadata",
                                                   "cancellation_details", "trial_end", "billing_cycle_anchor",
-                                                  "discounts", "description", "pause_collection"))
+                                                  "discounts", "description", "pause_collection", "payment_behavior",
+                                                  "collection_method", "days_until_due"))
 def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
+    """Update a subscription. ``payment_behavior`` (API reference, Update a subscription): with
+    ``allow_incomplete`` (the default) the update stands when its invoice can't be paid and the
+    subscription goes ``past_due``; with ``error_if_incomplete`` Stripe "does not update the
+    subscription and returns an error instead" (402), so every change the request made is undone."""
+    st = ctx.store
+    st.get("subscription", sid)
+    paying = p.enum("payment_behavior", PAYMENT_BEHAVIORS, "allow_incomplete") or "allow_incomplete"
+    if paying in ("pending_if_incomplete", "default_incomplete"):
+        raise invalid(f"The sandbox does not implement payment_behavior={paying} on updates "
+                      "(pending updates, or an update invoice left for its payment intent's confirmation).",
+                      "payment_behavior")
+    if paying == "error_if_incomplete":
+        return undone_unless_paid(st, sid, lambda: _update(ctx, p, sid))
+    return _update(ctx, p, sid)
+
+
+def _update(ctx: Ctx, p: Params, sid: str) -> Obj:
     st = ctx.store
     sub = st.get("subscription", sid)
     previous: dict[str, Any] = {}
@@ -179,6 +216,9 @@ def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
     if p.has("metadata"):
         previous["metadata"] = dict(sub["metadata"])
         sub["metadata"] = p.metadata(sub["metadata"])
+    if p.has("collection_method") or p.has("days_until_due"):  # for the invoices to come
+        previous.update(collection_method=sub["collection_method"], days_until_due=sub["days_until_due"])
+        collection_param(p, sub)
     if p.has("description"):
         previous["description"] = sub["description"]
         sub["description"] = p.str("description")
@@ -193,18 +233,17 @@ def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
         ed.replace(st, sub, discounts)
     behavior = p.enum("proration_behavior", PRORATION, "create_prorations") or "create_prorations"
     at = p.int("proration_date", now) or now
+    reset = anchor_param(p, sub)
     raw_items = p.list("items")
-    if raw_items:
-        changes = item_changes(st, sub, raw_items)
+    if raw_items or reset:
+        changes = item_changes(st, sub, raw_items) if raw_items else []
         changed = {c.item["id"] for c in changes if c.item is not None}
         check_intervals([i["price"] for i in sub["items"]["data"] if i["id"] not in changed]
                          + [c.new_price for c in changes if c.new_price is not None])
         previous["items"] = copy.deepcopy(sub["items"])
-        apply_changes(st, sub, changes, behavior, at)
-    anchor = p.enum("billing_cycle_anchor", ("now", "unchanged"))
-    if anchor == "now":
-        raise invalid("The sandbox does not implement billing_cycle_anchor=now on updates; only `unchanged`.",
-                      "billing_cycle_anchor")
+        if reset:
+            previous["billing_cycle_anchor"] = sub["billing_cycle_anchor"]
+        apply_changes(st, sub, changes, behavior, at, reset_anchor=reset)
     if p.has("trial_end"):
         move_trial(st, sub, p, now, previous)
     if p.has("pause_collection"):
