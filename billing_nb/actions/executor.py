@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 
 import stripe
 
+from .crashpoints import crash_point
 from .guards import check_decision, check_requirements, check_target
 from .model import Action, ActionKind, ExecutedAction, Plan, idempotency_key, split_again
 from ..reading.objects import charge_dispute
@@ -151,7 +152,9 @@ def _carried_out(action_id: str, *, case_id: str, client: stripe.StripeClient, l
     ``recovered`` when the object names the dead run's case (this record counts it).
     """
     done = ledger.completed(action_id)
-    if done is not None:
+    if done is not None:  # this case's finish too: the audit matches every record's executed to one
+        ledger.finish(case_id, action_id, done.idempotency_key, status="already_done",
+                      stripe_object=done.stripe_object, request_id=done.request_id)
         return ExecutedAction(action_id, done.idempotency_key, done.stripe_object, done.request_id, "already_done")
     stub = _stub(action_id)
     dangling = ledger.dangling(action_id)
@@ -160,6 +163,8 @@ def _carried_out(action_id: str, *, case_id: str, client: stripe.StripeClient, l
     with ledger.lock(dangling.idempotency_key):
         again = ledger.completed(action_id)
         if again is not None:
+            ledger.finish(case_id, action_id, again.idempotency_key, status="already_done",
+                          stripe_object=again.stripe_object, request_id=again.request_id)
             return ExecutedAction(action_id, again.idempotency_key, again.stripe_object, again.request_id,
                                   "already_done")
         found = find_done(client, stub, _fresh(client, stub))
@@ -195,6 +200,7 @@ def _locked_write(action: Action, key: str, *, case_id: str, client: stripe.Stri
                   reveal: Callable[[str, str], None] | None) -> ExecutedAction:
     """Claim, write and finish one effect; the caller holds the effect's lock."""
     claim = ledger.claim(case_id, action.id, key)
+    crash_point("begun")
     if claim.done is not None:  # another process of this folder finished it since we prepared
         ledger.finish(case_id, action.id, key, status="already_done", stripe_object=claim.done.stripe_object,
                       request_id=claim.done.request_id)
@@ -219,8 +225,10 @@ def _locked_write(action: Action, key: str, *, case_id: str, client: stripe.Stri
         ledger.finish(case_id, action.id, key, status="failed", stripe_object=None, request_id=exc.request_id,
                       error=str(exc))
         return ExecutedAction(action.id, key, None, exc.request_id, "failed", str(exc))
+    crash_point("written")
     status = "recovered" if claim.recovering else "succeeded"
     ledger.finish(case_id, action.id, key, status=status, stripe_object=out.object_id, request_id=out.request_id)
+    crash_point("finished")
     return ExecutedAction(action.id, key, out.object_id, out.request_id, status)
 
 
@@ -269,5 +277,6 @@ def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.Stri
         results.append(result)
         if progress is not None:
             progress(result)
+            crash_point("counted")
     return results
 

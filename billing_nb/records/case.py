@@ -28,6 +28,7 @@ from .handoff import render_followup, render_handoff
 from .recurrence import cases_this_month
 from .storage import atomic_write_text, final_status, saved_atomically, writer_identity
 from ..analysis.identify import IdentitySummary, identify
+from ..actions.crashpoints import crash_point
 from ..actions.ledger import Ledger
 from ..money import Money
 from ..reading.waves import PreviewJobs, build_snapshot
@@ -174,6 +175,7 @@ class Case:
         self.approved_by = confirmed_by
         ledger.index_case(self.record(), self.output_dir)  # first: the next run's sweep finds it
         self.save()
+        crash_point("in_progress")
 
         def landed(result: act.ExecutedAction) -> None:
             self.executed.append(result)
@@ -191,7 +193,7 @@ class Case:
             self.save()
             raise
         self.status, self.writer = final_status(self.executed), None
-        self.save()
+        self.save(crash="final_save")
         ledger.index_case(self.record(), self.output_dir)  # a notebook run by hand is indexed too
         return results
 
@@ -259,10 +261,10 @@ class Case:
         rec["handoff"] = render_handoff(rec, self.settings.templates_dir)
         return rec
 
-    def save(self) -> Path:
+    def save(self, *, crash: str | None = None) -> Path:
         """Write case.json atomically beside the notebook record (temp file, fsync, rename)."""
         path = self.output_dir / "case.json"
-        atomic_write_text(path, json.dumps(self.record(), indent=2, default=str))
+        atomic_write_text(path, json.dumps(self.record(), indent=2, default=str), crash=crash)
         return path
 
 
