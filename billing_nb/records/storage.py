@@ -191,8 +191,6 @@ def close_interrupted(cases_dir: Path, ledger: Ledger) -> list[Path]:
         except BillingNbError:
             continue
         if record.get("status") != "in_progress" or _alive(record.get("writer")):
-            if record and record.get("status") != "in_progress":
-                ledger.index_case(record, folder)  # killed after its final save: the index catches up
             continue
         landed = settle_from_ledger(record, ledger)
         record["status"] = "interrupted"

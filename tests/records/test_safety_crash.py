@@ -65,7 +65,8 @@ def test_sigkill_before_during_after_a_write_then_rerun_counts_the_refund_once(f
     time.sleep(1.0)  # a POST in flight when its client died is handled on the server side (or never)
     killed = _statuses(folder)
     for name in ("before", "during", "after"):
-        assert killed[people[name][0]] == "in_progress", (name, killed)  # never "done"
+        # never "done"; a killed run may already be closed by the sweep of a CLI that started later
+        assert killed[people[name][0]] in ("in_progress", "interrupted"), (name, killed)
     assert killed[people["kernel"][0]] == "partial"  # the refund landed, then the kernel died: exit 3
     # the re-run: one batch (one warm kernel) approving the same refunds again
     batch = tmp_path / "rerun.jsonl"
