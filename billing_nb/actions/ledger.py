@@ -105,6 +105,13 @@ class LedgerEntry:
     error: str | None
 
 
+def _first(cur: sqlite3.Cursor) -> tuple[Any, ...] | None:
+    """The first row, the statement run to its end: a kept connection never holds an old read
+    snapshot open (a half-read SELECT would keep WAL's view from moving on)."""
+    rows = cur.fetchall()
+    return rows[0] if rows else None
+
+
 def _entry(row: tuple[Any, ...]) -> LedgerEntry:
     return LedgerEntry(*row)
 
@@ -224,10 +231,10 @@ class Ledger:
         with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                row = conn.execute(_COMPLETED_KEY_SQL, (key, *DONE_STATUSES)).fetchone()
+                row = _first(conn.execute(_COMPLETED_KEY_SQL, (key, *DONE_STATUSES)))
                 if row:
                     return Claim(row[4], row[2], done=_entry(row))
-                row = conn.execute(_DANGLING_KEY_SQL, (key,)).fetchone()
+                row = _first(conn.execute(_DANGLING_KEY_SQL, (key,)))
                 use_case = row[2] if row else case_id
                 cur = conn.execute(_INSERT_SQL, (_now(), case_id, action_id, key, "begin", None, None, None,
                                                  None, os.getpid()))
@@ -262,26 +269,26 @@ class Ledger:
     def completed_effect(self, key: str) -> LedgerEntry | None:
         """The first finish that says this effect exists in Stripe, in any case."""
         with self._connect() as conn:
-            row = conn.execute(_COMPLETED_KEY_SQL, (key, *DONE_STATUSES)).fetchone()
+            row = _first(conn.execute(_COMPLETED_KEY_SQL, (key, *DONE_STATUSES)))
         return _entry(row) if row else None
 
     def dangling_effect(self, key: str) -> LedgerEntry | None:
         """The oldest begin of this effect with no later finish (a crash, or a write in flight)."""
         with self._connect() as conn:
-            row = conn.execute(_DANGLING_KEY_SQL, (key,)).fetchone()
+            row = _first(conn.execute(_DANGLING_KEY_SQL, (key,)))
         return _entry(row) if row else None
 
     # --- questions the executor asks ----------------------------------------------------
     def completed(self, action_id: str) -> LedgerEntry | None:
         """The succeeded entry for this action id in any case, if there is one."""
         with self._connect() as conn:
-            row = conn.execute(_COMPLETED_SQL, (action_id, *DONE_STATUSES)).fetchone()
+            row = _first(conn.execute(_COMPLETED_SQL, (action_id, *DONE_STATUSES)))
         return _entry(row) if row else None
 
     def dangling(self, action_id: str) -> LedgerEntry | None:
         """A begin with no finish (a crash in between), if there is one: the latest such begin."""
         with self._connect() as conn:
-            row = conn.execute(_DANGLING_SQL, (action_id,)).fetchone()
+            row = _first(conn.execute(_DANGLING_SQL, (action_id,)))
         return _entry(row) if row else None
 
     def entries(self, case_id: str | None = None) -> list[LedgerEntry]:
