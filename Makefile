@@ -28,7 +28,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q tests --ignore=tests/browser -m "not long" -n $(TEST_WORKERS) --dist loadfile
 	$(BIN)/python -m pyright billing_nb
 
-# The SIGKILL crash-recovery runs of the real CLI (minutes; see docs/RELIABILITY.md).
+# Tests marked `long` (slow checks kept out of `make test`; the SIGKILL crash runs are in
+# `make test` since they kill at deterministic points, see docs/RELIABILITY.md).
 test-long: $(STAMP)
 	$(BIN)/python -m pytest -q tests --ignore=tests/browser -m long -n $(TEST_WORKERS) --dist loadfile
 

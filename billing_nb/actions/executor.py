@@ -29,17 +29,20 @@ the same key from any case, ledger or machine; the case only travels in metadata
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Collection
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 from dataclasses import dataclass, replace
 
 import stripe
 
+from .crashpoints import crash_point
 from .guards import check_decision, check_requirements, check_target
 from .model import Action, ActionKind, ExecutedAction, Plan, idempotency_key, split_again
 from ..reading.objects import charge_dispute
-from .writer import Found, find_done, retrieve, write
+from .writer import Found, find_done, listed, retrieve, write
 from ..analysis.classify import Decision
 from ..config import Settings
 from ..exceptions import ActionRefusedError, StripeApiError, UnknownActionError
@@ -109,23 +112,43 @@ def _fresh(client: stripe.StripeClient, action: Action) -> dict[str, object] | N
     return None if action.kind in _NO_TARGET_READ else retrieve(client, action.target)
 
 
+_Reads = dict[str, "Future[Any]"]
+
+
+def _read_ahead(pool: ThreadPoolExecutor, client: stripe.StripeClient, action: Action) -> _Reads:
+    """Every Stripe read :func:`_prepare` may need for ``action``, started now: the fresh
+    target, its refunds / credit notes, a credit note's charge. A plan's reads form one
+    concurrent wave; an error surfaces only where :func:`_prepare` uses the read."""
+    reads: _Reads = {}
+    if action.kind not in _NO_TARGET_READ:
+        reads["fresh"] = pool.submit(retrieve, client, action.target)
+    if action.kind in _REPEATABLE:
+        reads["listed"] = pool.submit(listed, client, action)
+    charge_id = action.params.get("charge") if action.kind is ActionKind.CREDIT_NOTE else None
+    if charge_id:
+        reads["charge"] = pool.submit(retrieve, client, str(charge_id))
+    return reads
+
+
 def _prepare(action: Action, *, case_id: str, client: stripe.StripeClient, ledger: Ledger,
-             snapshot: CaseSnapshot) -> _Prepared:
+             snapshot: CaseSnapshot, reads: _Reads | None = None) -> _Prepared:
     key = idempotency_key(action, case_id)
     done = ledger.completed_effect(key)
     if done is not None:
         return _Prepared(action, key, ExecutedAction(action.id, key, done.stripe_object, done.request_id,
                                                      "already_done"))
+    reads = reads or {}
     dangling = ledger.dangling_effect(key)
-    fresh = _fresh(client, action)
+    fresh = reads["fresh"].result() if "fresh" in reads else _fresh(client, action)
     if dangling is not None:
         return _Prepared(action, key)  # resolved under the effect's lock (step 4)
-    found = find_done(client, action, fresh)
+    found = find_done(client, action, fresh, reads["listed"].result() if "listed" in reads else None)
     if found is not None:
         return _Prepared(action, key, ExecutedAction(action.id, key, found.object_id, None, "already_done"))
     if fresh is not None:
         charge_id = action.params.get("charge") if action.kind is ActionKind.CREDIT_NOTE else None
-        charge = retrieve(client, str(charge_id)) if charge_id else None
+        charge = (reads["charge"].result() if "charge" in reads else retrieve(client, str(charge_id))) \
+            if charge_id else None
         check_target(action, fresh, before=snapshot.by_id(action.target), charge=charge)
     return _Prepared(action, key)
 
@@ -151,7 +174,9 @@ def _carried_out(action_id: str, *, case_id: str, client: stripe.StripeClient, l
     ``recovered`` when the object names the dead run's case (this record counts it).
     """
     done = ledger.completed(action_id)
-    if done is not None:
+    if done is not None:  # this case's finish too: the audit matches every record's executed to one
+        ledger.finish(case_id, action_id, done.idempotency_key, status="already_done",
+                      stripe_object=done.stripe_object, request_id=done.request_id)
         return ExecutedAction(action_id, done.idempotency_key, done.stripe_object, done.request_id, "already_done")
     stub = _stub(action_id)
     dangling = ledger.dangling(action_id)
@@ -160,6 +185,8 @@ def _carried_out(action_id: str, *, case_id: str, client: stripe.StripeClient, l
     with ledger.lock(dangling.idempotency_key):
         again = ledger.completed(action_id)
         if again is not None:
+            ledger.finish(case_id, action_id, again.idempotency_key, status="already_done",
+                          stripe_object=again.stripe_object, request_id=again.request_id)
             return ExecutedAction(action_id, again.idempotency_key, again.stripe_object, again.request_id,
                                   "already_done")
         found = find_done(client, stub, _fresh(client, stub))
@@ -192,9 +219,11 @@ def _after_error(client: stripe.StripeClient, action: Action, meta_case: str, ex
 
 
 def _locked_write(action: Action, key: str, *, case_id: str, client: stripe.StripeClient, ledger: Ledger,
-                  reveal: Callable[[str, str], None] | None) -> ExecutedAction:
+                  reveal: Callable[[str, str], None] | None, background: ThreadPoolExecutor | None = None
+                  ) -> ExecutedAction:
     """Claim, write and finish one effect; the caller holds the effect's lock."""
     claim = ledger.claim(case_id, action.id, key)
+    crash_point("begun")
     if claim.done is not None:  # another process of this folder finished it since we prepared
         ledger.finish(case_id, action.id, key, status="already_done", stripe_object=claim.done.stripe_object,
                       request_id=claim.done.request_id)
@@ -206,7 +235,7 @@ def _locked_write(action: Action, key: str, *, case_id: str, client: stripe.Stri
             ledger.finish(case_id, action.id, key, status=status, stripe_object=found.object_id, request_id=None)
             return ExecutedAction(action.id, key, found.object_id, None, status)
     try:
-        out = write(client, action, case_id=claim.case_id, key=key, reveal=reveal)
+        out = write(client, action, case_id=claim.case_id, key=key, reveal=reveal, background=background)
     except StripeApiError as exc:
         verdict, found = _after_error(client, action, claim.case_id, exc)
         if found is not None:
@@ -219,8 +248,10 @@ def _locked_write(action: Action, key: str, *, case_id: str, client: stripe.Stri
         ledger.finish(case_id, action.id, key, status="failed", stripe_object=None, request_id=exc.request_id,
                       error=str(exc))
         return ExecutedAction(action.id, key, None, exc.request_id, "failed", str(exc))
+    crash_point("written")
     status = "recovered" if claim.recovering else "succeeded"
     ledger.finish(case_id, action.id, key, status=status, stripe_object=out.object_id, request_id=out.request_id)
+    crash_point("finished")
     return ExecutedAction(action.id, key, out.object_id, out.request_id, status)
 
 
@@ -246,28 +277,50 @@ def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.Stri
     approved = validate(the_plan, approve, decision, snapshot, done)
     if not approved:
         return earlier
-    with ThreadPoolExecutor(max_workers=min(8, len(approved))) as pool:  # independent reads, in parallel
-        prepared = list(pool.map(lambda a: _prepare(a, case_id=case_id, client=client, ledger=ledger,
-                                                    snapshot=snapshot), approved))
-    results: list[ExecutedAction] = list(earlier)
-    failed: str | None = None
-    for prep in prepared:
-        action, key = prep.action, prep.key
-        if prep.done is not None:
-            ledger.finish(case_id, action.id, key, status="already_done", stripe_object=prep.done.stripe_object,
-                          request_id=prep.done.request_id)
-            result = prep.done
-        elif failed is not None and action.kind is not ActionKind.DOCUMENT:
-            why = f"not run: {failed} failed before it"
-            ledger.finish(case_id, action.id, key, status="refused", stripe_object=None, request_id=None, error=why)
-            result = ExecutedAction(action.id, key, None, None, "refused", why)
-        else:
-            with ledger.lock(key):
-                result = _locked_write(action, key, case_id=case_id, client=client, ledger=ledger, reveal=reveal)
-            if result.status == "failed":
-                failed = action.id
-        results.append(result)
-        if progress is not None:
-            progress(result)
-    return results
+    with ThreadPoolExecutor(max_workers=16) as pool:  # every approved action's reads: one wave
+        ahead = [_read_ahead(pool, client, a) for a in approved]
+        prepared = list(pool.map(lambda a, r: _prepare(a, case_id=case_id, client=client, ledger=ledger,
+                                                       snapshot=snapshot, reads=r), approved, ahead))
+    saving = threading.Lock()  # progress saves the record: one at a time
 
+    def report(result: ExecutedAction) -> None:
+        if progress is not None:
+            with saving:
+                progress(result)
+                crash_point("counted")
+
+    def act(prep: _Prepared, background: ThreadPoolExecutor) -> ExecutedAction:
+        with ledger.lock(prep.key):
+            return _locked_write(prep.action, prep.key, case_id=case_id, client=client, ledger=ledger,
+                                 reveal=reveal, background=background)
+
+    outcome: dict[str, ExecutedAction] = {}
+    failed: str | None = None
+    with ThreadPoolExecutor(max_workers=4) as background:
+        # documenting the case depends on no other write (and is tried even after one failed):
+        # it runs beside the writes, which keep plan order (a failed one stops those after it)
+        documents = {p.action.id: background.submit(act, p, background) for p in prepared
+                     if p.done is None and p.action.kind is ActionKind.DOCUMENT}
+        for prep in prepared:
+            action, key = prep.action, prep.key
+            if action.id in documents:
+                continue
+            if prep.done is not None:
+                ledger.finish(case_id, action.id, key, status="already_done", stripe_object=prep.done.stripe_object,
+                              request_id=prep.done.request_id)
+                result = prep.done
+            elif failed is not None:
+                why = f"not run: {failed} failed before it"
+                ledger.finish(case_id, action.id, key, status="refused", stripe_object=None, request_id=None,
+                              error=why)
+                result = ExecutedAction(action.id, key, None, None, "refused", why)
+            else:
+                result = act(prep, background)
+                if result.status == "failed":
+                    failed = action.id
+            outcome[action.id] = result
+            report(result)
+        for action_id, future in documents.items():
+            outcome[action_id] = future.result()
+            report(outcome[action_id])
+    return list(earlier) + [outcome[p.action.id] for p in prepared]

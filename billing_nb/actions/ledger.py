@@ -5,9 +5,11 @@ so a crash between the two is visible and a re-run resolves it. Rows are never
 updated or deleted: a begin is *resolved* by any later finish row with the same
 action id and idempotency key.
 
-The database runs in WAL mode and every operation opens its own short connection
-(``busy_timeout`` and ``BEGIN IMMEDIATE`` for writes), so several processes of a batch
-can share one ledger file; nothing here is pickled or shared across a fork.
+The database runs in WAL mode (``busy_timeout`` and ``BEGIN IMMEDIATE`` for writes), so
+several processes of a batch can share one ledger file. Each thread of each process keeps
+one connection per ``Ledger`` (opening one per operation made the last close checkpoint
+the WAL, an fsync per row); a connection is never used across a fork (the pid is checked)
+and is dropped after any error.
 
 Rows are keyed by the write's idempotency key, which is derived from the effect (see
 :func:`billing_nb.actions.model.idempotency_key`), so "has this effect been done?" is one
@@ -24,9 +26,10 @@ import fcntl
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,6 +105,13 @@ class LedgerEntry:
     error: str | None
 
 
+def _first(cur: sqlite3.Cursor) -> tuple[Any, ...] | None:
+    """The first row, the statement run to its end: a kept connection never holds an old read
+    snapshot open (a half-read SELECT would keep WAL's view from moving on)."""
+    rows = cur.fetchall()
+    return rows[0] if rows else None
+
+
 def _entry(row: tuple[Any, ...]) -> LedgerEntry:
     return LedgerEntry(*row)
 
@@ -139,6 +149,7 @@ class Ledger:
     def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
         self.path = Path(path)
         self.timeout = timeout
+        self._local = threading.local()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as conn:
@@ -151,19 +162,47 @@ class Ledger:
     def in_dir(cls, cases_dir: Path) -> Ledger:
         return cls(Path(cases_dir) / LEDGER_FILENAME)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _open(self) -> sqlite3.Connection:
+        held = getattr(self._local, "conn", None)
+        if held is not None and held[0] == os.getpid():
+            return held[1]
         try:
             conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+            conn.execute("PRAGMA synchronous=NORMAL")
         except (OSError, sqlite3.Error) as err:
             raise StorageError.of(self.path, err) from err
-        with closing(conn):
+        self._local.conn = (os.getpid(), conn)
+        return conn
+
+    def _drop(self) -> None:
+        held = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if held is not None and held[0] == os.getpid():
             try:
-                conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                yield conn
-            except sqlite3.Error as err:  # a corrupt file, a full disk, a read-only folder
-                raise StorageError.of(self.path, err) from err
+                held[1].close()
+            except sqlite3.Error:
+                pass
+
+    def close(self) -> None:
+        """Close this thread's connection (the next operation opens another)."""
+        self._drop()
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = self._open()
+        try:
+            yield conn
+        except sqlite3.Error as err:  # a corrupt file, a full disk, a read-only folder
+            self._drop()  # a half-open transaction dies with its connection
+            raise StorageError.of(self.path, err) from err
+        except BaseException:
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    self._drop()
+            raise
 
     def _append(self, case_id: str, action_id: str, key: str, phase: str, status: str | None,
                 stripe_object: str | None, request_id: str | None, error: str | None) -> int:
@@ -192,10 +231,10 @@ class Ledger:
         with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                row = conn.execute(_COMPLETED_KEY_SQL, (key, *DONE_STATUSES)).fetchone()
+                row = _first(conn.execute(_COMPLETED_KEY_SQL, (key, *DONE_STATUSES)))
                 if row:
                     return Claim(row[4], row[2], done=_entry(row))
-                row = conn.execute(_DANGLING_KEY_SQL, (key,)).fetchone()
+                row = _first(conn.execute(_DANGLING_KEY_SQL, (key,)))
                 use_case = row[2] if row else case_id
                 cur = conn.execute(_INSERT_SQL, (_now(), case_id, action_id, key, "begin", None, None, None,
                                                  None, os.getpid()))
@@ -230,26 +269,26 @@ class Ledger:
     def completed_effect(self, key: str) -> LedgerEntry | None:
         """The first finish that says this effect exists in Stripe, in any case."""
         with self._connect() as conn:
-            row = conn.execute(_COMPLETED_KEY_SQL, (key, *DONE_STATUSES)).fetchone()
+            row = _first(conn.execute(_COMPLETED_KEY_SQL, (key, *DONE_STATUSES)))
         return _entry(row) if row else None
 
     def dangling_effect(self, key: str) -> LedgerEntry | None:
         """The oldest begin of this effect with no later finish (a crash, or a write in flight)."""
         with self._connect() as conn:
-            row = conn.execute(_DANGLING_KEY_SQL, (key,)).fetchone()
+            row = _first(conn.execute(_DANGLING_KEY_SQL, (key,)))
         return _entry(row) if row else None
 
     # --- questions the executor asks ----------------------------------------------------
     def completed(self, action_id: str) -> LedgerEntry | None:
         """The succeeded entry for this action id in any case, if there is one."""
         with self._connect() as conn:
-            row = conn.execute(_COMPLETED_SQL, (action_id, *DONE_STATUSES)).fetchone()
+            row = _first(conn.execute(_COMPLETED_SQL, (action_id, *DONE_STATUSES)))
         return _entry(row) if row else None
 
     def dangling(self, action_id: str) -> LedgerEntry | None:
         """A begin with no finish (a crash in between), if there is one: the latest such begin."""
         with self._connect() as conn:
-            row = conn.execute(_DANGLING_SQL, (action_id,)).fetchone()
+            row = _first(conn.execute(_DANGLING_SQL, (action_id,)))
         return _entry(row) if row else None
 
     def entries(self, case_id: str | None = None) -> list[LedgerEntry]:

@@ -13,7 +13,9 @@ separate, explicit refund or credit note action, never a silent balance credit.
 from __future__ import annotations
 
 import random
+import re
 import time
+from concurrent.futures import Executor
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +28,7 @@ from stripe.params.billing_portal import SessionCreateParams
 from .model import Action, ActionKind
 from ..reading.provider import StripeReader, translate
 
-__all__ = ["Outcome", "Found", "metadata", "retrieve", "find_done", "write", "RATE_LIMIT_RETRIES"]
+__all__ = ["Outcome", "Found", "metadata", "retrieve", "listed", "find_done", "write", "RATE_LIMIT_RETRIES"]
 
 #: 429s retried per write (on top of the SDK's retries of 5xx and dropped connections).
 RATE_LIMIT_RETRIES = 6
@@ -59,9 +61,15 @@ class Found:
     case_id: str | None
 
 
+_COMMENT = re.compile(r"billing-nb case (\S+) action (\S+)$")
+
+
 def _found(obj: dict[str, Any], action: Action) -> Found:
     meta = obj.get("metadata") or {}
     case = meta.get("billing_nb_case") if meta.get("billing_nb_action") == action.id else None
+    if not case:  # a cancellation names its case in its comment before its metadata is written
+        said = _COMMENT.search(str((obj.get("cancellation_details") or {}).get("comment") or ""))
+        case = said.group(1) if said and said.group(2) == action.id else None
     return Found(str(obj["id"]), str(case) if case else None)
 
 
@@ -80,18 +88,31 @@ def _listed(client: stripe.StripeClient, kind: ActionKind, target: str) -> list[
     return [o.to_dict() for o in page.auto_paging_iter()]
 
 
-def find_done(client: stripe.StripeClient, action: Action, fresh: dict[str, Any] | None) -> Found | None:
+def listed(client: stripe.StripeClient, action: Action) -> list[dict[str, Any]] | None:
+    """What :func:`find_done` lists for ``action`` (its refunds or credit notes), or None
+    when it lists nothing: read ahead, with every other check of a plan, in one wave."""
+    if action.kind not in (ActionKind.REFUND, ActionKind.CREDIT_NOTE):
+        return None
+    try:
+        return _listed(client, action.kind, action.target)
+    except stripe.StripeError as exc:
+        raise translate(exc) from exc
+
+
+def find_done(client: stripe.StripeClient, action: Action, fresh: dict[str, Any] | None,
+              objects: list[dict[str, Any]] | None = None) -> Found | None:
     """The object when Stripe already shows this action's effect: a refund of the charge (or a
     credit note of the invoice) carrying this action id in metadata *and* its amount, a
-    subscription cancelled / set to cancel by us, an item already at the wanted quantity."""
+    subscription cancelled / set to cancel by us, an item already at the wanted quantity.
+    ``objects``: the refunds / credit notes read moments ago (:func:`listed`), else read now."""
     want = action.amount.amount if action.amount else None
     try:
         if action.kind is ActionKind.REFUND:
-            for data in _listed(client, action.kind, action.target):
+            for data in objects if objects is not None else _listed(client, action.kind, action.target):
                 if _ours(data, action) and data.get("amount") == want and data.get("status") not in ("failed", "canceled"):
                     return _found(data, action)
         elif action.kind is ActionKind.CREDIT_NOTE:
-            for data in _listed(client, action.kind, action.target):
+            for data in objects if objects is not None else _listed(client, action.kind, action.target):
                 if _ours(data, action) and data.get("status") != "void" and want in (
                         data.get("amount"), data.get("refund_amount"), data.get("total")):
                     return _found(data, action)
@@ -140,7 +161,7 @@ def _document(client: stripe.StripeClient, action: Action, meta: dict[str, str],
 
 
 def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
-          reveal: Callable[[str, str], None] | None) -> stripe.StripeObject:
+          reveal: Callable[[str, str], None] | None, background: Executor | None) -> stripe.StripeObject:
     meta = metadata(case_id, action)
     opts: stripe.RequestOptions = {"idempotency_key": key}
     meta_opts: stripe.RequestOptions = {"idempotency_key": f"{key}-meta"}
@@ -177,7 +198,11 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
         sub = v1.subscriptions.cancel(target, SubscriptionCancelParams(
             cancellation_details={"comment": comment, "feedback": str(p.get("feedback") or "other")},
             prorate=False, invoice_now=False), opts)
-        v1.subscriptions.update(target, SubscriptionUpdateParams(metadata=meta), meta_opts)
+        tag = lambda: v1.subscriptions.update(target, SubscriptionUpdateParams(metadata=meta), meta_opts)  # noqa: E731
+        if background is not None:  # the comment already names the case and action: tag it meanwhile
+            background.submit(tag)
+        else:
+            tag()
         return sub
     if action.kind is ActionKind.CANCEL:
         return v1.subscriptions.update(target, SubscriptionUpdateParams(
@@ -203,18 +228,20 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
 
 def write(client: stripe.StripeClient, action: Action, *, case_id: str, key: str,
           reveal: Callable[[str, str], None] | None = None, rate_limit_retries: int = RATE_LIMIT_RETRIES,
-          backoff: float = 0.5) -> Outcome:
+          backoff: float = 0.5, background: Executor | None = None) -> Outcome:
     """Perform the action's write(s); the outcome names the Stripe object and the request id.
 
     The SDK retries connection errors, 409s and 5xx with the same idempotency key and
     honours ``Stripe-Should-Retry`` (``max_network_retries`` on the client). A 429 it
     does not retry is retried here after an exponential, jittered backoff, with the
     same key: a retry can only ever replay the one write, never make a second.
+    ``background``: where a second call that only tags the object (a cancelled
+    subscription's metadata) runs while the executor goes on; without it, inline.
     https://docs.stripe.com/rate-limits#handling-limiting-gracefully
     """
     for attempt in range(rate_limit_retries + 1):
         try:
-            obj = _call(client, action, case_id, key, reveal)
+            obj = _call(client, action, case_id, key, reveal, background)
             break
         except stripe.RateLimitError as exc:
             if attempt == rate_limit_retries:

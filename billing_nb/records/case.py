@@ -28,6 +28,7 @@ from .handoff import render_followup, render_handoff
 from .recurrence import cases_this_month
 from .storage import atomic_write_text, final_status, saved_atomically, writer_identity
 from ..analysis.identify import IdentitySummary, identify
+from ..actions.crashpoints import crash_point
 from ..actions.ledger import Ledger
 from ..money import Money
 from ..reading.waves import PreviewJobs, build_snapshot
@@ -172,12 +173,14 @@ class Case:
         self.status, self.writer = "in_progress", writer_identity()
         self.approved = sorted(set(self.approved) | set(approve))
         self.approved_by = confirmed_by
-        ledger.index_case(self.record(), self.output_dir)  # first: the next run's sweep finds it
-        self.save()
+        rec = self.record()
+        ledger.index_case(rec, self.output_dir)  # first: the next run's sweep finds it
+        self.save(rec)
+        crash_point("in_progress")
 
         def landed(result: act.ExecutedAction) -> None:
             self.executed.append(result)
-            self.save()
+            self.save(durable=False)  # the ledger's finish already holds this write
 
         try:
             results = act.execute(
@@ -191,8 +194,9 @@ class Case:
             self.save()
             raise
         self.status, self.writer = final_status(self.executed), None
-        self.save()
-        ledger.index_case(self.record(), self.output_dir)  # a notebook run by hand is indexed too
+        rec = self.record()
+        self.save(rec, crash="final_save")
+        ledger.index_case(rec, self.output_dir)  # a notebook run by hand is indexed too
         return results
 
     def ledger_path(self) -> Path:
@@ -216,14 +220,17 @@ class Case:
             sub["plan"] = plan_name(self.snapshot, str(sub.get("price") or ""), str(sub.get("product") or ""))
         return state
 
-    def record(self) -> dict[str, Any]:
-        """case.json as of now (docs/CASE_JSON.md)."""
-        cur = self.currency
+    def _static(self) -> dict[str, Any]:
+        """The record's parts that only the analysis and the plan change, masked once per change
+        (a run with approvals saves the record after every write: masking it all each time was
+        most of the time from approval to completion)."""
         plan = self.plan
-        rec: dict[str, Any] = {
-            "case_id": self.case_id,
-            "created_at": self.created_at.isoformat(),
-            "status": self.status,
+        key = (id(self.summary), id(self.decision), id(self.classification), id(plan), id(self.gaps),
+               id(self.shapes), id(self.options), self.complaint, self.snapshot.lookup_kind)
+        cached = self.__dict__.get("_static_cache")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        part: dict[str, Any] = {
             "lookup_kind": self.snapshot.lookup_kind,
             "complaint": self.complaint,
             "now": self.snapshot.now.isoformat(),
@@ -238,31 +245,55 @@ class Case:
             "refund_options": [option_json(o) for o in self.options],
             "plan": [a.as_case_json() for a in plan.actions] if plan else [],
             "plan_notes": list(plan.notes) if plan else [],
+            "proposed_impact": act.proposed_impact(plan, self.snapshot) if plan else None,
+            "product_gaps": [g.as_case_json() for g in self.gaps],
+        }
+        part = mask_strings(part, self.snapshot.known_pii())
+        self.__dict__["_static_cache"] = (key, part)
+        return part
+
+    def record(self) -> dict[str, Any]:
+        """case.json as of now (docs/CASE_JSON.md)."""
+        cur = self.currency
+        plan = self.plan
+        static = self._static()
+        # evidence, details, previews and notes quote Stripe text (product names, comments): the
+        # same masking as the snapshot, before anything is rendered from the record
+        dynamic = mask_strings({
             "approved": list(self.approved),
             "approved_by": self.approved_by,
             "executed": [e.as_case_json() for e in self.executed],
             "links_sent": list(dict.fromkeys(self.links_sent)),
             "revenue_impact": act.revenue_impact(plan, self.executed, self.snapshot) if plan else {
                 k: _zero(cur) for k in ("refunded", "credited", "mrr_change", "arr_change")},
-            "proposed_impact": act.proposed_impact(plan, self.snapshot) if plan else None,
-            "product_gaps": [g.as_case_json() for g in self.gaps],
+            "error": self.error,
+        }, self.snapshot.known_pii())
+        rec: dict[str, Any] = {
+            "case_id": self.case_id,
+            "created_at": self.created_at.isoformat(),
+            "status": self.status,
+            **{k: static[k] for k in ("lookup_kind", "complaint", "now", "customer", "billing_state",
+                                      "classification", "contract", "refund_options", "plan", "plan_notes")},
+            **{k: dynamic[k] for k in ("approved", "approved_by", "executed", "links_sent", "revenue_impact")},
+            "proposed_impact": static["proposed_impact"],
+            "product_gaps": static["product_gaps"],
             "followup": "",
             "handoff": "",
-            "error": self.error,
+            "error": dynamic["error"],
         }
-        # evidence, details, previews and notes quote Stripe text (product names, comments): the
-        # same masking as the snapshot, before anything is rendered from the record
-        rec = mask_strings(rec, self.snapshot.known_pii())
+        rec = json.loads(json.dumps(rec, default=str))  # the cached part is never shared with a caller
         if self.writer is not None:
             rec["writer"] = self.writer
         rec["followup"] = render_followup(rec, self.settings.templates_dir)
         rec["handoff"] = render_handoff(rec, self.settings.templates_dir)
         return rec
 
-    def save(self) -> Path:
-        """Write case.json atomically beside the notebook record (temp file, fsync, rename)."""
+    def save(self, record: dict[str, Any] | None = None, *, crash: str | None = None, durable: bool = True) -> Path:
+        """Write case.json (``record``, or the record as of now) atomically beside the notebook
+        record (temp file, fsync, rename; ``durable=False``: no fsync, see ``saved_atomically``)."""
         path = self.output_dir / "case.json"
-        atomic_write_text(path, json.dumps(self.record(), indent=2, default=str))
+        atomic_write_text(path, json.dumps(record or self.record(), indent=2, default=str), crash=crash,
+                          durable=durable)
         return path
 
 

@@ -34,7 +34,7 @@ from ..actions.ledger import Ledger
 from ..reading.provider import StripeReader, lookup_kind, make_client
 from ..reading.masking import mask_text
 from .scan import scan
-from .storage import atomic_write_text, close_interrupted, read_json, saved_atomically
+from .storage import atomic_write_text, close_interrupted, read_json, saved_atomically, settle_from_ledger
 from ..actions.model import COUNTED
 
 __all__ = ["CaseRequest", "CaseResult", "notebook_path", "run_case", "run_batch", "export_record", "new_case_id"]
@@ -209,6 +209,7 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
         code = _exit_code_for(ename)
         if kernel is not None and not ename:  # timed out or died: a batch worker replaces it
             kernel.broken = True
+            _stop(kernel)  # a timed-out kernel may still be writing: stop it before its record is settled
     finally:
         shutil.rmtree(prefetched.parent, ignore_errors=True)
         if own is not None:
@@ -219,10 +220,7 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
         record, error, code = {}, error or str(err), code or err.exit_code
     record.setdefault("case_id", case_id)
     if error:
-        landed = any(e.get("status") in COUNTED for e in record.get("executed") or [])
-        record["status"] = "partial" if landed else "failed"
-        record["error"] = mask_text(error)
-        record.pop("writer", None)
+        _settle_failed_run(record, ledger, mask_text(error))
     if nb_out.exists() and record.get("handoff") is not None:
         export_record(nb_out, record)
     leaks = scan(record_dir, known=known)
@@ -238,6 +236,28 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
         code = exc.StripeApiError.exit_code  # a write failed: never exit 0 for it
     return CaseResult(case_id=case_id, status=record.get("status", "failed"), record_dir=record_dir,
                       exit_code=code, error=record.get("error"), record=record)
+
+
+def _stop(kernel: WarmKernel) -> None:
+    try:
+        kernel.shutdown()
+    except Exception:  # noqa: BLE001 - already dead
+        pass
+
+
+def _settle_failed_run(record: dict[str, Any], ledger: Ledger, error: str) -> None:
+    """A notebook that failed or whose kernel died: its record becomes final here.
+
+    A kernel killed during its writes can leave a ledger finish its record never listed
+    (the finish comes before the save): the record takes it from the ledger and counts it,
+    so the money is counted by exactly one record (``storage.settle_from_ledger``).
+    """
+    if record.get("status") == "in_progress":
+        settle_from_ledger(record, ledger)
+    landed = any(e.get("status") in COUNTED for e in record.get("executed") or [])
+    record["status"] = "partial" if landed else "failed"
+    record["error"] = error
+    record.pop("writer", None)
 
 
 def _run_one(request: CaseRequest, cases_dir: str | None, timeout: int, kernel: WarmKernel | None = None) -> CaseResult:
@@ -270,7 +290,7 @@ class _Worker:
 
     def close(self) -> None:
         if self.kernel is not None:
-            self.kernel.shutdown()
+            _stop(self.kernel)
             self.kernel = None
 
 

@@ -16,17 +16,19 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..actions.crashpoints import crash_point
 from ..actions.ledger import Ledger
 from ..actions.model import COUNTED, LANDED, money_of_id, split_again
 from ..exceptions import BillingNbError, CorruptFileError, StorageError
 from ..money import Money
 
 __all__ = ["atomic_write_text", "saved_atomically", "read_json", "final_status", "writer_identity",
-           "close_interrupted"]
+           "settle_from_ledger", "close_interrupted"]
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -42,14 +44,23 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def saved_atomically(path: Path, write: Callable[[Path], Any]) -> Path:
-    """Let ``write(tmp)`` fill a temporary file beside ``path``, then rename it over ``path``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def saved_atomically(path: Path, write: Callable[[Path], Any], *, crash: str | None = None,
+                     durable: bool = True) -> Path:
+    """Let ``write(tmp)`` fill a temporary file beside ``path``, then rename it over ``path``
+    (``crash``: a test's kill point between the two, see :mod:`billing_nb.actions.crashpoints`).
+
+    ``durable=False`` skips the fsyncs: still atomic against a killed process (the page cache
+    survives it), only a power cut may undo the rename - for a save whose content the ledger
+    already holds (a record's progress between its writes)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        if durable:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        if crash:
+            crash_point(crash)
         os.replace(tmp, path)
     except OSError as err:
         try:
@@ -57,13 +68,14 @@ def saved_atomically(path: Path, write: Callable[[Path], Any]) -> Path:
         except OSError:
             pass
         raise StorageError.of(path, err) from err
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
     return path
 
 
-def atomic_write_text(path: Path, text: str) -> Path:
+def atomic_write_text(path: Path, text: str, *, crash: str | None = None, durable: bool = True) -> Path:
     """Write ``text`` to ``path`` atomically (temp file + fsync + rename)."""
-    return saved_atomically(path, lambda tmp: tmp.write_text(text))
+    return saved_atomically(path, lambda tmp: tmp.write_text(text), crash=crash, durable=durable)
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -135,6 +147,36 @@ def _counted_money(record: dict[str, Any]) -> dict[str, Any]:
     return impact
 
 
+def settle_from_ledger(record: dict[str, Any], ledger: Ledger) -> list[str]:
+    """Complete a dead run's ``executed`` from the ledger's finishes of its case, and its money.
+
+    The ledger's finish of a write comes before the save of the record that lists it: a run
+    killed between the two leaves a finish that only the ledger knows. The run is dead (its
+    record can no longer change), so its record takes every finish of its case it lacks (the
+    latest finish of each action wins) and counts them: the money is counted by this record,
+    exactly once (the next run of the effect sees the finish and is ``already_done``). A
+    begin with no finish is not the dead run's to count: the run that resolves it against
+    Stripe counts it. Returns the action ids that landed (per the record, now complete).
+    """
+    executed = [dict(e) for e in record.get("executed") or []]
+    where = {str(e.get("action_id")): i for i, e in enumerate(executed)}
+    finishes = [e for e in ledger.entries(str(record.get("case_id"))) if e.phase == "finish"]
+    for entry in finishes:
+        item = {"action_id": entry.action_id, "idempotency_key": entry.idempotency_key,
+                "stripe_object": entry.stripe_object, "request_id": entry.request_id,
+                "status": entry.status, "error": entry.error}
+        if entry.action_id in where:
+            old = executed[where[entry.action_id]]
+            if old.get("status") != entry.status or old.get("stripe_object") != entry.stripe_object:
+                executed[where[entry.action_id]] = {**old, **item}
+        else:
+            where[entry.action_id] = len(executed)
+            executed.append(item)
+    record["executed"] = executed
+    record["revenue_impact"] = _counted_money(record)
+    return [str(e["action_id"]) for e in executed if e.get("status") in LANDED]
+
+
 def close_interrupted(cases_dir: Path, ledger: Ledger) -> list[Path]:
     """Mark the records of dead runs (``in_progress``, writer gone) ``interrupted``; their
     ``executed`` is completed from the ledger's finishes of that case. The folders changed."""
@@ -150,22 +192,12 @@ def close_interrupted(cases_dir: Path, ledger: Ledger) -> list[Path]:
             continue
         if record.get("status") != "in_progress" or _alive(record.get("writer")):
             continue
-        seen = {str(e.get("action_id")) for e in record.get("executed") or []}
-        finishes = [e for e in ledger.entries(str(record.get("case_id"))) if e.phase == "finish"]
-        for entry in finishes:
-            if entry.action_id not in seen:
-                record.setdefault("executed", []).append({
-                    "action_id": entry.action_id, "idempotency_key": entry.idempotency_key,
-                    "stripe_object": entry.stripe_object, "request_id": entry.request_id,
-                    "status": entry.status, "error": entry.error})
-                seen.add(entry.action_id)
+        landed = settle_from_ledger(record, ledger)
         record["status"] = "interrupted"
         record.pop("writer", None)
-        landed = [e["action_id"] for e in record.get("executed") or [] if e.get("status") in LANDED]
         record["error"] = ("interrupted: the run stopped during its Stripe writes; "
                            f"landed per the ledger: {', '.join(landed) or 'nothing'}; a write begun and not "
                            "finished is resolved against Stripe, and counted, by the next run that approves it")
-        record["revenue_impact"] = _counted_money(record)
         atomic_write_text(path, json.dumps(record, indent=2, default=str))
         ledger.index_case(record, folder)
         changed.append(folder)
