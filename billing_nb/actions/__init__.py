@@ -20,6 +20,7 @@ from typing import Any
 
 import stripe
 
+from .amounts import add_named_amounts
 from .executor import run
 from .revenue import impact, proposed
 from .model import Action, ActionKind, ExecutedAction, Plan, idempotency_key
@@ -31,7 +32,7 @@ from ..analysis.identify import IdentitySummary
 from .ledger import Ledger
 from ..reading.snapshot import CaseSnapshot
 
-__all__ = ["ActionKind", "Action", "Plan", "ExecutedAction", "idempotency_key", "plan", "execute", "revenue_impact", "proposed_impact"]
+__all__ = ["add_named_amounts", "ActionKind", "Action", "Plan", "ExecutedAction", "idempotency_key", "plan", "execute", "revenue_impact", "proposed_impact"]
 
 
 def plan(

@@ -8,7 +8,8 @@ the same key from any case, ledger or machine; the case only travels in metadata
    the state changed) are reported as already_done. ``ID#N`` approves the Nth identical
    refund or credit note deliberately (a different effect, so a different key).
 2. Validate every approval before anything is written: unknown ids
-   (UnknownActionError), two alternatives of one group, a pending decision or a
+   (UnknownActionError; an unproposed amount of a planned refund or credit note joins the
+   plan instead, see :mod:`.amounts`), two alternatives of one group, a pending decision or a
    money-moving action on ``unclear``, or an action whose ``requires`` is neither approved
    with it nor done before (the unused-time credit note without its cancel, a retry
    without a changed card or portal session) (ActionRefusedError).
@@ -38,6 +39,7 @@ from dataclasses import dataclass, replace
 
 import stripe
 
+from .amounts import add_named_amounts
 from .crashpoints import crash_point
 from .guards import check_decision, check_requirements, check_target
 from .model import Action, ActionKind, ExecutedAction, Plan, idempotency_key, split_again
@@ -64,7 +66,10 @@ class _Prepared:
 
 
 def resolve_approvals(the_plan: Plan, approve: list[str]) -> list[Action]:
-    """The approved actions in plan order; ``ID#N`` is the plan's ID as its Nth identical write."""
+    """The approved actions in plan order; ``ID#N`` is the plan's ID as its Nth identical write;
+    ``refund:ch_X:AMOUNT`` with an amount the plan did not propose joins the plan
+    (:mod:`.amounts`)."""
+    add_named_amounts(the_plan, approve)
     unknown: list[str] = []
     wanted: dict[str, list[str]] = {}
     for approval in dict.fromkeys(approve):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from collections.abc import Callable
@@ -168,6 +168,8 @@ class Case:
                 show(action_id, url)
                 self.links_sent.append(action_id)
             shown = _shown
+        if act.add_named_amounts(self.plan, list(approve)):  # an amount the analyst named joins the plan
+            self.plan = replace(self.plan)  # a new plan object: the record's cached part is rebuilt
         before = self.status
         # written before the first write: a run killed from here on never leaves "done" behind
         self.status, self.writer = "in_progress", writer_identity()

@@ -1,0 +1,86 @@
+"""An amount the analyst names in the approval (``refund:ch_X:700``): a partial refund the
+plan did not propose joins the plan and is guarded like any other; above what was paid it
+is refused before anything is written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import stripe
+
+from billing_nb.actions import Plan, revenue_impact
+from billing_nb.actions import catalogue as cat
+from billing_nb.actions.amounts import named_amount
+from billing_nb.actions.ledger import Ledger
+from billing_nb.analysis.classify import Bucket
+from billing_nb.exceptions import ActionRefusedError, RefundTooLargeError, UnknownActionError
+from billing_nb.money import Money
+from billing_nb.sandbox.server import ThreadedSandbox
+from test_actions_exec import case, customer, refund_action, refunds_of, refused, run
+
+pytestmark = pytest.mark.sandbox
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[ThreadedSandbox]:
+    with ThreadedSandbox() as server:
+        yield server
+
+
+@pytest.fixture
+def client(sb: ThreadedSandbox) -> stripe.StripeClient:
+    return stripe.StripeClient("sk_test_123", base_addresses={"api": sb.url}, max_network_retries=0)
+
+
+def test_a_named_partial_refund_lands_once_and_is_counted(sb: ThreadedSandbox, client: stripe.StripeClient,
+                                                          tmp_path: Path) -> None:
+    ledger = Ledger.in_dir(tmp_path)
+    cus, _ = customer(client)  # paid 2000
+    snap, p, d = case(client, cus, Bucket.PRODUCT_FAILURE)
+    charge = refund_action(p).split(":")[1]
+    partial = f"refund:{charge}:700"
+    done = run(p, [partial], "case-1", client, ledger, snap, d)
+    assert [e.status for e in done] == ["succeeded"]
+    assert [r.amount for r in refunds_of(client, charge)] == [700]
+    action = p.get(partial)  # it joined the plan: the record and the handoff show it
+    assert action.amount == Money(700, "usd") and "the plan proposed $20.00 USD" in action.preview
+    assert "$7.00 USD" in action.preview and action.exclusive == f"money:{charge}"
+    assert revenue_impact(p, done, snap)["refunded"] == {"value": 700, "currency": "usd"}
+    # the same named amount from another case is the same effect: one refund
+    snap2, p2, d2 = case(client, cus, Bucket.PRODUCT_FAILURE)
+    assert run(p2, [partial], "case-2", client, ledger, snap2, d2)[0].status == "already_done"
+    assert len(refunds_of(client, charge)) == 1
+    # 1300 remains: 1500 is refused before anything is written, with the remaining amount named
+    fresh = Ledger(tmp_path / "other.sqlite")
+    refused(sb, fresh, RefundTooLargeError, lambda: run(p2, [f"refund:{charge}:1500"], "case-3", client, fresh, snap2,
+                                                        d2), "above what remains refundable")
+
+
+def test_named_amounts_that_cannot_be(sb: ThreadedSandbox, client: stripe.StripeClient, tmp_path: Path) -> None:
+    ledger = Ledger.in_dir(tmp_path)
+    cus, _ = customer(client)
+    snap, p, d = case(client, cus, Bucket.PRODUCT_FAILURE)
+    rid = refund_action(p)
+    charge = rid.split(":")[1]
+    refused(sb, ledger, RefundTooLargeError, lambda: run(p, [f"refund:{charge}:999999"], "c", client, ledger, snap, d),
+            r"\$9,999.99 USD is above what remains refundable")
+    refused(sb, ledger, ActionRefusedError, lambda: run(p, [f"refund:{charge}:700", rid], "c", client, ledger, snap, d),
+            "alternatives")
+    refused(sb, ledger, UnknownActionError, lambda: run(p, ["refund:ch_elsewhere123:700"], "c", client, ledger, snap,
+                                                        d), "not in the plan")
+    refused(sb, ledger, ActionRefusedError, lambda: run(p, [f"refund:{charge}:0"], "c", client, ledger, snap, d),
+            "nothing to refund")
+    assert refunds_of(client, charge) == []
+
+
+def test_three_decimal_amounts_must_be_what_stripe_accepts() -> None:
+    plan = Plan([cat.refund("ch_KWD", Money(5000, "kwd"), "requested_by_customer", "test")])
+    with pytest.raises(ActionRefusedError, match="multiple of 10"):
+        named_amount(plan, "refund:ch_KWD:1234")
+    action = named_amount(plan, "refund:ch_KWD:1230")
+    assert action is not None and action.amount == Money(1230, "kwd") and action.id == "refund:ch_KWD:1230"
+    assert named_amount(plan, "refund:ch_KWD:5000") is None  # proposed already
+    assert named_amount(plan, "cancel:sub_X:now") is None
+
