@@ -121,9 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_case(args: argparse.Namespace) -> int:
     from .config import load_settings
     from .reading.lookup import lookup_kind
-    from .records.queue import recorded_case
+    # a record folder re-runs its customer with its complaint; records.queue (which imports the
+    # action stack and stripe) loads only when the lookup names something on disk
+    found = None
+    if os.path.exists(args.lookup):
+        from .records.queue import recorded_case
 
-    found = recorded_case(args.lookup)  # a record folder re-runs its customer with its complaint
+        found = recorded_case(args.lookup)
     if found is not None:
         args.lookup, saved, _ = found
         args.complaint = args.complaint or saved
