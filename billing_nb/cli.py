@@ -121,15 +121,21 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_case(args: argparse.Namespace) -> int:
     from .config import load_settings
     from .reading.lookup import lookup_kind
+    # a record folder re-runs its customer with its complaint; records.queue (which imports the
+    # action stack and stripe) loads only when the lookup names a record's case.json on disk
+    found = None
     named = Path(args.lookup)
-    if (named.parent if named.suffix in (".json", ".ipynb") else named).joinpath("case.json").is_file():
-        # a record folder re-runs its customer with its complaint
+    try:
+        on_disk = (named.parent if named.suffix in (".json", ".ipynb") else named).joinpath("case.json").is_file()
+    except (OSError, ValueError):  # a name too long for the file system (or with a NUL): not a record
+        on_disk = False
+    if on_disk:
         from .records.queue import recorded_case
 
         found = recorded_case(args.lookup)
-        if found is not None:
-            args.lookup, saved, _ = found
-            args.complaint = args.complaint or saved
+    if found is not None:
+        args.lookup, saved, _ = found
+        args.complaint = args.complaint or saved
     lookup_kind(args.lookup)  # bad input fails before the runner (stripe, jupyter) is imported
     from .records.runner import CaseRequest, run_case
 

@@ -17,9 +17,7 @@ discounts, and the total is capped at what the invoice and its charge still refu
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..reading.objects import invoice_charge, line_is_proration, obj_id, subscription_invoices
 from .figures import fetch_stripe_figures, previews_needed, stripe_figures, with_stripe_amounts
@@ -29,6 +27,9 @@ from .credits import credits_of
 from ..reading.rows import price_seat_hint
 from ..reading.snapshot import CaseSnapshot, from_ts
 from .terms import LIVE_STATUSES, OPTION_KINDS, ContractShape, ItemShape, RefundOption
+
+if TYPE_CHECKING:  # pandas loads where a frame is built: the runner and the CLI never need it
+    import pandas as pd
 
 __all__ = ["ItemShape", "ContractShape", "RefundOption", "contract_shapes", "refund_options", "shapes_frame",
            "options_frame", "previews_needed", "stripe_figures", "fetch_stripe_figures", "with_stripe_amounts", "OPTION_KINDS",
@@ -168,6 +169,8 @@ def _iso(value: int | None) -> str:
 
 
 def shapes_frame(shapes: list[ContractShape]) -> pd.DataFrame:
+    import pandas as pd
+
     rows = [{
         "subscription": s.subscription_id, "status": s.status,
         "items": ", ".join(f"{i.price} × {i.quantity}" for i in s.items),
@@ -184,6 +187,8 @@ def shapes_frame(shapes: list[ContractShape]) -> pd.DataFrame:
 
 
 def options_frame(options: list[RefundOption]) -> pd.DataFrame:
+    import pandas as pd
+
     rows = [{
         "kind": o.kind, "subscription": o.subscription_id, "amount": o.amount.format(),
         "stripe": Money(o.stripe_amount, o.amount.currency).format() if o.stripe_amount is not None else "",

@@ -14,9 +14,7 @@ so charge -> invoice goes through that payment intent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .anomalies import find_anomalies
 from .credits import Credits, credits_of
@@ -24,6 +22,9 @@ from ..reading.masking import mask_email
 from ..reading.rows import (Anomaly, ChargeRow, InvoiceRow, SubscriptionRow, charge_row, invoice_payment_intent, invoice_row,
                    money_text, obj_id, sub_row)
 from ..reading.snapshot import CaseSnapshot, from_ts
+
+if TYPE_CHECKING:  # pandas loads where a frame is built: the runner and the CLI never need it
+    import pandas as pd
 
 __all__ = ["ANOMALY_KINDS", "Anomaly", "SubscriptionRow", "InvoiceRow", "ChargeRow", "IdentitySummary", "identify"]
 
@@ -74,6 +75,8 @@ class IdentitySummary:
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """DataFrames for display: customers, subscriptions, invoices, charges, refunds, disputes, anomalies."""
+        import pandas as pd
+
         def when(ts: Any) -> Any:
             return from_ts(int(ts)) if ts else None
 

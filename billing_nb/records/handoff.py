@@ -109,9 +109,11 @@ def _environment(folder: Path, default: Path) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(folder))]
     if folder != default:
         loaders.append(jinja2.FileSystemLoader(str(default)))
+    # compiled templates are kept in jinja's per-user cache folder (checked against each template's
+    # source): a case kernel compiles the handoff's templates once, not once per case process
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
                              autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                             finalize=_finalize)
+                             finalize=_finalize, bytecode_cache=jinja2.FileSystemBytecodeCache())
     env.filters.update(money=_money, day=_day, cell=_cell, quote=_quote, dates=dates_in_words)
     return env
 

@@ -26,10 +26,13 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
-__all__ = ["IpcKernelManager", "WarmKernel", "WARM_IMPORTS", "WARM_ENGINE"]
+__all__ = ["IpcKernelManager", "WarmKernel", "WARM_IMPORTS", "WARM_ENGINE", "import_nbformat_without_iri_grammar"]
 
 #: What the case notebook's cells import; a warm kernel imports it once.
-WARM_IMPORTS = "import billing_nb.notebook.cells, billing_nb.notebook.views, billing_nb.records.case"
+#: (pandas' Styler too: the views' tables use it, and it loads lazily on first use -- half a
+#: second of step 1 otherwise, now paid while the runner imports papermill)
+WARM_IMPORTS = ("import billing_nb.notebook.cells, billing_nb.notebook.views, billing_nb.records.case, "
+                "pandas.io.formats.style")
 #: The papermill engine name that runs a notebook on a :class:`WarmKernel`.
 WARM_ENGINE = "billing-nb-warm"
 
@@ -83,8 +86,33 @@ class IpcKernelManager(AsyncKernelManager):
             return
         await super()._async_launch_kernel(kernel_cmd, **kw)
 
+def import_nbformat_without_iri_grammar() -> None:
+    """Import nbformat (papermill's notebook format) without ``rfc3987_syntax``.
+
+    nbformat's validator imports jsonschema's format checks, which import ``rfc3987_syntax``
+    when it is installed (Jupyter's own dependencies bring it), and that compiles a Lark grammar
+    at import: about 2 s of CPU, more than the rest of a case's imports. It only checks the
+    ``iri``/``iri-reference`` formats, and nbformat's schemas use no ``format`` at all. So
+    jsonschema's checks are imported here with that module hidden, then the hiding is undone:
+    a later ``import rfc3987_syntax`` in this process works as usual; only jsonschema's
+    FormatChecker here lacks the two IRI formats. Nothing happens when jsonschema's checks
+    were imported already.
+    """
+    import sys
+
+    if "jsonschema._format" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # an ImportError, caught by jsonschema
+        try:
+            import jsonschema._format  # noqa: F401  # pyright: ignore[reportUnusedImport]
+        finally:
+            if sys.modules.get("rfc3987_syntax", ...) is None:
+                del sys.modules["rfc3987_syntax"]
+    import nbformat  # noqa: F401  # pyright: ignore[reportUnusedImport]
+
+
 def _register_engine() -> None:
     """Register the papermill engine that runs on a pre-started kernel (idempotent)."""
+    import_nbformat_without_iri_grammar()
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.utils import merge_kwargs, remove_args
@@ -115,20 +143,29 @@ class WarmKernel:
     def __init__(self, *, cwd: Path | None = None, start_timeout: int = 60) -> None:
         from jupyter_core.utils import run_sync
 
-        _register_engine()
         self._run_sync = run_sync
         self.km = IpcKernelManager(kernel_name="python3")
         run_sync(self.km.start_kernel)(cwd=str(cwd or Path.cwd()))
         self.kc = self.km.client()
         self.kc.start_channels()
-        run_sync(self.kc.wait_for_ready)(timeout=start_timeout)
         self.runs = 0
         self.broken = False  # a timed-out or dead kernel: its worker starts another
-        self._silent(_WARM_UP, timeout=start_timeout)
+        try:
+            run_sync(self.kc.wait_for_ready)(timeout=start_timeout)
+            warming = self.kc.execute(_WARM_UP, silent=False, store_history=False)
+            # papermill's import here runs while the kernel imports the case's modules (its own process)
+            _register_engine()
+            self._reply(warming, timeout=start_timeout)
+        except BaseException:
+            self.shutdown()
+            raise
 
     def _silent(self, code: str, *, timeout: float = 60) -> None:
         """Run code without a cell; its error (if any) is raised here."""
-        msg_id = self.kc.execute(code, silent=False, store_history=False)
+        self._reply(self.kc.execute(code, silent=False, store_history=False), timeout=timeout)
+
+    def _reply(self, msg_id: str, *, timeout: float) -> None:
+        """Wait for the reply to one execute request; its error (if any) is raised here."""
         while True:
             try:
                 reply = self._run_sync(self.kc.get_shell_msg)(timeout=timeout)

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from .. import exceptions as exc
 from ..actions.ledger import Ledger
 from ..config import Settings
@@ -52,6 +50,9 @@ def prepare_manual_case(lookup: str, *, settings: Settings, cases_dir: Path | No
 
     Raises before any folder exists when the lookup is malformed or finds nobody.
     """
+    # here, not at the top: the case kernel imports this module (index_record) and nbformat's
+    # validator pulls jsonschema's format checks, whose rfc3987_syntax compiles a grammar (seconds)
+    import nbformat
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 

@@ -28,7 +28,7 @@ from typing import Any
 from .. import exceptions as exc
 from ..config import Settings, load_settings
 from .handoff import render_backlog
-from .kernels import IpcKernelManager, WarmKernel, kernel_env
+from .kernels import IpcKernelManager, WarmKernel, import_nbformat_without_iri_grammar, kernel_env
 from .prefetch import handoff_file, read_while_kernel_starts
 from ..actions.ledger import Ledger
 from ..reading.provider import StripeReader, lookup_kind, make_client
@@ -100,6 +100,7 @@ def _exit_code_for(ename: str | None) -> int:
 
 
 def _execute(nb_in: Path, nb_out: Path, params: dict[str, Any], timeout: int, *, progress: bool = False) -> None:
+    import_nbformat_without_iri_grammar()
     import papermill as pm
 
     for attempt in (1, 2):
@@ -116,6 +117,7 @@ def _execute(nb_in: Path, nb_out: Path, params: dict[str, Any], timeout: int, *,
 
 
 def _executed_any(path: Path) -> bool:
+    import_nbformat_without_iri_grammar()
     import nbformat
 
     nb = nbformat.read(str(path), as_version=4)
@@ -136,6 +138,7 @@ def export_record(notebook: Path, record: dict[str, Any] | None = None) -> dict[
     Works on a runner's record and on a notebook driven by hand in JupyterLab (the
     widgets' handlers wrote case.json beside it).
     """
+    import_nbformat_without_iri_grammar()
     import nbformat
 
     record_dir = notebook.parent

@@ -11,8 +11,6 @@ import argparse
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +75,16 @@ def url_of_running() -> str | None:
 
 
 def _post(url: str, path: str) -> dict[str, Any]:
+    import urllib.request  # here, not at the top: ``billing-nb --help`` builds this parser
+
     req = urllib.request.Request(url + path, data=b"", method="POST")
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read() or b"{}")
 
 
 def _get(url: str, path: str) -> dict[str, Any]:
+    import urllib.request
+
     with urllib.request.urlopen(url + path, timeout=10) as resp:
         return json.loads(resp.read() or b"{}")
 
@@ -134,7 +136,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
                 health = _get(url, "/_sandbox/health")
                 print(f"sandbox: running at {url} ({health.get('objects', 0)} objects)")
                 print(_exports(url))
-        except (urllib.error.URLError, OSError) as exc:
+        except OSError as exc:  # urllib's URLError is an OSError
             print(f"sandbox: {url} does not answer: {exc}", file=sys.stderr)
             return 1
         return 0

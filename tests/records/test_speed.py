@@ -79,9 +79,53 @@ def test_cli_help_imports_no_heavy_module() -> None:
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert "billing_nb.cli" in loaded and "billing_nb.sandbox.cli" in loaded  # the parser was built
     heavy = {"papermill", "nbformat", "nbclient", "jupyter_client", "jsonschema", "rfc3987_syntax", "pandas", "stripe",
-             "uvicorn", "starlette", "billing_nb.sandbox.app", "billing_nb.sandbox.server", "billing_nb.records.runner"}
+             "uvicorn", "starlette", "billing_nb.sandbox.app", "billing_nb.sandbox.server", "billing_nb.records.runner",
+             # the sandbox commands' HTTP client (urllib.request pulls http.client, email and ssl: a third
+             # of --help's imports) loads when a sandbox command runs, not when its parser is built
+             "urllib.request", "http.client", "ssl", "email.parser", "jinja2", "babel", "duckdb", "tqdm"}
     assert not heavy & loaded, sorted(heavy & loaded)
     assert "not a lookup" in out.stderr
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"],
+                         capture_output=True, text=True, check=True)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_case_kernel_and_runner_import_only_what_they_use() -> None:
+    from billing_nb.records.kernels import WARM_IMPORTS
+
+    # the kernel's warm-up (the case notebook's first cell) never writes notebooks: no nbformat,
+    # whose validator pulls jsonschema's format checks and rfc3987_syntax's grammar compile
+    kernel = _modules_after(WARM_IMPORTS)
+    assert "billing_nb.notebook.cells" in kernel and "pandas" in kernel  # the views' tables
+    assert not {"nbformat", "jsonschema", "rfc3987_syntax", "papermill"} & kernel, \
+        sorted({"nbformat", "jsonschema", "rfc3987_syntax", "papermill"} & kernel)
+    # the runner reads and runs the notebook: no pandas (frames are built in the kernel)
+    runner = _modules_after("import billing_nb.records.runner")
+    assert "stripe" in runner and not {"pandas", "numpy", "nbformat"} & runner, sorted({"pandas", "numpy", "nbformat"} & runner)
+
+
+def test_nbformat_is_imported_without_the_iri_grammar_and_it_stays_importable() -> None:
+    code = textwrap.dedent("""
+        import sys
+        from billing_nb.records.kernels import import_nbformat_without_iri_grammar
+        import_nbformat_without_iri_grammar()
+        import nbformat, jsonschema
+        assert "rfc3987_syntax" not in sys.modules, "the grammar was compiled"
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+        nbformat.validate(nb)  # nbformat's schema needs no format checks
+        try:
+            import rfc3987_syntax  # installed with Jupyter: still importable for anyone else
+        except ModuleNotFoundError:
+            pass
+        else:
+            assert "rfc3987_syntax" in sys.modules
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 
 
 def _notebook(path: Path, *cells: str) -> Path:
