@@ -28,10 +28,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q tests --ignore=tests/browser -m "not long" -n $(TEST_WORKERS) --dist loadfile
 	$(BIN)/python -m pyright billing_nb
 
-# Tests marked `long` (slow checks kept out of `make test`; the SIGKILL crash runs are in
-# `make test` since they kill at deterministic points, see docs/RELIABILITY.md).
+# Tests marked `long` (slow checks kept out of `make test`; none today: the SIGKILL crash
+# runs are in `make test` since they kill at deterministic points, see docs/RELIABILITY.md).
+# No test collected (pytest's exit 5) is not a failure here.
 test-long: $(STAMP)
-	$(BIN)/python -m pytest -q tests --ignore=tests/browser -m long -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q tests --ignore=tests/browser -m long -n $(TEST_WORKERS) --dist loadfile || test $$? -eq 5
 
 # The case notebook in a real JupyterLab through headless Chromium (Playwright): not part
 # of `make test`; installs Debian's chromium and the `browser` extra when missing.
