@@ -25,6 +25,8 @@ def generate(path: Path, subscriptions: int) -> dict[str, int]:
         con = store.con
         n = int(subscriptions)
         con.execute("SET threads TO 2")
+        con.execute("SET memory_limit = '1500MB'")  # the benchmark's whole budget is 2 GB
+        con.execute("SET preserve_insertion_order = false")
         con.execute("""
             INSERT INTO products SELECT 'prod_' || i, 1700000000, 'Plan ' || i, TRUE, NULL FROM range(5) t(i)""")
         con.execute("""

@@ -198,3 +198,27 @@ def test_sync_command(account: tuple[ThreadedSandbox, stripe.StripeClient], tmp_
     with pytest.raises(SystemExit) as exc:
         main(["sync", "--db", str(db), "--rate-limit", "fast"])
     assert exc.value.code == 2 and "--rate-limit must be a number" in capsys.readouterr().err
+
+
+def test_rows_masked_at_the_door_equal_masking_the_whole_object(
+        account: tuple[ThreadedSandbox, stripe.StripeClient]) -> None:
+    """The sync masks only the fields its rows keep (reports/slim.py): on every listed object
+    of the demo account (the API's JSON, embedded lines and items included) the rows are
+    those of masking the whole object first."""
+    from billing_nb.reading.masking import mask_object
+    from billing_nb.reports.slim import masked_rows
+    from billing_nb.reports.sync import KINDS
+    from billing_nb.reports.tables import rows_for
+
+    sb, _ = account
+    seen = 0
+    for kind in KINDS:
+        query = "&status=all" if kind == "subscriptions" else ""
+        objects = httpx.get(f"{sb.url}/v1/{kind}?limit=100{query}", headers={"Authorization": f"Bearer {KEY}",
+                            "Stripe-Version": API_VERSION}).json()["data"]
+        for obj in objects:
+            whole = mask_object(obj)
+            whole["_email"] = obj.get("email") if kind == "customers" else None
+            assert masked_rows(kind, obj, lambda e: e) == rows_for(kind, whole, lambda e: e), (kind, obj["id"])
+            seen += 1
+    assert seen > 100
