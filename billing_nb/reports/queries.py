@@ -244,13 +244,19 @@ WITH moved AS (
   UNION ALL
   SELECT created, currency, 0 - amount, 0, 0, 0, 1 FROM balance_transactions
   WHERE reporting_category IN ('refund', 'refund_failure', 'dispute', 'dispute_reversal')
+),
+daily AS (
+  SELECT created - created % 86400 AS day_start, currency, SUM(refunds) AS refunds, SUM(refunds * amount) AS refunded,
+         SUM(credit_notes) AS credit_notes, SUM(credit_notes * amount) AS credited, SUM(disputes) AS disputes,
+         SUM(disputes * amount) AS disputed, SUM(outflow * amount) AS balance_out
+  FROM moved GROUP BY created - created % 86400, currency
 )
-SELECT c.month, m.currency,
-       CAST(SUM(m.refunds) AS BIGINT) AS refunds, CAST(SUM(m.refunds * m.amount) AS BIGINT) AS refunded,
-       CAST(SUM(m.credit_notes) AS BIGINT) AS credit_notes, CAST(SUM(m.credit_notes * m.amount) AS BIGINT) AS credited,
-       CAST(SUM(m.disputes) AS BIGINT) AS disputes, CAST(SUM(m.disputes * m.amount) AS BIGINT) AS disputed,
-       CAST(SUM(m.outflow * m.amount) AS BIGINT) AS balance_out
-FROM moved m JOIN calendar_months c ON m.created >= c.month_start AND m.created < c.month_end
-GROUP BY c.month, m.currency ORDER BY m.currency, c.month
+SELECT c.month, d.currency,
+       CAST(SUM(d.refunds) AS BIGINT) AS refunds, CAST(SUM(d.refunded) AS BIGINT) AS refunded,
+       CAST(SUM(d.credit_notes) AS BIGINT) AS credit_notes, CAST(SUM(d.credited) AS BIGINT) AS credited,
+       CAST(SUM(d.disputes) AS BIGINT) AS disputes, CAST(SUM(d.disputed) AS BIGINT) AS disputed,
+       CAST(SUM(d.balance_out) AS BIGINT) AS balance_out
+FROM daily d JOIN calendar_months c ON d.day_start >= c.month_start AND d.day_start < c.month_end
+GROUP BY c.month, d.currency ORDER BY d.currency, c.month
 """,
 }
