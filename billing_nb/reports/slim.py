@@ -5,8 +5,8 @@ each): on a page of 100 subscriptions or invoices, with their embedded prices, l
 settings, that was ~0.5 s of CPU, and it bound the whole sync (~6 requests/s). The store
 keeps a few columns per object, so :func:`masked_rows` first cuts the object down to the
 fields :func:`~billing_nb.reports.tables.rows_for` reads (an expanded object to its id),
-masks that with the PII of every customer found in the *whole* object (as ``mask_object``
-would), and builds the rows from it. The rows are exactly those of masking the whole
+masks that with the PII of the customer the object is or names expanded (what
+``mask_object`` finds in a listed object: lists come unexpanded), and builds the rows from it. The rows are exactly those of masking the whole
 object (``tests/reports/test_slim.py`` checks it on every object of the demo account and
 on generated PII).
 """
@@ -118,10 +118,19 @@ def slim(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _customers(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    """The customers whose PII an object can quote: itself, or its expanded ``customer``
+    (a sync never expands; walking every node for nested ones cost as much as masking)."""
+    if obj.get("object") == "customer":
+        return [obj]
+    ref = obj.get("customer")
+    return [c for c in stripe_objects(ref) if c.get("object") == "customer"] if isinstance(ref, dict) else []
+
+
 def masked_rows(kind: str, obj: dict[str, Any], email_key: Callable[[str | None], str | None]) -> dict[str, list[Row]]:
     """``rows_for(kind, mask_object(obj))``, masking only what the rows keep; the raw email
     feeds ``email_key`` (a keyed hash), never a column."""
-    known = customer_pii(o for o in stripe_objects(obj) if o.get("object") == "customer")
+    known = customer_pii(_customers(obj))
     masked = mask_object(slim(kind, obj), known)
     masked["_email"] = obj.get("email") if kind == "customers" else None
     return rows_for(kind, masked, email_key)
