@@ -19,13 +19,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/billing-nb demo
 
+# Two test processes by default (the CI machine has 2 cores; most tests wait on a sandbox's
+# latency or a kernel, so two overlap well). A test file stays in one process (its
+# module-scoped sandbox is shared). TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q tests --ignore=tests/browser -m "not long"
+	$(BIN)/python -m pytest -q tests --ignore=tests/browser -m "not long" -n $(TEST_WORKERS) --dist loadfile
 	$(BIN)/python -m pyright billing_nb
 
 # The SIGKILL crash-recovery runs of the real CLI (minutes; see docs/RELIABILITY.md).
 test-long: $(STAMP)
-	$(BIN)/python -m pytest -q tests --ignore=tests/browser -m long
+	$(BIN)/python -m pytest -q tests --ignore=tests/browser -m long -n $(TEST_WORKERS) --dist loadfile
 
 # The case notebook in a real JupyterLab through headless Chromium (Playwright): not part
 # of `make test`; installs Debian's chromium and the `browser` extra when missing.

@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     case = sub.add_parser("case", help="run the case notebook for one customer",
                           description="Resolve LOOKUP (email, cus_/sub_/in_/ch_/pi_/cs_ id, or metadata:KEY=VALUE), "
                           "run notebooks/case.ipynb unattended, and write the record folder.")
-    case.add_argument("lookup", help="email, Stripe id, or metadata:KEY=VALUE")
+    case.add_argument("lookup", help="email, Stripe id, metadata:KEY=VALUE, or a record folder to re-run "
+                      "(its customer and saved complaint)")
     case.add_argument("--complaint", default="", help="the customer's complaint (masked before it is saved)")
     case.add_argument("--bucket", choices=BUCKETS, metavar="BUCKET",
                       help="the confirmed bucket (" + ", ".join(BUCKETS) + "); without it the case stays pending")
@@ -120,7 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_case(args: argparse.Namespace) -> int:
     from .config import load_settings
     from .reading.lookup import lookup_kind
+    from .records.queue import recorded_case
 
+    found = recorded_case(args.lookup)  # a record folder re-runs its customer with its complaint
+    if found is not None:
+        args.lookup, saved, _ = found
+        args.complaint = args.complaint or saved
     lookup_kind(args.lookup)  # bad input fails before the runner (stripe, jupyter) is imported
     from .records.runner import CaseRequest, run_case
 

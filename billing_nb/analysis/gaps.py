@@ -10,128 +10,21 @@ bucket is ``missing_self_serve`` and the complaint names none).
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 from .classify import Bucket, Decision
+from .gapfacts import ACTIVE, GAP_KINDS, GapFacts, ProductGap, day, mentions, portal_in_use, ref_id
 from .identify import IdentitySummary
 from .lexicon import failure_report
 from ..money import Money
-from ..reading.snapshot import CaseSnapshot, from_ts
+from ..reading.snapshot import CaseSnapshot
 
-__all__ = ["GAP_KINDS", "ProductGap", "find_gaps"]
+__all__ = ["GAP_KINDS", "ProductGap", "find_gaps", "portal_in_use"]
 
-GAP_KINDS: tuple[str, ...] = (
-    "no_portal_configuration",
-    "portal_missing_cancellation",
-    "portal_missing_payment_method_update",
-    "portal_missing_invoice_history",
-    "portal_missing_plan_switching",
-    "no_duplicate_subscription_guard",
-    "no_seat_explanation",
-    "no_usage_visibility",
-    "dunning_never_reached_customer",
-    "no_cancellation_path",
-    "product_bug",
-)
-
-
-@dataclass(frozen=True)
-class ProductGap:
-    kind: str
-    title: str  # backlog item title
-    evidence: tuple[str, ...]
-    suggestion: str  # what the product should do
-    severity: str = "medium"  # low | medium | high
-    area: str = "billing operations"  # who fixes it: the operator's billing setup, or the product itself
-
-    def as_case_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "title": self.title, "evidence": list(self.evidence),
-                "suggestion": self.suggestion, "severity": self.severity, "area": self.area}
-
-
-# --- what the case is about ------------------------------------------------------------
-_TOPICS: dict[str, re.Pattern[str]] = {
-    # trouble cancelling (a self-serve complaint), not "please cancel and refund"
-    "cancel": re.compile(r"\b((?:can[’']?t|cannot|couldn[’']?t|unable to|no way to|how (?:do i|to|can i)|tried to|trying to"
-                         r"|meant to|want(?:ed)? to|where (?:do|can) i)(?:\s+\w+){0,4}?\s+(?:cancel\w*|unsubscrib\w*)"
-                         r"|no (?:\w+ )?cancel\w*|cancel(?:lation)? (?:button|option|link|page))", re.I),
-    "cancel_word": re.compile(r"\b(cancel\w*|unsubscrib\w*|stop (?:my |the )?(?:subscription|plan|billing))\b", re.I),
-    "payment": re.compile(r"\b(card|payment method|payment failed|declin\w*|expired)\b", re.I),
-    "plan": re.compile(r"\b(upgrad\w*|downgrad\w*|switch\w* (?:to|plans?)|change (?:my |the )?(?:plan|seats?)|moved me to"
-                       r"|(?:add|remove|reduce|fewer|more) (?:\w+ )?seats?|prorat\w*)\b", re.I),
-    "seats": re.compile(r"\b(seats?|users?|members?|licen[cs]es?)\b", re.I),
-    "invoices": re.compile(r"\b(invoices?|receipts?|billing history)\b", re.I),
-    "usage": re.compile(r"\b(limits?|usage|rate[- ]?limit\w*|rate|quotas?|throttl\w*|429|api calls?|overages?)\b", re.I),
-}
-_SELF_SERVE = ("cancel", "payment", "plan", "invoices")
-_ACTIVE = ("active", "trialing", "past_due", "unpaid")
 _PM_UPDATE_EVENTS = ("payment_method.attached", "setup_intent.succeeded")
 
 
-def _day(unix: int | None) -> str:
-    dt = from_ts(unix)
-    return "unknown date" if dt is None else f"{dt.day} {dt:%b %Y}"
-
-
-def _id(value: Any) -> str | None:
-    """A Stripe reference that may be an id or an expanded object."""
-    if isinstance(value, dict):
-        return value.get("id")
-    return value if isinstance(value, str) else None
-
-
-def _mentions(kind: str, complaint: str) -> str | None:
-    match = _TOPICS[kind].search(complaint or "")
-    return match.group(0).lower() if match else None
-
-
-class _Case:
-    """The facts the rules share: topics, anomalies, the active portal configuration."""
-
-    def __init__(self, snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decision, complaint: str):
-        self.snapshot, self.summary, self.complaint = snapshot, summary, complaint
-        self.bucket = decision.bucket or decision.suggested
-        self.anomalies = {a.kind: a for a in summary.anomalies}
-        self.customers = {summary.customer_id, *summary.other_customer_ids}
-        self.topics: dict[str, str] = {}  # topic -> why it applies (no PII)
-        for topic in _TOPICS:
-            word = _mentions(topic, complaint)
-            if word:
-                self.topics[topic] = f"the complaint mentions '{word}'"
-        by_anomaly = {"charged_after_cancel_request": "cancel", "failed_renewal": "payment", "past_due": "payment",
-                      "subscription_payment_method_stale": "payment", "proration_invoice": "plan"}
-        for kind, topic in by_anomaly.items():
-            if kind in self.anomalies:
-                self.topics.setdefault(topic, f"anomaly {kind}")
-        if self.bucket is Bucket.FAILED_PAYMENT:
-            self.topics.setdefault("payment", "bucket failed_payment")
-        if self.bucket is Bucket.TEAM_SEATS:
-            self.topics.setdefault("seats", "bucket team_seats")
-        if self.bucket is Bucket.MISSING_SELF_SERVE:
-            if "cancel_word" in self.topics:
-                self.topics.setdefault("cancel", self.topics["cancel_word"] + " (bucket missing_self_serve)")
-            if not set(_SELF_SERVE) & set(self.topics):
-                for topic in _SELF_SERVE:
-                    self.topics[topic] = "bucket missing_self_serve"
-        self.portal: dict[str, Any] | None = portal_in_use(snapshot)
-
-    def feature(self, name: str) -> dict[str, Any]:
-        assert self.portal is not None
-        return (self.portal.get("features") or {}).get(name) or {}
-
-    def active_subscriptions(self) -> list[dict[str, Any]]:
-        return [s for s in self.snapshot.of("subscriptions") if s.get("status") in _ACTIVE]
-
-
-def portal_in_use(snapshot: CaseSnapshot) -> dict[str, Any] | None:
-    """The portal configuration customers meet (see :meth:`CaseSnapshot.portal_configuration`)."""
-    return snapshot.portal_configuration()
-
-
-# --- the rules ---------------------------------------------------------------------------
-def _portal_gaps(case: _Case) -> list[ProductGap]:
+def _portal_gaps(case: GapFacts) -> list[ProductGap]:
     if case.portal is None:
         inactive = [c.get("id") for c in case.snapshot.of("portal_configurations")]
         line = f"only inactive portal configurations: {', '.join(map(str, inactive))}" if inactive \
@@ -163,7 +56,7 @@ def _portal_gaps(case: _Case) -> list[ProductGap]:
     return gaps
 
 
-def _plan_switch_lines(case: _Case, pid: str) -> list[str]:
+def _plan_switch_lines(case: GapFacts, pid: str) -> list[str]:
     update = case.feature("subscription_update")
     if not update.get("enabled"):
         return [f"{pid}: features.subscription_update.enabled is false"]
@@ -178,7 +71,7 @@ def _plan_switch_lines(case: _Case, pid: str) -> list[str]:
     return lines
 
 
-def _cancellation_path(case: _Case) -> list[ProductGap]:
+def _cancellation_path(case: GapFacts) -> list[ProductGap]:
     why_cancel = case.topics.get("cancel")
     if not why_cancel or why_cancel.startswith("bucket"):  # a cancel complaint (or request), not the fallback
         return []
@@ -195,7 +88,7 @@ def _cancellation_path(case: _Case) -> list[ProductGap]:
                        "flow_data.type=subscription_cancel for the subscription.", "high")]
 
 
-def _duplicate_guard(case: _Case) -> list[ProductGap]:
+def _duplicate_guard(case: GapFacts) -> list[ProductGap]:
     lines: list[str] = []
     by_product: dict[str, list[str]] = {}
     for row in case.summary.active_subscriptions:
@@ -214,10 +107,10 @@ def _duplicate_guard(case: _Case) -> list[ProductGap]:
     if not lines:
         return []
     sessions = [cs for cs in case.snapshot.of("checkout_sessions")
-                if cs.get("mode") == "subscription" and _id(cs.get("subscription")) in dup_subs]
+                if cs.get("mode") == "subscription" and ref_id(cs.get("subscription")) in dup_subs]
     if sessions:
         lines.append("subscription-mode Checkout sessions created the duplicates: "
-                     + ", ".join(f"{cs['id']} -> {_id(cs.get('subscription'))}" for cs in sessions))
+                     + ", ".join(f"{cs['id']} -> {ref_id(cs.get('subscription'))}" for cs in sessions))
     lines.append("nothing enforced one subscription per customer (Checkout's one-subscription limit not in use)")
     return [ProductGap("no_duplicate_subscription_guard", "Prevent a second subscription to the same plan",
                        tuple(lines), "Turn on Checkout's 'limit customers to one subscription', reuse the existing "
@@ -225,7 +118,7 @@ def _duplicate_guard(case: _Case) -> list[ProductGap]:
                        "the portal instead of Checkout.", "high" if dup_subs else "medium")]
 
 
-def _seat_explanation(case: _Case) -> list[ProductGap]:
+def _seat_explanation(case: GapFacts) -> list[ProductGap]:
     if "seats" not in case.topics:
         return []
     lines = []
@@ -247,8 +140,8 @@ def _seat_explanation(case: _Case) -> list[ProductGap]:
                        "app's billing page and on the invoice line description.")]
 
 
-def _usage_visibility(case: _Case) -> list[ProductGap]:
-    word = _mentions("usage", case.complaint)
+def _usage_visibility(case: GapFacts) -> list[ProductGap]:
+    word = mentions("usage", case.complaint)
     if not word:
         return []
     subs = ", ".join(s["id"] for s in case.active_subscriptions()) or "none active"
@@ -258,7 +151,7 @@ def _usage_visibility(case: _Case) -> list[ProductGap]:
                        "a limit is reached.")]
 
 
-def _dunning(case: _Case) -> list[ProductGap]:
+def _dunning(case: GapFacts) -> list[ProductGap]:
     snap, lines = case.snapshot, []
     stale = case.anomalies.get("subscription_payment_method_stale")
     failed_ids = set(case.anomalies["failed_renewal"].objects) if "failed_renewal" in case.anomalies else set()
@@ -269,14 +162,14 @@ def _dunning(case: _Case) -> list[ProductGap]:
         rows = sorted((c for c in case.summary.charges if c.invoice == inv.id and c.status == "failed"), key=lambda c: c.created)
         charges = [snap.by_id(c.id) or {} for c in rows]
         failed_at = charges[-1].get("created") if charges else inv.created
-        failing_pm = _id(charges[-1].get("payment_method")) if charges else None
+        failing_pm = ref_id(charges[-1].get("payment_method")) if charges else None
         sub = snap.by_id(inv.subscription) or {}
         customer = snap.by_id(inv.customer) or {}
-        effective = _id(sub.get("default_payment_method")) or _id(
-            (customer.get("invoice_settings") or {}).get("default_payment_method")) or _id(customer.get("default_source"))
+        effective = ref_id(sub.get("default_payment_method")) or ref_id(
+            (customer.get("invoice_settings") or {}).get("default_payment_method")) or ref_id(customer.get("default_source"))
         # the renewal is dated by its invoice everywhere (table, anomaly, follow-up); the attempt is named as such
-        head = f"{inv.id}: renewal of {inv.subscription} (invoice of {_day(inv.created)}) failed, " \
-               f"last attempt {_day(failed_at)} ({inv.attempt_count} attempts), still {inv.status}"
+        head = f"{inv.id}: renewal of {inv.subscription} (invoice of {day(inv.created)}) failed, " \
+               f"last attempt {day(failed_at)} ({inv.attempt_count} attempts), still {inv.status}"
         if failing_pm and effective:
             if effective != failing_pm:
                 continue
@@ -294,14 +187,14 @@ def _dunning(case: _Case) -> list[ProductGap]:
                        "in-app banner while a subscription is past_due, and retry after the card is updated.", "high")]
 
 
-def _updated_after(case: _Case, subscription: str, since: int) -> bool:
+def _updated_after(case: GapFacts, subscription: str, since: int) -> bool:
     for event in case.snapshot.of("events"):
         if (event.get("created") or 0) <= since:
             continue
         obj = (event.get("data") or {}).get("object") or {}
         previous = (event.get("data") or {}).get("previous_attributes") or {}
         kind = event.get("type")
-        if kind in _PM_UPDATE_EVENTS and _id(obj.get("customer")) in case.customers:
+        if kind in _PM_UPDATE_EVENTS and ref_id(obj.get("customer")) in case.customers:
             return True
         if kind == "customer.subscription.updated" and obj.get("id") == subscription and "default_payment_method" in previous:
             return True
@@ -310,7 +203,7 @@ def _updated_after(case: _Case, subscription: str, since: int) -> bool:
     return False
 
 
-def _product_bug(case: _Case, recurrence: int | None) -> list[ProductGap]:
+def _product_bug(case: GapFacts, recurrence: int | None) -> list[ProductGap]:
     """The skill's "refund, apologize, log product issue": a bug item for the product team."""
     if case.bucket is not Bucket.PRODUCT_FAILURE:
         return []
@@ -334,7 +227,7 @@ def find_gaps(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decisi
     ``recurrence``: how many product-failure cases the casebook holds this month (this one
     included), for the product-bug item; None when the casebook was not read.
     """
-    case = _Case(snapshot, summary, decision, complaint)
+    case = GapFacts(snapshot, summary, decision, complaint)
     found = [*_portal_gaps(case), *_duplicate_guard(case), *_seat_explanation(case), *_usage_visibility(case),
              *_dunning(case), *_cancellation_path(case), *_product_bug(case, recurrence)]
     unique = {g.kind: g for g in reversed(found)}

@@ -47,7 +47,7 @@ from ..exceptions import (
 from .lookup import LOOKUP_KINDS, Resolution, lookup_kind, order_customers, search_literal
 from .concurrency import run_wave
 
-__all__ = ["MAX_PAGES", "LOOKUP_KINDS", "Resolution", "make_client", "translate", "lookup_kind", "StripeReader"]
+__all__ = ["MAX_PAGES", "LOOKUP_KINDS", "Resolution", "make_client", "api_base", "translate", "unreachable_message", "lookup_kind", "StripeReader"]
 
 #: Expansions on customer reads: the clock and the default card arrive with the customer.
 CUSTOMER_EXPAND = ["test_clock", "invoice_settings.default_payment_method"]
@@ -69,21 +69,34 @@ def make_client(settings: Settings) -> stripe.StripeClient:
     )
 
 
-def unreachable_message(exc: stripe.StripeError) -> str:
+def api_base(client: stripe.StripeClient) -> str | None:
+    """The API address this client really talks to (None when it is Stripe's default)."""
+    base = getattr(getattr(client, "_requestor", None), "base_addresses", None) or {}
+    api = base.get("api") if isinstance(base, dict) else None
+    return None if not api or api == stripe.DEFAULT_API_BASE else str(api)
+
+
+def unreachable_message(exc: stripe.StripeError, base: str | None = None) -> str:
     """Why the API could not be reached and what to check: ``STRIPE_API_BASE`` and the sandbox
-    commands (the SDK's own text is reduced to its network error)."""
+    commands (the SDK's own text is reduced to its network error). ``base`` is the address the
+    client was given; without it, the environment's."""
     text = str(getattr(exc, "_message", None) or exc)
     found = re.search(r"\(Network error: (.*?)\)?\s*$", text, re.S)
     reason = (found.group(1) if found else text).strip().splitlines()[0] if text.strip() else type(exc).__name__
     errno = re.search(r"\[Errno -?\d+\] ([^\"')]+)", reason)
     reason = errno.group(1).strip().lower() if errno else reason[:200]
-    base = os.environ.get("STRIPE_API_BASE") or "https://api.stripe.com (STRIPE_API_BASE is not set)"
+    env = os.environ.get("STRIPE_API_BASE")
+    if not base:
+        base = env or f"{stripe.DEFAULT_API_BASE} (STRIPE_API_BASE is not set)"
+    elif env and env.rstrip("/") != base.rstrip("/"):
+        base = f"{base} (STRIPE_API_BASE is {env})"
     return (f"cannot reach the Stripe API at {base}: {reason}. Check STRIPE_API_BASE; for the local sandbox "
             "run `billing-nb sandbox start` (or `billing-nb sandbox status`) and use the STRIPE_API_BASE it prints")
 
 
-def translate(exc: stripe.StripeError) -> StripeApiError:
-    """Map a stripe exception to ours, keeping message, code and request id."""
+def translate(exc: stripe.StripeError, base: str | None = None) -> StripeApiError:
+    """Map a stripe exception to ours, keeping message, code and request id; ``base`` names
+    the address an unreachable API was tried at."""
     message = exc.user_message or str(getattr(exc, "_message", None) or exc) or type(exc).__name__
     kwargs: dict[str, Any] = {
         "request_id": exc.request_id,
@@ -99,7 +112,7 @@ def translate(exc: stripe.StripeError) -> StripeApiError:
     if isinstance(exc, stripe.RateLimitError) or status == 429:
         return StripeRateLimitError(message, **kwargs)
     if isinstance(exc, stripe.APIConnectionError):
-        return StripeUnavailableError(unreachable_message(exc), **kwargs)
+        return StripeUnavailableError(unreachable_message(exc, base), **kwargs)
     if (isinstance(exc, stripe.APIError) and status >= 500) or status >= 500:
         return StripeUnavailableError(f"Stripe is unavailable: {message}", **kwargs)
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
@@ -116,6 +129,7 @@ class StripeReader:
     def __init__(self, client: stripe.StripeClient, *, concurrency: int = 16, rate_limit_retries: int = 4,
                  backoff: float = 0.25, max_pages: int = MAX_PAGES) -> None:
         self.client = client
+        self.api_base = api_base(client)
         self.max_pages = max_pages
         #: Lists cut at the page cap while Stripe had more (see :meth:`list_all`), for the record.
         self.truncated: list[dict[str, Any]] = []
@@ -141,7 +155,7 @@ class StripeReader:
             try:
                 return fn()
             except stripe.StripeError as exc:
-                ours = translate(exc)
+                ours = translate(exc, self.api_base)
                 retry = isinstance(ours, StripeRateLimitError) or isinstance(ours, StripeUnavailableError) and (
                     ours.http_status or 0) >= 500  # an unreachable host fails fast after the SDK's retries
                 if not retry or attempt == self.rate_limit_retries:

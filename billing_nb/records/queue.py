@@ -3,8 +3,8 @@
 Read from the casebook index in the one ledger (``cases/ledger.sqlite``). A case is
 ``interrupted`` when the ledger holds a write begun and never finished for it (a crash
 between the two), whatever its record says; open cases carry the command that resumes
-them: a hand-driven case reopens in JupyterLab, an unattended pending one re-runs with
-its suggested bucket.
+them: a hand-driven case reopens in JupyterLab, an unattended pending one re-runs from
+its record (its customer and its complaint, as saved) with its suggested bucket.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ..actions.ledger import Ledger
+from ..exceptions import BadInputError
 from ..money import Money
 
-__all__ = ["QUEUE_ORDER", "age_words", "queue_rows"]
+__all__ = ["QUEUE_ORDER", "age_words", "queue_rows", "recorded_case"]
 
 #: The order the queue is worked in.
 QUEUE_ORDER = ("pending", "failed", "interrupted", "done")
@@ -57,18 +58,48 @@ def _hand_driven(path: Path) -> bool:
     return False
 
 
+def recorded_case(lookup: str) -> tuple[str, str, tuple[str, ...]] | None:
+    """The customer id, saved (masked) complaint and approved action ids of the record that
+    ``lookup`` names (its folder, case.json or case.ipynb), so a case re-runs from its record
+    and keeps its complaint; None when ``lookup`` is not a record."""
+    path = Path(lookup)
+    if path.suffix in (".json", ".ipynb"):
+        path = path.parent
+    try:
+        if not (path / "case.json").is_file():
+            return None
+        record = json.loads((path / "case.json").read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BadInputError(f"{path / 'case.json'}: cannot read the record ({exc.strerror or exc})") from exc
+    except ValueError as exc:
+        raise BadInputError(f"{path / 'case.json'}: not a readable record (corrupt JSON)") from exc
+    customer = (record.get("customer") or {}).get("id") if isinstance(record, dict) else None
+    if not isinstance(customer, str) or not customer:
+        raise BadInputError(f"{path / 'case.json'}: the record names no customer to re-run")
+    approved = tuple(a for a in record.get("approved") or () if isinstance(a, str))
+    return customer, str(record.get("complaint") or ""), approved
+
+
+def _approved(path: Path) -> str:
+    try:
+        found = recorded_case(str(path))
+    except BadInputError:
+        found = None
+    return " ".join(found[2]) if found and found[2] else "ACTION_ID ..."
+
+
 def _next(row: dict[str, Any], status: str) -> str:
     path = Path(row["path"])
     if status == "done":
         return "-"
     if status == "interrupted":
-        return f"billing-nb case {row['customer']} --bucket {row['bucket'] or row['suggested']} --approve ... " \
+        return f"billing-nb case {path} --bucket {row['bucket'] or row['suggested']} --approve {_approved(path)} " \
                "(the ledger finishes the begun write; nothing is done twice)"
     if _hand_driven(path):
         return f"billing-nb open {path}"
     if status == "pending":
-        return f"billing-nb case {row['customer']} --bucket {row['suggested'] or 'BUCKET'}"
-    return f"see {path / 'case.json'} (error), then billing-nb case {row['customer']}"
+        return f"billing-nb case {path} --bucket {row['suggested'] or 'BUCKET'}"
+    return f"see {path / 'case.json'} (error), then billing-nb case {path}"
 
 
 def queue_rows(cases_dir: Path, *, statuses: list[str] | None = None, bucket: str | None = None,

@@ -8,7 +8,6 @@ same identify + classify path as a case.
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -217,14 +216,14 @@ def test_a_team_can_plug_in_its_own_model() -> None:
     assert classify(snap, identify(snap), "refund please", model=model).suggested is Bucket.FAILED_PAYMENT
 
 
-def test_deterministic_and_fast() -> None:
+def test_deterministic() -> None:
+    """The same text always scores the same (its speed is measured by benchmarks/classifier.py,
+    not by a timed test on a shared machine)."""
     model = default_model()
     texts = [r["text"] for r in rows()]
-    start = time.perf_counter()
     first = [model.read(t).scores for t in texts]
-    per_text_ms = (time.perf_counter() - start) * 1000 / len(texts)
     assert first == [model.read(t).scores for t in texts]
-    assert per_text_ms < 5
+    assert first == [default_model().read(t).scores for t in texts]
 
 
 def test_shipped_model_is_the_one_the_script_trains(tmp_path: Path) -> None:

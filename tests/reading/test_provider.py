@@ -107,6 +107,23 @@ def test_connection_error_is_unavailable() -> None:
         StripeReader(client).retrieve("cus_AAAAAAAAAAAAAA")
 
 
+@pytest.mark.parametrize("env", [None, "http://127.0.0.1:9"])
+def test_unreachable_names_the_address_the_client_was_given(monkeypatch: pytest.MonkeyPatch, env: str | None) -> None:
+    """A client given its base directly (tests, scripts) is reported at that base, never as
+    "STRIPE_API_BASE is not set"; a different environment value is named beside it."""
+    if env is None:
+        monkeypatch.delenv("STRIPE_API_BASE", raising=False)
+    else:
+        monkeypatch.setenv("STRIPE_API_BASE", env)
+    base = f"http://127.0.0.1:{free_port()}"
+    client = make_client(Settings(api_key=KEY, api_base=base, max_network_retries=0))
+    with pytest.raises(StripeUnavailableError) as caught:
+        StripeReader(client).retrieve("cus_AAAAAAAAAAAAAA")
+    text = str(caught.value)
+    assert f"cannot reach the Stripe API at {base}" in text and "is not set" not in text
+    assert (env is None) == ("STRIPE_API_BASE is http" not in text)
+
+
 # --- against the sandbox --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[ThreadedSandbox]:
