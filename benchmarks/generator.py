@@ -25,6 +25,8 @@ def generate(path: Path, subscriptions: int) -> dict[str, int]:
         con = store.con
         n = int(subscriptions)
         con.execute("SET threads TO 2")
+        con.execute("SET memory_limit = '1500MB'")  # the benchmark's whole budget is 2 GB
+        con.execute("SET preserve_insertion_order = false")
         con.execute("""
             INSERT INTO products SELECT 'prod_' || i, 1700000000, 'Plan ' || i, TRUE, NULL FROM range(5) t(i)""")
         con.execute("""
@@ -93,6 +95,14 @@ def generate(path: Path, subscriptions: int) -> dict[str, int]:
         con.execute("""
             INSERT INTO disputes SELECT 'du_' || i, started + 86400 * 9, NULL, NULL, 1000, cur, 'needs_response',
                    'fraudulent', started + 86400 * 30 FROM gen2 WHERE h % 500 = 11""")
+        # what refunds and disputes took out of the balance (Stripe's reporting categories)
+        con.execute("""
+            INSERT INTO balance_transactions
+            SELECT 'txn_re_' || i, started + 86400 * 3, 're_' || i, 'refund', 'refund', -500, 0, -500, cur,
+                   'available', started + 86400 * 5 FROM gen2 WHERE h % 50 = 7
+            UNION ALL
+            SELECT 'txn_du_' || i, started + 86400 * 9, 'du_' || i, 'adjustment', 'dispute', -1000, 1500, -2500, cur,
+                   'available', started + 86400 * 11 FROM gen2 WHERE h % 500 = 11""")
         for table in ("gen", "gen2", "periods"):
             con.execute(f"DROP TABLE {table}")
         con.execute("CHECKPOINT")

@@ -60,12 +60,14 @@ FROM invoices WHERE attempt_count >= 1 AND status IN ('paid', 'open', 'uncollect
 GROUP BY ALL ORDER BY currency, month"""
 BASELINE["refunds"] = f"""
 WITH moved AS (
-  SELECT created, currency, amount, 1 AS r, 0 AS c, 0 AS d FROM refunds WHERE status IN ('succeeded', 'pending')
-  UNION ALL SELECT created, currency, total, 0, 1, 0 FROM credit_notes WHERE status <> 'void'
-  UNION ALL SELECT created, currency, amount, 0, 0, 1 FROM disputes)
+  SELECT created, currency, amount, 1 AS r, 0 AS c, 0 AS d, 0 AS o FROM refunds WHERE status IN ('succeeded', 'pending')
+  UNION ALL SELECT created, currency, total, 0, 1, 0, 0 FROM credit_notes WHERE status <> 'void'
+  UNION ALL SELECT created, currency, amount, 0, 0, 1, 0 FROM disputes
+  UNION ALL SELECT created, currency, -amount, 0, 0, 0, 1 FROM balance_transactions
+  WHERE reporting_category IN ('refund', 'refund_failure', 'dispute', 'dispute_reversal'))
 SELECT {_BY_MONTH.format(t='created')} AS month, currency, SUM(r)::BIGINT AS refunds,
        SUM(r * amount)::BIGINT AS refunded, SUM(c)::BIGINT AS credit_notes, SUM(c * amount)::BIGINT AS credited,
-       SUM(d)::BIGINT AS disputes, SUM(d * amount)::BIGINT AS disputed
+       SUM(d)::BIGINT AS disputes, SUM(d * amount)::BIGINT AS disputed, SUM(o * amount)::BIGINT AS balance_out
 FROM moved GROUP BY ALL ORDER BY currency, month"""
 
 
@@ -78,6 +80,8 @@ def main() -> None:
     parser.add_argument("--subs", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--db", type=Path, help="reuse (or keep) the generated store here")
+    parser.add_argument("--memory-limit", default="1300MB", help="DuckDB's memory_limit (the target is 2 GB in all)")
+    parser.add_argument("--slow", type=float, default=30.0, help="a metric whose first run takes longer runs once")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bnb-metrics-"))
     db = args.db or work / "synthetic.duckdb"
@@ -85,30 +89,40 @@ def main() -> None:
         t0 = time.perf_counter()
         counts = generate(db, args.subs)
         print(f"generated {args.subs:,} subscriptions in {time.perf_counter() - t0:.0f} s: "
-              + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v))
+              + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v) + f"; peak {_peak_mb():,.0f} MB", flush=True)
     con = duckdb.connect(str(db), read_only=True)
-    for setting in ("SET enable_progress_bar = false", "SET TimeZone = 'UTC'", "SET memory_limit = '1500MB'",
-                    "SET threads = 2"):
+    for setting in ("SET enable_progress_bar = false", "SET TimeZone = 'UTC'",
+                    f"SET memory_limit = '{args.memory_limit}'", "SET threads = 2"):
         con.execute(setting)
     engine = DuckEngine(con)
-    print(f"metrics over {args.subs:,} synthetic subscriptions, median of {args.reps} (portable SQL vs "
-          "hand-written DuckDB SQL; same rows checked):")
+    run_metric(engine, "mrr")  # untimed: registers the calendar (from the data's span) and warms the cache
+    print(f"metrics over {args.subs:,} synthetic subscriptions, median of {args.reps} (1 when a run takes over "
+          f"{args.slow:g} s); portable SQL vs hand-written DuckDB SQL, same rows checked, the two alternating:")
     worst = 0.0
     for name in METRICS:
-        ours, base = [], []
-        for _ in range(args.reps):
-            t0 = time.perf_counter()
-            got = run_metric(engine, name)  # the calendar (from the data's span) is registered here
-            ours.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            want = con.execute(BASELINE[name]).df()
-            base.append(time.perf_counter() - t0)
+        ours: list[float] = []
+        base: list[float] = []
+        got = want = None
+        rep = 0
+        while rep < args.reps:
+            for which in ((0, 1) if rep % 2 == 0 else (1, 0)):  # who runs first alternates (cache warmth)
+                t0 = time.perf_counter()
+                if which == 0:
+                    got = run_metric(engine, name)
+                    ours.append(time.perf_counter() - t0)
+                else:
+                    want = con.execute(BASELINE[name]).df()
+                    base.append(time.perf_counter() - t0)
+            rep += 1
+            if rep == 1 and max(ours[0], base[0]) > args.slow:
+                break
+        assert got is not None and want is not None
         same = got.astype(str).values.tolist() == want.astype(str).values.tolist()
         ratio = statistics.median(ours) / max(statistics.median(base), 1e-9)
         worst = max(worst, ratio)
         print(f"  {name:<11} ours {statistics.median(ours):7.2f} s  baseline {statistics.median(base):7.2f} s  "
-              f"ratio {ratio:4.2f}x  rows {len(got):>5}  {'same rows' if same else 'ROWS DIFFER'}  "
-              f"peak {_peak_mb():,.0f} MB")
+              f"ratio {ratio:4.2f}x  runs {len(ours)}  rows {len(got):>5}  {'same rows' if same else 'ROWS DIFFER'}  "
+              f"peak {_peak_mb():,.0f} MB", flush=True)
     print(f"  worst ratio {worst:.2f}x (target <= 1.5x); peak memory {_peak_mb():,.0f} MB (target <= 2048 MB)")
 
 

@@ -108,7 +108,8 @@ def page_cost(store_size: int, template: list[dict[str, Any]]) -> float:
 def _sync(url: str, db: Path, rate: float) -> dict[str, Any]:
     env = {**os.environ, "STRIPE_API_KEY": KEY, "STRIPE_API_BASE": url}
     code = ("import resource, sys; from billing_nb.cli import main; rc = main(sys.argv[1:]); "
-            "print('peak_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
+            "u = resource.getrusage(resource.RUSAGE_SELF); "
+            "print('peak_kb', u.ru_maxrss); print('cpu_s', u.ru_utime + u.ru_stime); sys.exit(rc)")
     t0 = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code, "sync", "--db", str(db), "--rate-limit", str(rate),
                            "--no-progress", "--full"], capture_output=True, text=True, env=env, check=True)
@@ -117,7 +118,17 @@ def _sync(url: str, db: Path, rate: float) -> dict[str, Any]:
     requests = int(re.search(r"(\d+) requests in", line).group(1))  # type: ignore[union-attr]
     seconds = float(re.search(r"in ([\d.]+) s", line).group(1))  # type: ignore[union-attr]
     peak = int(next(x for x in done.stdout.splitlines() if x.startswith("peak_kb")).split()[1]) / 1024
-    return {"wall": wall, "seconds": seconds, "requests": requests, "peak_mb": peak, "line": line}
+    cpu = float(next(x for x in done.stdout.splitlines() if x.startswith("cpu_s")).split()[1])
+    return {"wall": wall, "seconds": seconds, "requests": requests, "peak_mb": peak, "cpu": cpu, "line": line}
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds a process has used so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def main() -> None:
@@ -139,7 +150,9 @@ def main() -> None:
         run = work / f"run-{rate}"
         info = start(run_dir=run, state=state, knobs=Knobs(rate_limit=rate))
         try:
+            before = _cpu_of(info.pid)
             got = _sync(info.url, work / f"sync-{rate}.duckdb", rate)
+            sandbox_cpu = _cpu_of(info.pid) - before
             log = _get(f"{info.url}/_sandbox/requests")["data"]
             rejected = sum(1 for r in log if r["status"] == 429)
             served = statistics.median(r["ms"] for r in log) if log else 0.0
@@ -149,7 +162,10 @@ def main() -> None:
         share = f", {per_s / rate:.0%} of the limit" if rate else ""
         print(f"sync at --rate-limit {rate:g}: {got['seconds']:.1f} s ({got['wall']:.1f} s with start-up), "
               f"{got['requests']} requests = {per_s:.1f}/s{share}, {rejected} answered 429, "
-              f"peak memory {got['peak_mb']:.0f} MB; the sandbox took a median {served:.0f} ms per request")
+              f"peak memory {got['peak_mb']:.0f} MB; the sandbox took a median {served:.0f} ms per request; "
+              f"CPU per request: client {got['cpu'] / got['requests'] * 1000:.0f} ms (start-up included), "
+              f"sandbox {sandbox_cpu / got['requests'] * 1000:.0f} ms (on a free core each, the client alone "
+              f"could make {got['requests'] / max(got['cpu'], 1e-9):.0f} req/s)", flush=True)
     small, large = page_cost(1_000, template), page_cost(50_000, template)
     print(f"subscriptions.list page of 100: {small:.1f} ms at 1k, {large:.1f} ms at 50k "
           f"(ratio {large / small:.2f}x, target <= 2x)")

@@ -35,6 +35,11 @@ _CARD = re.compile(
     r")(?![\w/+-]|\.\d)"
 )
 _IBAN = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![\w])")
+#: Ids and enums (``cus_Nf3...``, ``subscription_cycle``): a lowercase letter first, then only
+#: letters, digits and ``_``. Every pattern's lookbehind refuses a word character before it and
+#: none starts with a lowercase letter, so only a key prefix inside can match: _KEYISH.
+_PLAIN = re.compile(r"[a-z][A-Za-z0-9_]*")
+_KEYISH = ("sk_", "rk_", "pk_", "whsec_")
 _MASKED_PHONE = re.compile(r"^(?:\*{3}-)+\d{2,4}$")
 #: Addresses that belong to Stripe, not to a customer (quoted in Stripe's own error messages).
 _NOT_PII_DOMAINS = ("stripe.com",)
@@ -166,6 +171,8 @@ def mask_text(text: str, known: Iterable[str] | None = None) -> str:
     if not text:
         return text
     needles = tuple(known_needles(known or []))
+    if not needles and _PLAIN.fullmatch(text) and not any(k in text for k in _KEYISH):
+        return text  # an id or an enum: no pattern can match (see _PLAIN); most strings a sync masks
     if needles:
         whole, masks, named = _known_regex(needles)
         if whole is not None:

@@ -32,7 +32,7 @@ MONEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "plans": ("mrr",), "intervals": ("mrr",), "seats": ("mrr",),
     "conversion": ("mrr_to_annual", "mrr_to_monthly", "monthly_mrr", "annual_mrr"),
     "churn": ("mrr_start", "churned_mrr"), "retention": ("mrr",),
-    "dunning": ("recovered_amount", "outstanding_amount"), "refunds": ("refunded", "credited", "disputed"),
+    "dunning": ("recovered_amount", "outstanding_amount"), "refunds": ("refunded", "credited", "disputed", "balance_out"),
 }
 
 _SPAN = """
@@ -43,6 +43,7 @@ SELECT MIN(t0), MAX(t1) FROM (
   UNION ALL SELECT MIN(created), MAX(created) FROM refunds
   UNION ALL SELECT MIN(created), MAX(created) FROM credit_notes
   UNION ALL SELECT MIN(created), MAX(created) FROM disputes
+  UNION ALL SELECT MIN(created), MAX(created) FROM balance_transactions
 ) spans
 """
 

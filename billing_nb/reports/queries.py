@@ -210,35 +210,53 @@ ORDER BY currency, billing_interval, interval_count
 SELECT currency, CAST(quantity AS BIGINT) AS seats, CAST(COUNT(*) AS BIGINT) AS items, CAST(SUM(mrr) AS BIGINT) AS mrr
 FROM live GROUP BY currency, quantity ORDER BY currency, quantity
 """,
+    # Grouped by UTC day first (integer arithmetic: a month starts on a day boundary), so the
+    # range join against the calendar sees a few thousand day rows, not every invoice.
     "dunning": """
-WITH failed AS (
-  SELECT i.currency, i.created, i.status, i.amount_paid, i.amount_remaining,
-         CASE WHEN i.status = 'paid' THEN 1 ELSE 0 END AS recovered
+WITH daily AS (
+  SELECT i.created - i.created % 86400 AS day_start, i.currency, COUNT(*) AS failed_invoices,
+         SUM(CASE WHEN i.status = 'paid' THEN 1 ELSE 0 END) AS recovered,
+         SUM(CASE WHEN i.status = 'paid' THEN i.amount_paid ELSE 0 END) AS recovered_amount,
+         SUM(CASE WHEN i.status = 'paid' THEN 0 ELSE i.amount_remaining END) AS outstanding_amount
   FROM invoices i
   WHERE i.attempt_count >= 1 AND i.status IN ('paid', 'open', 'uncollectible')
     AND (i.status <> 'paid' OR i.attempt_count > 1)
+  GROUP BY i.created - i.created % 86400, i.currency
 )
-SELECT c.month, f.currency, CAST(COUNT(*) AS BIGINT) AS failed_invoices, CAST(SUM(f.recovered) AS BIGINT) AS recovered,
-       CAST(SUM(CASE WHEN f.recovered = 1 THEN f.amount_paid ELSE 0 END) AS BIGINT) AS recovered_amount,
-       CAST(SUM(CASE WHEN f.recovered = 0 THEN f.amount_remaining ELSE 0 END) AS BIGINT) AS outstanding_amount,
-       ROUND(1.0 * SUM(f.recovered) / COUNT(*), 4) AS recovery_rate
-FROM failed f JOIN calendar_months c ON f.created >= c.month_start AND f.created < c.month_end
-GROUP BY c.month, f.currency ORDER BY f.currency, c.month
+SELECT c.month, d.currency, CAST(SUM(d.failed_invoices) AS BIGINT) AS failed_invoices,
+       CAST(SUM(d.recovered) AS BIGINT) AS recovered, CAST(SUM(d.recovered_amount) AS BIGINT) AS recovered_amount,
+       CAST(SUM(d.outstanding_amount) AS BIGINT) AS outstanding_amount,
+       ROUND(1.0 * SUM(d.recovered) / SUM(d.failed_invoices), 4) AS recovery_rate
+FROM daily d JOIN calendar_months c ON d.day_start >= c.month_start AND d.day_start < c.month_end
+GROUP BY c.month, d.currency ORDER BY d.currency, c.month
 """,
+    # refunds, credit notes and disputes as objects, and what they took out of the balance
+    # (balance transactions of the refund and dispute reporting categories, fees apart:
+    # https://docs.stripe.com/reports/reporting-categories)
     "refunds": """
 WITH moved AS (
-  SELECT created, currency, amount, 1 AS refunds, 0 AS credit_notes, 0 AS disputes FROM refunds
+  SELECT created, currency, amount, 1 AS refunds, 0 AS credit_notes, 0 AS disputes, 0 AS outflow FROM refunds
   WHERE status IN ('succeeded', 'pending')
   UNION ALL
-  SELECT created, currency, total, 0, 1, 0 FROM credit_notes WHERE status <> 'void'
+  SELECT created, currency, total, 0, 1, 0, 0 FROM credit_notes WHERE status <> 'void'
   UNION ALL
-  SELECT created, currency, amount, 0, 0, 1 FROM disputes
+  SELECT created, currency, amount, 0, 0, 1, 0 FROM disputes
+  UNION ALL
+  SELECT created, currency, 0 - amount, 0, 0, 0, 1 FROM balance_transactions
+  WHERE reporting_category IN ('refund', 'refund_failure', 'dispute', 'dispute_reversal')
+),
+daily AS (
+  SELECT created - created % 86400 AS day_start, currency, SUM(refunds) AS refunds, SUM(refunds * amount) AS refunded,
+         SUM(credit_notes) AS credit_notes, SUM(credit_notes * amount) AS credited, SUM(disputes) AS disputes,
+         SUM(disputes * amount) AS disputed, SUM(outflow * amount) AS balance_out
+  FROM moved GROUP BY created - created % 86400, currency
 )
-SELECT c.month, m.currency,
-       CAST(SUM(m.refunds) AS BIGINT) AS refunds, CAST(SUM(m.refunds * m.amount) AS BIGINT) AS refunded,
-       CAST(SUM(m.credit_notes) AS BIGINT) AS credit_notes, CAST(SUM(m.credit_notes * m.amount) AS BIGINT) AS credited,
-       CAST(SUM(m.disputes) AS BIGINT) AS disputes, CAST(SUM(m.disputes * m.amount) AS BIGINT) AS disputed
-FROM moved m JOIN calendar_months c ON m.created >= c.month_start AND m.created < c.month_end
-GROUP BY c.month, m.currency ORDER BY m.currency, c.month
+SELECT c.month, d.currency,
+       CAST(SUM(d.refunds) AS BIGINT) AS refunds, CAST(SUM(d.refunded) AS BIGINT) AS refunded,
+       CAST(SUM(d.credit_notes) AS BIGINT) AS credit_notes, CAST(SUM(d.credited) AS BIGINT) AS credited,
+       CAST(SUM(d.disputes) AS BIGINT) AS disputes, CAST(SUM(d.disputed) AS BIGINT) AS disputed,
+       CAST(SUM(d.balance_out) AS BIGINT) AS balance_out
+FROM daily d JOIN calendar_months c ON d.day_start >= c.month_start AND d.day_start < c.month_end
+GROUP BY c.month, d.currency ORDER BY d.currency, c.month
 """,
 }

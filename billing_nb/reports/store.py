@@ -68,7 +68,10 @@ class AccountStore:
         self.con.execute("SET enable_progress_bar = false")
         self.lock = threading.RLock()  # one connection: every statement under it
         self._email_hash_key: str | None = None
-        self._tx_started: float | None = None  # an open transaction of pages (see upsert)
+        self._tx_started: float | None = None  # when the pages held in memory began (see upsert)
+        self._rows: dict[str, dict[Any, Row]] = {}
+        self._parents: dict[str, tuple[str, set[str]]] = {}
+        self._states: dict[str, tuple[Any, ...]] = {}
         if not read_only:
             self.create()
 
@@ -93,46 +96,70 @@ class AccountStore:
     # --- writes -------------------------------------------------------------------------
     def upsert(self, rows: dict[str, list[Row]], *, state: tuple[str, str | None, bool, int, int, str] | None = None,
                replace_children: dict[str, tuple[str, list[str]]] | None = None) -> None:
-        """Insert or replace rows of several tables and, in the same transaction, the kind's
-        cursor: a page and its cursor are saved together or not at all.
+        """Insert or replace rows of several tables and the kind's cursor: a page and its
+        cursor are saved together or not at all.
 
         ``replace_children`` maps a child table to (parent column, parent ids) whose old
-        children are deleted first (an invoice's lines, a subscription's items).
+        children are deleted first (an invoice's lines, a subscription's items). Pages are
+        held in memory and written in one transaction at most every :data:`COMMIT_EVERY`
+        seconds (a statement costs DuckDB tens of milliseconds however few its rows: one per
+        table per second instead of one per table per page); a killed sync loses at most
+        that second, its cursors with it.
         """
         with self.lock:
             if self._tx_started is None:
-                self.con.execute("BEGIN")
                 self._tx_started = time.monotonic()
-            try:
-                for table, (column, parents) in (replace_children or {}).items():
-                    if parents:
-                        frame = pd.DataFrame({"pid": parents})  # noqa: F841 - read by DuckDB below
-                        self.con.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT pid FROM frame)")
-                for table, data in rows.items():
-                    if not data:
-                        continue
-                    cols = [c for c, _ in TABLES[table]]
-                    frame = pd.DataFrame(data, columns=cols).drop_duplicates(subset=[cols[0]], keep="last")
-                    frame = frame.astype({c: "Int64" for c, t in TABLES[table] if t == "BIGINT"})
-                    self.con.register("page_rows", frame)
-                    self.con.execute(f"INSERT OR REPLACE INTO {table} SELECT * FROM page_rows")
-                    self.con.unregister("page_rows")
-                if state is not None:
-                    self.con.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?, ?)", list(state))
-            except BaseException:
-                self.con.execute("ROLLBACK")
-                self._tx_started = None
-                raise
+            for table, (column, parents) in (replace_children or {}).items():
+                if not parents:
+                    continue
+                gone = set(parents)
+                self._parents.setdefault(table, (column, set()))[1].update(gone)
+                at = [c for c, _ in TABLES[table]].index(column)
+                held = self._rows.get(table, {})
+                for key in [k for k, r in held.items() if r[at] in gone]:
+                    del held[key]
+            for table, data in rows.items():
+                held = self._rows.setdefault(table, {})
+                for row in data:
+                    held.pop(row[0], None)  # a later version goes last
+                    held[row[0]] = row
+            if state is not None:
+                self._states[state[0]] = state
             if time.monotonic() - self._tx_started >= COMMIT_EVERY:
                 self.commit()
 
+    def _frame(self, table: str, data: list[Row]) -> pd.DataFrame:
+        """Rows as typed columns (nullable integers and booleans), built column by column."""
+        cols: dict[str, Any] = {}
+        for j, (name, sql_type) in enumerate(TABLES[table]):
+            values = [r[j] for r in data]
+            cols[name] = (pd.array(values, dtype="Int64") if sql_type == "BIGINT" else
+                          pd.array(values, dtype="boolean") if sql_type == "BOOLEAN" else pd.Series(values, dtype=object))
+        return pd.DataFrame(cols)
+
     def commit(self) -> None:
-        """Commit the pages saved so far (upsert commits at most every COMMIT_EVERY seconds:
-        a commit costs a disk sync, a page does not)."""
+        """Write and commit the pages held so far (see :meth:`upsert`)."""
         with self.lock:
-            if self._tx_started is not None:
+            if self._tx_started is None:
+                return
+            rows, parents, states = self._rows, self._parents, self._states
+            self._rows, self._parents, self._states, self._tx_started = {}, {}, {}, None
+            self.con.execute("BEGIN")
+            try:
+                for table, (column, ids) in parents.items():
+                    frame = pd.DataFrame({"pid": sorted(ids)})  # noqa: F841 - read by DuckDB below
+                    self.con.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT pid FROM frame)")
+                for table, held in rows.items():
+                    if held:
+                        self.con.register("page_rows", self._frame(table, list(held.values())))
+                        self.con.execute(f"INSERT OR REPLACE INTO {table} SELECT * FROM page_rows")
+                        self.con.unregister("page_rows")
+                for state in states.values():
+                    self.con.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?, ?)", list(state))
                 self.con.execute("COMMIT")
-                self._tx_started = None
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
 
     def wipe(self) -> None:
         """Empty every table and forget the sync (the key of ``email_key`` stays)."""
@@ -156,6 +183,7 @@ class AccountStore:
 
     # --- state ----------------------------------------------------------------------------
     def state(self) -> dict[str, dict[str, Any]]:
+        self.commit()
         with self.lock:
             rows = self.con.execute("SELECT kind, cursor, complete, rows, run_started, mode FROM sync_state").fetchall()
         return {r[0]: {"cursor": r[1], "complete": bool(r[2]), "rows": int(r[3] or 0), "run_started": r[4],
@@ -192,9 +220,11 @@ class AccountStore:
 
     def counts(self) -> dict[str, int]:
         """Rows per table."""
+        self.commit()
         return {t: int(self.con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in TABLES}  # type: ignore[index]
 
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        self.commit()
         with self.lock:
             return self.con.execute(sql, params or []).df()
 

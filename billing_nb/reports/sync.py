@@ -2,7 +2,7 @@
 
 A **full** sync lists every kind to its end (newest first, ``starting_after``), one thread
 per kind, every request under one :class:`~billing_nb.reading.pages.RateLimiter`. Each page
-is masked at the door (:func:`~billing_nb.reading.masking.mask_object`) and saved with its
+is masked at the door (:func:`~billing_nb.reports.slim.masked_rows`: the fields a row keeps) and saved with its
 cursor in one transaction, so an interrupted sync resumes after the last saved page.
 
 An **incremental** sync reads what is newer than the last one: per kind the objects
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..exceptions import ConfigError, StripeInvalidRequestError, StripeNotFoundError
-from ..reading.masking import mask_object
 from ..reading.pages import Page, RateLimiter, iter_pages, raw_lister, retrieve_throttled
 from ..reading.provider import StripeReader
 from .store import AccountStore
-from .tables import KIND_TABLE, Row, rows_for
+from .slim import masked_rows
+from .tables import KIND_TABLE, Row
 
 __all__ = ["SyncResult", "sync_account", "source_of", "KINDS", "EVENT_WINDOW_DAYS", "EVENT_KIND"]
 
@@ -119,10 +119,7 @@ class _Syncer:
         rows: dict[str, list[Row]] = {}
         for obj in objects:
             self._complete_children(kind, obj)
-            email = obj.get("email") if kind == "customers" else None
-            masked = mask_object(obj)
-            masked["_email"] = email
-            for table, got in rows_for(kind, masked, self.store.email_key).items():
+            for table, got in masked_rows(kind, obj, self.store.email_key).items():
                 rows.setdefault(table, []).extend(got)
         children = {}
         if kind in _CHILDREN:

@@ -62,11 +62,16 @@ TABLES: dict[str, list[tuple[str, str]]] = {
     "disputes": [("id", "VARCHAR"), ("created", "BIGINT"), ("charge_id", "VARCHAR"), ("payment_intent", "VARCHAR"),
                  ("amount", "BIGINT"), ("currency", "VARCHAR"), ("status", "VARCHAR"), ("reason", "VARCHAR"),
                  ("evidence_due_by", "BIGINT")],
+    "balance_transactions": [("id", "VARCHAR"), ("created", "BIGINT"), ("source_id", "VARCHAR"), ("type", "VARCHAR"),
+                             ("reporting_category", "VARCHAR"), ("amount", "BIGINT"), ("fee", "BIGINT"),
+                             ("net", "BIGINT"), ("currency", "VARCHAR"), ("status", "VARCHAR"),
+                             ("available_on", "BIGINT")],
 }
 
 #: The list a sync reads -> the table its objects land in (child tables ride along).
 KIND_TABLE: dict[str, str] = {k: k for k in ("customers", "products", "prices", "subscriptions", "invoices",
-                                             "charges", "refunds", "credit_notes", "disputes")}
+                                             "charges", "refunds", "credit_notes", "disputes",
+                                             "balance_transactions")}
 
 
 def json_text(value: Any) -> str | None:
@@ -170,4 +175,9 @@ def rows_for(kind: str, obj: dict[str, Any], email_key: Callable[[str | None], s
         due = (obj.get("evidence_details") or {}).get("due_by")
         return {"disputes": [(obj["id"], obj.get("created"), _id(obj.get("charge")), _id(obj.get("payment_intent")),
                               obj.get("amount"), obj.get("currency"), obj.get("status"), obj.get("reason"), due)]}
+    if kind == "balance_transactions":  # the money each charge, refund and dispute moved (net of fees)
+        return {"balance_transactions": [(obj["id"], obj.get("created"), _id(obj.get("source")), obj.get("type"),
+                                          obj.get("reporting_category"), obj.get("amount"), obj.get("fee"),
+                                          obj.get("net"), obj.get("currency"), obj.get("status"),
+                                          obj.get("available_on"))]}
     raise KeyError(kind)

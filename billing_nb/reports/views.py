@@ -194,7 +194,8 @@ class Portfolio:
     def refunds(self) -> pd.DataFrame:
         return _titled(_months(formatted("refunds", self.metric("refunds"))), {
             "month": "Month", "currency": "Currency", "refunds": "Refunds", "refunded": "Refunded",
-            "credit_notes": "Credit notes", "credited": "Credited", "disputes": "Disputes", "disputed": "Disputed"})
+            "credit_notes": "Credit notes", "credited": "Credited", "disputes": "Disputes", "disputed": "Disputed",
+            "balance_out": "Out of the balance"})
 
     def unpaid(self) -> pd.DataFrame:
         rows = self.store.query("""

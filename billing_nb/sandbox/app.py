@@ -70,10 +70,11 @@ class _RateLimiter:
 
 def _public(node: Any) -> Any:
     """Drop sandbox-internal keys (those starting with "_") from a response, recursively."""
-    if isinstance(node, dict):
-        return {k: _public(v) for k, v in node.items() if not (isinstance(k, str) and k.startswith("_"))}
+    if isinstance(node, dict):  # leaves are not recursed into: a list page has ~100k of them
+        return {k: (_public(v) if isinstance(v, (dict, list)) else v) for k, v in node.items()
+                if not (type(k) is str and k[:1] == "_")}
     if isinstance(node, list):
-        return [_public(v) for v in node]
+        return [_public(v) if isinstance(v, (dict, list)) else v for v in node]
     return node
 
 

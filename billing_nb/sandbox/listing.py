@@ -113,12 +113,15 @@ def _expand_path(store: Store, node: Any, parts: list[str], full: str) -> Any:
 
 
 def expand(store: Store, obj: Obj, paths: list[str]) -> Obj:
-    """Return a copy of ``obj`` with each dotted path's ids replaced by objects."""
+    """``obj`` with each dotted path's ids replaced by objects: a copy when there are paths,
+    ``obj`` itself when there are none (never mutated here either way)."""
     for path in paths:
         if len(path.split(".")) > 4:  # the ``data.`` of a list counts as a level
             raise invalid(f"You cannot expand more than 4 levels of a property. Property: {path}",
                           "expand", "property_expansion_max_depth")
     check_expand_paths(obj, paths)
+    if not paths:  # nothing to replace: the response is built from the object by a copying walk
+        return obj  # (app._public), and a deep copy of a 100-object page was most of a list's cost
     result = copy.deepcopy(obj)
     for path in paths:
         if (str(result.get("object")), path) in INCLUDABLE:

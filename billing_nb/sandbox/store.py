@@ -69,6 +69,7 @@ INDEXED: dict[str, tuple[str, ...]] = {
     "subscription": ("customer",), "invoice": ("customer",), "charge": ("customer",),
     "payment_intent": ("customer",), "credit_note": ("customer", "invoice"), "invoiceitem": ("customer",),
     "refund": ("charge",), "dispute": ("charge",), "checkout.session": ("customer",),
+    "balance_transaction": ("source",),
 }
 #: Seconds between saves of a ``--state`` file: writes mark the store dirty and a saver
 #: thread writes it at most this often (and on shutdown), never once per request.

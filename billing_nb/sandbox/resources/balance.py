@@ -1,4 +1,6 @@
-"""Customer balance transactions: list, retrieve and create (an ``adjustment``).
+"""Customer balance transactions: list, retrieve and create (an ``adjustment``); and the
+account's balance transactions (``/v1/balance_transactions``: what each charge, refund and
+dispute moved), list and retrieve.
 
 Every change to ``customer.balance`` is recorded as a ``customer_balance_transaction`` (API
 reference, Customer Balance Transaction object): ``credit_note`` when a credit note credits the
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from ..engine.invoices import record_balance
 from ..errors import invalid, missing
-from ..listing import list_object
+from ..listing import list_object, list_page
 from ..params import Params
 from ..routing import Ctx, route
 from ..store import Obj
@@ -58,3 +60,23 @@ def create_balance_transaction(ctx: Ctx, p: Params, cid: str) -> Obj:
     st.emit("customer.updated", cust,
             previous={"balance": cust["balance"] - amount})
     return txn
+
+
+@route("GET", "/v1/balance_transactions",
+       accepts=("limit", "starting_after", "ending_before", "created", "currency", "source", "type", "payout"))
+def list_account_balance_transactions(ctx: Ctx, p: Params) -> Obj:
+    """API reference, List all balance transactions (https://docs.stripe.com/api/balance_transactions/list):
+    newest first, filtered by ``created``, ``currency``, ``source`` and ``type`` (no payouts here)."""
+    from ..filters import range_filter
+
+    keep, cur, typ = range_filter(p), p.str("currency"), p.str("type")
+    if p.str("payout"):  # the sandbox makes no payouts: nothing was paid out in one
+        return {"object": "list", "data": [], "has_more": False, "url": "/v1/balance_transactions"}
+    return list_page(p, ctx.store, "balance_transaction",
+                     lambda t: keep(t) and (cur is None or t.get("currency") == cur)
+                     and (typ is None or t.get("type") == typ), "/v1/balance_transactions", source=p.str("source"))
+
+
+@route("GET", "/v1/balance_transactions/{tid}", accepts=())
+def retrieve_account_balance_transaction(ctx: Ctx, p: Params, tid: str) -> Obj:
+    return ctx.store.get("balance_transaction", tid)
