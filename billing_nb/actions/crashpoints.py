@@ -8,6 +8,7 @@ on: ``begun+0.2`` against a slow Stripe (``--latency-ms``) dies with the write i
 Unset, :func:`crash_point` does nothing. The points, in the order a
 write passes them (``POINTS``):
 
+- ``confirmed``: the bucket is confirmed and saved, the approved writes not started;
 - ``in_progress``: the record is saved ``in_progress``, no ledger row for the write yet;
 - ``begun``: the ledger's begin is written, Stripe not called;
 - ``written``: Stripe answered the write, the ledger's finish is not written;
@@ -28,7 +29,7 @@ __all__ = ["CRASH_ENV", "POINTS", "crash_point"]
 #: The environment variable naming the point at which the run kills itself.
 CRASH_ENV = "BILLING_NB_TEST_CRASH_AT"
 #: Every point the toolkit passes, in order.
-POINTS = ("in_progress", "begun", "written", "finished", "counted", "final_save")
+POINTS = ("confirmed", "in_progress", "begun", "written", "finished", "counted", "final_save")
 
 
 def _kill(tree: bool) -> None:

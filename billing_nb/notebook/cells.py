@@ -171,6 +171,7 @@ def start_case(
     snapshot_path: str | None = None,
     cases_dir: str | None = None,
     prefetched: str | None = None,
+    approve: list[str] | None = None,
 ) -> CaseNotebook:
     """Open the case (fetch, take the runner's prefetched snapshot, or load a saved one)
     and return its notebook driver.
@@ -191,7 +192,7 @@ def start_case(
         os.environ["BILLING_NB_CASES_DIR"] = str(cases_dir)
     case = open_case(case_id=case_id, customer=customer, complaint=complaint, output_dir=output_dir,
                      interactive=interactive, lookup_kind=lookup_kind, snapshot_path=snapshot_path,
-                     prefetched=prefetched)
+                     prefetched=prefetched, approve=None if interactive else approve)
     driver = CaseNotebook(case, interactive=interactive)
     driver.index()
     return driver

@@ -106,6 +106,10 @@ class Case:
     status: str = "pending"
     error: str | None = None
     writer: dict[str, Any] | None = None  # who is writing Stripe for this record right now
+    #: approvals an unattended run will execute after the bucket is confirmed: from the
+    #: confirmation on, the record says ``in_progress`` (a run killed before its writes is
+    #: ``interrupted`` on the next run, never ``done`` with its approval silently dropped)
+    awaiting: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.complaint = mask_text(self.complaint or "", known=self.snapshot.known_pii())
@@ -128,7 +132,14 @@ class Case:
             recurrence = 1 + cases_this_month(self.settings.cases_dir, Bucket.PRODUCT_FAILURE.value,
                                               self.created_at, exclude=self.case_id)
         self.gaps = find_gaps(self.snapshot, self.summary, self.decision, self.complaint, recurrence)
-        self.save()
+        if self.awaiting and not self.decision.pending:
+            self.status, self.writer = "in_progress", writer_identity()
+            rec = self.record()
+            Ledger(self.ledger_path()).index_case(rec, self.output_dir)  # the next run's sweep finds it
+            self.save(rec)
+        else:
+            self.save()
+        crash_point("confirmed")
         return self.decision
 
     # ----- step 3 ---------------------------------------------------------------------
@@ -170,7 +181,7 @@ class Case:
             shown = _shown
         if act.add_named_amounts(self.plan, list(approve)):  # an amount the analyst named joins the plan
             self.plan = replace(self.plan)  # a new plan object: the record's cached part is rebuilt
-        before = self.status
+        before = "done" if self.status == "in_progress" else self.status  # in_progress: awaiting these writes
         # written before the first write: a run killed from here on never leaves "done" behind
         self.status, self.writer = "in_progress", writer_identity()
         self.approved = sorted(set(self.approved) | set(approve))
@@ -329,12 +340,14 @@ def open_case(
     snapshot_path: str | Path | None = None,
     live: bool = False,
     prefetched: str | Path | None = None,
+    approve: list[str] | None = None,
 ) -> Case:
     """Fetch the snapshot (or load a saved one) and run steps 1-2's analysis.
 
     ``prefetched``: a snapshot the runner fetched moments ago for this case (raw, in a
     private folder it deletes afterwards), so the notebook reads nothing again. Once it is
     gone (a record re-executed by hand or by nbval), the snapshot is fetched afresh.
+    ``approve``: what an unattended run will execute once the bucket is confirmed.
     """
     out = Path(output_dir)
     if prefetched and Path(prefetched).is_file():
@@ -354,7 +367,7 @@ def open_case(
     if os.environ.get("BILLING_NB_PORTAL_CONFIGURATION"):
         snap.extra["portal_configuration"] = os.environ["BILLING_NB_PORTAL_CONFIGURATION"]
     case = Case(case_id=case_id, complaint=complaint, output_dir=out, snapshot=snap,
-                settings=settings, interactive=interactive, reader=reader)
+                settings=settings, interactive=interactive, reader=reader, awaiting=list(approve or []))
     saved_atomically(out / "snapshot.json", snap.save)
     case.save()
     return case

@@ -31,13 +31,14 @@ pytestmark = [pytest.mark.sandbox]
 
 
 def _case(case_id: str, cus: str, folder: Path, approve: list[str]) -> str:
-    """The runner's order for one case, without papermill: sweep dead runs, open, confirm, execute."""
+    """The runner's order for one case, without papermill: sweep dead runs, open (with the approvals it
+    will execute, as the notebook passes them), confirm, execute."""
     from billing_nb.records.case import open_case
     from billing_nb.records.storage import close_interrupted
 
     ledger = Ledger(folder / "ledger.sqlite")
     close_interrupted(folder, ledger)
-    case = open_case(case_id=case_id, customer=cus, output_dir=folder / "2026-12-02" / case_id)
+    case = open_case(case_id=case_id, customer=cus, output_dir=folder / "2026-12-02" / case_id, approve=approve)
     case.confirm("product_failure", "parameter")
     case.execute(approve, "parameter")
     ledger.index_case(case.record(), case.output_dir)
