@@ -192,3 +192,19 @@ def test_deleting_a_customer_cancels_its_subscriptions(client: stripe.StripeClie
     assert client.v1.customers.retrieve(cus.id).deleted is True
     with pytest.raises(stripe.InvalidRequestError):
         subscribe(client, cus.id, (price(client, 1000).id, 1))
+
+
+def test_account_balance_transactions_list_by_source_type_and_payout(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/api/balance_transactions/list: filters `source`, `type`, `currency`, `created`
+    # and `payout` ("only transactions that were paid out on the specified payout"); the sandbox
+    # makes no payouts, so a payout filter matches nothing.
+    cus = customer(client)
+    sub = subscribe(client, cus.id, (price(client, 4200, "month").id, 1))
+    assert invoices(client, sub.id)[0].status == "paid"
+    charge = client.v1.charges.list({"customer": cus.id}).data[0].id
+    mine = client.v1.balance_transactions.list({"source": charge}).data
+    assert [(t.source, t.type, t.amount) for t in mine] == [(charge, "charge", 4200)]
+    assert all(t.type == "charge" for t in client.v1.balance_transactions.list({"type": "charge", "limit": 100}).data)
+    assert not client.v1.balance_transactions.list({"source": charge, "type": "refund"}).data
+    assert not client.v1.balance_transactions.list({"source": charge, "payout": "po_1NoPayoutHere00"}).data
+    assert client.v1.balance_transactions.retrieve(mine[0].id).id == mine[0].id

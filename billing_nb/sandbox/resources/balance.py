@@ -69,12 +69,12 @@ def list_account_balance_transactions(ctx: Ctx, p: Params) -> Obj:
     newest first, filtered by ``created``, ``currency``, ``source`` and ``type`` (no payouts here)."""
     from ..filters import range_filter
 
-    keep, cur, typ = range_filter(p), p.str("currency"), p.str("type")
+    keep, cur, typ, source = range_filter(p), p.str("currency"), p.str("type"), p.str("source")
     if p.str("payout"):  # the sandbox makes no payouts: nothing was paid out in one
         return {"object": "list", "data": [], "has_more": False, "url": "/v1/balance_transactions"}
     return list_page(p, ctx.store, "balance_transaction",
                      lambda t: keep(t) and (cur is None or t.get("currency") == cur)
-                     and (typ is None or t.get("type") == typ), "/v1/balance_transactions", source=p.str("source"))
+                     and (typ is None or t.get("type") == typ), "/v1/balance_transactions", source=source)
 
 
 @route("GET", "/v1/balance_transactions/{tid}", accepts=())
