@@ -47,7 +47,7 @@ from ..exceptions import (
 from .lookup import LOOKUP_KINDS, Resolution, lookup_kind, order_customers, search_literal
 from .concurrency import run_wave
 
-__all__ = ["MAX_PAGES", "LOOKUP_KINDS", "Resolution", "make_client", "api_base", "translate", "unreachable_message", "lookup_kind", "StripeReader"]
+__all__ = ["MAX_PAGES", "LOOKUP_KINDS", "Resolution", "make_client", "api_base", "cut_mid_reply", "translate", "unreachable_message", "lookup_kind", "StripeReader"]
 
 #: Expansions on customer reads: the clock and the default card arrive with the customer.
 CUSTOMER_EXPAND = ["test_clock", "invoice_settings.default_payment_method"]
@@ -100,6 +100,19 @@ def unreachable_message(exc: stripe.StripeError, base: str | None = None) -> str
             "run `billing-nb sandbox start` (or `billing-nb sandbox status`) and use the STRIPE_API_BASE it prints")
 
 
+#: How the SDK's HTTP client reports a reply cut off mid-body (the server answered, the
+#: connection broke before the end): the SDK does not retry these, a read is safe to repeat.
+_CUT_MID_REPLY = ("ChunkedEncodingError", "IncompleteRead", "Connection broken", "RemoteDisconnected",
+                  "ProtocolError", "Server disconnected")
+
+
+def cut_mid_reply(exc: BaseException) -> bool:
+    """Whether a connection error is a reply cut off mid-way (retried as a read), not a host
+    that can't be reached (refused, unknown name: reported at once)."""
+    text = f"{exc} {getattr(exc, '_message', '') or ''}"
+    return isinstance(exc, stripe.APIConnectionError) and any(marker in text for marker in _CUT_MID_REPLY)
+
+
 def translate(exc: stripe.StripeError, base: str | None = None) -> StripeApiError:
     """Map a stripe exception to ours, keeping message, code and request id; ``base`` names
     the address an unreachable API was tried at."""
@@ -117,6 +130,10 @@ def translate(exc: stripe.StripeError, base: str | None = None) -> StripeApiErro
         return StripeInvalidRequestError(message, **kwargs)
     if isinstance(exc, stripe.RateLimitError) or status == 429:
         return StripeRateLimitError(message, **kwargs)
+    if isinstance(exc, stripe.APIConnectionError) and cut_mid_reply(exc):
+        where = base or os.environ.get("STRIPE_API_BASE") or stripe.DEFAULT_API_BASE
+        return StripeUnavailableError(f"the connection to the Stripe API at {where} broke in the middle of a reply "
+                                      "(still failing after retries); try again", **kwargs)
     if isinstance(exc, stripe.APIConnectionError):
         return StripeUnavailableError(unreachable_message(exc, base), **kwargs)
     if (isinstance(exc, stripe.APIError) and status >= 500) or status >= 500:
@@ -163,7 +180,8 @@ class StripeReader:
             except stripe.StripeError as exc:
                 ours = translate(exc, self.api_base)
                 retry = isinstance(ours, StripeRateLimitError) or isinstance(ours, StripeUnavailableError) and (
-                    ours.http_status or 0) >= 500  # an unreachable host fails fast after the SDK's retries
+                    (ours.http_status or 0) >= 500 or cut_mid_reply(exc))  # an unreachable host fails fast
+                # after the SDK's retries
                 if not retry or attempt == self.rate_limit_retries:
                     raise ours from exc
             time.sleep(self.backoff * (2**attempt) * (1 + random.random()))

@@ -305,3 +305,51 @@ def test_search_literal_quotes() -> None:
     assert search_literal("jane@example.com") == "'jane@example.com'"
     assert search_literal("o'brien@example.com") == '"o\'brien@example.com"'
     assert search_literal("a\\b'c\"d") == "'a\\\\b\\'c\"d'"
+
+
+def test_a_reply_cut_mid_body_is_retried_as_a_read() -> None:
+    """The SDK's requests client does not retry a body cut off mid-way (ChunkedEncodingError);
+    a read is safe to repeat, so the reader retries it, while a refused connection is reported
+    at once (the safety batch lost half its cases to cut replies before this)."""
+    from billing_nb.reading.provider import cut_mid_reply
+
+    cut = stripe.APIConnectionError("Unexpected error communicating with Stripe. (Network error: ChunkedEncodingError: "
+                                    "('Connection broken: IncompleteRead(11 bytes read, 501 more expected)'))")
+    refused = stripe.APIConnectionError("Unexpected error communicating with Stripe. (Network error: ConnectionError: "
+                                        "[Errno 111] Connection refused)")
+    assert cut_mid_reply(cut) and not cut_mid_reply(refused)
+    calls = {"n": 0}
+
+    def flaky() -> str:
+        calls["n"] += 1
+        if calls["n"] < 3:
+            raise cut
+        return "whole"
+
+    reader = StripeReader(make_client(Settings(api_key=KEY, api_base="http://127.0.0.1:9")), backoff=0.001)
+    assert reader.call(flaky) == "whole" and calls["n"] == 3
+    calls["n"] = -10  # always cut: after the retries, one clear line, not "cannot reach"
+    with pytest.raises(StripeUnavailableError, match="broke in the middle of a reply"):
+        reader.call(flaky)
+    tries = {"n": 0}
+
+    def down() -> str:
+        tries["n"] += 1
+        raise refused
+
+    with pytest.raises(StripeUnavailableError, match="cannot reach"):
+        reader.call(down)
+    assert tries["n"] == 1
+
+
+def test_reads_survive_a_sandbox_that_cuts_replies() -> None:
+    from billing_nb.sandbox.app import Knobs
+
+    with ThreadedSandbox() as healthy:
+        setup = make_client(Settings(api_key=KEY, api_base=healthy.url, max_network_retries=0))
+        cust = setup.v1.customers.create({"email": "cut@example.com"})
+        with ThreadedSandbox(knobs=Knobs(fail_rate=0.3, seed=5), store=healthy.store) as bad:
+            reader = StripeReader(make_client(Settings(api_key=KEY, api_base=bad.url)), backoff=0.01,
+                                  rate_limit_retries=6)
+            for _ in range(30):
+                assert reader.retrieve(cust.id)["id"] == cust.id
