@@ -56,7 +56,7 @@ def add_named_amounts(the_plan: Plan, approve: list[str]) -> list[Action]:
     added: list[Action] = []
     for approval in dict.fromkeys(approve):
         action = named_amount(the_plan, approval)
-        if action is None or action.id in the_plan.ids:
+        if action is None:  # proposed already, unknown, or added by an earlier approval
             continue
         at = max(i for i, a in enumerate(the_plan.actions) if a.kind is action.kind and a.target == action.target)
         the_plan.actions.insert(at + 1, action)

@@ -133,14 +133,19 @@ class Case:
                                               self.created_at, exclude=self.case_id)
         self.gaps = find_gaps(self.snapshot, self.summary, self.decision, self.complaint, recurrence)
         if self.awaiting and not self.decision.pending:
-            self.status, self.writer = "in_progress", writer_identity()
-            rec = self.record()
-            Ledger(self.ledger_path()).index_case(rec, self.output_dir)  # the next run's sweep finds it
-            self.save(rec)
+            self._mark_writing(Ledger(self.ledger_path()))
         else:
             self.save()
         crash_point("confirmed")
         return self.decision
+
+    def _mark_writing(self, ledger: Ledger) -> None:
+        """Say ``in_progress`` with this process as the writer, indexed first (the next run's
+        sweep finds it) and saved, before any Stripe write of this run."""
+        self.status, self.writer = "in_progress", writer_identity()
+        rec = self.record()
+        ledger.index_case(rec, self.output_dir)
+        self.save(rec)
 
     # ----- step 3 ---------------------------------------------------------------------
     def _refund_options(self) -> list[ctr.RefundOption]:
@@ -182,13 +187,10 @@ class Case:
         if act.add_named_amounts(self.plan, list(approve)):  # an amount the analyst named joins the plan
             self.plan = replace(self.plan)  # a new plan object: the record's cached part is rebuilt
         before = "done" if self.status == "in_progress" else self.status  # in_progress: awaiting these writes
-        # written before the first write: a run killed from here on never leaves "done" behind
-        self.status, self.writer = "in_progress", writer_identity()
         self.approved = sorted(set(self.approved) | set(approve))
         self.approved_by = confirmed_by
-        rec = self.record()
-        ledger.index_case(rec, self.output_dir)  # first: the next run's sweep finds it
-        self.save(rec)
+        # written before the first write: a run killed from here on never leaves "done" behind
+        self._mark_writing(ledger)
         crash_point("in_progress")
 
         def landed(result: act.ExecutedAction) -> None:

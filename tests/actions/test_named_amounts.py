@@ -4,7 +4,6 @@ is refused before anything is written."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,20 +17,9 @@ from billing_nb.analysis.classify import Bucket
 from billing_nb.exceptions import ActionRefusedError, RefundTooLargeError, UnknownActionError
 from billing_nb.money import Money
 from billing_nb.sandbox.server import ThreadedSandbox
-from test_actions_exec import case, customer, refund_action, refunds_of, refused, run
+from test_actions_exec import case, client, customer, refund_action, refunds_of, refused, run, sb  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.sandbox
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[ThreadedSandbox]:
-    with ThreadedSandbox() as server:
-        yield server
-
-
-@pytest.fixture
-def client(sb: ThreadedSandbox) -> stripe.StripeClient:
-    return stripe.StripeClient("sk_test_123", base_addresses={"api": sb.url}, max_network_retries=0)
 
 
 def test_a_named_partial_refund_lands_once_and_is_counted(sb: ThreadedSandbox, client: stripe.StripeClient,
