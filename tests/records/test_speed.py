@@ -188,3 +188,47 @@ def test_warm_batch_runs_cases_on_two_workers(demo_env: Any, tmp_path: Path) -> 
                         cases_dir=tmp_path / "cases", workers=2)
     assert [r.status for r in results] == ["done"] * 3, [r.error for r in results]
     assert [r.record["customer"]["id"] for r in results] == [p.customer_id for p in people]
+
+
+def test_warm_kernel_saves_the_notebook_at_start_and_end_not_per_cell(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Papermill saves (validates, deep-copies) the notebook before and after every cell; the warm
+    engine saves at the start, every SAVE_EVERY seconds and at the end -- also when a cell fails,
+    so the failed notebook on disk still shows every output up to the error."""
+    import papermill.iorw
+    from papermill.exceptions import PapermillExecutionError
+
+    from billing_nb.records import kernels
+    from billing_nb.records.kernels import WarmKernel
+
+    writes: list[int] = []
+    real = papermill.iorw.write_ipynb
+
+    def counting(nb: Any, path: Any) -> None:
+        writes.append(sum(1 for c in nb.cells if c.get("outputs")))
+        real(nb, path)
+
+    monkeypatch.setattr(papermill.iorw, "write_ipynb", counting)
+    monkeypatch.setattr("papermill.engines.write_ipynb", counting)
+    monkeypatch.setattr("papermill.execute.write_ipynb", counting)
+    cells = [f"print({i})" for i in range(8)]
+    good = _notebook(tmp_path / "good.ipynb", *cells)
+    bad = _notebook(tmp_path / "bad.ipynb", *cells[:3], "raise ValueError('cell 4 fails')", *cells[3:])
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with WarmKernel(cwd=tmp_path) as kernel:
+        kernel.execute(good, tmp_path / "a" / "out.ipynb", {}, timeout=60)
+        good_writes = list(writes)
+        writes.clear()
+        monkeypatch.setattr(kernels, "SAVE_EVERY", 0.0)  # every chance to save is taken again
+        with pytest.raises(PapermillExecutionError):
+            kernel.execute(bad, tmp_path / "b" / "out.ipynb", {}, timeout=60)
+        every_chance = list(writes)
+    # start, end (the engine's finally) and papermill's own final write; was 2 per cell + 3
+    assert len(good_writes) <= 4, good_writes
+    assert good_writes[-1] == 8
+    assert len(every_chance) > 8  # the throttle is what kept the count down
+    out = nbformat.read(str(tmp_path / "b" / "out.ipynb"), as_version=4)
+    shown = [c.outputs[0].get("text", c.outputs[0].get("ename")) for c in out.cells
+             if c.cell_type == "code" and c.outputs]
+    assert shown == ["0\n", "1\n", "2\n", "ValueError"]
