@@ -157,6 +157,7 @@ def test_warm_kernel_gives_each_case_a_fresh_namespace(tmp_path: Path) -> None:
                        f"assert {str(mods)!r} not in sys.path\n"
                        "assert 'BNB_LEAK' not in os.environ and 'BNB_CASE_VAR' not in os.environ\n"
                        "gc.collect()\n"
+                       "assert gc.get_freeze_count() > 10000  # the warm-up's objects: never scanned by a case's collections\n"
                        "def files(c):\n"
                        "    try:\n"
                        "        return [r[2] for r in c.execute('pragma database_list')]\n"
