@@ -188,8 +188,9 @@ def find_pii(line: str, known: list[str]) -> list[tuple[int, int, str]]:
     """Every (start, end, kind) of PII or a secret in ``line``; ``known`` from :func:`known_needles`.
     Spans may overlap; the caller decides which to report."""
     hits: list[tuple[int, int, str]] = []
-    for kind, pattern in PATTERNS.items():
-        hits += [(m.start(), m.end(), kind) for m in pattern.finditer(line) if _real(kind, m.group(0))]
+    if not _PLAIN.fullmatch(line) or any(k in line for k in _KEYISH):  # an id or an enum: no pattern can match
+        for kind, pattern in PATTERNS.items():
+            hits += [(m.start(), m.end(), kind) for m in pattern.finditer(line) if _real(kind, m.group(0))]
     if known:
         whole, _, _ = _known_regex(tuple(known))
         if whole is not None:

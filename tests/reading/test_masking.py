@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from billing_nb.reading.masking import customer_pii, mask_email, mask_name, mask_object, mask_phone, mask_text
 from billing_nb.records.scan import Leak, scan
@@ -335,3 +337,19 @@ def test_the_scanner_uses_the_same_model_field_by_field(tmp_path: Path) -> None:
     assert {(leak.kind, leak.where) for leak in leaks} == {
         ("field", "/objects/customers/0/metadata/company"), ("field", "/objects/invoices/0/customer_tax_ids/0/value")}
     assert all("Initech" not in leak.excerpt and "XX999" not in leak.excerpt for leak in leaks)
+
+
+@settings(max_examples=300, deadline=None)
+@given(head=st.sampled_from(["cus_", "in_", "sub_", "", "sk_test_", "rk_live_", "whsec_", "x", "price_", "GB"]),
+       body=st.text(alphabet="abcxyzGBW0123456789_", min_size=1, max_size=40))
+def test_find_pii_fast_path_for_ids_and_enums_finds_what_the_patterns_find(head: str, body: str) -> None:
+    """The scanner's detector skips the patterns for ids and enums (most strings of a saved
+    record): the same hits the patterns give, and known strings are still searched."""
+    from billing_nb.reading.pii import PATTERNS, _real, find_pii
+
+    text = head + body
+    slow = [(m.start(), m.end(), kind) for kind, pattern in PATTERNS.items()
+            for m in pattern.finditer(text) if _real(kind, m.group(0))]
+    assert sorted(find_pii(text, [])) == sorted(slow)
+    assert find_pii("sk_test_abcdefgh12345678", [])
+    assert [(a, b) for a, b, _ in find_pii("status_ardmore", ["ardmore"])] == [(7, 14)]
