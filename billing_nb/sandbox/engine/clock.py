@@ -8,12 +8,24 @@ advance over months behaves like the months passing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .core import (AUTO_FINALIZE, INCOMPLETE_TTL, LIVE, TRIAL_WILL_END, auto_finalize, expire_incomplete,
                    period_of, renew, retry_invoice, subscription_of)
 from .schedule import overdue, resume_collection, trial_will_end
 from ..store import Obj, Store
 
 __all__ = ["advance_clock", "catch_up"]
+
+
+def _of(store: Store, kind: str, customers: set[str], **equals: object) -> Iterable[Obj]:
+    """A kind's objects that may fall due, newest first. One customer (a read's catch-up, a
+    clock with one customer) walks that customer's index, so a read costs its customer's
+    objects, not the account's; more customers scan the kind, keeping its order."""
+    if len(customers) == 1:
+        (customer,) = customers
+        return (o for o in store.newest(kind, customer=customer) if all(o.get(k) == v for k, v in equals.items()))
+    return store.where(kind, **equals)
 
 
 def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str, Obj] | None:
@@ -24,16 +36,16 @@ def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str
         if t <= to and (best is None or (t, order) < (best[0], best[1])):
             best = (t, order, kind, obj)
 
-    for inv in store.where("invoice", status="open"):
+    for inv in _of(store, "invoice", customers, status="open"):
         if inv["customer"] in customers and inv.get("next_payment_attempt") and inv.get("auto_advance"):
             consider(int(inv["next_payment_attempt"]), 0, "retry", inv)
         if inv["customer"] in customers and inv["collection_method"] == "send_invoice" and inv.get("due_date") \
                 and not inv.get("_overdue") and subscription_of(store, inv) is not None:
             consider(int(inv["due_date"]), 0, "overdue", inv)
-    for inv in store.where("invoice", status="draft"):
+    for inv in _of(store, "invoice", customers, status="draft"):
         if inv["customer"] in customers and inv.get("auto_advance"):
             consider(int(inv["created"]) + AUTO_FINALIZE, 0, "finalize", inv)
-    for sub in store.all("subscription"):
+    for sub in _of(store, "subscription", customers):
         if sub["customer"] not in customers:
             continue
         if sub["status"] == "incomplete":
