@@ -100,16 +100,15 @@ def _seat_question(subs: list[dict[str, Any]]) -> bool:
 
 
 def _list_jobs(reader: StripeReader, cid: str) -> dict[tuple[str, str], Callable[[], Rows]]:
-    v1 = reader.client.v1
     return {
-        ("subscriptions", cid): lambda: reader.list_all(v1.subscriptions.list, {
+        ("subscriptions", cid): lambda: reader.list_all("/v1/subscriptions", {
             "customer": cid, "status": "all", "limit": 100, "expand": ["data.default_payment_method"]},
             what=f"subscriptions of {cid}"),
-        ("invoices", cid): lambda: reader.list_all(v1.invoices.list, {
+        ("invoices", cid): lambda: reader.list_all("/v1/invoices", {
             "customer": cid, "limit": 100, "expand": ["data.payments"]}, what=f"invoices of {cid}"),
-        ("charges", cid): lambda: reader.list_all(v1.charges.list, {
+        ("charges", cid): lambda: reader.list_all("/v1/charges", {
             "customer": cid, "limit": 100, "expand": ["data.refunds", "data.payment_intent"]}, what=f"charges of {cid}"),
-        ("checkout_sessions", cid): lambda: reader.list_all(v1.checkout.sessions.list, {"customer": cid, "limit": 100},
+        ("checkout_sessions", cid): lambda: reader.list_all("/v1/checkout/sessions", {"customer": cid, "limit": 100},
                                                             what=f"checkout sessions of {cid}"),
     }
 
@@ -177,7 +176,6 @@ class _Gather:
 
 def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs | None = None) -> CaseSnapshot:
     """Resolve the lookup and fetch everything in three concurrent waves (module docstring)."""
-    v1 = reader.client.v1
     g = _Gather(reader)
     noted = len(reader.truncated)
     kind = lookup_kind(lookup)
@@ -185,7 +183,7 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
     first: dict[Any, Callable[[], Any]] = {"lookup": lambda: reader.named_customers(lookup)}
     if kind == "customer":
         first.update(_list_jobs(reader, lookup.strip()))
-        first[("portal_configurations", "")] = lambda: reader.list_all(v1.billing_portal.configurations.list, {"limit": 100},
+        first[("portal_configurations", "")] = lambda: reader.list_all("/v1/billing_portal/configurations", {"limit": 100},
                                                                        what="portal configurations")
     got = g.wave(first)
     kind, customers = got["lookup"]
@@ -207,10 +205,10 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
         second["others"] = lambda: reader.sharing_emails(customers)
     for cust in customers:
         second.update({k: j for k, j in _list_jobs(reader, cust["id"]).items() if k not in g.got})
-    second[("events", "")] = lambda: reader.list_all(v1.events.list, {
+    second[("events", "")] = lambda: reader.list_all("/v1/events", {
         "limit": 100, "types": EVENT_TYPES, "created": {"gte": since}}, max_pages=1, what="events (newest page)")
     if ("portal_configurations", "") not in g.got:
-        second[("portal_configurations", "")] = lambda: reader.list_all(v1.billing_portal.configurations.list, {"limit": 100},
+        second[("portal_configurations", "")] = lambda: reader.list_all("/v1/billing_portal/configurations", {"limit": 100},
                                                                         what="portal configurations")
     got = g.wave(second)
     others: list[dict[str, Any]] = got.get("others", [])
@@ -263,17 +261,17 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
         })
         for at in range(0, len(products), 100):  # ``ids`` takes up to 100 ids a request
             third[("products", str(at))] = lambda chunk=products[at:at + 100]: reader.list_all(
-                v1.products.list, {"ids": chunk, "limit": 100}, what="products")
+                "/v1/products", {"ids": chunk, "limit": 100}, what="products")
     for charge in objects["charges"]:
         if charge.get("disputed"):
             third[("disputes", charge["id"])] = lambda ch=charge["id"]: reader.list_all(
-                v1.disputes.list, {"charge": ch, "limit": 100}, what=f"disputes of {ch}")
+                "/v1/disputes", {"charge": ch, "limit": 100}, what=f"disputes of {ch}")
     credited = {inv["customer"] for inv in objects["invoices"]
                 if (inv.get("post_payment_credit_notes_amount") or 0) or (inv.get("pre_payment_credit_notes_amount") or 0)}
     credited |= {ch.get("customer") for ch in objects["charges"] if (ch.get("amount_refunded") or 0) > 0}
     for cid in sorted(c for c in credited if c in ids):
         third[("credit_notes", cid)] = lambda cid=cid: reader.list_all(
-            v1.credit_notes.list, {"customer": cid, "limit": 100}, what=f"credit notes of {cid}")
+            "/v1/credit_notes", {"customer": cid, "limit": 100}, what=f"credit notes of {cid}")
     third.update(_rest_of_sublists(reader, objects["charges"], objects["invoices"]))
     preview_jobs = previews(snap) if previews is not None else {}
     third.update({f"preview:{key}": job for key, job in preview_jobs.items()})

@@ -353,3 +353,32 @@ def test_reads_survive_a_sandbox_that_cuts_replies() -> None:
                                   rate_limit_retries=6)
             for _ in range(30):
                 assert reader.retrieve(cust.id)["id"] == cust.id
+
+
+@pytest.mark.sandbox
+def test_raw_json_pages_are_the_sdk_objects_as_dicts(demo: Any) -> None:
+    """The case's lists are read as raw JSON through the client's requestor (no SDK objects):
+    the same dicts, page for page, as the SDK's list and search methods give, expanded fields,
+    search pages (``next_page`` tokens) and errors included."""
+    from billing_nb.reading.waves import EVENT_TYPES
+
+    reader = StripeReader(demo.client)
+    v1 = demo.client.v1
+    person = demo.story("dup_customer")
+    cid = person.customer_id
+    for path, fn, params in [
+        ("/v1/subscriptions", v1.subscriptions.list,
+         {"customer": cid, "status": "all", "limit": 1, "expand": ["data.default_payment_method"]}),
+        ("/v1/invoices", v1.invoices.list, {"customer": cid, "limit": 1, "expand": ["data.payments"]}),
+        ("/v1/charges", v1.charges.list, {"customer": cid, "limit": 1, "expand": ["data.refunds", "data.payment_intent"]}),
+        ("/v1/customers/search", v1.customers.search,
+         {"query": f"email:'{person.lookup}'", "limit": 1, "expand": ["data.test_clock"]}),
+        ("/v1/events", v1.events.list, {"limit": 100, "types": EVENT_TYPES, "created": {"gte": 0}}),
+    ]:
+        raw, raw_pages = reader.list_all(path, params)
+        sdk, sdk_pages = reader.list_all(fn, params)
+        assert raw == sdk and raw_pages == sdk_pages, path
+        assert raw, path
+    assert reader.list_all("/v1/customers/search", {"query": f"email:'{person.lookup}'", "limit": 1})[1] >= 2
+    with pytest.raises(StripeInvalidRequestError):
+        reader.list_all("/v1/charges", {"customer": cid, "limit": 1, "expand": ["data.no_such_field"]})
