@@ -84,7 +84,18 @@ def _walk_json(node: Any, pointer: str) -> Iterator[tuple[str, str]]:
         yield pointer, str(node)  # a card number saved as a JSON integer
 
 
-def _scan_file(file: Path, known: list[str]) -> list[Leak]:
+def _scan_value(value: str, known: list[str], is_html: bool,
+                memo: dict[tuple[str, bool], list[tuple[int, str, str]]]) -> list[tuple[int, str, str]]:
+    """``_scan_text`` of one JSON string, once per distinct string of a scan (a record repeats
+    most of its strings -- keys, ids, amounts -- across its files; each still gets its own Leak)."""
+    hits = memo.get((value, is_html))
+    if hits is None:
+        hits = memo[(value, is_html)] = list(_scan_text(value, known, is_html))
+    return hits
+
+
+def _scan_file(file: Path, known: list[str],
+               memo: dict[tuple[str, bool], list[tuple[int, str, str]]] | None = None) -> list[Leak]:
     try:
         text = file.read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -98,9 +109,10 @@ def _scan_file(file: Path, known: list[str]) -> list[Leak]:
     if data is None:
         is_html = file.suffix.lower() in {".html", ".htm"}
         return [Leak(str(file), line, kind, excerpt) for line, kind, excerpt in _scan_text(text, known, is_html)]
+    memo = {} if memo is None else memo
     leaks = [Leak(str(file), line, kind, excerpt, pointer)
              for pointer, value in _walk_json(data, "")
-             for line, kind, excerpt in _scan_text(value, known, "html" in pointer)]
+             for line, kind, excerpt in _scan_value(value, known, "html" in pointer, memo)]
     seen = {leak.where for leak in leaks}
     return leaks + [leak for leak in _field_leaks(file, data, known) if leak.where not in seen]
 
@@ -147,6 +159,7 @@ def scan(path: Path, known: list[str] | None = None) -> list[Leak]:
         suffixes = _TEXT_SUFFIXES | _JSON_SUFFIXES
         files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
     leaks: list[Leak] = []
+    memo: dict[tuple[str, bool], list[tuple[int, str, str]]] = {}
     for file in files:
-        leaks.extend(_scan_file(file, needles))
+        leaks.extend(_scan_file(file, needles, memo))
     return leaks

@@ -353,3 +353,14 @@ def test_find_pii_fast_path_for_ids_and_enums_finds_what_the_patterns_find(head:
     assert sorted(find_pii(text, [])) == sorted(slow)
     assert find_pii("sk_test_abcdefgh12345678", [])
     assert [(a, b) for a, b, _ in find_pii("status_ardmore", ["ardmore"])] == [(7, 14)]
+
+
+def test_scan_reports_a_repeated_string_at_every_place_it_is_saved(tmp_path: Path) -> None:
+    """The scanner reads each distinct string once per scan; a leak saved in several places and
+    files is still one Leak per place, each with its own file and JSON pointer."""
+    leak = "write to jo.leak@example.com please"
+    (tmp_path / "a.json").write_text(json.dumps({"x": leak, "y": [leak, "fine"], "z": {"w": leak}}))
+    (tmp_path / "b.json").write_text(json.dumps({"note": leak}))
+    found = scan(tmp_path)
+    assert sorted((Path(f.path).name, f.where, f.kind) for f in found) == [
+        ("a.json", "/x", "email"), ("a.json", "/y", "email"), ("a.json", "/z/w", "email"), ("b.json", "/note", "email")]
