@@ -135,15 +135,18 @@ class _Planner:
                 continue
             if raised and not seats:
                 self.notes.append(f"{shape.subscription_id}: {raised[-1].line()}; a deliberate increase, so no "
-                                  "reduction is planned (plan quantity:SUB:N with seats=N if the customer asks).")
+                                  f"reduction is planned (approve quantity:{shape.subscription_id}:N, N the seats "
+                                  "they ask for).")
             if self.portal_allows("subscription_update"):
                 self.add(cat.portal(self.customer, "subscription_update", shape.subscription_id, self.portal_id()),
                          "the customer can change the seat count themselves, prorated")
                 self.notes.append(f"{shape.subscription_id} keeps its {item.quantity} seats; the portal link lets the "
-                                  "customer change the count themselves (or plan quantity:SUB:N with seats=N).")
+                                  "customer change the count themselves (or approve "
+                                  f"quantity:{shape.subscription_id}:N, N the seats they need).")
             else:
                 self.notes.append(f"{shape.subscription_id} has {item.quantity} seats; ask the customer how many they "
-                                  "need, then plan quantity:SUB:N. Seats are kept; no cancel or refund by default.")
+                                  f"need, then approve quantity:{shape.subscription_id}:N. Seats are kept; no "
+                                  "cancel or refund by default.")
 
     def failed_payment(self) -> None:
         if self.portal_allows("payment_method_update") is False:
@@ -310,4 +313,6 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
         p.notes.append(f"The customer already holds a {held} credit on their balance: the unused-time amounts "
                        "above are net of it; a full-charge refund is not, so weigh it before approving.")
     p.add(cat.document(p.customer, bucket.value), f"record the bucket ({bucket.value}) on the customer for the next case")
-    return Plan(p.screened(), list(dict.fromkeys(p.notes)))
+    per_seat = {shape.subscription_id: (item.item_id, item.quantity, item.unit_amount)
+                for shape in p.live for item in [next((i for i in shape.items if i.per_seat), None)] if item}
+    return Plan(p.screened(), list(dict.fromkeys(p.notes)), per_seat)
