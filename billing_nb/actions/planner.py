@@ -102,10 +102,14 @@ class _Planner:
             self.notes.append("No duplicate pair of live subscriptions found; nothing to cancel.")
             return
 
-        def usage(s: ContractShape) -> tuple[int, int]:
+        # Stripe lists newest first, so of two created in the same second (a double-clicked
+        # checkout) the one listed later is the older, the one the customer bought first
+        listed = {str(sub.get("id")): i for i, sub in enumerate(self.snap.of("subscriptions"))}
+
+        def usage(s: ContractShape) -> tuple[int, int, int]:
             paid = sum(1 for inv in subscription_invoices(self.snap, s.subscription_id) if inv.get("status") == "paid")
             created = int((self.snap.by_id(s.subscription_id) or {}).get("created") or 0)
-            return (-paid, created)
+            return (-paid, created, -listed.get(s.subscription_id, 0))
         keep, *extra = sorted(subs, key=usage)
         self.notes.append(f"Keep {keep.subscription_id} (the one the customer uses: longest paid history, oldest); "
                           f"cancel the newer duplicate(s) {', '.join(s.subscription_id for s in extra)}.")
