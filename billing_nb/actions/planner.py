@@ -16,6 +16,7 @@ from typing import Any
 from . import catalogue as cat
 from .guards import refusal
 from .model import Action, ActionKind, Plan
+from .renewals import renewal_refund
 from ..reading.objects import charge_dispute, invoice_charge, line_is_proration, line_subscription_item, obj_id, \
     refundable, subscription_invoices
 from ..analysis.classify import Bucket, Decision
@@ -206,6 +207,12 @@ class _Planner:
                               " disabled or no configuration): a product gap; cancel at period end for them.")
             self.add(cat.cancel_at_period_end(target.subscription_id, target.period_end, "other"),
                      "the portal cannot cancel, so support cancels for them, at period end with access kept")
+        if "refund" in self.said and target.subscription_id not in self.anomaly_objects(
+                "charged_after_cancel_request", "sub_"):  # "it renewed before I could cancel; I want it back"
+            planned, notes = renewal_refund(self.snap, target, self.options)
+            for action, why, requires in planned:
+                self.add(action, why, requires)
+            self.notes.extend(notes)
 
     def product_failure(self) -> None:
         paid = [s for s in self.live if s.latest_charge]
