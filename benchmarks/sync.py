@@ -108,9 +108,12 @@ def page_cost(store_size: int, template: list[dict[str, Any]]) -> float:
 
 def _sync(url: str, db: Path, rate: float) -> dict[str, Any]:
     env = {**os.environ, "STRIPE_API_KEY": KEY, "STRIPE_API_BASE": url}
+    # peak memory is the child's own VmHWM: ru_maxrss survives exec on Linux, so it reported the
+    # benchmark's own peak (the 50k store it built: 3.7 GB) as the sync's
     code = ("import resource, sys, time; from billing_nb.cli import main; t = time.process_time(); "
             "rc = main(sys.argv[1:]); u = resource.getrusage(resource.RUSAGE_SELF); "
-            "print('peak_kb', u.ru_maxrss); print('cpu_s', u.ru_utime + u.ru_stime); "
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')]; "
+            "print('peak_kb', hwm[0].split()[1] if hwm else u.ru_maxrss); print('cpu_s', u.ru_utime + u.ru_stime); "
             "print('sync_cpu_s', time.process_time() - t); sys.exit(rc)")
     t0 = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code, "sync", "--db", str(db), "--rate-limit", str(rate),
@@ -170,7 +173,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subs", type=int, default=10_000)
     parser.add_argument("--base", type=int, default=100)
+    parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)  # the child that builds the account
     args = parser.parse_args()
+    if args.build:
+        build(args.subs, args.base, args.build)
+        return
     work = Path(tempfile.mkdtemp(prefix="bnb-sync-"))
     try:
         _bench(args, work)
@@ -178,15 +185,35 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)  # the state file alone is ~600 MB at 50k
 
 
+def build(subs: int, base: int, state: Path) -> None:
+    """The account into ``state`` (and the SDK-built subscriptions, the page-cost template,
+    beside it); run in a child process so the benchmark itself stays small."""
+    with ThreadedSandbox() as sb:
+        build_base(_client(sb.url), base)
+        template = list(sb.store.objects["subscription"].values())
+        state.with_suffix(".template.json").write_text(json.dumps(template))
+        clone(sb.store, subs)
+        sb.store.save(state)
+        held = {k: len(sb.store.objects.get(k, {})) for k in ("customer", "subscription", "invoice", "charge")}
+    print(json.dumps(held))
+
+
+def _mb_of(pid: int) -> float:
+    """A process's peak resident memory so far (Linux VmHWM; 0 elsewhere)."""
+    try:
+        line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmHWM"))
+        return int(line.split()[1]) / 1024
+    except (OSError, StopIteration, ValueError):
+        return 0.0
+
+
 def _bench(args: argparse.Namespace, work: Path) -> None:
     state = work / "state.json"
     t0 = time.perf_counter()
-    with ThreadedSandbox() as sb:
-        build_base(_client(sb.url), args.base)
-        template = [copy.deepcopy(s) for s in sb.store.objects["subscription"].values()]
-        clone(sb.store, args.subs)
-        sb.store.save(state)
-        held = {k: len(sb.store.objects.get(k, {})) for k in ("customer", "subscription", "invoice", "charge")}
+    made = subprocess.run([sys.executable, __file__, "--build", str(state), "--subs", str(args.subs),
+                           "--base", str(args.base)], capture_output=True, text=True, check=True)
+    held = json.loads(made.stdout.strip().splitlines()[-1])
+    template = json.loads(state.with_suffix(".template.json").read_text())
     print(f"account built in {time.perf_counter() - t0:.0f} s ({args.base} through the SDK, the rest cloned): {held}; "
           f"state file {state.stat().st_size / 1e6:.0f} MB", flush=True)
     for rate in (25.0, 0.0):
@@ -195,12 +222,14 @@ def _bench(args: argparse.Namespace, work: Path) -> None:
             before = _cpu_of(info.pid)
             got = _sync(info.url, work / f"sync-{rate}.duckdb", rate)
             sandbox_cpu = _cpu_of(info.pid) - before
+            sandbox_mb = _mb_of(info.pid)
             log = _get(f"{info.url}/_sandbox/requests")["data"]
             rejected = sum(1 for r in log if r["status"] == 429)
             served = statistics.median(r["ms"] for r in log) if log else 0.0
         finally:
             info.stop()
-        print(f"sandbox process ready in {info.load_seconds:.1f} s (loading the state file)", flush=True)
+        print(f"sandbox process ready in {info.load_seconds:.1f} s (loading the state file), "
+              f"peak {sandbox_mb:.0f} MB", flush=True)
         per_s = got["requests"] / got["seconds"]
         share = f", {per_s / rate:.0%} of the limit" if rate else ""
         print(f"sync at --rate-limit {rate:g}: {got['seconds']:.1f} s ({got['wall']:.1f} s with start-up), "
