@@ -148,21 +148,33 @@ def _text_unchanged(text: str) -> bool:
 def _safe(key: Any, value: Any, tokens: frozenset[str]) -> bool:
     """Whether ``mask_object`` would give ``value`` back unchanged under ``key``: no key it
     masks by name, every string unchanged by the patterns and free of the customer's known
-    strings (``tokens``: each and its parts, lower-cased)."""
+    strings (``tokens``: each and its parts, lower-cased). Anything but plain JSON types
+    (a str subclass...) counts as unsafe, and is masked."""
     if key in _SPECIAL:
         return value is None or (key == "metadata" and value == {})
-    if value is None or isinstance(value, (bool, int, float)):
+    return _safe_value(value, tokens)
+
+
+def _safe_value(value: Any, tokens: frozenset[str]) -> bool:
+    kind = type(value)
+    if value is None or kind is bool or kind is int or kind is float:
         return True
-    if isinstance(value, str):
+    if kind is str:
         if tokens:
             low = value.lower()
             if any(t in low for t in tokens):
                 return False
         return _text_unchanged(value)
-    if isinstance(value, dict):
-        return all(_safe(k, v, tokens) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_safe(None, v, tokens) for v in value)
+    if kind is dict:
+        for k, v in value.items():
+            if k in _SPECIAL:
+                if not (v is None or (k == "metadata" and v == {})):
+                    return False
+            elif not _safe_value(v, tokens):
+                return False
+        return True
+    if kind is list:
+        return all(_safe_value(v, tokens) for v in value)
     return False
 
 
@@ -179,20 +191,35 @@ def _tokens(known: list[str]) -> frozenset[str] | None:
 _PARTS = re.compile(r"[\s-]+")
 
 
+#: Keys whose string value ``mask_object`` masks by its shape alone (``mask_email``,
+#: ``mask_phone``; a customer's name by ``mask_name``), whatever the known strings: masked
+#: without them, so no regex of the customer's known strings is compiled for them (a
+#: customer's email and name were ~0.25 ms of every customer row).
+_SHAPE_ONLY = frozenset({"email", "customer_email", "receipt_email", "billing_email", "phone", "customer_phone"})
+_CUSTOMER_SHAPE_ONLY = _SHAPE_ONLY | {"name", "customer_name"}
+
+
 def _masked(obj: dict[str, Any], known: list[str]) -> dict[str, Any]:
     """``mask_object(obj, known)``, through ``mask_object`` only for the top-level keys whose
     value it would change (with ``object`` for context: it masks each key on its own, by the
-    key, the value and the object's kind)."""
+    key, the value and the object's kind), and without the known strings for the keys
+    masked by shape alone."""
     tokens = _tokens(known)
     if tokens is None:
         return cast(dict[str, Any], mask_object(obj, known))
     risky = {k: v for k, v in obj.items() if not _safe(k, v, tokens)}
     if not risky:
         return dict(obj)
-    if "object" in obj:
-        risky = {"object": obj["object"], **risky}
-    done = cast(dict[str, Any], mask_object(risky, known))
-    return {k: done[k] if k in done else v for k, v in obj.items()}
+    shape_only = _CUSTOMER_SHAPE_ONLY if obj.get("object") == "customer" else _SHAPE_ONLY
+    by_shape = {k: v for k, v in risky.items() if k in shape_only and type(v) is str}
+    rest = {k: v for k, v in risky.items() if k not in by_shape}
+    context = {"object": obj["object"]} if "object" in obj else {}
+    done: dict[str, Any] = {}
+    if by_shape:
+        done.update(cast(dict[str, Any], mask_object({**context, **by_shape}, [])))
+    if rest:
+        done.update(cast(dict[str, Any], mask_object({**context, **rest}, known)))
+    return {k: done[k] if k in risky else v for k, v in obj.items()}
 
 
 def masked_rows(kind: str, obj: dict[str, Any], email_key: Callable[[str | None], str | None]) -> dict[str, list[Row]]:
