@@ -41,21 +41,21 @@ class RateLimiter:
         self.rate = int(rate) if rate and rate > 0 else None
         self.window = 1.0 + margin
         self.interval = self.window / self.rate if self.rate else 0.0
-        self._next = 0.0  # the monotonic time the next request may go out
+        self._next = 0.0  # the monotonic time the next request may go out (the last one's + interval)
         self._lock = threading.Lock()
         self.acquired = 0
 
     def acquire(self) -> None:
-        """Block until this request's slot (slots are handed out in call order)."""
-        with self._lock:
-            self.acquired += 1
-            if self.rate is None:
-                return
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        wait = slot - time.monotonic()
-        if wait > 0:
+        """Block until ``interval`` after the last request let out (measured when it is let
+        out, so a thread that wakes late never shortens the next gap)."""
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                if self.rate is None or now >= self._next:
+                    self._next = now + self.interval
+                    self.acquired += 1
+                    return
+                wait = self._next - now
             time.sleep(wait)
 
 
