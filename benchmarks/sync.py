@@ -11,7 +11,7 @@ no limit, each in its own process (time, requests, share of the limit, peak memo
 Page cost: a 100-object ``subscriptions.list`` page from the middle of the list, median
 of 30, with 1k and with 50k subscriptions in the store.
 
-Usage: python benchmarks/sync.py [--subs N] [--base B]
+Usage: python benchmarks/sync.py [--subs N (50000: the acceptance size)] [--base B (100)]
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ class _Served:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--subs", type=int, default=10_000)
+    parser.add_argument("--subs", type=int, default=50_000)
     parser.add_argument("--base", type=int, default=100)
     parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)  # the child that builds the account
     args = parser.parse_args()
