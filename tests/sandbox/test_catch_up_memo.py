@@ -39,7 +39,7 @@ def test_account_catch_up_scans_once_until_something_falls_due(store: Store, mon
         ran.append(sub["id"])
         sub["items"]["data"][0]["current_period_end"] += 1_000_000
 
-    monkeypatch.setattr(clock, "renew", renew)
+    monkeypatch.setitem(clock._RUN, "cycle", renew)
     clock.catch_up(store)
     assert len(scans) == 1 and store.caught_up["*next"] == 10_000
     for t in (5_001, 6_000, 9_999):  # a new wall second each, nothing due: no scan

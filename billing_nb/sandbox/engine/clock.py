@@ -8,7 +8,7 @@ advance over months behaves like the months passing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .core import (AUTO_FINALIZE, INCOMPLETE_TTL, LIVE, TRIAL_WILL_END, auto_finalize, expire_incomplete,
                    period_of, renew, retry_invoice, subscription_of)
@@ -69,6 +69,13 @@ def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str
     return best
 
 
+#: What each kind of due work runs (``_next_due`` names the kind).
+_RUN: dict[str, Callable[[Store, Obj], object]] = {
+    "retry": retry_invoice, "overdue": overdue, "finalize": auto_finalize, "expire": expire_incomplete,
+    "trial_will_end": trial_will_end, "resume": resume_collection, "cycle": renew,
+}
+
+
 def _run_due(store: Store, customers: set[str], to: int, clock: Obj | None) -> int:
     """Run everything due by ``to`` in time order; the time the next thing falls due after
     that (:data:`_NEVER` when nothing will). The earliest of all is the earliest of those
@@ -83,20 +90,7 @@ def _run_due(store: Store, customers: set[str], to: int, clock: Obj | None) -> i
         store.caught_up.pop(_NEXT, None)  # what ran may make something else due sooner
         if clock is not None:
             clock["frozen_time"] = max(int(clock["frozen_time"]), when)
-        if kind == "retry":
-            retry_invoice(store, obj)
-        elif kind == "overdue":
-            overdue(store, obj)
-        elif kind == "finalize":
-            auto_finalize(store, obj)
-        elif kind == "expire":
-            expire_incomplete(store, obj)
-        elif kind == "trial_will_end":
-            trial_will_end(store, obj)
-        elif kind == "resume":
-            resume_collection(store, obj)
-        else:
-            renew(store, obj)
+        _RUN[kind](store, obj)
     return _NEVER
 
 
