@@ -134,7 +134,7 @@ def bench_account() -> None:
     import sys
 
     here = Path(__file__).parent
-    subprocess.run([sys.executable, str(here / "sync.py"), "--subs", os.environ.get("BILLING_NB_BENCH_SYNC_SUBS", "10000")],
+    subprocess.run([sys.executable, str(here / "sync.py"), "--subs", os.environ.get("BILLING_NB_BENCH_SYNC_SUBS", "50000")],
                    check=True)
     subprocess.run([sys.executable, str(here / "metrics.py"),
                     "--subs", os.environ.get("BILLING_NB_BENCH_METRIC_SUBS", "1000000")], check=True)

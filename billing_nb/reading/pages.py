@@ -10,8 +10,8 @@ object's id, https://docs.stripe.com/api/pagination); search results with ``page
 
 from __future__ import annotations
 
+import json
 import threading
-from collections import deque
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,38 +25,38 @@ __all__ = ["RateLimiter", "Page", "iter_pages", "raw_lister", "retrieve_throttle
 
 
 class RateLimiter:
-    """At most ``rate`` requests in any window of ``1 + margin`` seconds, across threads
+    """Requests paced evenly, one every ``(1 + margin) / rate`` seconds, across threads
     (``None``/0: no limit).
 
-    Stripe counts requests over a sliding second; a request sent on time may still arrive
-    late and bunch up with the next ones, so the window is a little longer than the
-    server's (``margin``, 0.1 s by default): each window then stays under the limit even
-    when delivery delays vary by up to the margin, and no request meets a 429.
+    Stripe counts requests over a sliding second (https://docs.stripe.com/rate-limits). A
+    window-only limiter lets ``rate`` requests out at once; they queue at the server, and
+    the queue's delays vary: when the first of a window is served late and the next
+    window's first on time, two windows' requests meet in one server second and the last
+    is a 429 (two of 210 at 25/s in the 5k benchmark). Paced evenly, requests do not queue,
+    and any ``rate + 1`` consecutive ones span ``1 + margin`` seconds, so a server second
+    holds at most ``rate`` unless delivery delays differ by more than the margin (0.1 s).
     """
 
     def __init__(self, rate: float | None, *, margin: float = 0.1) -> None:
         self.rate = int(rate) if rate and rate > 0 else None
         self.window = 1.0 + margin
-        self._sent: deque[float] = deque()
+        self.interval = self.window / self.rate if self.rate else 0.0
+        self._next = 0.0  # the monotonic time the next request may go out (the last one's + interval)
         self._lock = threading.Lock()
         self.acquired = 0
 
     def acquire(self) -> None:
-        """Block until the next request may go out."""
+        """Block until ``interval`` after the last request let out (measured when it is let
+        out, so a thread that wakes late never shortens the next gap)."""
         while True:
             with self._lock:
                 now = time.monotonic()
-                if self.rate is None:
+                if self.rate is None or now >= self._next:
+                    self._next = now + self.interval
                     self.acquired += 1
                     return
-                while self._sent and now - self._sent[0] >= self.window:
-                    self._sent.popleft()
-                if len(self._sent) < self.rate:
-                    self._sent.append(now)
-                    self.acquired += 1
-                    return
-                wait = self.window - (now - self._sent[0])
-            time.sleep(max(wait, 0.001))
+                wait = self._next - now
+            time.sleep(wait)
 
 
 @dataclass(frozen=True)
@@ -103,12 +103,31 @@ def iter_pages(reader: StripeReader, fn: Callable[[Any], Any], params: dict[str,
 
 
 def raw_lister(reader: StripeReader, path: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """A list endpoint read as plain JSON (``StripeClient.raw_request``): a sync of a large
-    account spends most of its time building the SDK's objects otherwise, only to turn them
-    back into dicts. Errors still raise the SDK's exceptions, which ``reader.call`` translates."""
+    """A list endpoint read as plain JSON: a sync of a large account spends most of its time
+    building the SDK's objects otherwise, only to turn them back into dicts. Errors still
+    raise the SDK's exceptions, which ``reader.call`` translates.
+
+    ``StripeClient.raw_request`` parses every body with ``object_pairs_hook=OrderedDict``
+    (a Python call per JSON object: 9 ms for a page of 100 invoices, 3x plain
+    ``json.loads``); a successful body is parsed here with plain dicts, through the same
+    requestor (its retries, headers and telemetry), and anything else goes to the SDK's
+    own interpretation (its error classes)."""
+    requestor = getattr(reader.client, "_requestor", None)
+    fast = callable(getattr(requestor, "request_raw", None)) and callable(getattr(requestor, "_interpret_response", None))
 
     def fetch(params: dict[str, Any]) -> dict[str, Any]:
-        return cast(dict[str, Any], reader.client.raw_request("get", path, **params).data)
+        if not fast:  # another SDK layout: the public call
+            return cast(dict[str, Any], reader.client.raw_request("get", path, **params).data)
+        body, code, headers = requestor.request_raw(  # type: ignore[union-attr]
+            "get", path, params=params, options={}, base_address="api", api_mode="V1", usage=["raw_request"])
+        if 200 <= code < 300:
+            try:
+                data = json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                return data
+        return cast(dict[str, Any], requestor._interpret_response(body, code, headers, "V1").data)  # type: ignore[union-attr]
 
     return fetch
 

@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from . import resources  # noqa: F401  (registers every route)
 from .access import api_key, check_permission
+from .engine.clock import forget_next_due
 from .errors import ApiError
 from .listing import expand
 from .params import Params, decode
@@ -140,6 +141,8 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
         """Sandbox-only endpoints under /_sandbox (not part of Stripe's API)."""
         action = request.path_params["action"]
         with st.lock:
+            if request.method != "GET":
+                forget_next_due(st)
             if action == "requests":
                 if request.method == "DELETE":
                     st.request_log.clear()
@@ -246,6 +249,7 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
                 log.exception("sandbox handler failed for %s %s", method, path)
                 body, status = ApiError(500, f"Internal sandbox error: {type(exc).__name__}", type="api_error").body(request_id), 500
             if method in ("POST", "DELETE"):
+                forget_next_due(st)
                 _stamp_events(st, events_before, request_id, idem, path.endswith("/advance"))
             if idem and save:
                 st.idempotency[f"{key}:{idem}"] = (_fingerprint(method, path, data), status, body)
