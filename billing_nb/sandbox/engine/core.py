@@ -302,7 +302,7 @@ def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str
     for inv in store.where("invoice", status="draft"):
         if inv["customer"] in customers and inv.get("auto_advance"):
             consider(int(inv["created"]) + AUTO_FINALIZE, 0, "finalize", inv)
-    for sub in store.all("subscription"):
+    for sub in store.scan("subscription"):  # read-only: _run_due touches what it runs
         if sub["customer"] not in customers:
             continue
         if sub["status"] == "incomplete":
@@ -327,6 +327,7 @@ def _run_due(store: Store, customers: set[str], to: int, clock: Obj | None) -> N
         if due is None:
             return
         when, _order, kind, obj = due
+        store.touch(obj)
         if clock is not None:
             clock["frozen_time"] = max(int(clock["frozen_time"]), when)
         if kind == "retry":
@@ -349,7 +350,7 @@ def advance_clock(store: Store, clock_id: str, to: int) -> Obj:
     """Move a test clock to ``to``, running every due renewal, retry and expiry of the
     clock's customers in time order, each at its own simulated moment."""
     clock = store.get("test_helpers.test_clock", clock_id)
-    customers = {c["id"] for c in store.all("customer") if c.get("test_clock") == clock_id}
+    customers = {c["id"] for c in store.scan("customer") if c.get("test_clock") == clock_id}
     _run_due(store, customers, to, clock)
     clock["frozen_time"] = to
     return clock
@@ -366,7 +367,7 @@ def catch_up(store: Store, customer_id: str | None = None) -> None:
         cust = store.maybe("customer", customer_id)
         customers = {customer_id} if cust is not None and not cust.get("test_clock") else set()
     else:
-        customers = {c["id"] for c in store.all("customer") if not c.get("test_clock")}
+        customers = {c["id"] for c in store.scan("customer") if not c.get("test_clock")}
     if customers:
         _run_due(store, customers, now, None)
     store.caught_up[key] = now
