@@ -6,7 +6,7 @@ at 50k subscriptions); a journal line per changed object costs what the write ch
 Layout: ``PATH`` is the base snapshot, the same JSON document older sandboxes wrote
 (``{"objects", "settings", "idempotency"}``, so old state files still load) plus
 ``"journal": {"generation": G}``. ``PATH.journal`` holds JSON lines: a header
-``{"gen": G}``, then batches of ``put``/``del``/``idem``/``settings`` lines each closed by a
+``{"gen": G}``, then batches of ``kind``/``put``/``del``/``idem``/``settings`` lines each closed by a
 ``{"commit": n}`` line. Loading is base + every committed batch of the journal whose
 generation matches; a torn or uncommitted tail (a process killed mid-append) is dropped.
 Compaction writes a new base (tmp + fsync + replace) under a new generation, then a fresh
@@ -135,8 +135,12 @@ class StateFile:
         order keys were inserted (so new objects replay in creation order)."""
         lines: list[str] = []
         for (kind, oid), removed in touched.items():
+            if kind not in self.saved:  # a kind new since the last flush: its bucket exists even if emptied
+                self.saved[kind] = {}
+                if kind in objects:
+                    lines.append(json.dumps({"kind": kind}))
             cur = objects.get(kind, {}).get(oid)
-            saved = self.saved.setdefault(kind, {})
+            saved = self.saved[kind]
             if cur is None:
                 if saved.pop(oid, None) is not None:
                     lines.append(json.dumps({"del": kind, "id": oid}))
@@ -209,7 +213,9 @@ class StateFile:
 
 
 def _apply(entry: Doc, objects: dict[str, dict[str, Any]], settings: dict[str, Any], idem: dict[str, Any]) -> None:
-    if "put" in entry:
+    if "kind" in entry:
+        objects.setdefault(entry["kind"], {})
+    elif "put" in entry:
         bucket = objects.setdefault(entry["put"], {})
         if entry.get("move"):
             bucket.pop(entry["id"], None)
