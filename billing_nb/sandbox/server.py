@@ -185,6 +185,10 @@ def stop(run_dir: Path = RUN_DIR) -> bool:
     os.kill(info.pid, signal.SIGTERM)
     for _ in range(100):
         try:
+            os.waitpid(info.pid, os.WNOHANG)  # started by this process: reap it, or it lingers as a zombie
+        except ChildProcessError:
+            pass
+        try:
             os.kill(info.pid, 0)
         except OSError:
             break

@@ -183,6 +183,8 @@ class Store(Saving):
     def pop(self, kind: str, obj_id: str) -> Obj | None:
         """Remove an object outright (a create undone), unlike Stripe's ``deleted`` flag."""
         found = self._objects.get(kind, {}).pop(obj_id, None)
+        # its position goes too: put back, it is created anew (newest), as after a restart
+        self._pos.get(kind, {}).pop(obj_id, None)
         if found is not None and self.state_path is not None:
             key = (kind, obj_id)
             self._touched.pop(key, None)
@@ -218,8 +220,8 @@ class Store(Saving):
 
     def since(self, kind: str, mark: int) -> list[Obj]:
         """Objects of a kind created after a :meth:`mark` and still there, oldest first."""
-        order, bucket = self._order.get(kind, []), self._objects.get(kind, {})
-        found = [bucket[i] for i in order[mark:] if i in bucket]
+        order, bucket, pos = self._order.get(kind, []), self._objects.get(kind, {}), self._pos.get(kind, {})
+        found = [bucket[i] for p, i in enumerate(order[mark:], mark) if i in bucket and pos.get(i) == p]
         for obj in found:
             self._seen(kind, obj)
         return found
@@ -232,11 +234,12 @@ class Store(Saving):
         return None
 
     def _live(self, kind: str, positions: Iterable[int]) -> Iterator[Obj]:
-        order, bucket = self._order.get(kind, []), self._objects.get(kind, {})
+        order, bucket, pos = self._order.get(kind, []), self._objects.get(kind, {}), self._pos.get(kind, {})
         tracking = self.state_path is not None
         for p in positions:
-            obj = bucket.get(order[p])
-            if obj is not None and not obj.get("deleted"):
+            oid = order[p]
+            obj = bucket.get(oid)
+            if obj is not None and not obj.get("deleted") and pos.get(oid) == p:  # not a popped id's old place
                 if tracking:
                     self._touched.setdefault((kind, obj["id"]), False)
                 yield obj

@@ -34,9 +34,8 @@ def _text(store: Store) -> str:
 
 
 def _orders(store: Store) -> dict[str, list[str]]:
-    """Each kind's creation order (what lists page by), objects still present only."""
-    orders = {k: [i for i in v if i in store.objects.get(k, {})] for k, v in store._order.items()}  # noqa: SLF001
-    return {k: v for k, v in orders.items() if v}
+    """Each kind's list order as the store pages it (newest first)."""
+    return {k: [o["id"] for o in store.newest(k)] for k in store.iter_kinds() if store.objects[k]}
 
 
 def _flush(store: Store) -> None:
