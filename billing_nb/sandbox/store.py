@@ -21,6 +21,7 @@ from typing import Any
 from .errors import missing
 from .persist import StateFile
 from .saving import SAVE_INTERVAL, Saving, _Recorded
+from .undo import Undo
 
 __all__ = ["Store", "RequestLog", "INDEXED", "REQUEST_LOG_SIZE", "SAVE_INTERVAL", "PREFIX_KIND", "KIND_PREFIX", "MISSING_LABEL", "ACCOUNT_DEFAULTS", "Obj"]
 
@@ -110,6 +111,7 @@ class Store(Saving):
         self._touched: dict[tuple[str, str], bool] = {}
         self._full = True  # nothing precise to journal: the next flush writes a whole new base
         self._state: StateFile | None = None
+        self._undo: Undo | None = None  # an open transaction (begin/rollback)
         # creation order per kind (position -> id, id -> position) and the INDEXED fields'
         # positions per value: lists walk from a cursor's position, never the whole kind
         self._order: dict[str, list[str]] = {}
@@ -157,19 +159,40 @@ class Store(Saving):
     # ----- objects ------------------------------------------------------------------
     def touch(self, obj: Obj) -> Obj:
         """Record that an object (got by :meth:`scan`, or from a nested reference) changes."""
-        if self.state_path is not None:
-            self._touched.setdefault((obj["object"], obj["id"]), False)
+        self._seen(obj["object"], obj)
         return obj
 
     def _seen(self, kind: str, obj: Obj | None) -> Obj | None:
-        if obj is not None and self.state_path is not None:
-            self._touched.setdefault((kind, obj["id"]), False)
+        if obj is not None:
+            if self.state_path is not None:
+                self._touched.setdefault((kind, obj["id"]), False)
+            if self._undo is not None:
+                self._undo.keep(kind, obj)
         return obj
+
+    # ----- transactions: undo one request's changes (error_if_incomplete) ------------------
+    def begin(self) -> None:
+        """Start recording what to undo: each object is copied on its first hand-out."""
+        if self._undo is not None:
+            raise RuntimeError("a store transaction is already open")
+        self._undo = Undo(self._objects, self._order)
+
+    def commit(self) -> None:
+        self._undo = None
+
+    def rollback(self) -> None:
+        """Every object back as it was at :meth:`begin`; those inserted since are gone."""
+        undo, self._undo = self._undo, None
+        if undo is not None and undo.restore(self._objects, self._order, self._pos, self._index, INDEXED):
+            self._full = True  # a kind's dict order was rebuilt: the next flush rewrites the base
 
     def insert(self, obj: Obj) -> Obj:
         kind = obj["object"]
         bucket = self._objects.setdefault(kind, {})
-        fresh = obj["id"] not in bucket
+        existing = bucket.get(obj["id"])
+        fresh = existing is None
+        if self._undo is not None:
+            self._undo.inserting(kind, obj, existing)
         bucket[obj["id"]] = obj
         if self.state_path is not None:
             key = (kind, obj["id"])
@@ -184,7 +207,9 @@ class Store(Saving):
         """Remove an object outright (a create undone), unlike Stripe's ``deleted`` flag."""
         found = self._objects.get(kind, {}).pop(obj_id, None)
         # its position goes too: put back, it is created anew (newest), as after a restart
-        self._pos.get(kind, {}).pop(obj_id, None)
+        position = self._pos.get(kind, {}).pop(obj_id, None)
+        if found is not None and self._undo is not None:
+            self._undo.popping(kind, found, position)
         if found is not None and self.state_path is not None:
             key = (kind, obj_id)
             self._touched.pop(key, None)
@@ -235,13 +260,13 @@ class Store(Saving):
 
     def _live(self, kind: str, positions: Iterable[int]) -> Iterator[Obj]:
         order, bucket, pos = self._order.get(kind, []), self._objects.get(kind, {}), self._pos.get(kind, {})
-        tracking = self.state_path is not None
+        tracking = self.state_path is not None or self._undo is not None
         for p in positions:
             oid = order[p]
             obj = bucket.get(oid)
             if obj is not None and not obj.get("deleted") and pos.get(oid) == p:  # not a popped id's old place
                 if tracking:
-                    self._touched.setdefault((kind, obj["id"]), False)
+                    self._seen(kind, obj)
                 yield obj
 
     def newest(self, kind: str, after: str | None = None, **equals: Any) -> Iterator[Obj]:
