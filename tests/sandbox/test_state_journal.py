@@ -297,3 +297,23 @@ def test_a_killed_sandbox_restarts_with_every_flushed_write(tmp_path: Path) -> N
         assert raw.json()["id"] == made[3][1] and raw.headers.get("Idempotent-Replayed") == "true"
     finally:
         stop(run)
+
+
+def test_handlers_never_reach_into_store_objects_directly() -> None:
+    """A change made through ``store.objects`` is invisible to the journal and the rollback;
+    handlers use the accessors (get/maybe/find/where/newest/insert/pop, or scan + touch)."""
+    import re
+
+    import billing_nb.sandbox as pkg
+
+    root = Path(pkg.__file__).parent
+    pattern = re.compile(r"\b(?:st|store|self\.store|ctx\.store)\.objects\b")
+    allowed = {("app.py", "sum(len(v) for v in st.objects.values())")}  # the health count, read-only
+    found = []
+    for file in root.rglob("*.py"):
+        if file.name in ("store.py", "saving.py"):
+            continue
+        for line in file.read_text().splitlines():
+            if pattern.search(line) and not any(file.name == f and frag in line for f, frag in allowed):
+                found.append(f"{file.relative_to(root)}: {line.strip()}")
+    assert found == []
