@@ -7,7 +7,7 @@ the same key from any case, ledger or machine; the case only travels in metadata
    Approvals that the plan no longer holds but the ledger shows completed (a re-run after
    the state changed) are reported as already_done. ``ID#N`` approves the Nth identical
    refund or credit note deliberately (a different effect, so a different key).
-2. Validate every approval before anything is written: unknown ids
+2. Validate every approval before anything is written (:mod:`.approvals`): unknown ids
    (UnknownActionError; an unproposed amount of a planned refund or credit note joins the
    plan instead, see :mod:`.amounts`), two alternatives of one group, a pending decision or a
    money-moving action on ``unclear``, or an action whose ``requires`` is neither approved
@@ -32,22 +32,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import stripe
 
-from .amounts import add_named_amounts
+from .approvals import resolve_approvals, validate
 from .crashpoints import crash_point
-from .guards import check_decision, check_requirements, check_target
+from .guards import check_target
 from .model import Action, ActionKind, ExecutedAction, Plan, idempotency_key, split_again
-from ..reading.objects import charge_dispute
 from .writer import Found, find_done, listed, retrieve, write
 from ..analysis.classify import Decision
 from ..config import Settings
-from ..exceptions import ActionRefusedError, StripeApiError, UnknownActionError
+from ..exceptions import StripeApiError
 from .ledger import Ledger
 from ..reading.snapshot import CaseSnapshot
 
@@ -63,54 +62,6 @@ class _Prepared:
     action: Action
     key: str
     done: ExecutedAction | None = None
-
-
-def resolve_approvals(the_plan: Plan, approve: list[str]) -> list[Action]:
-    """The approved actions in plan order; ``ID#N`` is the plan's ID as its Nth identical write;
-    ``refund:ch_X:AMOUNT`` with an amount the plan did not propose joins the plan
-    (:mod:`.amounts`)."""
-    add_named_amounts(the_plan, approve)
-    unknown: list[str] = []
-    wanted: dict[str, list[str]] = {}
-    for approval in dict.fromkeys(approve):
-        base, nth = split_again(approval)
-        if base not in the_plan.ids:
-            unknown.append(approval)
-            continue
-        wanted.setdefault(base, []).append(approval)
-        if nth > 1 and the_plan.get(base).kind not in _REPEATABLE:
-            raise ActionRefusedError(f"{approval}: only a refund or a credit note can be repeated deliberately")
-    if unknown:
-        known = ", ".join(the_plan.ids) or "none"
-        raise UnknownActionError(f"approval names actions that are not in the plan: {', '.join(unknown)} "
-                                 f"(planned: {known})")
-    out: list[Action] = []
-    for action in the_plan.actions:
-        for approval in wanted.get(action.id, []):
-            nth = split_again(approval)[1]
-            out.append(action if nth == 1 else replace(
-                action, id=approval, preview=f"{action.preview} Approved as {approval}: deliberately the "
-                f"#{nth} identical write of this effect, not a repeat of the first."))
-    return out
-
-
-def validate(the_plan: Plan, approve: list[str], decision: Decision, snapshot: CaseSnapshot,
-             done: Collection[str] = ()) -> list[Action]:
-    """The approved actions in plan order, or a refusal before anything is written."""
-    approved = resolve_approvals(the_plan, approve)
-    groups: dict[str, str] = {}
-    for action in approved:
-        check_decision(action, decision)
-        if action.exclusive:
-            if action.exclusive in groups:
-                raise ActionRefusedError(f"{action.id} and {groups[action.exclusive]} are alternatives "
-                                         f"({action.exclusive}); approve one of them")
-            groups[action.exclusive] = action.id
-        charge = action.target if action.kind is ActionKind.REFUND else action.params.get("charge")
-        if action.moves_money and charge and charge_dispute(snapshot, str(charge)) is not None:
-            raise ActionRefusedError(f"{action.id}: charge {charge} is disputed; answer the dispute instead")
-    check_requirements(approved, done)
-    return approved
 
 
 def _fresh(client: stripe.StripeClient, action: Action) -> dict[str, object] | None:

@@ -22,12 +22,9 @@ kernel releases a dead process's locks).
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import StorageError
+from .caseindex import CASEBOOK_SCHEMA, UPSERT_SQL, decode_row, index_row
+from .effectlock import effect_lock
 
 __all__ = ["LedgerEntry", "Claim", "Ledger", "LEDGER_FILENAME", "DONE_STATUSES", "COUNTED_STATUSES"]
 
@@ -67,21 +66,6 @@ CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
     BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
     BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TABLE IF NOT EXISTS casebook (
-    case_id TEXT PRIMARY KEY,
-    path TEXT NOT NULL,
-    created_at TEXT,
-    status TEXT,
-    customer TEXT,
-    bucket TEXT,
-    suggested TEXT,
-    n_executed INTEGER NOT NULL DEFAULT 0,
-    refunded INTEGER NOT NULL DEFAULT 0,
-    credited INTEGER NOT NULL DEFAULT 0,
-    currency TEXT,
-    indexed_at TEXT NOT NULL,
-    summary TEXT NOT NULL
-);
 """
 
 _COLUMNS = "seq, at, case_id, action_id, idempotency_key, phase, status, stripe_object, request_id, error"
@@ -154,7 +138,7 @@ class Ledger:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as conn:
                 conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(_SCHEMA)
+                conn.executescript(_SCHEMA + CASEBOOK_SCHEMA)
         except (OSError, sqlite3.Error) as err:
             raise StorageError.of(self.path, err) from err
 
@@ -244,27 +228,10 @@ class Ledger:
 
     @contextmanager
     def lock(self, key: str, timeout: float = 600.0) -> Iterator[None]:
-        """Hold the effect's exclusive lock (waits for another process holding it)."""
-        folder = self.path.parent / "locks"
-        try:
-            folder.mkdir(exist_ok=True)
-            fd = os.open(folder / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as err:
-            raise StorageError.of(folder, err) from err
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise StorageError(f"{folder / key}.lock: another run has held this effect's lock for "
-                                           f"{timeout:.0f}s") from None
-                    time.sleep(0.05)
+        """Hold the effect's exclusive lock, ``locks/<key>.lock`` beside the ledger (waits
+        for another process holding it)."""
+        with effect_lock(self.path.parent / "locks", key, timeout):
             yield
-        finally:
-            os.close(fd)  # closing the descriptor releases the lock
 
     def completed_effect(self, key: str) -> LedgerEntry | None:
         """The first finish that says this effect exists in Stripe, in any case."""
@@ -303,35 +270,9 @@ class Ledger:
     # --- casebook index ---------------------------------------------------------------------
     def index_case(self, record: dict[str, Any], path: Path) -> None:
         """Add or update the casebook index row for a record (a case.json dict)."""
-        classification = record.get("classification") or {}
-        impact = record.get("revenue_impact") or {}
-        refunded = impact.get("refunded") or {}
-        credited = impact.get("credited") or {}
-        customer = record.get("customer") or {}
-        summary = {
-            "complaint": record.get("complaint", ""),
-            "anomalies": [a.get("kind") for a in (record.get("billing_state") or {}).get("anomalies", [])],
-            "executed": [e.get("action_id") for e in record.get("executed", [])],
-            "error": record.get("error"),
-        }
-        row = (
-            record["case_id"], str(path), record.get("created_at"), record.get("status"),
-            customer.get("id"), classification.get("bucket"), classification.get("suggested"),
-            len(record.get("executed", [])), int(refunded.get("value", 0)), int(credited.get("value", 0)),
-            refunded.get("currency") or credited.get("currency"), _now(), json.dumps(summary, sort_keys=True),
-        )
         with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute(
-                "INSERT INTO casebook (case_id, path, created_at, status, customer, bucket, suggested, n_executed,"
-                " refunded, credited, currency, indexed_at, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT(case_id) DO UPDATE SET path=excluded.path, created_at=excluded.created_at,"
-                " status=excluded.status, customer=excluded.customer, bucket=excluded.bucket,"
-                " suggested=excluded.suggested, n_executed=excluded.n_executed, refunded=excluded.refunded,"
-                " credited=excluded.credited, currency=excluded.currency, indexed_at=excluded.indexed_at,"
-                " summary=excluded.summary",
-                row,
-            )
+            conn.execute(UPSERT_SQL, index_row(record, path, _now()))
             conn.execute("COMMIT")
 
     def cases(self) -> list[dict[str, Any]]:
@@ -339,9 +280,4 @@ class Ledger:
         with self._connect() as conn:
             conn.row_factory = sqlite3.Row
             rows = conn.execute("SELECT * FROM casebook ORDER BY created_at, case_id").fetchall()
-        out: list[dict[str, Any]] = []
-        for r in rows:
-            item = dict(r)
-            item["summary"] = json.loads(item["summary"])
-            out.append(item)
-        return out
+        return [decode_row(dict(r)) for r in rows]

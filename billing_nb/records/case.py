@@ -18,62 +18,27 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import actions as act
-from ..analysis import figures as fig
 from ..analysis import contract as ctr
+from ..analysis import figures as fig
 from ..analysis.classify import Bucket, Classification, Decision, classify, decide, parse_bucket
 from ..config import Settings, load_settings
 from ..exceptions import NeedsConfirmationError
 from ..analysis.gaps import ProductGap, find_gaps
 from .handoff import render_followup, render_handoff
 from .recurrence import cases_this_month
+from .casejson import option_json, shape_json
+from .fetch import fetch_snapshot, preview_jobs
 from .storage import atomic_write_text, final_status, saved_atomically, writer_identity
 from ..analysis.identify import IdentitySummary, identify
 from ..actions.crashpoints import crash_point
 from ..actions.ledger import Ledger
 from ..money import Money
-from ..reading.waves import PreviewJobs, build_snapshot
 from ..reading.provider import StripeReader, make_client
 from ..reading.masking import mask_strings, mask_text
 from ..reading.objects import plan_name
 from ..reading.snapshot import CaseSnapshot
 
 __all__ = ["Case", "open_case", "fetch_snapshot", "preview_jobs", "shape_json", "option_json"]
-
-
-def shape_json(shape: ctr.ContractShape) -> dict[str, Any]:
-    """A contract shape in case.json form (first item carries the period)."""
-    first = shape.items[0] if shape.items else None
-    return {
-        "subscription_id": shape.subscription_id,
-        "status": shape.status,
-        "interval": first.interval if first else None,
-        "interval_count": first.interval_count if first else None,
-        "quantity": sum(i.quantity for i in shape.items),
-        "per_seat": any(i.per_seat for i in shape.items),
-        "period_start": first.period_start if first else None,
-        "period_end": first.period_end if first else None,
-        "recurring_total": shape.recurring_total.as_dict() if shape.items else None,
-        "latest_invoice": shape.latest_invoice,
-        "latest_invoice_paid": shape.latest_invoice_paid.as_dict() if shape.latest_invoice_paid else None,
-        "is_annual": shape.is_annual,
-        "is_team": shape.is_team,
-        "is_prorated": shape.is_prorated,
-        "cancel_at_period_end": shape.cancel_at_period_end,
-        "customer_balance": shape.customer_balance.as_dict(),  # negative: a credit the customer holds
-    }
-
-
-def option_json(option: ctr.RefundOption) -> dict[str, Any]:
-    return {
-        "kind": option.kind,
-        "subscription_id": option.subscription_id,
-        "amount": option.amount.as_dict(),
-        "invoice": option.invoice,
-        "charge": option.charge,
-        "explanation": option.explanation,
-        "stripe_amount": option.stripe_amount,
-        "mismatch": option.mismatch,
-    }
 
 
 def _zero(currency: str) -> dict[str, Any]:
@@ -310,25 +275,6 @@ class Case:
         atomic_write_text(path, json.dumps(record or self.record(), indent=2, default=str), crash=crash,
                           durable=durable)
         return path
-
-
-def preview_jobs(reader: StripeReader) -> PreviewJobs:
-    """The snapshot's third-wave jobs for Stripe's previews of every refund option.
-
-    The options are computed from the snapshot so far: which previews they need depends on
-    the subscriptions, invoices and charges only (product metadata changes per-seat flags,
-    never an option's request), so the previews go in the same wave as the products.
-    """
-    def jobs(snapshot: CaseSnapshot) -> dict[str, Callable[[], dict[str, Any]]]:
-        options = [o for shape in ctr.contract_shapes(snapshot) for o in ctr.refund_options(snapshot, shape)]
-        return {str(req["id"]): (lambda req=req: fig.stripe_figures(req, getattr(reader, req["call"])(**req["args"])))
-                for req in fig.previews_needed(options)}
-    return jobs
-
-
-def fetch_snapshot(reader: StripeReader, lookup: str) -> CaseSnapshot:
-    """A case's snapshot with Stripe's refund-option figures, in three concurrent waves."""
-    return build_snapshot(reader, lookup, previews=preview_jobs(reader))
 
 
 def open_case(

@@ -217,3 +217,27 @@ def test_wall_clock_customers_catch_up_on_read(client: stripe.StripeClient, sand
     with sandbox.store.lock:
         sandbox.store.objects["subscription"][sub.id]["created"] -= 24 * 3600  # as if a day had passed
     assert client.v1.subscriptions.retrieve(sub.id).status == "incomplete_expired"
+
+
+def test_a_reads_catch_up_walks_its_customer_not_the_account(client: stripe.StripeClient,
+                                                               sandbox: ThreadedSandbox,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A retrieve or a customer's list catches that customer up through the customer index:
+    at 50k subscriptions a full scan per read made every case read cost the account's size.
+    The due work is still done (the expiry below)."""
+    cust = customer(client, pm="pm_card_chargeCustomerFail")
+    sub = subscribe(client, cust.id, (price(client, 1100).id, 1))
+    store = sandbox.store
+    with store.lock:
+        for i in range(300):  # other customers' objects, which the catch-up must not look at
+            store.insert({"id": f"sub_other{i}", "object": "subscription", "customer": f"cus_other{i}",
+                          "status": "active", "created": 0})
+        store.objects["subscription"][sub.id]["created"] -= 24 * 3600
+        store.caught_up.clear()
+    scanned: list[str] = []
+    for name in ("all", "where"):
+        real = getattr(store, name)
+        monkeypatch.setattr(store, name, lambda kind, *a, _real=real, **k: scanned.append(kind) or _real(kind, *a, **k))
+    assert client.v1.subscriptions.retrieve(sub.id).status == "incomplete_expired"
+    assert [s.id for s in client.v1.subscriptions.list(params={"customer": cust.id, "status": "all"}).data] == [sub.id]
+    assert "subscription" not in scanned and "invoice" not in scanned, scanned

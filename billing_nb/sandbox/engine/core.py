@@ -1,5 +1,5 @@
 """The sandbox's billing engine: subscription invoices, collection, renewal, dunning,
-cancellation, and test clocks that run all of it in simulated time.
+cancellation; :mod:`.clock` runs all of it in simulated (or wall-clock) time.
 
 A renewal invoice is created as a ``draft`` at the period end and finalized and charged an
 hour later (:data:`AUTO_FINALIZE`), as Stripe does for automatically collected invoices.
@@ -21,19 +21,20 @@ from typing import Any
 
 from . import discounts as ed
 from . import invoices as ei
-from .schedule import overdue, paused, resume_collection, trial_will_end
+from .schedule import paused
 from ..store import Obj, Store
 
 __all__ = [
     "add_interval", "interval_of", "period_of", "set_period", "pending_items", "invoice_subscription",
     "collect", "start_subscription", "renew", "retry_invoice", "cancel_subscription",
-    "expire_incomplete", "auto_finalize", "advance_clock", "catch_up", "subscription_of", "INCOMPLETE_TTL",
+    "expire_incomplete", "auto_finalize", "subscription_of", "INCOMPLETE_TTL", "AUTO_FINALIZE", "TRIAL_WILL_END",
+    "LIVE",
 ]
 
 INCOMPLETE_TTL = 23 * 3600  # Stripe expires an unpaid first invoice's subscription after 23h
 AUTO_FINALIZE = 3600  # a draft with auto_advance finalizes an hour after it was created
 TRIAL_WILL_END = 3 * 86400  # the trial_will_end event comes three days before the trial ends
-_LIVE = ("active", "past_due", "trialing", "unpaid")
+LIVE = ("active", "past_due", "trialing", "unpaid")
 
 
 def add_interval(anchor: int, interval: str, count: int) -> int:
@@ -283,91 +284,3 @@ def expire_incomplete(store: Store, sub: Obj) -> None:
     sub["status"] = "incomplete_expired"
     sub["ended_at"] = store.now(sub["customer"])
     store.emit("customer.subscription.deleted", sub, previous=previous)
-
-
-def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str, Obj] | None:
-    best: tuple[int, int, str, Obj] | None = None
-
-    def consider(t: int, order: int, kind: str, obj: Obj) -> None:
-        nonlocal best
-        if t <= to and (best is None or (t, order) < (best[0], best[1])):
-            best = (t, order, kind, obj)
-
-    for inv in store.where("invoice", status="open"):
-        if inv["customer"] in customers and inv.get("next_payment_attempt") and inv.get("auto_advance"):
-            consider(int(inv["next_payment_attempt"]), 0, "retry", inv)
-        if inv["customer"] in customers and inv["collection_method"] == "send_invoice" and inv.get("due_date") \
-                and not inv.get("_overdue") and subscription_of(store, inv) is not None:
-            consider(int(inv["due_date"]), 0, "overdue", inv)
-    for inv in store.where("invoice", status="draft"):
-        if inv["customer"] in customers and inv.get("auto_advance"):
-            consider(int(inv["created"]) + AUTO_FINALIZE, 0, "finalize", inv)
-    for sub in store.scan("subscription"):  # read-only: _run_due touches what it runs
-        if sub["customer"] not in customers:
-            continue
-        if sub["status"] == "incomplete":
-            consider(int(sub["created"]) + INCOMPLETE_TTL, 1, "expire", sub)
-        elif sub["status"] in _LIVE:
-            resumes = (sub.get("pause_collection") or {}).get("resumes_at")
-            if resumes:
-                consider(int(resumes), 1, "resume", sub)
-            if sub["status"] == "trialing" and sub.get("trial_end") and not sub.get("_trial_will_end"):
-                consider(max(int(sub["trial_end"]) - TRIAL_WILL_END, int(sub["trial_start"] or 0)), 1,
-                         "trial_will_end", sub)
-            end = period_of(sub)[1]
-            if sub.get("cancel_at") is not None:
-                end = min(end, int(sub["cancel_at"]))
-            consider(end, 2, "cycle", sub)
-    return best
-
-
-def _run_due(store: Store, customers: set[str], to: int, clock: Obj | None) -> None:
-    for _ in range(100_000):
-        due = _next_due(store, customers, to)
-        if due is None:
-            return
-        when, _order, kind, obj = due
-        store.touch(obj)
-        if clock is not None:
-            clock["frozen_time"] = max(int(clock["frozen_time"]), when)
-        if kind == "retry":
-            retry_invoice(store, obj)
-        elif kind == "overdue":
-            overdue(store, obj)
-        elif kind == "finalize":
-            auto_finalize(store, obj)
-        elif kind == "expire":
-            expire_incomplete(store, obj)
-        elif kind == "trial_will_end":
-            trial_will_end(store, obj)
-        elif kind == "resume":
-            resume_collection(store, obj)
-        else:
-            renew(store, obj)
-
-
-def advance_clock(store: Store, clock_id: str, to: int) -> Obj:
-    """Move a test clock to ``to``, running every due renewal, retry and expiry of the
-    clock's customers in time order, each at its own simulated moment."""
-    clock = store.get("test_helpers.test_clock", clock_id)
-    customers = {c["id"] for c in store.scan("customer") if c.get("test_clock") == clock_id}
-    _run_due(store, customers, to, clock)
-    clock["frozen_time"] = to
-    return clock
-
-
-def catch_up(store: Store, customer_id: str | None = None) -> None:
-    """Run work that wall-clock time has made due (customers without a test clock), so a
-    long-running sandbox renews and expires subscriptions as real time passes."""
-    now = store.wall_now()
-    key = customer_id or "*"
-    if store.caught_up.get(key) == now:  # times are whole seconds: nothing more fell due since
-        return
-    if customer_id is not None:
-        cust = store.maybe("customer", customer_id)
-        customers = {customer_id} if cust is not None and not cust.get("test_clock") else set()
-    else:
-        customers = {c["id"] for c in store.scan("customer") if not c.get("test_clock")}
-    if customers:
-        _run_due(store, customers, now, None)
-    store.caught_up[key] = now

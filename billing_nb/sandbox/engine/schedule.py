@@ -1,5 +1,5 @@
 """Scheduled subscription events that neither bill nor charge: a trial about to end, a paused
-collection (and its resumption). Run by :func:`.core.advance_clock` / :func:`.core.catch_up`
+collection (and its resumption). Run by :func:`.clock.advance_clock` / :func:`.clock.catch_up`
 at their moment; each function names the Stripe doc page it follows.
 """
 

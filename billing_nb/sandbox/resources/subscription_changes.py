@@ -11,6 +11,7 @@ from typing import Any
 
 from ..engine import core as en
 from ..engine.prorate import cancel_credits
+from ..engine.schedule import trial_will_end
 from ..errors import ApiError, invalid
 from ..params import Params
 from ..store import Obj
@@ -50,7 +51,7 @@ def move_trial(st: Any, sub: Obj, p: Params, now: int, previous: dict[str, Any])
         for item in sub["items"]["data"]:
             item["current_period_end"] = now
         sub["trial_end"] = now
-        en.trial_will_end(st, sub)
+        trial_will_end(st, sub)
         en.renew(st, sub)
         # ending the trial through the API is an update that needs payment now (Billing docs,
         # "Pending updates": "The subscription requires payment for the first time, such as the

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..engine import clock as ek
 from ..engine import core as en
 from ..engine import discounts as ed
 from ..engine.prorate import Change, apply_changes, cancel_credits, first_partial
@@ -138,7 +139,7 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
 @route("GET", "/v1/subscriptions/{sid}", accepts=())
 def retrieve_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
     sub = ctx.store.get("subscription", sid)
-    en.catch_up(ctx.store, sub["customer"])
+    ek.catch_up(ctx.store, sub["customer"])
     return with_includables(ctx.store, sub, p.expand())
 
 
@@ -161,7 +162,7 @@ def list_subscriptions(ctx: Ctx, p: Params) -> Obj:
                 and (method is None or s["collection_method"] == method)
                 and (tax_enabled is None or s["automatic_tax"]["enabled"] == tax_enabled))
 
-    en.catch_up(ctx.store, customer)
+    ek.catch_up(ctx.store, customer)
 
     def wanted(s: Obj) -> bool:
         if status is None:  # Stripe: "all subscriptions that have not been canceled"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 
+from ..engine import clock as ek
 from ..engine import core as en
 from ..errors import invalid
 from ..listing import list_object
@@ -99,7 +100,7 @@ def advance_clock(ctx: Ctx, p: Params, cid: str) -> Obj:
     answer = copy.deepcopy(clock)
     answer["frozen_time"] = target
     try:
-        en.advance_clock(st, cid, target)
+        ek.advance_clock(st, cid, target)
     finally:
         clock["status"] = "ready"
     st.emit("test_helpers.test_clock.ready", clock)
