@@ -16,11 +16,14 @@ from .persist import StateFile
 
 Obj = dict[str, Any]
 
-__all__ = ["Saving", "SAVE_INTERVAL"]
+__all__ = ["Saving", "SAVE_INTERVAL", "TOUCHED_FLUSH"]
 
 #: Seconds between saves of a ``--state`` file: writes mark the store dirty and a saver
 #: thread appends what changed at most this often (and on shutdown), never once per request.
 SAVE_INTERVAL = 2.0
+#: Objects handed out (by reads too) after which the saver flushes even with no write: a
+#: read-through of a large account is hashed a slice at a time, not all at the next write.
+TOUCHED_FLUSH = 5_000
 
 
 class _Recorded(dict[str, Any]):
@@ -99,6 +102,9 @@ class Saving:
         if self.state_path is None:
             return
         self._dirty = True
+        self._start_saver()
+
+    def _start_saver(self) -> None:
         if self._saver is None:
             self._saver = threading.Thread(target=self._save_loop, name="sandbox-state", daemon=True)
             self._saver.start()
@@ -110,7 +116,7 @@ class Saving:
 
     def flush(self) -> None:
         """Journal the writes not saved yet (the saver thread, every :data:`SAVE_INTERVAL`)."""
-        if self._dirty:
+        if self._dirty or len(self._touched) >= TOUCHED_FLUSH:
             self._flush(compact=False)
 
     def close(self) -> None:
@@ -157,4 +163,5 @@ class Saving:
             self._state, self._touched = sf, {}
             self._full = sf.generation is None  # an old-format file: the first flush rewrites it
             self._idempotency.new = []
+            self._start_saver()  # a loaded account's reads are hashed in slices (TOUCHED_FLUSH)
 

@@ -7,7 +7,6 @@ created times, periods and prorations follow simulated time.
 
 from __future__ import annotations
 
-import bisect
 import copy
 import json
 import secrets
@@ -21,6 +20,7 @@ from typing import Any
 from .errors import missing
 from .persist import StateFile
 from .saving import SAVE_INTERVAL, Saving, _Recorded
+from .ordering import INDEXED, Ordering
 from .undo import Undo
 
 __all__ = ["Store", "RequestLog", "INDEXED", "REQUEST_LOG_SIZE", "SAVE_INTERVAL", "PREFIX_KIND", "KIND_PREFIX", "MISSING_LABEL", "ACCOUNT_DEFAULTS", "Obj"]
@@ -66,14 +66,6 @@ MISSING_LABEL: dict[str, str] = {
 
 _ALPHABET = string.ascii_letters + string.digits
 
-#: Fields that never change once an object exists, indexed per value so a filtered list
-#: (``subscriptions.list(customer=)``) walks only that customer's objects.
-INDEXED: dict[str, tuple[str, ...]] = {
-    "subscription": ("customer",), "invoice": ("customer",), "charge": ("customer",),
-    "payment_intent": ("customer",), "credit_note": ("customer", "invoice"), "invoiceitem": ("customer",),
-    "refund": ("charge",), "dispute": ("charge",), "checkout.session": ("customer",),
-    "balance_transaction": ("source",),
-}
 #: Entries the request log keeps (the oldest are dropped): a long benchmark must not grow it forever.
 REQUEST_LOG_SIZE = 10_000
 
@@ -93,7 +85,7 @@ class RequestLog(list[dict[str, Any]]):
 ACCOUNT_DEFAULTS: list[Callable[["Store"], Any]] = []
 
 
-class Store(Saving):
+class Store(Ordering, Saving):
     """In-memory Stripe account state; thread-safe through one re-entrant lock.
 
     With a ``state_path``, every object an accessor hands out (or that is inserted or
@@ -215,81 +207,6 @@ class Store(Saving):
             self._touched.pop(key, None)
             self._touched[key] = True
         return found
-
-    def _track(self, kind: str, obj: Obj) -> None:
-        pos = self._pos.setdefault(kind, {})
-        if obj["id"] in pos:
-            return
-        order = self._order.setdefault(kind, [])
-        pos[obj["id"]] = len(order)
-        order.append(obj["id"])
-        for name in INDEXED.get(kind, ()):
-            value = obj.get(name)
-            if isinstance(value, str):
-                self._index.setdefault((kind, name), {}).setdefault(value, []).append(pos[obj["id"]])
-
-    def reindex(self) -> None:
-        """Rebuild the positions and indexes from ``objects`` (after a load or reset)."""
-        self._order, self._pos, self._index = {}, {}, {}
-        for kind, bucket in self._objects.items():
-            for obj in bucket.values():
-                self._track(kind, obj)
-
-    def position(self, kind: str, obj_id: str) -> int | None:
-        """Where an object sits in its kind's creation order (None: never seen)."""
-        return self._pos.get(kind, {}).get(obj_id)
-
-    def mark(self, kind: str) -> int:
-        """A bookmark in a kind's creation order, for :meth:`since`."""
-        return len(self._order.get(kind, []))
-
-    def since(self, kind: str, mark: int) -> list[Obj]:
-        """Objects of a kind created after a :meth:`mark` and still there, oldest first."""
-        order, bucket, pos = self._order.get(kind, []), self._objects.get(kind, {}), self._pos.get(kind, {})
-        found = [bucket[i] for p, i in enumerate(order[mark:], mark) if i in bucket and pos.get(i) == p]
-        for obj in found:
-            self._seen(kind, obj)
-        return found
-
-    def _positions(self, kind: str, equals: dict[str, Any]) -> list[int] | None:
-        """The positions an indexed equality filter narrows a kind to (None: no index)."""
-        for name, value in equals.items():
-            if value is not None and name in INDEXED.get(kind, ()):
-                return self._index.get((kind, name), {}).get(value, [])
-        return None
-
-    def _live(self, kind: str, positions: Iterable[int]) -> Iterator[Obj]:
-        order, bucket, pos = self._order.get(kind, []), self._objects.get(kind, {}), self._pos.get(kind, {})
-        tracking = self.state_path is not None or self._undo is not None
-        for p in positions:
-            oid = order[p]
-            obj = bucket.get(oid)
-            if obj is not None and not obj.get("deleted") and pos.get(oid) == p:  # not a popped id's old place
-                if tracking:
-                    self._seen(kind, obj)
-                yield obj
-
-    def newest(self, kind: str, after: str | None = None, **equals: Any) -> Iterator[Obj]:
-        """Objects of a kind newest first, from just older than ``after`` (Stripe's list
-        order and ``starting_after``), lazily: a page costs its own length."""
-        start = self.position(kind, after) if after else None
-        narrowed = self._positions(kind, equals)
-        if narrowed is None:
-            top = (len(self._order.get(kind, [])) if start is None else start) - 1
-            return self._live(kind, range(top, -1, -1))
-        cut = len(narrowed) if start is None else bisect.bisect_left(narrowed, start)
-        return self._live(kind, (narrowed[i] for i in range(cut - 1, -1, -1)))
-
-    def newer(self, kind: str, before: str, **equals: Any) -> Iterator[Obj]:
-        """Objects just newer than ``before``, closest first (``ending_before``)."""
-        start = self.position(kind, before)
-        if start is None:
-            return iter(())
-        narrowed = self._positions(kind, equals)
-        if narrowed is None:
-            return self._live(kind, range(start + 1, len(self._order.get(kind, []))))
-        cut = bisect.bisect_right(narrowed, start)
-        return self._live(kind, (narrowed[i] for i in range(cut, len(narrowed))))
 
     def get(self, kind: str, obj_id: str, param: str = "id") -> Obj:
         found = self._objects.get(kind, {}).get(obj_id)

@@ -317,3 +317,20 @@ def test_handlers_never_reach_into_store_objects_directly() -> None:
             if pattern.search(line) and not any(file.name == f and frag in line for f, frag in allowed):
                 found.append(f"{file.relative_to(root)}: {line.strip()}")
     assert found == []
+
+
+def test_a_read_through_is_hashed_in_slices_and_writes_nothing(tmp_path: Path) -> None:
+    """Reads hand objects out too; past TOUCHED_FLUSH of them the saver flushes with no write
+    pending, so a sync's read-through never makes the next write hash the whole account."""
+    from billing_nb.sandbox.saving import TOUCHED_FLUSH
+
+    path = tmp_path / "state.json"
+    store = Store(path)
+    for i in range(TOUCHED_FLUSH + 10):
+        store.insert({"id": f"cus_{i}", "object": "customer"})
+    store.save()
+    size = journal_path(path).stat().st_size
+    assert len(store.all("customer")) == TOUCHED_FLUSH + 10
+    store.flush()  # what the saver thread does every SAVE_INTERVAL
+    assert not store._touched  # noqa: SLF001
+    assert journal_path(path).stat().st_size == size
