@@ -1,31 +1,41 @@
-"""An amount the analyst names: ``refund:ch_X:1500`` approves a refund (or a credit note)
-of an amount the plan did not propose, on a target the plan does refund.
+"""What the analyst names in an approval: ``refund:ch_X:1500`` approves a refund (or a credit
+note) of an amount the plan did not propose, on a target the plan does refund;
+``quantity:sub_X:N`` sets a per-seat subscription to N seats ("why am I paying for 5
+seats?" is answered by the customer's own count, which no snapshot holds).
 
 The plan proposes the amounts a case supports (the full charge, the unused time); a real
 team also settles on a partial amount ("refund half"). Approving ``KIND:TARGET:AMOUNT``
 takes the plan's own action of that kind on that target as its template (same reason, same
 group of alternatives, so it cannot be approved beside another amount) and adds it to the
 plan, where the guards then check it like any other: above what remains refundable is
-refused before anything is written (RefundTooLargeError).
+refused before anything is written (RefundTooLargeError). A seat count is built from the
+plan's :attr:`~.model.Plan.seats` (the live per-seat subscriptions); 0 seats, the count it
+has, or a subscription not billed per seat is refused with the reason, and the guards refuse
+it if the count changed since the snapshot.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from . import catalogue as cat
 from .model import Action, ActionKind, Plan, money_of_id, split_again
 from ..exceptions import ActionRefusedError
 from ..money import Money
 
-__all__ = ["add_named_amounts", "named_amount"]
+__all__ = ["add_named_amounts", "named_amount", "named_seats"]
 
 
 def named_amount(the_plan: Plan, approval: str) -> Action | None:
     """The action an approval of an unproposed amount names, or None when it names none
     (an unknown id stays unknown)."""
     base = split_again(approval)[0]
+    if base in the_plan.ids:
+        return None
+    if base.startswith(f"{ActionKind.QUANTITY.value}:"):
+        return named_seats(the_plan, base)
     named = money_of_id(base)
-    if base in the_plan.ids or named is None:
+    if named is None:
         return None
     kind, amount = named
     target = base.split(":")[1]
@@ -50,6 +60,26 @@ def named_amount(the_plan: Plan, approval: str) -> Action | None:
                        + (f"; {template.why}" if template.why else ""))
 
 
+def named_seats(the_plan: Plan, approval: str) -> Action | None:
+    """The seat change ``quantity:sub_X:N`` names (None: not that form, so it stays unknown)."""
+    parts = approval.split(":")
+    if len(parts) != 3 or not parts[2].isdigit():
+        return None
+    sub, wanted = parts[1], int(parts[2])
+    if sub not in the_plan.seats:
+        billed = ", ".join(the_plan.seats) or "none"
+        raise ActionRefusedError(f"{approval}: {sub} is not a live subscription billed per seat in this case "
+                                 f"(per-seat subscriptions: {billed})")
+    item, now, unit = the_plan.seats[sub]
+    if wanted < 1:
+        raise ActionRefusedError(f"{approval}: 0 seats ends the subscription; approve its cancel instead")
+    if wanted == now:
+        raise ActionRefusedError(f"{approval}: {sub} already has {now} seats")
+    action = cat.quantity(sub, item, wanted, now, unit)
+    return replace(action, preview=f"{action.preview} Seat count named in the approval.",
+                   why=f"the analyst approved {wanted} seats (it has {now})")
+
+
 def add_named_amounts(the_plan: Plan, approve: list[str]) -> list[Action]:
     """Put every approved unproposed amount into the plan, beside its template, so the
     record and the handoff show what was approved; the actions added."""
@@ -58,7 +88,10 @@ def add_named_amounts(the_plan: Plan, approve: list[str]) -> list[Action]:
         action = named_amount(the_plan, approval)
         if action is None:  # proposed already, unknown, or added by an earlier approval
             continue
-        at = max(i for i, a in enumerate(the_plan.actions) if a.kind is action.kind and a.target == action.target)
+        # beside its template (the same kind and target), else after the last action of its step
+        near = [i for i, a in enumerate(the_plan.actions) if a.kind is action.kind and a.target == action.target]
+        at = max(near) if near else max((i for i, a in enumerate(the_plan.actions) if a.step <= action.step),
+                                        default=-1)
         the_plan.actions.insert(at + 1, action)
         added.append(action)
     return added

@@ -94,9 +94,10 @@ def quantity(sub: str, item: str, new: int, old: int, unit: Money) -> Action:
     delta = unit.times(new - old)
     return Action(
         id=f"quantity:{sub}:{new}", kind=ActionKind.QUANTITY, target=sub, step=2,
-        preview=f"Change {sub} item {item} from {old} to {new} seats ({delta} per period), with Stripe's "
-                "prorations on the next invoice; undo by setting the quantity back." + _tail(True, True),
-        reversible=True, customer_visible=True, moves_money=True, params={"item": item, "quantity": new, "old": old})
+        preview=f"Change {sub} item {item} from {old} to {new} seat{'' if new == 1 else 's'} ({delta} per period), "
+                "with Stripe's prorations on the next invoice; undo by setting the quantity back." + _tail(True, True),
+        reversible=True, customer_visible=True, moves_money=True, params={"item": item, "quantity": new, "old": old},
+        exclusive=f"seats:{sub}")
 
 
 def retry(invoice: str, amount: Money) -> Action:

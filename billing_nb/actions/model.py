@@ -79,6 +79,9 @@ class Action:
 class Plan:
     actions: list[Action]
     notes: list[str] = field(default_factory=list)  # e.g. "answer dispute du_X; never refund it"
+    #: live subscriptions billed per seat -> (item id, seats now, price per seat): what a
+    #: ``quantity:SUB:N`` approval may change although no seat change was proposed
+    seats: dict[str, tuple[str, int, Money]] = field(default_factory=dict)
 
     def get(self, action_id: str) -> Action:
         """The action with that id; UnknownActionError when the plan has none."""

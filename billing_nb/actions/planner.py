@@ -102,10 +102,14 @@ class _Planner:
             self.notes.append("No duplicate pair of live subscriptions found; nothing to cancel.")
             return
 
-        def usage(s: ContractShape) -> tuple[int, int]:
+        # Stripe lists newest first, so of two created in the same second (a double-clicked
+        # checkout) the one listed later is the older, the one the customer bought first
+        listed = {str(sub.get("id")): i for i, sub in enumerate(self.snap.of("subscriptions"))}
+
+        def usage(s: ContractShape) -> tuple[int, int, int]:
             paid = sum(1 for inv in subscription_invoices(self.snap, s.subscription_id) if inv.get("status") == "paid")
             created = int((self.snap.by_id(s.subscription_id) or {}).get("created") or 0)
-            return (-paid, created)
+            return (-paid, created, -listed.get(s.subscription_id, 0))
         keep, *extra = sorted(subs, key=usage)
         self.notes.append(f"Keep {keep.subscription_id} (the one the customer uses: longest paid history, oldest); "
                           f"cancel the newer duplicate(s) {', '.join(s.subscription_id for s in extra)}.")
@@ -135,15 +139,18 @@ class _Planner:
                 continue
             if raised and not seats:
                 self.notes.append(f"{shape.subscription_id}: {raised[-1].line()}; a deliberate increase, so no "
-                                  "reduction is planned (plan quantity:SUB:N with seats=N if the customer asks).")
+                                  f"reduction is planned (approve quantity:{shape.subscription_id}:N, N the seats "
+                                  "they ask for).")
             if self.portal_allows("subscription_update"):
                 self.add(cat.portal(self.customer, "subscription_update", shape.subscription_id, self.portal_id()),
                          "the customer can change the seat count themselves, prorated")
                 self.notes.append(f"{shape.subscription_id} keeps its {item.quantity} seats; the portal link lets the "
-                                  "customer change the count themselves (or plan quantity:SUB:N with seats=N).")
+                                  "customer change the count themselves (or approve "
+                                  f"quantity:{shape.subscription_id}:N, N the seats they need).")
             else:
                 self.notes.append(f"{shape.subscription_id} has {item.quantity} seats; ask the customer how many they "
-                                  "need, then plan quantity:SUB:N. Seats are kept; no cancel or refund by default.")
+                                  f"need, then approve quantity:{shape.subscription_id}:N. Seats are kept; no "
+                                  "cancel or refund by default.")
 
     def failed_payment(self) -> None:
         if self.portal_allows("payment_method_update") is False:
@@ -310,4 +317,6 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
         p.notes.append(f"The customer already holds a {held} credit on their balance: the unused-time amounts "
                        "above are net of it; a full-charge refund is not, so weigh it before approving.")
     p.add(cat.document(p.customer, bucket.value), f"record the bucket ({bucket.value}) on the customer for the next case")
-    return Plan(p.screened(), list(dict.fromkeys(p.notes)))
+    per_seat = {shape.subscription_id: (item.item_id, item.quantity, item.unit_amount)
+                for shape in p.live for item in [next((i for i in shape.items if i.per_seat), None)] if item}
+    return Plan(p.screened(), list(dict.fromkeys(p.notes)), per_seat)

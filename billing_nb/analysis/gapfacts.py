@@ -26,6 +26,7 @@ GAP_KINDS: tuple[str, ...] = (
     "no_seat_explanation",
     "no_usage_visibility",
     "dunning_never_reached_customer",
+    "checkout_no_way_to_finish",
     "no_cancellation_path",
     "product_bug",
 )

@@ -187,6 +187,45 @@ def _dunning(case: GapFacts) -> list[ProductGap]:
                        "in-app banner while a subscription is past_due, and retry after the card is updated.", "high")]
 
 
+#: Stripe expires a subscription whose first invoice stays unpaid 23 hours after it was created.
+_INCOMPLETE_TTL = 23 * 3600
+
+
+def _checkout_recovery(case: GapFacts) -> list[ProductGap]:
+    """A first payment that failed (or a checkout left open or expired) with no way to finish
+    it: the customer is left asking whether they have an account at all."""
+    anomaly = case.anomalies.get("incomplete_checkout")
+    if anomaly is None or "payment" not in case.topics:
+        return []
+    lines: list[str] = []
+    for sub in case.summary.subscriptions:
+        if sub.id not in anomaly.objects:
+            continue
+        invoices = [i for i in case.summary.invoices if i.subscription == sub.id]
+        codes = sorted({c.failure_code for c in case.summary.charges
+                        if c.status == "failed" and c.failure_code and c.invoice in {i.id for i in invoices}})
+        head = f"{sub.id}: first payment failed" + (f" ({', '.join(codes)})" if codes else "") + \
+               f", subscription {sub.status} since {day(sub.created)}"
+        unpaid = next((i for i in invoices if i.status == "open"), None)
+        if sub.status == "incomplete" and unpaid is not None:
+            owed = Money(unpaid.amount_due - unpaid.amount_paid, unpaid.currency)
+            head += (f"; Stripe expires it on {day(sub.created + _INCOMPLETE_TTL)} unless open invoice "
+                     f"{unpaid.id} ({owed}) is paid")
+        lines.append(head)
+    for cs in case.snapshot.of("checkout_sessions"):
+        if cs.get("id") in anomaly.objects:
+            lines.append(f"{cs['id']}: checkout session {cs.get('status')} ({day(cs.get('created'))}), never completed")
+    if not lines:
+        return []
+    live = [s.id for s in case.summary.active_subscriptions]
+    lines.append(f"live subscriptions now: {', '.join(live) if live else 'none'}")
+    return [ProductGap("checkout_no_way_to_finish", "Let a declined checkout finish paying the same subscription",
+                       tuple(lines), "When a first payment fails, show the decline reason and a link that pays the "
+                       "same subscription's open invoice (Stripe's hosted invoice page, with 3-D Secure when asked) "
+                       "instead of starting a new checkout; email the customer before Stripe expires it after 23 "
+                       "hours, and tell them plainly whether they have an account.")]
+
+
 def _updated_after(case: GapFacts, subscription: str, since: int) -> bool:
     for event in case.snapshot.of("events"):
         if (event.get("created") or 0) <= since:
@@ -229,6 +268,6 @@ def find_gaps(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decisi
     """
     case = GapFacts(snapshot, summary, decision, complaint)
     found = [*_portal_gaps(case), *_duplicate_guard(case), *_seat_explanation(case), *_usage_visibility(case),
-             *_dunning(case), *_cancellation_path(case), *_product_bug(case, recurrence)]
+             *_dunning(case), *_checkout_recovery(case), *_cancellation_path(case), *_product_bug(case, recurrence)]
     unique = {g.kind: g for g in reversed(found)}
     return sorted(unique.values(), key=lambda g: GAP_KINDS.index(g.kind))

@@ -71,7 +71,7 @@ _SPECS: tuple[StorySpec, ...] = (
                                   "9 Tamarack Court", "Oakland", "CA", "94611"), "email",
         "I tried to subscribe to Pro twice today. The checkout page timed out, then my card was declined. Do I have "
         "an account or not? Anselm Birchwood-Nakamura, anselm.birchwood@example.com, 510-555-0164, 9 Tamarack Court",
-        "failed_payment", ("incomplete_checkout",), (),
+        "failed_payment", ("incomplete_checkout",), ("checkout_no_way_to_finish",),
         "expired checkout session, then an incomplete subscription after a declined first payment",
         ts(2026, 11, 20, 9, 40), incomplete_checkout),
     # product_failure: per issue 4 a refund of unused annual time (credit note) is the product_failure

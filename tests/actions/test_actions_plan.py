@@ -213,3 +213,20 @@ def test_plan_get_and_keys() -> None:
     assert idempotency_key(now, "a") == idempotency_key(now, "b") != idempotency_key(later, "a")
     portal = cat.portal("cus_1", "home")  # not money: each case's own session
     assert idempotency_key(portal, "a") != idempotency_key(portal, "b")
+
+
+def test_duplicates_created_in_the_same_second_keep_the_one_bought_first() -> None:
+    """A double-clicked checkout makes two subscriptions with one ``created`` second. Stripe
+    lists newest first, so the one listed later was bought first: it is kept (it used the
+    customer's credit balance, its invoice paid less), the newer one is cancelled and refunded."""
+    b = Builder()
+    pr = price("price_pro", 2000)
+    second = b.subscription("sub_second", pr, start=T0, created=T0)  # listed first: the newer
+    first = b.subscription("sub_first", pr, start=T0, created=T0)
+    b.invoice(first, 1500, start=T0, end=T0 + 30 * DAY, reason="subscription_create")
+    inv = b.invoice(second, 2000, start=T0, end=T0 + 30 * DAY, reason="subscription_create")
+    snap = b.snapshot(T0 + DAY)
+    for pair in (("sub_first", "sub_second"), ("sub_second", "sub_first")):  # whatever order the anomaly names
+        p = make_plan(snap, Bucket.DUPLICATE_SUBSCRIPTION, ("duplicate_active_subscription", pair))
+        assert p.ids[:2] == ["cancel:sub_second:now", f"refund:{b.charge_of(inv)['id']}:2000"], p.ids
+        assert any("Keep sub_first" in n for n in p.notes)

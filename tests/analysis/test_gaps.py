@@ -305,3 +305,34 @@ def classify_for_gaps(snap, summary, complaint):  # type: ignore[no-untyped-def]
     from billing_nb.analysis.classify import classify
 
     return classify(snap, summary, complaint)
+
+
+def _declined_checkout(*, later_live: bool = False) -> CaseSnapshot:
+    cust = b.customer()
+    sub = b.subscription(cust, status="incomplete", created=NOW - 3 * 3600)
+    inv = b.invoice(sub, billing_reason="subscription_create", status="open", created=NOW - 3 * 3600)
+    failed = b.charge(inv, status="failed", failure_code="card_declined")
+    subs = [sub, *([b.subscription(cust, created=NOW - 3600)] if later_live else [])]
+    return b.snapshot([cust], subscriptions=subs, invoices=[inv], charges=[failed],
+                      checkout_sessions=[b.checkout_session(cust, created=NOW - 4 * 3600)],
+                      portal_configurations=[portal()])
+
+
+def test_a_declined_first_payment_names_the_way_to_finish_it() -> None:
+    """"Do I have an account or not?": the first payment was declined and nothing lets the
+    customer pay the same subscription; the gap says when Stripe expires it (23 h) and what
+    is owed, from the snapshot's own ids."""
+    snap = _declined_checkout()
+    gap = gaps_of(snap, Bucket.FAILED_PAYMENT)["checkout_no_way_to_finish"]
+    text = "\n".join(gap.evidence)
+    sub, inv = snap.of("subscriptions")[0], snap.of("invoices")[0]
+    assert f"{sub['id']}: first payment failed (card_declined)" in text
+    assert f"unless open invoice {inv['id']} ($20.00 USD) is paid" in text
+    assert "checkout session expired" in text and "live subscriptions now: none" in text
+    assert "@" not in text  # ids, dates and amounts only
+    # pending, the complaint naming the card: still the payment topic
+    assert "checkout_no_way_to_finish" in gaps_of(snap, None, "my card was declined at checkout")
+    # a later live subscription: the customer got through, no incomplete checkout, no gap
+    assert "checkout_no_way_to_finish" not in gaps_of(_declined_checkout(later_live=True), Bucket.FAILED_PAYMENT)
+    # another bucket, nothing about payment in the complaint: not this case's gap
+    assert "checkout_no_way_to_finish" not in gaps_of(snap, Bucket.TEAM_SEATS, "why 5 seats")
