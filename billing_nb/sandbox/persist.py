@@ -135,12 +135,11 @@ class StateFile:
         order keys were inserted (so new objects replay in creation order)."""
         lines: list[str] = []
         for (kind, oid), removed in touched.items():
-            if kind not in self.saved:  # a kind new since the last flush: its bucket exists even if emptied
+            if kind not in self.saved and kind in objects:  # a new kind: its bucket exists even if emptied
                 self.saved[kind] = {}
-                if kind in objects:
-                    lines.append(json.dumps({"kind": kind}))
+                lines.append(json.dumps({"kind": kind}))
             cur = objects.get(kind, {}).get(oid)
-            saved = self.saved[kind]
+            saved = self.saved.get(kind, {})
             if cur is None:
                 if saved.pop(oid, None) is not None:
                     lines.append(json.dumps({"del": kind, "id": oid}))
@@ -152,7 +151,7 @@ class StateFile:
                 continue
             move = ', "move": true' if removed and known is not None else ""
             lines.append(f'{{"put": {json.dumps(kind)}, "id": {json.dumps(oid)}{move}, "obj": {text}}}')
-            saved[oid] = h
+            self.saved[kind][oid] = h
         for key in idem_new:
             if key in idempotency:
                 lines.append(json.dumps({"idem": key, "entry": list(idempotency[key])}))

@@ -7,6 +7,7 @@ they hand out; this side turns those records into journal batches and compaction
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from .persist import StateFile
 
 Obj = dict[str, Any]
+log = logging.getLogger("billing_nb.sandbox")
 
 __all__ = ["Saving", "SAVE_INTERVAL", "TOUCHED_FLUSH"]
 
@@ -112,7 +114,10 @@ class Saving:
     def _save_loop(self) -> None:
         while True:
             time.sleep(SAVE_INTERVAL)
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - a full disk must not stop later saves
+                log.exception("sandbox: saving %s failed; the next save rewrites it whole", self.state_path)
 
     def flush(self) -> None:
         """Journal the writes not saved yet (the saver thread, every :data:`SAVE_INTERVAL`)."""
@@ -122,7 +127,11 @@ class Saving:
     def close(self) -> None:
         """On clean shutdown: everything saved and the journal folded into the base."""
         sf = self._state_file()
-        if sf is not None and (self._dirty or self._touched or self._full or sf.batches):
+        if sf is None or (not self._dirty and not sf.path.exists()):
+            return  # nothing was ever written: leave no file behind
+        if self._dirty or self._touched or self._idempotency.new:
+            self._flush(compact=False)
+        if sf.batches:
             self._flush(compact=True)
 
     def _flush(self, *, compact: bool) -> None:
@@ -148,6 +157,9 @@ class Saving:
             sf.io.acquire()  # under the store lock: batches reach the disk in the order they were taken
         try:
             write()
+        except BaseException:
+            self._full = True  # what was taken is not on disk: the next flush rewrites the base
+            raise
         finally:
             sf.io.release()
 

@@ -27,6 +27,7 @@ class Undo:
         self.absent: set[tuple[str, str]] = set()  # ids that did not exist before
         self.inserted: list[Obj] = []
         self.popped_pos: dict[tuple[str, str], int] = {}
+        self.removed: set[tuple[str, str]] = set()  # popped at some point: their dict place is lost
 
     def keep(self, kind: str, obj: Obj) -> None:
         """Called on hand-out, before the caller changes the object."""
@@ -45,6 +46,7 @@ class Undo:
     def popping(self, kind: str, obj: Obj, position: int | None) -> None:
         self.keep(kind, obj)
         key = (kind, obj["id"])
+        self.removed.add(key)
         if position is not None and position < self.marks.get(kind, 0) and key not in self.popped_pos:
             self.popped_pos[key] = position
 
@@ -75,7 +77,7 @@ class Undo:
             obj.update(saved)
             bucket = objects.setdefault(kind, {})
             if bucket.get(oid) is not obj:
-                if oid not in bucket:
+                if oid not in bucket or (kind, oid) in self.removed:
                     moved.add(kind)
                 bucket[oid] = obj
         for (kind, oid), p in self.popped_pos.items():

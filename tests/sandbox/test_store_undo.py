@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import stripe
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as hs
 from test_b_support import clock, customer, price, set_card, subscribe
 from test_state_journal import _KINDS, _orders, _run, _text
@@ -69,6 +69,8 @@ _inside = hs.lists(hs.tuples(hs.sampled_from(["insert", "update", "page", "where
 @settings(max_examples=60, deadline=None)
 @given(hs.lists(hs.tuples(hs.just("insert"), hs.sampled_from(_KINDS), hs.integers(0, 6), hs.integers(0, 9)),
                 max_size=12), _inside)
+@example([("insert", "customer", 0, 0), ("insert", "customer", 1, 0)],  # popped and put back: its old place
+         [("pop", "customer", 0, 0), ("insert", "customer", 0, 0)])
 def test_any_changes_inside_a_transaction_roll_back_exactly(setup: list[tuple[str, str, int, int]],
                                                            ops: list[tuple[str, str, int, int]]) -> None:
     store = Store()
