@@ -16,6 +16,7 @@ from typing import Any
 from . import catalogue as cat
 from .guards import refusal
 from .model import Action, ActionKind, Plan
+from .renewals import renewal_after_cancel_request, renewal_refund
 from ..reading.objects import charge_dispute, invoice_charge, line_is_proration, line_subscription_item, obj_id, \
     refundable, subscription_invoices
 from ..analysis.classify import Bucket, Decision
@@ -206,6 +207,12 @@ class _Planner:
                               " disabled or no configuration): a product gap; cancel at period end for them.")
             self.add(cat.cancel_at_period_end(target.subscription_id, target.period_end, "other"),
                      "the portal cannot cancel, so support cancels for them, at period end with access kept")
+        if "refund" in self.said and target.subscription_id not in self.anomaly_objects(
+                "charged_after_cancel_request", "sub_"):  # "it renewed before I could cancel; I want it back"
+            planned, notes = renewal_refund(self.snap, target, self.options)
+            for action, why, requires in planned:
+                self.add(action, why, requires)
+            self.notes.extend(notes)
 
     def product_failure(self) -> None:
         paid = [s for s in self.live if s.latest_charge]
@@ -227,35 +234,12 @@ class _Planner:
                 self.refund_charge(charge, "requested_by_customer", "product failure")
 
     def charged_after_cancel(self) -> None:
-        invoices = self.anomaly_objects("charged_after_cancel_request", "in_")
-        for sub_id in dict.fromkeys(self.anomaly_objects("charged_after_cancel_request", "sub_")):
-            shape = next((s for s in self.shapes if s.subscription_id == sub_id), None)
-            mine = [i for i in subscription_invoices(self.snap, sub_id) if i.get("status") == "paid"]
-            inv = next((i for i in mine if i["id"] in invoices), mine[-1] if mine else None)
-            charge = invoice_charge(self.snap, inv) if inv else None
-            if shape is None or inv is None or not shape.is_annual:
-                self.notes.append(f"{sub_id} was charged after a cancel request; consider refunding that renewal "
-                                  "charge (not planned automatically for a non-annual plan).")
-                continue
-            full = int(inv.get("amount_paid") or 0) - int(inv.get("post_payment_credit_notes_amount") or 0)
-            if charge is not None:
-                full = min(full, refundable(charge))
-            why = "renewal charged after the customer asked to cancel"
-            chg = str(charge["id"]) if charge else None
-            cancel_id = f"cancel:{sub_id}:now" if shape.status in LIVE_STATUSES else None
-            needs = (cancel_id,) if cancel_id else ()
-            self.add(cat.credit_note(str(inv["id"]), Money(full, str(inv["currency"])), "order_change", why, chg),
-                     "the whole renewal back: the customer asked to leave before it", needs)
-            unused = self.option("credit_note_unused", sub_id)
-            if unused is not None and unused.invoice == inv["id"] and unused.amount.amount != full:
-                self.add(cat.credit_note(str(inv["id"]), unused.amount, "order_change", why + " (unused time)", chg),
-                         "the alternative: only the unused time of the renewal", needs)
-                self.notes.append(f"Approve one credit note on {inv['id']}: the full renewal "
-                                  f"{Money(full, str(inv['currency']))} or the unused time {unused.amount} "
-                                  "(see the contract shape).")
-            if shape.status in LIVE_STATUSES:
-                self.add(cat.cancel_now(sub_id, "the customer asked to cancel before the renewal", "other"),
-                         "the customer asked to cancel; the money back pays for ending it now")
+        planned, notes = renewal_after_cancel_request(
+            self.snap, self.shapes, self.options, self.anomaly_objects("charged_after_cancel_request", "sub_"),
+            self.anomaly_objects("charged_after_cancel_request", "in_"))
+        for action, why, requires in planned:
+            self.add(action, why, requires)
+        self.notes.extend(notes)
 
     # --- finishing ---------------------------------------------------------------------------
     def disputed_aware(self, charge_id: str) -> dict[str, Any] | None:

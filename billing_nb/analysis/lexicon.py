@@ -149,6 +149,11 @@ _CONCEPTS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
 )
 _NEGATION = _P(r"(?:\b(?:not|no|nothing(?: is)?|never|nor|neither|without|kein\w*|nicht|pas|ni|nunca|jamais|isn'?t|"
                r"aren'?t)\b|n't\b)\W*(?:\w+\W+){0,1}$")
+#: "don't want a refund", "not asking for a refund": a wish refused a few words before it
+#: ("didn't get a refund" still asks for one, so only words of wanting count)
+_NOT_WANTED = _P(r"\b(?:don'?t|do not|doesn'?t|does not|not|never|no longer)\s+(?:really\s+)?"
+                 r"(?:want|need|asking|ask|looking|expect|interested)\w*(?:\s+\w+){0,2}\s*$")
+_WISHES = {"refund"}
 _FEEDS = {"unused_seats": "team_seats", "seat_increase": "team_seats", "deliberate": "team_seats"}
 _NO_NEGATION = {"missing_self_serve", "deliberate", "fraud"}  # their patterns carry the negation themselves
 
@@ -190,6 +195,8 @@ def read_text(text: str) -> TextSignals:
             spans.append((m.start(), m.end()))
             before = norm[max(0, m.start() - 24):m.start()]
             negated = concept not in _NO_NEGATION and bool(_NEGATION.search(before)) and not _NEGATION.match(m.group(0))
+            if concept in _WISHES and not negated:
+                negated = bool(_NOT_WANTED.search(norm[max(0, m.start() - 48):m.start()]))
             hits.append(Hit(concept, m.group(0), weight, negated))
     # a payment failure is not a product failure: drop bare "fail" hits inside a payment phrase
     pay = [(norm.find(h.words), len(h.words)) for h in hits if h.concept == "failed_payment" and not h.negated]

@@ -115,7 +115,11 @@ class RefundOption:
 
     @property
     def mismatch(self) -> bool:
-        return self.stripe_amount is not None and self.stripe_amount != self.amount.amount
+        """Our figure is not Stripe's, nor Stripe's brought to an amount Stripe accepts back (a
+        three-decimal currency refunds in multiples of 10: 20.993 KWD goes back as 20.990)."""
+        if self.stripe_amount is None or self.stripe_amount == self.amount.amount:
+            return False
+        return Money(self.stripe_amount, self.amount.currency).stripe_rounded() != self.amount
 
     def as_case_json(self) -> dict[str, Any]:
         return {

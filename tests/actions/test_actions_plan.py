@@ -230,3 +230,46 @@ def test_duplicates_created_in_the_same_second_keep_the_one_bought_first() -> No
         p = make_plan(snap, Bucket.DUPLICATE_SUBSCRIPTION, ("duplicate_active_subscription", pair))
         assert p.ids[:2] == ["cancel:sub_second:now", f"refund:{b.charge_of(inv)['id']}:2000"], p.ids
         assert any("Keep sub_first" in n for n in p.notes)
+
+
+def _renewed(amount: int, interval: str, days_ago: int) -> tuple[Builder, dict[str, Any], int]:
+    b = Builder()
+    span = 365 * DAY if interval == "year" else 30 * DAY
+    sub = b.subscription("sub_r", price("price_r", amount, interval), start=T0, end=T0 + span)
+    b.invoice(sub, amount, start=T0 - span, end=T0, created=T0 - span, reason="subscription_create")
+    renewal = b.invoice(sub, amount, start=T0, end=T0 + span)
+    return b, renewal, T0 + days_ago * DAY + 3600
+
+
+@pytest.mark.parametrize("complaint", ["It auto-renewed my yearly plan without a reminder, I want my money back",
+                                       "renewed again?? I never use it. Please refund the renewal."])
+def test_an_unwanted_annual_renewal_is_offered_back_within_the_window(complaint: str) -> None:
+    """"Refund my annual plan" days after it renewed (missing self-serve: they couldn't cancel in
+    time): beside the safe cancel at period end, cancel now with the whole renewal or only its
+    unused time back, each needing the cancel; the notes name the window."""
+    b, renewal, now = _renewed(120000, "year", 3)
+    p = make_plan(b.snapshot(now), Bucket.MISSING_SELF_SERVE, complaint=complaint)
+    unused = round(120000 * (T0 + 365 * DAY - now) / (365 * DAY))
+    assert p.ids == ["cancel:sub_r:at_period_end", "cancel:sub_r:now", f"credit_note:{renewal['id']}:120000",
+                     f"credit_note:{renewal['id']}:{unused}", "document:cus_A"]
+    full, part = p.actions[2], p.actions[3]
+    assert full.requires == part.requires == ("cancel:sub_r:now",) and full.exclusive == part.exclusive
+    assert any("3 days ago, within the 14-day renewal refund window" in n for n in p.notes)
+    assert_ordered(p)
+
+
+def test_an_unwanted_monthly_renewal_refunds_its_charge_and_the_window_holds() -> None:
+    b, renewal, now = _renewed(2000, "month", 2)
+    p = make_plan(b.snapshot(now), Bucket.MISSING_SELF_SERVE, complaint="it renewed before I could cancel, refund it")
+    charge = b.charge_of(renewal)["id"]
+    assert f"refund:{charge}:2000" in p.ids and p.get(f"refund:{charge}:2000").requires == ("cancel:sub_r:now",)
+    # past the window: nothing moves money, the note says how to make an exception
+    b, renewal, now = _renewed(120000, "year", 20)
+    late = make_plan(b.snapshot(now), Bucket.MISSING_SELF_SERVE, complaint="it renewed, I want a refund")
+    assert not [a for a in late.actions if a.moves_money]
+    assert any("20 days ago, past the 14-day renewal refund window" in n and "refund:ch_X:AMOUNT" in n
+               for n in late.notes)
+    # no money asked for (or refused in words): no refund planned
+    for words in ("I could not find how to cancel", "I don't want a refund, just cancel it"):
+        assert not [a for a in make_plan(b.snapshot(T0 + 2 * DAY), Bucket.MISSING_SELF_SERVE,
+                                         complaint=words).actions if a.moves_money], words

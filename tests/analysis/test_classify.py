@@ -190,3 +190,18 @@ def test_exactly_one_bucket_and_confidence_in_range() -> None:
         c = run(snap, text)
         assert isinstance(c.suggested, Bucket) and 0 <= c.confidence <= 1
         assert sum(1 for v in c.scores.values() if v > 0) == 1
+
+
+@pytest.mark.parametrize("text, wants", [
+    ("I want a refund", True), ("It renewed, I never used it, refund please", True),
+    ("I did not get a refund", True),  # still asks for one
+    ("I don't want a refund, just cancel it", False), ("not asking for a refund", False),
+    ("I'm not looking for a refund", False), ("I do not really want my money back", False),
+    ("no refund needed", False),
+])
+def test_asking_for_money_back_and_refusing_it(text: str, wants: bool) -> None:
+    """The planner offers an unwanted renewal back only when the complaint asks for it: a wish
+    refused a few words before ("don't want a refund") is not a request."""
+    from billing_nb.analysis.lexicon import read_text
+
+    assert ("refund" in read_text(text).flags) is wants

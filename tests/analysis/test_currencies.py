@@ -164,3 +164,17 @@ def test_refunds_and_credit_notes_already_given_are_in_the_record_and_out_of_the
     (shape,) = contract_shapes(snap)
     opt = next(o for o in refund_options(snap, shape) if o.kind == "cancel_now_refund")
     assert unused(120000) > 70000 and opt.amount == Money(70000, "usd")  # what the charge still refunds
+
+
+@pytest.mark.parametrize("ours, stripes, mismatch", [
+    (Money(20990, "kwd"), 20993, False),  # Stripe's figure, in the multiple of 10 Stripe refunds
+    (Money(20980, "kwd"), 20993, True),
+    (Money(1499, "usd"), 1999, True),
+    (Money(1999, "usd"), 1999, False),
+])
+def test_a_figure_rounded_only_as_stripe_requires_is_no_mismatch(ours: Money, stripes: int, mismatch: bool) -> None:
+    """A KWD refund can only be a multiple of 10 fils: ours is Stripe's preview brought to that,
+    and the plan must not tell the analyst to check a difference Stripe itself imposes."""
+    from billing_nb.analysis.terms import RefundOption
+
+    assert RefundOption("cancel_now_refund", "sub_1", ours, "in_1", "ch_1", "", stripe_amount=stripes).mismatch is mismatch
