@@ -115,10 +115,7 @@ def _stamp_events(st: Store, before: int, request_id: str, idem: str | None, clo
     """API-caused events name their request (API reference, Event object: ``request.id`` and
     ``request.idempotency_key``; null for automatic events such as the renewals a test clock's
     advance runs, whose own ``test_helpers.test_clock.*`` events the request did cause)."""
-    events = st.objects.get("event", {})
-    if len(events) <= before:
-        return
-    for event in list(events.values())[before:]:
+    for event in st.since("event", before):
         if not clock_advance or event["type"].startswith("test_helpers."):
             event["request"] = {"id": request_id, "idempotency_key": idem}
 
@@ -157,6 +154,7 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
                                      "pid": os.getpid(), "instance": os.environ.get(INSTANCE_ENV, "")})
             if action == "settings" and request.method == "POST":
                 st.settings.update(await request.json())
+                st.save_soon()
                 return JSONResponse(st.settings)
         return JSONResponse({"error": "unknown control action"}, status_code=404)
 
@@ -234,7 +232,7 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
             params = Params(data)
             ctx = Ctx(store=st, request_id=request_id, method=method, path=path, api_key=key, idempotency_key=idem,
                       extra={"base_url": str(request.base_url).rstrip("/")})
-            events_before = len(st.objects.get("event", {}))
+            events_before = st.mark("event")
             save = True
             try:
                 obj = dispatch(ctx, params)
@@ -264,7 +262,7 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
-        st.flush()  # the writes of the last SAVE_INTERVAL, before uvicorn re-raises SIGTERM
+        st.close()  # the writes of the last SAVE_INTERVAL, before uvicorn re-raises SIGTERM
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.store = st

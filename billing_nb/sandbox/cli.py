@@ -23,8 +23,9 @@ SANDBOX_KEY = "sk_test_sandbox"
 
 def _knob_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state", type=Path, metavar="PATH",
-                   help="save the account to PATH after every write and load it on start, "
-                        "so the sandbox survives a restart (default: memory only)")
+                   help="save the account to PATH (a snapshot plus PATH.journal of each write's changes, "
+                        "within 2 s) and load it on start, so the sandbox survives a restart "
+                        "(default: memory only)")
     p.add_argument("--latency-ms", type=int, default=0, metavar="N",
                    help="add N milliseconds before every API response (default 0)")
     p.add_argument("--rate-limit", type=float, default=0.0, metavar="R",

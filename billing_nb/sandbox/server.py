@@ -98,7 +98,7 @@ def serve(port: int, *, state: Path | None = None, knobs: Knobs | None = None, l
     try:
         uvicorn.run(app, host=HOST, port=port, log_level=log_level, access_log=False)
     finally:
-        store.flush()  # the last writes, after SIGTERM's graceful shutdown
+        store.close()  # the last writes, after SIGTERM's graceful shutdown
 
 
 def _pid_file(run_dir: Path) -> Path:
@@ -185,6 +185,10 @@ def stop(run_dir: Path = RUN_DIR) -> bool:
     os.kill(info.pid, signal.SIGTERM)
     for _ in range(100):
         try:
+            os.waitpid(info.pid, os.WNOHANG)  # started by this process: reap it, or it lingers as a zombie
+        except ChildProcessError:
+            pass
+        try:
             os.kill(info.pid, 0)
         except OSError:
             break
@@ -215,4 +219,4 @@ class ThreadedSandbox:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=5)
-        self.store.flush()
+        self.store.close()

@@ -7,7 +7,6 @@ created times, periods and prorations follow simulated time.
 
 from __future__ import annotations
 
-import bisect
 import copy
 import json
 import secrets
@@ -19,6 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import missing
+from .persist import StateFile
+from .saving import SAVE_INTERVAL, Saving, _Recorded
+from .ordering import INDEXED, Ordering
+from .undo import Undo
 
 __all__ = ["Store", "RequestLog", "INDEXED", "REQUEST_LOG_SIZE", "SAVE_INTERVAL", "PREFIX_KIND", "KIND_PREFIX", "MISSING_LABEL", "ACCOUNT_DEFAULTS", "Obj"]
 
@@ -63,17 +66,6 @@ MISSING_LABEL: dict[str, str] = {
 
 _ALPHABET = string.ascii_letters + string.digits
 
-#: Fields that never change once an object exists, indexed per value so a filtered list
-#: (``subscriptions.list(customer=)``) walks only that customer's objects.
-INDEXED: dict[str, tuple[str, ...]] = {
-    "subscription": ("customer",), "invoice": ("customer",), "charge": ("customer",),
-    "payment_intent": ("customer",), "credit_note": ("customer", "invoice"), "invoiceitem": ("customer",),
-    "refund": ("charge",), "dispute": ("charge",), "checkout.session": ("customer",),
-    "balance_transaction": ("source",),
-}
-#: Seconds between saves of a ``--state`` file: writes mark the store dirty and a saver
-#: thread writes it at most this often (and on shutdown), never once per request.
-SAVE_INTERVAL = 2.0
 #: Entries the request log keeps (the oldest are dropped): a long benchmark must not grow it forever.
 REQUEST_LOG_SIZE = 10_000
 
@@ -93,15 +85,25 @@ class RequestLog(list[dict[str, Any]]):
 ACCOUNT_DEFAULTS: list[Callable[["Store"], Any]] = []
 
 
-class Store:
-    """In-memory Stripe account state; thread-safe through one re-entrant lock."""
+class Store(Ordering, Saving):
+    """In-memory Stripe account state; thread-safe through one re-entrant lock.
+
+    With a ``state_path``, every object an accessor hands out (or that is inserted or
+    popped) is recorded as touched; a flush journals those whose JSON changed. Code that
+    changes an object must get it through these accessors (never ``store.objects``), or
+    :meth:`touch` it."""
 
     def __init__(self, state_path: Path | None = None) -> None:
         self.lock = threading.RLock()
         self.state_path = state_path
-        self.objects: dict[str, dict[str, Obj]] = {}
-        self.idempotency: dict[str, tuple[str, int, Obj]] = {}
+        self._objects: dict[str, dict[str, Obj]] = {}
+        self._idempotency = _Recorded()
         self.request_log: RequestLog = RequestLog()
+        # (kind, id) -> "left its bucket since the last flush", in first-touch order
+        self._touched: dict[tuple[str, str], bool] = {}
+        self._full = True  # nothing precise to journal: the next flush writes a whole new base
+        self._state: StateFile | None = None
+        self._undo: Undo | None = None  # an open transaction (begin/rollback)
         # creation order per kind (position -> id, id -> position) and the INDEXED fields'
         # positions per value: lists walk from a cursor's position, never the whole kind
         self._order: dict[str, list[str]] = {}
@@ -135,11 +137,11 @@ class Store:
     def clock_of(self, customer_id: str | None) -> Obj | None:
         if not customer_id:
             return None
-        cust = self.objects.get("customer", {}).get(customer_id)
+        cust = self._objects.get("customer", {}).get(customer_id)
         clock_id = cust.get("test_clock") if cust else None
         if not clock_id:
             return None
-        return self.objects.get("test_helpers.test_clock", {}).get(clock_id)
+        return self._objects.get("test_helpers.test_clock", {}).get(clock_id)
 
     def now(self, customer_id: str | None = None) -> int:
         """Simulated now for a customer: its test clock's frozen time, else wall time."""
@@ -147,100 +149,110 @@ class Store:
         return int(clock["frozen_time"]) if clock else self.wall_now()
 
     # ----- objects ------------------------------------------------------------------
+    def touch(self, obj: Obj) -> Obj:
+        """Record that an object (got by :meth:`scan`, or from a nested reference) changes."""
+        self._seen(obj["object"], obj)
+        return obj
+
+    def _seen(self, kind: str, obj: Obj | None) -> Obj | None:
+        if obj is not None:
+            if self.state_path is not None:
+                self._touched.setdefault((kind, obj["id"]), False)
+            if self._undo is not None:
+                self._undo.keep(kind, obj)
+        return obj
+
+    # ----- transactions: undo one request's changes (error_if_incomplete) ------------------
+    def begin(self) -> None:
+        """Start recording what to undo: each object is copied on its first hand-out."""
+        if self._undo is not None:
+            raise RuntimeError("a store transaction is already open")
+        self._undo = Undo(self._objects, self._order)
+
+    def commit(self) -> None:
+        self._undo = None
+
+    def rollback(self) -> None:
+        """Every object back as it was at :meth:`begin`; those inserted since are gone."""
+        undo, self._undo = self._undo, None
+        if undo is not None and undo.restore(self._objects, self._order, self._pos, self._index, INDEXED):
+            self._full = True  # a kind's dict order was rebuilt: the next flush rewrites the base
+
     def insert(self, obj: Obj) -> Obj:
         kind = obj["object"]
-        self.objects.setdefault(kind, {})[obj["id"]] = obj
+        bucket = self._objects.setdefault(kind, {})
+        existing = bucket.get(obj["id"])
+        fresh = existing is None
+        if self._undo is not None:
+            self._undo.inserting(kind, obj, existing)
+        bucket[obj["id"]] = obj
+        if self.state_path is not None:
+            key = (kind, obj["id"])
+            if fresh:  # a new dict entry: it replays after those inserted before it
+                self._touched[key] = self._touched.pop(key, False)
+            else:
+                self._touched.setdefault(key, False)
         self._track(kind, obj)
         return obj
 
-    def _track(self, kind: str, obj: Obj) -> None:
-        pos = self._pos.setdefault(kind, {})
-        if obj["id"] in pos:
-            return
-        order = self._order.setdefault(kind, [])
-        pos[obj["id"]] = len(order)
-        order.append(obj["id"])
-        for name in INDEXED.get(kind, ()):
-            value = obj.get(name)
-            if isinstance(value, str):
-                self._index.setdefault((kind, name), {}).setdefault(value, []).append(pos[obj["id"]])
-
-    def reindex(self) -> None:
-        """Rebuild the positions and indexes from ``objects`` (after a load or reset)."""
-        self._order, self._pos, self._index = {}, {}, {}
-        for kind, bucket in self.objects.items():
-            for obj in bucket.values():
-                self._track(kind, obj)
-
-    def position(self, kind: str, obj_id: str) -> int | None:
-        """Where an object sits in its kind's creation order (None: never seen)."""
-        return self._pos.get(kind, {}).get(obj_id)
-
-    def _positions(self, kind: str, equals: dict[str, Any]) -> list[int] | None:
-        """The positions an indexed equality filter narrows a kind to (None: no index)."""
-        for name, value in equals.items():
-            if value is not None and name in INDEXED.get(kind, ()):
-                return self._index.get((kind, name), {}).get(value, [])
-        return None
-
-    def _live(self, kind: str, positions: Iterable[int]) -> Iterator[Obj]:
-        order, bucket = self._order.get(kind, []), self.objects.get(kind, {})
-        for p in positions:
-            obj = bucket.get(order[p])
-            if obj is not None and not obj.get("deleted"):
-                yield obj
-
-    def newest(self, kind: str, after: str | None = None, **equals: Any) -> Iterator[Obj]:
-        """Objects of a kind newest first, from just older than ``after`` (Stripe's list
-        order and ``starting_after``), lazily: a page costs its own length."""
-        start = self.position(kind, after) if after else None
-        narrowed = self._positions(kind, equals)
-        if narrowed is None:
-            top = (len(self._order.get(kind, [])) if start is None else start) - 1
-            return self._live(kind, range(top, -1, -1))
-        cut = len(narrowed) if start is None else bisect.bisect_left(narrowed, start)
-        return self._live(kind, (narrowed[i] for i in range(cut - 1, -1, -1)))
-
-    def newer(self, kind: str, before: str, **equals: Any) -> Iterator[Obj]:
-        """Objects just newer than ``before``, closest first (``ending_before``)."""
-        start = self.position(kind, before)
-        if start is None:
-            return iter(())
-        narrowed = self._positions(kind, equals)
-        if narrowed is None:
-            return self._live(kind, range(start + 1, len(self._order.get(kind, []))))
-        cut = bisect.bisect_right(narrowed, start)
-        return self._live(kind, (narrowed[i] for i in range(cut, len(narrowed))))
+    def pop(self, kind: str, obj_id: str) -> Obj | None:
+        """Remove an object outright (a create undone), unlike Stripe's ``deleted`` flag."""
+        found = self._objects.get(kind, {}).pop(obj_id, None)
+        # its position goes too: put back, it is created anew (newest), as after a restart
+        position = self._pos.get(kind, {}).pop(obj_id, None)
+        if found is not None and self._undo is not None:
+            self._undo.popping(kind, found, position)
+        if found is not None and self.state_path is not None:
+            key = (kind, obj_id)
+            self._touched.pop(key, None)
+            self._touched[key] = True
+        return found
 
     def get(self, kind: str, obj_id: str, param: str = "id") -> Obj:
-        found = self.objects.get(kind, {}).get(obj_id)
+        found = self._objects.get(kind, {}).get(obj_id)
         if found is None or found.get("deleted"):
             raise missing(MISSING_LABEL.get(kind, kind), obj_id, param)
+        self._seen(kind, found)
         return found
 
     def maybe(self, kind: str, obj_id: str | None) -> Obj | None:
+        """An object or None, deleted ones included (``deleted: true`` stays in the store)."""
         if not obj_id:
             return None
-        return self.objects.get(kind, {}).get(obj_id)
+        return self._seen(kind, self._objects.get(kind, {}).get(obj_id))
 
     def find(self, obj_id: str) -> Obj | None:
         """Any object by id, using the id prefix to know its kind."""
         prefix = obj_id.split("_", 1)[0]
         kind = PREFIX_KIND.get(prefix)
         if kind is None:
-            for bucket in self.objects.values():
+            for name, bucket in self._objects.items():
                 if obj_id in bucket:
-                    return bucket[obj_id]
+                    return self._seen(name, bucket[obj_id])
             return None
-        return self.objects.get(kind, {}).get(obj_id)
+        return self._seen(kind, self._objects.get(kind, {}).get(obj_id))
+
+    def count(self, kind: str) -> int:
+        """How many objects of a kind the store holds (deleted ones included), in O(1)."""
+        return len(self._objects.get(kind, {}))
+
+    def scan(self, kind: str) -> list[Obj]:
+        """Live objects of a kind, oldest first, NOT recorded as touched: for read-only
+        passes over a whole kind (the engine's due-work scan); :meth:`touch` what you change."""
+        return [o for o in self._objects.get(kind, {}).values() if not o.get("deleted")]
 
     def all(self, kind: str) -> list[Obj]:
         """Objects of a kind, newest first (Stripe's list order)."""
-        items = [o for o in self.objects.get(kind, {}).values() if not o.get("deleted")]
+        items = self.scan(kind)
+        for obj in items:
+            self._seen(kind, obj)
         return list(reversed(items))
 
     def where(self, kind: str, **equals: Any) -> list[Obj]:
-        return [o for o in self.all(kind) if all(o.get(k) == v for k, v in equals.items())]
+        found = [o for o in reversed(self.scan(kind)) if all(o.get(k) == v for k, v in equals.items())]
+        for obj in found:
+            self._seen(kind, obj)
+        return found
 
     def matching(self, kind: str, **filters: Any) -> list[Obj]:
         """Like :meth:`where`, but a filter given as None is no filter (a list's optional params)."""
@@ -274,55 +286,16 @@ class Store:
         }
         return self.insert(event)
 
-    # ----- persistence --------------------------------------------------------------
+    # ----- persistence (Saving: when; persist.py: the file format) ----------------
     def reset(self) -> None:
         with self.lock:
-            self.objects.clear()
-            self.idempotency.clear()
+            self._objects.clear()
+            self._idempotency.clear()
             self.request_log.clear()
+            self._full = True
             self.reindex()
             self.ensure_account_defaults()
 
-    def dump(self) -> dict[str, Any]:
-        return {"objects": self.objects, "settings": self.settings,
-                "idempotency": {k: list(v) for k, v in self.idempotency.items()}}
-
-    def save(self, path: Path | None = None) -> None:
-        target = path or self.state_path
-        if target is None:
-            return
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.dump()))
-        tmp.replace(target)
-
-    def save_soon(self) -> None:
-        """After a write: the state file is brought up to date within :data:`SAVE_INTERVAL`
-        by a background thread, so a write costs nothing however large the store is."""
-        if self.state_path is None:
-            return
-        self._dirty = True
-        if self._saver is None:
-            self._saver = threading.Thread(target=self._save_loop, name="sandbox-state", daemon=True)
-            self._saver.start()
-
-    def _save_loop(self) -> None:
-        while True:
-            time.sleep(SAVE_INTERVAL)
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the state file now if a write is not saved yet (on shutdown)."""
-        with self.lock:
-            if self._dirty:
-                self._dirty = False
-                self.save()
-
-    def load(self, path: Path) -> None:
-        data = json.loads(path.read_text())
-        self.objects = data.get("objects", {})
-        self.settings.update(data.get("settings", {}))
-        self.idempotency = {k: (v[0], int(v[1]), v[2]) for k, v in data.get("idempotency", {}).items()}
-        self.reindex()
 
     def iter_kinds(self) -> Iterable[str]:
-        return list(self.objects)
+        return list(self._objects)

@@ -109,28 +109,34 @@ def test_request_log_is_bounded() -> None:
 def test_state_is_saved_in_the_background_not_per_write(tmp_path: Any, monkeypatch: Any) -> None:
     import time
 
-    import billing_nb.sandbox.store as store_module
+    import billing_nb.sandbox.saving as saving_module
+    from billing_nb.sandbox.persist import StateFile
 
-    monkeypatch.setattr(store_module, "SAVE_INTERVAL", 0.2)
+    monkeypatch.setattr(saving_module, "SAVE_INTERVAL", 0.2)
     path = tmp_path / "state.json"
     store = Store(path)
-    saves = {"n": 0}
-    real = store.save
+    writes = {"base": 0, "batch": 0}
+    real_base, real_append = StateFile.write_base, StateFile.append
 
-    def counted(target: Any = None) -> None:
-        saves["n"] += 1
-        real(target)
+    def base(self: StateFile, *a: Any, **k: Any) -> None:
+        writes["base"] += 1
+        real_base(self, *a, **k)
 
-    monkeypatch.setattr(store, "save", counted)
-    for i in range(200):  # 200 writes: at most a few whole-store saves
+    def append(self: StateFile, lines: list[str]) -> int:
+        writes["batch"] += 1
+        return real_append(self, lines)
+
+    monkeypatch.setattr(StateFile, "write_base", base)
+    monkeypatch.setattr(StateFile, "append", append)
+    for i in range(200):  # 200 writes: at most a few saves, none of them during the writes
         store.insert({"id": f"cus_{i}", "object": "customer"})
         store.save_soon()
-    assert saves["n"] <= 1
+    assert writes == {"base": 0, "batch": 0}
     time.sleep(0.6)
-    assert 1 <= saves["n"] <= 3 and len(Store(path).objects["customer"]) == 200
+    assert 1 <= writes["base"] + writes["batch"] <= 3 and len(Store(path).objects["customer"]) == 200
     store.insert({"id": "cus_last", "object": "customer"})
     store.save_soon()
-    store.flush()  # what shutdown does
+    store.close()  # what shutdown does
     assert "cus_last" in Store(path).objects["customer"]
 
 

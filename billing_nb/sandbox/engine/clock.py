@@ -26,11 +26,12 @@ _NEVER = 2**62
 def _of(store: Store, kind: str, customers: set[str], **equals: object) -> Iterable[Obj]:
     """A kind's objects that may fall due, newest first. One customer (a read's catch-up, a
     clock with one customer) walks that customer's index, so a read costs its customer's
-    objects, not the account's; more customers scan the kind, keeping its order."""
+    objects, not the account's; more customers scan the kind, keeping its order, read-only
+    (``store.scan``: not recorded as touched for ``--state``; :func:`_run_due` touches what it runs)."""
     if len(customers) == 1:
         (customer,) = customers
         return (o for o in store.newest(kind, customer=customer) if all(o.get(k) == v for k, v in equals.items()))
-    return store.where(kind, **equals)
+    return [o for o in reversed(store.scan(kind)) if all(o.get(k) == v for k, v in equals.items())]
 
 
 def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str, Obj] | None:
@@ -88,6 +89,7 @@ def _run_due(store: Store, customers: set[str], to: int, clock: Obj | None) -> i
         if when > to:
             return when
         store.caught_up.pop(_NEXT, None)  # what ran may make something else due sooner
+        store.touch(obj)  # the scan hands nothing out: what runs is recorded for the journal
         if clock is not None:
             clock["frozen_time"] = max(int(clock["frozen_time"]), when)
         _RUN[kind](store, obj)
@@ -98,7 +100,7 @@ def advance_clock(store: Store, clock_id: str, to: int) -> Obj:
     """Move a test clock to ``to``, running every due renewal, retry and expiry of the
     clock's customers in time order, each at its own simulated moment."""
     clock = store.get("test_helpers.test_clock", clock_id)
-    customers = {c["id"] for c in store.all("customer") if c.get("test_clock") == clock_id}
+    customers = {c["id"] for c in store.scan("customer") if c.get("test_clock") == clock_id}
     _run_due(store, customers, to, clock)
     clock["frozen_time"] = to
     return clock
@@ -125,14 +127,14 @@ def catch_up(store: Store, customer_id: str | None = None) -> None:
     seen = _shape(store)
     memo = store.caught_up.get(_NEXT)
     if memo is None or now >= memo or store.caught_up.get(_SEEN) != seen:
-        customers = {c["id"] for c in store.all("customer") if not c.get("test_clock")}
+        customers = {c["id"] for c in store.scan("customer") if not c.get("test_clock")}
         memo = _run_due(store, customers, now, None) if customers else _NEVER
         store.caught_up[_NEXT], store.caught_up[_SEEN] = memo, _shape(store)
     store.caught_up[key] = now
 
 
 def _shape(store: Store) -> int:
-    return hash(tuple(len(store.objects.get(k, {})) for k in ("customer", "subscription", "invoice", "event")))
+    return hash(tuple(store.count(k) for k in ("customer", "subscription", "invoice", "event")))
 
 
 def forget_next_due(store: Store) -> None:

@@ -50,7 +50,7 @@ def _pct(amount: int, percent: Any) -> int:
 
 def coupon_of(store: Store, discount: Obj) -> Obj | None:
     """The discount's coupon (still there when the coupon itself was deleted)."""
-    return store.objects.get("coupon", {}).get(str((discount.get("source") or {}).get("coupon")))
+    return store.maybe("coupon", str((discount.get("source") or {}).get("coupon")))
 
 
 def new_discount(store: Store, coupon_id: str, *, customer: str, subscription: str | None, currency: str,
@@ -120,7 +120,7 @@ def replace(store: Store, sub: Obj, ids: list[str]) -> None:
 def unredeem(store: Store, ids: list[str]) -> None:
     """Undo redemptions (a request that created nothing after all)."""
     for did in ids:
-        disc = store.objects.get("discount", {}).pop(did, None)
+        disc = store.pop("discount", did)
         coupon = coupon_of(store, disc) if disc else None
         if coupon is not None:
             coupon["times_redeemed"] = max(int(coupon["times_redeemed"]) - 1, 0)

@@ -77,7 +77,7 @@ def create_customer(ctx: Ctx, p: Params) -> Obj:
     if clock_id:
         st.get("test_helpers.test_clock", clock_id, "test_clock")
     cid = st.new_id("cus", 14)
-    created = st.objects.get("test_helpers.test_clock", {}).get(clock_id, {}).get("frozen_time") if clock_id else None
+    created = (st.maybe("test_helpers.test_clock", clock_id) or {}).get("frozen_time") if clock_id else None
     obj: Obj = {
         "id": cid,
         "object": "customer",
@@ -111,7 +111,7 @@ def create_customer(ctx: Ctx, p: Params) -> Obj:
         try:
             attached = attach_payment_method(st, pm_id, cid)["id"]
         except ApiError:
-            st.objects["customer"].pop(cid, None)  # Stripe creates nothing when the card fails
+            st.pop("customer", cid)  # Stripe creates nothing when the card fails
             raise
         if inv is not None and inv.str("default_payment_method") == pm_id:
             inv.data["default_payment_method"] = attached  # a test token names the pm it just created
@@ -133,7 +133,7 @@ def search_customers(ctx: Ctx, p: Params) -> Obj:
 
 @route("GET", "/v1/customers/{cid}", accepts=())
 def retrieve_customer(ctx: Ctx, p: Params, cid: str) -> Obj:
-    found = ctx.store.objects.get("customer", {}).get(cid)
+    found = ctx.store.maybe("customer", cid)
     if found is not None and found.get("deleted"):
         return {"id": cid, "object": "customer", "deleted": True}
     return ctx.store.get("customer", cid)

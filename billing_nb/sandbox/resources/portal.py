@@ -131,7 +131,7 @@ def _dashboard_default(store: Store) -> Obj:
     It exists from the start (ACCOUNT_DEFAULTS) so that no GET ever writes; its creation
     was the Dashboard's doing, so no API event is emitted for it.
     """
-    for conf in store.objects.get("billing_portal.configuration", {}).values():
+    for conf in store.scan("billing_portal.configuration"):
         if conf.get("is_default"):
             return conf
     conf = _new_configuration(store, True)

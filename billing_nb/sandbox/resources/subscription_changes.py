@@ -6,7 +6,6 @@ function names the Stripe doc page it follows.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -105,21 +104,21 @@ def undone_unless_paid(st: Any, sid: str, update: Callable[[], Obj]) -> Obj:
     update's invoice can't be paid, Stripe "does not update the subscription and returns an error
     instead" (402): every change the request made is undone. The declined charge goes with it, so
     the error names none (docs/SANDBOX_GAPS.md)."""
-    saved, before = copy.deepcopy(st.objects), set(st.objects.get("invoice", {}))
+    mark = st.mark("invoice")
+    st.begin()  # each object copied on first touch: the undo costs what the update touched
     try:
         out = update()
     except BaseException:
-        st.objects = saved
-        st.reindex()
+        st.rollback()
         raise
-    unpaid = [i for i in st.objects.get("invoice", {}).values() if i["id"] not in before and i["status"] == "open"
+    unpaid = [i for i in st.since("invoice", mark) if i["status"] == "open"
               and (en.subscription_of(st, i) or {}).get("id") == sid]
     if not unpaid:
+        st.commit()
         return out
     pi = st.maybe("payment_intent", unpaid[0].get("_pi")) or {}
     err = pi.get("last_payment_error") or {}
-    st.objects = saved
-    st.reindex()
+    st.rollback()
     if not err:
         raise invalid("This customer has no attached payment source or default payment method.",
                       code="resource_missing")

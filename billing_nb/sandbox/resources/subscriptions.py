@@ -116,20 +116,19 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
         sub["cancel_at"] = en.period_of(sub)[1]
     elif p.str("cancel_at"):
         sub["cancel_at"] = cancel_at_param(p, sub)
-    events_before = len(st.objects.get("event", {}))
+    events_before = st.mark("event")
     if anchor is not None and proration != "none":
         first_partial(st, sub, now, anchor)
     inv, err = en.start_subscription(st, sub, behavior, period_lines=anchor is None)
     # The first payment's status change is part of the creation: Stripe sends
     # customer.subscription.created with the resulting status, not an update before it
     # (Billing docs, "Using webhooks with subscriptions").
-    for evt_id in list(st.objects.get("event", {}))[events_before:]:
-        evt = st.objects["event"][evt_id]
+    for evt in st.since("event", events_before):
         if evt["type"] == "customer.subscription.updated" and evt["data"]["object"]["id"] == sid:
-            del st.objects["event"][evt_id]
+            st.pop("event", evt["id"])
     if err is not None and behavior == "error_if_incomplete":
-        st.objects["subscription"].pop(sid, None)
-        st.objects["invoice"].pop(inv["id"], None)
+        st.pop("subscription", sid)
+        st.pop("invoice", inv["id"])
         ed.unredeem(st, sub["discounts"])
         raise ApiError(402, err["message"], type="card_error", code=err["code"], decline_code=err["decline_code"],
                        extra={"charge": err["charge"]})

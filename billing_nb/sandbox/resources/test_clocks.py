@@ -38,7 +38,7 @@ def create_clock(ctx: Ctx, p: Params) -> Obj:
 
 @route("GET", BASE + "/{cid}", accepts=())
 def retrieve_clock(ctx: Ctx, p: Params, cid: str) -> Obj:
-    found = ctx.store.objects.get(KIND, {}).get(cid)
+    found = ctx.store.maybe(KIND, cid)
     if found is not None and found.get("deleted"):
         return {"id": cid, "object": KIND, "deleted": True}
     return ctx.store.get(KIND, cid)
