@@ -127,8 +127,9 @@ def bench_execute(work: Path, state: Path, customers: list[Any], reps: int) -> N
 
 
 def bench_account() -> None:
-    """The account-wide benchmarks (issue 13), each its own script: sync and page cost,
-    then every metric over synthetic subscriptions (sizes from BILLING_NB_BENCH_SYNC_SUBS,
+    """The account-wide benchmarks (issue 13), each its own script: sync and page cost, the
+    sandbox's ``--state`` journal and scoped rollback, then every metric over synthetic
+    subscriptions (sizes from BILLING_NB_BENCH_SYNC_SUBS, BILLING_NB_BENCH_STATE_SUBS,
     BILLING_NB_BENCH_METRIC_SUBS)."""
     import subprocess
     import sys
@@ -136,6 +137,8 @@ def bench_account() -> None:
     here = Path(__file__).parent
     subprocess.run([sys.executable, str(here / "sync.py"), "--subs", os.environ.get("BILLING_NB_BENCH_SYNC_SUBS", "50000")],
                    check=True)
+    subprocess.run([sys.executable, str(here / "state_journal.py"),
+                    "--subs", os.environ.get("BILLING_NB_BENCH_STATE_SUBS", "50000")], check=True)
     subprocess.run([sys.executable, str(here / "metrics.py"),
                     "--subs", os.environ.get("BILLING_NB_BENCH_METRIC_SUBS", "1000000")], check=True)
 
