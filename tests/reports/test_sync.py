@@ -186,12 +186,39 @@ def test_rate_limiter_spaces_requests_across_threads() -> None:
         t.join()
     stamps.sort()
     assert len(stamps) == 40
-    # no window of 1.1 s holds more than 20 requests
-    assert all(stamps[i + 20] - stamps[i] >= 1.1 - 1e-3 for i in range(len(stamps) - 20))
+    # no second (Stripe's window) holds more than 20 requests
+    assert all(stamps[i + 20] - stamps[i] > 1.0 for i in range(len(stamps) - 20))
     # and they are paced, not sent 20 at once: a burst queues at the server, and the queue's
-    # varying delays put two windows' requests in one server second (429s in the 5k benchmark)
-    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
-    assert min(gaps) >= 1.1 / 20 - 2e-3
+    # varying delays put two windows' requests in one server second (429s in the 5k benchmark);
+    # at most two go out within one interval (a late thread's slot caught up)
+    assert all(stamps[i + 2] - stamps[i] >= 1.1 / 20 - 2e-3 for i in range(len(stamps) - 2))
+
+
+def test_a_late_wake_keeps_its_slot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thread that wakes late (the GIL held through another page's parse) takes its slot
+    from the schedule, so the rate is not thinned by late wakes; one slot at most is caught up."""
+    import billing_nb.reading.pages as pages
+
+    clock = [0.0]
+    slept: list[float] = []
+    monkeypatch.setattr(pages.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(pages.time, "sleep", lambda s: (slept.append(s), clock.__setitem__(0, clock[0] + s)))
+    limiter = RateLimiter(10, margin=0.0)
+    step = limiter.interval  # 1 / (10 - 2): one slot's room for the catch-up below
+    assert 1 / step + 2 <= 10
+    limiter.acquire()  # t=0
+    clock[0] = 1.5 * step  # half an interval late
+    limiter.acquire()
+    clock[0] = 2 * step  # the schedule's next slot: no wait (counted from the wake: 2.5 intervals)
+    limiter.acquire()
+    assert slept == []
+    limiter.acquire()  # the one after waits a whole interval: no burst beyond two
+    assert slept == [pytest.approx(step)]
+    clock[0] = 50.0  # idle for long: only one slot is caught up, not hundreds
+    limiter.acquire()
+    limiter.acquire()
+    limiter.acquire()
+    assert slept[1:] == [pytest.approx(step)]
 
 
 def test_sync_command(account: tuple[ThreadedSandbox, stripe.StripeClient], tmp_path: Path,
