@@ -226,7 +226,8 @@ class WarmKernel:
         """Back to the warmed-up state, in ``cwd`` with ``env`` added to the environment
         (a kernel that has run nothing yet only moves there)."""
         code = _RESET if self.runs else _ENTER
-        self._silent(code.format(cwd=str(cwd), env=dict(env or {})))
+        # absolute: the kernel is still in the last case's folder, where a relative one is not
+        self._silent(code.format(cwd=str(Path(cwd).resolve()), env=dict(env or {})))
 
     def execute(self, nb_in: Path, nb_out: Path, params: dict[str, Any], *, timeout: int,
                 env: dict[str, str] | None = None) -> None:

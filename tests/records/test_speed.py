@@ -233,3 +233,22 @@ def test_warm_kernel_saves_the_notebook_at_start_and_end_not_per_cell(tmp_path: 
     shown = [c.outputs[0].get("text", c.outputs[0].get("ename")) for c in out.cells
              if c.cell_type == "code" and c.outputs]
     assert shown == ["0\n", "1\n", "2\n", "ValueError"]
+
+
+def test_warm_kernel_runs_cases_whose_folders_are_relative(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`billing-nb demo` and `batch` name record folders relative to where they run
+    (``cases/2026-12-02/<id>``); the kernel sits in the last case's folder, so moving it to a
+    relative folder failed every second case of a worker (FileNotFoundError: 7 of 15 demo cases)."""
+    from billing_nb.records.kernels import WarmKernel
+
+    monkeypatch.chdir(tmp_path)
+    check = _notebook(tmp_path / "check.ipynb", "import os\nassert os.getcwd() == os.path.realpath(case_dir), os.getcwd()")
+    for name in ("a", "b", "c"):
+        (tmp_path / "cases" / name).mkdir(parents=True)
+    with WarmKernel() as kernel:
+        for name in ("a", "b", "c"):
+            kernel.execute(check, Path("cases") / name / "out.ipynb", {"case_dir": str(tmp_path / "cases" / name)},
+                           timeout=60)
+    for name in ("a", "b", "c"):
+        out = nbformat.read(str(tmp_path / "cases" / name / "out.ipynb"), as_version=4)
+        assert all(o.get("output_type") != "error" for c in out.cells for o in c.get("outputs", []))
