@@ -14,6 +14,7 @@ from .model import Action, ActionKind
 from ..analysis.classify import Bucket, Decision
 from ..exceptions import ActionRefusedError, RefundTooLargeError, StaleTargetError
 from ..money import Money
+from ..reading.objects import invoice_refundable
 
 __all__ = ["check_decision", "check_requirements", "check_target", "refusal"]
 
@@ -75,9 +76,7 @@ def check_target(action: Action, fresh: dict[str, Any], *, before: dict[str, Any
     elif action.kind is ActionKind.CREDIT_NOTE:
         if status != "paid":
             raise StaleTargetError(f"{action.id}: invoice {fresh.get('id')} is {status}, not paid")
-        remaining = int(fresh.get("amount_paid") or 0) - int(fresh.get("post_payment_credit_notes_amount") or 0)
-        if charge is not None:
-            remaining = min(remaining, int(charge.get("amount") or 0) - int(charge.get("amount_refunded") or 0))
+        remaining = invoice_refundable(fresh, charge)
         _money_back(action, charge, remaining, before, fresh)
     elif action.kind in (ActionKind.CANCEL, ActionKind.QUANTITY, ActionKind.DEFAULT_PM):
         if status in _ENDED:

@@ -21,7 +21,7 @@ from .model import Action
 from ..analysis.terms import LIVE_STATUSES, ContractShape, RefundOption
 
 from ..money import Money
-from ..reading.objects import invoice_charge, refundable, subscription_invoices
+from ..reading.objects import invoice_charge, invoice_refundable, subscription_invoices
 from ..reading.snapshot import CaseSnapshot, from_ts
 
 __all__ = ["RENEWAL_REFUND_DAYS", "renewal_refund", "renewal_after_cancel_request"]
@@ -54,9 +54,7 @@ def renewal_refund(snapshot: CaseSnapshot, shape: ContractShape,
     paid = from_ts(_paid_at(inv))
     days = (snapshot.now - paid).days if paid else 0
     charge = invoice_charge(snapshot, inv)
-    full = int(inv.get("amount_paid") or 0) - int(inv.get("post_payment_credit_notes_amount") or 0)
-    if charge is not None:
-        full = min(full, refundable(charge))
+    full = invoice_refundable(inv, charge)
     when = f"{paid:%-d %b %Y}" if paid else "an unknown date"
     if days > RENEWAL_REFUND_DAYS or full <= 0:
         why = (f"{_ago(days)}, past the {RENEWAL_REFUND_DAYS}-day renewal refund window" if full > 0
@@ -101,9 +99,7 @@ def renewal_after_cancel_request(snapshot: CaseSnapshot, shapes: list[ContractSh
             notes.append(f"{sub_id} was charged after a cancel request; consider refunding that renewal "
                          "charge (not planned automatically for a non-annual plan).")
             continue
-        full = int(inv.get("amount_paid") or 0) - int(inv.get("post_payment_credit_notes_amount") or 0)
-        if charge is not None:
-            full = min(full, refundable(charge))
+        full = invoice_refundable(inv, charge)
         why = "renewal charged after the customer asked to cancel"
         chg = str(charge["id"]) if charge else None
         live = shape.status in LIVE_STATUSES

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..reading.objects import (invoice_charge, line_is_proration, line_price, line_subscription_item, obj_id,
-                              refundable, subscription_invoices)
+                              invoice_refundable, subscription_invoices)
 from ..money import round_half_up
 from ..reading.snapshot import CaseSnapshot
 
@@ -85,9 +85,7 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict
     per_item = {item: max(0, round_half_up(value)) for item, value in exact.items()}
     total = sum(per_item.values())
     charge = invoice_charge(snapshot, inv)
-    remaining = int(inv.get("amount_paid") or 0) - int(inv.get("post_payment_credit_notes_amount") or 0)
-    if charge is not None:
-        remaining = min(remaining, refundable(charge))
+    remaining = invoice_refundable(inv, charge)
     details = {
         "now": now, "period_start": shape.period_start, "period_end": shape.period_end,
         "unused_seconds": max(0, (shape.period_end or now) - max(now, shape.period_start or now)),

@@ -16,7 +16,8 @@ from .snapshot import CaseSnapshot
 
 __all__ = [
     "obj_id", "invoice_subscription", "invoice_payment_intents", "invoice_charge", "line_is_proration",
-    "line_subscription_item", "line_price", "subscription_invoices", "charge_dispute", "refundable", "plan_name",
+    "line_subscription_item", "line_price", "subscription_invoices", "charge_dispute", "refundable",
+    "invoice_refundable", "plan_name",
 ]
 
 
@@ -88,6 +89,13 @@ def charge_dispute(snapshot: CaseSnapshot, charge_id: str) -> dict[str, Any] | N
 def refundable(charge: dict[str, Any]) -> int:
     """What remains refundable on a charge, in its minor units."""
     return max(0, int(charge.get("amount") or 0) - int(charge.get("amount_refunded") or 0))
+
+
+def invoice_refundable(inv: dict[str, Any], charge: dict[str, Any] | None) -> int:
+    """What can still go back on a paid invoice: what it was paid less its credit notes after
+    payment, and no more than the charge that paid it has left."""
+    remaining = int(inv.get("amount_paid") or 0) - int(inv.get("post_payment_credit_notes_amount") or 0)
+    return min(remaining, refundable(charge)) if charge is not None else remaining
 
 
 def plan_name(snapshot: CaseSnapshot, price_id: str, product_id: str) -> str:
