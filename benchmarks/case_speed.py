@@ -220,7 +220,8 @@ print(snap.request_count)
 
 def bench_batches(work: Path, state: Path, customers: list[Any], n_cases: int) -> None:
     """A batch of ``n_cases`` on 1 and 2 warm workers; warm per-case vs cold vs a plain script."""
-    from billing_nb.records.runner import CaseRequest, run_batch, run_case
+    from billing_nb.records.batch import run_batch
+    from billing_nb.records.runner import CaseRequest, run_case
 
     run = work / "run-batch"
     _sandbox(run, state, 0)

@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # the type checker sees real imports; at run time they stay l
     from .reading.provider import StripeReader, make_client
     from .reading.masking import mask_text
     from .records.scan import scan
-    from .records.runner import CaseRequest, run_batch, run_case
+    from .records.batch import run_batch
+    from .records.runner import CaseRequest, run_case
     from .reading.snapshot import CaseSnapshot
 
 __version__ = "0.1.0"
@@ -47,7 +48,7 @@ _EXPORTS: dict[str, str] = {
     "scan": "records.scan", "mask_text": "reading.masking",
     "Case": "records.case", "open_case": "records.case",
     "start_case": "notebook",
-    "run_case": "records.runner", "run_batch": "records.runner", "CaseRequest": "records.runner",
+    "run_case": "records.runner", "run_batch": "records.batch", "CaseRequest": "records.runner",
     "BillingNbError": "exceptions",
 }
 

@@ -203,7 +203,7 @@ def _batch_requests(path: Path) -> tuple[list[Any], list[str]]:
 
 def _cmd_batch(args: argparse.Namespace) -> int:
     from .records.console import progress
-    from .records.runner import run_batch
+    from .records.batch import run_batch
 
     requests, bad = _batch_requests(args.file)
     for line in bad:

@@ -77,7 +77,8 @@ def run_demo(*, out: Path = Path("cases"), run_cases: bool = True) -> int:
     if not run_cases:
         return 0
     from ..records.console import progress
-    from ..records.runner import CaseRequest, run_batch
+    from ..records.batch import run_batch
+    from ..records.runner import CaseRequest
 
     requests = [CaseRequest(lookup=c.lookup, complaint=c.complaint, bucket=c.expected_bucket) for c in customers]
     print(f"\nRunning {len(requests)} cases (papermill, process pool)...", flush=True)

@@ -24,6 +24,7 @@ import os
 import queue
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -180,39 +181,80 @@ def _register_engine() -> None:
 
 
 class WarmKernel:
-    """One kernel that runs many notebooks, each in a fresh namespace (module docstring)."""
+    """One kernel that runs many notebooks, each in a fresh namespace (module docstring).
 
-    def __init__(self, *, cwd: Path | None = None, start_timeout: int = 60) -> None:
+    ``wait=False`` returns as soon as the kernel's process is launched, with the warm-up
+    already queued on its shell channel (zmq holds it until the kernel reads it): the
+    kernel boots and imports while the caller does its own start-up and reads the first
+    case; the first :meth:`reset` waits for the warm-up's reply.
+    """
+
+    def __init__(self, *, cwd: Path | None = None, start_timeout: int = 60, wait: bool = True) -> None:
         from jupyter_core.utils import run_sync
 
         self._run_sync = run_sync
+        self._start_timeout = start_timeout
         self.km = IpcKernelManager(kernel_name="python3")
         run_sync(self.km.start_kernel)(cwd=str(cwd or Path.cwd()))
-        self.kc = self.km.client()
-        self.kc.start_channels()
         self.runs = 0
         self.broken = False  # a timed-out or dead kernel: its worker starts another
         try:
-            run_sync(self.kc.wait_for_ready)(timeout=start_timeout)
-            warming = self.kc.execute(_WARM_UP, silent=False, store_history=False)
-            # papermill's import here runs while the kernel imports the case's modules (its own process)
-            _register_engine()
-            self._reply(warming, timeout=start_timeout)
+            self.kc = self.km.client()
+            self.kc.start_channels()
+            self._warming: str | None = self.kc.execute(_WARM_UP, silent=False, store_history=False)
+            if wait:
+                self.wait_ready()
         except BaseException:
             self.shutdown()
             raise
+
+    def wait_ready(self) -> None:
+        """Wait for the warm-up (once): its reply says the kernel is up and warm; its
+        messages on IOPub say outputs will be seen (else jupyter_client's own readiness
+        check runs, which also waits for IOPub)."""
+        if self._warming is None:
+            return
+        warming, self._warming = self._warming, None
+        try:
+            # papermill's import here runs while the kernel imports the case's modules (its own process)
+            _register_engine()
+            self._reply(warming, timeout=self._start_timeout, dead_check=True)
+            if not self._iopub_saw(warming):
+                self._run_sync(self.kc.wait_for_ready)(timeout=self._start_timeout)
+        except BaseException:
+            self.broken = True
+            raise
+
+    def _iopub_saw(self, msg_id: str) -> bool:
+        """Drain IOPub; whether a message of ``msg_id`` was on it (the warm-up's idle comes
+        last, after its reply, so wait briefly for it)."""
+        seen = False
+        while True:
+            try:
+                msg = self._run_sync(self.kc.get_iopub_msg)(timeout=0.05 if not seen else 0.01)
+            except queue.Empty:
+                return seen
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                seen = True
+                if msg.get("msg_type") == "status" and msg["content"].get("execution_state") == "idle":
+                    return True
 
     def _silent(self, code: str, *, timeout: float = 60) -> None:
         """Run code without a cell; its error (if any) is raised here."""
         self._reply(self.kc.execute(code, silent=False, store_history=False), timeout=timeout)
 
-    def _reply(self, msg_id: str, *, timeout: float) -> None:
-        """Wait for the reply to one execute request; its error (if any) is raised here."""
+    def _reply(self, msg_id: str, *, timeout: float, dead_check: bool = False) -> None:
+        """Wait for the reply to one execute request; its error (if any) is raised here.
+        ``dead_check``: a kernel that died while booting fails at once, not after ``timeout``."""
+        deadline = time.monotonic() + timeout
         while True:
+            left = deadline - time.monotonic()
             try:
-                reply = self._run_sync(self.kc.get_shell_msg)(timeout=timeout)
+                reply = self._run_sync(self.kc.get_shell_msg)(timeout=max(0.01, min(left, 1.0) if dead_check else left))
             except queue.Empty:
-                raise RuntimeError("warm kernel did not answer") from None
+                if time.monotonic() < deadline and dead_check and self.alive():
+                    continue
+                raise RuntimeError("warm kernel did not answer" if self.alive() else "warm kernel died while starting") from None
             if reply["parent_header"].get("msg_id") == msg_id:
                 break
         content = reply["content"]
@@ -225,6 +267,7 @@ class WarmKernel:
     def reset(self, *, cwd: Path, env: dict[str, str] | None = None) -> None:
         """Back to the warmed-up state, in ``cwd`` with ``env`` added to the environment
         (a kernel that has run nothing yet only moves there)."""
+        self.wait_ready()
         code = _RESET if self.runs else _ENTER
         # absolute: the kernel is still in the last case's folder, where a relative one is not
         self._silent(code.format(cwd=str(Path(cwd).resolve()), env=dict(env or {})))
@@ -232,9 +275,9 @@ class WarmKernel:
     def execute(self, nb_in: Path, nb_out: Path, params: dict[str, Any], *, timeout: int,
                 env: dict[str, str] | None = None) -> None:
         """Reset the kernel and run one notebook on it with papermill."""
+        self.reset(cwd=nb_out.parent, env=env)  # first: its wait imports nbformat without the IRI grammar
         import papermill as pm
 
-        self.reset(cwd=nb_out.parent, env=env)
         self.runs += 1
         pm.execute_notebook(str(nb_in), str(nb_out), parameters=params, kernel_name="python3",
                             progress_bar=False, execution_timeout=timeout, engine_name=WARM_ENGINE,
@@ -243,7 +286,8 @@ class WarmKernel:
     def shutdown(self) -> None:
         """Stop the kernel at once (its notebooks are written) and remove its sockets."""
         try:
-            self.kc.stop_channels()
+            if getattr(self, "kc", None) is not None:
+                self.kc.stop_channels()
             self._run_sync(self.km.shutdown_kernel)(now=True)
         finally:
             shutil.rmtree(getattr(self.km, "_ipc_dir", ""), ignore_errors=True)

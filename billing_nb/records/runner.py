@@ -6,19 +6,15 @@ overwritten), hand the snapshot to the notebook through a private file outside t
 (its path is the only new parameter: no raw email or secret is ever a parameter), execute
 the notebook through papermill on an ipc kernel, then post-process: the handoff as a
 real markdown cell tagged ``handoff``, ``handoff.md``, ``backlog.md``, a redaction scan
-of everything written, and the casebook index. Batches run in worker processes, one per
-core, each keeping one warm kernel (:class:`~billing_nb.records.kernels.WarmKernel`)
-across its cases, every case in a fresh namespace.
+of everything written, and the casebook index. Batches (:mod:`.batch`) run it on warm
+kernels (:class:`~billing_nb.records.kernels.WarmKernel`), a fresh namespace per case.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
-import queue
 import secrets
-from collections.abc import Callable
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,7 +33,7 @@ from .scan import scan
 from .storage import atomic_write_text, close_interrupted, read_json, saved_atomically, settle_from_ledger
 from ..actions.model import COUNTED
 
-__all__ = ["CaseRequest", "CaseResult", "notebook_path", "run_case", "run_batch", "export_record", "new_case_id"]
+__all__ = ["CaseRequest", "CaseResult", "notebook_path", "run_case", "export_record", "new_case_id"]
 
 DEFAULT_TIMEOUT = 300
 
@@ -261,95 +257,3 @@ def _settle_failed_run(record: dict[str, Any], ledger: Ledger, error: str) -> No
     record["status"] = "partial" if landed else "failed"
     record["error"] = error
     record.pop("writer", None)
-
-
-def _run_one(request: CaseRequest, cases_dir: str | None, timeout: int, kernel: WarmKernel | None = None) -> CaseResult:
-    try:
-        return run_case(request, cases_dir=Path(cases_dir) if cases_dir else None, timeout=timeout, kernel=kernel)
-    except (exc.BillingNbError, OSError) as err:  # one case's failure never stops the batch
-        ours = exc.StorageError.of(cases_dir, err)
-        return CaseResult(case_id=request.case_id or "", status="failed", record_dir=None,
-                          exit_code=ours.exit_code, error=str(ours))
-    except Exception as err:  # noqa: BLE001 - one case's failure never stops a batch
-        return CaseResult(case_id=request.case_id or "", status="failed", record_dir=None,
-                          exit_code=3, error=mask_text(f"{type(err).__name__}: {err}"))
-
-
-class _Worker:
-    """A batch worker's warm kernel: started on the first case, replaced when it breaks."""
-
-    def __init__(self) -> None:
-        self.kernel: WarmKernel | None = None
-
-    def run(self, request: CaseRequest, cases_dir: str | None, timeout: int) -> CaseResult:
-        if self.kernel is not None and (self.kernel.broken or not self.kernel.alive()):
-            self.close()
-        if self.kernel is None:
-            try:
-                self.kernel = WarmKernel()
-            except Exception:  # noqa: BLE001 - this case starts its own kernel instead
-                self.kernel = None
-        return _run_one(request, cases_dir, timeout, self.kernel)
-
-    def close(self) -> None:
-        if self.kernel is not None:
-            _stop(self.kernel)
-            self.kernel = None
-
-
-def _worker_main(jobs: Any, results: Any, cases_dir: str | None, timeout: int) -> None:
-    worker = _Worker()
-    try:
-        while (item := jobs.get()) is not None:
-            index, request = item
-            results.put((index, worker.run(request, cases_dir, timeout)))
-    finally:
-        worker.close()
-
-
-def run_batch(requests: list[CaseRequest], *, cases_dir: Path | None = None, workers: int | None = None,
-              timeout: int = DEFAULT_TIMEOUT, on_done: Callable[[CaseResult], None] | None = None) -> list[CaseResult]:
-    """Run many cases on worker processes sized to the cores, each with one warm kernel
-    reused across its cases (a fresh namespace per case); results in input order.
-
-    ``on_done(result)`` is called as each case finishes (in completion order), for progress.
-    """
-    size = max(1, min(workers or os.cpu_count() or 1, len(requests) or 1))
-    folder = str(cases_dir) if cases_dir else None
-    if size == 1:
-        worker = _Worker()
-        try:
-            results: list[CaseResult] = []
-            for r in requests:
-                results.append(worker.run(r, folder, timeout))
-                if on_done:
-                    on_done(results[-1])
-            return results
-        finally:
-            worker.close()
-    ctx = mp.get_context("spawn")  # no inherited threads or sockets (a sandbox thread, a kernel's)
-    jobs, outcomes = ctx.Queue(), ctx.Queue()
-    for item in enumerate(requests):
-        jobs.put(item)
-    for _ in range(size):
-        jobs.put(None)
-    procs = [ctx.Process(target=_worker_main, args=(jobs, outcomes, folder, timeout), daemon=False) for _ in range(size)]
-    for proc in procs:
-        proc.start()
-    done: dict[int, CaseResult] = {}
-    try:
-        while len(done) < len(requests):
-            try:
-                index, result = outcomes.get(timeout=5)
-                done[index] = result
-                if on_done:
-                    on_done(result)
-            except queue.Empty:
-                if not any(p.is_alive() for p in procs):
-                    break
-    finally:
-        for proc in procs:
-            proc.join(timeout=30)
-    return [done.get(i) or CaseResult(case_id=r.case_id or "", status="failed", record_dir=None, exit_code=3,
-                                      error="the batch worker running this case died")
-            for i, r in enumerate(requests)]

@@ -17,7 +17,8 @@ import pytest
 
 from billing_nb.records.handoff import HEADINGS
 from billing_nb.records.scan import scan
-from billing_nb.records.runner import CaseRequest, CaseResult, run_batch, run_case
+from billing_nb.records.batch import run_batch
+from billing_nb.records.runner import CaseRequest, CaseResult, run_case
 
 
 pytestmark = pytest.mark.notebook

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from billing_nb.records.runner import CaseRequest, CaseResult, run_batch, run_case
+from billing_nb.records.batch import run_batch
+from billing_nb.records.runner import CaseRequest, CaseResult, run_case
 
 from scenarios import KEY, World, world
 from scenarios import run as scenarios_run

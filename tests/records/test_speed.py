@@ -182,7 +182,8 @@ def test_warm_kernel_gives_each_case_a_fresh_namespace(tmp_path: Path) -> None:
 
 
 def test_warm_batch_runs_cases_on_two_workers(demo_env: Any, tmp_path: Path) -> None:
-    from billing_nb.records.runner import CaseRequest, run_batch
+    from billing_nb.records.batch import run_batch
+    from billing_nb.records.runner import CaseRequest
 
     people = [demo_env.story(s) for s in ("dup_personal", "failed_renewal", "team")]
     results = run_batch([CaseRequest(lookup=p.lookup, bucket=p.expected_bucket) for p in people],

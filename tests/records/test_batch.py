@@ -1,0 +1,91 @@
+"""Batches (issue 15): the calling process is a worker, kernels launch before the worker's
+own start-up and are waited for at the notebook, and nothing in a worker compiles the IRI
+grammar. Counts and facts, never times."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.notebook]
+
+
+def _notebook(path: Path, source: str) -> Path:
+    """A one-cell notebook written as plain JSON (nbformat is what the check is about)."""
+    path.write_text(json.dumps({
+        "cells": [{"cell_type": "code", "execution_count": None, "id": "c1", "metadata": {}, "outputs": [],
+                   "source": source}],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def test_a_worker_that_launches_its_kernel_early_never_compiles_the_iri_grammar(tmp_path: Path) -> None:
+    """A worker's kernel launched without waiting (``wait=False``) runs a notebook; nbformat
+    (through papermill) is imported without ``rfc3987_syntax``, whose grammar compile cost every
+    spawned batch worker about 2 s of CPU when papermill was imported before the engine's guard."""
+    nb = _notebook(tmp_path / "in.ipynb", "x = 6 * 7\nprint(x)")
+    code = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from billing_nb.records.kernels import WarmKernel
+        kernel = WarmKernel(wait=False)
+        try:
+            kernel.execute(Path({str(nb)!r}), Path({str(tmp_path / 'out.ipynb')!r}), {{}}, timeout=60)
+        finally:
+            kernel.shutdown()
+        print('rfc3987_syntax' in sys.modules)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False"
+    executed = json.loads((tmp_path / "out.ipynb").read_text())
+    assert any("42" in "".join(o.get("text", "")) for o in executed["cells"][0]["outputs"])
+
+
+def test_a_kernel_that_dies_while_booting_fails_at_once(tmp_path: Path) -> None:
+    """The warm-up is queued before the kernel is up; a kernel that dies before answering it is
+    reported as dead within seconds, not after the 60-s start timeout."""
+    import os
+    import signal
+    import time
+
+    from billing_nb.records.kernels import WarmKernel
+
+    kernel = WarmKernel(wait=False, start_timeout=60)
+    try:
+        pid = kernel.km.provisioner.pid  # type: ignore[union-attr]
+        os.kill(pid, signal.SIGKILL)
+        t0 = time.monotonic()
+        with pytest.raises(RuntimeError, match="died"):
+            kernel.wait_ready()
+        assert time.monotonic() - t0 < 30
+        assert kernel.broken
+    finally:
+        kernel.shutdown()
+
+
+@pytest.mark.sandbox
+def test_a_two_worker_batch_runs_cases_in_the_calling_process_too(demo_env: Any, tmp_path: Path) -> None:
+    """Of a 2-worker batch, the calling process runs cases itself (no process spawned for it) and
+    a spawned worker runs the others; every result comes back once, in input order."""
+    from billing_nb.records.batch import run_batch
+    from billing_nb.records.runner import CaseRequest
+
+    people = [demo_env.story(s) for s in ("dup_personal", "failed_renewal", "team", "disputed")] * 2
+    seen: list[tuple[str, bool]] = []
+    results = run_batch([CaseRequest(lookup=p.lookup, bucket=p.expected_bucket) for p in people],
+                        cases_dir=tmp_path / "cases", workers=2,
+                        on_done=lambda r: seen.append((r.case_id, threading.current_thread() is threading.main_thread())))
+    assert [r.status for r in results] == ["done"] * len(people), [r.error for r in results]
+    assert [r.record["customer"]["id"] for r in results] == [p.customer_id for p in people]
+    assert sorted(c for c, _ in seen) == sorted(r.case_id for r in results)  # each reported once
+    assert any(mine for _, mine in seen), "the calling process ran no case"
+    assert not all(mine for _, mine in seen), "no spawned worker ran a case"
