@@ -44,7 +44,11 @@ test-browser: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/python -m pyright billing_nb
 
+# Byte-compiled first: an editable install leaves the package's modules uncompiled, and where
+# PYTHONDONTWRITEBYTECODE is set every process (each kernel, each batch worker) would compile
+# them again at import -- not what an installed copy does.
 bench: $(STAMP)
+	$(BIN)/python -m compileall -q billing_nb >/dev/null
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
