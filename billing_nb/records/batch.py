@@ -132,6 +132,7 @@ def run_batch(requests: list[CaseRequest], *, cases_dir: Path | None = None, wor
     done: dict[int, CaseResult] = {}
     lock = threading.Lock()
     mine_finished = threading.Event()
+    failures: list[BaseException] = []  # on_done's, raised in the collector thread
 
     def finish(index: int, result: CaseResult) -> None:
         with lock:
@@ -154,19 +155,40 @@ def run_batch(requests: list[CaseRequest], *, cases_dir: Path | None = None, wor
                         return
                 else:
                     continue
-            finish(index, result)
+            try:
+                finish(index, result)
+            except BaseException as err:  # noqa: BLE001 - re-raised by the caller's thread
+                failures.append(err)
+                _stop_handing_out(jobs, len(procs))
 
     collector = threading.Thread(target=collect, name="billing-nb-batch-results", daemon=True)
     collector.start()
     worker = _Worker()
     try:
-        while (item := jobs.get()) is not None:
+        while not failures and (item := jobs.get()) is not None:
             index, request = item
             finish(index, worker.run(request, folder, timeout))
+    except BaseException:
+        _stop_handing_out(jobs, len(procs))  # Ctrl-C, a failing on_done: the workers stop after their case
+        raise
     finally:
         worker.close()
         mine_finished.set()
         collector.join()
         for proc in procs:
             proc.join(timeout=30)
+    if failures:
+        raise failures[0]
     return [done.get(i) or _died(r) for i, r in enumerate(requests)]
+
+
+def _stop_handing_out(jobs: Any, workers: int) -> None:
+    """Take every queued case back and queue one stop per spawned worker: each ends after the
+    case it is running, instead of the batch running on after the caller stopped."""
+    while True:
+        try:
+            jobs.get(timeout=0.05)
+        except queue.Empty:
+            break
+    for _ in range(workers):
+        jobs.put(None)

@@ -89,3 +89,28 @@ def test_a_two_worker_batch_runs_cases_in_the_calling_process_too(demo_env: Any,
     assert sorted(c for c, _ in seen) == sorted(r.case_id for r in results)  # each reported once
     assert any(mine for _, mine in seen), "the calling process ran no case"
     assert not all(mine for _, mine in seen), "no spawned worker ran a case"
+
+
+@pytest.mark.sandbox
+def test_a_batch_whose_progress_callback_fails_stops_handing_out_cases(demo_env: Any, tmp_path: Path) -> None:
+    """A failing ``on_done`` (a closed progress stream, Ctrl-C in the caller) ends the batch: the
+    error reaches the caller, the workers stop after the case they are running, and no worker
+    process is left behind -- the queued cases are not run on unseen."""
+    import multiprocessing
+
+    from billing_nb.records.batch import run_batch
+    from billing_nb.records.runner import CaseRequest
+
+    person = demo_env.story("dup_personal")
+    calls: list[str] = []
+
+    def broken(result: Any) -> None:
+        calls.append(result.case_id)
+        raise BrokenPipeError("progress stream closed")
+
+    with pytest.raises(BrokenPipeError):
+        run_batch([CaseRequest(lookup=person.lookup, bucket=person.expected_bucket)] * 12,
+                  cases_dir=tmp_path / "cases", workers=2, on_done=broken)
+    assert not multiprocessing.active_children()
+    records = list((tmp_path / "cases").glob("*/*/case.json"))
+    assert 1 <= len(calls) and len(records) <= 4, (len(calls), len(records))  # at most the cases already running
