@@ -190,6 +190,11 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
     os.environ["BILLING_NB_CASES_DIR"] = str(cases.resolve())
     error: str | None = None
     code = 0
+    if kernel is not None:
+        try:
+            kernel.wait_ready()  # a batch worker's kernel, launched early; one that failed to boot
+        except Exception:  # noqa: BLE001 - is replaced by its worker, and this case runs on its own kernel
+            kernel = None
     runner = kernel or own
     try:
         if runner is not None:

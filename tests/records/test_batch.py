@@ -114,3 +114,26 @@ def test_a_batch_whose_progress_callback_fails_stops_handing_out_cases(demo_env:
     assert not multiprocessing.active_children()
     records = list((tmp_path / "cases").glob("*/*/case.json"))
     assert 1 <= len(calls) and len(records) <= 4, (len(calls), len(records))  # at most the cases already running
+
+
+@pytest.mark.sandbox
+def test_a_case_whose_early_kernel_died_while_booting_runs_on_its_own_kernel(demo_env: Any, tmp_path: Path) -> None:
+    """A worker's kernel is launched before the case is read; if it dies before it is ready, the
+    case still runs (papermill starts a kernel for it) and the worker sees the kernel as broken."""
+    import os
+    import signal
+
+    from billing_nb.records.kernels import WarmKernel
+    from billing_nb.records.runner import CaseRequest, run_case
+
+    person = demo_env.story("team")
+    kernel = WarmKernel(wait=False)
+    try:
+        os.kill(kernel.km.provisioner.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        result = run_case(CaseRequest(lookup=person.lookup, bucket=person.expected_bucket),
+                          cases_dir=tmp_path / "cases", kernel=kernel)
+    finally:
+        kernel.shutdown()
+    assert result.status == "done", result.error
+    assert result.record["customer"]["id"] == person.customer_id
+    assert kernel.broken
