@@ -183,12 +183,13 @@ def run_batch(requests: list[CaseRequest], *, cases_dir: Path | None = None, wor
 
 
 def _stop_handing_out(jobs: Any, workers: int) -> None:
-    """Take every queued case back and queue one stop per spawned worker: each ends after the
-    case it is running, instead of the batch running on after the caller stopped."""
+    """Take every queued case back and queue one stop per spawned worker (and one for the
+    calling process, which may be taking from the queue meanwhile): each ends after the case
+    it is running, instead of the batch running on after the caller stopped."""
     while True:
         try:
             jobs.get(timeout=0.05)
         except queue.Empty:
             break
-    for _ in range(workers):
+    for _ in range(workers + 1):
         jobs.put(None)
