@@ -73,10 +73,7 @@ class _Worker:
 
     def close(self) -> None:
         if self.kernel is not None:
-            try:
-                self.kernel.shutdown()
-            except Exception:  # noqa: BLE001 - already dead
-                pass
+            self.kernel.stop()
             self.kernel = None
 
 

@@ -292,6 +292,13 @@ class WarmKernel:
         finally:
             shutil.rmtree(getattr(self.km, "_ipc_dir", ""), ignore_errors=True)
 
+    def stop(self) -> None:
+        """:meth:`shutdown` for a kernel that may be dead already (its errors are not news)."""
+        try:
+            self.shutdown()
+        except Exception:  # noqa: BLE001 - already dead
+            pass
+
     def __enter__(self) -> WarmKernel:
         return self
 

@@ -213,7 +213,7 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
         code = _exit_code_for(ename)
         if kernel is not None and not ename:  # timed out or died: a batch worker replaces it
             kernel.broken = True
-            _stop(kernel)  # a timed-out kernel may still be writing: stop it before its record is settled
+            kernel.stop()  # a timed-out kernel may still be writing: stop it before its record is settled
     finally:
         shutil.rmtree(prefetched.parent, ignore_errors=True)
         if own is not None:
@@ -240,13 +240,6 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
         code = exc.StripeApiError.exit_code  # a write failed: never exit 0 for it
     return CaseResult(case_id=case_id, status=record.get("status", "failed"), record_dir=record_dir,
                       exit_code=code, error=record.get("error"), record=record)
-
-
-def _stop(kernel: WarmKernel) -> None:
-    try:
-        kernel.shutdown()
-    except Exception:  # noqa: BLE001 - already dead
-        pass
 
 
 def _settle_failed_run(record: dict[str, Any], ledger: Ledger, error: str) -> None:
