@@ -26,6 +26,7 @@ from ..analysis.classify import Bucket
 from ..exceptions import BadInputError, NeedsConfirmationError
 from ..records.case import Case, open_case
 from ..records.manual import index_record
+from ..records.markup import math_inert_html, math_inert_md
 from .widgets import ActionChecklist, BucketPicker
 
 __all__ = ["CaseNotebook", "start_case", "TEMPLATE_CASE_ID"]
@@ -96,7 +97,7 @@ class CaseNotebook:
     def step5_handoff(self) -> None:
         if self.interactive:
             rec = self.case.record()
-            self._new("handoff", Markdown(rec["handoff"]) if self.case.plan else HTML(_WAITING))
+            self._new("handoff", Markdown(math_inert_md(rec["handoff"])) if self.case.plan else HTML(_WAITING))
             self._new("followup", HTML(views.followup_html(rec["followup"]) if self.case.plan and rec["followup"]
                                         else ""))
             return
@@ -111,9 +112,9 @@ class CaseNotebook:
         except Exception as exc:  # shown to the analyst; the traceback goes to the kernel log
             traceback.print_exc(file=sys.stderr)
             text = html.escape(f"{type(exc).__name__}: {exc}")
-            self._show(display_name, HTML(f'<div class="bnb-error" style="color:#a00; border:1px solid #a00; '
-                                          f'padding:6px;"><b>{html.escape(what)} failed:</b> {text}. The record '
-                                          "(case.json) keeps what happened; re-run the cell or try again.</div>"))
+            self._show(display_name, HTML(math_inert_html(
+                f'<div class="bnb-error" style="color:#a00; border:1px solid #a00; padding:6px;"><b>{html.escape(what)} '
+                f"failed:</b> {text}. The record (case.json) keeps what happened; re-run the cell or try again.</div>")))
 
     def _confirmed(self, bucket: Bucket) -> None:
         self._shown_failure("Confirm", "decision", lambda: self._confirm(bucket))
@@ -156,7 +157,7 @@ class CaseNotebook:
     def _render_tail(self) -> None:
         rec = self.case.record()
         self._show("gaps", HTML(views.gaps_html(self.case)))
-        self._show("handoff", Markdown(rec["handoff"]))
+        self._show("handoff", Markdown(math_inert_md(rec["handoff"])))
         self._show("followup", HTML(views.followup_html(rec["followup"]) if rec["followup"] else ""))
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ..money import Money
-from ..records.markup import dates_in_words, escape_html, no_math
+from ..records.markup import dates_in_words, escape_html, math_inert_html
 
 __all__ = ["esc", "words", "money", "money_of", "day", "days", "dashboard_url", "link", "table_html", "cell", "frame_html",
            "use_for_frames", "DASH"]
@@ -196,7 +196,7 @@ def frame_html(frame: pd.DataFrame, *, test_mode: bool | None = None) -> str:
     numeric = [headers[c] for c in columns
                if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
                or all(v == DASH or _AMOUNT.match(html.unescape(v)) for v in (r[headers[c]] for r in rows))]
-    return no_math(table_html(rows, list(headers.values()), numeric=numeric, keep_empty=True))
+    return math_inert_html(table_html(rows, list(headers.values()), numeric=numeric, keep_empty=True))
 
 
 def use_for_frames(*, test_mode: bool | None = None) -> None:

@@ -17,7 +17,7 @@ from IPython.display import HTML, Markdown, display
 from ..actions import Action
 from ..analysis.terms import ContractShape
 from ..records.case import Case
-from ..records.markup import no_math
+from ..records.markup import math_inert_html, math_inert_md
 from .format import DASH, day, days, esc, link, money, money_of, table_html, words
 from .page import customer_page_html, payment_method_words, plan_name
 
@@ -25,10 +25,10 @@ _F = Any
 
 
 def _shown_as_written(render: _F) -> _F:
-    """Every ``$`` of a rendered step as ``＄``: JupyterLab typesets a ``$...$`` pair in HTML
-    output as LaTeX, so two amounts in one table would turn into math (records.markup)."""
+    """A rendered step in which MathJax typesets nothing: JupyterLab typesets a ``$...$`` pair in
+    HTML output as LaTeX, so two amounts in one table would turn into math (records.markup)."""
     def wrapped(*args: Any, **kwargs: Any) -> str:
-        return no_math(render(*args, **kwargs))
+        return math_inert_html(render(*args, **kwargs))
     wrapped.__doc__, wrapped.__name__ = render.__doc__, render.__name__
     return wrapped
 
@@ -254,7 +254,8 @@ def followup_html(text: str) -> str:
 
 
 def handoff_markdown(case: Case) -> str:
-    return str(case.record()["handoff"])
+    """The handoff as the notebook shows it (its ``$`` as written: records.markup)."""
+    return math_inert_md(str(case.record()["handoff"]))
 
 
 def show_identity(case: Case) -> None:
@@ -279,6 +280,6 @@ def show_gaps(case: Case) -> None:
 
 def show_handoff(case: Case) -> None:
     rec = case.record()
-    display(Markdown(rec["handoff"]))
+    display(Markdown(math_inert_md(rec["handoff"])))
     if rec.get("followup"):
         display(HTML(followup_html(rec["followup"])))

@@ -16,7 +16,7 @@ import ipywidgets as w
 
 from ..actions import Plan
 from ..analysis.classify import Bucket, Classification
-from ..records.markup import no_math
+from ..records.markup import math_inert_html
 
 __all__ = ["BucketPicker", "ActionChecklist"]
 
@@ -75,7 +75,7 @@ class ActionChecklist(w.VBox):
             money = f" — {action.amount.format()}" if action.amount else ""
             flags = ("reversible" if action.reversible else "NOT reversible") + (
                 ", moves money" if action.moves_money else "")
-            rows.append(w.VBox([box, w.HTML(no_math(f"<small>{html.escape(action.preview + money)} ({flags})</small>"))]))
+            rows.append(w.VBox([box, w.HTML(math_inert_html(f"<small>{html.escape(action.preview + money)} ({flags})</small>", inline=True))]))
         self.summary = w.HTML("<i>Nothing ticked.</i>")
         self.execute = w.Button(description="Execute ticked", button_style="danger", icon="play",
                                 disabled=not plan.actions)
@@ -104,7 +104,7 @@ class ActionChecklist(w.VBox):
 
     def _ticked_changed(self, _change: object) -> None:
         text = html.escape(self.confirmation())
-        self.summary.value = no_math(f"<b>{text}</b>" if self.ticked() else f"<i>{text}</i>")
+        self.summary.value = math_inert_html(f"<b>{text}</b>" if self.ticked() else f"<i>{text}</i>", inline=True)
 
     def _clicked(self, _button: w.Button) -> None:
         chosen = self.ticked()
@@ -112,5 +112,5 @@ class ActionChecklist(w.VBox):
             self.status.value = "<i>Nothing ticked: nothing executed.</i>"
             return
         self.execute.disabled = True  # one click, one run: the handler re-renders step 3 with a new checklist
-        self.status.value = no_math("<i>Executing " + html.escape(", ".join(chosen)) + " …</i>")
+        self.status.value = math_inert_html("<i>Executing " + html.escape(", ".join(chosen)) + " …</i>", inline=True)
         self._on_execute(chosen)

@@ -24,7 +24,7 @@ import jinja2
 
 from ..exceptions import ConfigError
 from ..money import Money
-from .markup import Md, dates_in_words, escape_block, escape_md, no_math
+from .markup import Md, dates_in_words, escape_block, escape_md
 
 __all__ = ["HEADINGS", "templates_dir", "render_followup", "render_handoff", "render_backlog"]
 
@@ -274,9 +274,9 @@ def render_followup(record: dict[str, Any], override: Path | None = None) -> str
 
 def render_handoff(record: dict[str, Any], override: Path | None = None) -> str:
     """The handoff markdown from a case.json-shaped record (with followup already set)."""
-    return no_math(_render("handoff.md.j2", override, record=record, f=_facts(record), v=_handoff_view(record)))
+    return _render("handoff.md.j2", override, record=record, f=_facts(record), v=_handoff_view(record))
 
 
 def render_backlog(record: dict[str, Any], override: Path | None = None) -> str:
     """Issue drafts for the record's product gaps."""
-    return no_math(_render("backlog.md.j2", override, record=record))
+    return _render("backlog.md.j2", override, record=record)

@@ -6,12 +6,15 @@ merchant-controlled: rendered raw into markdown or HTML, ``<script>``, ``<img on
 
 - :func:`escape_md`: HTML's ``& < >`` become entities and markdown's inline syntax (emphasis,
   links, code, tables, strikethrough) is backslash-escaped, so the text shows as written;
-- :func:`no_math`: every ``$`` on a rendered surface becomes ``＄`` (U+FF04, FULLWIDTH DOLLAR SIGN).
-  JupyterLab reads ``$...$`` in markdown *and* typesets ``$`` pairs left in the rendered DOM
-  (MathJax, ``processEscapes``), so neither ``\\$`` nor ``&#36;`` is shown literally there
-  (https://github.com/jupyterlab/jupyterlab/issues/8645); a different code point is the one form that
-  no renderer turns into math. Applied to the final handoff, views and widgets -- not to the follow-up
-  message itself, which keeps ``$`` for the customer;
+- :func:`math_inert_html` and :func:`math_inert_md`: every rendered surface (views, tables,
+  widgets, the handoff cell) sits in an element of MathJax's "ignore" classes, so a ``$`` shows as
+  ``$``. JupyterLab typesets ``$...$`` pairs in HTML outputs and markdown cells alike (MathJax,
+  ``processEscapes``; https://github.com/jupyterlab/jupyterlab/issues/8645): two amounts in one
+  table would otherwise become LaTeX. ``mathjax_ignore`` is MathJax 3's class (JupyterLab,
+  Notebook 7), ``tex2jax_ignore`` MathJax 2's (nbconvert's HTML export). Markdown also gets its
+  ``$`` backslash-escaped outside code, because JupyterLab's markdown renderer lifts ``$...$``
+  out of the source as math before any HTML exists. Files meant for a ticket (``handoff.md``,
+  ``backlog.md``) and the follow-up message keep plain ``$``;
 - :func:`escape_html`: text for an HTML widget.
 """
 
@@ -22,7 +25,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Md", "escape_md", "escape_block", "escape_html", "no_math", "dates_in_words"]
+__all__ = ["Md", "MATH_IGNORE", "escape_md", "escape_block", "escape_html", "math_inert_html", "math_inert_md",
+           "dates_in_words"]
 
 
 class Md(str):
@@ -62,13 +66,40 @@ def escape_block(text: Any) -> str:
 
 
 def escape_html(value: Any) -> str:
-    """Foreign text inside HTML we build (widgets): entities for ``& < > " '``, and no math."""
-    return no_math(html.escape("" if value is None else str(value), quote=True))
+    """Foreign text inside HTML we build (views, widgets): entities for ``& < > " '``."""
+    return html.escape("" if value is None else str(value), quote=True)
 
 
-def no_math(text: str) -> str:
-    """``$`` as ``＄``, so that no ``$...$`` pair is typeset as LaTeX (see the module docstring)."""
-    return text.replace("$", "\uff04")
+#: MathJax's "leave this alone" classes: MathJax 3's (JupyterLab, Notebook 7), MathJax 2's (nbconvert).
+MATH_IGNORE = "mathjax_ignore tex2jax_ignore"
+
+#: A code span as JupyterLab's markdown renderer finds one before it looks for math (one line,
+#: its opening backticks not escaped); ``$`` inside it is never math there.
+_CODE = re.compile(r"(?<!\\)(`+)[^\n]*?[^`\n]\1(?!`)")
+_BARE_DOLLAR = re.compile(r"(?<!\\)((?:\\\\)*)\$")  # a ``$`` after an even number of backslashes
+
+
+def math_inert_html(fragment: str, *, inline: bool = False) -> str:
+    """HTML in which MathJax typesets nothing: wrapped in an element of :data:`MATH_IGNORE`
+    (``inline``: a ``<span>``, for a widget's line; else a ``<div>``)."""
+    tag = "span" if inline else "div"
+    return f'<{tag} class="{MATH_IGNORE}">{fragment}</{tag}>'
+
+
+def _escape_dollars(text: str) -> str:
+    return _BARE_DOLLAR.sub(lambda m: m.group(1) + "\\$", text)
+
+
+def math_inert_md(markdown: str) -> str:
+    """Markdown that a notebook shows as written: every ``$`` outside code backslash-escaped
+    (JupyterLab's renderer takes no math out of the source, CommonMark shows ``$``), and the
+    whole inside a ``<div>`` of :data:`MATH_IGNORE` (MathJax leaves the rendered text alone)."""
+    out, last = [], 0
+    for code in _CODE.finditer(markdown):
+        out += [_escape_dollars(markdown[last:code.start()]), code.group(0)]
+        last = code.end()
+    out.append(_escape_dollars(markdown[last:]))
+    return f'<div class="{MATH_IGNORE}">\n\n' + "".join(out).strip("\n") + "\n\n</div>"
 
 
 _ISO_DAY = re.compile(r"(?<![\d/])(\d{4}-\d\d-\d\d)(?:[T ](\d\d:\d\d)(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?(?![\d/])")

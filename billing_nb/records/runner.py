@@ -29,6 +29,7 @@ from .prefetch import handoff_file, read_while_kernel_starts
 from ..actions.ledger import Ledger
 from ..reading.provider import StripeReader, lookup_kind, make_client
 from ..reading.masking import mask_text
+from .markup import math_inert_md
 from .scan import scan
 from .storage import atomic_write_text, close_interrupted, read_json, saved_atomically, settle_from_ledger
 from ..actions.model import COUNTED
@@ -143,7 +144,7 @@ def export_record(notebook: Path, record: dict[str, Any] | None = None) -> dict[
         raise exc.RecordError(f"no case.json beside {notebook}")
     nb = nbformat.read(str(notebook), as_version=4)
     nb.cells = [c for c in nb.cells if "handoff" not in c.get("metadata", {}).get("tags", [])]
-    cell = nbformat.v4.new_markdown_cell(rec.get("handoff", ""))
+    cell = nbformat.v4.new_markdown_cell(math_inert_md(rec.get("handoff", "")))
     cell.metadata["tags"] = ["handoff"]
     nb.cells.append(cell)
     saved_atomically(notebook, lambda tmp: nbformat.write(nb, str(tmp)))

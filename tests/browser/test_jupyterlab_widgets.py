@@ -333,7 +333,6 @@ def test_hand_driven_case_and_reports_in_jupyterlab(sandbox: Sandbox, lab: tuple
 def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened, browser: Browser) -> None:
     from billing_nb.cli import main
     from billing_nb.notebook.format import money_of
-    from billing_nb.records.markup import no_math
 
     document_id = f"document:{sandbox.customer_id}"
     notebook = _open_notebook(page, lab, opened.rel, shots, "the case")
@@ -349,7 +348,7 @@ def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened,
     customer_page = notebook.locator(".bnb-customer")
     expect(customer_page).to_be_visible()
     expect(customer_page).to_contain_text("Pays for")
-    expect(customer_page).to_contain_text(re.compile(r"Pro · [$\uff04]\d+\.\d\d / month · renews \d{1,2} \w{3} \d{4}"))
+    expect(customer_page).to_contain_text(re.compile(r"Pro · \$\d+\.\d\d / month · renews \d{1,2} \w{3} \d{4}"))
     expect(customer_page).to_contain_text("••")
     shots.take("customer-page", customer_page)
     notebook.get_by_role("heading", name="Billing history (newest first)").scroll_into_view_if_needed()
@@ -371,10 +370,11 @@ def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened,
     assert not any(boxes.nth(i).is_checked() for i in range(boxes.count())), "nothing is pre-ticked"
     rec = _wait_record(opened.record_dir, lambda r: r["classification"].get("confirmed_by") == "widget",
                        "the widget confirmation")
-    # amounts render as written in the record
+    # amounts render as written in the record: a $ is a $, and MathJax typeset no $…$ pair
     for action in rec["plan"]:
         if action["amount"]:
-            expect(notebook.locator(".jp-OutputArea-output td", has_text=no_math(money_of(action["amount"]))).first).to_be_visible()
+            expect(notebook.locator(".jp-OutputArea-output td", has_text=money_of(action["amount"])).first).to_be_visible()
+    assert notebook.locator("mjx-container, .MathJax").count() == 0, "a $…$ pair was typeset as math"
     assert _bad_cells(notebook) == []
     notebook.get_by_role("heading", name="Contract shape").first.scroll_into_view_if_needed()
     shots.take("contract-and-plan")
@@ -423,6 +423,10 @@ def _drive(page: Page, shots: Shots, sandbox: Sandbox, lab: Lab, opened: Opened,
     expect(notebook.locator(".jp-OutputArea-output tr").filter(has_text=document_id).filter(
         has_text="succeeded").first).to_be_attached()
     expect(notebook.locator(".jp-RenderedMarkdown h2", has_text="DECISION").first).to_be_attached()
+    # the saved handoff cell and outputs (a reopened notebook is untrusted: sanitized) show $ as written
+    expect(notebook.locator(".jp-RenderedMarkdown .mathjax_ignore").first).to_be_attached()
+    expect(notebook.locator(".jp-RenderedMarkdown", has_text=re.compile(r"\$\d+\.\d\d [A-Z]{3}")).first).to_be_attached()
+    assert notebook.locator("mjx-container, .MathJax").count() == 0, "a $…$ pair was typeset as math"
     body = notebook.inner_text()
     assert "Output()" not in body and "BucketPicker(children" not in body
     assert _bad_cells(notebook) == []

@@ -52,7 +52,7 @@ def test_one_money_formatter_for_pages_and_records() -> None:
         assert fmt.money(amount, cur) == Money(amount, cur).format(code=False)
         assert Money(amount, cur).format().startswith(fmt.money(amount, cur).removesuffix(f" {cur.upper()}"))
     assert fmt.money(12300, "isk") == "123 ISK"
-    assert fmt.esc("<b>$5</b>") == "&lt;b&gt;\uff045&lt;/b&gt;"  # records.markup's escaping: HTML-inert, no math
+    assert fmt.esc("<b>$5</b>") == "&lt;b&gt;$5&lt;/b&gt;"  # records.markup's escaping: HTML-inert, $ as written
 
 
 def test_report_frames_render_for_people() -> None:
@@ -70,7 +70,8 @@ def test_report_frames_render_for_people() -> None:
     out = fmt.frame_html(frame)
     for bad in ("row_heading", "class=\"blank", "NaN", "nan<", "NaT", "None", "{'value'", "14858", "2026-", "<script>"):
         assert bad not in out, bad
-    assert "2 Dec 2026 00:59" in out and "4 Nov 2026" in out and "€5.00" in out and "＄148.58 USD" in out
+    assert "2 Dec 2026 00:59" in out and "4 Nov 2026" in out and "€5.00" in out and "$148.58 USD" in out
+    assert out.startswith('<div class="mathjax_ignore tex2jax_ignore">')  # no $…$ pair typeset (records.markup)
     assert 'href="https://dashboard.stripe.com/test/customers/cus_ABCDEFGH"' in out
     assert ">Case id<" in out and ">Refunded<" in out and ">yes<" in out and ">no<" in out
     assert fmt.frame_html(frame.iloc[0:0]) == "<p><i>Nothing to show.</i></p>"
@@ -104,8 +105,8 @@ def test_customer_page_in_words(demo_env: Any, tmp_path: Path) -> None:
     sub = next(s for s in case.summary.subscriptions if s.status == "active")
     words = plan_words(case.snapshot, sub)
     assert re.fullmatch(r"Pro · \$200\.00 / year · renews \d{1,2} \w{3} \d{4}", words), words
-    # the rendered page shows amounts with a full-width ＄ so JupyterLab typesets no $…$ pair
-    assert html.escape(words).replace("$", "\uff04") in page and "$" not in page
+    # the rendered page shows amounts as written, in an element MathJax leaves alone (no $…$ pair typeset)
+    assert html.escape(words) in page and page.startswith('<div class="mathjax_ignore tex2jax_ignore">')
     assert "visa ••4242" in page
     assert "Balance" in page
     entries = timeline(case.snapshot, case.summary)

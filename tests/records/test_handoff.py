@@ -132,7 +132,7 @@ def test_dry_run_lists_proposed_plan() -> None:
     _, text = full("duplicate_subscription")
     action = text.split("## ACTION TAKEN")[1].split("## FOLLOW-UP")[0]
     assert action.strip().startswith("none — dry run")
-    assert "`cancel:sub_B`" in action and "`refund:ch_B:2000`" in action and "＄20.00 USD" in action
+    assert "`cancel:sub_B`" in action and "`refund:ch_B:2000`" in action and "$20.00 USD" in action
     assert "Revenue impact: none" in action
 
 
@@ -143,7 +143,7 @@ def test_executed_lists_stripe_objects_and_revenue_impact() -> None:
     for obj in ("obj_0", "obj_1", "req_0"):
         assert f"`{obj}`" in action or obj in action
     assert "succeeded" in action
-    assert "refunded ＄20.00 USD" in action and "MRR change -＄20.00 USD" in action and "ARR change -＄240.00 USD" in action
+    assert "refunded $20.00 USD" in action and "MRR change -$20.00 USD" in action and "ARR change -$240.00 USD" in action
 
 
 def test_billing_state_tables_and_customer() -> None:

@@ -16,7 +16,7 @@ def test_revenue_impact_and_proposed_impact_are_separate_lines() -> None:
     record["followup"] = render_followup(record)
     text = render_handoff(record)
     assert "USDIf the plan" not in text
-    assert re.search(r"ARR change [$\uff04]0\.00 USD\n+If the plan is approved", text)
+    assert re.search(r"ARR change \$0\.00 USD\n+If the plan is approved", text)
 
 
 def test_no_action_no_why_this_action() -> None:
