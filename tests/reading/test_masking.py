@@ -364,3 +364,30 @@ def test_scan_reports_a_repeated_string_at_every_place_it_is_saved(tmp_path: Pat
     found = scan(tmp_path)
     assert sorted((Path(f.path).name, f.where, f.kind) for f in found) == [
         ("a.json", "/x", "email"), ("a.json", "/y", "email"), ("a.json", "/z/w", "email"), ("b.json", "/note", "email")]
+
+
+def test_a_notebooks_generated_ids_and_times_are_not_pii_but_its_text_still_is(tmp_path: Path) -> None:
+    """nbformat gives every new cell (papermill's parameters, the handoff) a random 8-hex id;
+    one in ~5,000 is ``00`` + six digits, which reads as an international phone number, and
+    failed its case's redaction scan. Generated structure is not scanned; text still is."""
+    cells = []
+    for i, cell_id in enumerate(["00353363", "0014829a", "00250744"]):
+        cell = _notebook([{"output_type": "stream", "name": "stdout", "text": ["fine\n"]}])["cells"][0]
+        cell.update({"id": cell_id, "execution_count": 7})
+        cell["metadata"] = {"execution": {"iopub.execute_input": f"2026-12-02T15:13:0{i}.001234Z"},
+                            "papermill": {"start_time": "2026-12-02T15:13:02.001234", "duration": 0.0012345,
+                                          "status": "completed", "exception": None}}
+        cells.append(cell)
+    nb = _notebook([])
+    nb["cells"] = cells
+    nb["nbformat"], nb["nbformat_minor"] = 4, 5
+    path = tmp_path / "case.ipynb"
+    path.write_text(json.dumps(nb))
+    assert scan(path) == []
+    cells[1]["source"] = "note = 'call me on 00353363'\n"  # the same digits in the notebook's text: a phone
+    cells[2]["metadata"]["tags"] = ["+44 20 7946 0958"]  # and in metadata nbformat does not generate
+    path.write_text(json.dumps(nb))
+    assert sorted(leak.where for leak in scan(path)) == ["/cells/1/source", "/cells/2/metadata/tags"]
+    json_file = tmp_path / "case.json"  # outside a notebook, an "id" field is still scanned
+    json_file.write_text(json.dumps({"id": "00353363"}))
+    assert [leak.kind for leak in scan(json_file)] == ["phone"]
