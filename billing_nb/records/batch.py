@@ -101,7 +101,7 @@ def run_batch(requests: list[CaseRequest], *, cases_dir: Path | None = None, wor
     case); results in input order. ``timeout``: seconds per notebook (0: the runner's).
 
     ``on_done(result)`` is called as each case finishes (in completion order, one call at a
-    time), for progress.
+    time), for progress; a case whose worker died is reported when the batch ends.
     """
     size = max(1, min(workers or os.cpu_count() or 1, len(requests) or 1))
     folder = str(cases_dir) if cases_dir else None
@@ -176,7 +176,10 @@ def run_batch(requests: list[CaseRequest], *, cases_dir: Path | None = None, wor
             proc.join(timeout=30)
     if failures:
         raise failures[0]
-    return [done.get(i) or _died(r) for i, r in enumerate(requests)]
+    for i, r in enumerate(requests):
+        if i not in done:  # its worker died (killed, out of memory) while running it
+            finish(i, _died(r))
+    return [done[i] for i in range(len(requests))]
 
 
 def _stop_handing_out(jobs: Any, workers: int) -> None:

@@ -137,3 +137,49 @@ def test_a_case_whose_early_kernel_died_while_booting_runs_on_its_own_kernel(dem
     assert result.status == "done", result.error
     assert result.record["customer"]["id"] == person.customer_id
     assert kernel.broken
+
+
+@pytest.mark.sandbox
+def test_a_spawned_worker_killed_mid_batch_costs_only_its_running_case(demo_env: Any, tmp_path: Path) -> None:
+    """The OOM killer takes a spawned worker: the batch still ends, the calling process runs the
+    queued cases, at most the killed worker's running case fails (and says so), every case is
+    reported once, and the killed worker's kernel does not outlive the batch."""
+    import multiprocessing
+    import os
+    import signal
+    import time
+
+    import psutil
+
+    from billing_nb.records.batch import run_batch
+    from billing_nb.records.runner import CaseRequest
+
+    person = demo_env.story("dup_personal")
+    seen: list[str] = []
+    victims: list[int] = []
+    orphans: list[psutil.Process] = []
+
+    def on_done(result: Any) -> None:
+        seen.append(result.status)
+        if not victims:
+            for child in multiprocessing.active_children():
+                proc = psutil.Process(child.pid)
+                orphans.extend(proc.children(recursive=True))  # its kernel
+                victims.append(child.pid)
+                os.kill(child.pid, signal.SIGKILL)
+
+    t0 = time.monotonic()
+    results = run_batch([CaseRequest(lookup=person.lookup, bucket=person.expected_bucket)] * 8,
+                        cases_dir=tmp_path / "cases", workers=2, on_done=on_done)
+    assert victims and orphans, "no spawned worker (with its kernel) to kill"
+    assert time.monotonic() - t0 < 120
+    statuses = [r.status for r in results]
+    assert statuses.count("done") >= len(results) - 1, [r.error for r in results]
+    failed = [r for r in results if r.status != "done"]
+    assert all("died" in (r.error or "") for r in failed), [r.error for r in failed]
+    assert len(seen) == len(results), "every case is reported once, the lost one too"
+    assert not multiprocessing.active_children()
+    deadline = time.monotonic() + 15  # ipykernel notices its parent is gone within about a second
+    while time.monotonic() < deadline and any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in orphans):
+        time.sleep(0.2)
+    assert not [p.pid for p in orphans if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], "the killed worker's kernel lives on"
