@@ -113,8 +113,9 @@ class CaseNotebook:
             traceback.print_exc(file=sys.stderr)
             text = html.escape(f"{type(exc).__name__}: {exc}")
             self._show(display_name, HTML(math_inert_html(
-                f'<div class="bnb-error" style="color:#a00; border:1px solid #a00; padding:6px;"><b>{html.escape(what)} '
-                f"failed:</b> {text}. The record (case.json) keeps what happened; re-run the cell or try again.</div>")))
+                '<div class="bnb-error" style="color:#a00; border:1px solid #a00; padding:6px;">'
+                f"<b>{html.escape(what)} failed:</b> {text}. The record (case.json) keeps what happened; "
+                "re-run the cell or try again.</div>")))
 
     def _confirmed(self, bucket: Bucket) -> None:
         self._shown_failure("Confirm", "decision", lambda: self._confirm(bucket))

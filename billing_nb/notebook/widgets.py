@@ -75,7 +75,8 @@ class ActionChecklist(w.VBox):
             money = f" — {action.amount.format()}" if action.amount else ""
             flags = ("reversible" if action.reversible else "NOT reversible") + (
                 ", moves money" if action.moves_money else "")
-            rows.append(w.VBox([box, w.HTML(math_inert_html(f"<small>{html.escape(action.preview + money)} ({flags})</small>", inline=True))]))
+            line = f"<small>{html.escape(action.preview + money)} ({flags})</small>"
+            rows.append(w.VBox([box, w.HTML(math_inert_html(line, inline=True))]))
         self.summary = w.HTML("<i>Nothing ticked.</i>")
         self.execute = w.Button(description="Execute ticked", button_style="danger", icon="play",
                                 disabled=not plan.actions)
