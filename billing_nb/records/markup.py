@@ -73,9 +73,11 @@ def escape_html(value: Any) -> str:
 #: MathJax's "leave this alone" classes: MathJax 3's (JupyterLab, Notebook 7), MathJax 2's (nbconvert).
 MATH_IGNORE = "mathjax_ignore tex2jax_ignore"
 
-#: A code span as JupyterLab's markdown renderer finds one before it looks for math (one line,
-#: its opening backticks not escaped); ``$`` inside it is never math there.
-_CODE = re.compile(r"(?<!\\)(`+)[^\n]*?[^`\n]\1(?!`)")
+#: Code as JupyterLab's markdown renderer finds it before it looks for math -- a fenced block
+#: (a custom handoff template may have one) or a one-line code span whose opening backticks are
+#: not escaped; ``$`` inside code is never math there, and a backslash there would show.
+_CODE = re.compile(r"^(?P<fence>`{3,}|~{3,})[^`\n]*\n[\s\S]*?^(?P=fence)[`~]*$"
+                   r"|(?<!\\)(?P<ticks>`+)[^\n]*?[^`\n](?P=ticks)(?!`)", re.M)
 _BARE_DOLLAR = re.compile(r"(?<!\\)((?:\\\\)*)\$")  # a ``$`` after an even number of backslashes
 
 

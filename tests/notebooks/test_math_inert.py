@@ -37,4 +37,6 @@ def test_code_spans_keep_their_dollar_and_escaped_ones_stay_single() -> None:
     assert math_inert_md("`refund:$5` costs $5 and \\$6") == (
         f'<div class="{MATH_IGNORE}">\n\n`refund:$5` costs \\$5 and \\$6\n\n</div>')
     assert math_inert_md("a \\\\$b") == f'<div class="{MATH_IGNORE}">\n\na \\\\\\$b\n\n</div>'  # an escaped backslash, then $
+    fenced = "Costs $5:\n\n```text\nrefund $5 of $10\n```\n\nand $6"  # a custom template's code block
+    assert math_inert_md(fenced) == f'<div class="{MATH_IGNORE}">\n\nCosts \\$5:\n\n```text\nrefund $5 of $10\n```\n\nand \\$6\n\n</div>'
     assert math_inert_html("$1 and $2", inline=True) == f'<span class="{MATH_IGNORE}">$1 and $2</span>'
