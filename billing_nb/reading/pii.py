@@ -179,9 +179,26 @@ def mask_text(text: str, known: Iterable[str] | None = None) -> str:
             text = whole.sub(lambda m: masks.get(m.group(0).lower(), "***"), text)
         if named is not None:
             text = named.sub(lambda m: masks.get(m.group(0).lower(), "***"), text)
-    for kind, pattern in PATTERNS.items():
-        text = pattern.sub(lambda m, k=kind: _masked(k, m.group(0)) if _real(k, m.group(0)) else m.group(0), text)
+    for kind in _possible(text):
+        text = PATTERNS[kind].sub(lambda m, k=kind: _masked(k, m.group(0)) if _real(k, m.group(0)) else m.group(0), text)
     return text
+
+
+def _possible(line: str) -> list[str]:
+    """The kinds whose pattern can match in ``line`` at all, from what each one needs: an ``@``
+    (email), a key prefix, two digits (an IBAN's check digits), 8 (a phone, by :func:`_real`)
+    or 13 (a card). Most lines of a saved notebook have none of these; their patterns are skipped."""
+    digits = sum(map(line.count, "0123456789"))
+    kinds = ["key"] if any(k in line for k in _KEYISH) else []
+    if "@" in line:
+        kinds.append("email")
+    if digits >= 2:
+        kinds.append("iban")
+    if digits >= 13:
+        kinds.append("card")
+    if digits >= 8:
+        kinds.append("phone")
+    return kinds
 
 
 def find_pii(line: str, known: list[str]) -> list[tuple[int, int, str]]:
@@ -189,8 +206,8 @@ def find_pii(line: str, known: list[str]) -> list[tuple[int, int, str]]:
     Spans may overlap; the caller decides which to report."""
     hits: list[tuple[int, int, str]] = []
     if not _PLAIN.fullmatch(line) or any(k in line for k in _KEYISH):  # an id or an enum: no pattern can match
-        for kind, pattern in PATTERNS.items():
-            hits += [(m.start(), m.end(), kind) for m in pattern.finditer(line) if _real(kind, m.group(0))]
+        for kind in _possible(line):
+            hits += [(m.start(), m.end(), kind) for m in PATTERNS[kind].finditer(line) if _real(kind, m.group(0))]
     if known:
         whole, _, _ = _known_regex(tuple(known))
         if whole is not None:

@@ -340,11 +340,12 @@ def test_the_scanner_uses_the_same_model_field_by_field(tmp_path: Path) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(head=st.sampled_from(["cus_", "in_", "sub_", "", "sk_test_", "rk_live_", "whsec_", "x", "price_", "GB"]),
-       body=st.text(alphabet="abcxyzGBW0123456789_", min_size=1, max_size=40))
+@given(head=st.sampled_from(["cus_", "in_", "sub_", "", "sk_test_", "rk_live_", "whsec_", "x", "price_", "GB", "+44 ", "a@b.co "]),
+       body=st.text(alphabet="abcxyzGBW0123456789_ +-.()@", min_size=1, max_size=40))
 def test_find_pii_fast_path_for_ids_and_enums_finds_what_the_patterns_find(head: str, body: str) -> None:
     """The scanner's detector skips the patterns for ids and enums (most strings of a saved
-    record): the same hits the patterns give, and known strings are still searched."""
+    record), and each pattern a line cannot satisfy (no ``@``, too few digits): the same hits
+    every pattern gives, and known strings are still searched."""
     from billing_nb.reading.pii import PATTERNS, _real, find_pii
 
     text = head + body
@@ -391,3 +392,16 @@ def test_a_notebooks_generated_ids_and_times_are_not_pii_but_its_text_still_is(t
     json_file = tmp_path / "case.json"  # outside a notebook, an "id" field is still scanned
     json_file.write_text(json.dumps({"id": "00353363"}))
     assert [leak.kind for leak in scan(json_file)] == ["phone"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="abcGB0123456789 +-.()@_skteliv", min_size=0, max_size=60))
+def test_mask_text_skipping_impossible_patterns_masks_what_every_pattern_masks(text: str) -> None:
+    """mask_text runs only the patterns a text can satisfy (an ``@``, enough digits, a key
+    prefix): the same result as running every pattern in order."""
+    from billing_nb.reading.pii import PATTERNS, _masked, _real, mask_text
+
+    slow = text
+    for kind, pattern in PATTERNS.items():
+        slow = pattern.sub(lambda m, k=kind: _masked(k, m.group(0)) if _real(k, m.group(0)) else m.group(0), slow)
+    assert mask_text(text) == slow
