@@ -144,14 +144,18 @@ class CaseSnapshot:
             extra=dict(data.get("extra", {})),
         )
 
-    def save(self, path: Path, *, mask_pii: bool = True) -> Path:
-        """Write the snapshot as JSON; PII is masked unless ``mask_pii`` is False."""
+    def save(self, path: Path, *, mask_pii: bool = True, readable: bool = True) -> Path:
+        """Write the snapshot as JSON; PII is masked unless ``mask_pii`` is False. ``readable``:
+        indented with sorted keys, for a record; else compact (json's C encoder, ~3x faster),
+        for a file only a program reads."""
         data = self.to_dict()
         if mask_pii:
             from .masking import mask_object
 
             data["objects"] = mask_object(data["objects"])
-        path.write_text(json.dumps(data, indent=1, sort_keys=True, default=_json_default))
+        text = (json.dumps(data, indent=1, sort_keys=True, default=_json_default) if readable
+                else json.dumps(data, separators=(",", ":"), default=_json_default))
+        path.write_text(text)
         return path
 
     @classmethod

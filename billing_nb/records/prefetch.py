@@ -46,6 +46,6 @@ def handoff_file(snapshot: CaseSnapshot) -> Path:
     """The raw snapshot in a private folder (0700/0600) outside the record, for the kernel."""
     folder = Path(tempfile.mkdtemp(prefix="bnb-handoff-"))
     path = folder / "snapshot.json"
-    snapshot.save(path, mask_pii=False)
+    snapshot.save(path, mask_pii=False, readable=False)  # only the kernel reads it
     path.chmod(0o600)
     return path
