@@ -97,6 +97,19 @@ def _fingerprint(method: str, path: str, body: Any) -> str:
 IDEMPOTENCY_KEY_MAX = 255
 
 
+_DROP = "sandbox: simulated dropped connection"
+
+
+class _QuietDrops(logging.Filter):
+    """uvicorn logs an ASGI app's exception with its whole traceback; an injected drop
+    (:class:`_Dropped`, ``--fail-rate``) is the knob working, not an error: 50 tracebacks in
+    a fault-injected benchmark's output hid its figures."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(exc, ConnectionAbortedError) and str(exc) == _DROP)
+
+
 class _Dropped(Response):
     """An injected dropped connection: headers and part of the body, then the connection closes
     (the client sees a broken response, as when a connection drops mid-reply)."""
@@ -108,7 +121,7 @@ class _Dropped(Response):
         await send({"type": "http.response.start", "status": 500,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", b"512")]})
         await send({"type": "http.response.body", "body": b'{"error": {', "more_body": True})
-        raise ConnectionAbortedError("sandbox: simulated dropped connection")
+        raise ConnectionAbortedError(_DROP)
 
 
 def _stamp_events(st: Store, before: int, request_id: str, idem: str | None, clock_advance: bool) -> None:
@@ -261,8 +274,14 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
-        st.close()  # the writes of the last SAVE_INTERVAL, before uvicorn re-raises SIGTERM
+        quiet = _QuietDrops()
+        logger = logging.getLogger("uvicorn.error")  # configured by uvicorn by now
+        logger.addFilter(quiet)
+        try:
+            yield
+            st.close()  # the writes of the last SAVE_INTERVAL, before uvicorn re-raises SIGTERM
+        finally:
+            logger.removeFilter(quiet)
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.store = st

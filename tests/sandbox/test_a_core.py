@@ -172,6 +172,36 @@ def test_fail_rate_knob_gives_500s_or_dropped_connections() -> None:
             client.v1.products.list()
 
 
+def test_an_injected_drop_is_no_logged_traceback_but_a_real_error_still_is() -> None:
+    """uvicorn logs an app's exception with its traceback: the fail-rate knob's dropped
+    connections (the knob working) are kept out of it; any other exception is not."""
+    import logging
+
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    logger = logging.getLogger("uvicorn.error")
+    keep = Keep(level=logging.ERROR)
+    with ThreadedSandbox(knobs=Knobs(fail_rate=1.0, seed=7)) as sb:
+        logger.addHandler(keep)
+        try:
+            dropped = 0
+            for _ in range(12):
+                try:
+                    httpx.get(f"{sb.url}/v1/products", headers={"Authorization": "Bearer sk_test_1"})
+                except httpx.TransportError:
+                    dropped += 1
+            assert dropped, "no connection was dropped"
+            assert [r.getMessage() for r in seen] == []
+            logger.error("Exception in ASGI application", exc_info=ConnectionAbortedError("a real one"))
+            assert len(seen) == 1  # the filter lets other errors through
+        finally:
+            logger.removeHandler(keep)
+
+
 def test_latency_knob_delays_responses() -> None:
     with ThreadedSandbox(knobs=Knobs(latency_ms=150)) as sb:
         started = time.monotonic()
