@@ -12,6 +12,7 @@ pattern is anchored so digits inside an id or a plain integer cannot. Stripe's o
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -179,16 +180,41 @@ def mask_text(text: str, known: Iterable[str] | None = None) -> str:
             text = whole.sub(lambda m: masks.get(m.group(0).lower(), "***"), text)
         if named is not None:
             text = named.sub(lambda m: masks.get(m.group(0).lower(), "***"), text)
-    for kind in _possible(text):
-        text = PATTERNS[kind].sub(lambda m, k=kind: _masked(k, m.group(0)) if _real(k, m.group(0)) else m.group(0), text)
+    if text.isascii():
+        for kind in _possible(text):
+            text = PATTERNS[kind].sub(lambda m, k=kind: _masked(k, m.group(0)) if _real(k, m.group(0)) else m.group(0), text)
+        return text
+    norm = _ascii_digits(text)  # matched on the ASCII form, masked in the text (same offsets)
+    for kind in _possible(norm):
+        spans = [(m.start(), m.end(), _masked(kind, m.group(0))) for m in PATTERNS[kind].finditer(norm)
+                 if _real(kind, m.group(0))]
+        for start, end, mask in reversed(spans):
+            text, norm = text[:start] + mask + text[end:], norm[:start] + mask + norm[end:]
     return text
+
+
+_ANY_DIGIT = re.compile(r"\d")
+#: Fullwidth punctuation a phone or an email is typed with on a CJK keyboard, as ASCII.
+_WIDE = {0xFF0B: "+", 0xFF0D: "-", 0xFF08: "(", 0xFF09: ")", 0xFF0E: ".", 0x3000: " ", 0xFF20: "@"}
+
+
+def _ascii_digits(text: str) -> str:
+    """``text`` with every decimal digit (fullwidth ``４``, Arabic-Indic ``٤``, ...) and the
+    fullwidth ``＋ － （ ） ． ＠`` and ideographic space as ASCII, one character for one: the
+    patterns' ``[1-9]`` and separators are ASCII, so ``＋８１ ９０ １２３４ ５６７８`` (a phone
+    as a Japanese keyboard types it) matched nothing. Offsets stay those of ``text``."""
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else _WIDE.get(ord(ch), ch)
+                   for ch in text)
 
 
 def _possible(line: str) -> list[str]:
     """The kinds whose pattern can match in ``line`` at all, from what each one needs: an ``@``
     (email), a key prefix, two digits (an IBAN's check digits), 8 (a phone, by :func:`_real`)
-    or 13 (a card). Most lines of a saved notebook have none of these; their patterns are skipped."""
-    digits = sum(map(line.count, "0123456789"))
+    or 13 (a card). Most lines of a saved notebook have none of these; their patterns are skipped.
+    Digits are counted as the patterns' ``\\d`` sees them: fullwidth and Arabic-Indic ones too."""
+    digits = sum(map(line.count, "0123456789")) if line.isascii() else len(_ANY_DIGIT.findall(line))
     kinds = ["key"] if any(k in line for k in _KEYISH) else []
     if "@" in line:
         kinds.append("email")
@@ -206,8 +232,9 @@ def find_pii(line: str, known: list[str]) -> list[tuple[int, int, str]]:
     Spans may overlap; the caller decides which to report."""
     hits: list[tuple[int, int, str]] = []
     if not _PLAIN.fullmatch(line) or any(k in line for k in _KEYISH):  # an id or an enum: no pattern can match
-        for kind in _possible(line):
-            hits += [(m.start(), m.end(), kind) for m in PATTERNS[kind].finditer(line) if _real(kind, m.group(0))]
+        norm = _ascii_digits(line)
+        for kind in _possible(norm):
+            hits += [(m.start(), m.end(), kind) for m in PATTERNS[kind].finditer(norm) if _real(kind, m.group(0))]
     if known:
         whole, _, _ = _known_regex(tuple(known))
         if whole is not None:

@@ -341,16 +341,17 @@ def test_the_scanner_uses_the_same_model_field_by_field(tmp_path: Path) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(head=st.sampled_from(["cus_", "in_", "sub_", "", "sk_test_", "rk_live_", "whsec_", "x", "price_", "GB", "+44 ", "a@b.co "]),
-       body=st.text(alphabet="abcxyzGBW0123456789_ +-.()@", min_size=1, max_size=40))
+       body=st.text(alphabet="abcxyzGBW0123456789_ +-.()@０４５٣٤", min_size=1, max_size=40))
 def test_find_pii_fast_path_for_ids_and_enums_finds_what_the_patterns_find(head: str, body: str) -> None:
     """The scanner's detector skips the patterns for ids and enums (most strings of a saved
     record), and each pattern a line cannot satisfy (no ``@``, too few digits): the same hits
     every pattern gives, and known strings are still searched."""
-    from billing_nb.reading.pii import PATTERNS, _real, find_pii
+    from billing_nb.reading.pii import PATTERNS, _ascii_digits, _real, find_pii
 
     text = head + body
+    seen = _ascii_digits(text)  # other digits as ASCII: what every pattern is matched on
     slow = [(m.start(), m.end(), kind) for kind, pattern in PATTERNS.items()
-            for m in pattern.finditer(text) if _real(kind, m.group(0))]
+            for m in pattern.finditer(seen) if _real(kind, m.group(0))]
     assert sorted(find_pii(text, [])) == sorted(slow)
     assert find_pii("sk_test_abcdefgh12345678", [])
     assert [(a, b) for a, b, _ in find_pii("status_ardmore", ["ardmore"])] == [(7, 14)]
@@ -395,13 +396,29 @@ def test_a_notebooks_generated_ids_and_times_are_not_pii_but_its_text_still_is(t
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(alphabet="abcGB0123456789 +-.()@_skteliv", min_size=0, max_size=60))
+@given(text=st.text(alphabet="abcGB0123456789 +-.()@_skteliv０４５٣٤", min_size=0, max_size=60))
 def test_mask_text_skipping_impossible_patterns_masks_what_every_pattern_masks(text: str) -> None:
     """mask_text runs only the patterns a text can satisfy (an ``@``, enough digits, a key
     prefix): the same result as running every pattern in order."""
-    from billing_nb.reading.pii import PATTERNS, _masked, _real, mask_text
+    from billing_nb.reading.pii import PATTERNS, _ascii_digits, _masked, _real, mask_text
 
-    slow = text
+    slow = _ascii_digits(text)  # other digits as ASCII: what every pattern is matched on
     for kind, pattern in PATTERNS.items():
         slow = pattern.sub(lambda m, k=kind: _masked(k, m.group(0)) if _real(k, m.group(0)) else m.group(0), slow)
-    assert mask_text(text) == slow
+    masked = mask_text(text)
+    assert _ascii_digits(masked) == slow
+    if text.isascii():
+        assert masked == slow
+
+
+def test_a_phone_in_fullwidth_or_arabic_indic_digits_is_still_found() -> None:
+    """A phone or card typed in fullwidth (a Japanese keyboard) or Arabic-Indic digits is found
+    and masked like an ASCII one: the patterns' ``[1-9]`` and separators are ASCII, and matched
+    nothing of it before."""
+    from billing_nb.reading.pii import _ascii_digits, find_pii, mask_text
+
+    for phone in ("＋４４ ２０ ７９４６ ０９５８", "+٤٤ ٢٠ ٧٩٤٦ ٠٩٥٨", "(４１５) ５５５-０１４２"):
+        line = f"call me on {phone}, thanks"
+        assert [(line[a:b], kind) for a, b, kind in find_pii(line, [])] == [(phone, "phone")], phone
+        assert mask_text(line) == f"call me on ***-***-{_ascii_digits(phone)[-4:]}, thanks"
+    assert mask_text("card ４２４２４２４２４２４２４２４２ ok") == "card ****4242 ok"
