@@ -180,10 +180,6 @@ def mask_text(text: str, known: Iterable[str] | None = None) -> str:
             text = whole.sub(lambda m: masks.get(m.group(0).lower(), "***"), text)
         if named is not None:
             text = named.sub(lambda m: masks.get(m.group(0).lower(), "***"), text)
-    if text.isascii():
-        for kind in _possible(text):
-            text = PATTERNS[kind].sub(lambda m, k=kind: _masked(k, m.group(0)) if _real(k, m.group(0)) else m.group(0), text)
-        return text
     norm = _ascii_digits(text)  # matched on the ASCII form, masked in the text (same offsets)
     for kind in _possible(norm):
         spans = [(m.start(), m.end(), _masked(kind, m.group(0))) for m in PATTERNS[kind].finditer(norm)
@@ -193,7 +189,6 @@ def mask_text(text: str, known: Iterable[str] | None = None) -> str:
     return text
 
 
-_ANY_DIGIT = re.compile(r"\d")
 #: Fullwidth punctuation a phone or an email is typed with on a CJK keyboard, as ASCII.
 _WIDE = {0xFF0B: "+", 0xFF0D: "-", 0xFF08: "(", 0xFF09: ")", 0xFF0E: ".", 0x3000: " ", 0xFF20: "@"}
 
@@ -210,11 +205,11 @@ def _ascii_digits(text: str) -> str:
 
 
 def _possible(line: str) -> list[str]:
-    """The kinds whose pattern can match in ``line`` at all, from what each one needs: an ``@``
-    (email), a key prefix, two digits (an IBAN's check digits), 8 (a phone, by :func:`_real`)
-    or 13 (a card). Most lines of a saved notebook have none of these; their patterns are skipped.
-    Digits are counted as the patterns' ``\\d`` sees them: fullwidth and Arabic-Indic ones too."""
-    digits = sum(map(line.count, "0123456789")) if line.isascii() else len(_ANY_DIGIT.findall(line))
+    """The kinds whose pattern can match in ``line`` (its digits ASCII: :func:`_ascii_digits`) at
+    all, from what each one needs: an ``@`` (email), a key prefix, two digits (an IBAN's check
+    digits), 8 (a phone, by :func:`_real`) or 13 (a card). Most lines of a saved notebook have
+    none of these; their patterns are skipped."""
+    digits = sum(map(line.count, "0123456789"))
     kinds = ["key"] if any(k in line for k in _KEYISH) else []
     if "@" in line:
         kinds.append("email")

@@ -92,31 +92,6 @@ def _walk_json(node: Any, pointer: str) -> Iterator[tuple[str, str]]:
         yield pointer, str(node)  # a card number saved as a JSON integer
 
 
-def _strings(node: Any) -> Iterator[tuple[str, bool]]:
-    """What :func:`_walk_json` yields, without its pointers, and whether each is under an
-    ``html`` key: one flat pass (no generator per level, no pointer strings) to find out
-    whether a file has anything to report at all -- nearly every file has nothing."""
-    stack: list[tuple[Any, bool]] = [(node, False)]
-    while stack:
-        item, in_html = stack.pop()
-        if isinstance(item, dict):
-            for key, value in item.items():
-                name = str(key)
-                if not name.startswith(_SKIP_KEYS):
-                    under = in_html or "html" in name
-                    yield name, under
-                    stack.append((value, under))
-        elif isinstance(item, list):
-            if item and all(isinstance(v, str) for v in item):
-                yield ("".join if all(v.endswith("\n") for v in item[:-1]) else "\n".join)(item), in_html
-            else:
-                stack.extend((value, in_html) for value in item)
-        elif isinstance(item, str):
-            yield item, in_html
-        elif isinstance(item, int) and not isinstance(item, bool):
-            yield str(item), in_html
-
-
 def _scan_value(value: str, known: list[str], is_html: bool,
                 memo: dict[tuple[str, bool], list[tuple[int, str, str]]]) -> list[tuple[int, str, str]]:
     """``_scan_text`` of one JSON string, once per distinct string of a scan (a record repeats
@@ -143,12 +118,10 @@ def _scan_file(file: Path, known: list[str],
         is_html = file.suffix.lower() in {".html", ".htm"}
         return [Leak(str(file), line, kind, excerpt) for line, kind, excerpt in _scan_text(text, known, is_html)]
     memo = {} if memo is None else memo
-    leaks: list[Leak] = []
-    if any(_scan_value(value, known, in_html, memo) for value, in_html in _strings(data)):
-        generated = _NOTEBOOK_GENERATED if file.suffix.lower() == ".ipynb" else None  # where, then
-        leaks = [Leak(str(file), line, kind, excerpt, pointer)
-                 for pointer, value in _walk_json(data, "") if not (generated and generated.match(pointer))
-                 for line, kind, excerpt in _scan_value(value, known, "html" in pointer, memo)]
+    generated = _NOTEBOOK_GENERATED if file.suffix.lower() == ".ipynb" else None
+    leaks = [Leak(str(file), line, kind, excerpt, pointer)
+             for pointer, value in _walk_json(data, "") if not (generated and generated.match(pointer))
+             for line, kind, excerpt in _scan_value(value, known, "html" in pointer, memo)]
     seen = {leak.where for leak in leaks}
     return leaks + [leak for leak in _field_leaks(file, data, known) if leak.where not in seen]
 
