@@ -293,7 +293,7 @@ def bench_batches(work: Path, state: Path, customers: list[Any], n_cases: int, r
             print(f"batch of {n_cases} cases at {latency} ms (demo customers, repeated), {reps} runs each, alternating:")
             print(f"  1 worker: median {walls[1]:.1f} s   2 workers: median {walls[2]:.1f} s   speed-up {walls[1] / walls[2]:.2f}x "
                   f"(budget >= 1.7x); one worker keeps {cores:.2f} cores busy, so 2 workers reach at most "
-                  f"{min(2.0, throughput / max(cores, throughput / 2)):.2f}x here before start-up")
+                  f"{min(2.0, throughput / cores):.2f}x here before start-up")
             print("  runs: " + "; ".join(f"{a:.1f}/{b:.1f} s" for a, b in zip(runs[1], runs[2])))
             if latency:
                 continue
