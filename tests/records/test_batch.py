@@ -183,3 +183,42 @@ def test_a_spawned_worker_killed_mid_batch_costs_only_its_running_case(demo_env:
     while time.monotonic() < deadline and any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in orphans):
         time.sleep(0.2)
     assert not [p.pid for p in orphans if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], "the killed worker's kernel lives on"
+
+
+@pytest.mark.parametrize("items, code", [([("case", None)], 0), ([("not", "a", "job")], 1)])
+def test_a_spawned_worker_flushes_its_results_and_ends_with_its_own_code(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, items: list[Any], code: int) -> None:
+    """A spawned worker skips its interpreter's teardown at a clean end (``os._exit(0)`` after
+    its kernel stops): the result it put last still reaches the caller, its kernel is gone,
+    and an error in the worker still ends it with a failing code, not a silent 0."""
+    import multiprocessing as mp
+
+    import psutil
+
+    from billing_nb.records.batch import _worker_main
+    from billing_nb.records.runner import CaseRequest
+
+    import os
+
+    for key in [k for k in os.environ if k.startswith("STRIPE_")]:
+        monkeypatch.delenv(key)  # the case fails fast, before any request: no key
+    ctx = mp.get_context("spawn")
+    jobs, results = ctx.Queue(), ctx.Queue()
+    for item in items:
+        jobs.put((0, CaseRequest(lookup="cus_Nobody123")) if item == ("case", None) else item)
+    jobs.put(None)
+    proc = ctx.Process(target=_worker_main, args=(jobs, results, str(tmp_path / "cases"), 60))
+    proc.start()
+    kernels: list[psutil.Process] = []
+    while proc.is_alive() and not kernels:
+        try:
+            kernels = psutil.Process(proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            break
+    proc.join(timeout=120)
+    assert proc.exitcode == code
+    if code == 0:
+        index, result = results.get(timeout=10)
+        assert index == 0 and result.status == "failed" and "STRIPE_API_KEY" in (result.error or ""), result.error
+    _, alive = psutil.wait_procs(kernels, timeout=15)
+    assert not alive, "the worker's kernel outlived it"
