@@ -1,11 +1,13 @@
 """PII and secrets in free text: the one detector behind both masking and the scanner.
 
 Kinds: ``email`` (any RFC 5322 local part: apostrophes, plus signs, unicode), ``phone``
-(``+44 20 7946 0958``, ``0044 20 7946 0958``, ``(415) 555-0142``, ``415-555-0142``, ``4155552671``),
+(``+44 20 7946 0958``, ``0044 20 7946 0958``, ``(415) 555-0142``, ``415-555-0142``, ``4155552671``, and
+national numbers after a trunk 0: ``090-1234-5678``, ``020 7946 0958``, ``06 12 34 56 78``),
 ``iban`` (ISO 13616, mod-97 checksum), ``card`` (13-19 digits, Luhn), ``key`` (``sk_``/``rk_``/``pk_``
 ``test``/``live`` keys, ``whsec_``), and the customer's own values (``name``/``address``/``email``/
 ``phone``) given as ``known``. Stripe object ids, unix timestamps and amounts never match: every
-pattern is anchored so digits inside an id or a plain integer cannot. Stripe's own addresses
+pattern is anchored so digits inside an id or a plain integer cannot (by ASCII word characters
+only: CJK text glues a number to its words). Stripe's own addresses
 (``support@stripe.com`` in an error message) are not a person's PII.
 """
 
@@ -19,23 +21,32 @@ from functools import lru_cache
 __all__ = ["PATTERNS", "find_pii", "known_needles", "known_kind", "mask_email", "mask_name", "mask_phone",
            "mask_text", "is_iban"]
 
-_EMAIL = re.compile(r"(?<![\w.%+'-])[\w.%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+#: A pattern's edges refuse an ASCII word character (digits inside an id, a longer number),
+#: not any letter: Japanese, Chinese and Korean text glue a number to the words around it
+#: (``電話は090-1234-5678です``), and ``\w`` counts those letters as word characters.
+_W = "A-Za-z0-9_"
+_EMAIL = re.compile(rf"(?<![{_W}.%+'-])[\w.%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}}(?![A-Za-z0-9-])")
 _KEY = re.compile(r"(?<![A-Za-z0-9])(?:(?:sk|rk|pk)_(?:test|live)_|whsec_)[A-Za-z0-9_]{8,}")
 _PHONE = re.compile(
-    r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}(?:[ .-]?\(?\d{1,4}\)?){2,5}(?![\w])"  # +44 20 7946 0958, 0044 20 ..., +14155550142
-    r"|(?<![\w(])\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}(?!\w)"  # (415) 555-0142
-    r"|(?<![\w.+-])\d{3}([.-])\d{3}\1\d{4}(?![\w-])"  # 415-555-0142, 415.555.0142
-    r"|(?<![\w.+-])[2-9]\d{2} \d{3} \d{4}(?![\w-])"  # 415 555 0142
-    r"|(?<![\w.+-])[2-9]\d{2}[2-9]\d{6}(?![\w.-])"  # 4155552671 (NANP: never a unix time, which starts with 1)
+    rf"(?<![{_W}+])(?:\+|00)[1-9]\d{{0,2}}(?:[ .-]?\(?\d{{1,4}}\)?){{2,5}}(?![{_W}])"  # +44 20 7946 0958, 0044 20 ..., +14155550142
+    rf"|(?<![{_W}(])\(\d{{3}}\)[ .-]?\d{{3}}[ .-]\d{{4}}(?![{_W}])"  # (415) 555-0142
+    rf"|(?<![{_W}.+-])\d{{3}}([.-])\d{{3}}\1\d{{4}}(?![{_W}-])"  # 415-555-0142, 415.555.0142
+    rf"|(?<![{_W}.+-])[2-9]\d{{2}} \d{{3}} \d{{4}}(?![{_W}-])"  # 415 555 0142
+    rf"|(?<![{_W}.+-])[2-9]\d{{2}}[2-9]\d{{6}}(?![{_W}.-])"  # 4155552671 (NANP: never a unix time, which starts with 1)
+    # national numbers after a trunk 0, one separator throughout (9+ digits: _real): 090-1234-5678,
+    # 03-1234-5678, 020 7946 0958, 06 12 34 56 78, 030 12345678, 0412 345 678, 09012345678
+    rf"|(?<![{_W}.,+/:-])0[1-9]\d{{0,3}}([ .-])\d{{2,8}}(?:\2\d{{2,4}}){{0,4}}(?![{_W}/:-]|[.,]\d)"
+    rf"|(?<![{_W}(])\(0[1-9]\d{{0,3}}\)[ ]?\d{{2,8}}(?:[ .-]\d{{2,4}}){{0,3}}(?![{_W}/:-]|[.,]\d)"  # (03) 1234-5678
+    rf"|(?<![{_W}.,+/:-])0[1-9]\d{{8,9}}(?![{_W}.,/:-])"
 )
 _CARD = re.compile(
-    r"(?<![\w.+/-])(?:"
+    rf"(?<![{_W}.+/-])(?:"
     r"\d{13,19}"  # contiguous
     r"|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"  # 4-4-4-4(-3)
     r"|\d{4}([ -])\d{6}\2\d{4,5}"  # amex 4-6-5, diners 4-6-4
-    r")(?![\w/+-]|\.\d)"
+    rf")(?![{_W}/+-]|\.\d)"
 )
-_IBAN = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![\w])")
+_IBAN = re.compile(rf"(?<![{_W}])[A-Z]{{2}}\d{{2}}(?: ?[A-Z0-9]){{11,30}}(?![{_W}])")
 #: Ids and enums (``cus_Nf3...``, ``subscription_cycle``): a lowercase letter first, then only
 #: letters, digits and ``_``. Every pattern's lookbehind refuses a word character before it and
 #: none starts with a lowercase letter, so only a key prefix inside can match: _KEYISH.
@@ -79,7 +90,9 @@ def _real(kind: str, text: str) -> bool:
     if kind == "card":
         return _card_digits(text) is not None
     if kind == "phone":
-        return 8 <= sum(ch.isdigit() for ch in text) <= 15
+        digits = sum(ch.isdigit() for ch in text)
+        national = text.lstrip("(").startswith("0") and not text.startswith("00")
+        return (9 if national else 8) <= digits <= 15  # a national number of 8 is a date: 03.11.2026
     if kind == "iban":
         return is_iban(text)
     if kind == "email":
