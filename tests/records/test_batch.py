@@ -189,36 +189,72 @@ def test_a_spawned_worker_killed_mid_batch_costs_only_its_running_case(demo_env:
 def test_a_spawned_worker_flushes_its_results_and_ends_with_its_own_code(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, items: list[Any], code: int) -> None:
     """A spawned worker skips its interpreter's teardown at a clean end (``os._exit(0)`` after
-    its kernel stops): the result it put last still reaches the caller, its kernel is gone,
+    its kernel stops): the result it sent last still reaches the caller, its kernel is gone,
     and an error in the worker still ends it with a failing code, not a silent 0."""
     import multiprocessing as mp
+    import os
 
     import psutil
 
     from billing_nb.records.batch import _worker_main
     from billing_nb.records.runner import CaseRequest
 
-    import os
-
     for key in [k for k in os.environ if k.startswith("STRIPE_")]:
         monkeypatch.delenv(key)  # the case fails fast, before any request: no key
     ctx = mp.get_context("spawn")
-    jobs, results = ctx.Queue(), ctx.Queue()
-    for item in items:
-        jobs.put((0, CaseRequest(lookup="cus_Nobody123")) if item == ("case", None) else item)
-    jobs.put(None)
-    proc = ctx.Process(target=_worker_main, args=(jobs, results, str(tmp_path / "cases"), 60))
+    mine, theirs = ctx.Pipe()
+    proc = ctx.Process(target=_worker_main, args=(theirs, str(tmp_path / "cases"), 60))
     proc.start()
+    theirs.close()
+    for item in items:
+        mine.send((0, CaseRequest(lookup="cus_Nobody123")) if item == ("case", None) else item)
     kernels: list[psutil.Process] = []
     while proc.is_alive() and not kernels:
         try:
             kernels = psutil.Process(proc.pid).children(recursive=True)
         except psutil.NoSuchProcess:
             break
+    if code == 0:
+        assert mine.recv() == (0, None)  # started
+        index, result = mine.recv()
+        assert index == 0 and result.status == "failed" and "STRIPE_API_KEY" in (result.error or ""), result.error
+        mine.send(None)
     proc.join(timeout=120)
     assert proc.exitcode == code
-    if code == 0:
-        index, result = results.get(timeout=10)
-        assert index == 0 and result.status == "failed" and "STRIPE_API_KEY" in (result.error or ""), result.error
     _, alive = psutil.wait_procs(kernels, timeout=15)
     assert not alive, "the worker's kernel outlived it"
+
+
+@pytest.mark.sandbox
+def test_a_spawned_worker_killed_between_cases_loses_none(demo_env: Any, tmp_path: Path) -> None:
+    """A spawned worker killed after an answer, as it waits for or receives its next case (the
+    OOM killer does not wait for a good moment): no case is lost. The caller hands cases out
+    one at a time on the worker's own pipe and the worker says when it starts one, so a case
+    sent to a dead or dying worker goes to one still alive. Before, workers took cases from a
+    shared queue themselves: the killed one had already taken its next case, which failed as
+    "died" without ever running."""
+    import multiprocessing
+    import os
+    import signal
+
+    from billing_nb.records.batch import run_batch
+    from billing_nb.records.runner import CaseRequest
+
+    person = demo_env.story("dup_personal")
+    victims: list[int] = []
+    seen: list[str] = []
+
+    def on_done(result: Any) -> None:
+        seen.append(result.status)
+        if victims or threading.current_thread() is threading.main_thread():
+            return
+        for child in multiprocessing.active_children():  # this result's worker, between two cases
+            victims.append(child.pid or 0)
+            os.kill(child.pid or 0, signal.SIGKILL)
+
+    results = run_batch([CaseRequest(lookup=person.lookup, bucket=person.expected_bucket)] * 6,
+                        cases_dir=tmp_path / "cases", workers=2, on_done=on_done)
+    assert victims, "no spawned worker answered"
+    assert [r.status for r in results] == ["done"] * 6, [r.error for r in results]
+    assert len(seen) == 6
+    assert not multiprocessing.active_children()
