@@ -48,7 +48,7 @@ _CARD = re.compile(
 )
 _IBAN = re.compile(rf"(?<![{_W}])[A-Z]{{2}}\d{{2}}(?: ?[A-Z0-9]){{11,30}}(?![{_W}])")
 #: Ids and enums (``cus_Nf3...``, ``subscription_cycle``): a lowercase letter first, then only
-#: letters, digits and ``_``. Every pattern's lookbehind refuses a word character before it and
+#: letters, digits and ``_``. Every pattern's lookbehind refuses an ASCII word character before it and
 #: none starts with a lowercase letter, so only a key prefix inside can match: _KEYISH.
 _PLAIN = re.compile(r"[a-z][A-Za-z0-9_]*")
 _KEYISH = ("sk_", "rk_", "pk_", "whsec_")
