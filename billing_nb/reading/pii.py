@@ -202,13 +202,19 @@ def mask_text(text: str, known: Iterable[str] | None = None) -> str:
     return text
 
 
-#: Fullwidth punctuation a phone or an email is typed with on a CJK keyboard, as ASCII.
-_WIDE = {0xFF0B: "+", 0xFF0D: "-", 0xFF08: "(", 0xFF09: ")", 0xFF0E: ".", 0x3000: " ", 0xFF20: "@"}
+#: Punctuation a phone, a card or an email is written with besides ASCII's, as ASCII: the
+#: fullwidth forms of a CJK keyboard; the dashes and no-break or thin spaces that word
+#: processors, phones and French typography put between digit groups (``06 12 34 56 78`` with
+#: U+00A0, ``415–555–0142`` with an en dash); and the katakana long-vowel mark Japanese IMEs
+#: often give for a hyphen (``090ー1234ー5678``).
+_WIDE = {0xFF0B: "+", 0xFF0D: "-", 0xFF08: "(", 0xFF09: ")", 0xFF0E: ".", 0x3000: " ", 0xFF20: "@",
+         **dict.fromkeys((0x2010, 0x2011, 0x2012, 0x2013, 0x2212, 0x30FC, 0xFF70), "-"),
+         **dict.fromkeys((0x00A0, 0x2007, 0x2009, 0x202F), " ")}
 
 
 def _ascii_digits(text: str) -> str:
     """``text`` with every decimal digit (fullwidth ``４``, Arabic-Indic ``٤``, ...) and the
-    fullwidth ``＋ － （ ） ． ＠`` and ideographic space as ASCII, one character for one: the
+    punctuation of :data:`_WIDE` as ASCII, one character for one: the
     patterns' ``[1-9]`` and separators are ASCII, so ``＋８１ ９０ １２３４ ５６７８`` (a phone
     as a Japanese keyboard types it) matched nothing. Offsets stay those of ``text``."""
     if text.isascii():

@@ -484,3 +484,20 @@ def test_no_date_is_masked_as_a_phone(day: int, month: int, year: int, sep: str,
     fields = {"d": f"{day:02d}", "m": f"{month:02d}", "y": f"{year}"}
     text = sep.join(fields[c] for c in order)
     assert mask_text(f"paid on {text}") == f"paid on {text}"
+
+
+@pytest.mark.parametrize("number", [
+    "090ー1234ー5678",  # the katakana long-vowel mark a Japanese IME gives for a hyphen
+    "090‐1234‐5678", "415–555–0142", "415−555−0142",  # hyphen, en dash, minus sign
+    "06\u00a012\u00a034\u00a056\u00a078", "+33\u202f6\u202f12\u202f34\u202f56\u202f78",  # no-break, narrow no-break spaces
+])
+def test_a_phone_written_with_typographic_dashes_or_spaces_is_found(number: str) -> None:
+    """Word processors, phones and French typography put en dashes and no-break spaces between
+    digit groups; the patterns' separators are ASCII, so such a number matched nothing."""
+    from billing_nb.reading.pii import find_pii
+
+    line = f"call {number} please"
+    assert [(line[a:b], kind) for a, b, kind in find_pii(line, [])] == [(number, "phone")]
+    assert mask_text(line) == f"call ***-***-{re.sub(r'[^0-9]', '', number)[-4:]} please"
+    assert mask_text("card 4242\u00a04242\u00a04242\u00a04242 ok") == "card ****4242 ok"
+    assert mask_text("paid 2026–12–02, 03\u00a011\u00a02026") == "paid 2026–12–02, 03\u00a011\u00a02026"
