@@ -438,6 +438,7 @@ def test_a_phone_in_fullwidth_or_arabic_indic_digits_is_still_found() -> None:
     ("mobile 0412 345 678", "0412 345 678", "phone"),
     ("(03) 1234-5678 office", "(03) 1234-5678", "phone"),
     ("携帯09012345678", "09012345678", "phone"),
+    ("call (+44) 20 7946 0958 today", "(+44) 20 7946 0958", "phone"),  # the country code in brackets, brackets too
 ])
 def test_pii_glued_to_cjk_words_and_national_numbers_are_found(line: str, found: str, kind: str) -> None:
     """CJK text has no spaces around a number, and ``\\w`` counts its letters as word characters,
