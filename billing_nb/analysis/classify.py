@@ -35,7 +35,7 @@ from typing import Any
 
 from .anomalies import LIVE
 from ..exceptions import BadInputError, UnknownBucketError
-from .identify import IdentitySummary
+from .identify import IdentitySummary, SubscriptionRow
 from .lexicon import normalise
 from .purchases import business_hint as _business
 from .purchases import per_seat as _per_seat
@@ -129,6 +129,30 @@ def _top(reading: IntentReading, among: tuple[str, ...], floor: float = 1.2) -> 
     return best
 
 
+def _seat_team(group: list[SubscriptionRow], products: dict[str, dict[str, Any]],
+               sc: dict[str, float]) -> tuple[bool, list[str]]:
+    """(do the seat facts outweigh the same-product match?, the extra facts that say so).
+
+    Why: two per-seat subscriptions each bought in quantity are how a business buys seats for
+    two departments; an accidental second purchase repeats the first one, seat count and all.
+    So every subscription per seat with quantity > 1, plus either different seat counts or a
+    complaint about seats / people (and not mainly about being charged twice), is a team.
+    """
+    seated = [s for s in group if s.quantity > 1 and _per_seat(s, products)]
+    counts = [s.quantity for s in group]
+    extra: list[str] = []
+    if len(set(counts)) > 1:
+        extra.append(f"different seat counts ({' and '.join(str(n) for n in counts)}): "
+                     "an accidental second purchase repeats the first one's count")
+    team_words = sc.get(_TEAM, 0.0)
+    said_team = team_words >= 1.5 and team_words > sc.get("duplicate_subscription", 0.0)
+    strong = len(seated) == len(group) and (said_team or len(set(counts)) > 1) \
+        and not (sc.get("duplicate_subscription", 0.0) >= 1.5 and not said_team)
+    if strong and said_team:
+        extra.append("complaint asks about seats / people, not about being charged twice")
+    return strong, extra
+
+
 def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = "",
              model: IntentModel | None = None) -> Classification:
     """Suggest one bucket from the billing state and the complaint (read by ``model``)."""
@@ -157,13 +181,16 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
         deliberate, team, dup = _team_or_duplicate(snapshot, group, products, state)
         evidence.extend(facts("duplicate_active_subscription") + facts("duplicate_customer"))
         said_deliberate = "deliberate" in flags
-        if deliberate or said_deliberate:
+        seated_team, more_team = _seat_team(group, products, sc)
+        team.extend(more_team)
+        if deliberate or said_deliberate or seated_team:
             evidence.extend(team)
             if said_deliberate:
                 evidence.append("complaint says the second subscription is wanted: "
                                 + ", ".join(f"'{h.words}'" for h in reading.signals.hits if h.concept == "deliberate"))
             against.extend(dup)
-            return done(Bucket.TEAM_SEATS, 0.7 + 0.1 * (sc.get(_TEAM, 0) >= 1) + 0.1 * (deliberate and said_deliberate))
+            return done(Bucket.TEAM_SEATS, 0.7 + 0.1 * (sc.get(_TEAM, 0) >= 1)
+                        + 0.1 * ((deliberate or seated_team) and said_deliberate))
         evidence.extend(dup)
         against.extend(team)
         said_dup = sc.get("duplicate_subscription", 0) >= 1.5

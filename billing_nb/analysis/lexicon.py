@@ -69,7 +69,9 @@ _CONCEPTS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
                            r"(?:two|2) (?:different )?(?:people|users|persons)|(?:that'?s|this is) right|uses the other|"
                            r"don'?t cancel anything|keep (?:them )?both|both are (?:needed|wanted|in use|used)|"
                            r"(?:second|other|extra) (?:plan|subscription|one) is for|for my (?:wife|husband|partner|son|"
-                           r"daughter|kids?|family|friend|brother|sister|co-?founder|cofounder|boss|manager))\b")),
+                           r"daughter|kids?|family|friend|brother|sister|co-?founder|cofounder|boss|manager)|"
+                           r"(?:two|three|four|several|\d+) (?:departments|teams|offices|branches|divisions|locations)|"
+                           r"\d+ and \d+ (?:people|users|seats|members|employees|persons))\b")),
     ("unused_seats", 2.0, _P(r"\b(?:unused|not used|nobody used|aren'?t used|isn'?t used|no longer used|don'?t use all|empty|left the (?:company|team)|"
                              r"downsized|fewer (?:seats|users|people)|reduce|drop it to|go down to|only (?:\d+|two|three|four)"
                              r" (?:people|of us|using)|(?:only|just) (?:me|one) who|remove (?:a |one )?(?:user|seat)|"

@@ -205,3 +205,29 @@ def test_asking_for_money_back_and_refusing_it(text: str, wants: bool) -> None:
     from billing_nb.analysis.lexicon import read_text
 
     assert ("refund" in read_text(text).flags) is wants
+
+
+# --- adversarial review, session 7: seat facts outweigh a same-product match (D3) ---------------
+def _two_departments(q1: int = 5, q2: int = 3, gap: int = 60) -> b.CaseSnapshot:
+    cust = b.customer()
+    prc = b.price("price_team", "prod_team", unit_amount=1200, per_seat=True)
+    s1 = b.subscription(cust, prc, created=NOW - 20 * DAY, quantity=q1)
+    s2 = b.subscription(cust, prc, created=NOW - 20 * DAY + gap, quantity=q2)
+    return b.snapshot([cust], subscriptions=[s1, s2], products=[b.product("prod_team", "Team Workspace", per_seat=True)])
+
+
+@pytest.mark.parametrize("complaint", ["Why are we paying for 8 seats? We have two departments, 5 and 3 people.",
+                                       "Why are we billed for 8 seats?", ""])
+def test_two_per_seat_subscriptions_with_different_counts_are_team_seats(complaint: str) -> None:
+    c = run(_two_departments(), complaint)
+    assert c.suggested is Bucket.TEAM_SEATS, (c.evidence, c.against)
+    assert any("per-seat price" in e for e in c.evidence) and any("quantity > 1" in e for e in c.evidence)
+    assert not any("per-seat" in a for a in c.against)
+
+
+def test_same_counts_with_a_seat_question_are_team_seats_but_charged_twice_stays_a_duplicate() -> None:
+    assert run(_two_departments(4, 4), "Why are we paying for 8 seats? We need both teams.").suggested \
+        is Bucket.TEAM_SEATS
+    assert run(_two_departments(4, 4), "I was charged twice, same plan bought two times").suggested \
+        is Bucket.DUPLICATE_SUBSCRIPTION
+
