@@ -14,7 +14,7 @@ from typing import Any
 from ..reading.rows import Anomaly, ChargeRow, InvoiceRow, SubscriptionRow
 from ..reading.snapshot import CaseSnapshot, from_ts
 
-__all__ = ["find_anomalies", "LIVE", "OPEN_DISPUTE", "CANCEL_WINDOW_DAYS", "cancel_request_time", "is_proration"]
+__all__ = ["find_anomalies", "pause_of", "PAUSE_BEHAVIOUR", "LIVE", "OPEN_DISPUTE", "CANCEL_WINDOW_DAYS", "cancel_request_time", "is_proration"]
 
 LIVE = ("active", "trialing", "past_due")
 OPEN_DISPUTE = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
@@ -193,6 +193,36 @@ def _prorations(snapshot: CaseSnapshot) -> list[Anomaly]:
     return out
 
 
+#: What Stripe does with each new invoice while collection is paused (Subscription.pause_collection;
+#: docs.stripe.com/billing/subscriptions/pause-payment): the subscription stays active, access stays on.
+PAUSE_BEHAVIOUR = {"void": "each new invoice is voided, nothing is charged",
+                   "mark_uncollectible": "each new invoice is marked uncollectible, nothing is charged",
+                   "keep_as_draft": "each new invoice stays a draft, nothing is charged until collection resumes"}
+
+
+def pause_of(sub: dict[str, Any]) -> dict[str, Any] | None:
+    """``{behavior, resumes_at}`` of a subscription whose payment collection is paused, else None."""
+    pause = sub.get("pause_collection")
+    if not isinstance(pause, dict) or not pause.get("behavior"):
+        return None
+    resumes = pause.get("resumes_at")
+    return {"behavior": str(pause["behavior"]), "resumes_at": int(resumes) if resumes else None}
+
+
+def _paused(raw: dict[str, dict[str, Any]]) -> list[Anomaly]:
+
+    out = []
+    for sub_id, sub in raw.items():
+        pause = pause_of(sub)
+        if pause is None or sub.get("status") in ("canceled", "incomplete_expired"):
+            continue
+        what = PAUSE_BEHAVIOUR.get(pause["behavior"], "nothing is collected")
+        until = f"resumes {_day(pause['resumes_at'])}" if pause["resumes_at"] else "no resume date (until resumed by hand)"
+        out.append(Anomaly("collection_paused", (sub_id,),
+                           f"payment collection paused (behavior {pause['behavior']}: {what}); {until}"))
+    return out
+
+
 def find_anomalies(snapshot: CaseSnapshot, subs: list[SubscriptionRow], invoices: list[InvoiceRow], charges: list[ChargeRow]) -> list[Anomaly]:
     """Every anomaly, in the order of :data:`billing_nb.analysis.identify.ANOMALY_KINDS`."""
 
@@ -213,4 +243,5 @@ def find_anomalies(snapshot: CaseSnapshot, subs: list[SubscriptionRow], invoices
     found += _charged_after_cancel(snapshot, invoices, charges, raw)
     found += _stale_pm(snapshot, subs, charges)
     found += _prorations(snapshot)
+    found += _paused(raw)
     return found

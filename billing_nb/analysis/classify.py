@@ -168,8 +168,14 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
     def facts(kind: str) -> list[str]:
         return [f"{a.kind}: {a.detail} [{', '.join(a.objects)}]" for a in summary.anomalies_of(kind)]
 
+    paused = facts("collection_paused")  # no payment is attempted while it holds: weighs on every bucket
+
     def done(bucket: Bucket, confidence: float) -> Classification:
-        lines = list(dict.fromkeys(evidence + [e for e in state.lines() if e not in evidence] + list(reading.evidence)))
+        if paused and sc.get("failed_payment", 0) >= 1.5 and bucket is not Bucket.FAILED_PAYMENT:
+            against.append("complaint mentions a failed payment, but payment collection is paused: "
+                           "no payment was attempted")
+        lines = list(dict.fromkeys(evidence + paused + [e for e in state.lines() if e not in evidence]
+                                   + list(reading.evidence)))
         conf = round(max(0.3, min(confidence, 0.97)), 2)
         scores = {b.value: (conf if b is bucket else 0.0) for b in Bucket}
         text = {b.value: round(float(sc.get(b.value, 0.0)), 3) for b in Bucket}
@@ -286,7 +292,7 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
         against.append("a refund is asked without a reason the billing state supports")
     if intent == _TEAM and not seated:
         against.append("complaint mentions seats, but no subscription has more than one")
-    if intent == "failed_payment":
+    if intent == "failed_payment" and not paused:
         against.append("complaint mentions a payment problem, but no payment failed")
     if "not_broken" in flags:
         against.append("complaint says nothing is broken")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .anomalies import find_anomalies
+from .anomalies import find_anomalies, pause_of
 from .credits import Credits, credits_of
 from ..reading.masking import mask_email
 from ..reading.rows import (Anomaly, ChargeRow, InvoiceRow, SubscriptionRow, charge_row, invoice_payment_intent, invoice_row,
@@ -39,6 +39,7 @@ ANOMALY_KINDS: tuple[str, ...] = (
     "charged_after_cancel_request",
     "subscription_payment_method_stale",
     "proration_invoice",
+    "collection_paused",
 )
 
 
@@ -58,6 +59,9 @@ class IdentitySummary:
     customers: list[dict[str, Any]] = field(default_factory=list)  # id, email (masked), created, test_clock
     credits: Credits = field(default_factory=lambda: Credits(None))  # balance, credit notes, refunds
     truncated: list[dict[str, Any]] = field(default_factory=list)  # lists cut at the reader's page cap
+    #: per subscription, facts its row lacks (per-seat product, unit price, paused collection): the follow-up
+    #: may state only what the record shows, so the record must show them
+    sub_facts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def active_subscriptions(self) -> list[SubscriptionRow]:
@@ -120,7 +124,7 @@ class IdentitySummary:
         """case.json's ``billing_state``: subscriptions, invoices, anomalies, disputes (any status),
         what the customer already got back (``credits``), and any list cut at the page cap (``truncated``)."""
         return {
-            "subscriptions": [s.as_case_json() for s in self.subscriptions],
+            "subscriptions": [{**s.as_case_json(), **self.sub_facts.get(s.id, {})} for s in self.subscriptions],
             "invoices": [i.as_case_json() for i in self.invoices],
             "anomalies": [a.as_dict() for a in self.anomalies],
             "credits": self.credits.as_case_json(),
@@ -161,4 +165,19 @@ def identify(snapshot: CaseSnapshot) -> IdentitySummary:
                     "test_clock": obj_id(c.get("test_clock"))} for c in customers],
         credits=credits_of(snapshot),
         truncated=list(snapshot.extra.get("truncated") or []),
+        sub_facts=_sub_facts(snapshot, subs),
     )
+
+
+def _sub_facts(snapshot: CaseSnapshot, subs: list[SubscriptionRow]) -> dict[str, dict[str, Any]]:
+    """Per subscription: sold per seat (the price or product says so, whatever the quantity), the unit
+    price, and a paused collection (``{behavior, resumes_at}`` or None)."""
+    products = {p.get("id"): p for p in snapshot.of("products")}
+    raw = {s.get("id"): s for s in snapshot.of("subscriptions")}
+    out: dict[str, dict[str, Any]] = {}
+    for s in subs:
+        meta = {**((products.get(s.product) or {}).get("metadata") or {}), **s.price_metadata}
+        per_seat = s.seat_hint or str(meta.get("per_seat", "")).lower() in ("true", "1", "yes")
+        out[s.id] = {"per_seat": per_seat, "unit_amount": {"value": s.unit_amount, "currency": s.currency},
+                     "pause_collection": pause_of(raw.get(s.id) or {})}
+    return out

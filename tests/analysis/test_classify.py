@@ -231,3 +231,15 @@ def test_same_counts_with_a_seat_question_are_team_seats_but_charged_twice_stays
     assert run(_two_departments(4, 4), "I was charged twice, same plan bought two times").suggested \
         is Bucket.DUPLICATE_SUBSCRIPTION
 
+
+# --- a paused collection is evidence, and a "failed payment" complaint on it is answered by it (D8b)
+@pytest.mark.parametrize("complaint", ["My renewal failed and now my account is locked", "I paused my subscription last month"])
+def test_paused_collection_is_evidence(complaint: str) -> None:
+    snap = healthy()
+    snap.of("subscriptions")[0]["pause_collection"] = {"behavior": "void", "resumes_at": None}
+    c = run(snap, complaint)
+    assert any(e.startswith("collection_paused: payment collection paused (behavior void") for e in c.evidence)
+    if "failed" in complaint:
+        assert c.suggested is not Bucket.FAILED_PAYMENT
+        assert any("collection is paused" in a for a in c.against)
+        assert not any("no payment failed" in a for a in c.against)

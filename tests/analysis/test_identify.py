@@ -58,7 +58,8 @@ def test_frames_and_billing_state() -> None:
     state = s.billing_state()
     assert set(state) == {"subscriptions", "invoices", "anomalies", "credits", "truncated", "disputes"}
     assert set(state["subscriptions"][0]) == {"id", "status", "price", "product", "interval", "quantity",
-                                              "current_period_end", "cancel_at_period_end"}
+                                              "current_period_end", "cancel_at_period_end", "per_seat", "unit_amount",
+                                              "pause_collection"}
     assert set(state["invoices"][0]) == {"id", "status", "billing_reason", "subscription", "amount_due", "amount_paid",
                                          "currency", "created", "attempt_count"}
 
@@ -196,8 +197,31 @@ def test_proration_invoice(how: str) -> None:
 
 def test_every_anomaly_kind_is_covered_and_details_hold_no_pii() -> None:
     tested = {"duplicate_active_subscription", "duplicate_customer", "failed_renewal", "incomplete_checkout", "past_due",
-              "open_dispute", "charged_after_cancel_request", "subscription_payment_method_stale", "proration_invoice"}
+              "open_dispute", "charged_after_cancel_request", "subscription_payment_method_stale", "proration_invoice", "collection_paused"}
     assert tested == set(ANOMALY_KINDS)
     s = identify(_renewed(1, via_event=False))
     for a in s.anomalies:
         assert "@" not in a.detail and "Jane" not in a.detail
+
+
+# --- adversarial review, session 7: a paused collection is a billing fact (D8b) -------------------
+@pytest.mark.parametrize("behavior,resumes", [("void", NOW + 20 * DAY), ("keep_as_draft", None)])
+def test_paused_collection_is_in_the_billing_state_and_an_anomaly(behavior: str, resumes: int | None) -> None:
+    cust = b.customer()
+    sub = b.subscription(cust)
+    sub["pause_collection"] = {"behavior": behavior, "resumes_at": resumes}
+    invoices, charges = b.paid_history(cust, sub)
+    s = identify(b.snapshot([cust], subscriptions=[sub], invoices=invoices, charges=charges, products=[b.product()]))
+    assert s.anomaly_kinds() == ["collection_paused"]
+    assert s.anomalies[0].objects == (sub["id"],) and behavior in s.anomalies[0].detail
+    assert ("resumes 2026-12-10" if resumes else "until resumed by hand") in s.anomalies[0].detail
+    row = s.billing_state()["subscriptions"][0]
+    assert row["pause_collection"] == {"behavior": behavior, "resumes_at": resumes}
+    assert row["per_seat"] is False and row["unit_amount"] == {"value": 2000, "currency": "usd"}
+
+
+def test_unpaused_subscription_has_no_pause() -> None:
+    cust = b.customer()
+    sub = b.subscription(cust)
+    s = identify(b.snapshot([cust], subscriptions=[sub], products=[b.product()]))
+    assert s.billing_state()["subscriptions"][0]["pause_collection"] is None and not s.anomalies
