@@ -148,6 +148,71 @@ def _sum(amounts: list[dict[str, Any]]) -> dict[str, Any] | None:
     return total.as_dict() if total.amount else None
 
 
+_PAYMENT_FAILED = ("failed_renewal", "past_due", "incomplete_checkout", "subscription_payment_method_stale")
+
+
+def _seats(live: list[dict[str, Any]], contract: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the record shows about seats: the live per-seat subscriptions (seat counts after a quantity
+    change the case made), and the live subscriptions bought in quantity on a product not sold per seat.
+
+    Why here: a follow-up may say "billed per seat" or "N seats" only when the record says so, and it
+    must count every per-seat subscription, not the first one. Records older than the ``per_seat`` and
+    ``unit_amount`` fields fall back to the contract's view.
+    """
+    by_sub = {c.get("subscription_id"): c for c in contract}
+    changed = {a["target"]: int(a["id"].split(":")[2]) for a in actions
+               if a["kind"] == "quantity" and a["id"].count(":") >= 2 and a["id"].split(":")[2].isdigit()}
+    seated: list[dict[str, Any]] = []
+    extra: list[dict[str, Any]] = []
+    for s in live:
+        c = by_sub.get(s["id"]) or {}
+        per_seat = bool(s["per_seat"]) if "per_seat" in s else bool(c.get("per_seat") or c.get("is_team"))
+        unit = s.get("unit_amount")
+        if unit is None and c.get("recurring_total") and int(c.get("quantity") or 0) > 0 \
+                and int(c["recurring_total"]["value"]) % int(c["quantity"]) == 0:
+            unit = {"value": int(c["recurring_total"]["value"]) // int(c["quantity"]),
+                    "currency": c["recurring_total"]["currency"]}
+        before = int(s.get("quantity") or 1)
+        row = {"id": s["id"], "before": before, "quantity": changed.get(s["id"], before), "unit": unit,
+               "interval": s.get("interval"), "period_end": s.get("current_period_end")}
+        if per_seat:
+            seated.append(row)
+        elif before > 1:
+            extra.append(row)
+    out: dict[str, Any] = {"seats": None, "extra_quantity": extra[0] if extra else None,
+                           "quantity_changes": [{"from": r["before"], "to": r["quantity"]} for r in seated + extra
+                                                if r["quantity"] != r["before"]]}
+    units = {(r["unit"] or {}).get("currency") for r in seated}
+    if seated and None not in units and len(units) == 1 and len({r["interval"] for r in seated}) == 1:
+        total = sum(int(r["unit"]["value"]) * r["quantity"] for r in seated)
+        prices = {int(r["unit"]["value"]) for r in seated}
+        out["seats"] = {"count": sum(r["quantity"] for r in seated), "counts": [r["quantity"] for r in seated],
+                        "subscriptions": len(seated), "total": {"value": total, "currency": units.pop()},
+                        "seat_price": {"value": prices.pop(), "currency": seated[0]["unit"]["currency"]}
+                        if len(prices) == 1 else None,
+                        "interval": seated[0]["interval"], "period_end": min(r["period_end"] or 0 for r in seated) or None}
+    elif seated:
+        out["seats"] = {"count": sum(r["quantity"] for r in seated), "counts": [r["quantity"] for r in seated],
+                        "subscriptions": len(seated), "total": None, "seat_price": None, "interval": None,
+                        "period_end": None}
+    return out
+
+
+def _contradictions(bucket: str, facts: dict[str, Any]) -> list[str]:
+    """Why the confirmed bucket's story is not what the record shows (empty when it fits)."""
+    out: list[str] = []
+    if bucket == "duplicate_subscription" and not facts["duplicate_pair"] and not facts["extra_quantity"]:
+        out.append("no two live subscriptions share a product and none is bought in quantity")
+    if bucket == "failed_payment" and not facts["payment_failed"]:
+        out.append("no payment failed" + (f" (payment collection is paused, behavior {facts['paused']['behavior']})"
+                                          if facts["paused"] else ""))
+    if bucket == "team_seats" and not facts["seats"]:
+        out.append("no live subscription is sold per seat" + (
+            f" (quantity {facts['extra_quantity']['before']} is on a product not sold per seat)"
+            if facts["extra_quantity"] else ""))
+    return out
+
+
 def _facts(record: dict[str, Any]) -> dict[str, Any]:
     plan = {a["id"]: a for a in _field(record, "plan") or []}
     executed = _field(record, "executed") or []
@@ -199,7 +264,21 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
     lost = [d for d in disputes if d.get("status") == "lost"]
     new_card = next((a for a in actions if a["kind"] == "default_pm"), None)
     visible = [a for a in actions if a.get("customer_visible") and a["kind"] != "document"]
+    anomaly_kinds = {a["kind"] for a in _field(record, "billing_state", "anomalies") or []}
+    products: dict[str, int] = {}
+    for s in live:
+        products[s["product"]] = products.get(s["product"], 0) + 1
+    paused = next((s["pause_collection"] for s in live if s.get("pause_collection")), None)
+    seats = _seats(live, _field(record, "contract") or [], actions)
+    truth = {
+        "duplicate_pair": any(n > 1 for n in products.values()) or "duplicate_active_subscription" in anomaly_kinds,
+        "payment_failed": bool(failed) or bool(anomaly_kinds & set(_PAYMENT_FAILED)),
+        "paused": paused,
+        **seats,
+    }
     return {
+        **truth,
+        "contradicts": _contradictions(_bucket(record), truth),
         "draft": not executed and bool(visible) and _bucket(record) not in ("pending", "unclear"),
         "portal_sent": bool(portal_sent),
         "portal_lost": any(a["kind"] == "portal" for a in actions) and not portal_sent,

@@ -156,7 +156,9 @@ def test_billing_state_tables_and_customer() -> None:
 @pytest.mark.parametrize(("bucket", "executed", "expected"), [
     ("duplicate_subscription", True, ["I've canceled the extra subscription", "refunded $20.00 USD"]),
     ("duplicate_subscription", False, ["I'm canceling the extra subscription", "refunding $20.00 USD"]),
-    ("team_seats", True, ["5 seats at $20.00 USD each", "$100.00 USD per month", "I've updated your seat count", "$40.00 USD"]),
+    # executed quantity:sub_A:3 (5 -> 3): the message counts the seats after the change (session 7, D9c)
+    ("team_seats", True, ["3 seats at $20.00 USD each", "$60.00 USD per month", "I've changed the seat count from 5 to 3",
+                          "$40.00 USD"]),
     ("failed_payment", False, ["$100.00 USD", "secure link", "opens straight to your payment details"]),
     ("failed_payment", True, ["I've retried the payment"]),
     ("missing_self_serve", True, ["I've canceled your subscription", "billing portal"]),
