@@ -16,17 +16,29 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-__all__ = ["INTENTS", "Hit", "TextSignals", "failure_report", "normalise", "read_text"]
+__all__ = ["CJK", "INTENTS", "Hit", "TextSignals", "failure_report", "normalise", "read_text"]
 
 #: The intents a complaint can express; ``unclear`` is "none of them".
 INTENTS: tuple[str, ...] = ("duplicate_subscription", "team_seats", "failed_payment", "missing_self_serve",
                             "product_failure", "unclear")
 
 
+#: Kana and CJK ideographs: a run of them is one ``\w+`` "word" (Japanese has no spaces), so their
+#: patterns use no ``\b``, and their marks (the dakuten of ボ, パ) are part of the letter, never stripped.
+CJK = "\u2e80-\u9fff\uf900-\ufaff\uff66-\uff9f"
+_CJK_CHAR = re.compile(f"[{CJK}]")
+
+
+def _fold(ch: str) -> str:
+    if ch >= "\u2e80":  # NFKD would split ボ into ホ + a combining mark, and the mark would be dropped
+        return ch
+    return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+
+
 def normalise(text: str) -> str:
-    """Lower case, accents stripped, apostrophes and dashes straightened, whitespace collapsed."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    """Lower case, accents stripped (Latin only: kana keep their marks), full-width forms made ASCII,
+    apostrophes and dashes straightened, whitespace collapsed."""
+    text = "".join(_fold(ch) for ch in unicodedata.normalize("NFKC", text or ""))
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-").replace("\u2014", "-")
     return re.sub(r"\s+", " ", text.lower()).strip()
 
@@ -143,6 +155,24 @@ _CONCEPTS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
                                 r"ne (?:charge|marche|fonctionne|s'ouvre|repond|synchronise|s'affiche|arrive)\w* (?:plus|pas)|"
                                 r"va (?:muy )?lent\w*|se bloquea|se cuelga|no (?:abre|responde|sincroniza|llega\w*|aparece\w*)|"
                                 r"(?:sind|ist) (?:seit \w+ )?leer|hangt|reagiert nicht|kaputt|abgesturzt|le bug|pas reussi a resoudre|no pudo arreglar\w*)\b")),
+    # --- Japanese (no spaces, so no \b; a verb's negation follows it: 動かない, できません) ----------
+    ("duplicate_subscription", 2.0, _P(r"(?:二重|2重|重複)(?:に)?(?:請求|課金|払い|決済|引き落とし|登録|契約)|"
+                                       r"(?:2|二)(?:回|度)(?:も)?(?:請求|課金|引き落と|支払)|(?:2|二)つの(?:サブスク\w{0,6}|契約|プラン)")),
+    ("team_seats", 1.5, _P(r"(?:席|シート|ライセンス|ユーザー数|人数|メンバー|アカウント数|ユーザー分|(?:\d+|[一二三四五六七八九十]+)人分?)")),
+    ("deliberate", 2.0, _P(r"(?:両方(?:とも)?(?:必要|使って)|重複ではな|意図的|わざと|(?:2|二|複数)つの(?:部署|チーム)|部署ごと)")),
+    ("unused_seats", 2.0, _P(r"(?:使っていない|使われていない|減らしたい|減らして|退職)")),
+    ("failed_payment", 2.0, _P(r"(?:支払い|決済|引き落とし|カード|更新)[^。、]{0,6}?(?:失敗|できませんでした|できなかった|"
+                               r"拒否|通らな|通りませ|エラー)|未払い|有効期限(?:が)?切れ|カード(?:が|を)?(?:更新|変更)")),
+    ("missing_self_serve", 2.5, _P(r"(?:解約|キャンセル|退会|停止|ダウングレード|プラン(?:の)?変更|領収書|請求書)[^。、]{0,8}?"
+                                   r"(?:見つか(?:らな|らず|りませ)|わから(?:な|ず)|分から(?:な|ず)|でき(?:な|ませ)|ありませ|どこ)")),
+    ("missing_self_serve", 2.0, _P(r"(?:勝手に|知らないうちに|無断で|予告なく|連絡なく)|(?:更新|請求|課金)(?:される|された)(?:とは|なんて)|"
+                                   r"(?:無料|お試し)(?:トライアル|体験|期間)[^。]{0,16}?(?:請求|課金|引き落と)|自動(?:更新|継続|課金)")),
+    ("missing_self_serve", 0.8, _P(r"(?:解約|キャンセル|退会)")),
+    ("product_failure", 2.5, _P(r"(?:動かな|動きませ|使えな|使えませ|機能しな|起動しな|ログインでき(?:な|ませ)|同期(?:され|し|でき)(?:な|ませ)|"
+                                r"表示され(?:な|ませ)|届かな|届きませ|不具合|バグ|クラッシュ|落ちる|壊れ|エラーが(?:出|発生))")),
+    ("refund", 1.0, _P(r"(?:返金|払い戻し|返して)")),
+    ("dispute", 1.0, _P(r"(?:チャージバック|カード会社|銀行に)")),
+    ("fraud", 2.0, _P(r"(?:不正(?:利用|請求)?|身に覚えのない|身に覚えがない)")),
     # --- modifiers --------------------------------------------------------------------------
     ("refund", 1.0, _P(r"\b(?:refund\w*|refnd|money back|reimburs\w*|reverse\w*|reembols\w*|devolver|devuelvan|"
                        r"erstatt\w*|geld zuruck|rembours\w*)\b")),
@@ -151,6 +181,9 @@ _CONCEPTS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
 )
 _NEGATION = _P(r"(?:\b(?:not|no|nothing(?: is)?|never|nor|neither|without|kein\w*|nicht|pas|ni|nunca|jamais|isn'?t|"
                r"aren'?t)\b|n't\b)\W*(?:\w+\W+){0,1}$")
+#: Japanese negation follows what it negates, after a particle or a few kana: ではない, じゃない,
+#: ではありません, (し)ていません, なかった
+_JA_NEGATION = _P(r"(?:[はがもをに]|で|って)?[^。、!?！？.,]{0,4}?(?:ではな|じゃな|ありませ|ていな|ていませ|ません|ない|なかった|なく)")
 #: "don't want a refund", "not asking for a refund": a wish refused a few words before it
 #: ("didn't get a refund" still asks for one, so only words of wanting count)
 _NOT_WANTED = _P(r"\b(?:don'?t|do not|doesn'?t|does not|not|never|no longer)\s+(?:really\s+)?"
@@ -196,7 +229,11 @@ def read_text(text: str) -> TextSignals:
                 continue
             spans.append((m.start(), m.end()))
             before = norm[max(0, m.start() - 24):m.start()]
-            negated = concept not in _NO_NEGATION and bool(_NEGATION.search(before)) and not _NEGATION.match(m.group(0))
+            if _CJK_CHAR.search(m.group(0)):  # Japanese negates after the word: 二重請求ではありません
+                negated = concept not in _NO_NEGATION and bool(_JA_NEGATION.match(norm, m.end()))
+            else:
+                negated = concept not in _NO_NEGATION and bool(_NEGATION.search(before)) \
+                    and not _NEGATION.match(m.group(0))
             if concept in _WISHES and not negated:
                 negated = bool(_NOT_WANTED.search(norm[max(0, m.start() - 48):m.start()]))
             hits.append(Hit(concept, m.group(0), weight, negated))

@@ -20,12 +20,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from .lexicon import INTENTS, TextSignals, normalise, read_text
+from .lexicon import CJK, INTENTS, TextSignals, normalise, read_text
 
 __all__ = ["IntentModel", "IntentReading", "NaiveBayes", "BlendedModel", "MODEL_PATH", "features", "default_model"]
 
 MODEL_PATH = Path(__file__).with_name("intent_model.json")
 _WORD = re.compile(r"[a-z0-9']+")
+_CJK_RUN = re.compile(f"[{CJK}]+")
 
 
 @dataclass(frozen=True)
@@ -49,14 +50,18 @@ class IntentModel(Protocol):
 
 
 def features(text: str) -> list[str]:
-    """Word stems (first 6 letters), stem bigrams and character trigrams of each word."""
-    words = _WORD.findall(normalise(text))
+    """Word stems (first 6 letters), stem bigrams and character trigrams of each word; in kana/CJK
+    text, which has no spaces to split words on, character bigrams of each run (``j:解約``)."""
+    norm = normalise(text)
+    words = _WORD.findall(norm)
     stems = [w[:6] for w in words]
     out = [f"w:{s}" for s in stems]
     out += [f"b:{a}_{b}" for a, b in zip(stems, stems[1:])]
     for w in words:
         padded = f"_{w}_"
         out += [f"c:{padded[i:i + 3]}" for i in range(len(padded) - 2)]
+    for run in _CJK_RUN.findall(norm):
+        out += [f"j:{run[i:i + 2]}" for i in range(max(1, len(run) - 1))]
     return out
 
 

@@ -243,3 +243,34 @@ def test_paused_collection_is_evidence(complaint: str) -> None:
         assert c.suggested is not Bucket.FAILED_PAYMENT
         assert any("collection is paused" in a for a in c.against)
         assert not any("no payment failed" in a for a in c.against)
+
+
+# --- adversarial review, session 7: Japanese complaints (D14) ------------------------------------
+@pytest.mark.parametrize(("complaint", "bucket"), [
+    ("解約ボタンが見つからず、サブスクリプションをキャンセルできません", Bucket.MISSING_SELF_SERVE),
+    ("無料体験のつもりが、いつの間にか自動更新で課金されていました", Bucket.MISSING_SELF_SERVE),
+    ("プランの変更がどこでできるのか分からない", Bucket.MISSING_SELF_SERVE),
+    ("昨日からアプリが起動しない。何度試しても使えません", Bucket.PRODUCT_FAILURE),
+    ("お金を返してほしいです", Bucket.UNCLEAR),
+])
+@pytest.mark.parametrize("nb", [True, False])
+def test_japanese_complaints_are_read(complaint: str, bucket: Bucket, nb: bool) -> None:
+    from billing_nb.analysis.textmodel import BlendedModel
+
+    snap = healthy()
+    c = classify(snap, identify(snap), complaint, model=BlendedModel(use_nb=nb))
+    assert c.suggested is bucket, c.evidence
+
+
+def test_japanese_negation_follows_the_word() -> None:
+    from billing_nb.analysis.lexicon import normalise, read_text
+
+    said = read_text("二重請求されています")
+    denied = read_text("二重請求ではありません。両方必要です")
+    assert said.words("duplicate_subscription") == ["二重請求"]
+    assert denied.words("duplicate_subscription", negated=True) == ["二重請求"] and "deliberate" in denied.flags
+    assert normalise("ボタン　ﾎﾞﾀﾝ Ｃａｆé") == "ボタン ボタン cafe"  # kana keep their marks; full width folds
+
+
+def test_japanese_duplicate_complaint_on_a_duplicate_pair() -> None:
+    assert run(two_subs(gap=300), "同じプランに二回課金されました").suggested is Bucket.DUPLICATE_SUBSCRIPTION
