@@ -239,6 +239,17 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
             against.append("complaint also describes a product problem")
         return done(Bucket.MISSING_SELF_SERVE, 0.75 + 0.1 * bool(gap) + 0.05 * (sc.get(_SELF, 0) >= 1.5))
 
+    # 5a. a plan not sold per seat, bought in quantity, and a complaint about paying double: an accidental
+    #     quantity is a duplicate inside one subscription
+    extra_qty = [s for s in live if s.quantity > 1 and not _per_seat(s, products)]
+    extra_lines = [f"{s.id}: quantity {s.quantity} on {s.product}, which is not sold per seat: {s.quantity} x "
+                   f"{Money(s.unit_amount, s.currency).format()} = {s.recurring_total.format()} per {s.interval} "
+                   "(an accidental quantity looks like this)" for s in extra_qty]
+    if extra_qty and sc.get("duplicate_subscription", 0) >= 1.5 and sc.get("duplicate_subscription", 0) >= sc.get(_TEAM, 0):
+        evidence.extend(extra_lines)
+        evidence.append("complaint says they pay double")
+        return done(Bucket.DUPLICATE_SUBSCRIPTION, 0.75)
+
     # 5. seats the customer asks about (or an outage that hits their users)
     seated = [s for s in live if s.quantity > 1]
     if seated and _top(reading, (_TEAM, _PRODUCT), floor=0.8) == _TEAM:
@@ -287,7 +298,9 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
     # 8. nothing supports a bucket
     evidence.append(healthy)
     if intent == "duplicate_subscription" or sc.get("duplicate_subscription", 0) >= 1.5:
-        against.append("complaint says charged twice, but there is one live subscription per product")
+        against.append("complaint says charged twice, but there is one live subscription per product"
+                       + (" (though one is bought in quantity: see the evidence)" if extra_lines else ""))
+    evidence.extend(extra_lines)
     if "refund" in flags:
         against.append("a refund is asked without a reason the billing state supports")
     if intent == _TEAM and not seated:

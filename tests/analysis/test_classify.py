@@ -274,3 +274,14 @@ def test_japanese_negation_follows_the_word() -> None:
 
 def test_japanese_duplicate_complaint_on_a_duplicate_pair() -> None:
     assert run(two_subs(gap=300), "同じプランに二回課金されました").suggested is Bucket.DUPLICATE_SUBSCRIPTION
+
+
+# --- quantity 2 on a plan not sold per seat is an accidental duplicate (D9b) --------------------
+def test_quantity_two_on_a_personal_plan_with_a_double_charge_complaint_is_a_duplicate() -> None:
+    cust = b.customer()
+    sub = b.subscription(cust, b.price("price_pro", "prod_pro", unit_amount=1500), quantity=2)
+    snap = b.snapshot([cust], subscriptions=[sub], products=[b.product("prod_pro", "Personal Pro")])
+    c = run(snap, "I was charged double, $30 instead of $15, I only need one")
+    assert c.suggested is Bucket.DUPLICATE_SUBSCRIPTION, (c.evidence, c.against)
+    assert any("quantity 2 on prod_pro, which is not sold per seat: 2 x $15.00 USD = $30.00 USD" in e
+               for e in c.evidence)
