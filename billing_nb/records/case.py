@@ -28,7 +28,7 @@ from .handoff import render_followup, render_handoff
 from .recurrence import cases_this_month
 from .casejson import option_json, shape_json
 from .fetch import fetch_snapshot, preview_jobs
-from .storage import atomic_write_text, final_status, saved_atomically, writer_identity
+from .storage import atomic_write_text, failed_writes, final_status, saved_atomically, writer_identity
 from ..analysis.identify import IdentitySummary, identify
 from ..actions.crashpoints import crash_point
 from ..actions.ledger import Ledger
@@ -174,6 +174,7 @@ class Case:
             self.save()
             raise
         self.status, self.writer = final_status(self.executed), None
+        self.error = failed_writes(self.executed) if self.status in ("failed", "partial") else None
         rec = self.record()
         self.save(rec, crash="final_save")
         ledger.index_case(rec, self.output_dir)  # a notebook run by hand is indexed too
