@@ -18,6 +18,7 @@ from typing import Any
 from .model import COUNTED, ActionKind, ExecutedAction, Plan, money_of_id, split_again
 from ..analysis.contract import contract_shapes
 from ..money import Money, round_half_up
+from ..reading.objects import money_currency
 from ..reading.snapshot import CaseSnapshot
 
 __all__ = ["impact", "proposed"]
@@ -29,10 +30,7 @@ def _currency(the_plan: Plan, snapshot: CaseSnapshot) -> str:
             return action.amount.currency
     for shape in contract_shapes(snapshot):
         return shape.currency
-    for customer in snapshot.of("customers"):
-        if customer.get("currency"):
-            return str(customer["currency"])
-    return "usd"
+    return money_currency(snapshot) or "usd"
 
 
 def impact(the_plan: Plan, executed: list[ExecutedAction], snapshot: CaseSnapshot) -> dict[str, Any]:
