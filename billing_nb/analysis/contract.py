@@ -17,7 +17,6 @@ discounts, and the total is capped at what the invoice and its charge still refu
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..reading.objects import invoice_charge, line_is_proration, obj_id, subscription_invoices
@@ -27,7 +26,8 @@ from ..money import THREE_DECIMAL_CURRENCIES, Money, prorate, stripe_round
 from .credits import credits_of
 from ..reading.rows import price_seat_hint
 from ..reading.snapshot import CaseSnapshot, from_ts
-from .terms import LIVE_STATUSES, OPTION_KINDS, ContractShape, ItemShape, RecurringDiscount, RefundOption
+from .terms import (LIVE_STATUSES, OPTION_KINDS, ContractShape, ItemShape, RecurringDiscount, RefundOption,
+                    recurring_discounts)
 
 if TYPE_CHECKING:  # pandas loads where a frame is built: the runner and the CLI never need it
     import pandas as pd
@@ -86,27 +86,9 @@ def _shape(snapshot: CaseSnapshot, sub: dict[str, Any]) -> ContractShape:
 
 
 def forever_discounts(snapshot: CaseSnapshot, sub: dict[str, Any], currency: str) -> tuple[RecurringDiscount, ...]:
-    """The subscription's discounts whose coupon lasts forever and has not ended (its coupon
-    expanded on the discount, ``source.coupon``, or the older ``discount.coupon``); an
-    ``amount_off`` in another currency does not apply (Stripe refuses such a coupon)."""
-    out: list[RecurringDiscount] = []
-    for ref in sub.get("discounts") or []:
-        disc = ref if isinstance(ref, dict) else snapshot.by_id(str(ref))
-        if not isinstance(disc, dict):
-            continue
-        coupon = (disc.get("source") or {}).get("coupon") or disc.get("coupon")
-        if not isinstance(coupon, dict) or coupon.get("duration") != "forever":
-            continue
-        if disc.get("end") and int(disc["end"]) <= snapshot.now_ts:
-            continue
-        products = (coupon.get("applies_to") or {}).get("products")
-        scope = tuple(str(p) for p in products) if products else None
-        if coupon.get("percent_off") is not None:
-            out.append(RecurringDiscount(str(disc.get("id")), percent_off=Fraction(str(coupon["percent_off"])),
-                                         products=scope))
-        elif coupon.get("amount_off") and str(coupon.get("currency") or "").lower() == currency.lower():
-            out.append(RecurringDiscount(str(disc.get("id")), amount_off=int(coupon["amount_off"]), products=scope))
-    return tuple(out)
+    """The subscription's discounts (ids looked up in the snapshot) that lower MRR for good."""
+    found = [ref if isinstance(ref, dict) else snapshot.by_id(str(ref)) for ref in sub.get("discounts") or []]
+    return recurring_discounts([d for d in found if isinstance(d, dict)], currency, snapshot.now_ts)
 
 
 def contract_shapes(snapshot: CaseSnapshot) -> list[ContractShape]:

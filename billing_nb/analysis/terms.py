@@ -11,7 +11,7 @@ from typing import Any
 
 from ..money import Money, round_half_up
 
-__all__ = ["ItemShape", "ContractShape", "RecurringDiscount", "RefundOption", "OPTION_KINDS", "LIVE_STATUSES"]
+__all__ = ["ItemShape", "ContractShape", "RecurringDiscount", "RefundOption", "net_annual", "recurring_discounts", "OPTION_KINDS", "LIVE_STATUSES"]
 
 OPTION_KINDS = ("cancel_at_period_end", "cancel_now_refund", "credit_note_unused", "downgrade_prorations")
 LIVE_STATUSES = ("active", "trialing", "past_due")
@@ -54,6 +54,27 @@ class RecurringDiscount:
 
     def applies(self, item: ItemShape) -> bool:
         return self.products is None or item.product in self.products
+
+
+def recurring_discounts(discounts: list[dict[str, Any]], currency: str, now: int) -> tuple[RecurringDiscount, ...]:
+    """Of Stripe discount objects (their coupon expanded at ``source.coupon``, or the older
+    ``discount.coupon``), those that last forever and have not ended; an ``amount_off`` in
+    another currency does not apply (Stripe refuses such a coupon on the subscription)."""
+    out: list[RecurringDiscount] = []
+    for disc in discounts:
+        coupon = (disc.get("source") or {}).get("coupon") or disc.get("coupon")
+        if not isinstance(coupon, dict) or coupon.get("duration") != "forever":
+            continue
+        if disc.get("end") and int(disc["end"]) <= now:
+            continue
+        products = (coupon.get("applies_to") or {}).get("products")
+        scope = tuple(str(p) for p in products) if products else None
+        if coupon.get("percent_off") is not None:
+            out.append(RecurringDiscount(str(disc.get("id")), percent_off=Fraction(str(coupon["percent_off"])),
+                                         products=scope))
+        elif coupon.get("amount_off") and str(coupon.get("currency") or "").lower() == currency.lower():
+            out.append(RecurringDiscount(str(disc.get("id")), amount_off=int(coupon["amount_off"]), products=scope))
+    return tuple(out)
 
 
 def net_annual(items: tuple[ItemShape, ...], discounts: tuple[RecurringDiscount, ...]) -> Fraction:

@@ -62,3 +62,35 @@ def test_the_case_counts_only_a_forever_coupon(client: stripe.StripeClient, dura
     assert shape.recurring_total.amount == 100000
     assert shape.as_case_json()["recurring_net"]["value"] == arr
     assert all(isinstance(d, str) for s in snap.of("subscriptions") for d in s.get("discounts") or [])
+
+
+def _sub(discounts: list[dict[str, object]]) -> dict[str, object]:
+    price = {"id": "price_1", "product": "prod_A", "unit_amount": 100000, "currency": "usd",
+             "recurring": {"interval": "year", "interval_count": 1}}
+    return {"currency": "usd", "items": {"data": [{"price": price, "quantity": 1}]}, "discounts": discounts}
+
+
+def _disc(**coupon: object) -> dict[str, object]:
+    return {"id": "di_1", "object": "discount", "end": None, "source": {"type": "coupon", "coupon": coupon}}
+
+
+def test_the_portfolio_mrr_is_net_of_forever_coupons_only() -> None:
+    from billing_nb.reports.portfolio import monthly_amount
+
+    assert monthly_amount(_sub([])).amount == 8333
+    assert monthly_amount(_sub([_disc(duration="forever", percent_off=25)])).amount == 6250
+    assert monthly_amount(_sub([_disc(duration="once", percent_off=25)])).amount == 8333
+    assert monthly_amount(_sub([_disc(duration="forever", amount_off=12000, currency="usd")])).amount == 7333
+    assert monthly_amount(_sub([_disc(duration="forever", amount_off=12000, currency="eur")])).amount == 8333
+    assert monthly_amount(_sub(["di_unexpanded"])).amount == 8333  # type: ignore[list-item]
+
+
+@pytest.mark.sandbox
+def test_the_account_read_expands_the_coupons(client: stripe.StripeClient) -> None:
+    from billing_nb.reading.account import read_account
+    from billing_nb.reports.portfolio import monthly_amount
+
+    acct = read_account(StripeReader(client))
+    forever = [s for s in acct.subscriptions if any(
+        isinstance(d, dict) and d["source"]["coupon"]["duration"] == "forever" for d in s.get("discounts") or [])]
+    assert forever and all(monthly_amount(s).amount == 6250 for s in forever)
