@@ -41,7 +41,8 @@ def resolve_approvals(the_plan: Plan, approve: list[str]) -> list[Action]:
             raise ActionRefusedError(f"{approval}: only a refund or a credit note can be repeated deliberately")
     if unknown:
         known = ", ".join(the_plan.ids) or "none"
-        raise UnknownActionError(f"approval names actions that are not in the plan: {', '.join(unknown)} "
+        hints = "".join(f"; {h}" for h in dict.fromkeys(filter(None, (_hint(the_plan, u) for u in unknown))))
+        raise UnknownActionError(f"approval names actions that are not in the plan: {', '.join(unknown)}{hints} "
                                  f"(planned: {known})")
     out: list[Action] = []
     for action in the_plan.actions:
@@ -51,6 +52,24 @@ def resolve_approvals(the_plan: Plan, approve: list[str]) -> list[Action]:
                 action, id=approval, preview=f"{action.preview} Approved as {approval}: deliberately the "
                 f"#{nth} identical write of this effect, not a repeat of the first."))
     return out
+
+
+def _hint(the_plan: Plan, approval: str) -> str | None:
+    """Why an approval names nothing, when its shape says so: an amount or seat count that is
+    not a whole positive number (``refund:ch_X:30.00``, ``:-100``, ``quantity:sub_X:2.5``), or a
+    target no action of that kind in the plan has."""
+    parts = split_again(approval)[0].split(":")
+    if len(parts) == 3 and parts[0] in (ActionKind.REFUND.value, ActionKind.CREDIT_NOTE.value,
+                                        ActionKind.QUANTITY.value) and not parts[2].isdigit():
+        what = "a seat count" if parts[0] == ActionKind.QUANTITY.value else "an amount in minor units (3000 for 30.00)"
+        return f"{approval}: the last part must be {what}, a whole positive number"
+    if len(parts) >= 2:
+        targets = sorted({a.target for a in the_plan.actions if a.kind.value == parts[0]})
+        if targets and parts[1] not in targets:
+            return f"{approval}: this plan has no {parts[0]} on {parts[1]} (only on {', '.join(targets)})"
+        if not targets and parts[0] in {k.value for k in ActionKind}:
+            return f"{approval}: this plan proposes no {parts[0]} at all"
+    return None
 
 
 def validate(the_plan: Plan, approve: list[str], decision: Decision, snapshot: CaseSnapshot,

@@ -16,9 +16,17 @@ from ..exceptions import ActionRefusedError, RefundTooLargeError, StaleTargetErr
 from ..money import Money
 from ..reading.objects import invoice_refundable
 
-__all__ = ["check_decision", "check_requirements", "check_target", "refusal"]
+__all__ = ["check_decision", "check_requirements", "check_target", "refusal", "seat_limit"]
 
 _ENDED = ("canceled", "incomplete_expired")
+
+
+def seat_limit(seats: int) -> int:
+    """The most seats a case may set a subscription of ``seats`` to: double, or five more,
+    whichever is larger. A case answers "why am I paying for N seats?"; an increase beyond this
+    is a typo far more often than a request (100000000 for 10 would bill millions), and the
+    next invoice would charge it at once."""
+    return max(2 * seats, seats + 5)
 
 
 def check_decision(action: Action, decision: Decision) -> None:
@@ -89,6 +97,12 @@ def check_target(action: Action, fresh: dict[str, Any], *, before: dict[str, Any
             item = items.get(action.params.get("item"))
             if item is None or int(item.get("quantity") or 0) != int(action.params.get("old") or 0):
                 raise StaleTargetError(f"{action.id}: the seat count changed since the snapshot")
+            limit = seat_limit(int(action.params.get("old") or 0))
+            if int(action.params.get("quantity") or 0) > limit:
+                raise ActionRefusedError(
+                    f"{action.id}: {int(action.params.get('quantity') or 0):,} seats is far above the "
+                    f"{int(action.params.get('old') or 0)} it has (a typo?); a case raises a seat count to "
+                    f"{limit} at most: make a larger increase in the Dashboard")
     elif action.kind in (ActionKind.RETRY, ActionKind.VOID):
         if status != "open":
             raise StaleTargetError(f"{action.id}: invoice {fresh.get('id')} is {status}, not open")

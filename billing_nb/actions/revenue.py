@@ -18,6 +18,7 @@ from typing import Any
 from .model import COUNTED, ActionKind, ExecutedAction, Plan, money_of_id, split_again
 from ..analysis.contract import contract_shapes
 from ..money import Money, round_half_up
+from ..reading.objects import money_currency
 from ..reading.snapshot import CaseSnapshot
 
 __all__ = ["impact", "proposed"]
@@ -29,10 +30,7 @@ def _currency(the_plan: Plan, snapshot: CaseSnapshot) -> str:
             return action.amount.currency
     for shape in contract_shapes(snapshot):
         return shape.currency
-    for customer in snapshot.of("customers"):
-        if customer.get("currency"):
-            return str(customer["currency"])
-    return "usd"
+    return money_currency(snapshot) or "usd"
 
 
 def impact(the_plan: Plan, executed: list[ExecutedAction], snapshot: CaseSnapshot) -> dict[str, Any]:
@@ -76,7 +74,8 @@ def _impact_of(the_plan: Plan, done: set[str], snapshot: CaseSnapshot,
         elif action.kind is ActionKind.QUANTITY and action.target in shapes:
             for item in shapes[action.target].items:
                 if item.item_id == action.params.get("item") and item.quantity:
-                    delta = item.annual_amount * (int(action.params["quantity"]) - item.quantity) / item.quantity
+                    delta = (item.annual_amount * (int(action.params["quantity"]) - item.quantity) / item.quantity
+                             * shapes[action.target].percent_factor(item))
                     mrr += round_half_up(delta / 12)
                     arr += delta
     return {

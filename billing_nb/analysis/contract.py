@@ -26,7 +26,8 @@ from ..money import THREE_DECIMAL_CURRENCIES, Money, prorate, stripe_round
 from .credits import credits_of
 from ..reading.rows import price_seat_hint
 from ..reading.snapshot import CaseSnapshot, from_ts
-from .terms import LIVE_STATUSES, OPTION_KINDS, ContractShape, ItemShape, RefundOption
+from .terms import (LIVE_STATUSES, OPTION_KINDS, ContractShape, ItemShape, RecurringDiscount, RefundOption,
+                    recurring_discounts)
 
 if TYPE_CHECKING:  # pandas loads where a frame is built: the runner and the CLI never need it
     import pandas as pd
@@ -80,7 +81,14 @@ def _shape(snapshot: CaseSnapshot, sub: dict[str, Any]) -> ContractShape:
         customer_balance=Money(int(customer.get("balance") or 0), str(customer.get("currency") or currency)),
         is_annual=any(i.interval == "year" or (i.interval == "month" and i.interval_count >= 12) for i in items),
         is_team=any(i.per_seat and i.quantity > 1 for i in items), is_prorated=prorated, currency=currency,
+        recurring_discounts=forever_discounts(snapshot, sub, currency),
     )
+
+
+def forever_discounts(snapshot: CaseSnapshot, sub: dict[str, Any], currency: str) -> tuple[RecurringDiscount, ...]:
+    """The subscription's discounts (ids looked up in the snapshot) that lower MRR for good."""
+    found = [ref if isinstance(ref, dict) else snapshot.by_id(str(ref)) for ref in sub.get("discounts") or []]
+    return recurring_discounts([d for d in found if isinstance(d, dict)], currency, snapshot.now_ts)
 
 
 def contract_shapes(snapshot: CaseSnapshot) -> list[ContractShape]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..money import Money, round_half_up
 
-__all__ = ["ItemShape", "ContractShape", "RefundOption", "OPTION_KINDS", "LIVE_STATUSES"]
+__all__ = ["ItemShape", "ContractShape", "RecurringDiscount", "RefundOption", "net_annual", "recurring_discounts", "OPTION_KINDS", "LIVE_STATUSES"]
 
 OPTION_KINDS = ("cancel_at_period_end", "cancel_now_refund", "credit_note_unused", "downgrade_prorations")
 LIVE_STATUSES = ("active", "trialing", "past_due")
@@ -39,6 +39,64 @@ class ItemShape:
 
 
 @dataclass(frozen=True)
+class RecurringDiscount:
+    """A discount that lowers every period for good: a coupon with ``duration=forever``.
+
+    Stripe counts it in MRR ("If you apply a coupon with a forever duration, the discount will
+    apply to your MRR"; once/repeating coupons leave MRR unaffected --
+    support.stripe.com/questions/billing-analytics). ``products``: the coupon's
+    ``applies_to.products`` (None: every item)."""
+
+    discount_id: str
+    percent_off: Fraction | None = None
+    amount_off: int = 0  # per period, in the subscription's currency
+    products: tuple[str, ...] | None = None
+
+    def applies(self, item: ItemShape) -> bool:
+        return self.products is None or item.product in self.products
+
+
+def recurring_discounts(discounts: list[dict[str, Any]], currency: str, now: int) -> tuple[RecurringDiscount, ...]:
+    """Of Stripe discount objects (their coupon expanded at ``source.coupon``, or the older
+    ``discount.coupon``), those that last forever and have not ended; an ``amount_off`` in
+    another currency does not apply (Stripe refuses such a coupon on the subscription)."""
+    out: list[RecurringDiscount] = []
+    for disc in discounts:
+        coupon = (disc.get("source") or {}).get("coupon") or disc.get("coupon")
+        if not isinstance(coupon, dict) or coupon.get("duration") != "forever":
+            continue
+        if disc.get("end") and int(disc["end"]) <= now:
+            continue
+        products = (coupon.get("applies_to") or {}).get("products")
+        scope = tuple(str(p) for p in products) if products else None
+        if coupon.get("percent_off") is not None:
+            out.append(RecurringDiscount(str(disc.get("id")), percent_off=Fraction(str(coupon["percent_off"])),
+                                         products=scope))
+        elif coupon.get("amount_off") and str(coupon.get("currency") or "").lower() == currency.lower():
+            out.append(RecurringDiscount(str(disc.get("id")), amount_off=int(coupon["amount_off"]), products=scope))
+    return tuple(out)
+
+
+def net_annual(items: tuple[ItemShape, ...], discounts: tuple[RecurringDiscount, ...]) -> Fraction:
+    """The items' annual amount after the forever discounts, exactly: percentages on the items
+    they apply to, then amounts off the period (at most what the eligible items cost)."""
+    per_item = {i.item_id: i.annual_amount for i in items}
+    for d in discounts:
+        if d.percent_off is not None:
+            for i in items:
+                if d.applies(i):
+                    per_item[i.item_id] *= 1 - d.percent_off / 100
+    total = sum(per_item.values(), Fraction(0))
+    for d in discounts:
+        eligible = [i for i in items if d.applies(i)]
+        if d.amount_off and eligible:
+            first = eligible[0]
+            per_year = _PER_YEAR.get(first.interval, Fraction(12)) / max(1, first.interval_count)
+            total -= min(Fraction(d.amount_off) * per_year, sum((per_item[i.item_id] for i in eligible), Fraction(0)))
+    return max(Fraction(0), total)
+
+
+@dataclass(frozen=True)
 class ContractShape:
     subscription_id: str
     customer: str
@@ -57,21 +115,41 @@ class ContractShape:
     is_team: bool
     is_prorated: bool
     currency: str = "usd"
+    recurring_discounts: tuple[RecurringDiscount, ...] = ()
 
     @property
     def recurring_total(self) -> Money:
         """What one full period costs (sum of unit_amount x quantity)."""
         return Money(sum(i.unit_amount.amount * i.quantity for i in self.items), self.currency)
 
+    def percent_factor(self, item: ItemShape) -> Fraction:
+        """What share of ``item``'s price the forever percentage discounts leave (1: none): a seat
+        more or less changes MRR by this share of its price."""
+        factor = Fraction(1)
+        for d in self.recurring_discounts:
+            if d.percent_off is not None and d.applies(item):
+                factor *= 1 - d.percent_off / 100
+        return factor
+
+    @property
+    def recurring_net(self) -> Money:
+        """What one full period costs after the forever discounts (what the customer pays on)."""
+        if not self.recurring_discounts or not self.items:
+            return self.recurring_total
+        first = self.items[0]
+        per_year = _PER_YEAR.get(first.interval, Fraction(12)) / max(1, first.interval_count)
+        return Money(round_half_up(net_annual(self.items, self.recurring_discounts) / per_year), self.currency)
+
     @property
     def mrr(self) -> Money:
-        """Monthly recurring revenue: the exact annualised total / 12, rounded once (half up)."""
-        return Money(round_half_up(sum((i.annual_amount for i in self.items), Fraction(0)) / 12), self.currency)
+        """Monthly recurring revenue: the exact annualised total after forever discounts / 12,
+        rounded once (half up)."""
+        return Money(round_half_up(net_annual(self.items, self.recurring_discounts) / 12), self.currency)
 
     @property
     def arr(self) -> Money:
-        """Annual recurring revenue: the exact annualised total, rounded once (not mrr x 12)."""
-        return Money(round_half_up(sum((i.annual_amount for i in self.items), Fraction(0))), self.currency)
+        """Annual recurring revenue: the exact annualised net total, rounded once (not mrr x 12)."""
+        return Money(round_half_up(net_annual(self.items, self.recurring_discounts)), self.currency)
 
     @property
     def period_start(self) -> int | None:
@@ -88,7 +166,9 @@ class ContractShape:
             "interval": first.interval if first else None, "interval_count": first.interval_count if first else None,
             "quantity": sum(i.quantity for i in self.items), "per_seat": any(i.per_seat for i in self.items),
             "period_start": self.period_start, "period_end": self.period_end,
-            "recurring_total": self.recurring_total.as_dict(), "latest_invoice": self.latest_invoice,
+            "recurring_total": self.recurring_total.as_dict(), "recurring_net": self.recurring_net.as_dict(),
+            "forever_discounts": [d.discount_id for d in self.recurring_discounts],
+            "latest_invoice": self.latest_invoice,
             "latest_invoice_paid": self.latest_invoice_paid.as_dict() if self.latest_invoice_paid else None,
             "is_annual": self.is_annual, "is_team": self.is_team, "is_prorated": self.is_prorated,
             "cancel_at_period_end": self.cancel_at_period_end,

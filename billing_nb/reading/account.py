@@ -123,13 +123,18 @@ def open_account(*, max_pages: int = 20, snapshot_path: str | None = None) -> Ac
     return snap
 
 
+_SUB_EXPAND = ["data.discounts.source.coupon"]
+
+
 def read_account(reader: StripeReader, *, max_pages: int = 20) -> AccountSnapshot:
     """Every customer, subscription, invoice and portal configuration, each listing stopped
     at ``max_pages`` pages. Stripe's customer and subscription lists leave out objects on a
     test clock unless asked per clock (https://docs.stripe.com/api/customers/list#list_customers-test_clock,
     https://docs.stripe.com/api/subscriptions/list#list_subscriptions-test_clock), so a first
     wave lists the clocks beside the clock-less objects, a second each clock's. A subscription
-    item's ``price`` is always a whole object (not expandable), so nothing is expanded."""
+    item's ``price`` is always a whole object (not expandable); a subscription's discounts are
+    expanded to their coupons (``data.discounts.source.coupon``, four levels) for MRR net of
+    forever coupons."""
     from datetime import UTC
 
     v1 = reader.client.v1
@@ -137,7 +142,8 @@ def read_account(reader: StripeReader, *, max_pages: int = 20) -> AccountSnapsho
     jobs: dict[tuple[str, str], Callable[[], Rows]] = {
         ("customers", ""): lambda: reader.list_all(v1.customers.list, {"limit": 100}, max_pages=max_pages,
                                                    what="customers"),
-        ("subscriptions", ""): lambda: reader.list_all(v1.subscriptions.list, {"status": "all", "limit": 100},
+        ("subscriptions", ""): lambda: reader.list_all(v1.subscriptions.list, {"status": "all", "limit": 100,
+                                                                                "expand": _SUB_EXPAND},
                                                        max_pages=max_pages, what="subscriptions"),
         ("invoices", ""): lambda: reader.list_all(v1.invoices.list, {"limit": 100}, max_pages=max_pages,
                                                   what="invoices"),
@@ -154,7 +160,8 @@ def read_account(reader: StripeReader, *, max_pages: int = 20) -> AccountSnapsho
         per_clock[("customers", cid)] = lambda c=cid: reader.list_all(
             v1.customers.list, {"test_clock": c, "limit": 100}, max_pages=max_pages, what="customers")
         per_clock[("subscriptions", cid)] = lambda c=cid: reader.list_all(
-            v1.subscriptions.list, {"test_clock": c, "status": "all", "limit": 100}, max_pages=max_pages,
+            v1.subscriptions.list, {"test_clock": c, "status": "all", "limit": 100, "expand": _SUB_EXPAND},
+            max_pages=max_pages,
             what="subscriptions")
     got.update(run_wave(per_clock, reader.concurrency) if per_clock else {})
     cut = {str(n["list"]) for n in reader.truncated[noted:]}  # cut at the cap while Stripe had more

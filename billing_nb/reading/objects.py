@@ -17,7 +17,7 @@ from .snapshot import CaseSnapshot
 __all__ = [
     "obj_id", "invoice_subscription", "invoice_payment_intents", "invoice_charge", "line_is_proration",
     "line_subscription_item", "line_price", "subscription_invoices", "charge_dispute", "refundable",
-    "invoice_refundable", "plan_name",
+    "invoice_refundable", "plan_name", "money_currency",
 ]
 
 
@@ -109,3 +109,16 @@ def plan_name(snapshot: CaseSnapshot, price_id: str, product_id: str) -> str:
             if isinstance(price, dict) and price.get("id") == price_id and price.get("nickname"):
                 return str(price["nickname"])
     return product_id or price_id or "plan"
+
+
+def money_currency(snapshot: CaseSnapshot) -> str | None:
+    """The currency a customer's money moved in when no subscription says it: the customer's own
+    (Stripe sets ``customer.currency`` with recurring billing or a balance), else the newest
+    invoice's or charge's (a one-off payment sets no customer currency). None: no money at all."""
+    for customer in snapshot.of("customers"):
+        if customer.get("id") == snapshot.primary_customer_id and customer.get("currency"):
+            return str(customer["currency"]).lower()
+    paid = [o for kind in ("invoices", "charges") for o in snapshot.of(kind) if o.get("currency")]
+    if paid:
+        return str(max(paid, key=lambda o: int(o.get("created") or 0))["currency"]).lower()
+    return None

@@ -32,6 +32,7 @@ KINDS: tuple[str, ...] = (
     "payment_methods",
     "portal_configurations",
     "test_clocks",
+    "discounts",
     "events",
 )
 

@@ -3,7 +3,8 @@
 Each wave is a set of independent requests issued at once on a thread pool; a wave starts
 when what it needs has arrived. Per customer, the lists are:
 
-- ``subscriptions.list(customer, status=all)`` expanding ``data.default_payment_method``
+- ``subscriptions.list(customer, status=all)`` expanding ``data.default_payment_method`` and
+  ``data.discounts.source.coupon`` (four levels, Stripe's limit: a forever coupon counts in MRR);
   (a subscription item's ``price`` is always a whole object, not an expandable field);
 - ``invoices.list(customer)`` expanding ``data.payments`` (includable: the invoice payments
   that link an invoice to its payment intent); lines are part of the invoice object;
@@ -102,7 +103,8 @@ def _seat_question(subs: list[dict[str, Any]]) -> bool:
 def _list_jobs(reader: StripeReader, cid: str) -> dict[tuple[str, str], Callable[[], Rows]]:
     return {
         ("subscriptions", cid): lambda: reader.list_all("/v1/subscriptions", {
-            "customer": cid, "status": "all", "limit": 100, "expand": ["data.default_payment_method"]},
+            "customer": cid, "status": "all", "limit": 100,
+            "expand": ["data.default_payment_method", "data.discounts.source.coupon"]},
             what=f"subscriptions of {cid}"),
         ("invoices", cid): lambda: reader.list_all("/v1/invoices", {
             "customer": cid, "limit": 100, "expand": ["data.payments"]}, what=f"invoices of {cid}"),
@@ -190,7 +192,7 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
     # the lookup's own requests: wave 1 less the lists that rode along
     named_requests = g.wave_requests[0] - sum(pages for _, pages in g.got.values())
     # --- wave 2: others sharing the email, the remaining lists, events ------------------
-    objects: dict[str, list[dict[str, Any]]] = {"payment_methods": [], "test_clocks": [], "payment_intents": []}
+    objects: dict[str, list[dict[str, Any]]] = {"payment_methods": [], "test_clocks": [], "payment_intents": [], "discounts": []}
 
     def take(custs: list[dict[str, Any]]) -> None:
         for cust in custs:
@@ -225,6 +227,9 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
         objects.setdefault(kind_name, []).extend(rows)
     for sub in objects["subscriptions"]:
         _collapse(sub, "default_payment_method", objects["payment_methods"])
+        discounts = sub.get("discounts") or []
+        objects["discounts"].extend(d for d in discounts if isinstance(d, dict) and "id" in d)
+        sub["discounts"] = [d["id"] if isinstance(d, dict) and "id" in d else d for d in discounts]
     refunds: list[dict[str, Any]] = []
     for charge in objects["charges"]:
         _collapse(charge, "payment_intent", objects["payment_intents"])
@@ -239,7 +244,7 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
         subs_by_customer.setdefault(str(sub.get("customer")), []).append(sub)
     ordered = order_customers(kind, customers, subs_by_customer)
     objects["customers"] = ordered
-    for key in ("payment_methods", "test_clocks", "payment_intents", "refunds"):
+    for key in ("payment_methods", "test_clocks", "payment_intents", "refunds", "discounts"):
         objects[key] = _unique(objects[key])
     fetched = datetime.now(UTC)
     clock_id = ordered[0].get("test_clock")

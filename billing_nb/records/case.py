@@ -28,14 +28,14 @@ from .handoff import render_followup, render_handoff
 from .recurrence import cases_this_month
 from .casejson import option_json, shape_json
 from .fetch import fetch_snapshot, preview_jobs
-from .storage import atomic_write_text, final_status, saved_atomically, writer_identity
+from .storage import atomic_write_text, failed_writes, final_status, saved_atomically, writer_identity
 from ..analysis.identify import IdentitySummary, identify
 from ..actions.crashpoints import crash_point
 from ..actions.ledger import Ledger
 from ..money import Money
 from ..reading.provider import StripeReader, make_client
 from ..reading.masking import mask_strings, mask_text
-from ..reading.objects import plan_name
+from ..reading.objects import money_currency, plan_name
 from ..reading.snapshot import CaseSnapshot
 
 __all__ = ["Case", "open_case", "fetch_snapshot", "preview_jobs", "shape_json", "option_json"]
@@ -174,6 +174,7 @@ class Case:
             self.save()
             raise
         self.status, self.writer = final_status(self.executed), None
+        self.error = failed_writes(self.executed) if self.status in ("failed", "partial") else None
         rec = self.record()
         self.save(rec, crash="final_save")
         ledger.index_case(rec, self.output_dir)  # a notebook run by hand is indexed too
@@ -188,9 +189,12 @@ class Case:
     # ----- the record -----------------------------------------------------------------
     @property
     def currency(self) -> str:
+        """The case's currency for its money lines: a subscription's, else the customer's
+        (Stripe's ``customer.currency``), else the newest invoice's or charge's -- a customer
+        who only ever paid a one-off EUR charge is not shown "$0.00 USD"."""
         for sub in self.summary.subscriptions:
             return sub.currency
-        return "usd"
+        return money_currency(self.snapshot) or "usd"
 
     def _billing_state(self) -> dict[str, Any]:
         """The summary's billing state, each subscription with its plan's name (the handoff shows

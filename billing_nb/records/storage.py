@@ -27,7 +27,7 @@ from ..actions.model import COUNTED, LANDED, money_of_id, split_again
 from ..exceptions import BillingNbError, CorruptFileError, StorageError
 from ..money import Money
 
-__all__ = ["atomic_write_text", "saved_atomically", "read_json", "final_status", "writer_identity",
+__all__ = ["atomic_write_text", "saved_atomically", "read_json", "final_status", "failed_writes", "writer_identity",
            "settle_from_ledger", "close_interrupted"]
 
 
@@ -98,10 +98,36 @@ def read_json(path: Path) -> dict[str, Any]:
 def final_status(executed: list[Any]) -> str:
     """``done`` when every write landed or was refused by a guard before it; ``failed`` when one
     failed and none landed in this run; ``partial`` when one failed after others landed."""
-    statuses = [getattr(e, "status", None) or (e.get("status") if isinstance(e, dict) else None) for e in executed]
+    statuses = [_get(e, "status") for e in latest_outcomes(executed)]
     if "failed" not in statuses:
         return "done"
     return "partial" if any(s in COUNTED for s in statuses) else "failed"
+
+
+def failed_writes(executed: list[Any]) -> str | None:
+    """Why a run's writes left the case failed or partial, in one line (``None`` when none failed):
+    the record's ``error`` says it, not only each action's own ``error`` deep in ``executed``."""
+    latest = latest_outcomes(executed)
+    failed = [e for e in latest if _get(e, "status") == "failed"]
+    if not failed:
+        return None
+    first = failed[0]
+    more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+    return (f"{len(failed)} of {len(latest)} approved actions failed: {_get(first, 'action_id')}: "
+            f"{_get(first, 'error') or 'no reason given'}{more}")
+
+
+def _get(entry: Any, key: str) -> Any:
+    return entry.get(key) if isinstance(entry, dict) else getattr(entry, key, None)
+
+
+def latest_outcomes(executed: list[Any]) -> list[Any]:
+    """Each action's last outcome, in first-seen order: a write that failed and then landed on a
+    later approval is landed, not failed (the record keeps both entries as its history)."""
+    last: dict[Any, Any] = {}
+    for entry in executed:
+        last[_get(entry, "action_id") or id(entry)] = entry
+    return list(last.values())
 
 
 def writer_identity() -> dict[str, Any]:

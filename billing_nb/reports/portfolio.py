@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..analysis.terms import recurring_discounts
 from ..money import Money, round_half_up
 
 __all__ = ["monthly_amount", "plan_mix", "interval_mix", "seat_distribution", "churn_risk",
@@ -33,16 +34,33 @@ def _price(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def monthly_amount(sub: dict[str, Any]) -> Money:
-    """The subscription's recurring amount normalised to one month (MRR)."""
-    total = Fraction(0)
+    """The subscription's recurring amount normalised to one month (MRR), net of its forever
+    coupons when its discounts were read expanded (Stripe counts those in MRR; once and
+    repeating coupons not: support.stripe.com/questions/billing-analytics)."""
+    per_item: list[tuple[str, Fraction, Fraction]] = []  # product, monthly amount, months per period
     currency = sub.get("currency") or "usd"
     for item in _items(sub):
         price = _price(item)
         rec = price.get("recurring") or {}
         months = _MONTHS.get(rec.get("interval", "month"), Fraction(1)) * int(rec.get("interval_count") or 1)
-        total += Fraction(int(price.get("unit_amount") or 0) * int(item.get("quantity") or 1)) / months
+        per_item.append((str(price.get("product")),
+                         Fraction(int(price.get("unit_amount") or 0) * int(item.get("quantity") or 1)) / months, months))
         currency = price.get("currency") or currency
-    return Money(round_half_up(total), currency)
+    # forever coupons have no end (Stripe: ``end`` is null for once and forever), so no clock is needed
+    expanded = [d for d in sub.get("discounts") or [] if isinstance(d, dict)]
+    for disc in recurring_discounts(expanded, str(currency), 0):
+        eligible = [i for i, (product, _, _) in enumerate(per_item) if disc.products is None or product in disc.products]
+        if disc.percent_off is not None:
+            for i in eligible:
+                product, amount, months = per_item[i]
+                per_item[i] = (product, amount * (1 - disc.percent_off / 100), months)
+        elif disc.amount_off and eligible:
+            off = Fraction(disc.amount_off) / per_item[eligible[0]][2]
+            for i in eligible:  # off the eligible items in turn, never below zero
+                product, amount, months = per_item[i]
+                taken = min(off, amount)
+                per_item[i], off = (product, amount - taken, months), off - taken
+    return Money(round_half_up(sum((a for _, a, _ in per_item), Fraction(0))), str(currency))
 
 
 def plan_mix(subscriptions: list[dict[str, Any]]) -> pd.DataFrame:

@@ -49,6 +49,7 @@ class Knobs:
     latency_ms: int = 0
     rate_limit: float = 0.0  # requests per second; 0 = unlimited
     fail_rate: float = 0.0  # fraction of requests failing with 500 / dropped connection
+    fail_writes_to: str = ""  # with fail_rate: only POSTs to paths starting with this fail (one kind of write)
     seed: int | None = None
 
 
@@ -207,7 +208,8 @@ def create_app(store: Store | None = None, knobs: Knobs | None = None) -> Starle
         if not limiter.allow():
             err = ApiError(429, "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.", code="rate_limit")
             return _response(429, err.body(request_id), request_id)
-        if kn.fail_rate and rng.random() < kn.fail_rate:
+        if kn.fail_rate and (not kn.fail_writes_to or method == "POST" and path.startswith(kn.fail_writes_to)) \
+                and rng.random() < kn.fail_rate:
             if rng.random() < 0.5:
                 return _Dropped()
             err = ApiError(500, "An unknown error occurred", type="api_error")

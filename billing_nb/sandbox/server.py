@@ -50,8 +50,13 @@ class SandboxStartError(RuntimeError):
 
 
 def port_in_use(port: int) -> bool:
-    """Whether something already listens on 127.0.0.1:``port``."""
+    """Whether something already listens on 127.0.0.1:``port``.
+
+    With SO_REUSEADDR, as the server itself binds (uvicorn sets it on POSIX): connections of a
+    stopped sandbox left in TIME_WAIT do not make its port look taken for the next minute."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        if os.name == "posix":
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((HOST, port))
         except OSError:
