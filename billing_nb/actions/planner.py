@@ -21,6 +21,7 @@ from ..reading.objects import charge_dispute, invoice_charge, line_is_proration,
     refundable, subscription_invoices
 from ..analysis.classify import Bucket, Decision
 from ..analysis.gaps import portal_in_use
+from ..analysis.asks import switched_to
 from ..analysis.lexicon import read_text
 from ..analysis.state import read_state
 from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption
@@ -36,6 +37,7 @@ class _Planner:
     def __init__(self, snapshot: CaseSnapshot, summary: IdentitySummary, shapes: list[ContractShape],
                  options: list[RefundOption], complaint: str = "") -> None:
         self.snap, self.summary, self.shapes, self.options = snapshot, summary, shapes, options
+        self.complaint = complaint
         self.said = read_text(complaint).flags  # e.g. unused_seats, seat_increase, deliberate
         self.state = read_state(snapshot, summary)
         self.customer = snapshot.primary_customer_id
@@ -66,11 +68,11 @@ class _Planner:
             self.actions.append(replace(action, why=why, requires=requires))
 
     # --- building blocks --------------------------------------------------------------------
-    def refund_charge(self, charge: dict[str, Any], reason: str, why: str) -> None:
+    def refund_charge(self, charge: dict[str, Any], reason: str, why: str, requires: tuple[str, ...] = ()) -> None:
         remaining = refundable(charge)
         if remaining > 0:
             self.add(cat.refund(str(charge["id"]), Money(remaining, str(charge.get("currency"))), reason, why),
-                     f"money back for the {why}: only this charge, what remains refundable")
+                     f"money back for the {why}: only this charge, what remains refundable", requires)
 
     def previous_quantity(self, shape: ContractShape, item_id: str) -> int | None:
         for inv in reversed(subscription_invoices(self.snap, shape.subscription_id)):
@@ -96,34 +98,95 @@ class _Planner:
         return max(cards, key=lambda pm: int(pm.get("created") or 0)) if cards else None
 
     # --- per bucket ----------------------------------------------------------------------------
+    def duplicate_groups(self, subs: list[ContractShape]) -> list[list[ContractShape]]:
+        """The live subscriptions that duplicate each other: connected by a shared product
+        (Stripe's price belongs to one product, so one price is one product too). Two
+        subscriptions to different products are two purchases, never a duplicate."""
+        groups: list[list[ContractShape]] = []
+        for shape in subs:
+            products = {i.product for i in shape.items}
+            joined = [g for g in groups if any(products & {i.product for i in s.items} for s in g)]
+            merged = [shape, *(s for g in joined for s in g)]
+            groups = [g for g in groups if g not in joined] + [merged]
+        return [sorted(g, key=lambda s: s.subscription_id) for g in groups if len(g) > 1]
+
     def duplicate(self) -> None:
         ids = list(dict.fromkeys(self.anomaly_objects("duplicate_active_subscription", "sub_")))
-        subs = [s for s in self.shapes if s.subscription_id in ids] or self.live
+        subs = [s for s in self.live if s.subscription_id in ids] or self.live
         if len(subs) < 2:
             self.notes.append("No duplicate pair of live subscriptions found; nothing to cancel.")
             return
+        groups = self.duplicate_groups(subs)
+        if not groups:
+            bought = ", ".join(f"{s.subscription_id} ({'/'.join(sorted({i.product for i in s.items}))})" for s in subs)
+            self.notes.append(f"The confirmed bucket (duplicate subscription) contradicts the evidence: the live "
+                              f"subscriptions are of different products ({bought}), so none duplicates another; "
+                              "nothing is cancelled or refunded. Re-classify (two charges for two products are "
+                              "two purchases).")
+            return
+        for group in groups:
+            if len({tuple(sorted((i.price, i.interval, i.interval_count) for i in s.items)) for s in group}) > 1:
+                self.plan_switch(group)
+            else:
+                self.accidental_duplicate(group)
 
+    def accidental_duplicate(self, subs: list[ContractShape]) -> None:
+        """The same price bought twice: keep the one the customer uses, end the others, all
+        their money back."""
         # Stripe lists newest first, so of two created in the same second (a double-clicked
         # checkout) the one listed later is the older, the one the customer bought first
         listed = {str(sub.get("id")): i for i, sub in enumerate(self.snap.of("subscriptions"))}
 
         def usage(s: ContractShape) -> tuple[int, int, int]:
             paid = sum(1 for inv in subscription_invoices(self.snap, s.subscription_id) if inv.get("status") == "paid")
-            created = int((self.snap.by_id(s.subscription_id) or {}).get("created") or 0)
-            return (-paid, created, -listed.get(s.subscription_id, 0))
+            return (-paid, self.created(s), -listed.get(s.subscription_id, 0))
         keep, *extra = sorted(subs, key=usage)
         self.notes.append(f"Keep {keep.subscription_id} (the one the customer uses: longest paid history, oldest); "
                           f"cancel the newer duplicate(s) {', '.join(s.subscription_id for s in extra)}.")
         for shape in extra:
-            self.add(cat.cancel_now(shape.subscription_id, f"duplicate of {keep.subscription_id}", "other"),
-                     f"{shape.subscription_id} duplicates {keep.subscription_id}, which the customer keeps")
-            for inv in subscription_invoices(self.snap, shape.subscription_id):
-                if inv.get("status") == "open":
-                    self.add(cat.void(str(inv["id"]), Money(int(inv.get("amount_remaining") or 0), str(inv["currency"]))),
-                             f"open invoice of the duplicate {shape.subscription_id}: never collect it")
-                charge = invoice_charge(self.snap, inv) if inv.get("status") == "paid" else None
-                if charge is not None:
-                    self.refund_charge(charge, "duplicate", f"duplicate subscription {shape.subscription_id}")
+            self.end_extra(shape, keep, f"duplicate of {keep.subscription_id}",
+                           f"{shape.subscription_id} duplicates {keep.subscription_id}, which the customer keeps", 0, "duplicate")
+
+    def plan_switch(self, subs: list[ContractShape]) -> None:
+        """One product on two prices or intervals: a plan switch whose old subscription was
+        never ended, not an accidental second purchase. Keep the plan the customer says they
+        moved to (else the newer), end the other and refund what it charged after the switch."""
+        def interval(s: ContractShape) -> str:
+            return "/".join(sorted({f"every {i.interval_count} {i.interval}s" if i.interval_count > 1
+                                    else f"{i.interval}ly".replace("dayly", "daily") for i in s.items}))
+        wanted = switched_to(self.complaint)
+        named = [s for s in subs if wanted and any(i.interval == wanted for i in s.items)]
+        keep = max(named or subs, key=lambda s: (self.created(s), s.subscription_id))
+        extra = [s for s in subs if s is not keep]
+        said = (f"the complaint says they moved to the {wanted}ly plan" if named else
+                "the newer: the complaint names neither plan")
+        self.notes.append(
+            f"Not an accidental duplicate: {', '.join(f'{s.subscription_id} ({interval(s)}, {s.recurring_total})' for s in subs)}"
+            " are one product on different prices or intervals, a plan switch whose old subscription was never "
+            f"ended. Keep {keep.subscription_id} ({said}); cancel {', '.join(s.subscription_id for s in extra)} and "
+            f"refund only what it charged since the switch.")
+        for shape in extra:
+            self.end_extra(shape, keep, f"replaced by {keep.subscription_id}",
+                           f"{shape.subscription_id} is the plan the customer switched away from (to "
+                           f"{keep.subscription_id})", self.created(keep), "requested_by_customer")
+
+    def created(self, shape: ContractShape) -> int:
+        return int((self.snap.by_id(shape.subscription_id) or {}).get("created") or 0)
+
+    def end_extra(self, shape: ContractShape, keep: ContractShape, reason: str, why: str, since: int,
+                  refund_reason: str) -> None:
+        """Cancel ``shape`` now; void its open invoices; refund its charges paid from ``since``
+        on, each refund requiring the cancel (money back for a subscription left running would
+        be charged again at its next renewal)."""
+        cancel = cat.cancel_now(shape.subscription_id, reason, "other")
+        self.add(cancel, why)
+        for inv in subscription_invoices(self.snap, shape.subscription_id):
+            if inv.get("status") == "open":
+                self.add(cat.void(str(inv["id"]), Money(int(inv.get("amount_remaining") or 0), str(inv["currency"]))),
+                         f"open invoice of {shape.subscription_id}, which ends: never collect it")
+            charge = invoice_charge(self.snap, inv) if inv.get("status") == "paid" else None
+            if charge is not None and int(charge.get("created") or 0) >= since:
+                self.refund_charge(charge, refund_reason, f"{reason} ({shape.subscription_id})", (cancel.id,))
 
     def team(self, seats: int | None) -> None:
         unused = "unused_seats" in self.said

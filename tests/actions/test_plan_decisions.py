@@ -1,0 +1,100 @@
+"""Adversarial review, session 7: plans that moved the wrong money or the wrong subscription.
+
+Each test builds the tester's reproduction as a hand-made snapshot (see test_actions_snapshots).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from test_actions_plan import decision, duplicate_case, make_plan
+from test_actions_snapshots import DAY, T0, YEAR_END, Builder, price
+
+from billing_nb.actions.executor import validate
+from billing_nb.analysis.classify import Bucket
+from billing_nb.exceptions import ActionRefusedError
+
+DUP = Bucket.DUPLICATE_SUBSCRIPTION
+
+
+def two_products() -> tuple[Builder, dict[str, Any], dict[str, Any]]:
+    """Personal Pro ($15/mo) and a Storage Add-on ($5/mo): two purchases, one charge each this month."""
+    b = Builder()
+    pro = b.subscription("sub_pro", price("price_pro", 1500, product="prod_pro"), start=T0, created=T0 - 90 * DAY)
+    pro_inv = b.invoice(pro, 1500, start=T0, end=T0 + 30 * DAY)
+    storage = b.subscription("sub_storage", price("price_storage", 500, product="prod_storage"), start=T0 + DAY,
+                             end=T0 + 31 * DAY, created=T0 - 20 * DAY)
+    storage_inv = b.invoice(storage, 500, start=T0 + DAY, end=T0 + 31 * DAY, created=T0 + DAY)
+    return b, pro_inv, storage_inv
+
+
+# --- D1: a duplicate is one product bought twice ---------------------------------------------
+def test_a_forced_duplicate_bucket_never_cancels_a_different_product() -> None:
+    """Before: cancel:sub_storage:now ("duplicates sub_pro") and its $5 refunded."""
+    b, _, _ = two_products()
+    snap = b.snapshot(T0 + 5 * DAY)
+    for anomalies in ((), (("duplicate_active_subscription", ("sub_pro", "sub_storage")),)):
+        p = make_plan(snap, DUP, *anomalies, complaint="I was charged twice this month")
+        assert not [a for a in p.actions if a.kind.value in ("cancel", "refund", "credit_note", "void")], p.ids
+        assert any("contradicts the evidence" in n and "different products" in n for n in p.notes), p.notes
+
+
+def test_a_duplicate_pair_is_found_beside_another_product() -> None:
+    """Pro bought twice and a Storage add-on: only the Pro pair is a duplicate."""
+    b, new, inv = duplicate_case()
+    storage = b.subscription("sub_storage", price("price_storage", 500, product="prod_storage"), start=T0,
+                             created=T0 + 3 * DAY)
+    b.invoice(storage, 500, start=T0, end=T0 + 30 * DAY)
+    p = make_plan(b.snapshot(T0 + 5 * DAY), DUP)
+    assert [a.id for a in p.actions if a.kind.value == "cancel"] == ["cancel:sub_new:now"]
+    assert [a.target for a in p.actions if a.kind.value == "refund"] == [b.charge_of(inv)["id"]]
+
+
+# --- D11: the duplicate's money back needs its cancel ----------------------------------------
+def test_the_duplicate_refund_requires_its_cancel() -> None:
+    """Before: refund:<ch>:2000 alone executed while the duplicate stayed active and renewed."""
+    b, _, inv = duplicate_case()
+    snap = b.snapshot(T0 + 5 * DAY)
+    p = make_plan(snap, DUP, ("duplicate_active_subscription", ("sub_old", "sub_new")))
+    refund = f"refund:{b.charge_of(inv)['id']}:2000"
+    assert p.get(refund).requires == ("cancel:sub_new:now",)
+    with pytest.raises(ActionRefusedError, match="requires cancel:sub_new:now"):
+        validate(p, [refund], decision(DUP), snap)
+    with pytest.raises(ActionRefusedError, match="requires cancel:sub_new:now"):  # a named part too
+        validate(p, [f"refund:{b.charge_of(inv)['id']}:1000"], decision(DUP), snap)
+    assert [a.id for a in validate(p, [refund, "cancel:sub_new:now"], decision(DUP), snap)] == \
+        ["cancel:sub_new:now", refund]
+    assert validate(p, [refund], decision(DUP), snap, done={"cancel:sub_new:now"})  # cancelled in an earlier run
+
+
+# --- D2: monthly and annual of one product is a plan switch ----------------------------------
+def switch_case() -> tuple[Builder, dict[str, Any], dict[str, Any]]:
+    """Pro monthly since long ago; Pro annual bought a week ago; the monthly renewed after it."""
+    b = Builder()
+    monthly = b.subscription("sub_monthly", price("price_pm", 1500), start=T0 + 8 * DAY, end=T0 + 38 * DAY,
+                             created=T0 - 200 * DAY)
+    b.invoice(monthly, 1500, start=T0 - 22 * DAY, end=T0 + 8 * DAY, created=T0 - 22 * DAY)
+    annual = b.subscription("sub_annual", price("price_py", 15000, "year"), start=T0, end=YEAR_END, created=T0)
+    b.invoice(annual, 15000, start=T0, end=YEAR_END, reason="subscription_create")
+    after = b.invoice(monthly, 1500, start=T0 + 8 * DAY, end=T0 + 38 * DAY, created=T0 + 8 * DAY)
+    return b, annual, after
+
+
+def test_a_switch_to_annual_keeps_the_annual_and_refunds_the_monthly_after_the_switch() -> None:
+    """Before: cancel:sub_annual:now and its $150 refunded ("keep the oldest")."""
+    b, _, after = switch_case()
+    snap = b.snapshot(T0 + 9 * DAY)
+    complaint = "I switched to the annual plan last week but you are still billing me monthly too"
+    for anomalies in ((), (("duplicate_active_subscription", ("sub_monthly", "sub_annual")),)):
+        p = make_plan(snap, DUP, *anomalies, complaint=complaint)
+        charge = b.charge_of(after)["id"]
+        assert [a.id for a in p.actions if a.moves_money or a.kind.value == "cancel"] == \
+            ["cancel:sub_monthly:now", f"refund:{charge}:1500"], p.ids
+        assert p.get(f"refund:{charge}:1500").requires == ("cancel:sub_monthly:now",)
+        assert any("Not an accidental duplicate" in n and "Keep sub_annual" in n and "(yearly, $150.00 USD)" in n
+                   and "(monthly, $15.00 USD)" in n for n in p.notes), p.notes
+    # the complaint names nothing: the newer plan is kept; it names the monthly: that one is kept
+    assert "cancel:sub_monthly:now" in make_plan(snap, DUP, complaint="charged twice").ids
+    kept = make_plan(snap, DUP, complaint="I moved back to monthly, cancel the yearly one")
+    assert "cancel:sub_annual:now" in kept.ids and "cancel:sub_monthly:now" not in kept.ids
