@@ -361,8 +361,11 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
                            f"{Money(int(opt.stripe_amount or 0), opt.amount.currency)}; check before approving.")
     held = credits_of(snapshot).credit_held
     if held is not None and any(a.moves_money for a in p.actions):
-        p.notes.append(f"The customer already holds a {held} credit on their balance: the unused-time amounts "
-                       "above are net of it; a full-charge refund is not, so weigh it before approving.")
+        netted = list(dict.fromkeys(o.subscription_id for o in options if o.details.get("credit_held")))
+        where = (f"netted once, on the unused-time amounts of {', '.join(netted)}" if netted
+                 else "netted from no amount above")
+        p.notes.append(f"The customer already holds a {held} credit on their balance ({where}); a full-charge "
+                       "refund is not net of it, so weigh it before approving.")
     p.add(cat.document(p.customer, bucket.value), f"record the bucket ({bucket.value}) on the customer for the next case")
     per_seat = {shape.subscription_id: (item.item_id, item.quantity, item.unit_amount)
                 for shape in p.live for item in [next((i for i in shape.items if i.per_seat), None)] if item}

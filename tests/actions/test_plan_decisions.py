@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_actions_plan import decision, duplicate_case, make_plan
+from test_actions_plan import decision, duplicate_case, make_plan, summary
 from test_actions_snapshots import DAY, T0, YEAR_END, Builder, price
 
+from billing_nb.actions import plan
 from billing_nb.actions.executor import validate
+from billing_nb.analysis.contract import all_refund_options, contract_shapes, refund_options, with_stripe_amounts
 from billing_nb.analysis.classify import Bucket
 from billing_nb.exceptions import ActionRefusedError
 
@@ -98,3 +100,32 @@ def test_a_switch_to_annual_keeps_the_annual_and_refunds_the_monthly_after_the_s
     assert "cancel:sub_monthly:now" in make_plan(snap, DUP, complaint="charged twice").ids
     kept = make_plan(snap, DUP, complaint="I moved back to monthly, cancel the yearly one")
     assert "cancel:sub_annual:now" in kept.ids and "cancel:sub_monthly:now" not in kept.ids
+
+
+# --- D13: one balance credit is netted once ---------------------------------------------------
+def test_a_balance_credit_is_netted_once_across_the_subscriptions() -> None:
+    """Two duplicate $15 subscriptions and one $10 credit: before, both subscriptions' options
+    showed $5 (the credit counted twice) and four "differs from Stripe's $15" notes."""
+    b = Builder()
+    b.objects["customers"][0]["balance"] = -1000
+    pr = price("price_pro", 1500)
+    for sid, created in (("sub_old", T0 - 60 * DAY), ("sub_new", T0)):
+        sub = b.subscription(sid, pr, start=T0, created=created)
+        b.invoice(sub, 1500, start=T0, end=T0 + 30 * DAY)
+    snap = b.snapshot(T0)  # the start of the period: the unused time is the whole $15
+    shapes = contract_shapes(snap)
+    options = all_refund_options(snap, shapes)
+    net = {o.subscription_id: o.amount.amount for o in options if o.kind == "cancel_now_refund"}
+    assert net == {"sub_new": 500, "sub_old": 1500}, net  # newest first: the credit is netted on sub_new only
+    old = next(o for o in options if o.kind == "cancel_now_refund" and o.subscription_id == "sub_old")
+    assert "netted on sub_new" in old.explanation
+    # the one-shape call agrees with the whole-case one
+    for shape in shapes:
+        assert refund_options(snap, shape) == [o for o in options if o.subscription_id == shape.subscription_id]
+    # Stripe's preview of either cancel is $15 (it knows nothing of the balance): like for like, no mismatch
+    priced = with_stripe_amounts(options, {o.key: 1500 for o in options if o.kind != "cancel_at_period_end"})
+    assert not [o for o in priced if o.mismatch]
+    assert [o for o in with_stripe_amounts(options, {"cancel_now_refund:sub_old": 1400}) if o.mismatch]
+    p = plan(snap, summary(snap), decision(DUP), shapes, priced, complaint="charged twice")
+    assert not [n for n in p.notes if "differs from Stripe" in n], p.notes
+    assert any("netted once, on the unused-time amounts of sub_new" in n for n in p.notes), p.notes
