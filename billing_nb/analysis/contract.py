@@ -128,9 +128,9 @@ def refund_options(snapshot: CaseSnapshot, shape: ContractShape) -> list[RefundO
     return _options(snapshot, shape, left, netted_on)[0]
 
 
-def _options(snapshot: CaseSnapshot, shape: ContractShape, credit: Money | None,
+def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
              netted_on: str | None) -> tuple[list[RefundOption], int]:
-    """One shape's options with ``credit`` (what is left of the balance credit) netted, and
+    """One shape's options with ``held`` (what is left of the balance credit) netted, and
     the part of the credit they took; ``netted_on``: where an earlier part of it was netted."""
     if shape.status not in LIVE_STATUSES or not shape.items:
         return [], 0
@@ -143,7 +143,7 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, credit: Money | None,
             f"Cancel at period end ({from_ts(end):%Y-%m-%d %H:%M:%S} UTC): no refund, access kept until then.",
             details={"access_until": end}))
     amount, details, inv, charge = unused_time(snapshot, shape)
-    amount, less = _less_given_back(credit, netted_on, amount, cur, details)
+    amount, less = _less_given_back(held, netted_on, amount, cur, details)
     if inv is not None and amount > 0:
         left = f"{details['unused_seconds']} of {details['period_seconds']} seconds of the period remain" + less
         paid = Money(details["paid_for_period"], cur)
