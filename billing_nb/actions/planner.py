@@ -10,6 +10,7 @@ refunded (the notes say to answer the dispute).
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -18,11 +19,11 @@ from .guards import refusal
 from .model import Action, ActionKind, Plan
 from .renewals import renewal_after_cancel_request, renewal_refund
 from ..reading.objects import charge_dispute, invoice_charge, line_is_proration, line_subscription_item, obj_id, \
-    refundable, subscription_invoices
+    plan_name, refundable, subscription_invoices
 from ..analysis.classify import Bucket, Decision
 from ..analysis.gaps import portal_in_use
 from ..analysis.asks import switched_to
-from ..analysis.lexicon import read_text
+from ..analysis.lexicon import normalise, read_text
 from ..analysis.state import read_state
 from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption
 from ..analysis.credits import credits_of
@@ -277,24 +278,67 @@ class _Planner:
                 self.add(action, why, requires)
             self.notes.extend(notes)
 
+    def failure_candidates(self) -> tuple[list[tuple[ContractShape, dict[str, Any]]], str]:
+        """The (subscription, charge) pairs a product failure's money back may be for, and how
+        they were chosen: the object the case looked up (a ch_/in_/pi_/sub_ id), else the plans
+        the complaint names, else every live subscription's latest paid charge, newest first."""
+        pairs: list[tuple[ContractShape, dict[str, Any]]] = []
+        for shape in self.live:
+            charge = self.snap.by_id(str(shape.latest_charge)) if shape.latest_charge else None
+            if charge is not None:
+                pairs.append((shape, charge))
+        pairs.sort(key=lambda p: -int(p[1].get("created") or 0))
+        looked = str(self.snap.extra.get("lookup_object") or "")
+        if looked:
+            obj = self.snap.by_id(looked) or {}
+            for shape in self.shapes:
+                for inv in subscription_invoices(self.snap, shape.subscription_id):
+                    charge = invoice_charge(self.snap, inv) if inv.get("status") == "paid" else None
+                    if charge is not None and looked in (inv.get("id"), charge.get("id"),
+                                                         obj_id(charge.get("payment_intent"))):
+                        return [(shape, charge)], f"the case looked up {looked}"
+            named = [p for p in pairs if p[0].subscription_id == looked or obj_id(obj.get("subscription")) ==
+                     p[0].subscription_id]
+            if named:
+                return named, f"the case looked up {looked}"
+        words = normalise(self.complaint)
+        named = [p for p in pairs if any(len(n) > 2 and re.search(rf"\b{re.escape(normalise(n))}\b", words)
+                                         for i in p[0].items for n in (plan_name(self.snap, i.price, i.product),))]
+        if named:
+            return named, "the complaint names the plan"
+        return pairs, "the most recent paid charge first"
+
     def product_failure(self) -> None:
-        paid = [s for s in self.live if s.latest_charge]
-        paid.sort(key=lambda s: -int((self.snap.by_id(str(s.latest_charge)) or {}).get("created") or 0))
-        if not paid:
+        candidates, how = self.failure_candidates()
+        if not candidates:
             self.notes.append("No paid charge on a live subscription: nothing to refund.")
             return
-        shape = paid[0]
-        unused = self.option("credit_note_unused", shape.subscription_id)
-        if shape.is_annual and unused is not None:
-            cancel = cat.cancel_now(shape.subscription_id, "refund of unused time for a product failure", "low_quality")
-            self.add(cancel, "the unused time is refunded only if the annual plan ends now")
-            self.add(cat.credit_note(str(unused.invoice), unused.amount, "product_unsatisfactory",
-                                     "unused time after a product failure", unused.charge),
-                     "refund, apologise: the unused part of the year after the product failed", (cancel.id,))
-        elif not shape.is_annual:
-            charge = self.snap.by_id(str(shape.latest_charge))
-            if charge is not None:
-                self.refund_charge(charge, "requested_by_customer", "product failure")
+        several = len(candidates) > 1
+        if several:
+            which = ", ".join(f"{c.get('id')} on {s.subscription_id}" for s, c in candidates)
+            self.notes.append(
+                f"Product failure: {len(candidates)} charges could be the one the customer means "
+                f"({which}; {how}): one money-back "
+                "option is planned for each; approve the one for the plan that failed (they are alternatives).")
+        group = f"money:product_failure:{self.customer}" if several else None
+        for shape, charge in candidates:
+            unused = self.option("credit_note_unused", shape.subscription_id)
+            if shape.is_annual and unused is not None and unused.charge == charge.get("id"):
+                cancel = cat.cancel_now(shape.subscription_id, "refund of unused time for a product failure",
+                                        "low_quality")
+                self.add(cancel, "the unused time is refunded only if the annual plan ends now")
+                note = cat.credit_note(str(unused.invoice), unused.amount, "product_unsatisfactory",
+                                       "unused time after a product failure", unused.charge)
+                self.add(replace(note, exclusive=group or note.exclusive),
+                         "refund, apologise: the unused part of the year after the product failed", (cancel.id,))
+            elif not shape.is_annual or several or "lookup_object" in self.snap.extra:
+                remaining = refundable(charge)
+                if remaining > 0:
+                    action = cat.refund(str(charge["id"]), Money(remaining, str(charge.get("currency"))),
+                                        "requested_by_customer", f"product failure ({shape.subscription_id})")
+                    self.add(replace(action, exclusive=group or action.exclusive),
+                             f"money back for the product failure: only this charge ({how}), what remains "
+                             "refundable")
 
     def charged_after_cancel(self) -> None:
         planned, notes = renewal_after_cancel_request(

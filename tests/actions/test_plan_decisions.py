@@ -129,3 +129,42 @@ def test_a_balance_credit_is_netted_once_across_the_subscriptions() -> None:
     p = plan(snap, summary(snap), decision(DUP), shapes, priced, complaint="charged twice")
     assert not [n for n in p.notes if "differs from Stripe" in n], p.notes
     assert any("netted once, on the unused-time amounts of sub_new" in n for n in p.notes), p.notes
+
+
+# --- D4: a product failure's money back is for the charge the case is about --------------------
+def _named_products(b: Builder) -> None:
+    b.add("products", {"id": "prod_pro", "object": "product", "name": "Personal Pro", "metadata": {}})
+    b.add("products", {"id": "prod_storage", "object": "product", "name": "Storage Add-on", "metadata": {}})
+
+
+def test_a_product_failure_refunds_the_looked_up_charge_or_the_named_plan() -> None:
+    """Before: a ch_ lookup of the Pro charge planned a refund of the $5 Storage charge (the most
+    recent), and refund:<pro ch>:1500 was an UnknownActionError."""
+    b, pro_inv, storage_inv = two_products()
+    _named_products(b)
+    pro, storage = b.charge_of(pro_inv)["id"], b.charge_of(storage_inv)["id"]
+    complaint = "The Personal Pro plan has been broken for weeks, refund this charge."
+    for looked in (pro, pro_inv["id"], "sub_pro", b.charge_of(pro_inv)["payment_intent"]):
+        snap = b.snapshot(T0 + 5 * DAY)
+        snap.extra["lookup_object"] = looked
+        p = make_plan(snap, Bucket.PRODUCT_FAILURE, complaint="it is broken, refund this charge")
+        assert [a.id for a in p.actions if a.moves_money] == [f"refund:{pro}:1500"], (looked, p.ids)
+        assert validate(p, [f"refund:{pro}:1500"], decision(Bucket.PRODUCT_FAILURE), snap)
+    # by email: the plan the complaint names
+    p = make_plan(b.snapshot(T0 + 5 * DAY), Bucket.PRODUCT_FAILURE, complaint=complaint)
+    assert [a.id for a in p.actions if a.moves_money] == [f"refund:{pro}:1500"], p.ids
+    p = make_plan(b.snapshot(T0 + 5 * DAY), Bucket.PRODUCT_FAILURE, complaint="the storage add-on never syncs")
+    assert [a.id for a in p.actions if a.moves_money] == [f"refund:{storage}:500"], p.ids
+
+
+def test_a_product_failure_naming_no_plan_offers_each_charge_as_an_alternative() -> None:
+    b, pro_inv, storage_inv = two_products()
+    snap = b.snapshot(T0 + 5 * DAY)
+    pro, storage = f"refund:{b.charge_of(pro_inv)['id']}:1500", f"refund:{b.charge_of(storage_inv)['id']}:500"
+    p = make_plan(snap, Bucket.PRODUCT_FAILURE, complaint="It has been broken for weeks, refund me.")
+    assert [a.id for a in p.actions if a.moves_money] == [storage, pro], p.ids  # the most recent first
+    assert p.get(pro).exclusive == p.get(storage).exclusive is not None
+    assert any("2 charges could be the one" in n for n in p.notes), p.notes
+    assert validate(p, [pro], decision(Bucket.PRODUCT_FAILURE), snap)
+    with pytest.raises(ActionRefusedError, match="alternatives"):
+        validate(p, [pro, storage], decision(Bucket.PRODUCT_FAILURE), snap)
