@@ -167,9 +167,18 @@ class _Planner:
             f"ended. Keep {keep.subscription_id} ({said}); cancel {', '.join(s.subscription_id for s in extra)} and "
             f"refund only what it charged since the switch.")
         for shape in extra:
+            before = len(self.actions)
             self.end_extra(shape, keep, f"replaced by {keep.subscription_id}",
                            f"{shape.subscription_id} is the plan the customer switched away from (to "
                            f"{keep.subscription_id})", self.created(keep), "requested_by_customer")
+            unused = self.option("cancel_now_refund", shape.subscription_id)
+            refunded = any(a.moves_money for a in self.actions[before:])
+            if not refunded and unused is not None and unused.charge and unused.amount.amount > 0:
+                # nothing charged since the switch: the old plan's period still running is paid twice
+                self.add(cat.refund(unused.charge, unused.amount, "requested_by_customer",
+                                    f"unused time of {shape.subscription_id}, replaced by {keep.subscription_id}"),
+                         f"{keep.subscription_id} pays for this time already: the unused rest of "
+                         f"{shape.subscription_id}'s period back", (f"cancel:{shape.subscription_id}:now",))
 
     def created(self, shape: ContractShape) -> int:
         return int((self.snap.by_id(shape.subscription_id) or {}).get("created") or 0)

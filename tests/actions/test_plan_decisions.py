@@ -168,3 +168,17 @@ def test_a_product_failure_naming_no_plan_offers_each_charge_as_an_alternative()
     assert validate(p, [pro], decision(Bucket.PRODUCT_FAILURE), snap)
     with pytest.raises(ActionRefusedError, match="alternatives"):
         validate(p, [pro, storage], decision(Bucket.PRODUCT_FAILURE), snap)
+
+
+def test_a_switch_with_nothing_charged_since_refunds_the_old_plans_unused_time() -> None:
+    """The annual was bought mid-period of the monthly: the monthly's rest of period is paid twice."""
+    b = Builder()
+    monthly = b.subscription("sub_monthly", price("price_pm", 1500), start=T0, created=T0 - 200 * DAY)
+    inv = b.invoice(monthly, 1500, start=T0, end=T0 + 30 * DAY)
+    annual = b.subscription("sub_annual", price("price_py", 15000, "year"), start=T0 + 10 * DAY,
+                            end=YEAR_END + 10 * DAY, created=T0 + 10 * DAY)
+    b.invoice(annual, 15000, start=T0 + 10 * DAY, end=YEAR_END + 10 * DAY, reason="subscription_create")
+    p = make_plan(b.snapshot(T0 + 15 * DAY), DUP, complaint="I switched to the annual plan, still billed monthly")
+    refund = f"refund:{b.charge_of(inv)['id']}:750"  # half the month left
+    assert [a.id for a in p.actions if a.moves_money or a.kind.value == "cancel"] == ["cancel:sub_monthly:now", refund]
+    assert p.get(refund).requires == ("cancel:sub_monthly:now",)
