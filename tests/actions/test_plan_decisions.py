@@ -182,3 +182,25 @@ def test_a_switch_with_nothing_charged_since_refunds_the_old_plans_unused_time()
     refund = f"refund:{b.charge_of(inv)['id']}:750"  # half the month left
     assert [a.id for a in p.actions if a.moves_money or a.kind.value == "cancel"] == ["cancel:sub_monthly:now", refund]
     assert p.get(refund).requires == ("cancel:sub_monthly:now",)
+
+
+# --- D12: a monthly renewal charged after the cancel request can be given back ---------------
+def test_a_monthly_renewal_charged_after_the_cancel_request_is_offered_back() -> None:
+    """Before: a note said "consider refunding that renewal charge (not planned automatically)"
+    and refund:<ch>:1500 was an UnknownActionError."""
+    b = Builder()
+    sub = b.subscription("sub_m", price("price_pro", 1500), start=T0, status="canceled", canceled_at=T0 + DAY)
+    b.invoice(sub, 1500, start=T0 - 30 * DAY, end=T0, created=T0 - 30 * DAY, reason="subscription_create")
+    renewal = b.invoice(sub, 1500, start=T0, end=T0 + 30 * DAY)
+    snap = b.snapshot(T0 + 2 * DAY)
+    charge = b.charge_of(renewal)["id"]
+    p = make_plan(snap, Bucket.MISSING_SELF_SERVE, ("charged_after_cancel_request", ("sub_m", renewal["id"])),
+                  complaint="I emailed you to cancel before the renewal, I want that last charge back.")
+    assert f"refund:{charge}:1500" in p.ids and p.get(f"refund:{charge}:1500").requires == ()
+    assert validate(p, [f"refund:{charge}:1500"], decision(Bucket.MISSING_SELF_SERVE), snap)
+    assert not [n for n in p.notes if "not planned automatically" in n]
+    # still live: the refund needs the cancel
+    sub["status"] = "active"
+    live = make_plan(b.snapshot(T0 + 2 * DAY), Bucket.MISSING_SELF_SERVE,
+                     ("charged_after_cancel_request", ("sub_m", renewal["id"])), complaint="refund the renewal")
+    assert live.get(f"refund:{charge}:1500").requires == ("cancel:sub_m:now",)
