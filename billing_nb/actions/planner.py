@@ -10,6 +10,7 @@ refunded (the notes say to answer the dispute).
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -18,10 +19,11 @@ from .guards import refusal
 from .model import Action, ActionKind, Plan
 from .renewals import renewal_after_cancel_request, renewal_refund
 from ..reading.objects import charge_dispute, invoice_charge, line_is_proration, line_subscription_item, obj_id, \
-    refundable, subscription_invoices
+    plan_name, refundable, subscription_invoices
 from ..analysis.classify import Bucket, Decision
 from ..analysis.gaps import portal_in_use
-from ..analysis.lexicon import read_text
+from ..analysis.asks import switched_to
+from ..analysis.lexicon import normalise, read_text
 from ..analysis.state import read_state
 from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption
 from ..analysis.credits import credits_of
@@ -36,6 +38,7 @@ class _Planner:
     def __init__(self, snapshot: CaseSnapshot, summary: IdentitySummary, shapes: list[ContractShape],
                  options: list[RefundOption], complaint: str = "") -> None:
         self.snap, self.summary, self.shapes, self.options = snapshot, summary, shapes, options
+        self.complaint = complaint
         self.said = read_text(complaint).flags  # e.g. unused_seats, seat_increase, deliberate
         self.state = read_state(snapshot, summary)
         self.customer = snapshot.primary_customer_id
@@ -66,11 +69,11 @@ class _Planner:
             self.actions.append(replace(action, why=why, requires=requires))
 
     # --- building blocks --------------------------------------------------------------------
-    def refund_charge(self, charge: dict[str, Any], reason: str, why: str) -> None:
+    def refund_charge(self, charge: dict[str, Any], reason: str, why: str, requires: tuple[str, ...] = ()) -> None:
         remaining = refundable(charge)
         if remaining > 0:
             self.add(cat.refund(str(charge["id"]), Money(remaining, str(charge.get("currency"))), reason, why),
-                     f"money back for the {why}: only this charge, what remains refundable")
+                     f"money back for the {why}: only this charge, what remains refundable", requires)
 
     def previous_quantity(self, shape: ContractShape, item_id: str) -> int | None:
         for inv in reversed(subscription_invoices(self.snap, shape.subscription_id)):
@@ -96,34 +99,104 @@ class _Planner:
         return max(cards, key=lambda pm: int(pm.get("created") or 0)) if cards else None
 
     # --- per bucket ----------------------------------------------------------------------------
+    def duplicate_groups(self, subs: list[ContractShape]) -> list[list[ContractShape]]:
+        """The live subscriptions that duplicate each other: connected by a shared product
+        (Stripe's price belongs to one product, so one price is one product too). Two
+        subscriptions to different products are two purchases, never a duplicate."""
+        groups: list[list[ContractShape]] = []
+        for shape in subs:
+            products = {i.product for i in shape.items}
+            joined = [g for g in groups if any(products & {i.product for i in s.items} for s in g)]
+            merged = [shape, *(s for g in joined for s in g)]
+            groups = [g for g in groups if g not in joined] + [merged]
+        return [sorted(g, key=lambda s: s.subscription_id) for g in groups if len(g) > 1]
+
     def duplicate(self) -> None:
         ids = list(dict.fromkeys(self.anomaly_objects("duplicate_active_subscription", "sub_")))
-        subs = [s for s in self.shapes if s.subscription_id in ids] or self.live
+        subs = [s for s in self.live if s.subscription_id in ids] or self.live
         if len(subs) < 2:
             self.notes.append("No duplicate pair of live subscriptions found; nothing to cancel.")
             return
+        groups = self.duplicate_groups(subs)
+        if not groups:
+            bought = ", ".join(f"{s.subscription_id} ({'/'.join(sorted({i.product for i in s.items}))})" for s in subs)
+            self.notes.append(f"The confirmed bucket (duplicate subscription) contradicts the evidence: the live "
+                              f"subscriptions are of different products ({bought}), so none duplicates another; "
+                              "nothing is cancelled or refunded. Re-classify (two charges for two products are "
+                              "two purchases).")
+            return
+        for group in groups:
+            if len({tuple(sorted((i.price, i.interval, i.interval_count) for i in s.items)) for s in group}) > 1:
+                self.plan_switch(group)
+            else:
+                self.accidental_duplicate(group)
 
+    def accidental_duplicate(self, subs: list[ContractShape]) -> None:
+        """The same price bought twice: keep the one the customer uses, end the others, all
+        their money back."""
         # Stripe lists newest first, so of two created in the same second (a double-clicked
         # checkout) the one listed later is the older, the one the customer bought first
         listed = {str(sub.get("id")): i for i, sub in enumerate(self.snap.of("subscriptions"))}
 
         def usage(s: ContractShape) -> tuple[int, int, int]:
             paid = sum(1 for inv in subscription_invoices(self.snap, s.subscription_id) if inv.get("status") == "paid")
-            created = int((self.snap.by_id(s.subscription_id) or {}).get("created") or 0)
-            return (-paid, created, -listed.get(s.subscription_id, 0))
+            return (-paid, self.created(s), -listed.get(s.subscription_id, 0))
         keep, *extra = sorted(subs, key=usage)
         self.notes.append(f"Keep {keep.subscription_id} (the one the customer uses: longest paid history, oldest); "
                           f"cancel the newer duplicate(s) {', '.join(s.subscription_id for s in extra)}.")
         for shape in extra:
-            self.add(cat.cancel_now(shape.subscription_id, f"duplicate of {keep.subscription_id}", "other"),
-                     f"{shape.subscription_id} duplicates {keep.subscription_id}, which the customer keeps")
-            for inv in subscription_invoices(self.snap, shape.subscription_id):
-                if inv.get("status") == "open":
-                    self.add(cat.void(str(inv["id"]), Money(int(inv.get("amount_remaining") or 0), str(inv["currency"]))),
-                             f"open invoice of the duplicate {shape.subscription_id}: never collect it")
-                charge = invoice_charge(self.snap, inv) if inv.get("status") == "paid" else None
-                if charge is not None:
-                    self.refund_charge(charge, "duplicate", f"duplicate subscription {shape.subscription_id}")
+            self.end_extra(shape, keep, f"duplicate of {keep.subscription_id}",
+                           f"{shape.subscription_id} duplicates {keep.subscription_id}, which the customer keeps", 0, "duplicate")
+
+    def plan_switch(self, subs: list[ContractShape]) -> None:
+        """One product on two prices or intervals: a plan switch whose old subscription was
+        never ended, not an accidental second purchase. Keep the plan the customer says they
+        moved to (else the newer), end the other and refund what it charged after the switch."""
+        def interval(s: ContractShape) -> str:
+            return "/".join(sorted({f"every {i.interval_count} {i.interval}s" if i.interval_count > 1
+                                    else f"{i.interval}ly".replace("dayly", "daily") for i in s.items}))
+        wanted = switched_to(self.complaint)
+        named = [s for s in subs if wanted and any(i.interval == wanted for i in s.items)]
+        keep = max(named or subs, key=lambda s: (self.created(s), s.subscription_id))
+        extra = [s for s in subs if s is not keep]
+        said = (f"the complaint says they moved to the {wanted}ly plan" if named else
+                "the newer: the complaint names neither plan")
+        self.notes.append(
+            f"Not an accidental duplicate: {', '.join(f'{s.subscription_id} ({interval(s)}, {s.recurring_total})' for s in subs)}"
+            " are one product on different prices or intervals, a plan switch whose old subscription was never "
+            f"ended. Keep {keep.subscription_id} ({said}); cancel {', '.join(s.subscription_id for s in extra)} and "
+            f"refund only what it charged since the switch.")
+        for shape in extra:
+            before = len(self.actions)
+            self.end_extra(shape, keep, f"replaced by {keep.subscription_id}",
+                           f"{shape.subscription_id} is the plan the customer switched away from (to "
+                           f"{keep.subscription_id})", self.created(keep), "requested_by_customer")
+            unused = self.option("cancel_now_refund", shape.subscription_id)
+            refunded = any(a.moves_money for a in self.actions[before:])
+            if not refunded and unused is not None and unused.charge and unused.amount.amount > 0:
+                # nothing charged since the switch: the old plan's period still running is paid twice
+                self.add(cat.refund(unused.charge, unused.amount, "requested_by_customer",
+                                    f"unused time of {shape.subscription_id}, replaced by {keep.subscription_id}"),
+                         f"{keep.subscription_id} pays for this time already: the unused rest of "
+                         f"{shape.subscription_id}'s period back", (f"cancel:{shape.subscription_id}:now",))
+
+    def created(self, shape: ContractShape) -> int:
+        return int((self.snap.by_id(shape.subscription_id) or {}).get("created") or 0)
+
+    def end_extra(self, shape: ContractShape, keep: ContractShape, reason: str, why: str, since: int,
+                  refund_reason: str) -> None:
+        """Cancel ``shape`` now; void its open invoices; refund its charges paid from ``since``
+        on, each refund requiring the cancel (money back for a subscription left running would
+        be charged again at its next renewal)."""
+        cancel = cat.cancel_now(shape.subscription_id, reason, "other")
+        self.add(cancel, why)
+        for inv in subscription_invoices(self.snap, shape.subscription_id):
+            if inv.get("status") == "open":
+                self.add(cat.void(str(inv["id"]), Money(int(inv.get("amount_remaining") or 0), str(inv["currency"]))),
+                         f"open invoice of {shape.subscription_id}, which ends: never collect it")
+            charge = invoice_charge(self.snap, inv) if inv.get("status") == "paid" else None
+            if charge is not None and int(charge.get("created") or 0) >= since:
+                self.refund_charge(charge, refund_reason, f"{reason} ({shape.subscription_id})", (cancel.id,))
 
     def team(self, seats: int | None) -> None:
         unused = "unused_seats" in self.said
@@ -214,24 +287,67 @@ class _Planner:
                 self.add(action, why, requires)
             self.notes.extend(notes)
 
+    def failure_candidates(self) -> tuple[list[tuple[ContractShape, dict[str, Any]]], str]:
+        """The (subscription, charge) pairs a product failure's money back may be for, and how
+        they were chosen: the object the case looked up (a ch_/in_/pi_/sub_ id), else the plans
+        the complaint names, else every live subscription's latest paid charge, newest first."""
+        pairs: list[tuple[ContractShape, dict[str, Any]]] = []
+        for shape in self.live:
+            charge = self.snap.by_id(str(shape.latest_charge)) if shape.latest_charge else None
+            if charge is not None:
+                pairs.append((shape, charge))
+        pairs.sort(key=lambda p: -int(p[1].get("created") or 0))
+        looked = str(self.snap.extra.get("lookup_object") or "")
+        if looked:
+            obj = self.snap.by_id(looked) or {}
+            for shape in self.shapes:
+                for inv in subscription_invoices(self.snap, shape.subscription_id):
+                    charge = invoice_charge(self.snap, inv) if inv.get("status") == "paid" else None
+                    if charge is not None and looked in (inv.get("id"), charge.get("id"),
+                                                         obj_id(charge.get("payment_intent"))):
+                        return [(shape, charge)], f"the case looked up {looked}"
+            named = [p for p in pairs if p[0].subscription_id == looked or obj_id(obj.get("subscription")) ==
+                     p[0].subscription_id]
+            if named:
+                return named, f"the case looked up {looked}"
+        words = normalise(self.complaint)
+        named = [p for p in pairs if any(len(n) > 2 and re.search(rf"\b{re.escape(normalise(n))}\b", words)
+                                         for i in p[0].items for n in (plan_name(self.snap, i.price, i.product),))]
+        if named:
+            return named, "the complaint names the plan"
+        return pairs, "the most recent paid charge first"
+
     def product_failure(self) -> None:
-        paid = [s for s in self.live if s.latest_charge]
-        paid.sort(key=lambda s: -int((self.snap.by_id(str(s.latest_charge)) or {}).get("created") or 0))
-        if not paid:
+        candidates, how = self.failure_candidates()
+        if not candidates:
             self.notes.append("No paid charge on a live subscription: nothing to refund.")
             return
-        shape = paid[0]
-        unused = self.option("credit_note_unused", shape.subscription_id)
-        if shape.is_annual and unused is not None:
-            cancel = cat.cancel_now(shape.subscription_id, "refund of unused time for a product failure", "low_quality")
-            self.add(cancel, "the unused time is refunded only if the annual plan ends now")
-            self.add(cat.credit_note(str(unused.invoice), unused.amount, "product_unsatisfactory",
-                                     "unused time after a product failure", unused.charge),
-                     "refund, apologise: the unused part of the year after the product failed", (cancel.id,))
-        elif not shape.is_annual:
-            charge = self.snap.by_id(str(shape.latest_charge))
-            if charge is not None:
-                self.refund_charge(charge, "requested_by_customer", "product failure")
+        several = len(candidates) > 1
+        if several:
+            which = ", ".join(f"{c.get('id')} on {s.subscription_id}" for s, c in candidates)
+            self.notes.append(
+                f"Product failure: {len(candidates)} charges could be the one the customer means "
+                f"({which}; {how}): one money-back "
+                "option is planned for each; approve the one for the plan that failed (they are alternatives).")
+        group = f"money:product_failure:{self.customer}" if several else None
+        for shape, charge in candidates:
+            unused = self.option("credit_note_unused", shape.subscription_id)
+            if shape.is_annual and unused is not None and unused.charge == charge.get("id"):
+                cancel = cat.cancel_now(shape.subscription_id, "refund of unused time for a product failure",
+                                        "low_quality")
+                self.add(cancel, "the unused time is refunded only if the annual plan ends now")
+                note = cat.credit_note(str(unused.invoice), unused.amount, "product_unsatisfactory",
+                                       "unused time after a product failure", unused.charge)
+                self.add(replace(note, exclusive=group or note.exclusive),
+                         "refund, apologise: the unused part of the year after the product failed", (cancel.id,))
+            elif not shape.is_annual or several or "lookup_object" in self.snap.extra:
+                remaining = refundable(charge)
+                if remaining > 0:
+                    action = cat.refund(str(charge["id"]), Money(remaining, str(charge.get("currency"))),
+                                        "requested_by_customer", f"product failure ({shape.subscription_id})")
+                    self.add(replace(action, exclusive=group or action.exclusive),
+                             f"money back for the product failure: only this charge ({how}), what remains "
+                             "refundable")
 
     def charged_after_cancel(self) -> None:
         planned, notes = renewal_after_cancel_request(
@@ -298,8 +414,11 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
                            f"{Money(int(opt.stripe_amount or 0), opt.amount.currency)}; check before approving.")
     held = credits_of(snapshot).credit_held
     if held is not None and any(a.moves_money for a in p.actions):
-        p.notes.append(f"The customer already holds a {held} credit on their balance: the unused-time amounts "
-                       "above are net of it; a full-charge refund is not, so weigh it before approving.")
+        netted = list(dict.fromkeys(o.subscription_id for o in options if o.details.get("credit_held")))
+        where = (f"netted once, on the unused-time amounts of {', '.join(netted)}" if netted
+                 else "netted from no amount above")
+        p.notes.append(f"The customer already holds a {held} credit on their balance ({where}); a full-charge "
+                       "refund is not net of it, so weigh it before approving.")
     p.add(cat.document(p.customer, bucket.value), f"record the bucket ({bucket.value}) on the customer for the next case")
     per_seat = {shape.subscription_id: (item.item_id, item.quantity, item.unit_amount)
                 for shape in p.live for item in [next((i for i in shape.items if i.per_seat), None)] if item}

@@ -27,6 +27,8 @@ from ..reading.snapshot import CaseSnapshot, from_ts
 __all__ = ["RENEWAL_REFUND_DAYS", "renewal_refund", "renewal_after_cancel_request"]
 
 #: Days after a renewal within which its refund is planned on request (a common SaaS policy).
+#: Applies to "it renewed, I want it back" (:func:`renewal_refund`); a renewal charged after
+#: the customer asked to cancel is offered back whenever it happened.
 RENEWAL_REFUND_DAYS = 14
 
 Planned = tuple[Action, str, tuple[str, ...]]  # the action, why it is planned, what it requires
@@ -95,9 +97,21 @@ def renewal_after_cancel_request(snapshot: CaseSnapshot, shapes: list[ContractSh
         mine = [i for i in subscription_invoices(snapshot, sub_id) if i.get("status") == "paid"]
         inv = next((i for i in mine if i["id"] in invoices), mine[-1] if mine else None)
         charge = invoice_charge(snapshot, inv) if inv else None
+        if shape is not None and inv is not None and not shape.is_annual and charge is not None \
+                and invoice_refundable(inv, charge) > 0:
+            # a monthly renewal charged after the cancel request: its charge back, on approval
+            live = shape.status in LIVE_STATUSES
+            cancel = cat.cancel_now(sub_id, "the customer asked to cancel before the renewal", "other")
+            if live:
+                planned.append((cancel, "the customer asked to cancel; the money back pays for ending it now", ()))
+            planned.append((cat.refund(str(charge["id"]), Money(invoice_refundable(inv, charge), str(inv["currency"])),
+                                       "requested_by_customer", "renewal charged after the customer asked to cancel"),
+                            "the renewal back: the customer asked to leave before it", (cancel.id,) if live else ()))
+            continue
         if shape is None or inv is None or not shape.is_annual:
-            notes.append(f"{sub_id} was charged after a cancel request; consider refunding that renewal "
-                         "charge (not planned automatically for a non-annual plan).")
+            notes.append(f"{sub_id} was charged after a cancel request, and nothing of that charge is refundable "
+                         "here; name an amount (refund:ch_X:AMOUNT) on a charge the plan refunds to make an "
+                         "exception.")
             continue
         full = invoice_refundable(inv, charge)
         why = "renewal charged after the customer asked to cancel"

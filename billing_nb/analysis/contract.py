@@ -32,7 +32,8 @@ from .terms import (LIVE_STATUSES, OPTION_KINDS, ContractShape, ItemShape, Recur
 if TYPE_CHECKING:  # pandas loads where a frame is built: the runner and the CLI never need it
     import pandas as pd
 
-__all__ = ["ItemShape", "ContractShape", "RefundOption", "contract_shapes", "refund_options", "shapes_frame",
+__all__ = ["ItemShape", "ContractShape", "RefundOption", "contract_shapes", "refund_options", "all_refund_options",
+           "shapes_frame",
            "options_frame", "previews_needed", "stripe_figures", "fetch_stripe_figures", "with_stripe_amounts", "OPTION_KINDS",
            "LIVE_STATUSES"]
 
@@ -99,10 +100,48 @@ def contract_shapes(snapshot: CaseSnapshot) -> list[ContractShape]:
 
 
 # --- refund options --------------------------------------------------------------------------
+def all_refund_options(snapshot: CaseSnapshot, shapes: list[ContractShape]) -> list[RefundOption]:
+    """Every shape's refund options, the customer's balance credit netted once across them.
+
+    The balance is one pool for the customer: it is set against the unused time of the
+    subscriptions in ``shapes`` order (:func:`contract_shapes`: live ones, newest first,
+    where an accidental second purchase sits), each taking what is left of it, so two
+    subscriptions never both subtract one credit. The two options of one subscription
+    (cancel now, credit note) are alternatives for the same money and net the same part.
+    """
+    out: list[RefundOption] = []
+    left = credits_of(snapshot).credit_held
+    netted_on: str | None = None
+    for shape in shapes:
+        options, taken = _options(snapshot, shape, left, netted_on)
+        out.extend(options)
+        if left is not None and taken:
+            left = Money(left.amount - taken, left.currency)
+            netted_on = netted_on or shape.subscription_id
+    return out
+
+
 def refund_options(snapshot: CaseSnapshot, shape: ContractShape) -> list[RefundOption]:
-    """The ways out of one live subscription, each with its exact amount at ``snapshot.now``."""
+    """The ways out of one live subscription, each with its exact amount at ``snapshot.now``;
+    the balance credit netted as :func:`all_refund_options` nets it across the customer's
+    subscriptions (a case with many subscriptions calls that once instead)."""
+    left = credits_of(snapshot).credit_held
+    netted_on: str | None = None
+    for other in contract_shapes(snapshot):
+        if left is None or left.amount <= 0 or other.subscription_id == shape.subscription_id:
+            break
+        taken = _options(snapshot, other, left, netted_on)[1]
+        if taken:
+            left, netted_on = Money(left.amount - taken, left.currency), netted_on or other.subscription_id
+    return _options(snapshot, shape, left, netted_on)[0]
+
+
+def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
+             netted_on: str | None) -> tuple[list[RefundOption], int]:
+    """One shape's options with ``held`` (what is left of the balance credit) netted, and
+    the part of the credit they took; ``netted_on``: where an earlier part of it was netted."""
     if shape.status not in LIVE_STATUSES or not shape.items:
-        return []
+        return [], 0
     cur, now = shape.currency, snapshot.now_ts
     end = shape.period_end or now
     out: list[RefundOption] = []
@@ -112,7 +151,7 @@ def refund_options(snapshot: CaseSnapshot, shape: ContractShape) -> list[RefundO
             f"Cancel at period end ({from_ts(end):%Y-%m-%d %H:%M:%S} UTC): no refund, access kept until then.",
             details={"access_until": end}))
     amount, details, inv, charge = unused_time(snapshot, shape)
-    amount, less = _less_given_back(snapshot, amount, cur, details)
+    amount, less = _less_given_back(held, netted_on, amount, cur, details)
     if inv is not None and amount > 0:
         left = f"{details['unused_seconds']} of {details['period_seconds']} seconds of the period remain" + less
         paid = Money(details["paid_for_period"], cur)
@@ -142,10 +181,11 @@ def refund_options(snapshot: CaseSnapshot, shape: ContractShape) -> list[RefundO
             + " with prorations: unused time at the old price minus the rest of the period at the new one, "
             "credited to the next invoice (not refunded to the card).",
             details={"items": downgrade, "now": now}))
-    return out
+    return out, int(details.get("credit_held") or 0)
 
 
-def _less_given_back(snapshot: CaseSnapshot, amount: int, currency: str, details: dict[str, Any]) -> tuple[int, str]:
+def _less_given_back(held: Money | None, netted_on: str | None, amount: int, currency: str,
+                     details: dict[str, Any]) -> tuple[int, str]:
     """The unused time less the credit the customer already holds on their balance (in this
     currency), rounded as Stripe accepts the currency (three-decimal: a multiple of 10).
 
@@ -154,14 +194,20 @@ def _less_given_back(snapshot: CaseSnapshot, amount: int, currency: str, details
     customer holding a 15.00 credit is not refunded the whole unused time on top. Returns the
     amount and a clause for the explanation ("" when nothing was subtracted).
     """
-    held = credits_of(snapshot).credit_held
     less = ""
-    if held is not None and held.currency == currency and amount > 0:
+    if held is not None and held.currency == currency and amount > 0 and held.amount > 0:
         taken = min(held.amount, amount)
         details["before_credit_held"] = amount
-        details["credit_held"] = held.amount
+        details["credit_held"] = taken
         amount -= taken
-        less = f", less the {held} credit the customer already holds on their balance"
+        whole = "the" if taken == held.amount and not netted_on else f"{Money(taken, currency)} of the"
+        less = f", less {whole} {held} credit the customer already holds on their balance"
+        if netted_on:
+            less += f" (what is left of it after {netted_on}'s options: a balance is netted once)"
+        elif taken < held.amount:
+            less += f" (the other {Money(held.amount - taken, currency)} of it is netted on the next subscription)"
+    elif netted_on is not None and amount > 0:
+        less = f" (the customer's balance credit is netted on {netted_on}'s options, not here)"
     rounded = stripe_round(amount, currency)
     if rounded != amount:
         details["rounded_from"] = amount

@@ -194,12 +194,21 @@ class RefundOption:
         return f"{self.kind}:{self.subscription_id}"
 
     @property
+    def before_credit(self) -> Money:
+        """The amount before the customer's balance credit was netted from it: what Stripe's
+        preview computes (its proration credit knows nothing of the balance we set against it)."""
+        gross = self.details.get("before_credit_held")
+        return self.amount if gross is None else Money(int(gross), self.amount.currency).stripe_rounded()
+
+    @property
     def mismatch(self) -> bool:
-        """Our figure is not Stripe's, nor Stripe's brought to an amount Stripe accepts back (a
-        three-decimal currency refunds in multiples of 10: 20.993 KWD goes back as 20.990)."""
-        if self.stripe_amount is None or self.stripe_amount == self.amount.amount:
+        """Our figure before the balance credit is not Stripe's, nor Stripe's brought to an
+        amount Stripe accepts back (a three-decimal currency refunds in multiples of 10: 20.993
+        KWD goes back as 20.990). Like for like: the credit we net is not in Stripe's preview."""
+        ours = self.before_credit
+        if self.stripe_amount is None or self.stripe_amount == ours.amount:
             return False
-        return Money(self.stripe_amount, self.amount.currency).stripe_rounded() != self.amount
+        return Money(self.stripe_amount, self.amount.currency).stripe_rounded() != ours
 
     def as_case_json(self) -> dict[str, Any]:
         return {

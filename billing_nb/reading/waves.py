@@ -176,6 +176,10 @@ class _Gather:
         return results
 
 
+#: Lookup kinds that name one billing object (not a customer): the plan narrows to it.
+_OBJECT_LOOKUPS = ("subscription", "invoice", "charge", "payment_intent")
+
+
 def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs | None = None) -> CaseSnapshot:
     """Resolve the lookup and fetch everything in three concurrent waves (module docstring)."""
     g = _Gather(reader)
@@ -253,7 +257,9 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
     snap = CaseSnapshot(
         lookup_kind=kind, customer_ids=[c["id"] for c in ordered], objects=objects,
         fetched_at=fetched, now=now or fetched, request_count=0, waves=0,
-        extra={"events_page_full": len(events) >= 100},
+        extra={"events_page_full": len(events) >= 100,
+               # the object an id lookup named (a charge, invoice...): what the case is about
+               **({"lookup_object": lookup.strip()} if kind in _OBJECT_LOOKUPS else {})},
     )
 
     # --- wave 3: what the lists revealed, and the caller's previews ----------------------

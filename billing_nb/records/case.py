@@ -115,9 +115,7 @@ class Case:
     # ----- step 3 ---------------------------------------------------------------------
     def _refund_options(self) -> list[ctr.RefundOption]:
         """Our refund options, with Stripe's own figure beside each where it can compute one."""
-        options: list[ctr.RefundOption] = []
-        for shape in self.shapes:
-            options.extend(ctr.refund_options(self.snapshot, shape))
+        options = ctr.all_refund_options(self.snapshot, self.shapes)  # the balance credit netted once
         if not options:
             return options
         # Stripe's figures came with the snapshot's third wave (see fetch_snapshot); only a

@@ -26,7 +26,7 @@ def preview_jobs(reader: StripeReader) -> PreviewJobs:
     never an option's request), so the previews go in the same wave as the products.
     """
     def jobs(snapshot: CaseSnapshot) -> dict[str, Callable[[], dict[str, Any]]]:
-        options = [o for shape in ctr.contract_shapes(snapshot) for o in ctr.refund_options(snapshot, shape)]
+        options = ctr.all_refund_options(snapshot, ctr.contract_shapes(snapshot))
         return {str(req["id"]): (lambda req=req: fig.stripe_figures(req, getattr(reader, req["call"])(**req["args"])))
                 for req in fig.previews_needed(options)}
     return jobs

@@ -9,7 +9,7 @@ from test_actions_snapshots import DAY, T0, YEAR_END, Builder, annual_case, pric
 
 from billing_nb.actions import Plan, idempotency_key, plan
 from billing_nb.analysis.classify import Bucket, Decision
-from billing_nb.analysis.contract import contract_shapes, refund_options
+from billing_nb.analysis.contract import all_refund_options, contract_shapes
 from billing_nb.exceptions import UnknownActionError
 from billing_nb.analysis.identify import Anomaly, IdentitySummary
 from billing_nb.reading.snapshot import CaseSnapshot
@@ -29,7 +29,7 @@ def summary(snap: CaseSnapshot, *anomalies: tuple[str, tuple[str, ...]]) -> Iden
 def make_plan(snap: CaseSnapshot, bucket: Bucket | None, *anomalies: tuple[str, tuple[str, ...]],
               **kw: Any) -> Plan:
     shapes = contract_shapes(snap)
-    options = [o for s in shapes for o in refund_options(snap, s)]
+    options = all_refund_options(snap, shapes)  # as a Case computes them
     return plan(snap, summary(snap, *anomalies), decision(bucket), shapes, options, **kw)
 
 

@@ -125,7 +125,11 @@ def test_email_with_no_payment_history(w: World, tmp_path: Path) -> None:
 
 
 # --- duplicates ---------------------------------------------------------------------------------
-def test_monthly_and_annual_of_one_product_a_minute_apart_is_a_duplicate(w: World, tmp_path: Path) -> None:
+def test_monthly_and_annual_of_one_product_a_minute_apart_is_a_plan_switch(w: World, tmp_path: Path) -> None:
+    """Session 7 (D2): one product on two intervals is a switch whose old subscription was never
+    ended, not an accidental duplicate: the newer plan is kept when the complaint names neither
+    (before: the annual was cancelled and its $200 refunded, "keep the oldest"); the monthly
+    ends and its unused time, paid twice since the annual began, comes back."""
     clock = w.clock(T0)
     cus = w.customer("dup.prices@example.com", clock=clock)
     prod = w.product()
@@ -138,9 +142,11 @@ def test_monthly_and_annual_of_one_product_a_minute_apart_is_a_duplicate(w: Worl
     assert "duplicate_active_subscription" in kinds(rec)
     assert rec["classification"]["suggested"] == "duplicate_subscription"
     ids = [a["id"] for a in rec["plan"]]
-    assert f"cancel:{second.id}:now" in ids and f"cancel:{first.id}:now" not in ids
+    assert f"cancel:{first.id}:now" in ids and f"cancel:{second.id}:now" not in ids
     refunds = [a for a in rec["plan"] if a["kind"] == "refund"]
-    assert len(refunds) == 1 and refunds[0]["amount"] == {"value": 20000, "currency": "usd"}
+    assert len(refunds) == 1 and 0 < refunds[0]["amount"]["value"] < 2000  # the monthly's unused time
+    assert refunds[0]["requires"] == [f"cancel:{first.id}:now"]
+    assert any("Not an accidental duplicate" in n for n in rec["plan_notes"])
 
 
 def test_two_products_are_not_a_duplicate(w: World, tmp_path: Path) -> None:
