@@ -1,6 +1,6 @@
 """``billing-nb``: cases, batches, the demo, scans, the casebook and the sandbox.
 
-Exit codes: 0 done, 2 bad input, 3 Stripe error, 4 needs confirmation.
+Exit codes: 0 done, 2 bad input, 3 Stripe error, 4 needs confirmation, 5 PII in clear (scan).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="billing-nb",
         description="Investigate customer billing cases on Stripe with parameterised notebooks. "
         "The key comes from STRIPE_API_KEY; STRIPE_API_BASE points at the local sandbox.",
-        epilog="Exit codes: 0 done, 2 bad input, 3 Stripe error, 4 needs confirmation.",
+        epilog="Exit codes: 0 done, 2 bad input, 3 Stripe error, 4 needs confirmation, 5 PII in clear (scan).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -217,20 +217,21 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                   for r in results])
     if bad:
         print(f"{len(bad)} bad line(s) skipped; {len(results)} case(s) run", file=sys.stderr)
-    # the batch's code: a Stripe error (3) over bad input (2) over pending (4) over done (0)
-    rank = {3: 3, 2: 2, 4: 1, 0: 0}
+    # the batch's code: PII in clear (5) over a Stripe error (3) over bad input (2) over pending (4) over done (0)
+    rank = {5: 4, 3: 3, 2: 2, 4: 1, 0: 0}
     codes = [r.exit_code for r in results] + [2] * len(bad)
     return max(codes, key=lambda c: rank.get(c, 3), default=0)
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
+    from .exceptions import RedactionError
     from .records.scan import scan
 
     leaks = scan(args.path)
     for leak in leaks:
         print(f"{leak.path}:{leak.line}: {leak.kind}: {leak.excerpt}")
     print(f"{len(leaks)} leak(s) found")
-    return 3 if leaks else 0
+    return RedactionError.exit_code if leaks else 0
 
 
 def _cmd_casebook(args: argparse.Namespace) -> int:
@@ -296,6 +297,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from .exceptions import RedactionError
     from .records.manual import finish_record
     from .records.runner import export_record
 
@@ -303,6 +305,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     rec = export_record(notebook)
     rec = finish_record(notebook.parent)
     print(f"exported handoff for {rec.get('case_id')} ({rec.get('status')}) -> {notebook.parent / 'handoff.md'}")
+    if rec.get("status") == "failed" and str(rec.get("error") or "").startswith("redaction scan:"):
+        print(f"billing-nb: {rec['error']}", file=sys.stderr)
+        return RedactionError.exit_code
     return 3 if rec.get("status") == "failed" else 0
 
 

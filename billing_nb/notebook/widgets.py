@@ -16,7 +16,7 @@ import ipywidgets as w
 
 from ..actions import Plan
 from ..analysis.classify import Bucket, Classification
-from ..records.markup import math_inert_html
+from ..records.markup import escape_html, math_inert_html
 
 __all__ = ["BucketPicker", "ActionChecklist"]
 
@@ -59,8 +59,12 @@ class ActionChecklist(w.VBox):
     """
 
     def __init__(self, plan: Plan, on_execute: Callable[[list[str]], None],
-                 done: dict[str, str] | None = None, describe: Callable[[list[str]], str] | None = None) -> None:
+                 done: dict[str, str] | None = None, describe: Callable[[list[str]], str] | None = None,
+                 shown: Plan | None = None) -> None:
         done = done or {}
+        # ``shown``: the plan as its record holds it (masked), whose previews are what a row says;
+        # the ids ticked and sent to Execute stay the live plan's
+        words = dict(zip(plan.ids, (shown or plan).actions, strict=True))
         self.done = dict(done)
         self.boxes: dict[str, w.Checkbox] = {}
         self._describe = describe
@@ -75,7 +79,7 @@ class ActionChecklist(w.VBox):
             money = f" — {action.amount.format()}" if action.amount else ""
             flags = ("reversible" if action.reversible else "NOT reversible") + (
                 ", moves money" if action.moves_money else "")
-            line = f"<small>{html.escape(action.preview + money)} ({flags})</small>"
+            line = f"<small>{escape_html(words[action.id].preview + money)} ({flags})</small>"
             rows.append(w.VBox([box, w.HTML(math_inert_html(line, inline=True))]))
         self.summary = w.HTML("<i>Nothing ticked.</i>")
         self.execute = w.Button(description="Execute ticked", button_style="danger", icon="play",
