@@ -99,11 +99,11 @@ def link(obj_id: str | None, *, test_mode: bool = True, label: str | None = None
     """An id (escaped, monospace) linked to its Dashboard page."""
     if not obj_id:
         return DASH
-    text = f"<code>{html.escape(label or obj_id)}</code>"
+    text = f"<code>{escape_html(label or obj_id)}</code>"
     url = dashboard_url(obj_id, test_mode=test_mode)
     if url is None:
         return text
-    return f'<a href="{html.escape(url)}" target="_blank" rel="noopener" title="{html.escape(obj_id)}">{text}</a>'
+    return f'<a href="{escape_html(url)}" target="_blank" rel="noopener" title="{escape_html(obj_id)}">{text}</a>'
 
 
 _TABLE_STYLES: Any = [

@@ -9,7 +9,6 @@ saved; these static outputs are).
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from IPython.display import HTML, Markdown, display
@@ -18,7 +17,7 @@ from ..actions import Action
 from ..analysis.terms import ContractShape
 from ..records.case import Case
 from ..records.masked import masked_case
-from ..records.markup import math_inert_html, math_inert_md
+from ..records.markup import escape_html, math_inert_html, math_inert_md
 from .format import DASH, day, days, esc, link, money, money_of, table_html, words
 from .page import customer_page_html, payment_method_words, plan_name
 
@@ -256,7 +255,7 @@ def followup_html(text: str) -> str:
     """The follow-up draft as a block to copy (a <pre>, so nothing reflows or renders)."""
     return ('<p><b>Follow-up to send</b> (select the block and copy):</p>'
             '<pre class="bnb-followup" style="white-space:pre-wrap; border:1px solid #ccd; padding:8px; '
-            f'max-width:62em; user-select:all;">{html.escape(text.strip())}</pre>')
+            f'max-width:62em; user-select:all;">{escape_html(text.strip())}</pre>')
 
 
 def handoff_markdown(case: Case) -> str:
