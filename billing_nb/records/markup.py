@@ -31,7 +31,7 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Md", "MATH_IGNORE", "escape_md", "escape_block", "escape_html", "visible_text", "math_inert_html",
+__all__ = ["Md", "MATH_IGNORE", "escape_md", "escape_block", "escape_html", "md_code", "visible_text", "math_inert_html",
            "math_inert_md", "dates_in_words"]
 
 
@@ -44,7 +44,8 @@ _INLINE = re.compile(r"([\\`*\[\]|~])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 #: or an ordered list item (``1.``, ``2)``; CommonMark escapes its ``.``/``)``, not the digit).
 _LINE_START = re.compile(r"^([#>+=-])|^(\d+)([.)])")
 #: What GFM (and JupyterLab's marked) turn into a link in plain text: ``scheme://``, ``www.``, ``mailto:``.
-_LINKY = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*):(?=//)|\b(www)\.(?=\w)|\b(mailto|xmpp):(?=\S)")
+#: (No word boundary before them: ``prod_https://x`` is linked from its ``h`` on.)
+_LINKY = re.compile(r"(?i)([a-z][a-z0-9+.-]*):(?=//)|(?<![a-z0-9])(www)\.(?=\w)|(?<![a-z0-9])(mailto|xmpp):(?=\S)")
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 #: Letters that render as nothing (Hangul fillers), shown like the invisible format characters.
 _FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
@@ -135,6 +136,15 @@ def escape_block(text: Any) -> str:
         lines.append(_LINE_START.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3),
                                      escaped))
     return "\n".join(lines)
+
+
+def md_code(value: Any) -> Md:
+    """Foreign text (an id) as one markdown code span: nothing inside is markup, a link or math;
+    the fence is one backtick longer than any run inside, so no backtick can close it early."""
+    text = visible_text(value).replace("\r", "").replace("\n", " ")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return Md(f"{fence}{pad}{text}{pad}{fence}")
 
 
 def escape_html(value: Any) -> str:

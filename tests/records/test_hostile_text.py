@@ -17,7 +17,7 @@ from tests.records.test_handoff import make_record
 #: GFM as nbconvert renders it (mistune's url plugin autolinks bare URLs, as JupyterLab's marked does).
 _GFM = mistune.create_markdown(plugins=["url", "strikethrough", "table"])
 
-URLS = "see https://evil.example/bare or www.evil.example/x and \\[refund here\\](https://evil.example) mailto:a@b.example"
+URLS = "see https://evil.example/bare or www.evil.example/x and \\[refund here\\](https://evil.example) mailto:a@b.example prod_https://evil.example/x x_www.evil.example"
 CONTROLS = "charged twice \x1b]0;pwned\x07 \x1b[31mRED \u202eevil\u202c \u2066iso\u2069 zero\u200bwidth\ufeff \x7f\x85"
 INVISIBLE = ["\x1b", "\x07", "\x7f", "\x85", "\u202e", "\u202c", "\u2066", "\u2069", "\u200b", "\ufeff"]
 
@@ -42,7 +42,7 @@ def test_no_url_in_foreign_text_becomes_a_link(handoff: str) -> None:
         rendered = _GFM(markdown)
         assert "<a " not in rendered, re.findall(r"<a [^>]*>", rendered)
     assert "https[:]//evil.example/bare" in handoff and "www[.]evil.example" in handoff
-    assert not re.search(r"(?i)\bwww\.\w", handoff)  # marked (JupyterLab) links www. too
+    assert not re.search(r"(?i)(?<![a-z0-9])www\.\w", handoff)  # marked (JupyterLab) links www. too, after a _ also
 
 
 def test_line_markers_show_as_written_and_no_indented_code(handoff: str) -> None:
