@@ -45,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     case.add_argument("--complaint", default="", help="the customer's complaint (masked before it is saved)")
     case.add_argument("--bucket", choices=BUCKETS, metavar="BUCKET",
                       help="the confirmed bucket (" + ", ".join(BUCKETS) + "); without it the case stays pending")
-    case.add_argument("--approve", nargs="*", default=[], metavar="ACTION_ID",
-                      help="action ids to execute; none means a dry run")
+    # extend: `--approve A --approve B` approves both (a plain nargs="*" kept only the last flag's ids)
+    case.add_argument("--approve", nargs="*", action="extend", default=[], metavar="ACTION_ID",
+                      help="action ids to execute (repeat the flag or list several); none means a dry run")
     case.add_argument("--json", action="store_true", help="print case.json to stdout")
     case.add_argument("--out", type=Path, help="cases folder (default: ./cases or BILLING_NB_CASES_DIR)")
     case.add_argument("--live", action="store_true", help="allow writes with a live key")
@@ -141,7 +142,7 @@ def _cmd_case(args: argparse.Namespace) -> int:
 
     settings = load_settings(live=args.live)
     request = CaseRequest(lookup=args.lookup, complaint=args.complaint, bucket=args.bucket,
-                          approve=tuple(args.approve), live=args.live)
+                          approve=tuple(dict.fromkeys(args.approve)), live=args.live)
     result = run_case(request, settings=settings, cases_dir=args.out, timeout=args.timeout)
     if args.json:
         print(json.dumps(result.record, indent=2))

@@ -225,3 +225,22 @@ def test_a_record_folder_reruns_its_customer_with_its_saved_complaint(tmp_path: 
     assert main(["case", str(record)]) == 2
     err = capsys.readouterr().err
     assert "corrupt JSON" in err and "Traceback" not in err and len(seen) == 4
+
+
+def test_repeated_approve_flags_all_count(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--approve A --approve B C --approve A`` approves A, B and C (before: only the last flag's ids)."""
+    import billing_nb.records.runner as runner
+
+    seen: list[Any] = []
+
+    class Result:
+        case_id, status, record_dir, error, record, exit_code = "c1", "done", tmp_path, None, {}, 0
+
+    monkeypatch.setattr(runner, "run_case", lambda request, **kw: seen.append(request) or Result())
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_cli")
+    args = ["case", "cus_QXg1o8vcGmoR32", "--bucket", "duplicate_subscription"]
+    assert main([*args, "--approve", "cancel:sub_A:now", "--approve", "refund:ch_B:100", "portal:cus_C",
+                 "--approve", "cancel:sub_A:now"]) == 0
+    assert seen[-1].approve == ("cancel:sub_A:now", "refund:ch_B:100", "portal:cus_C")
+    assert main(args) == 0 and seen[-1].approve == ()  # none: a dry run
+    assert build_parser().parse_args(["case", "x"]).approve == []  # the default is never shared between parses
