@@ -1,6 +1,6 @@
 """``billing-nb``: cases, batches, the demo, scans, the casebook and the sandbox.
 
-Exit codes: 0 done, 2 bad input, 3 Stripe error, 4 needs confirmation.
+Exit codes: 0 done, 2 bad input, 3 Stripe error, 4 needs confirmation, 5 PII in clear (scan).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="billing-nb",
         description="Investigate customer billing cases on Stripe with parameterised notebooks. "
         "The key comes from STRIPE_API_KEY; STRIPE_API_BASE points at the local sandbox.",
-        epilog="Exit codes: 0 done, 2 bad input, 3 Stripe error, 4 needs confirmation.",
+        epilog="Exit codes: 0 done, 2 bad input, 3 Stripe error, 4 needs confirmation, 5 PII in clear (scan).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -45,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     case.add_argument("--complaint", default="", help="the customer's complaint (masked before it is saved)")
     case.add_argument("--bucket", choices=BUCKETS, metavar="BUCKET",
                       help="the confirmed bucket (" + ", ".join(BUCKETS) + "); without it the case stays pending")
-    case.add_argument("--approve", nargs="*", default=[], metavar="ACTION_ID",
-                      help="action ids to execute; none means a dry run")
+    # extend: `--approve A --approve B` approves both (a plain nargs="*" kept only the last flag's ids)
+    case.add_argument("--approve", nargs="*", action="extend", default=[], metavar="ACTION_ID",
+                      help="action ids to execute (repeat the flag or list several); none means a dry run")
     case.add_argument("--json", action="store_true", help="print case.json to stdout")
     case.add_argument("--out", type=Path, help="cases folder (default: ./cases or BILLING_NB_CASES_DIR)")
     case.add_argument("--live", action="store_true", help="allow writes with a live key")
@@ -141,7 +142,7 @@ def _cmd_case(args: argparse.Namespace) -> int:
 
     settings = load_settings(live=args.live)
     request = CaseRequest(lookup=args.lookup, complaint=args.complaint, bucket=args.bucket,
-                          approve=tuple(args.approve), live=args.live)
+                          approve=tuple(dict.fromkeys(args.approve)), live=args.live)
     result = run_case(request, settings=settings, cases_dir=args.out, timeout=args.timeout)
     if args.json:
         print(json.dumps(result.record, indent=2))
@@ -217,20 +218,21 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                   for r in results])
     if bad:
         print(f"{len(bad)} bad line(s) skipped; {len(results)} case(s) run", file=sys.stderr)
-    # the batch's code: a Stripe error (3) over bad input (2) over pending (4) over done (0)
-    rank = {3: 3, 2: 2, 4: 1, 0: 0}
+    # the batch's code: PII in clear (5) over a Stripe error (3) over bad input (2) over pending (4) over done (0)
+    rank = {5: 4, 3: 3, 2: 2, 4: 1, 0: 0}
     codes = [r.exit_code for r in results] + [2] * len(bad)
     return max(codes, key=lambda c: rank.get(c, 3), default=0)
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
+    from .exceptions import RedactionError
     from .records.scan import scan
 
     leaks = scan(args.path)
     for leak in leaks:
         print(f"{leak.path}:{leak.line}: {leak.kind}: {leak.excerpt}")
     print(f"{len(leaks)} leak(s) found")
-    return 3 if leaks else 0
+    return RedactionError.exit_code if leaks else 0
 
 
 def _cmd_casebook(args: argparse.Namespace) -> int:
@@ -296,6 +298,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from .exceptions import RedactionError
     from .records.manual import finish_record
     from .records.runner import export_record
 
@@ -303,6 +306,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     rec = export_record(notebook)
     rec = finish_record(notebook.parent)
     print(f"exported handoff for {rec.get('case_id')} ({rec.get('status')}) -> {notebook.parent / 'handoff.md'}")
+    if rec.get("status") == "failed" and str(rec.get("error") or "").startswith("redaction scan:"):
+        print(f"billing-nb: {rec['error']}", file=sys.stderr)
+        return RedactionError.exit_code
     return 3 if rec.get("status") == "failed" else 0
 
 

@@ -1,7 +1,7 @@
 """One exception tree for the whole toolkit.
 
 Every error a user can meet is a ``BillingNbError``; the CLI maps the branches to
-exit codes (2 bad input, 3 Stripe error, 4 needs confirmation)::
+exit codes (2 bad input, 3 Stripe error, 4 needs confirmation, 5 PII in clear)::
 
     BillingNbError
     ├── BadInputError                 exit 2: the analyst's input is wrong
@@ -26,7 +26,7 @@ exit codes (2 bad input, 3 Stripe error, 4 needs confirmation)::
     │   └── CorruptFileError          a case.json / ledger / batch file that cannot be parsed
     ├── StorageError                  exit 3: the disk failed a write or a read (path + cause)
     ├── NotebookRunError              exit 3: a cell failed or timed out (cell index, ename)
-    └── RedactionError                a saved artifact leaks PII or a secret
+    └── RedactionError                exit 5: a saved artifact shows PII or a secret in clear
 """
 
 from __future__ import annotations
@@ -189,9 +189,10 @@ class NotebookRunError(BillingNbError):
 
 
 class RedactionError(BillingNbError):
-    """A saved artifact holds PII or a secret in clear."""
+    """A saved artifact holds PII or a secret in clear: a code of its own, since nothing about
+    Stripe failed and the fix is in what was rendered, not in a retry."""
 
-    exit_code = 3
+    exit_code = 5
 
 
 class StorageError(BillingNbError):

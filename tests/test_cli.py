@@ -43,7 +43,7 @@ def test_scan_finds_each_planted_kind_in_a_file(capsys: pytest.CaptureFixture[st
     planted = tmp_path / "planted.md"
     planted.write_text("mail o'brien@example.com\ncall 0044 20 7946 0958\ncall 4155552671\n"
                        "iban DE89 3704 0044 0532 0130 00\ncard 4242 4242 4242 4242\nkey sk_test_51HxAbCdEfGhIjKl\n")
-    assert main(["scan", str(planted)]) == 3
+    assert main(["scan", str(planted)]) == 5  # RedactionError: PII in clear, not a Stripe error
     out = capsys.readouterr().out
     kinds = [line.split(": ")[1] for line in out.splitlines() if line.startswith(str(planted))]
     assert kinds == ["email", "phone", "phone", "iban", "card", "key"]
@@ -225,3 +225,22 @@ def test_a_record_folder_reruns_its_customer_with_its_saved_complaint(tmp_path: 
     assert main(["case", str(record)]) == 2
     err = capsys.readouterr().err
     assert "corrupt JSON" in err and "Traceback" not in err and len(seen) == 4
+
+
+def test_repeated_approve_flags_all_count(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--approve A --approve B C --approve A`` approves A, B and C (before: only the last flag's ids)."""
+    import billing_nb.records.runner as runner
+
+    seen: list[Any] = []
+
+    class Result:
+        case_id, status, record_dir, error, record, exit_code = "c1", "done", tmp_path, None, {}, 0
+
+    monkeypatch.setattr(runner, "run_case", lambda request, **kw: seen.append(request) or Result())
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_cli")
+    args = ["case", "cus_QXg1o8vcGmoR32", "--bucket", "duplicate_subscription"]
+    assert main([*args, "--approve", "cancel:sub_A:now", "--approve", "refund:ch_B:100", "portal:cus_C",
+                 "--approve", "cancel:sub_A:now"]) == 0
+    assert seen[-1].approve == ("cancel:sub_A:now", "refund:ch_B:100", "portal:cus_C")
+    assert main(args) == 0 and seen[-1].approve == ()  # none: a dry run
+    assert build_parser().parse_args(["case", "x"]).approve == []  # the default is never shared between parses

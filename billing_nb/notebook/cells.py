@@ -10,7 +10,6 @@ them) and put the live controls (the checklist) in a display of their own.
 
 from __future__ import annotations
 
-import html
 import os
 import sys
 import traceback
@@ -24,9 +23,11 @@ from IPython.display import HTML, Markdown, display
 from . import views
 from ..analysis.classify import Bucket
 from ..exceptions import BadInputError, NeedsConfirmationError
+from ..reading.masking import mask_text
 from ..records.case import Case, open_case
 from ..records.manual import index_record
-from ..records.markup import math_inert_html, math_inert_md
+from ..records.markup import escape_html, math_inert_html, math_inert_md
+from ..records.masked import masked_case
 from .widgets import ActionChecklist, BucketPicker
 
 __all__ = ["CaseNotebook", "start_case", "TEMPLATE_CASE_ID"]
@@ -111,10 +112,10 @@ class CaseNotebook:
             step()
         except Exception as exc:  # shown to the analyst; the traceback goes to the kernel log
             traceback.print_exc(file=sys.stderr)
-            text = html.escape(f"{type(exc).__name__}: {exc}")
+            text = escape_html(mask_text(f"{type(exc).__name__}: {exc}", self.case.snapshot.known_pii()))
             self._show(display_name, HTML(math_inert_html(
                 '<div class="bnb-error" style="color:#a00; border:1px solid #a00; padding:6px;">'
-                f"<b>{html.escape(what)} failed:</b> {text}. The record (case.json) keeps what happened; "
+                f"<b>{escape_html(what)} failed:</b> {text}. The record (case.json) keeps what happened; "
                 "re-run the cell or try again.</div>")))
 
     def _confirmed(self, bucket: Bucket) -> None:
@@ -143,14 +144,16 @@ class CaseNotebook:
             index_record(self.case.record(), self.case.output_dir, self.case.settings.cases_dir.resolve())
 
     def _reveal(self, action_id: str, url: str) -> None:
-        self.links.value += f'<div>{action_id}: <a href="{url}" target="_blank">open portal session</a></div>'
+        self.links.value += (f'<div>{escape_html(action_id)}: <a href="{escape_html(url)}" target="_blank" '
+                             'rel="noopener">open portal session</a></div>')
 
     def _render_act(self) -> None:
         self._show("act", HTML(views.act_html(self.case)))
         if self.case.plan is not None and self.case.plan.actions:
             done = {e.action_id: e.status for e in self.case.executed}
             self.checklist = ActionChecklist(self.case.plan, self._executed, done,
-                                             describe=lambda ids: views.describe_actions(self.case, ids))
+                                             describe=lambda ids: views.describe_actions(self.case, ids),
+                                             shown=masked_case(self.case).plan)
             self._show("checklist", w.VBox([self.checklist, self.links]))
         else:
             self._show("checklist", HTML(""))

@@ -20,10 +20,10 @@ from typing import Any
 import pandas as pd
 
 from ..money import Money
-from ..records.markup import dates_in_words, escape_html, math_inert_html
+from ..records.markup import dates_in_words, escape_html, math_inert_html, math_inert_md
 
 __all__ = ["esc", "words", "money", "money_of", "day", "days", "dashboard_url", "link", "table_html", "cell", "frame_html",
-           "use_for_frames", "DASH"]
+           "use_for_frames", "markdown", "DASH"]
 
 DASH = "—"
 #: Dashboard paths by id prefix (https://docs.stripe.com/dashboard/basics).
@@ -99,11 +99,11 @@ def link(obj_id: str | None, *, test_mode: bool = True, label: str | None = None
     """An id (escaped, monospace) linked to its Dashboard page."""
     if not obj_id:
         return DASH
-    text = f"<code>{html.escape(label or obj_id)}</code>"
+    text = f"<code>{escape_html(label or obj_id)}</code>"
     url = dashboard_url(obj_id, test_mode=test_mode)
     if url is None:
         return text
-    return f'<a href="{html.escape(url)}" target="_blank" rel="noopener" title="{html.escape(obj_id)}">{text}</a>'
+    return f'<a href="{escape_html(url)}" target="_blank" rel="noopener" title="{escape_html(obj_id)}">{text}</a>'
 
 
 _TABLE_STYLES: Any = [
@@ -211,3 +211,11 @@ def use_for_frames(*, test_mode: bool | None = None) -> None:
         return
     formatter: Any = shell.display_formatter.formatters["text/html"]  # pyright: ignore[reportOptionalMemberAccess, reportAttributeAccessIssue]
     formatter.for_type(pd.DataFrame, lambda frame: frame_html(frame, test_mode=test_mode))  # pyright: ignore[reportUnknownMemberType]
+
+
+def markdown(text: str) -> Any:
+    """A report's markdown (its foreign text already escaped: records.markup) for a cell, shown
+    as written: no ``$...$`` typeset as math, like the case's handoff cell (:func:`math_inert_md`)."""
+    from IPython.display import Markdown
+
+    return Markdown(math_inert_md(text))

@@ -9,7 +9,6 @@ saved; these static outputs are).
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from IPython.display import HTML, Markdown, display
@@ -17,7 +16,8 @@ from IPython.display import HTML, Markdown, display
 from ..actions import Action
 from ..analysis.terms import ContractShape
 from ..records.case import Case
-from ..records.markup import math_inert_html, math_inert_md
+from ..records.masked import masked_case
+from ..records.markup import escape_html, math_inert_html, math_inert_md
 from .format import DASH, day, days, esc, link, money, money_of, table_html, words
 from .page import customer_page_html, payment_method_words, plan_name
 
@@ -25,10 +25,11 @@ _F = Any
 
 
 def _shown_as_written(render: _F) -> _F:
-    """A rendered step in which MathJax typesets nothing: JupyterLab typesets a ``$...$`` pair in
-    HTML output as LaTeX, so two amounts in one table would turn into math (records.markup)."""
-    def wrapped(*args: Any, **kwargs: Any) -> str:
-        return math_inert_html(render(*args, **kwargs))
+    """A rendered step of the case as its record holds it (:func:`masked_case`: the live case
+    keeps the snapshot in clear) in which MathJax typesets nothing: JupyterLab typesets a ``$...$``
+    pair in HTML output as LaTeX, so two amounts in one table would turn into math (records.markup)."""
+    def wrapped(case: Case, *args: Any, **kwargs: Any) -> str:
+        return math_inert_html(render(masked_case(case), *args, **kwargs))
     wrapped.__doc__, wrapped.__name__ = render.__doc__, render.__name__
     return wrapped
 
@@ -185,13 +186,17 @@ def describe_actions(case: Case, action_ids: list[str]) -> str:
     """What Execute will do, in one line: ``refund $148.58 to visa ••4242 and cancel Pro now; access ends today``."""
     if case.plan is None:
         return "nothing"
+    raw, case = case.plan, masked_case(case)
+    assert case.plan is not None
+    # the ids are the live plan's (what Execute sends); the words are the masked copy's
+    shown = dict(zip(raw.ids, case.plan.actions, strict=True))
     snap = case.snapshot
     subs = {s.id: s for s in case.summary.subscriptions}
     charges = {c.id: c for c in case.summary.charges}
     said: list[str] = []
     after: list[str] = []
     order = {"refund": 0, "credit_note": 0, "cancel": 1, "quantity": 1, "void": 1, "retry": 2, "default_pm": 2}
-    chosen = sorted((case.plan.get(aid) for aid in action_ids), key=lambda a: order.get(a.kind.value, 3))
+    chosen = sorted((shown[raw.get(aid).id] for aid in action_ids), key=lambda a: order.get(a.kind.value, 3))
     for a in chosen:
         amount = money_of(a.amount) if a.amount else ""
         sub = subs.get(a.target)
@@ -250,7 +255,7 @@ def followup_html(text: str) -> str:
     """The follow-up draft as a block to copy (a <pre>, so nothing reflows or renders)."""
     return ('<p><b>Follow-up to send</b> (select the block and copy):</p>'
             '<pre class="bnb-followup" style="white-space:pre-wrap; border:1px solid #ccd; padding:8px; '
-            f'max-width:62em; user-select:all;">{html.escape(text.strip())}</pre>')
+            f'max-width:62em; user-select:all;">{escape_html(text.strip())}</pre>')
 
 
 def handoff_markdown(case: Case) -> str:

@@ -9,14 +9,13 @@ Handlers write case.json themselves through the Case. Each widget's plain-text f
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 
 import ipywidgets as w
 
 from ..actions import Plan
 from ..analysis.classify import Bucket, Classification
-from ..records.markup import math_inert_html
+from ..records.markup import escape_html, math_inert_html
 
 __all__ = ["BucketPicker", "ActionChecklist"]
 
@@ -45,7 +44,7 @@ class BucketPicker(w.VBox):
         bucket = Bucket(self.dropdown.value)
         self._on_confirm(bucket)
         self.confirmed = bucket
-        self.status.value = f"<b>Confirmed:</b> {html.escape(bucket.value)}"
+        self.status.value = f"<b>Confirmed:</b> {escape_html(bucket.value)}"
 
 
 class ActionChecklist(w.VBox):
@@ -59,8 +58,12 @@ class ActionChecklist(w.VBox):
     """
 
     def __init__(self, plan: Plan, on_execute: Callable[[list[str]], None],
-                 done: dict[str, str] | None = None, describe: Callable[[list[str]], str] | None = None) -> None:
+                 done: dict[str, str] | None = None, describe: Callable[[list[str]], str] | None = None,
+                 shown: Plan | None = None) -> None:
         done = done or {}
+        # ``shown``: the plan as its record holds it (masked), whose previews are what a row says;
+        # the ids ticked and sent to Execute stay the live plan's
+        words = dict(zip(plan.ids, (shown or plan).actions, strict=True))
         self.done = dict(done)
         self.boxes: dict[str, w.Checkbox] = {}
         self._describe = describe
@@ -75,13 +78,13 @@ class ActionChecklist(w.VBox):
             money = f" — {action.amount.format()}" if action.amount else ""
             flags = ("reversible" if action.reversible else "NOT reversible") + (
                 ", moves money" if action.moves_money else "")
-            line = f"<small>{html.escape(action.preview + money)} ({flags})</small>"
+            line = f"<small>{escape_html(words[action.id].preview + money)} ({flags})</small>"
             rows.append(w.VBox([box, w.HTML(math_inert_html(line, inline=True))]))
         self.summary = w.HTML("<i>Nothing ticked.</i>")
         self.execute = w.Button(description="Execute ticked", button_style="danger", icon="play",
                                 disabled=not plan.actions)
         self.status = w.HTML(
-            "<b>Executed:</b> " + html.escape(", ".join(f"{a} ({st})" for a, st in done.items())) if done else "")
+            "<b>Executed:</b> " + escape_html(", ".join(f"{a} ({st})" for a, st in done.items())) if done else "")
         self._on_execute = on_execute
         self.execute.on_click(self._clicked)
         super().__init__([*rows, self.summary, self.execute, self.status])
@@ -104,7 +107,7 @@ class ActionChecklist(w.VBox):
         return f"Execute will {said}."
 
     def _ticked_changed(self, _change: object) -> None:
-        text = html.escape(self.confirmation())
+        text = escape_html(self.confirmation())
         self.summary.value = math_inert_html(f"<b>{text}</b>" if self.ticked() else f"<i>{text}</i>", inline=True)
 
     def _clicked(self, _button: w.Button) -> None:
@@ -113,5 +116,5 @@ class ActionChecklist(w.VBox):
             self.status.value = "<i>Nothing ticked: nothing executed.</i>"
             return
         self.execute.disabled = True  # one click, one run: the handler re-renders step 3 with a new checklist
-        self.status.value = math_inert_html("<i>Executing " + html.escape(", ".join(chosen)) + " …</i>", inline=True)
+        self.status.value = math_inert_html("<i>Executing " + escape_html(", ".join(chosen)) + " …</i>", inline=True)
         self._on_execute(chosen)

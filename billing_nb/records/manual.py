@@ -22,7 +22,7 @@ from ..actions.ledger import Ledger
 from ..config import Settings
 from ..reading.masking import customer_pii, mask_text
 from ..reading.provider import StripeReader, lookup_kind, make_client
-from .runner import _claim_record_dir, new_case_id, notebook_path  # pyright: ignore[reportPrivateUsage]
+from .runner import _claim_record_dir, new_case_id, notebook_path, redaction_error  # pyright: ignore[reportPrivateUsage]
 from .scan import scan
 
 __all__ = ["ManualCase", "prepare_manual_case", "manual_params", "index_record", "finish_record", "cases_dir_of"]
@@ -92,8 +92,7 @@ def finish_record(record_dir: Path, *, cases_dir: Path | None = None) -> dict[st
     leaks = scan(record_dir)
     if leaks:
         record["status"] = "failed"
-        record["error"] = "redaction scan found: " + ", ".join(
-            f"{leak.kind} in {Path(leak.path).name}:{leak.line}" for leak in leaks[:5])
+        record["error"] = redaction_error(leaks)
         _write_record(record_dir, record)
     index_record(record, record_dir, cases_dir)
     return record

@@ -16,17 +16,23 @@ merchant-controlled: rendered raw into markdown or HTML, ``<script>``, ``<img on
   out of the source as math before any HTML exists. Files meant for a ticket (``handoff.md``,
   ``backlog.md``) and the follow-up message keep plain ``$``;
 - :func:`escape_html`: text for an HTML widget.
+
+All three first make control and invisible characters visible (:func:`visible_text`): an ESC or BEL
+from a complaint would drive the terminal ``cat handoff.md`` runs in, and a bidi override makes
+``abc\u202egnp.exe`` read as ``abcexe.png``. The markdown ones also defang URLs (:func:`_no_links`):
+GFM turns a bare ``https://...`` or ``www.`` into a link, which foreign text must never make.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Md", "MATH_IGNORE", "escape_md", "escape_block", "escape_html", "math_inert_html", "math_inert_md",
-           "dates_in_words"]
+__all__ = ["Md", "MATH_IGNORE", "escape_md", "escape_block", "escape_html", "md_code", "visible_text", "math_inert_html",
+           "math_inert_md", "dates_in_words"]
 
 
 class Md(str):
@@ -34,15 +40,79 @@ class Md(str):
 
 
 _INLINE = re.compile(r"([\\`*\[\]|~])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])")
+#: A line that would open a block: a heading, quote, list or setext underline (``#``, ``-``, ``=``...)
+#: or an ordered list item (``1.``, ``2)``; CommonMark escapes its ``.``/``)``, not the digit).
+_LINE_START = re.compile(r"^([#>+=-])|^(\d+)([.)])")
+#: What GFM (and JupyterLab's marked) turn into a link in plain text: ``scheme://``, ``www.``, ``mailto:``.
+#: (No word boundary before them: ``prod_https://x`` is linked from its ``h`` on.)
+_LINKY = re.compile(r"(?i)([a-z][a-z0-9+.-]*):(?=//)|(?<![a-z0-9])(www)\.(?=\w)|(?<![a-z0-9])(mailto|xmpp):(?=\S)")
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: Letters that render as nothing (Hangul fillers), shown like the invisible format characters.
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+_ZWJ = "\u200d"
+
+
+def _mark(ch: str) -> str:
+    """A control or invisible character as something a reader sees: C0 controls as their Control
+    Pictures (``␛``, ``␇``), everything else as ``‹U+202E›``."""
+    code = ord(ch)
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    return f"\u2039U+{code:04X}\u203a"
+
+
+def _joins_emoji(text: str, i: int) -> bool:
+    """A zero-width joiner inside an emoji sequence (👩‍💻): the one invisible character kept."""
+    if i == 0 or i + 1 >= len(text):
+        return False
+    return unicodedata.category(text[i - 1]) in ("So", "Sk", "Mn") and unicodedata.category(text[i + 1]) == "So"
+
+
+def visible_text(value: Any) -> str:
+    """Foreign text with every control, bidi, zero-width and other invisible format character shown
+    as a mark (:func:`_mark`); newlines, tabs and carriage returns are kept (each escaper decides).
+
+    ESC/BEL sequences (``\\x1b]0;title\\x07``, ``\\x1b[31m``) would act on a terminal, U+202E and
+    U+2066-U+2069 reorder what is shown (``abc\\u202egnp.exe`` reads ``abcexe.png``), and zero-width
+    characters hide text inside text: none of them is ever rendered as it is.
+    """
+    text = "" if value is None else str(value)
+    if text.isascii() and not _ASCII_CONTROL.search(text):
+        return text
+    out: list[str] = []
+    for i, ch in enumerate(text):
+        if ch in "\n\t\r" or ch.isprintable() and ch not in _FILLERS:
+            out.append(ch)
+        elif ch == _ZWJ and _joins_emoji(text, i):
+            out.append(ch)
+        elif unicodedata.category(ch) in ("Zs",):  # a no-break or thin space: a space
+            out.append(ch)
+        else:
+            out.append(_mark(ch))
+    return "".join(out)
 
 
 def _inline(match: re.Match[str]) -> str:
     return "\\" + match.group(0)
 
 
+def _no_links(text: str) -> str:
+    """``https://x`` -> ``https[:]//x``, ``www.x`` -> ``www[.]x``: still readable, never a link
+    (the brackets are ours, so no escaped text can make them a link's)."""
+    def defang(m: re.Match[str]) -> str:
+        if m.group(1):
+            return m.group(1) + "[:]"
+        if m.group(2):
+            return m.group(2) + "[.]"
+        return m.group(3) + "[:]"
+    return _LINKY.sub(defang, text)
+
+
 def escape_md(value: Any) -> str:
-    """One line of foreign text for inline markdown: HTML-inert, markdown-inert, newlines flattened.
+    """One line of foreign text for inline markdown: HTML-inert, markdown-inert, link-free,
+    invisible characters shown (:func:`visible_text`), newlines flattened.
 
     An intraword ``_`` (``cus_A``, ``price_year``) is left alone: CommonMark never reads it as emphasis.
     """
@@ -50,24 +120,37 @@ def escape_md(value: Any) -> str:
         return value
     if value is None:
         return ""
-    text = html.escape(str(value), quote=False).replace("\r", "")
-    text = _INLINE.sub(_inline, text)
+    text = visible_text(str(value).replace("\r", ""))
+    text = html.escape(text, quote=False)
+    text = _no_links(_INLINE.sub(_inline, text))
     return " ".join(text.split("\n"))
 
 
 def escape_block(text: Any) -> str:
-    """Several lines of foreign text: each line escaped, and a line that would open a heading,
-    quote or list (``# ``, ``> ``, ``- ``, ``1. ``) keeps its marker as text."""
+    """Several lines of foreign text: each line escaped, its indent dropped (four spaces would
+    open a code block, even inside a quote), and a line that would open a heading, quote or list
+    (``# ``, ``> ``, ``- ``, ``1. ``) keeps its marker as text (``\\#``, ``1\\.``)."""
     lines = []
     for line in str(text or "").replace("\r", "").split("\n"):
-        escaped = escape_md(line)
-        lines.append(_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped))
+        escaped = escape_md(line).lstrip(" \t\u00a0")
+        lines.append(_LINE_START.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3),
+                                     escaped))
     return "\n".join(lines)
 
 
+def md_code(value: Any) -> Md:
+    """Foreign text (an id) as one markdown code span: nothing inside is markup, a link or math;
+    the fence is one backtick longer than any run inside, so no backtick can close it early."""
+    text = visible_text(value).replace("\r", "").replace("\n", " ")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return Md(f"{fence}{pad}{text}{pad}{fence}")
+
+
 def escape_html(value: Any) -> str:
-    """Foreign text inside HTML we build (views, widgets): entities for ``& < > " '``."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Foreign text inside HTML we build (views, widgets): invisible characters shown
+    (:func:`visible_text`), entities for ``& < > " '``."""
+    return html.escape(visible_text(value), quote=True)
 
 
 #: MathJax's "leave this alone" classes: MathJax 3's (JupyterLab, Notebook 7), MathJax 2's (nbconvert).

@@ -30,7 +30,7 @@ from ..actions.ledger import Ledger
 from ..reading.provider import StripeReader, lookup_kind, make_client
 from ..reading.masking import mask_text
 from .markup import math_inert_md
-from .scan import scan
+from .scan import Leak, scan
 from .storage import atomic_write_text, close_interrupted, read_json, saved_atomically, settle_from_ledger
 from ..actions.model import COUNTED
 
@@ -87,6 +87,15 @@ def _claim_record_dir(cases_dir: Path, case_id: str) -> Path:
     except OSError as err:
         raise exc.StorageError.of(target, err) from err
     return target
+
+
+def redaction_error(leaks: list[Leak]) -> str:
+    """The one line a case the redaction scan failed ends with (exit 5, not a Stripe error):
+    what showed in clear and where, so the view or field that rendered it can be found."""
+    where = ", ".join(f"{leak.kind} in {Path(leak.path).name}:{leak.line}" for leak in leaks[:5])
+    more = f" and {len(leaks) - 5} more" if len(leaks) > 5 else ""
+    return (f"redaction scan: the saved record shows PII or a secret in clear ({where}{more}); "
+            "the case is failed and its record must not be shared (billing-nb scan FOLDER lists them)")
 
 
 def _exit_code_for(ename: str | None) -> int:
@@ -231,7 +240,7 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
     leaks = scan(record_dir, known=known)
     if leaks:
         record["status"] = "failed"
-        record["error"] = "redaction scan found: " + ", ".join(f"{l.kind} in {Path(l.path).name}:{l.line}" for l in leaks[:5])
+        record["error"] = redaction_error(leaks)
         code = code or exc.RedactionError.exit_code
     _write_record(record_dir, record)
     ledger.index_case(record, record_dir)

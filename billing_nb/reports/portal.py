@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..reading.snapshot import portal_in_use
+from ..records.markup import escape_md, md_code
 from .portfolio import LIVE_STATUSES
 
 __all__ = ["portal_in_use", "portal_choice", "product_abilities", "findings_markdown", "ABILITIES"]
@@ -30,10 +31,11 @@ ABILITIES: dict[str, str] = {
 
 
 def portal_choice(configurations: list[dict[str, Any]], named: str | None = None) -> str:
-    """One markdown sentence: which configuration is in use and why (the analyst checks the rule)."""
+    """One markdown sentence: which configuration is in use and why (the analyst checks the rule).
+    Ids are Stripe's text: each one a code span (:func:`md_code`), never markup."""
     conf = portal_in_use(configurations, named)
     if conf is None:
-        inactive = [str(c.get("id")) for c in configurations]
+        inactive = [md_code(c.get("id")) for c in configurations]
         return ("**No active billing portal configuration**"
                 + (f" (inactive: {', '.join(inactive)})" if inactive else "") + ": customers have no self-serve portal.")
     if named and conf.get("id") == named:
@@ -42,7 +44,7 @@ def portal_choice(configurations: list[dict[str, Any]], named: str | None = None
         why = "the account's default (Dashboard) configuration; no active API-made one exists"
     else:
         why = "the newest active non-default configuration, the one the app's portal sessions name"
-    return f"Customers meet portal configuration `{conf.get('id')}`: {why}."
+    return f"Customers meet portal configuration {md_code(conf.get('id'))}: {why}."
 
 
 def _items(sub: dict[str, Any]) -> list[dict[str, Any]]:
@@ -116,12 +118,14 @@ def product_abilities(subscriptions: list[dict[str, Any]], configurations: list[
 
 def findings_markdown(abilities: pd.DataFrame) -> str:
     """The ``problems`` of :func:`product_abilities` as a markdown list, one line per product
-    (the table truncates long text; this is what goes into a ticket)."""
+    (the table truncates long text; this is what goes into a ticket). A product id is Stripe's
+    text, escaped (:func:`escape_md`)."""
     lines = []
     for row in abilities.to_dict("records"):
         n = int(row["live_subscriptions"])
         if row["problems"] != "none":
-            lines.append(f"- **{row['product']}** ({n} live subscription{'' if n == 1 else 's'}): {row['problems']}")
+            lines.append(f"- **{escape_md(row['product'])}** ({n} live subscription{'' if n == 1 else 's'}): "
+                         f"{escape_md(row['problems'])}")
     if abilities.empty:
         return "No live subscriptions."
     return "\n".join(lines) if lines else "Every product's customers can do everything on their own."

@@ -1,0 +1,74 @@
+"""The case notebook's views show what the record holds: masked (records.masked).
+
+A B2B customer whose company is in its plan's name, and a product name that carries a card
+number and a live key: case.json, handoff.md and snapshot.json mask them, and so must every
+view in case.ipynb. Before, the views rendered from the live (unmasked) snapshot, the runner's
+own scan failed the case, and the CLI called it a Stripe error (exit 3).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from billing_nb.records.runner import CaseRequest, run_case
+
+from scenarios import KEY, world
+
+pytestmark = pytest.mark.notebook
+
+CARD = "4000056655665556"
+LIVE_KEY = "sk_live_" + "51Habc" * 4
+
+
+def test_a_company_in_the_plan_name_is_masked_in_every_view_and_the_case_is_done(tmp_path: Path) -> None:
+    with world() as w, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STRIPE_API_KEY", KEY)
+        mp.setenv("STRIPE_API_BASE", w.url)
+        mp.setenv("BILLING_NB_CASES_DIR", str(tmp_path / "cases"))
+        mp.delenv("BILLING_NB_LEDGER", raising=False)
+        cus = w.customer("ottoline.b@example.com", name="Ottoline Barraclough", company="Barraclough Freight Ltd")
+        plan = w.c.v1.products.create({"name": "Enterprise plan - Barraclough Freight Ltd"}).id
+        leaky = w.c.v1.products.create({"name": f"Add-on card {CARD} key {LIVE_KEY}"}).id
+        w.subscribe(cus, w.price(plan, 9900, "month"), w.price(leaky, 500, "month"))
+        result = run_case(CaseRequest(lookup="ottoline.b@example.com", complaint="please cancel",
+                                      bucket="missing_self_serve"), cases_dir=tmp_path / "cases")
+    assert result.status == "done", result.error
+    assert result.exit_code == 0
+    assert result.record_dir is not None
+    notebook = (result.record_dir / "case.ipynb").read_text()
+    for secret in ("Barraclough", "Ottoline", "Freight", CARD, LIVE_KEY, "ottoline.b@"):
+        assert secret not in notebook, secret
+        for name in ("case.json", "handoff.md", "snapshot.json"):
+            assert secret not in (result.record_dir / name).read_text(), (secret, name)
+    # the views still say what the customer has, in the record's masked words
+    plans = [s["plan"] for s in result.record["billing_state"]["subscriptions"]]
+    assert any("Enterprise plan" in p for p in plans)
+    assert "Enterprise plan" in notebook
+
+
+def test_a_redaction_failure_has_its_own_exit_code_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exit 5 and one ``redaction scan:`` line, never exit 3 ("Stripe error")."""
+    import billing_nb.records.runner as runner
+    from billing_nb.records.scan import Leak
+
+    monkeypatch.setattr(runner, "scan", lambda *_a, **_k: [Leak("x/case.ipynb", 7, "name", "B***")])
+    with world() as w:
+        monkeypatch.setenv("STRIPE_API_KEY", KEY)
+        monkeypatch.setenv("STRIPE_API_BASE", w.url)
+        monkeypatch.setenv("BILLING_NB_CASES_DIR", str(tmp_path / "cases"))
+        monkeypatch.delenv("BILLING_NB_LEDGER", raising=False)
+        cus = w.customer("leak.check@example.com", name="Leak Check")
+        w.subscribe(cus, w.price(w.product(), 900, "month"))
+        result = run_case(CaseRequest(lookup=cus, bucket="missing_self_serve"), cases_dir=tmp_path / "cases")
+    assert result.status == "failed" and result.exit_code == 5
+    assert result.error is not None and result.error.startswith("redaction scan:") and "\n" not in result.error
+    assert "name in case.ipynb:7" in result.error
+
+
+def test_scan_command_exits_5_on_a_leak(tmp_path: Path) -> None:
+    from billing_nb.cli import main
+
+    (tmp_path / "handoff.md").write_text("write to jane.doe@example.com\n")
+    assert main(["scan", str(tmp_path)]) == 5
