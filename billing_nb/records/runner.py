@@ -89,13 +89,17 @@ def _claim_record_dir(cases_dir: Path, case_id: str) -> Path:
     return target
 
 
-def redaction_error(leaks: list[Leak]) -> str:
+def redaction_error(leaks: list[Leak], landed: list[str] | None = None) -> str:
     """The one line a case the redaction scan failed ends with (exit 5, not a Stripe error):
-    what showed in clear and where, so the view or field that rendered it can be found."""
+    what showed in clear and where, so the view or field that rendered it can be found -- and,
+    when approved writes landed before the scan, that they did (money moved; a re-run finds
+    them done and does not redo them)."""
     where = ", ".join(f"{leak.kind} in {Path(leak.path).name}:{leak.line}" for leak in leaks[:5])
     more = f" and {len(leaks) - 5} more" if len(leaks) > 5 else ""
+    moved = (f"; its approved writes landed all the same ({', '.join(landed)}): a re-run finds them done"
+             if landed else "")
     return (f"redaction scan: the saved record shows PII or a secret in clear ({where}{more}); "
-            "the case is failed and its record must not be shared (billing-nb scan FOLDER lists them)")
+            f"the case is failed and its record must not be shared (billing-nb scan FOLDER lists them){moved}")
 
 
 def _exit_code_for(ename: str | None) -> int:
@@ -240,7 +244,8 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
     leaks = scan(record_dir, known=known)
     if leaks:
         record["status"] = "failed"
-        record["error"] = redaction_error(leaks)
+        record["error"] = redaction_error(leaks, [str(e.get("action_id")) for e in record.get("executed") or []
+                                                  if e.get("status") in COUNTED])
         code = code or exc.RedactionError.exit_code
     _write_record(record_dir, record)
     ledger.index_case(record, record_dir)
