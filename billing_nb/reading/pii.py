@@ -18,8 +18,8 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-__all__ = ["PATTERNS", "find_pii", "known_needles", "known_kind", "mask_email", "mask_name", "mask_phone",
-           "mask_text", "is_iban"]
+__all__ = ["PATTERNS", "NO_WORDS", "Vocabulary", "find_pii", "known_needles", "known_kind", "mask_email",
+           "mask_name", "mask_phone", "mask_text", "is_iban", "merge", "ordinary_word", "vocabulary"]
 
 #: A pattern's edges refuse an ASCII word character (digits inside an id, a longer number),
 #: not any letter: Japanese, Chinese and Korean text glue a number to the words around it
@@ -160,9 +160,45 @@ def known_needles(known: Iterable[str]) -> list[str]:
     return sorted({k.strip() for k in known if k and len(k.strip()) >= 3 and "***" not in k}, key=len, reverse=True)
 
 
+#: Ordinary words (a lone name part that is one stays in clear) and stems (``cancel`` for
+#: ``cancel\w*``): from the toolkit's lexicon and the case's catalogue, given by the caller.
+Vocabulary = tuple[frozenset[str], frozenset[str]]
+NO_WORDS: Vocabulary = (frozenset(), frozenset())
+
+
+def vocabulary(words: Iterable[str] = (), stems: Iterable[str] = ()) -> Vocabulary:
+    """A :data:`Vocabulary` (lower case; words of 3 letters or more, stems of 5 or more)."""
+    return (frozenset(w.lower() for w in words if len(w) >= 3),
+            frozenset(t.lower() for t in stems if len(t) >= 5))
+
+
+def merge(*vocabularies: Vocabulary) -> Vocabulary:
+    """One vocabulary of several (the lexicon's and a case's catalogue)."""
+    return (frozenset().union(*(v[0] for v in vocabularies)), frozenset().union(*(v[1] for v in vocabularies)))
+
+
+#: Endings that make an ordinary word of a vocabulary word (``person`` -> ``Personal``,
+#: ``cancel`` -> ``Cancelled``): a name part so written is a word, not the customer.
+_INFLECTIONS = ("s", "es", "d", "ed", "ing", "al", "ly", "er", "ers", "led", "ling")
+
+
+def ordinary_word(word: str, common: Vocabulary) -> bool:
+    """Whether ``word`` is one of ``common``'s words (or an inflection of one, or starts with one
+    of its stems): a name part that is also such a word is left alone on its own."""
+    low = word.lower()
+    words, stems = common
+    if low in words or any(low.endswith(s) and low[:-len(s)] in words for s in _INFLECTIONS):
+        return True
+    return any(low.startswith(stem) for stem in stems)
+
+
 @lru_cache(maxsize=64)
-def _known_regex(needles: tuple[str, ...]) -> tuple[re.Pattern[str] | None, dict[str, str], re.Pattern[str] | None]:
-    """One alternation of the known strings (case-insensitive) and one of a name's capitalised parts."""
+def _known_regex(needles: tuple[str, ...], common: Vocabulary = NO_WORDS
+                 ) -> tuple[re.Pattern[str] | None, dict[str, str], re.Pattern[str] | None]:
+    """One alternation of the known strings (case-insensitive) and one of a name's capitalised
+    parts, less those that are ordinary words of ``common`` ("Cancel" of "Cara Cancel" in "Cancel
+    now and refund", "Team" of "Personal Team" in "Team Workspace"): the whole name stays masked
+    everywhere, a distinctive part ("Ardmore") on its own too."""
     masks: dict[str, str] = {}
     parts: dict[str, str] = {}
     for k in needles:
@@ -170,7 +206,8 @@ def _known_regex(needles: tuple[str, ...]) -> tuple[re.Pattern[str] | None, dict
         masks[k.lower()] = {"email": mask_email(k), "name": mask_name(k), "phone": mask_phone(k)}.get(kind) or "***"
         if kind == "name":
             for part in set(re.split(r"\s+", k)) | set(re.split(r"[\s-]+", k)):
-                if len(part) >= 3 and part[0].isupper() and part.lower() not in masks:
+                if (len(part) >= 3 and part[0].isupper() and part.lower() not in masks
+                        and not ordinary_word(part, common)):
                     parts[part] = f"{part[0]}."
     whole = re.compile("|".join(re.escape(k) for k in needles), re.IGNORECASE) if needles else None
     named = re.compile("(?<![\\w-])(?:" + "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
@@ -179,16 +216,17 @@ def _known_regex(needles: tuple[str, ...]) -> tuple[re.Pattern[str] | None, dict
     return whole, masks, named
 
 
-def mask_text(text: str, known: Iterable[str] | None = None) -> str:
+def mask_text(text: str, known: Iterable[str] | None = None, common: Vocabulary = NO_WORDS) -> str:
     """Mask every kind of :data:`PATTERNS` in free text, and each ``known`` string of the customer's
-    wherever it appears (case-insensitively; a name's capitalised parts on their own too)."""
+    wherever it appears (case-insensitively; a name's capitalised parts on their own too, unless
+    the part is an ordinary word of ``common``: :func:`ordinary_word`)."""
     if not text:
         return text
     needles = tuple(known_needles(known or []))
     if not needles and _PLAIN.fullmatch(text) and not any(k in text for k in _KEYISH):
         return text  # an id or an enum: no pattern can match (see _PLAIN); most strings a sync masks
     if needles:
-        whole, masks, named = _known_regex(needles)
+        whole, masks, named = _known_regex(needles, common)
         if whole is not None:
             text = whole.sub(lambda m: masks.get(m.group(0).lower(), "***"), text)
         if named is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..analysis.lexicon import VOCABULARY
 from ..exceptions import BadInputError
 from ..reading.masking import PII_KINDS, customer_pii, find_pii, known_needles, mask_object, mask_text, stripe_objects
 
@@ -131,7 +132,7 @@ def _field_leaks(file: Path, data: Any, known: list[str]) -> Iterator[Leak]:
     if not any(o.get("object") in PII_KINDS for o in stripe_objects(data)):
         return
     own = customer_pii(o for o in stripe_objects(data) if o.get("object") == "customer")
-    masked = mask_object(data, known=[*known, *own])
+    masked = mask_object(data, known=[*known, *own], common=VOCABULARY)  # as the case saved it: case_words
     yield from _diff(file, data, masked, "", False)
 
 
