@@ -20,7 +20,7 @@ from typing import Any
 
 import re
 
-from .pii import NO_WORDS, Vocabulary, find_pii, known_needles, mask_email, mask_name, mask_phone, mask_text, merge, vocabulary
+from .pii import NO_WORDS, Vocabulary, find_pii, known_needles, mask_email, mask_name, mask_phone, mask_text, vocabulary
 
 __all__ = ["customer_pii", "catalogue_words", "find_pii", "known_needles", "mask_email", "mask_name", "mask_phone",
            "mask_text", "mask_object", "mask_strings", "stripe_objects", "PII_KINDS"]
@@ -109,14 +109,13 @@ def mask_object(obj: Any, known: Iterable[str] | None = None, common: Vocabulary
 
     Works on any nesting of dicts and lists (a snapshot's ``objects``, an event's ``data.object``).
     ``known`` defaults to :func:`customer_pii` of every customer object found inside ``obj``.
-    ``common``: ordinary words a lone name part is not masked as (the toolkit's lexicon), with
-    the catalogue words of ``obj`` itself (:func:`catalogue_words`).
+    ``common``: ordinary words a lone name part is not masked as (the toolkit's lexicon, the
+    case's :func:`catalogue_words`); each key is still masked on its own (``reports.slim``).
     Idempotent: a masked object is returned unchanged.
     """
     if known is None:
         known = customer_pii(o for o in stripe_objects(obj) if o.get("object") == "customer")
-    needles = known_needles(known)
-    return _mask(obj, needles, None, merge(common, catalogue_words(obj, needles)))
+    return _mask(obj, known_needles(known), None, common)
 
 
 def mask_strings(node: Any, known: Iterable[str], common: Vocabulary = NO_WORDS) -> Any:

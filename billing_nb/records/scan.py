@@ -19,7 +19,8 @@ from typing import Any
 
 from ..analysis.lexicon import VOCABULARY
 from ..exceptions import BadInputError
-from ..reading.masking import PII_KINDS, customer_pii, find_pii, known_needles, mask_object, mask_text, stripe_objects
+from ..reading.pii import merge
+from ..reading.masking import PII_KINDS, catalogue_words, customer_pii, find_pii, known_needles, mask_object, mask_text, stripe_objects
 
 __all__ = ["Leak", "scan"]
 
@@ -132,7 +133,9 @@ def _field_leaks(file: Path, data: Any, known: list[str]) -> Iterator[Leak]:
     if not any(o.get("object") in PII_KINDS for o in stripe_objects(data)):
         return
     own = customer_pii(o for o in stripe_objects(data) if o.get("object") == "customer")
-    masked = mask_object(data, known=[*known, *own], common=VOCABULARY)  # as the case saved it: case_words
+    # the words the case saved it with (analysis.lexicon.case_words): the lexicon's, the catalogue's
+    common = merge(VOCABULARY, catalogue_words(data, [*known, *own]))
+    masked = mask_object(data, known=[*known, *own], common=common)
     yield from _diff(file, data, masked, "", False)
 
 

@@ -48,20 +48,23 @@ def test_the_catalogue_keeps_its_own_words_in_every_object() -> None:
         "invoices": [{"object": "invoice", "id": "in_T", "lines": {"data": [
             {"object": "line_item", "description": "2 x Team Workspace (at $12.00 / month)"}]}}],
     }
-    masked = mask_object(objects)
+    words = merge(VOCABULARY, catalogue_words(objects, ["Personal Team"]))
+    masked = mask_object(objects, common=words)
     assert masked["products"][0]["name"] == "Team Workspace"
     assert masked["prices"][0]["nickname"] == "Team monthly"
     assert masked["customers"][0]["name"] == "P. T."
     assert masked["customers"][0]["description"] == "Team Workspace for P. T."
     assert masked["invoices"][0]["lines"]["data"][0]["description"] == "2 x Team Workspace (at $12.00 / month)"
-    assert mask_object(masked) == masked
+    assert mask_object(masked, common=words) == masked
+    assert mask_object(objects)["products"][0]["name"] == "T. Workspace"  # without the case's words
 
 
 def test_a_product_named_after_its_customer_gives_no_words() -> None:
     objects = [{"object": "product", "id": "prod_A", "name": "Josefina Ardmore Special"},
                {"object": "customer", "id": "cus_A", "name": "Josefina Ardmore"}]
     assert "ardmore" not in catalogue_words(objects, ["Josefina Ardmore"])[0]
-    assert "Ardmore" not in mask_object(objects)[0]["name"]
+    words = catalogue_words(objects, ["Josefina Ardmore"])
+    assert "Ardmore" not in mask_text("Hi, this is Ardmore", ["Josefina Ardmore"], words)
 
 
 def test_our_own_record_text_keeps_its_words() -> None:
