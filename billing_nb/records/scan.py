@@ -29,7 +29,7 @@ __all__ = ["Leak", "scan"]
 class Leak:
     path: str
     line: int  # 1-based line in the file (text files) or in the JSON string at ``where``
-    kind: str  # email | phone | iban | key | card | name | address | field
+    kind: str  # email | phone | iban | key | card | ssn | cvc | name | address | field
     excerpt: str  # masked, safe to print
     where: str = ""  # JSON pointer inside .ipynb/.json files ("/cells/3/outputs/0/text")
 
