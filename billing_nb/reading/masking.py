@@ -3,7 +3,8 @@
 One function, :func:`mask_object`, masks every object kind the toolkit saves -- customers (name,
 email, phone, address, shipping, description, metadata values, tax ids), invoices (``customer_*``
 fields, ``customer_shipping``, ``customer_tax_ids``, custom fields), charges and payment methods
-(``billing_details``), checkout sessions (``customer_details``), events (their ``data.object``) --
+(``billing_details``), checkout sessions (``customer_details``), events (their ``data.object``), bearer
+secrets (``client_secret``, ``hosted_invoice_url``, ``invoice_pdf``, ``receipt_url``: dropped) --
 with the customers' own values (:func:`customer_pii`) as known PII, so a company name that reappears
 in ``metadata.company`` or a ``description`` is masked there too. Every other string goes through
 :func:`billing_nb.reading.pii.mask_text`. The scanner (:mod:`billing_nb.records.scan`) uses the same
@@ -23,7 +24,7 @@ import re
 from .pii import NO_WORDS, Vocabulary, find_pii, known_needles, mask_email, mask_name, mask_phone, mask_text, vocabulary
 
 __all__ = ["customer_pii", "catalogue_words", "find_pii", "known_needles", "mask_email", "mask_name", "mask_phone",
-           "mask_text", "mask_object", "mask_strings", "stripe_objects", "PII_KINDS"]
+           "mask_text", "mask_object", "mask_strings", "stripe_objects", "BEARER_KEYS", "PII_KINDS"]
 
 #: Object kinds whose fields the model knows (the scanner checks these field by field).
 PII_KINDS = frozenset({"customer", "invoice", "charge", "payment_method", "checkout.session", "payment_intent",
@@ -38,6 +39,9 @@ _NAME_KEYS = frozenset({"name", "customer_name"})
 _PHONE_KEYS = frozenset({"phone", "customer_phone"})
 _ADDRESS_KEYS = frozenset({"address", "customer_address"})
 _DROP_KEYS = frozenset({"ip_address", "client_ip", "ip"})
+#: Bearer secrets: a PaymentIntent's or SetupIntent's client secret (Stripe: never store or log
+#: it) and the capability links that show an invoice or a receipt to whoever holds them.
+BEARER_KEYS = frozenset({"client_secret", "hosted_invoice_url", "invoice_pdf", "receipt_url"})
 _TAX_KEYS = frozenset({"tax_ids", "customer_tax_ids"})
 #: Metadata keys that name a person or company outright: the value is masked whole.
 _PII_METADATA = ("name", "company", "contact", "email", "phone", "address", "vat", "tax", "iban", "person", "owner")
@@ -163,7 +167,7 @@ def _mask(obj: Any, known: list[str], parent: str | None, common: Vocabulary) ->
     kind = obj.get("object") if isinstance(obj.get("object"), str) else parent
     out: dict[str, Any] = {}
     for key, value in obj.items():
-        if key in _DROP_KEYS:
+        if key in _DROP_KEYS or key in BEARER_KEYS:
             out[key] = None if value is None else "***"
         elif key in _EMAIL_KEYS and isinstance(value, str):
             out[key] = mask_email(value)

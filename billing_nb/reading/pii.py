@@ -6,7 +6,8 @@ domains), ``phone`` (``+44 20 7946 0958``, ``0044 20 7946 0958``, ``(415) 555-01
 ``020 7946 0958``, ``06 12 34 56 78``, ``030/1234567``), ``iban`` (ISO 13616, mod-97 checksum, either
 case), ``card`` (13-19 digits, Luhn, any of space/dash/dot between groups), ``ssn`` (labelled, or in
 the NNN-NN-NNNN shape), ``cvc`` (a security code beside its label), ``key`` (``sk_``/``rk_``/``pk_``/
-``ek_`` ``test``/``live`` keys, ``whsec_``, PaymentIntent/SetupIntent client secrets), and the
+``ek_`` ``test``/``live`` keys, ``whsec_``, PaymentIntent/SetupIntent client secrets), ``link`` (Stripe's capability URLs:
+hosted invoices, invoice PDFs, receipts, portal and checkout sessions), and the
 customer's own values (``name``/``address``/``email``/``phone``) given as ``known``. Text is read
 through what hides a value from a reader-blind pattern: zero-width characters, markdown escapes
 (``gmail\\.com``) and HTML character references (``&#64;``). Stripe object ids, unix timestamps and amounts never match: every
@@ -67,6 +68,10 @@ _IBAN = re.compile(rf"(?<![{_W}])(?:[A-Z]{{2}}\d{{2}}(?: ?[A-Z0-9]){{11,30}}|[a-
 _SSN = re.compile(
     r"(?i:\b(?:ssn|social security(?: number| no\.?| #)?)\s*(?:is|:|#|=)?\s*)\d{3}[ -]?\d{2}[ -]?\d{4}(?!\d)"
     rf"|(?<![{_W}.+/-])(?!000|666|9\d\d)\d{{3}}-(?!00)\d{{2}}-(?!0000)\d{{4}}(?![{_W}-]|\.\d)")
+#: Stripe's capability links: whoever holds one sees the invoice or receipt, or acts as the
+#: customer (hosted invoice pages and PDFs, receipts, portal and checkout sessions).
+_LINK = re.compile(r"https?://(?:invoice\.stripe\.com/i/|pay\.stripe\.com/(?:invoice|receipts)/"
+                   r"|billing\.stripe\.com/p/(?:session|login)/|checkout\.stripe\.com/c/pay/)[^\s\"'<>)\]]+")
 _CVC_LABEL = re.compile(r"(?i)cvc|cvv|csc|security code")
 #: A card's security code beside its label: ``cvc 123``, ``CVV: 1234``, ``security code 123``.
 _CVC = re.compile(r"(?i:\b(?:cvc2?|cvv2?|csc|security code)\s*(?:is|:|#|=)?\s*)\d{3,4}(?!\d)")
@@ -83,7 +88,7 @@ _MASKED_PHONE = re.compile(r"^(?:\*{3}-)+\d{2,4}$")
 _NOT_PII_DOMAINS = ("stripe.com",)
 
 PATTERNS: dict[str, re.Pattern[str]] = {"key": _KEY, "email": _EMAIL, "iban": _IBAN, "card": _CARD, "ssn": _SSN,
-                                        "cvc": _CVC, "phone": _PHONE}
+                                        "cvc": _CVC, "link": _LINK, "phone": _PHONE}
 
 
 def _luhn(digits: str) -> bool:
@@ -166,6 +171,8 @@ def _masked(kind: str, text: str) -> str:
     if kind == "ssn":
         label = text[:next((i for i, ch in enumerate(text) if ch.isdigit()), 0)]  # "SSN: " kept
         return f"{label}***-**-{text[-4:]}"
+    if kind == "link":
+        return f"{text.split('/', 3)[2]}/***"
     if kind == "cvc":
         return f"{text.rstrip('0123456789')}***"
     if kind == "email":
@@ -355,6 +362,8 @@ def _possible(line: str) -> list[str]:
     kinds = ["key"] if any(k in line for k in _KEYISH) else []
     if "@" in line:
         kinds.append("email")
+    if "stripe.com/" in line:
+        kinds.append("link")
     if digits >= 2:
         kinds.append("iban")
     if digits >= 13:

@@ -20,7 +20,7 @@ from typing import Any
 from ..analysis.lexicon import VOCABULARY
 from ..exceptions import BadInputError
 from ..reading.pii import merge
-from ..reading.masking import PII_KINDS, catalogue_words, customer_pii, find_pii, known_needles, mask_object, mask_text, stripe_objects
+from ..reading.masking import BEARER_KEYS, PII_KINDS, catalogue_words, customer_pii, find_pii, known_needles, mask_object, mask_text, stripe_objects
 
 __all__ = ["Leak", "scan"]
 
@@ -29,7 +29,7 @@ __all__ = ["Leak", "scan"]
 class Leak:
     path: str
     line: int  # 1-based line in the file (text files) or in the JSON string at ``where``
-    kind: str  # email | phone | iban | key | card | ssn | cvc | name | address | field
+    kind: str  # email | phone | iban | key | card | ssn | cvc | link | name | address | secret | field
     excerpt: str  # masked, safe to print
     where: str = ""  # JSON pointer inside .ipynb/.json files ("/cells/3/outputs/0/text")
 
@@ -139,6 +139,18 @@ def _field_leaks(file: Path, data: Any, known: list[str]) -> Iterator[Leak]:
     yield from _diff(file, data, masked, "", False)
 
 
+#: Fields of a street address (``customer.address``, ``shipping.address``, ``billing_details.address``).
+_ADDRESS_FIELDS = frozenset({"line1", "line2", "postal_code", "city", "state", "town"})
+
+
+def _kind(pointer: str) -> str:
+    """The leak kind of a field the model masks: a bearer secret, a street address, or a field."""
+    field = pointer.rsplit("/", 1)[-1]
+    if field in BEARER_KEYS:
+        return "secret"
+    return "address" if field in _ADDRESS_FIELDS or field.endswith("address") else "field"
+
+
 def _diff(file: Path, raw: Any, masked: Any, pointer: str, inside: bool) -> Iterator[Leak]:
     if isinstance(raw, dict) and isinstance(masked, dict):
         inside = inside or raw.get("object") in PII_KINDS
@@ -146,12 +158,14 @@ def _diff(file: Path, raw: Any, masked: Any, pointer: str, inside: bool) -> Iter
             child = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
             if key in masked:
                 yield from _diff(file, value, masked[key], child, inside)
+            elif inside and value not in (None, "", {}, []):  # the model drops it (an address's street lines)
+                yield Leak(str(file), 1, _kind(child), f"{key}: ***", child)
     elif isinstance(raw, list) and isinstance(masked, list) and len(raw) == len(masked):
         for i, (a, b) in enumerate(zip(raw, masked)):
             yield from _diff(file, a, b, f"{pointer}/{i}", inside)
     elif inside and raw != masked and raw not in (None, ""):
         field = pointer.rsplit("/", 1)[-1]
-        yield Leak(str(file), 1, "field", f"{field}: {masked if isinstance(masked, str) else '***'}", pointer)
+        yield Leak(str(file), 1, _kind(pointer), f"{field}: {masked if isinstance(masked, str) else '***'}", pointer)
 
 
 def scan(path: Path, known: list[str] | None = None) -> list[Leak]:
