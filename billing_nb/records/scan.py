@@ -46,8 +46,35 @@ _NOTEBOOK_GENERATED = re.compile(
     r"|^/metadata/papermill/(?:start_time|end_time|duration)$")
 
 
+def _masked_line(line: str, known: list[str], start: int, end: int) -> tuple[str, int, int, list[tuple[int, int]]]:
+    """``line`` with every PII span in it masked, each on its own (so the offsets of the match at
+    ``start:end`` can follow), where that match now stands, and where each mask stands. Masking the whole line before
+    any cut: a cut of clear text showed 12 digits of a card beside an email (``4000 0566 5566``)."""
+    spans = sorted({(s, e) for s, e, _ in find_pii(line, known)} | {(start, end)})
+    merged: list[list[int]] = []
+    for s, e in spans:
+        if merged and s < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    out, pos, at = "", 0, (0, 0)
+    masks: list[tuple[int, int]] = []
+    for s, e in merged:
+        out += mask_text(line[pos:s], known)  # clear text between hits: a lone name part
+        piece = mask_text(line[s:e], known)
+        piece = "***" if piece == line[s:e] else piece
+        if s <= start < e:
+            at = (len(out), len(out) + len(piece))
+        masks.append((len(out), len(out) + len(piece)))
+        out += piece
+        pos = e
+    return out + mask_text(line[pos:], known), at[0], at[1], masks
+
+
 def _safe_excerpt(line: str, start: int, end: int, known: list[str]) -> str:
-    """Context around a match, masked; widened to whole tokens so nothing half-cut survives."""
+    """Context around a match, from the line masked whole; widened to whole tokens so nothing
+    half-cut survives, and cut only where a mask ends (never inside one)."""
+    line, start, end, masks = _masked_line(line, known, start, end)
     lo, hi = max(0, start - 30), min(len(line), end + 30)
     while lo > 0 and not line[lo - 1].isspace() and start - lo < 90:
         lo -= 1
@@ -55,7 +82,11 @@ def _safe_excerpt(line: str, start: int, end: int, known: list[str]) -> str:
         hi += 1
     lo = start if lo > 0 and not line[lo - 1].isspace() else lo  # no boundary within reach: cut at the match
     hi = end if hi < len(line) and not line[hi].isspace() else hi
-    return mask_text(line[lo:hi], known).strip()
+    for s, e in masks:  # a mask with a space in it (``GB** ****5432``) is kept whole or left out
+        lo = s if s < lo < e else lo
+        hi = e if s < hi < e else hi
+    excerpt = line[lo:hi].strip()
+    return excerpt if not find_pii(excerpt, known) else "***"
 
 
 def _scan_line(line: str, known: list[str]) -> Iterator[tuple[str, str]]:
