@@ -34,7 +34,6 @@ class Leak:
     where: str = ""  # JSON pointer inside .ipynb/.json files ("/cells/3/outputs/0/text")
 
 
-_TEXT_SUFFIXES = frozenset({".md", ".txt", ".log", ".html", ".htm", ".csv"})
 _JSON_SUFFIXES = frozenset({".ipynb", ".json"})
 _SKIP_KEYS = ("image/", "application/pdf", "buffers")
 #: What nbformat, papermill and the kernel generate in a notebook -- a cell's random id, execution
@@ -135,17 +134,61 @@ def _scan_value(value: str, known: list[str], is_html: bool,
     return hits
 
 
+def _read_text(file: Path) -> str | None:
+    """A file's text (UTF-8, or UTF-16/32 by its BOM), or None for a binary file (NUL bytes) or
+    one that cannot be read. SQLite databases are read by :func:`_sqlite_text`."""
+    try:
+        data = file.read_bytes()
+    except OSError:
+        return None
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                       (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    if data.startswith(b"SQLite format 3\x00"):
+        return _sqlite_text(file)
+    if b"\x00" in data[:65536]:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def _sqlite_text(file: Path) -> str | None:
+    """Every text cell of a SQLite file, one a line (opened read-only)."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        lines: list[str] = []
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            quoted = '"' + table.replace('"', '""') + '"'
+            for row in con.execute(f"SELECT * FROM {quoted}"):  # noqa: S608 -- a table name from the file itself, quoted
+                lines += [cell for cell in row if isinstance(cell, str)]
+        return "\n".join(line.replace("\n", " ") for line in lines)
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
+
+
 def _scan_file(file: Path, known: list[str],
                memo: dict[tuple[str, bool], list[tuple[int, str, str]]] | None = None) -> list[Leak]:
-    try:
-        text = file.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = _read_text(file)
+    if text is None:
         return []
     data: Any = None
     if file.suffix.lower() in _JSON_SUFFIXES:
         try:
             data = json.loads(text)
         except ValueError:  # a broken JSON file is still scanned, as text
+            data = None
+    elif file.suffix.lower() in (".jsonl", ".ndjson"):  # one JSON value a line: decoded, as a list
+        try:
+            data = [json.loads(line) for line in text.splitlines() if line.strip()] or None
+        except ValueError:
             data = None
     if data is None:
         is_html = file.suffix.lower() in {".html", ".htm"}
@@ -202,8 +245,9 @@ def _diff(file: Path, raw: Any, masked: Any, pointer: str, inside: bool) -> Iter
 def scan(path: Path, known: list[str] | None = None) -> list[Leak]:
     """Every leak in a file or folder; ``known`` adds exact strings (names, addresses) to look for.
 
-    Folders are walked recursively over ``.ipynb``, ``.json``, ``.md``, ``.txt``,
-    ``.log`` and ``.html`` files. JSON files are decoded first, so escaped text
+    Folders are walked recursively over every regular file: text in UTF-8 or UTF-16/32 (by its
+    BOM), SQLite databases by their text cells; other binary files (NUL bytes: images, DuckDB)
+    are skipped. JSON files are decoded first, so escaped text
     (``\\u00e9``, ``\\n``) is seen as written; notebook images and widget buffers are
     skipped. A masked email (``j***@example.com``) is not a leak.
     """
@@ -213,9 +257,8 @@ def scan(path: Path, known: list[str] | None = None) -> list[Leak]:
     needles = known_needles(known or [])
     if path.is_file():
         files = [path]
-    else:
-        suffixes = _TEXT_SUFFIXES | _JSON_SUFFIXES
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+    else:  # every regular file: a leak in a .jsonl, .tsv, .yaml or extensionless file is one all the same
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
     leaks: list[Leak] = []
     memo: dict[tuple[str, bool], list[tuple[int, str, str]]] = {}
     for file in files:
