@@ -16,7 +16,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-__all__ = ["CJK", "INTENTS", "Hit", "TextSignals", "failure_report", "normalise", "read_text"]
+from ..reading.pii import Vocabulary, merge, vocabulary
+from ..reading.snapshot import CaseSnapshot
+
+__all__ = ["CJK", "INTENTS", "VOCABULARY", "case_words", "Hit", "TextSignals", "failure_report", "normalise",
+           "read_text"]
 
 #: The intents a complaint can express; ``unclear`` is "none of them".
 INTENTS: tuple[str, ...] = ("duplicate_subscription", "team_seats", "failed_payment", "missing_self_serve",
@@ -191,6 +195,28 @@ _NOT_WANTED = _P(r"\b(?:don'?t|do not|doesn'?t|does not|not|never|no longer)\s+(
 _WISHES = {"refund"}
 _FEEDS = {"unused_seats": "team_seats", "seat_increase": "team_seats", "deliberate": "team_seats"}
 _NO_NEGATION = {"missing_self_serve", "deliberate", "fraud"}  # their patterns carry the negation themselves
+
+
+def _vocabulary() -> Vocabulary:
+    r"""The words the lexicon's patterns spell out (``cancel``, ``team``, ``person``, ``refund``...),
+    and the stems it matches with any ending (``cancel\w*``): the toolkit's billing vocabulary."""
+    sources = [p.pattern for _, _, p in _CONCEPTS] + [_NEGATION.pattern, _NOT_WANTED.pattern]
+    text = " ".join(sources)
+    stems = re.findall(r"(?<![a-z\\])([a-z]+)\\w[*+]", text)
+    words = re.findall(r"[a-z]+", re.sub(r"\\[A-Za-z]", " ", text))
+    return vocabulary(words, stems)
+
+
+#: The lexicon's words and stems: a customer's name part that is one of them ("Cancel" of "Cara
+#: Cancel") is an ordinary billing word on its own, not masked as the customer (reading.pii).
+VOCABULARY: Vocabulary = _vocabulary()
+
+
+def case_words(snapshot: CaseSnapshot | None = None) -> Vocabulary:
+    """The words a case itself uses: the lexicon's and its catalogue's (product names, price
+    nicknames). Every masking of a case's text is given these, so a lone name part is read the
+    same way in the complaint, the snapshot, the record and the scan."""
+    return VOCABULARY if snapshot is None else merge(VOCABULARY, snapshot.catalogue_words())
 
 
 @dataclass(frozen=True)

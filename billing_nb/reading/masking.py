@@ -3,7 +3,8 @@
 One function, :func:`mask_object`, masks every object kind the toolkit saves -- customers (name,
 email, phone, address, shipping, description, metadata values, tax ids), invoices (``customer_*``
 fields, ``customer_shipping``, ``customer_tax_ids``, custom fields), charges and payment methods
-(``billing_details``), checkout sessions (``customer_details``), events (their ``data.object``) --
+(``billing_details``), checkout sessions (``customer_details``), events (their ``data.object``), bearer
+secrets (``client_secret``, ``hosted_invoice_url``, ``invoice_pdf``, ``receipt_url``: dropped) --
 with the customers' own values (:func:`customer_pii`) as known PII, so a company name that reappears
 in ``metadata.company`` or a ``description`` is masked there too. Every other string goes through
 :func:`billing_nb.reading.pii.mask_text`. The scanner (:mod:`billing_nb.records.scan`) uses the same
@@ -18,10 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .pii import find_pii, known_needles, mask_email, mask_name, mask_phone, mask_text
+import re
 
-__all__ = ["customer_pii", "find_pii", "known_needles", "mask_email", "mask_name", "mask_phone", "mask_text",
-           "mask_object", "mask_strings", "stripe_objects", "PII_KINDS"]
+from .pii import NO_WORDS, Vocabulary, find_pii, known_needles, mask_email, mask_name, mask_phone, mask_text, vocabulary
+
+__all__ = ["customer_pii", "catalogue_words", "find_pii", "known_needles", "mask_email", "mask_name", "mask_phone",
+           "mask_text", "mask_object", "mask_strings", "stripe_objects", "BEARER_KEYS", "PII_KINDS"]
 
 #: Object kinds whose fields the model knows (the scanner checks these field by field).
 PII_KINDS = frozenset({"customer", "invoice", "charge", "payment_method", "checkout.session", "payment_intent",
@@ -36,6 +39,9 @@ _NAME_KEYS = frozenset({"name", "customer_name"})
 _PHONE_KEYS = frozenset({"phone", "customer_phone"})
 _ADDRESS_KEYS = frozenset({"address", "customer_address"})
 _DROP_KEYS = frozenset({"ip_address", "client_ip", "ip"})
+#: Bearer secrets: a PaymentIntent's or SetupIntent's client secret (Stripe: never store or log
+#: it) and the capability links that show an invoice or a receipt to whoever holds them.
+BEARER_KEYS = frozenset({"client_secret", "hosted_invoice_url", "invoice_pdf", "receipt_url"})
 _TAX_KEYS = frozenset({"tax_ids", "customer_tax_ids"})
 #: Metadata keys that name a person or company outright: the value is masked whole.
 _PII_METADATA = ("name", "company", "contact", "email", "phone", "address", "vat", "tax", "iban", "person", "owner")
@@ -81,28 +87,52 @@ def stripe_objects(node: Any) -> Iterator[dict[str, Any]]:
             yield from stripe_objects(value)
 
 
-def mask_object(obj: Any, known: Iterable[str] | None = None) -> Any:
+#: Fields of the merchant's catalogue objects that hold its own words (a product's name, a price's nickname).
+_CATALOGUE_FIELDS = ("name", "nickname", "description", "unit_label", "statement_descriptor", "lookup_key")
+
+
+def catalogue_words(node: Any, known: Iterable[str] = ()) -> Vocabulary:
+    """The words of the merchant's catalogue inside ``node`` (names, nicknames and descriptions of
+    products, prices, plans, coupons...): a name part that is one of them ("Team" of customer
+    "Personal Team" beside product "Team Workspace") is the case's own word, not the customer.
+    A ``known`` string inside the catalogue (a product named after its customer) gives no words."""
+    needles = known_needles(known)
+    whole = re.compile("|".join(map(re.escape, needles)), re.IGNORECASE) if needles else None
+    words: set[str] = set()
+    for obj in stripe_objects(node):
+        if obj.get("object") in _NAMED_THINGS:
+            for key in _CATALOGUE_FIELDS:
+                if isinstance(obj.get(key), str):
+                    text = whole.sub(" ", obj[key]) if whole else obj[key]
+                    words.update(re.findall(r"[^\W\d_]{3,}", text))
+    return vocabulary(words)
+
+
+def mask_object(obj: Any, known: Iterable[str] | None = None, common: Vocabulary = NO_WORDS) -> Any:
     """A copy of Stripe objects with every PII field masked (see the module docstring).
 
     Works on any nesting of dicts and lists (a snapshot's ``objects``, an event's ``data.object``).
     ``known`` defaults to :func:`customer_pii` of every customer object found inside ``obj``.
+    ``common``: ordinary words a lone name part is not masked as (the toolkit's lexicon, the
+    case's :func:`catalogue_words`); each key is still masked on its own (``reports.slim``).
     Idempotent: a masked object is returned unchanged.
     """
     if known is None:
         known = customer_pii(o for o in stripe_objects(obj) if o.get("object") == "customer")
-    return _mask(obj, known_needles(known), None)
+    return _mask(obj, known_needles(known), None, common)
 
 
-def mask_strings(node: Any, known: Iterable[str]) -> Any:
+def mask_strings(node: Any, known: Iterable[str], common: Vocabulary = NO_WORDS) -> Any:
     """Every string in ``node`` through :func:`mask_text` (keys and non-strings untouched): for our
-    own records, whose evidence and details quote Stripe text (product names, comments)."""
+    own records, whose evidence and details quote Stripe text (product names, comments), and
+    whose own words (``Cancel now and refund``) ``common`` keeps from reading as a name part."""
     needles = known_needles(known)
     if isinstance(node, str):
-        return mask_text(node, needles)
+        return mask_text(node, needles, common)
     if isinstance(node, list):
-        return [mask_strings(v, needles) for v in node]
+        return [mask_strings(v, needles, common) for v in node]
     if isinstance(node, dict):
-        return {k: mask_strings(v, needles) for k, v in node.items()}
+        return {k: mask_strings(v, needles, common) for k, v in node.items()}
     return node
 
 
@@ -112,37 +142,37 @@ def _mask_address(value: Any) -> Any:
     return None if value is None else "***"
 
 
-def _mask_tax_ids(value: Any, known: list[str]) -> Any:
+def _mask_tax_ids(value: Any, known: list[str], common: Vocabulary) -> Any:
     if isinstance(value, dict) and isinstance(value.get("data"), list):  # an expanded list object
-        return {**value, "data": _mask_tax_ids(value["data"], known)}
+        return {**value, "data": _mask_tax_ids(value["data"], known, common)}
     if isinstance(value, list):
-        return [{**_mask(t, known, None), "value": "***"} if isinstance(t, dict) else "***" for t in value]
+        return [{**_mask(t, known, None, common), "value": "***"} if isinstance(t, dict) else "***" for t in value]
     return None if value is None else "***"
 
 
-def _mask_metadata(value: Any, known: list[str]) -> Any:
+def _mask_metadata(value: Any, known: list[str], common: Vocabulary) -> Any:
     if not isinstance(value, dict):
-        return _mask(value, known, None)
+        return _mask(value, known, None, common)
     return {k: ("***" if _pii_metadata_key(str(k)) and isinstance(v, str) and v and v != "***"
-                else mask_text(v, known) if isinstance(v, str) else v) for k, v in value.items()}
+                else mask_text(v, known, common) if isinstance(v, str) else v) for k, v in value.items()}
 
 
-def _mask(obj: Any, known: list[str], parent: str | None) -> Any:
+def _mask(obj: Any, known: list[str], parent: str | None, common: Vocabulary) -> Any:
     if isinstance(obj, list):
-        return [_mask(v, known, parent) for v in obj]
+        return [_mask(v, known, parent, common) for v in obj]
     if isinstance(obj, str):
-        return mask_text(obj, known)
+        return mask_text(obj, known, common)
     if not isinstance(obj, dict):
         return obj
     kind = obj.get("object") if isinstance(obj.get("object"), str) else parent
     out: dict[str, Any] = {}
     for key, value in obj.items():
-        if key in _DROP_KEYS:
+        if key in _DROP_KEYS or key in BEARER_KEYS:
             out[key] = None if value is None else "***"
         elif key in _EMAIL_KEYS and isinstance(value, str):
             out[key] = mask_email(value)
         elif key in _NAME_KEYS and isinstance(value, str):  # a product's name is no person's, but text all the same
-            out[key] = mask_text(value, known) if kind in _NAMED_THINGS else mask_name(value)
+            out[key] = mask_text(value, known, common) if kind in _NAMED_THINGS else mask_name(value)
         elif key in _PHONE_KEYS and isinstance(value, str):
             out[key] = mask_phone(value)
         elif key in _ADDRESS_KEYS:
@@ -150,12 +180,12 @@ def _mask(obj: Any, known: list[str], parent: str | None) -> Any:
         elif key == "card" and isinstance(value, dict):
             out[key] = {k: value.get(k) for k in _CARD_KEEP if k in value}
         elif key == "value" and kind == "tax_id" or key in _TAX_KEYS:
-            out[key] = _mask_tax_ids(value, known) if key in _TAX_KEYS else ("***" if value else value)
+            out[key] = _mask_tax_ids(value, known, common) if key in _TAX_KEYS else ("***" if value else value)
         elif key == "metadata":
-            out[key] = _mask_metadata(value, known)
+            out[key] = _mask_metadata(value, known, common)
         elif key == "custom_fields" and isinstance(value, list):
             out[key] = [{**f, "value": "***" if f.get("value") else f.get("value")} if isinstance(f, dict) else "***"
                         for f in value]
         else:
-            out[key] = _mask(value, known, kind)
+            out[key] = _mask(value, known, kind, common)
     return out

@@ -1,11 +1,16 @@
 """PII and secrets in free text: the one detector behind both masking and the scanner.
 
-Kinds: ``email`` (any RFC 5322 local part: apostrophes, plus signs, unicode), ``phone``
-(``+44 20 7946 0958``, ``0044 20 7946 0958``, ``(415) 555-0142``, ``415-555-0142``, ``4155552671``, and
-national numbers after a trunk 0: ``090-1234-5678``, ``020 7946 0958``, ``06 12 34 56 78``),
-``iban`` (ISO 13616, mod-97 checksum), ``card`` (13-19 digits, Luhn), ``key`` (``sk_``/``rk_``/``pk_``
-``test``/``live`` keys, ``whsec_``), and the customer's own values (``name``/``address``/``email``/
-``phone``) given as ``known``. Stripe object ids, unix timestamps and amounts never match: every
+Kinds: ``email`` (any RFC 5322 local part: apostrophes, plus signs, unicode; internationalised
+domains), ``phone`` (``+44 20 7946 0958``, ``0044 20 7946 0958``, ``(415) 555-0142``, ``415-555-0142``,
+``1-800-555-0199``, ``4155552671``, and national numbers after a trunk 0: ``090-1234-5678``,
+``020 7946 0958``, ``06 12 34 56 78``, ``030/1234567``), ``iban`` (ISO 13616, mod-97 checksum, either
+case), ``card`` (13-19 digits, Luhn, any of space/dash/dot between groups), ``ssn`` (labelled, or in
+the NNN-NN-NNNN shape), ``cvc`` (a security code beside its label), ``key`` (``sk_``/``rk_``/``pk_``/
+``ek_`` ``test``/``live`` keys, ``whsec_``, PaymentIntent/SetupIntent client secrets), ``link`` (Stripe's capability URLs:
+hosted invoices, invoice PDFs, receipts, portal and checkout sessions), and the
+customer's own values (``name``/``address``/``email``/``phone``) given as ``known``. Text is read
+through what hides a value from a reader-blind pattern: zero-width characters, markdown escapes
+(``gmail\\.com``) and HTML character references (``&#64;``). Stripe object ids, unix timestamps and amounts never match: every
 pattern is anchored so digits inside an id or a plain integer cannot (by ASCII word characters
 only: CJK text glues a number to its words). Stripe's own addresses
 (``support@stripe.com`` in an error message) are not a person's PII.
@@ -13,50 +18,77 @@ only: CJK text glues a number to its words). Stripe's own addresses
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-__all__ = ["PATTERNS", "find_pii", "known_needles", "known_kind", "mask_email", "mask_name", "mask_phone",
-           "mask_text", "is_iban"]
+__all__ = ["PATTERNS", "NO_WORDS", "Vocabulary", "find_pii", "known_needles", "known_kind", "mask_email",
+           "mask_name", "mask_phone", "mask_text", "is_iban", "merge", "ordinary_word", "vocabulary"]
 
 #: A pattern's edges refuse an ASCII word character (digits inside an id, a longer number),
 #: not any letter: Japanese, Chinese and Korean text glue a number to the words around it
 #: (``電話は090-1234-5678です``), and ``\w`` counts those letters as word characters.
 _W = "A-Za-z0-9_"
-_EMAIL = re.compile(rf"(?<![{_W}.%+'-])[\w.%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}}(?![A-Za-z0-9-])")
-_KEY = re.compile(r"(?<![A-Za-z0-9])(?:(?:sk|rk|pk)_(?:test|live)_|whsec_)[A-Za-z0-9_]{8,}")
+#: A domain label's letters: ASCII and the Latin, Greek and Cyrillic letters of an internationalised
+#: domain (``müller-bäcker.de``), not CJK (text glued after an address is not its domain).
+_DL = "A-Za-z0-9\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF"
+_EMAIL = re.compile(rf"(?<![{_W}.%+'-])[\w.%+'-]+@[{_DL}-]+(?:\.[{_DL}-]+)*\.(?:[A-Za-z]{{2,}}|xn--[A-Za-z0-9-]+|[\u00C0-\u04FF]{{2,}})(?![{_DL}-])")
+#: API keys (secret, restricted, publishable, ephemeral; an organisation's too), webhook secrets,
+#: and the client secrets of PaymentIntents and SetupIntents (``pi_..._secret_...``: Stripe says
+#: never to store or log one).
+_KEY_PREFIX = r"(?:(?:sk|rk|pk|ek)_(?:org_)?(?:test|live)_|whsec_|(?:pi|seti|src)_[A-Za-z0-9]+_secret_)"
+_KEY = re.compile(rf"(?<![A-Za-z0-9])(?:{_KEY_PREFIX}[A-Za-z0-9_]{{8,}}|(?:pi|seti|src)_[A-Za-z0-9]+_secret_[A-Za-z0-9]{{4,}})")
 _PHONE = re.compile(
     rf"(?<![{_W}+])(?:\(\+[1-9]\d{{0,2}}\)|(?:\+|00)[1-9]\d{{0,2}})(?:[ .-]?\(?\d{{1,4}}\)?){{2,5}}(?![{_W}])"  # +44 20 7946 0958, (+44) 20 ..., 0044 20 ..., +14155550142
     rf"|(?<![{_W}(])\(\d{{3}}\)[ .-]?\d{{3}}[ .-]\d{{4}}(?![{_W}])"  # (415) 555-0142
     rf"|(?<![{_W}.+-])\d{{3}}([.-])\d{{3}}\1\d{{4}}(?![{_W}-])"  # 415-555-0142, 415.555.0142
+    rf"|(?<![{_W}.+-])1([ .-])[2-9]\d{{2}}\2\d{{3}}\2\d{{4}}(?![{_W}-])"  # 1-415-555-0132, 1-800-555-0199 (NANP trunk 1)
+    rf"|(?<![{_W}.+-])1[ .-]?\([2-9]\d{{2}}\)[ .-]?\d{{3}}[ .-]\d{{4}}(?![{_W}-])"  # 1 (415) 555-0177
     rf"|(?<![{_W}.+-])[2-9]\d{{2}} \d{{3}} \d{{4}}(?![{_W}-])"  # 415 555 0142
     rf"|(?<![{_W}.+-])[2-9]\d{{2}}[2-9]\d{{6}}(?![{_W}.-])"  # 4155552671 (NANP: never a unix time, which starts with 1)
     # national numbers after a trunk 0, one separator throughout (9+ digits: _real): 090-1234-5678,
     # 03-1234-5678, 020 7946 0958, 06 12 34 56 78, 030 12345678, 0412 345 678, 09012345678
-    rf"|(?<![{_W}.,+/:-])0[1-9]\d{{0,3}}([ .-])\d{{2,8}}(?:\2\d{{2,4}}){{0,4}}(?![{_W}/:-]|[.,]\d)"
+    rf"|(?<![{_W}.,+/:-])0[1-9]\d{{0,3}}([ .-])\d{{2,8}}(?:\3\d{{2,4}}){{0,4}}(?![{_W}/:-]|[.,]\d)"
+    rf"|(?<![{_W}.,+/:-])0[1-9]\d{{1,4}}/\d{{3,8}}(?:[ -]\d{{2,4}})?(?![{_W}/:-]|[.,]\d)"  # German 030/1234567
     rf"|(?<![{_W}(])\(0[1-9]\d{{0,3}}\)[ ]?\d{{2,8}}(?:[ .-]\d{{2,4}}){{0,3}}(?![{_W}/:-]|[.,]\d)"  # (03) 1234-5678
     rf"|(?<![{_W}.,+/:-])0[1-9]\d{{8,9}}(?![{_W}.,/:-])"
 )
 _CARD = re.compile(
     rf"(?<![{_W}.+/-])(?:"
     r"\d{13,19}"  # contiguous
-    r"|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"  # 4-4-4-4(-3)
-    r"|\d{4}([ -])\d{6}\2\d{4,5}"  # amex 4-6-5, diners 4-6-4
+    r"|\d{4}[ .-]?\d{4}[ .-]?\d{4}[ .-]?\d{1,4}(?:[ .-]?\d{1,3})?"  # 4-4-4-4(-3), any separators: 5555-5555 5555-4444
+    r"|\d{4}[ .-]\d{6}[ .-]\d{4,5}"  # amex 4-6-5, diners 4-6-4
     rf")(?![{_W}/+-]|\.\d)"
 )
-_IBAN = re.compile(rf"(?<![{_W}])[A-Z]{{2}}\d{{2}}(?: ?[A-Z0-9]){{11,30}}(?![{_W}])")
+_IBAN = re.compile(rf"(?<![{_W}])(?:[A-Z]{{2}}\d{{2}}(?: ?[A-Z0-9]){{11,30}}|[a-z]{{2}}\d{{2}}(?:[a-z0-9]{{11,30}}|(?: [a-z0-9]{{4}}){{2,7}}(?: [a-z0-9]{{1,3}})?))(?![{_W}])")
+#: A US social security number: labelled (``SSN``, ``social security``) in any grouping, or in its
+#: own NNN-NN-NNNN shape with the SSA's never-issued areas, groups and serials left out.
+_SSN = re.compile(
+    r"(?i:\b(?:ssn|social security(?: number| no\.?| #)?)\s*(?:is|:|#|=)?\s*)\d{3}[ -]?\d{2}[ -]?\d{4}(?!\d)"
+    rf"|(?<![{_W}.+/-])(?!000|666|9\d\d)\d{{3}}-(?!00)\d{{2}}-(?!0000)\d{{4}}(?![{_W}-]|\.\d)")
+#: Stripe's capability links: whoever holds one sees the invoice or receipt, or acts as the
+#: customer (hosted invoice pages and PDFs, receipts, portal and checkout sessions).
+_LINK = re.compile(r"https?://(?:invoice\.stripe\.com/i/|pay\.stripe\.com/(?:invoice|receipts)/"
+                   r"|billing\.stripe\.com/p/(?:session|login)/|checkout\.stripe\.com/c/pay/)[^\s\"'<>)\]]+")
+_CVC_LABEL = re.compile(r"(?i)cvc|cvv|csc|security code")
+#: A card's security code beside its label: ``cvc 123``, ``CVV: 1234``, ``security code 123``.
+_CVC = re.compile(r"(?i:\b(?:cvc2?|cvv2?|csc|security code)\s*(?:is|:|#|=)?\s*)\d{3,4}(?!\d)")
 #: Ids and enums (``cus_Nf3...``, ``subscription_cycle``): a lowercase letter first, then only
 #: letters, digits and ``_``. Every pattern's lookbehind refuses an ASCII word character before it and
 #: none starts with a lowercase letter, so only a key prefix inside can match: _KEYISH.
 _PLAIN = re.compile(r"[a-z][A-Za-z0-9_]*")
-_KEYISH = ("sk_", "rk_", "pk_", "whsec_")
+_KEYISH = ("sk_", "rk_", "pk_", "ek_", "whsec_", "_secret_")
+#: What PII a _PLAIN string can still be: a lowercase IBAN (``de89370400440532013000``), a code
+#: glued to its label (``ssn123456789``, ``cvc123``).
+_PLAIN_PII = re.compile(r"^[a-z]{2}\d{2}[a-z0-9]{11,30}$|(?i:ssn|cvc|cvv|csc)\d")
 _MASKED_PHONE = re.compile(r"^(?:\*{3}-)+\d{2,4}$")
 #: Addresses that belong to Stripe, not to a customer (quoted in Stripe's own error messages).
 _NOT_PII_DOMAINS = ("stripe.com",)
 
-PATTERNS: dict[str, re.Pattern[str]] = {"key": _KEY, "email": _EMAIL, "iban": _IBAN, "card": _CARD, "phone": _PHONE}
+PATTERNS: dict[str, re.Pattern[str]] = {"key": _KEY, "email": _EMAIL, "iban": _IBAN, "card": _CARD, "ssn": _SSN,
+                                        "cvc": _CVC, "link": _LINK, "phone": _PHONE}
 
 
 def _luhn(digits: str) -> bool:
@@ -71,7 +103,7 @@ def _luhn(digits: str) -> bool:
 
 def is_iban(text: str) -> bool:
     """ISO 13616: move the first four characters to the end, letters to 10..35, mod 97 == 1."""
-    compact = text.replace(" ", "")
+    compact = text.replace(" ", "").upper()
     if not 15 <= len(compact) <= 34:
         return False
     digits = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
@@ -134,14 +166,21 @@ def mask_phone(phone: str | None) -> str | None:
 
 def _masked(kind: str, text: str) -> str:
     if kind == "key":
-        prefix = re.match(r"(?:(?:sk|rk|pk)_(?:test|live)_|whsec_)", text)
+        prefix = re.match(_KEY_PREFIX, text)
         return f"{prefix.group(0) if prefix else ''}***"
+    if kind == "ssn":
+        label = text[:next((i for i, ch in enumerate(text) if ch.isdigit()), 0)]  # "SSN: " kept
+        return f"{label}***-**-{text[-4:]}"
+    if kind == "link":
+        return f"{text.split('/', 3)[2]}/***"
+    if kind == "cvc":
+        return f"{text.rstrip('0123456789')}***"
     if kind == "email":
         return mask_email(text) or "***"
     if kind == "card":
         return f"****{(_card_digits(text) or '')[-4:]}"
     if kind == "iban":
-        return f"{text[:2]}** ****{text.replace(' ', '')[-4:]}"
+        return f"{text[:2].upper()}** ****{text.replace(' ', '')[-4:]}"
     return mask_phone(text) or "***"
 
 
@@ -160,9 +199,45 @@ def known_needles(known: Iterable[str]) -> list[str]:
     return sorted({k.strip() for k in known if k and len(k.strip()) >= 3 and "***" not in k}, key=len, reverse=True)
 
 
+#: Ordinary words (a lone name part that is one stays in clear) and stems (``cancel`` for
+#: ``cancel\w*``): from the toolkit's lexicon and the case's catalogue, given by the caller.
+Vocabulary = tuple[frozenset[str], frozenset[str]]
+NO_WORDS: Vocabulary = (frozenset(), frozenset())
+
+
+def vocabulary(words: Iterable[str] = (), stems: Iterable[str] = ()) -> Vocabulary:
+    """A :data:`Vocabulary` (lower case; words of 3 letters or more, stems of 5 or more)."""
+    return (frozenset(w.lower() for w in words if len(w) >= 3),
+            frozenset(t.lower() for t in stems if len(t) >= 5))
+
+
+def merge(*vocabularies: Vocabulary) -> Vocabulary:
+    """One vocabulary of several (the lexicon's and a case's catalogue)."""
+    return (frozenset().union(*(v[0] for v in vocabularies)), frozenset().union(*(v[1] for v in vocabularies)))
+
+
+#: Endings that make an ordinary word of a vocabulary word (``person`` -> ``Personal``,
+#: ``cancel`` -> ``Cancelled``): a name part so written is a word, not the customer.
+_INFLECTIONS = ("s", "es", "d", "ed", "ing", "al", "ly", "er", "ers", "led", "ling")
+
+
+def ordinary_word(word: str, common: Vocabulary) -> bool:
+    """Whether ``word`` is one of ``common``'s words (or an inflection of one, or starts with one
+    of its stems): a name part that is also such a word is left alone on its own."""
+    low = word.lower()
+    words, stems = common
+    if low in words or any(low.endswith(s) and low[:-len(s)] in words for s in _INFLECTIONS):
+        return True
+    return any(low.startswith(stem) for stem in stems)
+
+
 @lru_cache(maxsize=64)
-def _known_regex(needles: tuple[str, ...]) -> tuple[re.Pattern[str] | None, dict[str, str], re.Pattern[str] | None]:
-    """One alternation of the known strings (case-insensitive) and one of a name's capitalised parts."""
+def _known_regex(needles: tuple[str, ...], common: Vocabulary = NO_WORDS
+                 ) -> tuple[re.Pattern[str] | None, dict[str, str], re.Pattern[str] | None]:
+    """One alternation of the known strings (case-insensitive) and one of a name's capitalised
+    parts, less those that are ordinary words of ``common`` ("Cancel" of "Cara Cancel" in "Cancel
+    now and refund", "Team" of "Personal Team" in "Team Workspace"): the whole name stays masked
+    everywhere, a distinctive part ("Ardmore") on its own too."""
     masks: dict[str, str] = {}
     parts: dict[str, str] = {}
     for k in needles:
@@ -170,7 +245,8 @@ def _known_regex(needles: tuple[str, ...]) -> tuple[re.Pattern[str] | None, dict
         masks[k.lower()] = {"email": mask_email(k), "name": mask_name(k), "phone": mask_phone(k)}.get(kind) or "***"
         if kind == "name":
             for part in set(re.split(r"\s+", k)) | set(re.split(r"[\s-]+", k)):
-                if len(part) >= 3 and part[0].isupper() and part.lower() not in masks:
+                if (len(part) >= 3 and part[0].isupper() and part.lower() not in masks
+                        and not ordinary_word(part, common)):
                     parts[part] = f"{part[0]}."
     whole = re.compile("|".join(re.escape(k) for k in needles), re.IGNORECASE) if needles else None
     named = re.compile("(?<![\\w-])(?:" + "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
@@ -179,27 +255,81 @@ def _known_regex(needles: tuple[str, ...]) -> tuple[re.Pattern[str] | None, dict
     return whole, masks, named
 
 
-def mask_text(text: str, known: Iterable[str] | None = None) -> str:
+def mask_text(text: str, known: Iterable[str] | None = None, common: Vocabulary = NO_WORDS) -> str:
     """Mask every kind of :data:`PATTERNS` in free text, and each ``known`` string of the customer's
-    wherever it appears (case-insensitively; a name's capitalised parts on their own too)."""
+    wherever it appears (case-insensitively; a name's capitalised parts on their own too, unless
+    the part is an ordinary word of ``common``: :func:`ordinary_word`). Text is read through what
+    hides it (:func:`_view`: zero-width characters, markdown escapes, HTML entities)."""
     if not text:
         return text
     needles = tuple(known_needles(known or []))
-    if not needles and _PLAIN.fullmatch(text) and not any(k in text for k in _KEYISH):
+    if not needles and _plain(text):
         return text  # an id or an enum: no pattern can match (see _PLAIN); most strings a sync masks
     if needles:
-        whole, masks, named = _known_regex(needles)
-        if whole is not None:
-            text = whole.sub(lambda m: masks.get(m.group(0).lower(), "***"), text)
-        if named is not None:
-            text = named.sub(lambda m: masks.get(m.group(0).lower(), "***"), text)
-    norm = _ascii_digits(text)  # matched on the ASCII form, masked in the text (same offsets)
-    for kind in _possible(norm):
-        spans = [(m.start(), m.end(), _masked(kind, m.group(0))) for m in PATTERNS[kind].finditer(norm)
-                 if _real(kind, m.group(0))]
-        for start, end, mask in reversed(spans):
-            text, norm = text[:start] + mask + text[end:], norm[:start] + mask + norm[end:]
+        whole, masks, named = _known_regex(needles, common)
+        for regex in (whole, named):
+            if regex is not None:
+                text = _replace(text, lambda view, r=regex: [(m.start(), m.end(), masks.get(m.group(0).lower(), "***"))
+                                                             for m in r.finditer(view)])
+    for kind in _possible(_ascii_digits(_view(text)[0])):
+        text = _replace(text, lambda view, k=kind: [(m.start(), m.end(), _masked(k, m.group(0)))
+                                                    for m in PATTERNS[k].finditer(_ascii_digits(view))
+                                                    if _real(k, m.group(0))])
     return text
+
+
+#: What hides PII from a pattern without changing what a reader sees: zero-width characters and
+#: soft hyphens (``4242\u200b4242...``, ``john\u200b.doe@``), markdown's backslash escapes
+#: (``john.doe@gmail\.com``, ``sk\_live\_...``) and HTML character references (``john&#64;gmail.com``).
+_HIDDEN = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]|\\(?=[!-/:-@\[-`{-~])"
+                     r"|&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _view(text: str) -> tuple[str, list[int] | None, list[int] | None]:
+    """``text`` as read (see :data:`_HIDDEN`), and for each of its characters where it starts and
+    ends in ``text`` (None when nothing was hidden: the same offsets)."""
+    if not _HIDDEN.search(text):
+        return text, None, None
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    for m in _HIDDEN.finditer(text):
+        out.append(text[pos:m.start()])
+        starts.extend(range(pos, m.start()))
+        ends.extend(range(pos + 1, m.start() + 1))
+        token = m.group(0)
+        if token.startswith("&"):
+            char = html.unescape(token)
+            if len(char) == 1 and char != token:
+                out.append(char)
+                starts.append(m.start())
+                ends.append(m.end())
+            else:
+                out.append(token)
+                starts.extend(range(m.start(), m.end()))
+                ends.extend(range(m.start() + 1, m.end() + 1))
+        pos = m.end()
+    out.append(text[pos:])
+    starts.extend(range(pos, len(text)))
+    ends.extend(range(pos + 1, len(text) + 1))
+    return "".join(out), starts, ends
+
+
+def _replace(text: str, spans_of: Callable[[str], list[tuple[int, int, str]]]) -> str:
+    """``text`` with each (start, end, mask) that ``spans_of`` finds in its :func:`_view` replaced
+    (spans in order, not overlapping), mapped back to where they stand in ``text``."""
+    view, starts, ends = _view(text)
+    for start, end, mask in reversed(spans_of(view)):
+        if starts is not None and ends is not None:
+            start, end = starts[start], ends[end - 1]
+        text = text[:start] + mask + text[end:]
+    return text
+
+
+def _plain(text: str) -> bool:
+    """An id or an enum (see :data:`_PLAIN`), in which no pattern can match."""
+    return bool(_PLAIN.fullmatch(text)) and not any(k in text for k in _KEYISH) and not _PLAIN_PII.search(text)
 
 
 #: Punctuation a phone, a card or an email is written with besides ASCII's, as ASCII: the
@@ -232,10 +362,16 @@ def _possible(line: str) -> list[str]:
     kinds = ["key"] if any(k in line for k in _KEYISH) else []
     if "@" in line:
         kinds.append("email")
+    if "stripe.com/" in line:
+        kinds.append("link")
     if digits >= 2:
         kinds.append("iban")
     if digits >= 13:
         kinds.append("card")
+    if digits >= 9:
+        kinds.append("ssn")
+    if digits >= 3 and _CVC_LABEL.search(line):
+        kinds.append("cvc")
     if digits >= 8:
         kinds.append("phone")
     return kinds
@@ -245,12 +381,15 @@ def find_pii(line: str, known: list[str]) -> list[tuple[int, int, str]]:
     """Every (start, end, kind) of PII or a secret in ``line``; ``known`` from :func:`known_needles`.
     Spans may overlap; the caller decides which to report."""
     hits: list[tuple[int, int, str]] = []
-    if not _PLAIN.fullmatch(line) or any(k in line for k in _KEYISH):  # an id or an enum: no pattern can match
-        norm = _ascii_digits(line)
+    view, starts, ends = _view(line)
+    if not _plain(view):  # an id or an enum: no pattern can match
+        norm = _ascii_digits(view)
         for kind in _possible(norm):
             hits += [(m.start(), m.end(), kind) for m in PATTERNS[kind].finditer(norm) if _real(kind, m.group(0))]
     if known:
         whole, _, _ = _known_regex(tuple(known))
         if whole is not None:
-            hits += [(m.start(), m.end(), known_kind(m.group(0))) for m in whole.finditer(line)]
+            hits += [(m.start(), m.end(), known_kind(m.group(0))) for m in whole.finditer(view)]
+    if starts is not None and ends is not None:  # offsets in ``line``, not in its view
+        hits = [(starts[s], ends[e - 1], kind) for s, e, kind in hits]
     return hits

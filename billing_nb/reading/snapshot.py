@@ -15,6 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .pii import NO_WORDS, Vocabulary
+
 __all__ = ["CaseSnapshot", "KINDS", "ts", "from_ts", "portal_in_use"]
 
 #: The kinds a snapshot holds, in display order.
@@ -112,6 +114,12 @@ class CaseSnapshot:
         """
         return portal_in_use(self.objects.get("portal_configurations", []), self.extra.get("portal_configuration"))
 
+    def catalogue_words(self) -> Vocabulary:
+        """The merchant's catalogue words in this snapshot (:func:`~.masking.catalogue_words`)."""
+        from .masking import catalogue_words
+
+        return catalogue_words(self.objects, self.known_pii())
+
     def known_pii(self) -> list[str]:
         """The customers' own PII in clear, for masking free text such as the complaint; a
         snapshot loaded from disk holds it masked already."""
@@ -145,15 +153,16 @@ class CaseSnapshot:
             extra=dict(data.get("extra", {})),
         )
 
-    def save(self, path: Path, *, mask_pii: bool = True, readable: bool = True) -> Path:
-        """Write the snapshot as JSON; PII is masked unless ``mask_pii`` is False. ``readable``:
+    def save(self, path: Path, *, mask_pii: bool = True, readable: bool = True, common: Vocabulary = NO_WORDS) -> Path:
+        """Write the snapshot as JSON; PII is masked unless ``mask_pii`` is False (``common``: the
+        ordinary words a lone name part is not masked as, :func:`~.masking.mask_object`). ``readable``:
         indented with sorted keys, for a record; else compact (json's C encoder, ~3x faster),
         for a file only a program reads."""
         data = self.to_dict()
         if mask_pii:
             from .masking import mask_object
 
-            data["objects"] = mask_object(data["objects"])
+            data["objects"] = mask_object(data["objects"], common=common)
         text = (json.dumps(data, indent=1, sort_keys=True, default=_json_default) if readable
                 else json.dumps(data, separators=(",", ":"), default=_json_default))
         path.write_text(text)

@@ -30,12 +30,14 @@ from .casejson import option_json, shape_json
 from .fetch import fetch_snapshot, preview_jobs
 from .storage import atomic_write_text, failed_writes, final_status, saved_atomically, writer_identity
 from ..analysis.identify import IdentitySummary, identify
+from ..analysis.lexicon import case_words
 from ..actions.crashpoints import crash_point
 from ..actions.ledger import Ledger
 from ..money import Money
 from ..reading.provider import StripeReader, make_client
 from ..reading.masking import mask_strings, mask_text
 from ..reading.objects import money_currency, plan_name
+from ..reading.pii import Vocabulary
 from ..reading.snapshot import CaseSnapshot
 
 __all__ = ["Case", "open_case", "fetch_snapshot", "preview_jobs", "shape_json", "option_json"]
@@ -76,8 +78,13 @@ class Case:
     #: ``interrupted`` on the next run, never ``done`` with its approval silently dropped)
     awaiting: list[str] = field(default_factory=list)
 
+    #: the words the case itself uses (lexicon, catalogue): a lone name part that is one stays
+    #: in clear in every masking of the case's text (:func:`~billing_nb.analysis.lexicon.case_words`)
+    words: Vocabulary = field(init=False)
+
     def __post_init__(self) -> None:
-        self.complaint = mask_text(self.complaint or "", known=self.snapshot.known_pii())
+        self.words = case_words(self.snapshot)
+        self.complaint = mask_text(self.complaint or "", known=self.snapshot.known_pii(), common=self.words)
         self.summary = identify(self.snapshot)
         self.classification = classify(self.snapshot, self.summary, self.complaint)
         self.decision = decide(self.classification, None, None)
@@ -230,7 +237,7 @@ class Case:
             "proposed_impact": act.proposed_impact(plan, self.snapshot) if plan else None,
             "product_gaps": [g.as_case_json() for g in self.gaps],
         }
-        part = mask_strings(part, self.snapshot.known_pii())
+        part = mask_strings(part, self.snapshot.known_pii(), self.words)
         self.__dict__["_static_cache"] = (key, part)
         return part
 
@@ -249,7 +256,7 @@ class Case:
             "revenue_impact": act.revenue_impact(plan, self.executed, self.snapshot) if plan else {
                 k: _zero(cur) for k in ("refunded", "credited", "mrr_change", "arr_change")},
             "error": self.error,
-        }, self.snapshot.known_pii())
+        }, self.snapshot.known_pii(), self.words)
         rec: dict[str, Any] = {
             "case_id": self.case_id,
             "created_at": self.created_at.isoformat(),
@@ -318,6 +325,6 @@ def open_case(
         snap.extra["portal_configuration"] = os.environ["BILLING_NB_PORTAL_CONFIGURATION"]
     case = Case(case_id=case_id, complaint=complaint, output_dir=out, snapshot=snap,
                 settings=settings, interactive=interactive, reader=reader, awaiting=list(approve or []))
-    saved_atomically(out / "snapshot.json", snap.save)
+    saved_atomically(out / "snapshot.json", lambda tmp: snap.save(tmp, common=case.words))
     case.save()
     return case

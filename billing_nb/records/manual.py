@@ -20,6 +20,7 @@ from typing import Any
 from .. import exceptions as exc
 from ..actions.ledger import Ledger
 from ..config import Settings
+from ..analysis.lexicon import VOCABULARY
 from ..reading.masking import customer_pii, mask_text
 from ..reading.provider import StripeReader, lookup_kind, make_client
 from .runner import _claim_record_dir, new_case_id, notebook_path, redaction_error  # pyright: ignore[reportPrivateUsage]
@@ -64,7 +65,7 @@ def prepare_manual_case(lookup: str, *, settings: Settings, cases_dir: Path | No
     case_id = new_case_id(customer_id)
     record_dir = _claim_record_dir(cases, case_id)
     nb = load_notebook_node(str(notebook_path()))
-    nb = parameterize_notebook(nb, manual_params(case_id, customer_id, mask_text(complaint, known=known),
+    nb = parameterize_notebook(nb, manual_params(case_id, customer_id, mask_text(complaint, known=known, common=VOCABULARY),
                                                  record_dir, cases, kind))
     target = record_dir / "case.ipynb"
     nbformat.write(nb, str(target))

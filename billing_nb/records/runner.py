@@ -28,6 +28,7 @@ from .kernels import IpcKernelManager, WarmKernel, import_nbformat_without_iri_g
 from .prefetch import handoff_file, read_while_kernel_starts
 from ..actions.ledger import Ledger
 from ..reading.provider import StripeReader, lookup_kind, make_client
+from ..analysis.lexicon import case_words
 from ..reading.masking import mask_text
 from .markup import math_inert_md
 from .scan import Leak, scan
@@ -196,7 +197,7 @@ def run_case(request: CaseRequest, *, settings: Settings | None = None, cases_di
     nb_out = record_dir / "case.ipynb"
     prefetched = handoff_file(snapshot)
     params = {
-        "case_id": case_id, "customer": customer_id, "complaint": mask_text(request.complaint, known=known),
+        "case_id": case_id, "customer": customer_id, "complaint": mask_text(request.complaint, known=known, common=case_words(snapshot)),
         "bucket": request.bucket, "approve": list(request.approve), "interactive": False,
         "output_dir": str(record_dir.resolve()), "lookup_kind": kind, "prefetched": str(prefetched),
     }

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..analysis.lexicon import VOCABULARY
 from ..exceptions import BadInputError
-from ..reading.masking import PII_KINDS, customer_pii, find_pii, known_needles, mask_object, mask_text, stripe_objects
+from ..reading.pii import merge
+from ..reading.masking import BEARER_KEYS, PII_KINDS, catalogue_words, customer_pii, find_pii, known_needles, mask_object, mask_text, stripe_objects
 
 __all__ = ["Leak", "scan"]
 
@@ -27,12 +29,11 @@ __all__ = ["Leak", "scan"]
 class Leak:
     path: str
     line: int  # 1-based line in the file (text files) or in the JSON string at ``where``
-    kind: str  # email | phone | iban | key | card | name | address | field
+    kind: str  # email | phone | iban | key | card | ssn | cvc | link | name | address | secret | field
     excerpt: str  # masked, safe to print
     where: str = ""  # JSON pointer inside .ipynb/.json files ("/cells/3/outputs/0/text")
 
 
-_TEXT_SUFFIXES = frozenset({".md", ".txt", ".log", ".html", ".htm", ".csv"})
 _JSON_SUFFIXES = frozenset({".ipynb", ".json"})
 _SKIP_KEYS = ("image/", "application/pdf", "buffers")
 #: What nbformat, papermill and the kernel generate in a notebook -- a cell's random id, execution
@@ -44,8 +45,35 @@ _NOTEBOOK_GENERATED = re.compile(
     r"|^/metadata/papermill/(?:start_time|end_time|duration)$")
 
 
+def _masked_line(line: str, known: list[str], start: int, end: int) -> tuple[str, int, int, list[tuple[int, int]]]:
+    """``line`` with every PII span in it masked, each on its own (so the offsets of the match at
+    ``start:end`` can follow), where that match now stands, and where each mask stands. Masking the whole line before
+    any cut: a cut of clear text showed 12 digits of a card beside an email (``4000 0566 5566``)."""
+    spans = sorted({(s, e) for s, e, _ in find_pii(line, known)} | {(start, end)})
+    merged: list[list[int]] = []
+    for s, e in spans:
+        if merged and s < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    out, pos, at = "", 0, (0, 0)
+    masks: list[tuple[int, int]] = []
+    for s, e in merged:
+        out += mask_text(line[pos:s], known)  # clear text between hits: a lone name part
+        piece = mask_text(line[s:e], known)
+        piece = "***" if piece == line[s:e] else piece
+        if s <= start < e:
+            at = (len(out), len(out) + len(piece))
+        masks.append((len(out), len(out) + len(piece)))
+        out += piece
+        pos = e
+    return out + mask_text(line[pos:], known), at[0], at[1], masks
+
+
 def _safe_excerpt(line: str, start: int, end: int, known: list[str]) -> str:
-    """Context around a match, masked; widened to whole tokens so nothing half-cut survives."""
+    """Context around a match, from the line masked whole; widened to whole tokens so nothing
+    half-cut survives, and cut only where a mask ends (never inside one)."""
+    line, start, end, masks = _masked_line(line, known, start, end)
     lo, hi = max(0, start - 30), min(len(line), end + 30)
     while lo > 0 and not line[lo - 1].isspace() and start - lo < 90:
         lo -= 1
@@ -53,7 +81,11 @@ def _safe_excerpt(line: str, start: int, end: int, known: list[str]) -> str:
         hi += 1
     lo = start if lo > 0 and not line[lo - 1].isspace() else lo  # no boundary within reach: cut at the match
     hi = end if hi < len(line) and not line[hi].isspace() else hi
-    return mask_text(line[lo:hi], known).strip()
+    for s, e in masks:  # a mask with a space in it (``GB** ****5432``) is kept whole or left out
+        lo = s if s < lo < e else lo
+        hi = e if s < hi < e else hi
+    excerpt = line[lo:hi].strip()
+    return excerpt if not find_pii(excerpt, known) else "***"
 
 
 def _scan_line(line: str, known: list[str]) -> Iterator[tuple[str, str]]:
@@ -102,17 +134,61 @@ def _scan_value(value: str, known: list[str], is_html: bool,
     return hits
 
 
+def _read_text(file: Path) -> str | None:
+    """A file's text (UTF-8, or UTF-16/32 by its BOM), or None for a binary file (NUL bytes) or
+    one that cannot be read. SQLite databases are read by :func:`_sqlite_text`."""
+    try:
+        data = file.read_bytes()
+    except OSError:
+        return None
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                       (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    if data.startswith(b"SQLite format 3\x00"):
+        return _sqlite_text(file)
+    if b"\x00" in data[:65536]:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def _sqlite_text(file: Path) -> str | None:
+    """Every text cell of a SQLite file, one a line (opened read-only)."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        lines: list[str] = []
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            quoted = '"' + table.replace('"', '""') + '"'
+            for row in con.execute(f"SELECT * FROM {quoted}"):  # noqa: S608 -- a table name from the file itself, quoted
+                lines += [cell for cell in row if isinstance(cell, str)]
+        return "\n".join(line.replace("\n", " ") for line in lines)
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
+
+
 def _scan_file(file: Path, known: list[str],
                memo: dict[tuple[str, bool], list[tuple[int, str, str]]] | None = None) -> list[Leak]:
-    try:
-        text = file.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = _read_text(file)
+    if text is None:
         return []
     data: Any = None
     if file.suffix.lower() in _JSON_SUFFIXES:
         try:
             data = json.loads(text)
         except ValueError:  # a broken JSON file is still scanned, as text
+            data = None
+    elif file.suffix.lower() in (".jsonl", ".ndjson"):  # one JSON value a line: decoded, as a list
+        try:
+            data = [json.loads(line) for line in text.splitlines() if line.strip()] or None
+        except ValueError:
             data = None
     if data is None:
         is_html = file.suffix.lower() in {".html", ".htm"}
@@ -131,8 +207,22 @@ def _field_leaks(file: Path, data: Any, known: list[str]) -> Iterator[Leak]:
     if not any(o.get("object") in PII_KINDS for o in stripe_objects(data)):
         return
     own = customer_pii(o for o in stripe_objects(data) if o.get("object") == "customer")
-    masked = mask_object(data, known=[*known, *own])
+    # the words the case saved it with (analysis.lexicon.case_words): the lexicon's, the catalogue's
+    common = merge(VOCABULARY, catalogue_words(data, [*known, *own]))
+    masked = mask_object(data, known=[*known, *own], common=common)
     yield from _diff(file, data, masked, "", False)
+
+
+#: Fields of a street address (``customer.address``, ``shipping.address``, ``billing_details.address``).
+_ADDRESS_FIELDS = frozenset({"line1", "line2", "postal_code", "city", "state", "town"})
+
+
+def _kind(pointer: str) -> str:
+    """The leak kind of a field the model masks: a bearer secret, a street address, or a field."""
+    field = pointer.rsplit("/", 1)[-1]
+    if field in BEARER_KEYS:
+        return "secret"
+    return "address" if field in _ADDRESS_FIELDS or field.endswith("address") else "field"
 
 
 def _diff(file: Path, raw: Any, masked: Any, pointer: str, inside: bool) -> Iterator[Leak]:
@@ -142,19 +232,22 @@ def _diff(file: Path, raw: Any, masked: Any, pointer: str, inside: bool) -> Iter
             child = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
             if key in masked:
                 yield from _diff(file, value, masked[key], child, inside)
+            elif inside and value not in (None, "", {}, []):  # the model drops it (an address's street lines)
+                yield Leak(str(file), 1, _kind(child), f"{key}: ***", child)
     elif isinstance(raw, list) and isinstance(masked, list) and len(raw) == len(masked):
         for i, (a, b) in enumerate(zip(raw, masked)):
             yield from _diff(file, a, b, f"{pointer}/{i}", inside)
     elif inside and raw != masked and raw not in (None, ""):
         field = pointer.rsplit("/", 1)[-1]
-        yield Leak(str(file), 1, "field", f"{field}: {masked if isinstance(masked, str) else '***'}", pointer)
+        yield Leak(str(file), 1, _kind(pointer), f"{field}: {masked if isinstance(masked, str) else '***'}", pointer)
 
 
 def scan(path: Path, known: list[str] | None = None) -> list[Leak]:
     """Every leak in a file or folder; ``known`` adds exact strings (names, addresses) to look for.
 
-    Folders are walked recursively over ``.ipynb``, ``.json``, ``.md``, ``.txt``,
-    ``.log`` and ``.html`` files. JSON files are decoded first, so escaped text
+    Folders are walked recursively over every regular file: text in UTF-8 or UTF-16/32 (by its
+    BOM), SQLite databases by their text cells; other binary files (NUL bytes: images, DuckDB)
+    are skipped. JSON files are decoded first, so escaped text
     (``\\u00e9``, ``\\n``) is seen as written; notebook images and widget buffers are
     skipped. A masked email (``j***@example.com``) is not a leak.
     """
@@ -164,9 +257,8 @@ def scan(path: Path, known: list[str] | None = None) -> list[Leak]:
     needles = known_needles(known or [])
     if path.is_file():
         files = [path]
-    else:
-        suffixes = _TEXT_SUFFIXES | _JSON_SUFFIXES
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+    else:  # every regular file: a leak in a .jsonl, .tsv, .yaml or extensionless file is one all the same
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
     leaks: list[Leak] = []
     memo: dict[tuple[str, bool], list[tuple[int, str, str]]] = {}
     for file in files:

@@ -224,7 +224,7 @@ def test_scan_folder_recursive_and_clean_masked_records(tmp_path: Path) -> None:
     (nested / "handoff.md").write_text(f"# Handoff\n\n- Email: j***@example.com\n- {SAFE}\n")
     (nested / "case.ipynb").write_text(json.dumps(_notebook([
         {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo4242424242424242/AAAA"}}])))
-    (nested / "skip.bin").write_text(EMAIL)  # not a scanned suffix
+    (nested / "skip.bin").write_bytes(b"\x00\x01" + EMAIL.encode())  # binary (NUL bytes): not text
     assert scan(tmp_path, known=KNOWN) == []
     (nested / "deep.log").write_text(f"oops {EMAIL}\n")
     leaks = scan(tmp_path, known=KNOWN)
