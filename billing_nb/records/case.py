@@ -311,6 +311,7 @@ def open_case(
         settings = load_settings(live=live)
         reader = StripeReader(make_client(settings))
         snap = CaseSnapshot.load(Path(prefetched))
+        Path(prefetched).unlink(missing_ok=True)  # PII in clear: gone once read, whatever happens next
     elif snapshot_path:
         settings = load_settings(live=live, require_key=False)
         snap = CaseSnapshot.load(Path(snapshot_path))
