@@ -134,9 +134,23 @@ def _scan_value(value: str, known: list[str], is_html: bool,
     return hits
 
 
+#: A database's own files, never opened as plain files: closing a plain descriptor on a file
+#: releases every POSIX lock this process holds on it, SQLite's and DuckDB's included
+#: (sqlite.org/howtocorrupt.html, 2.2), so a scan inside a process with the ledger open could
+#: let another writer corrupt it. Databases are read through their own library instead.
+_SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+_DB_SIDE_FILES = ("-wal", "-shm", "-journal", ".wal", ".duckdb", ".duckdb.wal")
+
+
 def _read_text(file: Path) -> str | None:
     """A file's text (UTF-8, or UTF-16/32 by its BOM), or None for a binary file (NUL bytes) or
-    one that cannot be read. SQLite databases are read by :func:`_sqlite_text`."""
+    one that cannot be read. SQLite databases are read by :func:`_sqlite_text` (found by name,
+    so they are never opened as plain files; a database's side files are skipped)."""
+    name = file.name.lower()
+    if name.endswith(_DB_SIDE_FILES):
+        return None
+    if name.endswith(_SQLITE_SUFFIXES):
+        return _sqlite_text(file)
     try:
         data = file.read_bytes()
     except OSError:
@@ -246,8 +260,9 @@ def scan(path: Path, known: list[str] | None = None) -> list[Leak]:
     """Every leak in a file or folder; ``known`` adds exact strings (names, addresses) to look for.
 
     Folders are walked recursively over every regular file: text in UTF-8 or UTF-16/32 (by its
-    BOM), SQLite databases by their text cells; other binary files (NUL bytes: images, DuckDB)
-    are skipped. JSON files are decoded first, so escaped text
+    BOM), SQLite databases (``.sqlite``, ``.sqlite3``, ``.db``) by their text cells through
+    SQLite itself; other binary files (NUL bytes: images) and a database's side files (WAL,
+    shared memory, journal; DuckDB files) are skipped. JSON files are decoded first, so escaped text
     (``\\u00e9``, ``\\n``) is seen as written; notebook images and widget buffers are
     skipped. A masked email (``j***@example.com``) is not a leak.
     """
