@@ -146,6 +146,8 @@ def _cmd_case(args: argparse.Namespace) -> int:
     result = run_case(request, settings=settings, cases_dir=args.out, timeout=args.timeout)
     if args.json:
         print(json.dumps(result.record, indent=2))
+        if result.error:  # stdout stays the JSON a script parses; the reason still reaches the terminal
+            print(f"error: {result.error}", file=sys.stderr)
     else:
         print(f"case {result.case_id}: {result.status} -> {result.record_dir}")
         if result.error:
