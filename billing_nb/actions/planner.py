@@ -22,7 +22,7 @@ from ..reading.objects import charge_dispute, invoice_charge, line_is_proration,
     plan_name, refundable, subscription_invoices
 from ..analysis.classify import Bucket, Decision
 from ..analysis.gaps import portal_in_use
-from ..analysis.asks import switched_to
+from ..analysis.asks import PortalAsk, keeps_subscription, portal_ask, switched_to
 from ..analysis.lexicon import normalise, read_text
 from ..analysis.state import read_state
 from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption
@@ -266,15 +266,23 @@ class _Planner:
             self.notes.append(f"Explain proration invoice(s) {', '.join(prorations)}: unused time at the old price "
                               "credited, the rest of the period at the new price charged; nothing is owed back.")
             return
+        ask = portal_ask(self.complaint)
+        if ask is not None and ask.flow != "subscription_cancel":
+            self.self_serve_task(ask)
+            return
         target = next((s for s in self.live if not s.cancel_at_period_end), None)
         if target is None:
             ending = [s for s in self.live if s.cancel_at_period_end]
             for s in ending:
                 self.notes.append(f"{s.subscription_id} is already set to cancel at period end; nothing to change.")
             return
+        because = (f'the complaint asks to cancel ("{ask.words}")' if ask else
+                   "the complaint names no other task, and a self-serve complaint is most often a cancel the "
+                   "customer could not find")
         if self.portal_allows("subscription_cancel"):
-            self.add(cat.portal(self.customer, "subscription_cancel", target.subscription_id, self.portal_id()),
-                     "the customer could not find how to cancel; the link opens straight to it")
+            self.add(cat.portal(self.customer, "subscription_cancel", target.subscription_id, self.portal_id(),
+                                because),
+                     f"the customer could not find how to cancel; the link opens straight to it ({because})")
         else:
             self.notes.append("The portal configuration does not let customers cancel (features.subscription_cancel"
                               " disabled or no configuration): a product gap; cancel at period end for them.")
@@ -286,6 +294,43 @@ class _Planner:
             for action, why, requires in planned:
                 self.add(action, why, requires)
             self.notes.extend(notes)
+
+    def self_serve_task(self, ask: PortalAsk) -> None:
+        """A self-serve complaint about something other than cancelling ("where do I download
+        my invoices", "how do I update my card", "please don't cancel, I need a receipt"): the
+        portal opens on that task, and nothing is cancelled or refunded."""
+        said = f'"{ask.words}"' if ask.words else "no task by name"
+        refused = f' and says not to cancel ("{ask.keep}")' if ask.keep else ""
+        target = next((s for s in self.live if not s.cancel_at_period_end), None) or next(iter(self.live), None)
+        flow = ask.flow
+        if flow == "subscription_update" and (target is None or not self.portal_allows("subscription_update")):
+            self.notes.append("The customer asks to change their plan, but the portal configuration does not let "
+                              "customers change plans (features.subscription_update disabled, no configuration, or "
+                              "no live subscription): a product gap; change it for them on approval (e.g. "
+                              "quantity:sub_X:N). The portal home is offered instead.")
+            flow = "home"
+        if flow == "payment_method_update" and self.portal_allows("payment_method_update") is False:
+            self.notes.append("The customer asks to update their payment method, but the portal configuration does "
+                              "not allow payment method updates (features.payment_method_update): enable it. The "
+                              "portal home is offered instead.")
+            flow = "home"
+        if flow == "home" and ask.flow == "home" and self.portal_allows("invoice_history") is False:
+            self.notes.append("The portal configuration hides the invoice history (features.invoice_history "
+                              "disabled): send the customer the invoices' hosted links or PDFs, and enable it.")
+        task = {"subscription_update": "change their plan or seats",
+                "payment_method_update": "update their payment method",
+                "home": "see their invoices, receipts and billing details"}[flow]
+        because = f"the complaint asks to {task} ({said}){refused}"
+        if portal_in_use(self.snap) is None:
+            self.notes.append(f"No billing portal configuration: the customer cannot {task} themselves (a product "
+                              "gap); answer them directly.")
+        else:
+            self.add(cat.portal(self.customer, flow, target.subscription_id if target and flow == "subscription_update"
+                                else None, self.portal_id(), because),
+                     f"the portal opens on what the customer could not find: {because}")
+        self.notes.append(f"Self-serve: the customer asks to {task} ({said}){refused}; the portal link opens on it"
+                          f"{' (the home page, no flow)' if flow == 'home' else f' (flow_data.type={flow})'}. "
+                          "Nothing is cancelled or refunded.")
 
     def failure_candidates(self) -> tuple[list[tuple[ContractShape, dict[str, Any]]], str]:
         """The (subscription, charge) pairs a product failure's money back may be for, and how

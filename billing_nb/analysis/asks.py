@@ -1,7 +1,9 @@
 """What the complaint asks for, beside which bucket it is (pure).
 
 The bucket says what went wrong; the plan also needs what the customer wants done about it:
-which of two plans they switched to ("I switched to the annual plan"). Patterns run on
+which of two plans they switched to ("I switched to the annual plan"), which portal task they
+could not do ("where do I download my invoices": the portal home, not the cancel flow),
+whether they refuse a cancel ("please don't cancel my account"), how many seats they use. Patterns run on
 :func:`~.lexicon.normalise`\\ d text (lower case, accents stripped), in the lexicon's
 languages where the phrase is common.
 """
@@ -9,10 +11,11 @@ languages where the phrase is common.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from .lexicon import normalise
 
-__all__ = ["switched_to"]
+__all__ = ["PortalAsk", "keeps_subscription", "portal_ask", "switched_to"]
 
 _YEAR = r"(?:annual\w*|yearly|year|12[- ]month|anual\w*|jahres\w*|jahrlich\w*|annuel\w*)"
 _MONTH = r"(?:monthly|month|mensual\w*|monat\w*|mensuel\w*)"
@@ -33,3 +36,105 @@ def switched_to(text: str) -> str | None:
     if m is None:
         return None
     return "year" if re.fullmatch(_YEAR, m.group(1)) else "month"
+
+
+# --- the portal task, and "don't cancel" ------------------------------------------------------
+#: The customer says not to cancel. Only a wish or an order counts: "I could not cancel" and
+#: "no puedo cancelar" ask for the cancel they could not find, "don't cancel" refuses it.
+_CANCEL_WORD = (r"(?:cancel\w*|cancle|unsubscrib\w*|terminat\w*|end (?:my|our|the) (?:subscription|plan|account)|"
+                r"close (?:my|our) account)")
+_KEEP_PLAN = re.compile("|".join((
+    rf"\b(?:don'?t|dont|do not|please do not)\s+(?:ever\s+)?{_CANCEL_WORD}",
+    rf"\b(?:don'?t|dont|do not|doesn'?t|does not|not|no|never)\s+(?:really\s+)?(?:want|wish|need|mean|intend|plan|"
+    rf"try|look|go|ask)\w*\s+(?:to\s+|you to\s+|for you to\s+)?(?:\w+\s+)?{_CANCEL_WORD}",
+    rf"\b(?:not to|rather not|without)\s+(?:\w+\s+)?{_CANCEL_WORD}",
+    r"\b(?:(?:i|we) (?:want|would like|'d like|wish) to|please|let (?:me|us)) (?:keep|stay on) (?:using )?"
+    r"(?:my|our|the) (?:\w+ )?(?:plan|subscription|account)\b",
+    # Spanish: "no quiero cancelar", "no cancelen", "sin cancelar" ("no puedo cancelar" asks for it)
+    r"\bno (?:quiero|deseo|necesito|pienso|voy a|queremos)\s+(?:\w+\s+)?(?:cancelar\w*|dar\w* de baja|anular\w*)",
+    r"\bno (?:cancele\w*|cancelen|anule\w*|den de baja)\b|\bsin cancelar\b",
+    # German: "ich möchte nicht kündigen", "bitte nicht kündigen", "keine Kündigung" ("kann nicht")
+    r"\b(?:will|mochte\w*|wollen|bitte)\b(?:\s+\w+){0,3}?\s+nicht\s+(?:\w+\s+)?(?:kundig\w*|stornier\w*)",
+    r"\bkeine kundigung\b|\bohne (?:zu )?kundig\w*",
+    # French: "je ne veux pas annuler", "n'annulez pas", "sans annuler" ("je ne peux pas" asks for it)
+    r"\bne (?:veux|souhaite|voudrais|desire|voulons)\w* pas (?:\w+ )?(?:annuler|resilier)",
+    r"\bn'annulez pas|\bne (?:l')?(?:annulez|resiliez) pas|\bne pas (?:l')?(?:annuler|resilier)|\bsans (?:l')?annuler",
+    # Japanese: 解約しないで, 解約したくない, キャンセルするつもりはありません (解約できない asks for it)
+    r"(?:解約|キャンセル|退会)(?:は|を)?(?:しないで|したくな|したくありませ|するつもりはな|するつもりはありませ|しません|しない)",
+)))
+_CANCEL = re.compile(rf"\b(?:{_CANCEL_WORD}|cancelar\w*|dar\w* de baja|kundig\w*|abbestell\w*|annul\w*|resili\w*|"
+                     r"desabonn\w*|desinscri\w*)|解約|キャンセル|退会")
+_PM_NOUN = (r"(?:credit card|debit card|(?:my|our|the|a|new|other) card|card (?:details|number|info\w*)|"
+            r"payment (?:method|details|info\w*|card)|billing card|tarjeta|metodo de pago|forma de pago|"
+            r"zahlungs(?:methode|mittel|art|daten)|kreditkarte|karte|carte(?: bancaire| de credit)?|"
+            r"moyen de paiement|mode de paiement)")
+_PM_VERB = (r"(?:updat\w*|chang\w*|replac\w*|add\w*|remov\w*|edit\w*|switch\w*|swap\w*|actualiz\w*|cambi\w*|"
+            r"anadi\w*|agreg\w*|aktualisier\w*|ander\w*|wechsel\w*|hinterleg\w*|mettre a jour|modifi\w*|ajout\w*|"
+            r"remplac\w*)")
+_PAYMENT = re.compile(rf"\b{_PM_VERB}(?:\s+[^\s.,;!?]+){{0,3}}?\s+{_PM_NOUN}\b|"
+                      rf"\b{_PM_NOUN}\s+(?:(?:has|have|had|needs?|must|is|was)\s+(?:to\s+)?(?:be\s+)?)?"
+                      r"(?:expir\w*|updat\w*|chang\w*|replac\w*)\b|\bexpired card\b|"
+                      # German puts the verb last: "meine Kreditkarte ändern"
+                      rf"\b{_PM_NOUN}(?:\s+[^\s.,;!?]+){{0,2}}?\s+(?:ander\w*|aktualisier\w*|wechsel\w*|hinterleg\w*|"
+                      r"austausch\w*)\b|"
+                      r"(?:カード|支払い方法|決済方法)(?:情報)?(?:の|を)?(?:変更|更新|登録|追加|差し替え)")
+_PLAN = re.compile(r"\b(?:downgrad\w*|upgrad\w*|(?:change|switch)\w* (?:my |our |the |to (?:a |the )?)?(?:plan|tier|"
+                   r"subscription|seats?|seat count|number of seats|cheaper|smaller|lower|bigger)\w*|"
+                   r"(?:add|remove|reduce|lower) (?:\w+ )?(?:seats|users|licen[cs]es)|cambiar (?:de |el |mi )?plan|"
+                   r"bajar de plan|(?:plan|abo|tarif) (?:wechseln|andern|downgraden)|tarif wechseln|"
+                   r"changer (?:de |mon )?(?:formule|forfait|abonnement|offre))\b|プラン(?:の)?変更|ダウングレード|アップグレード")
+_HOME = re.compile(r"\b(?:invoices?|receipts?|billing (?:history|address|details|info\w*|email)|payment history|"
+                   r"tax id|vat (?:number|id)|company (?:name|address)|facturas?|recibos?|comprobantes?|"
+                   r"rechnung\w*|quittung\w*|beleg\w*|factures?|recus?|historique de facturation|"
+                   r"adresse de facturation)\b|領収書|請求書|明細")
+#: "can't find", "where do I", "how to": the task the customer could not do sits next to it
+_CUE = re.compile(r"\b(?:can'?t|cannot|couldn'?t|could not|unable to|no way to|how (?:do|can) (?:i|we)|how to|where|"
+                  r"no (?:option|button|link) to|no encuentro|no puedo|donde|como|finde|kann nicht|wo kann|"
+                  r"ne trouve|impossible de|comment|ou (?:est|sont|puis))\b|見つか|どこ|わから|分から")
+#: flow_data.type per task; "home" is no flow: the portal home lists invoices and billing details
+_FLOWS = (("subscription_cancel", _CANCEL), ("subscription_update", _PLAN), ("payment_method_update", _PAYMENT),
+          ("home", _HOME))
+
+
+@dataclass(frozen=True)
+class PortalAsk:
+    """The portal task a complaint asks for: ``flow`` is Stripe's ``flow_data.type``
+    (``home``: no flow, the portal home page) and ``words`` the complaint's words for it;
+    ``keep`` holds the words refusing a cancel ("don't cancel my account"), if any."""
+
+    flow: str
+    words: str
+    keep: str | None = None
+
+
+def keeps_subscription(text: str) -> str | None:
+    """The complaint's words saying not to cancel ("do not cancel my plan"), or None."""
+    m = _KEEP_PLAN.search(normalise(text))
+    return m.group(0) if m else None
+
+
+def portal_ask(text: str) -> PortalAsk | None:
+    """Which portal flow answers the complaint: the task next to a "can't find / where /
+    how" cue, else the first of cancel, plan change, payment method, invoices it names. A
+    cancel the complaint refuses never counts; None when it names no task (``keep`` then
+    lost: call :func:`keeps_subscription` for it)."""
+    norm = normalise(text)
+    refused = [m.span() for m in _KEEP_PLAN.finditer(norm)]
+    found: list[tuple[str, re.Match[str]]] = []
+    for flow, pattern in _FLOWS:
+        for m in pattern.finditer(norm):
+            if flow == "subscription_cancel" and any(s <= m.start() < e for s, e in refused):
+                continue
+            found.append((flow, m))
+    keep = norm[refused[0][0]:refused[0][1]] if refused else None
+    if not found:
+        return PortalAsk("home", "", keep) if keep else None
+    order = [f for f, _ in _FLOWS]
+    cues = [c.span() for c in _CUE.finditer(norm)]
+
+    def distance(m: re.Match[str]) -> int:
+        gaps = [m.start() - e if m.start() >= e else s - m.end() for s, e in cues]
+        near = [g for g in gaps if 0 <= g <= 60]
+        return min(near) if near else 10_000
+    flow, m = min(found, key=lambda fm: (distance(fm[1]), order.index(fm[0]), fm[1].start()))
+    return PortalAsk(flow, m.group(0), keep)

@@ -1,0 +1,75 @@
+"""Adversarial review, session 7: the plan does what the complaint asks (D6, D5, D9a, D9c).
+
+Each test builds the tester's reproduction as a hand-made snapshot (see test_actions_snapshots).
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_actions_plan import make_plan
+from test_actions_snapshots import DAY, T0, annual_case
+
+from billing_nb.actions import idempotency_key
+from billing_nb.analysis.classify import Bucket
+
+SELF = Bucket.MISSING_SELF_SERVE
+
+
+# --- D6: the portal link opens on what the customer could not find -------------------------
+@pytest.mark.parametrize(("complaint", "flow"), [
+    ("Please don't cancel my account, I just want a receipt for last month", "home"),
+    ("Your app works fine. I just can't find where to download my invoices", "home"),
+    ("I can't find where to update my credit card before my subscription renews", "payment_method_update"),
+    ("No quiero cancelar, solo necesito la factura de marzo", "home"),
+    ("Ich möchte nicht kündigen, ich finde nur die Rechnung nicht", "home"),
+    ("Je ne veux pas annuler, je ne trouve pas mes factures", "home"),
+    ("解約はしないでください。領収書がどこにあるかわかりません", "home"),
+    ("¿Dónde puedo cambiar mi tarjeta? Caducó", "payment_method_update"),
+    ("Wo kann ich meine Kreditkarte ändern?", "payment_method_update"),
+])
+def test_the_portal_flow_is_the_task_the_complaint_asks_for(complaint: str, flow: str) -> None:
+    """Before: every one got portal:cus_A:subscription_cancel (a link straight to cancelling)."""
+    b, _, _ = annual_case(T0)
+    b.portal(cancel=True)
+    p = make_plan(b.snapshot(T0 + 10 * DAY), SELF, complaint=complaint)
+    assert [a.id for a in p.actions if a.kind.value != "document"] == [f"portal:cus_A:{flow}"], p.ids
+    link = p.actions[0]
+    assert link.params["flow"] == flow
+    shown = "no flow" if flow == "home" else f"flow_data.type={flow}"
+    assert shown in link.preview and "because the complaint asks to" in link.preview, link.preview
+    assert "asks to" in link.why and "straight to cancelling" not in link.preview, link.why
+    assert not [a for a in p.actions if a.kind.value == "cancel" or a.moves_money]
+    assert any("Nothing is cancelled or refunded" in n for n in p.notes), p.notes
+
+
+def test_a_cancel_the_customer_asks_for_still_opens_the_cancel_flow() -> None:
+    b, _, _ = annual_case(T0)
+    b.portal(cancel=True)
+    for complaint in ("I can't find how to cancel my subscription", "no puedo cancelar mi suscripción",
+                      "Ich finde nicht, wo ich kündigen kann", "解約方法が見つかりません", "it renewed without a reminder"):
+        p = make_plan(b.snapshot(T0 + 10 * DAY), SELF, complaint=complaint)
+        assert p.ids[0] == "portal:cus_A:subscription_cancel", (complaint, p.ids)
+        assert "flow_data.type=subscription_cancel" in p.actions[0].preview
+
+
+def test_a_plan_change_opens_the_update_flow_when_the_portal_allows_it() -> None:
+    b, _, _ = annual_case(T0)
+    conf = b.portal(cancel=True)
+    complaint = "I want to downgrade to a smaller plan but can't find how"
+    p = make_plan(b.snapshot(T0 + 10 * DAY), SELF, complaint=complaint)
+    assert p.ids[0] == "portal:cus_A:home" and any("does not let customers change plans" in n for n in p.notes)
+    conf["features"]["subscription_update"]["enabled"] = True
+    p = make_plan(b.snapshot(T0 + 10 * DAY), SELF, complaint=complaint)
+    assert p.ids[0] == "portal:cus_A:subscription_update" and p.actions[0].params["subscription"] == "sub_annual"
+
+
+def test_each_flow_is_its_own_effect() -> None:
+    """The idempotency key is derived from the effect, and the flow is part of the effect."""
+    b, _, _ = annual_case(T0)
+    b.portal(cancel=True)
+    snap = b.snapshot(T0 + 10 * DAY)
+    home = make_plan(snap, SELF, complaint="can't find where to download my invoices").actions[0]
+    cancel = make_plan(snap, SELF, complaint="can't find where to cancel").actions[0]
+    assert idempotency_key(home, "case-1") != idempotency_key(cancel, "case-1")
+    assert idempotency_key(home, "case-1") == idempotency_key(
+        make_plan(snap, SELF, complaint="where are my receipts?").actions[0], "case-1")

@@ -1,0 +1,27 @@
+"""What the complaint asks for (analysis.asks): a refused cancel is not a cancel request."""
+
+from __future__ import annotations
+
+import pytest
+
+from billing_nb.analysis.asks import keeps_subscription, portal_ask
+
+
+@pytest.mark.parametrize("text", ["Please don't cancel my account", "give me some money back but do not cancel my plan",
+                                  "I do not want to cancel, just fix it", "I want to keep my plan",
+                                  "no quiero cancelar mi plan", "no cancelen mi cuenta", "bitte nicht kündigen",
+                                  "Ich möchte mein Abo nicht kündigen", "je ne veux pas annuler",
+                                  "n'annulez pas mon abonnement", "解約はしないでください", "キャンセルしたくないです"])
+def test_a_refused_cancel_is_read(text: str) -> None:
+    assert keeps_subscription(text), text
+    ask = portal_ask(text)
+    assert ask is None or ask.flow != "subscription_cancel", ask
+
+
+@pytest.mark.parametrize("text", ["I could not cancel my plan", "I can't find how to cancel", "no puedo cancelar",
+                                  "ich kann nicht kündigen", "je ne peux pas annuler", "解約できない",
+                                  "I don't see a cancel button", "I don't want to keep my plan, cancel it", "cancel it now"])
+def test_a_cancel_the_customer_could_not_do_is_a_cancel_request(text: str) -> None:
+    assert keeps_subscription(text) is None, text
+    ask = portal_ask(text)
+    assert ask is not None and ask.flow == "subscription_cancel", (text, ask)
