@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from fractions import Fraction
 from typing import Any
 
 from . import catalogue as cat
@@ -22,7 +23,7 @@ from ..reading.objects import charge_dispute, invoice_charge, line_is_proration,
     plan_name, refundable, subscription_invoices
 from ..analysis.classify import Bucket, Decision
 from ..analysis.gaps import portal_in_use
-from ..analysis.asks import PortalAsk, keeps_subscription, portal_ask, switched_to
+from ..analysis.asks import PortalAsk, asked_share, keeps_subscription, portal_ask, switched_to
 from ..analysis.lexicon import normalise, read_text
 from ..analysis.state import read_state
 from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption
@@ -375,9 +376,12 @@ class _Planner:
                 f"({which}; {how}): one money-back "
                 "option is planned for each; approve the one for the plan that failed (they are alternatives).")
         group = f"money:product_failure:{self.customer}" if several else None
+        keep = keeps_subscription(self.complaint)
         for shape, charge in candidates:
             unused = self.option("credit_note_unused", shape.subscription_id)
-            if shape.is_annual and unused is not None and unused.charge == charge.get("id"):
+            if shape.is_annual and unused is not None and unused.charge == charge.get("id") and keep:
+                self.failure_share(shape, charge, str(unused.invoice), unused.amount, keep, group)
+            elif shape.is_annual and unused is not None and unused.charge == charge.get("id"):
                 cancel = cat.cancel_now(shape.subscription_id, "refund of unused time for a product failure",
                                         "low_quality")
                 self.add(cancel, "the unused time is refunded only if the annual plan ends now")
@@ -393,6 +397,30 @@ class _Planner:
                     self.add(replace(action, exclusive=group or action.exclusive),
                              f"money back for the product failure: only this charge ({how}), what remains "
                              "refundable")
+
+    def failure_share(self, shape: ContractShape, charge: dict[str, Any], invoice: str, unused: Money, keep: str,
+                      group: str | None) -> None:
+        """Money back for a product failure on an annual plan the customer says not to cancel:
+        the unused-time refund needs the plan ended, so a share of the charge goes back on a
+        credit note instead, the plan kept: the share the complaint names ("refund half"),
+        else one month of the year."""
+        asked = asked_share(self.complaint)
+        share = asked or Fraction(1, 12 * max(1, min(i.interval_count for i in shape.items)))
+        label = (f"{share.numerator}/{share.denominator}" if asked else "one month of the year")
+        money = Money(int(refundable(charge) * share), str(charge.get("currency")))
+        if money.amount <= 0:
+            return
+        note = cat.credit_note(invoice, money, "product_unsatisfactory",
+                               f"product failure, plan kept ({label} of the charge)", str(charge["id"]))
+        self.add(replace(note, exclusive=group or note.exclusive),
+                 f'money back without a cancel: the customer says not to cancel ("{keep}"), so {label} of the '
+                 f"charge goes back ({'the share they ask for' if asked else 'a month of the annual plan'}) and "
+                 "the plan keeps running")
+        self.notes.append(
+            f"{shape.subscription_id}: the customer asks for money back but says not to cancel (\"{keep}\"): "
+            f"{note.id} gives {label} of the charge back and keeps the plan. The unused-time refund ({unused}) "
+            f"needs cancel:{shape.subscription_id}:now, which they refused, so it is not planned; approve "
+            f"credit_note:{invoice}:AMOUNT to give another amount.")
 
     def charged_after_cancel(self) -> None:
         planned, notes = renewal_after_cancel_request(

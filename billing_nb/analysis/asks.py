@@ -3,7 +3,8 @@
 The bucket says what went wrong; the plan also needs what the customer wants done about it:
 which of two plans they switched to ("I switched to the annual plan"), which portal task they
 could not do ("where do I download my invoices": the portal home, not the cancel flow),
-whether they refuse a cancel ("please don't cancel my account"), how many seats they use. Patterns run on
+whether they refuse a cancel ("please don't cancel my account"), what share of the money they
+ask back ("refund half"), how many seats they use. Patterns run on
 :func:`~.lexicon.normalise`\\ d text (lower case, accents stripped), in the lexicon's
 languages where the phrase is common.
 """
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 from .lexicon import normalise
 
-__all__ = ["PortalAsk", "keeps_subscription", "portal_ask", "switched_to"]
+__all__ = ["PortalAsk", "asked_share", "keeps_subscription", "portal_ask", "switched_to"]
 
 _YEAR = r"(?:annual\w*|yearly|year|12[- ]month|anual\w*|jahres\w*|jahrlich\w*|annuel\w*)"
 _MONTH = r"(?:monthly|month|mensual\w*|monat\w*|mensuel\w*)"
@@ -138,3 +140,30 @@ def portal_ask(text: str) -> PortalAsk | None:
         return min(near) if near else 10_000
     flow, m = min(found, key=lambda fm: (distance(fm[1]), order.index(fm[0]), fm[1].start()))
     return PortalAsk(flow, m.group(0), keep)
+
+
+# --- a share of the money back ("refund half", "50% back") -------------------------------------
+_MONEY_WORD = (r"(?:refund\w*|money|back|credit|reimburs\w*|discount|reembols\w*|devol\w*|devuel\w*|dinero|"
+               r"erstatt\w*|zuruck|geld|argent|"
+               r"gutschrift|rembours\w*|avoir|返金|払い戻し)")
+_SHARES = ((r"(?<![\w.])(\d{1,3}(?:\.\d+)?) ?(?:%|percent\b|per cent\b|por ciento\b|prozent\b|pour ?cent\b)", None),
+           (r"\b(?:half|la mitad|(?:die )?halfte|(?:la )?moitie)\b|半額|半分", Fraction(1, 2)),
+           (r"\b(?:a third|one third|un tercio|ein drittel|un tiers)\b", Fraction(1, 3)),
+           (r"\b(?:a quarter|one quarter|un cuarto|ein viertel|un quart)\b", Fraction(1, 4)))
+
+
+def asked_share(text: str) -> Fraction | None:
+    """The share of the charge the customer asks back ("refund half", "50% back"), named
+    within a few words of a money word (so "50% of syncs fail" names none); None when no
+    share, or two different ones, are named."""
+    norm = normalise(text)
+    found: set[Fraction] = set()
+    for pattern, share in _SHARES:
+        for m in re.finditer(pattern, norm):
+            window = norm[max(0, m.start() - 40):m.end() + 40]
+            if not re.search(_MONEY_WORD, window):
+                continue
+            value = share if share is not None else Fraction(m.group(1)) / 100
+            if 0 < value <= 1:
+                found.add(value)
+    return found.pop() if len(found) == 1 else None

@@ -73,3 +73,34 @@ def test_each_flow_is_its_own_effect() -> None:
     assert idempotency_key(home, "case-1") != idempotency_key(cancel, "case-1")
     assert idempotency_key(home, "case-1") == idempotency_key(
         make_plan(snap, SELF, complaint="where are my receipts?").actions[0], "case-1")
+
+
+# --- D5: "do not cancel" is honoured on a product failure ------------------------------------
+@pytest.mark.parametrize(("complaint", "share"), [
+    ("The exports have been broken for a month, give me some money back but do not cancel my plan", 12),
+    ("Sync is broken. Please refund half, I want to keep my plan", 2),
+    ("La sincronización no funciona. Quiero la mitad del dinero devuelto, pero no quiero cancelar mi plan", 2),
+])
+def test_an_annual_product_failure_the_customer_keeps_gives_a_share_back_without_a_cancel(
+        complaint: str, share: int) -> None:
+    """Before: the only option was cancel:sub_annual:now with the unused time on a credit note."""
+    now = T0 + 92 * DAY
+    b, _, inv = annual_case(now)
+    p = make_plan(b.snapshot(now), Bucket.PRODUCT_FAILURE, complaint=complaint)
+    assert not [a for a in p.actions if a.kind.value == "cancel"], p.ids
+    money = [a for a in p.actions if a.moves_money]
+    assert [a.id for a in money] == [f"credit_note:{inv['id']}:{120000 // share}"], p.ids
+    assert money[0].requires == () and money[0].params["reason"] == "product_unsatisfactory"
+    assert "not to cancel" in money[0].why
+    assert any("says not to cancel" in n and "cancel:sub_annual:now, which they refused" in n for n in p.notes)
+    # the analyst may still name another amount on that invoice
+    from billing_nb.actions.amounts import named_amount
+    other = named_amount(p, f"credit_note:{inv['id']}:30000")
+    assert other is not None and other.requires == ()
+
+
+def test_an_annual_product_failure_without_a_refusal_still_offers_the_unused_time() -> None:
+    now = T0 + 92 * DAY
+    b, _, inv = annual_case(now)
+    p = make_plan(b.snapshot(now), Bucket.PRODUCT_FAILURE, complaint="It is broken, I want my money back")
+    assert "cancel:sub_annual:now" in p.ids

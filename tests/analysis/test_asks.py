@@ -25,3 +25,13 @@ def test_a_cancel_the_customer_could_not_do_is_a_cancel_request(text: str) -> No
     assert keeps_subscription(text) is None, text
     ask = portal_ask(text)
     assert ask is not None and ask.flow == "subscription_cancel", (text, ask)
+
+
+def test_a_share_is_read_only_beside_a_money_word() -> None:
+    from fractions import Fraction
+
+    from billing_nb.analysis.asks import asked_share
+    assert asked_share("refund half please") == asked_share("I want 50% back") == Fraction(1, 2)
+    assert asked_share("die Hälfte erstatten") == asked_share("半額返金してください") == Fraction(1, 2)
+    for none in ("50% of syncs fail", "on behalf of my team, refund it", "refund 30% or half", "give me money back"):
+        assert asked_share(none) is None, none
