@@ -23,7 +23,7 @@ from ..reading.objects import charge_dispute, invoice_charge, line_is_proration,
     plan_name, refundable, subscription_invoices
 from ..analysis.classify import Bucket, Decision
 from ..analysis.gaps import portal_in_use
-from ..analysis.asks import PortalAsk, asked_share, keeps_subscription, portal_ask, switched_to
+from ..analysis.asks import PortalAsk, asked_share, keeps_subscription, portal_ask, seats_used, switched_to
 from ..analysis.lexicon import normalise, read_text
 from ..analysis.state import read_state
 from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption
@@ -199,16 +199,30 @@ class _Planner:
             if charge is not None and int(charge.get("created") or 0) >= since:
                 self.refund_charge(charge, refund_reason, f"{reason} ({shape.subscription_id})", (cancel.id,))
 
+    def stated_seats(self) -> tuple[int, str] | None:
+        """The seat count the complaint says the team uses, when exactly one live subscription
+        is billed per seat (with two, which one they mean is the customer's to say)."""
+        per_seat = [s for s in self.live if any(i.per_seat for i in s.items)]
+        return seats_used(self.complaint) if len(per_seat) == 1 else None
+
     def team(self, seats: int | None) -> None:
         unused = "unused_seats" in self.said
+        stated = None if seats else self.stated_seats()
         for shape in self.live:
             item = next((i for i in shape.items if i.per_seat), None)
             if item is None:
                 continue
             raised = [q for q in self.state.seats_raised if q.subscription == shape.subscription_id]
-            target = seats or (self.previous_quantity(shape, item.item_id) if unused else None)
+            if stated and not 1 <= stated[0] < item.quantity:
+                self.notes.append(f'The complaint says {stated[0]} ("{stated[1]}"), but {shape.subscription_id} has '
+                                  f"{item.quantity} seats: no reduction follows from it; ask the customer.")
+                stated = None
+            target = seats or (stated[0] if stated else None) or (
+                self.previous_quantity(shape, item.item_id) if unused else None)
             if target and target != item.quantity:
                 why = (f"the analyst asked for {seats} seats" if seats else
+                       f'the complaint says the team uses {target} ("{stated[1]}"); {item.quantity} seats are '
+                       "billed" if stated else
                        f"the complaint says seats are unused; back to the {target} seats before the last change")
                 self.add(cat.quantity(shape.subscription_id, item.item_id, target, item.quantity, item.unit_amount), why)
                 continue

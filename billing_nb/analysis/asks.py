@@ -17,7 +17,7 @@ from fractions import Fraction
 
 from .lexicon import normalise
 
-__all__ = ["PortalAsk", "asked_share", "keeps_subscription", "portal_ask", "switched_to"]
+__all__ = ["PortalAsk", "asked_share", "keeps_subscription", "portal_ask", "seats_used", "switched_to"]
 
 _YEAR = r"(?:annual\w*|yearly|year|12[- ]month|anual\w*|jahres\w*|jahrlich\w*|annuel\w*)"
 _MONTH = r"(?:monthly|month|mensual\w*|monat\w*|mensuel\w*)"
@@ -167,3 +167,45 @@ def asked_share(text: str) -> Fraction | None:
             if 0 < value <= 1:
                 found.add(value)
     return found.pop() if len(found) == 1 else None
+
+
+# --- how many seats the customer says they use ("we only have 3 people") ---------------------------
+_NUMBERS = {w: n for n, words in enumerate((
+    (), ("one", "uno", "una", "eins", "ein", "eine", "un", "une", "一"), ("two", "dos", "zwei", "deux", "二"),
+    ("three", "tres", "drei", "trois", "三"), ("four", "cuatro", "vier", "quatre", "四"),
+    ("five", "cinco", "funf", "cinq", "五"), ("six", "seis", "sechs", "六"), ("seven", "siete", "sieben", "sept", "七"),
+    ("eight", "ocho", "acht", "huit", "八"), ("nine", "nueve", "neun", "neuf", "九"), ("ten", "diez", "zehn", "dix", "十"),
+    ("eleven", "once", "elf", "onze"), ("twelve", "doce", "zwolf", "douze"))) for w in words}
+_N = r"(\d{1,4}|" + "|".join(sorted((w for w in _NUMBERS if w.isascii()), key=len, reverse=True)) + r")"
+_WHO = (r"(?:people|persons?|users?|members?|employees|staff|seats?|licen[cs]es?|colleagues|team members|active users|"
+        r"of us|personas|usuarios|miembros|empleados|personen|nutzer|benutzer|mitarbeiter\w*|leute|platze|lizenzen|"
+        r"personnes|utilisateurs|membres|salaries)")
+_SEATS_USED = re.compile("|".join((
+    rf"\b(?:only|just)\s+(?:(?:have|has|need|use|are|got|employ)\s+)?(?:about\s+)?{_N}\s+{_WHO}",
+    rf"\b(?:we are|we'?re)\s+(?:only\s+|just\s+)?{_N}(?:\s+{_WHO})?\b",
+    rf"\b(?:there are|there'?s|there is)\s+(?:only\s+|just\s+)?{_N}\s+{_WHO}",
+    rf"\b(?:we|i) (?:have|employ)\s+(?:only\s+|just\s+)?{_N}\s+(?:people|users|members|employees|staff|colleagues|"
+    r"team members|active users)\b",
+    rf"\b(?:need|use|using|want)\s+(?:only\s+|just\s+)?{_N}\s+(?:seats?|licen[cs]es?)\b",
+    rf"\b(?:team|company) of (?:only\s+|just\s+)?{_N}\b",
+    rf"\b(?:solo|solamente)\s+(?:somos|tenemos|usamos|necesitamos|hay)\s+{_N}\b",
+    rf"\bsomos (?:solo )?{_N}\b",
+    rf"\b(?:nur|lediglich)\s+{_N}\s+{_WHO}",
+    rf"\bwir sind (?:nur |zu )?{_N}\b",
+    rf"\b(?:seulement|que|juste)\s+{_N}\s+{_WHO}",
+    rf"\b(?:nous sommes|on est|on n'est que) (?:seulement )?{_N}\b",
+    r"(\d{1,4}|[一二三四五六七八九十])(?:人|名)(?:しか|だけ|で(?:使|利用))",
+)), re.I)
+
+
+def seats_used(text: str) -> tuple[int, str] | None:
+    """The seat count the customer says they use ("we only have 3 people", "solo somos 2")
+    and the words saying it; None when it names none, or two different counts."""
+    found: dict[int, str] = {}
+    for m in _SEATS_USED.finditer(normalise(text)):
+        word = next(g for g in m.groups() if g)
+        n = int(word) if word.isdigit() else _NUMBERS[word]
+        found.setdefault(n, m.group(0))
+    if len(found) != 1:
+        return None
+    return next(iter(found.items()))

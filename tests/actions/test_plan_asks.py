@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from test_actions_plan import make_plan
-from test_actions_snapshots import DAY, T0, annual_case
+from test_actions_snapshots import DAY, T0, Builder, annual_case, price
 
 from billing_nb.actions import idempotency_key
 from billing_nb.analysis.classify import Bucket
@@ -104,3 +104,31 @@ def test_an_annual_product_failure_without_a_refusal_still_offers_the_unused_tim
     b, _, inv = annual_case(now)
     p = make_plan(b.snapshot(now), Bucket.PRODUCT_FAILURE, complaint="It is broken, I want my money back")
     assert "cancel:sub_annual:now" in p.ids
+
+
+# --- D9a: the seat count the customer states is proposed --------------------------------------
+def _team(quantity: int = 5) -> Builder:
+    b = Builder()
+    sub = b.subscription("sub_team", price("price_seat", 1500, product="prod_team"), start=T0, quantity=quantity)
+    b.invoice(sub, 1500 * quantity, start=T0, end=T0 + 30 * DAY)
+    return b
+
+
+@pytest.mark.parametrize("complaint", ["Why am I paying for 5 seats? We only have 3 people",
+                                       "¿Por qué pago 5 asientos? Solo somos 3",
+                                       "Warum zahle ich für 5 Plätze? Wir sind nur drei",
+                                       "5席分請求されていますが、3人しか使っていません"])
+def test_a_stated_seat_count_is_proposed(complaint: str) -> None:
+    """Before: only the note "ask the customer how many they need", though they said 3."""
+    p = make_plan(_team().snapshot(T0 + 10 * DAY), Bucket.TEAM_SEATS, complaint=complaint)
+    assert p.ids == ["quantity:sub_team:3", "document:cus_A"], (complaint, p.ids, p.notes)
+    assert "uses 3" in p.get("quantity:sub_team:3").why and p.get("quantity:sub_team:3").params["old"] == 5
+
+
+@pytest.mark.parametrize("complaint", ["Why am I paying for 5 seats? We are 5 people, but 3 use it... we only have 2 people",
+                                       "Why am I paying for 5 seats? There are only 8 of us",
+                                       "Why am I paying for 5 seats?"])
+def test_an_ambiguous_or_higher_count_is_asked_not_proposed(complaint: str) -> None:
+    p = make_plan(_team().snapshot(T0 + 10 * DAY), Bucket.TEAM_SEATS, complaint=complaint)
+    assert not [a for a in p.actions if a.kind.value == "quantity"], (complaint, p.ids)
+    assert any("ask the customer" in n for n in p.notes), p.notes

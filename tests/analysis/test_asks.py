@@ -35,3 +35,11 @@ def test_a_share_is_read_only_beside_a_money_word() -> None:
     assert asked_share("die Hälfte erstatten") == asked_share("半額返金してください") == Fraction(1, 2)
     for none in ("50% of syncs fail", "on behalf of my team, refund it", "refund 30% or half", "give me money back"):
         assert asked_share(none) is None, none
+
+
+def test_a_stated_seat_count_is_read_once_and_only_as_a_headcount() -> None:
+    from billing_nb.analysis.asks import seats_used
+    assert seats_used("Why am I paying for 5 seats? We only have 3 people") == (3, "only have 3 people")
+    assert seats_used("wir sind nur drei Leute")[0] == seats_used("solo somos 3")[0] == 3  # type: ignore[index]
+    for none in ("why am I paying for 5 seats", "there are 2 charges", "we have 3 people but only 2 people use it"):
+        assert seats_used(none) is None, none
