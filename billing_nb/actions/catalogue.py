@@ -101,13 +101,20 @@ def credit_note(invoice: str, amount: Money, reason: str, why: str, charge: str 
         params={"reason": reason, "charge": charge}, exclusive=f"money:{charge or invoice}")
 
 
-def quantity(sub: str, item: str, new: int, old: int, unit: Money) -> Action:
+def quantity(sub: str, item: str, new: int, old: int, unit: Money, *, copies: bool = False) -> Action:
+    """A seat change, with Stripe's prorations; ``copies``: the extra copies of a product not
+    sold per seat, bought by mistake, whose money goes back by a refund of their share of the
+    charge, so Stripe makes no proration credit for them (it would pay the same time back twice)."""
     delta = unit.times(new - old)
+    noun = ("cop" + ("y" if new == 1 else "ies")) if copies else f"seat{'' if new == 1 else 's'}"
+    how = ("without prorations (proration_behavior=none: the extra copies' share of the charge is refunded "
+           "separately)" if copies else "with Stripe's prorations on the next invoice")
     return Action(
         id=f"quantity:{sub}:{new}", kind=ActionKind.QUANTITY, target=sub, step=2,
-        preview=f"Change {sub} item {item} from {old} to {new} seat{'' if new == 1 else 's'} ({delta} per period), "
-                "with Stripe's prorations on the next invoice; undo by setting the quantity back." + _tail(True, True),
-        reversible=True, customer_visible=True, moves_money=True, params={"item": item, "quantity": new, "old": old},
+        preview=f"Change {sub} item {item} from {old} to {new} {noun} ({delta} per period), "
+                f"{how}; undo by setting the quantity back." + _tail(True, True),
+        reversible=True, customer_visible=True, moves_money=True,
+        params={"item": item, "quantity": new, "old": old, **({"proration": "none"} if copies else {})},
         exclusive=f"seats:{sub}")
 
 

@@ -21,12 +21,14 @@ from .model import Action, ActionKind, Plan
 from .renewals import renewal_after_cancel_request, renewal_refund
 from ..reading.objects import charge_dispute, invoice_charge, line_is_proration, line_subscription_item, obj_id, \
     plan_name, refundable, subscription_invoices
+from ..reading.rows import price_seat_hint
 from ..analysis.classify import Bucket, Decision
 from ..analysis.gaps import portal_in_use
 from ..analysis.asks import PortalAsk, asked_share, keeps_subscription, portal_ask, seats_used, switched_to
 from ..analysis.lexicon import normalise, read_text
 from ..analysis.state import read_state
 from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption
+from ..analysis.terms import ItemShape
 from ..analysis.credits import credits_of
 from ..analysis.identify import IdentitySummary
 from ..money import Money
@@ -112,11 +114,64 @@ class _Planner:
             groups = [g for g in groups if g not in joined] + [merged]
         return [sorted(g, key=lambda s: s.subscription_id) for g in groups if len(g) > 1]
 
+    def sold_per_seat(self, item: ItemShape) -> bool | None:
+        """Whether the catalogue sells ``item`` per seat: True or False when its price or
+        product says so (metadata ``per_seat``, a "seat" nickname or lookup key), None when
+        nothing says (the contract counts any quantity > 1 as seats)."""
+        price = next((i.get("price") or {} for s in self.snap.of("subscriptions") for i in
+                      ((s.get("items") or {}).get("data") or []) if i.get("id") == item.item_id), {})
+        if price_seat_hint(price):
+            return True
+        product = self.snap.by_id(item.product) or {}
+        flags = [str((o.get("metadata") or {}).get("per_seat", "")).lower() for o in (price, product)]
+        if any(f in ("1", "true", "yes") for f in flags):
+            return True
+        return False if any(f in ("0", "false", "no") for f in flags) else None
+
+    def copies(self, *, explicit: bool) -> list[tuple[ContractShape, ItemShape]]:
+        """Live items bought in quantity > 1 of a product not sold per seat (``explicit``: only
+        those the catalogue marks so; else also those nothing marks per seat)."""
+        return [(s, i) for s in self.live for i in s.items if i.quantity > 1
+                and (self.sold_per_seat(i) is False if explicit else not self.sold_per_seat(i))]
+
+    def extra_copies(self, shape: ContractShape, item: ItemShape) -> None:
+        """One product bought N times on one subscription ("charged $30 instead of $15, I only
+        need one"): back to one copy, and the extra copies' share of the last paid charge back,
+        the refund needing the quantity change (else the next renewal charges them again)."""
+        change = cat.quantity(shape.subscription_id, item.item_id, 1, item.quantity, item.unit_amount, copies=True)
+        self.add(change, f"{item.product} is not sold per seat, yet {shape.subscription_id} bills it {item.quantity} "
+                         "times: back to the one copy the customer uses")
+        paid = [inv for inv in subscription_invoices(self.snap, shape.subscription_id) if inv.get("status") == "paid"]
+        inv = paid[-1] if paid else None
+        charge = invoice_charge(self.snap, inv) if inv is not None else None
+        if inv is None or charge is None:
+            self.notes.append(f"{shape.subscription_id} has no paid charge: the quantity change alone stops the extra "
+                              "copies being billed.")
+            return
+        lines = [ln for ln in ((inv.get("lines") or {}).get("data") or [])
+                 if line_subscription_item(ln) == item.item_id and not line_is_proration(ln)]
+        billed = sum(int(ln.get("amount") or 0) for ln in lines) if lines else item.unit_amount.amount * item.quantity
+        count = int(lines[0].get("quantity") or item.quantity) if lines else item.quantity
+        extra = min(billed * (count - 1) // max(1, count), refundable(charge))
+        if extra > 0:
+            self.add(cat.refund(str(charge["id"]), Money(extra, str(charge.get("currency"))), "duplicate",
+                                f"{count - 1} extra cop{'y' if count == 2 else 'ies'} of {item.product} "
+                                f"({shape.subscription_id})"),
+                     f"the extra copies' share of the last paid charge ({count - 1} of {count}), not the copy the "
+                     "customer keeps", (change.id,))
+        self.notes.append(f"{shape.subscription_id} bills {item.product} {item.quantity} times though it is not sold "
+                          f"per seat: approve {change.id} (no proration credit) with the refund of the extra copies' "
+                          "share of the last charge; the refund needs the quantity change.")
+
     def duplicate(self) -> None:
         ids = list(dict.fromkeys(self.anomaly_objects("duplicate_active_subscription", "sub_")))
         subs = [s for s in self.live if s.subscription_id in ids] or self.live
         if len(subs) < 2:
-            self.notes.append("No duplicate pair of live subscriptions found; nothing to cancel.")
+            copies = self.copies(explicit=False)
+            for shape, item in copies:
+                self.extra_copies(shape, item)
+            if not copies:
+                self.notes.append("No duplicate pair of live subscriptions found; nothing to cancel.")
             return
         groups = self.duplicate_groups(subs)
         if not groups:
@@ -208,9 +263,12 @@ class _Planner:
     def team(self, seats: int | None) -> None:
         unused = "unused_seats" in self.said
         stated = None if seats else self.stated_seats()
+        copies = [] if seats else self.copies(explicit=True)
+        for shape, item in copies:
+            self.extra_copies(shape, item)
         for shape in self.live:
             item = next((i for i in shape.items if i.per_seat), None)
-            if item is None:
+            if item is None or any(item is i for _, i in copies):
                 continue
             raised = [q for q in self.state.seats_raised if q.subscription == shape.subscription_id]
             if stated and not 1 <= stated[0] < item.quantity:
@@ -507,6 +565,7 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
         p.notes.append(f"The customer already holds a {held} credit on their balance ({where}); a full-charge "
                        "refund is not net of it, so weigh it before approving.")
     p.add(cat.document(p.customer, bucket.value), f"record the bucket ({bucket.value}) on the customer for the next case")
-    per_seat = {shape.subscription_id: (item.item_id, item.quantity, item.unit_amount)
-                for shape in p.live for item in [next((i for i in shape.items if i.per_seat), None)] if item}
+    per_seat = {shape.subscription_id: (item.item_id, item.quantity, item.unit_amount)  # and copies in quantity
+                for shape in p.live for item in [next((i for i in shape.items if i.per_seat or i.quantity > 1), None)]
+                if item}
     return Plan(p.screened(), list(dict.fromkeys(p.notes)), per_seat)

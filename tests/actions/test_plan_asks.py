@@ -5,12 +5,16 @@ Each test builds the tester's reproduction as a hand-made snapshot (see test_act
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from test_actions_plan import make_plan
+from test_actions_plan import decision, make_plan
 from test_actions_snapshots import DAY, T0, Builder, annual_case, price
 
 from billing_nb.actions import idempotency_key
+from billing_nb.actions.executor import validate
 from billing_nb.analysis.classify import Bucket
+from billing_nb.exceptions import ActionRefusedError
 
 SELF = Bucket.MISSING_SELF_SERVE
 
@@ -132,3 +136,40 @@ def test_an_ambiguous_or_higher_count_is_asked_not_proposed(complaint: str) -> N
     p = make_plan(_team().snapshot(T0 + 10 * DAY), Bucket.TEAM_SEATS, complaint=complaint)
     assert not [a for a in p.actions if a.kind.value == "quantity"], (complaint, p.ids)
     assert any("ask the customer" in n for n in p.notes), p.notes
+
+
+# --- D9c: copies of a product not sold per seat ------------------------------------------------
+def _copies(per_seat: str | None) -> tuple[Builder, dict[str, Any]]:
+    """Personal Pro ($15/mo, not sold per seat) bought in quantity 2: $30 charged."""
+    b = Builder()
+    b.add("products", {"id": "prod_pro", "object": "product", "name": "Personal Pro",
+                       "metadata": {} if per_seat is None else {"per_seat": per_seat}})
+    sub = b.subscription("sub_p", price("price_pro", 1500), start=T0, quantity=2)
+    return b, b.invoice(sub, 3000, start=T0, end=T0 + 30 * DAY)
+
+
+@pytest.mark.parametrize(("bucket", "per_seat"), [(Bucket.DUPLICATE_SUBSCRIPTION, None),
+                                                  (Bucket.DUPLICATE_SUBSCRIPTION, "false"),
+                                                  (Bucket.TEAM_SEATS, "false")])
+def test_extra_copies_go_back_to_one_with_their_share_refunded(bucket: Bucket, per_seat: str | None) -> None:
+    """Before: "No duplicate pair of live subscriptions found; nothing to cancel." (duplicate), or
+    the 2 copies treated as seats to ask about (team seats)."""
+    b, inv = _copies(per_seat)
+    snap = b.snapshot(T0 + 5 * DAY)
+    p = make_plan(snap, bucket, complaint="I was charged double, $30 instead of $15, I only need one")
+    refund = f"refund:{b.charge_of(inv)['id']}:1500"
+    assert [a.id for a in p.actions if a.kind.value != "document"] == ["quantity:sub_p:1", refund], (p.ids, p.notes)
+    change = p.get("quantity:sub_p:1")
+    assert change.params["proration"] == "none" and "from 2 to 1 copy" in change.preview  # no double credit
+    assert p.get(refund).requires == ("quantity:sub_p:1",) and p.get(refund).params["reason"] == "duplicate"
+    assert not [a for a in p.actions if a.kind.value == "cancel"]
+    assert "sub_p" in p.seats  # the analyst may name another count (quantity:sub_p:N)
+    with pytest.raises(ActionRefusedError, match="requires quantity:sub_p:1"):
+        validate(p, [refund], decision(bucket), snap)
+    assert validate(p, [refund, "quantity:sub_p:1"], decision(bucket), snap)
+
+
+def test_a_product_sold_per_seat_keeps_its_seats_in_a_team_case() -> None:
+    b, _ = _copies("true")
+    p = make_plan(b.snapshot(T0 + 5 * DAY), Bucket.TEAM_SEATS, complaint="why am I paying for 2 seats?")
+    assert not [a for a in p.actions if a.moves_money], p.ids
