@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from .model import Action, ActionKind
 from ..money import Money
 
-__all__ = ["portal", "cancel_at_period_end", "cancel_now", "refund", "credit_note", "quantity", "retry",
+__all__ = ["PORTAL_FLOWS", "portal", "cancel_at_period_end", "cancel_now", "refund", "credit_note", "quantity", "retry",
            "default_pm", "void", "document", "REFUND_REASONS", "CREDIT_NOTE_REASONS"]
 
 #: Stripe's refund reasons (Refund.reason) and credit note reasons (CreditNote.reason).
@@ -33,14 +33,25 @@ def _again(action_id: str, what: str) -> str:
             f"approval {action_id}#2.")
 
 
-def portal(customer: str, flow: str, subscription: str | None = None, configuration: str | None = None) -> Action:
-    what = {"payment_method_update": "straight to updating their payment method",
-            "subscription_cancel": f"straight to cancelling {subscription}",
-            "subscription_update": f"straight to changing the plan or seats of {subscription}",
-            "home": "on the portal home page"}[flow]
+#: What each portal flow opens on: Stripe's ``flow_data.type`` values, and ``home`` for no
+#: flow (the portal home page: invoices, receipts, billing details, the subscription).
+PORTAL_FLOWS = {"payment_method_update": "straight to updating their payment method (flow_data.type="
+                                         "payment_method_update)",
+                "subscription_cancel": "straight to cancelling {sub} (flow_data.type=subscription_cancel)",
+                "subscription_update": "straight to changing the plan or seats of {sub} (flow_data.type="
+                                       "subscription_update)",
+                "home": "on the portal home page (no flow: invoices, receipts, billing details and the "
+                        "subscription are listed there)"}
+
+
+def portal(customer: str, flow: str, subscription: str | None = None, configuration: str | None = None,
+           because: str = "") -> Action:
+    """A portal session opening on ``flow``; ``because`` (why this flow) is said in the preview."""
+    what = PORTAL_FLOWS[flow].format(sub=subscription)
     return Action(
         id=f"portal:{customer}:{flow}", kind=ActionKind.PORTAL, target=customer, step=1,
-        preview=f"Create a billing portal session for {customer} that opens {what}; the link is handed to the "
+        preview=f"Create a billing portal session for {customer} that opens {what}"
+                + (f", because {because}" if because else "") + "; the link is handed to the "
                 "customer (a bearer link: it is never saved). Nothing changes until they act." + _tail(True, True),
         reversible=True, customer_visible=True, params={"customer": customer, "flow": flow,
                                                          "subscription": subscription, "configuration": configuration})
@@ -90,13 +101,20 @@ def credit_note(invoice: str, amount: Money, reason: str, why: str, charge: str 
         params={"reason": reason, "charge": charge}, exclusive=f"money:{charge or invoice}")
 
 
-def quantity(sub: str, item: str, new: int, old: int, unit: Money) -> Action:
+def quantity(sub: str, item: str, new: int, old: int, unit: Money, *, copies: bool = False) -> Action:
+    """A seat change, with Stripe's prorations; ``copies``: the extra copies of a product not
+    sold per seat, bought by mistake, whose money goes back by a refund of their share of the
+    charge, so Stripe makes no proration credit for them (it would pay the same time back twice)."""
     delta = unit.times(new - old)
+    noun = ("cop" + ("y" if new == 1 else "ies")) if copies else f"seat{'' if new == 1 else 's'}"
+    how = ("without prorations (proration_behavior=none: the extra copies' share of the charge is refunded "
+           "separately)" if copies else "with Stripe's prorations on the next invoice")
     return Action(
         id=f"quantity:{sub}:{new}", kind=ActionKind.QUANTITY, target=sub, step=2,
-        preview=f"Change {sub} item {item} from {old} to {new} seat{'' if new == 1 else 's'} ({delta} per period), "
-                "with Stripe's prorations on the next invoice; undo by setting the quantity back." + _tail(True, True),
-        reversible=True, customer_visible=True, moves_money=True, params={"item": item, "quantity": new, "old": old},
+        preview=f"Change {sub} item {item} from {old} to {new} {noun} ({delta} per period), "
+                f"{how}; undo by setting the quantity back." + _tail(True, True),
+        reversible=True, customer_visible=True, moves_money=True,
+        params={"item": item, "quantity": new, "old": old, **({"proration": "none"} if copies else {})},
         exclusive=f"seats:{sub}")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from fractions import Fraction
 from typing import Any
 
 from . import catalogue as cat
@@ -20,12 +21,14 @@ from .model import Action, ActionKind, Plan
 from .renewals import renewal_after_cancel_request, renewal_refund
 from ..reading.objects import charge_dispute, invoice_charge, line_is_proration, line_subscription_item, obj_id, \
     plan_name, refundable, subscription_invoices
+from ..reading.rows import price_seat_hint
 from ..analysis.classify import Bucket, Decision
 from ..analysis.gaps import portal_in_use
-from ..analysis.asks import switched_to
+from ..analysis.asks import PortalAsk, asked_share, keeps_subscription, portal_ask, seats_used, switched_to
 from ..analysis.lexicon import normalise, read_text
 from ..analysis.state import read_state
 from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption
+from ..analysis.terms import ItemShape
 from ..analysis.credits import credits_of
 from ..analysis.identify import IdentitySummary
 from ..money import Money
@@ -111,11 +114,64 @@ class _Planner:
             groups = [g for g in groups if g not in joined] + [merged]
         return [sorted(g, key=lambda s: s.subscription_id) for g in groups if len(g) > 1]
 
+    def sold_per_seat(self, item: ItemShape) -> bool | None:
+        """Whether the catalogue sells ``item`` per seat: True or False when its price or
+        product says so (metadata ``per_seat``, a "seat" nickname or lookup key), None when
+        nothing says (the contract counts any quantity > 1 as seats)."""
+        price = next((i.get("price") or {} for s in self.snap.of("subscriptions") for i in
+                      ((s.get("items") or {}).get("data") or []) if i.get("id") == item.item_id), {})
+        if price_seat_hint(price):
+            return True
+        product = self.snap.by_id(item.product) or {}
+        flags = [str((o.get("metadata") or {}).get("per_seat", "")).lower() for o in (price, product)]
+        if any(f in ("1", "true", "yes") for f in flags):
+            return True
+        return False if any(f in ("0", "false", "no") for f in flags) else None
+
+    def copies(self, *, explicit: bool) -> list[tuple[ContractShape, ItemShape]]:
+        """Live items bought in quantity > 1 of a product not sold per seat (``explicit``: only
+        those the catalogue marks so; else also those nothing marks per seat)."""
+        return [(s, i) for s in self.live for i in s.items if i.quantity > 1
+                and (self.sold_per_seat(i) is False if explicit else not self.sold_per_seat(i))]
+
+    def extra_copies(self, shape: ContractShape, item: ItemShape) -> None:
+        """One product bought N times on one subscription ("charged $30 instead of $15, I only
+        need one"): back to one copy, and the extra copies' share of the last paid charge back,
+        the refund needing the quantity change (else the next renewal charges them again)."""
+        change = cat.quantity(shape.subscription_id, item.item_id, 1, item.quantity, item.unit_amount, copies=True)
+        self.add(change, f"{item.product} is not sold per seat, yet {shape.subscription_id} bills it {item.quantity} "
+                         "times: back to the one copy the customer uses")
+        paid = [inv for inv in subscription_invoices(self.snap, shape.subscription_id) if inv.get("status") == "paid"]
+        inv = paid[-1] if paid else None
+        charge = invoice_charge(self.snap, inv) if inv is not None else None
+        if inv is None or charge is None:
+            self.notes.append(f"{shape.subscription_id} has no paid charge: the quantity change alone stops the extra "
+                              "copies being billed.")
+            return
+        lines = [ln for ln in ((inv.get("lines") or {}).get("data") or [])
+                 if line_subscription_item(ln) == item.item_id and not line_is_proration(ln)]
+        billed = sum(int(ln.get("amount") or 0) for ln in lines) if lines else item.unit_amount.amount * item.quantity
+        count = int(lines[0].get("quantity") or item.quantity) if lines else item.quantity
+        extra = min(billed * (count - 1) // max(1, count), refundable(charge))
+        if extra > 0:
+            self.add(cat.refund(str(charge["id"]), Money(extra, str(charge.get("currency"))), "duplicate",
+                                f"{count - 1} extra cop{'y' if count == 2 else 'ies'} of {item.product} "
+                                f"({shape.subscription_id})"),
+                     f"the extra copies' share of the last paid charge ({count - 1} of {count}), not the copy the "
+                     "customer keeps", (change.id,))
+        self.notes.append(f"{shape.subscription_id} bills {item.product} {item.quantity} times though it is not sold "
+                          f"per seat: approve {change.id} (no proration credit) with the refund of the extra copies' "
+                          "share of the last charge; the refund needs the quantity change.")
+
     def duplicate(self) -> None:
         ids = list(dict.fromkeys(self.anomaly_objects("duplicate_active_subscription", "sub_")))
         subs = [s for s in self.live if s.subscription_id in ids] or self.live
         if len(subs) < 2:
-            self.notes.append("No duplicate pair of live subscriptions found; nothing to cancel.")
+            copies = self.copies(explicit=False)
+            for shape, item in copies:
+                self.extra_copies(shape, item)
+            if not copies:
+                self.notes.append("No duplicate pair of live subscriptions found; nothing to cancel.")
             return
         groups = self.duplicate_groups(subs)
         if not groups:
@@ -198,16 +254,33 @@ class _Planner:
             if charge is not None and int(charge.get("created") or 0) >= since:
                 self.refund_charge(charge, refund_reason, f"{reason} ({shape.subscription_id})", (cancel.id,))
 
+    def stated_seats(self) -> tuple[int, str] | None:
+        """The seat count the complaint says the team uses, when exactly one live subscription
+        is billed per seat (with two, which one they mean is the customer's to say)."""
+        per_seat = [s for s in self.live if any(i.per_seat for i in s.items)]
+        return seats_used(self.complaint) if len(per_seat) == 1 else None
+
     def team(self, seats: int | None) -> None:
         unused = "unused_seats" in self.said
+        stated = None if seats else self.stated_seats()
+        copies = [] if seats else self.copies(explicit=True)
+        for shape, item in copies:
+            self.extra_copies(shape, item)
         for shape in self.live:
             item = next((i for i in shape.items if i.per_seat), None)
-            if item is None:
+            if item is None or any(item is i for _, i in copies):
                 continue
             raised = [q for q in self.state.seats_raised if q.subscription == shape.subscription_id]
-            target = seats or (self.previous_quantity(shape, item.item_id) if unused else None)
+            if stated and not 1 <= stated[0] < item.quantity:
+                self.notes.append(f'The complaint says {stated[0]} ("{stated[1]}"), but {shape.subscription_id} has '
+                                  f"{item.quantity} seats: no reduction follows from it; ask the customer.")
+                stated = None
+            target = seats or (stated[0] if stated else None) or (
+                self.previous_quantity(shape, item.item_id) if unused else None)
             if target and target != item.quantity:
                 why = (f"the analyst asked for {seats} seats" if seats else
+                       f'the complaint says the team uses {target} ("{stated[1]}"); {item.quantity} seats are '
+                       "billed" if stated else
                        f"the complaint says seats are unused; back to the {target} seats before the last change")
                 self.add(cat.quantity(shape.subscription_id, item.item_id, target, item.quantity, item.unit_amount), why)
                 continue
@@ -266,15 +339,23 @@ class _Planner:
             self.notes.append(f"Explain proration invoice(s) {', '.join(prorations)}: unused time at the old price "
                               "credited, the rest of the period at the new price charged; nothing is owed back.")
             return
+        ask = portal_ask(self.complaint)
+        if ask is not None and ask.flow != "subscription_cancel":
+            self.self_serve_task(ask)
+            return
         target = next((s for s in self.live if not s.cancel_at_period_end), None)
         if target is None:
             ending = [s for s in self.live if s.cancel_at_period_end]
             for s in ending:
                 self.notes.append(f"{s.subscription_id} is already set to cancel at period end; nothing to change.")
             return
+        because = (f'the complaint asks to cancel ("{ask.words}")' if ask else
+                   "the complaint names no other task, and a self-serve complaint is most often a cancel the "
+                   "customer could not find")
         if self.portal_allows("subscription_cancel"):
-            self.add(cat.portal(self.customer, "subscription_cancel", target.subscription_id, self.portal_id()),
-                     "the customer could not find how to cancel; the link opens straight to it")
+            self.add(cat.portal(self.customer, "subscription_cancel", target.subscription_id, self.portal_id(),
+                                because),
+                     f"the customer could not find how to cancel; the link opens straight to it ({because})")
         else:
             self.notes.append("The portal configuration does not let customers cancel (features.subscription_cancel"
                               " disabled or no configuration): a product gap; cancel at period end for them.")
@@ -286,6 +367,43 @@ class _Planner:
             for action, why, requires in planned:
                 self.add(action, why, requires)
             self.notes.extend(notes)
+
+    def self_serve_task(self, ask: PortalAsk) -> None:
+        """A self-serve complaint about something other than cancelling ("where do I download
+        my invoices", "how do I update my card", "please don't cancel, I need a receipt"): the
+        portal opens on that task, and nothing is cancelled or refunded."""
+        said = f'"{ask.words}"' if ask.words else "no task by name"
+        refused = f' and says not to cancel ("{ask.keep}")' if ask.keep else ""
+        target = next((s for s in self.live if not s.cancel_at_period_end), None) or next(iter(self.live), None)
+        flow = ask.flow
+        if flow == "subscription_update" and (target is None or not self.portal_allows("subscription_update")):
+            self.notes.append("The customer asks to change their plan, but the portal configuration does not let "
+                              "customers change plans (features.subscription_update disabled, no configuration, or "
+                              "no live subscription): a product gap; change it for them on approval (e.g. "
+                              "quantity:sub_X:N). The portal home is offered instead.")
+            flow = "home"
+        if flow == "payment_method_update" and self.portal_allows("payment_method_update") is False:
+            self.notes.append("The customer asks to update their payment method, but the portal configuration does "
+                              "not allow payment method updates (features.payment_method_update): enable it. The "
+                              "portal home is offered instead.")
+            flow = "home"
+        if flow == "home" and ask.flow == "home" and self.portal_allows("invoice_history") is False:
+            self.notes.append("The portal configuration hides the invoice history (features.invoice_history "
+                              "disabled): send the customer the invoices' hosted links or PDFs, and enable it.")
+        task = {"subscription_update": "change their plan or seats",
+                "payment_method_update": "update their payment method",
+                "home": "see their invoices, receipts and billing details"}[flow]
+        because = f"the complaint asks to {task} ({said}){refused}"
+        if portal_in_use(self.snap) is None:
+            self.notes.append(f"No billing portal configuration: the customer cannot {task} themselves (a product "
+                              "gap); answer them directly.")
+        else:
+            self.add(cat.portal(self.customer, flow, target.subscription_id if target and flow == "subscription_update"
+                                else None, self.portal_id(), because),
+                     f"the portal opens on what the customer could not find: {because}")
+        self.notes.append(f"Self-serve: the customer asks to {task} ({said}){refused}; the portal link opens on it"
+                          f"{' (the home page, no flow)' if flow == 'home' else f' (flow_data.type={flow})'}. "
+                          "Nothing is cancelled or refunded.")
 
     def failure_candidates(self) -> tuple[list[tuple[ContractShape, dict[str, Any]]], str]:
         """The (subscription, charge) pairs a product failure's money back may be for, and how
@@ -330,9 +448,12 @@ class _Planner:
                 f"({which}; {how}): one money-back "
                 "option is planned for each; approve the one for the plan that failed (they are alternatives).")
         group = f"money:product_failure:{self.customer}" if several else None
+        keep = keeps_subscription(self.complaint)
         for shape, charge in candidates:
             unused = self.option("credit_note_unused", shape.subscription_id)
-            if shape.is_annual and unused is not None and unused.charge == charge.get("id"):
+            if shape.is_annual and unused is not None and unused.charge == charge.get("id") and keep:
+                self.failure_share(shape, charge, str(unused.invoice), unused.amount, keep, group)
+            elif shape.is_annual and unused is not None and unused.charge == charge.get("id"):
                 cancel = cat.cancel_now(shape.subscription_id, "refund of unused time for a product failure",
                                         "low_quality")
                 self.add(cancel, "the unused time is refunded only if the annual plan ends now")
@@ -348,6 +469,30 @@ class _Planner:
                     self.add(replace(action, exclusive=group or action.exclusive),
                              f"money back for the product failure: only this charge ({how}), what remains "
                              "refundable")
+
+    def failure_share(self, shape: ContractShape, charge: dict[str, Any], invoice: str, unused: Money, keep: str,
+                      group: str | None) -> None:
+        """Money back for a product failure on an annual plan the customer says not to cancel:
+        the unused-time refund needs the plan ended, so a share of the charge goes back on a
+        credit note instead, the plan kept: the share the complaint names ("refund half"),
+        else one month of the year."""
+        asked = asked_share(self.complaint)
+        share = asked or Fraction(1, 12 * max(1, min(i.interval_count for i in shape.items)))
+        label = (f"{share.numerator}/{share.denominator}" if asked else "one month of the year")
+        money = Money(int(refundable(charge) * share), str(charge.get("currency")))
+        if money.amount <= 0:
+            return
+        note = cat.credit_note(invoice, money, "product_unsatisfactory",
+                               f"product failure, plan kept ({label} of the charge)", str(charge["id"]))
+        self.add(replace(note, exclusive=group or note.exclusive),
+                 f'money back without a cancel: the customer says not to cancel ("{keep}"), so {label} of the '
+                 f"charge goes back ({'the share they ask for' if asked else 'a month of the annual plan'}) and "
+                 "the plan keeps running")
+        self.notes.append(
+            f"{shape.subscription_id}: the customer asks for money back but says not to cancel (\"{keep}\"): "
+            f"{note.id} gives {label} of the charge back and keeps the plan. The unused-time refund ({unused}) "
+            f"needs cancel:{shape.subscription_id}:now, which they refused, so it is not planned; approve "
+            f"credit_note:{invoice}:AMOUNT to give another amount.")
 
     def charged_after_cancel(self) -> None:
         planned, notes = renewal_after_cancel_request(
@@ -420,6 +565,7 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
         p.notes.append(f"The customer already holds a {held} credit on their balance ({where}); a full-charge "
                        "refund is not net of it, so weigh it before approving.")
     p.add(cat.document(p.customer, bucket.value), f"record the bucket ({bucket.value}) on the customer for the next case")
-    per_seat = {shape.subscription_id: (item.item_id, item.quantity, item.unit_amount)
-                for shape in p.live for item in [next((i for i in shape.items if i.per_seat), None)] if item}
+    per_seat = {shape.subscription_id: (item.item_id, item.quantity, item.unit_amount)  # and copies in quantity
+                for shape in p.live for item in [next((i for i in shape.items if i.per_seat or i.quantity > 1), None)]
+                if item}
     return Plan(p.screened(), list(dict.fromkeys(p.notes)), per_seat)

@@ -210,7 +210,8 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
             cancellation_details={"comment": comment, "feedback": str(p.get("feedback") or "other")}), opts)
     if action.kind is ActionKind.QUANTITY:
         return v1.subscriptions.update(target, SubscriptionUpdateParams(
-            items=[{"id": str(p["item"]), "quantity": int(p["quantity"])}], proration_behavior="create_prorations",
+            items=[{"id": str(p["item"]), "quantity": int(p["quantity"])}],
+            proration_behavior="none" if p.get("proration") == "none" else "create_prorations",
             metadata=meta), opts)
     if action.kind is ActionKind.DEFAULT_PM:
         return v1.subscriptions.update(target, SubscriptionUpdateParams(

@@ -1,7 +1,10 @@
 """What the complaint asks for, beside which bucket it is (pure).
 
 The bucket says what went wrong; the plan also needs what the customer wants done about it:
-which of two plans they switched to ("I switched to the annual plan"). Patterns run on
+which of two plans they switched to ("I switched to the annual plan"), which portal task they
+could not do ("where do I download my invoices": the portal home, not the cancel flow),
+whether they refuse a cancel ("please don't cancel my account"), what share of the money they
+ask back ("refund half"), how many seats they use. Patterns run on
 :func:`~.lexicon.normalise`\\ d text (lower case, accents stripped), in the lexicon's
 languages where the phrase is common.
 """
@@ -9,10 +12,12 @@ languages where the phrase is common.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from fractions import Fraction
 
 from .lexicon import normalise
 
-__all__ = ["switched_to"]
+__all__ = ["PortalAsk", "asked_share", "keeps_subscription", "portal_ask", "seats_used", "switched_to"]
 
 _YEAR = r"(?:annual\w*|yearly|year|12[- ]month|anual\w*|jahres\w*|jahrlich\w*|annuel\w*)"
 _MONTH = r"(?:monthly|month|mensual\w*|monat\w*|mensuel\w*)"
@@ -33,3 +38,174 @@ def switched_to(text: str) -> str | None:
     if m is None:
         return None
     return "year" if re.fullmatch(_YEAR, m.group(1)) else "month"
+
+
+# --- the portal task, and "don't cancel" ------------------------------------------------------
+#: The customer says not to cancel. Only a wish or an order counts: "I could not cancel" and
+#: "no puedo cancelar" ask for the cancel they could not find, "don't cancel" refuses it.
+_CANCEL_WORD = (r"(?:cancel\w*|cancle|unsubscrib\w*|terminat\w*|end (?:my|our|the) (?:subscription|plan|account)|"
+                r"close (?:my|our) account)")
+_KEEP_PLAN = re.compile("|".join((
+    rf"\b(?:don'?t|dont|do not|please do not)\s+(?:ever\s+)?{_CANCEL_WORD}",
+    rf"\b(?:don'?t|dont|do not|doesn'?t|does not|not|no|never)\s+(?:really\s+)?(?:want|wish|need|mean|intend|plan|"
+    rf"try|look|go|ask)\w*\s+(?:to\s+|you to\s+|for you to\s+)?(?:\w+\s+)?{_CANCEL_WORD}",
+    rf"\b(?:not to|rather not|without)\s+(?:\w+\s+)?{_CANCEL_WORD}",
+    r"\b(?:(?:i|we) (?:want|would like|'d like|wish) to|please|let (?:me|us)) (?:keep|stay on) (?:using )?"
+    r"(?:my|our|the) (?:\w+ )?(?:plan|subscription|account)\b",
+    # Spanish: "no quiero cancelar", "no cancelen", "sin cancelar" ("no puedo cancelar" asks for it)
+    r"\bno (?:quiero|deseo|necesito|pienso|voy a|queremos)\s+(?:\w+\s+)?(?:cancelar\w*|dar\w* de baja|anular\w*)",
+    r"\bno (?:cancele\w*|cancelen|anule\w*|den de baja)\b|\bsin cancelar\b",
+    # German: "ich möchte nicht kündigen", "bitte nicht kündigen", "keine Kündigung" ("kann nicht")
+    r"\b(?:will|mochte\w*|wollen|bitte)\b(?:\s+\w+){0,3}?\s+nicht\s+(?:\w+\s+)?(?:kundig\w*|stornier\w*)",
+    r"\bkeine kundigung\b|\bohne (?:zu )?kundig\w*",
+    # French: "je ne veux pas annuler", "n'annulez pas", "sans annuler" ("je ne peux pas" asks for it)
+    r"\bne (?:veux|souhaite|voudrais|desire|voulons)\w* pas (?:\w+ )?(?:annuler|resilier)",
+    r"\bn'annulez pas|\bne (?:l')?(?:annulez|resiliez) pas|\bne pas (?:l')?(?:annuler|resilier)|\bsans (?:l')?annuler",
+    # Japanese: 解約しないで, 解約したくない, キャンセルするつもりはありません (解約できない asks for it)
+    r"(?:解約|キャンセル|退会)(?:は|を)?(?:しないで|したくな|したくありませ|するつもりはな|するつもりはありませ|しません|しない)",
+)))
+_CANCEL = re.compile(rf"\b(?:{_CANCEL_WORD}|cancelar\w*|dar\w* de baja|kundig\w*|abbestell\w*|annul\w*|resili\w*|"
+                     r"desabonn\w*|desinscri\w*)|解約|キャンセル|退会")
+_PM_NOUN = (r"(?:credit card|debit card|(?:my|our|the|a|new|other) card|card (?:details|number|info\w*)|"
+            r"payment (?:method|details|info\w*|card)|billing card|tarjeta|metodo de pago|forma de pago|"
+            r"zahlungs(?:methode|mittel|art|daten)|kreditkarte|karte|carte(?: bancaire| de credit)?|"
+            r"moyen de paiement|mode de paiement)")
+_PM_VERB = (r"(?:updat\w*|chang\w*|replac\w*|add\w*|remov\w*|edit\w*|switch\w*|swap\w*|actualiz\w*|cambi\w*|"
+            r"anadi\w*|agreg\w*|aktualisier\w*|ander\w*|wechsel\w*|hinterleg\w*|mettre a jour|modifi\w*|ajout\w*|"
+            r"remplac\w*)")
+_PAYMENT = re.compile(rf"\b{_PM_VERB}(?:\s+[^\s.,;!?]+){{0,3}}?\s+{_PM_NOUN}\b|"
+                      rf"\b{_PM_NOUN}\s+(?:(?:has|have|had|needs?|must|is|was)\s+(?:to\s+)?(?:be\s+)?)?"
+                      r"(?:expir\w*|updat\w*|chang\w*|replac\w*)\b|\bexpired card\b|"
+                      # German puts the verb last: "meine Kreditkarte ändern"
+                      rf"\b{_PM_NOUN}(?:\s+[^\s.,;!?]+){{0,2}}?\s+(?:ander\w*|aktualisier\w*|wechsel\w*|hinterleg\w*|"
+                      r"austausch\w*)\b|"
+                      r"(?:カード|支払い方法|決済方法)(?:情報)?(?:の|を)?(?:変更|更新|登録|追加|差し替え)")
+_PLAN = re.compile(r"\b(?:downgrad\w*|upgrad\w*|(?:change|switch)\w* (?:my |our |the |to (?:a |the )?)?(?:plan|tier|"
+                   r"subscription|seats?|seat count|number of seats|cheaper|smaller|lower|bigger)\w*|"
+                   r"(?:add|remove|reduce|lower) (?:\w+ )?(?:seats|users|licen[cs]es)|cambiar (?:de |el |mi )?plan|"
+                   r"bajar de plan|(?:plan|abo|tarif) (?:wechseln|andern|downgraden)|tarif wechseln|"
+                   r"changer (?:de |mon )?(?:formule|forfait|abonnement|offre))\b|プラン(?:の)?変更|ダウングレード|アップグレード")
+_HOME = re.compile(r"\b(?:invoices?|receipts?|billing (?:history|address|details|info\w*|email)|payment history|"
+                   r"tax id|vat (?:number|id)|company (?:name|address)|facturas?|recibos?|comprobantes?|"
+                   r"rechnung\w*|quittung\w*|beleg\w*|factures?|recus?|historique de facturation|"
+                   r"adresse de facturation)\b|領収書|請求書|明細")
+#: "can't find", "where do I", "how to": the task the customer could not do sits next to it
+_CUE = re.compile(r"\b(?:can'?t|cannot|couldn'?t|could not|unable to|no way to|how (?:do|can) (?:i|we)|how to|where|"
+                  r"no (?:option|button|link) to|no encuentro|no puedo|donde|como|finde|kann nicht|wo kann|"
+                  r"ne trouve|impossible de|comment|ou (?:est|sont|puis))\b|見つか|どこ|わから|分から")
+#: flow_data.type per task; "home" is no flow: the portal home lists invoices and billing details
+_FLOWS = (("subscription_cancel", _CANCEL), ("subscription_update", _PLAN), ("payment_method_update", _PAYMENT),
+          ("home", _HOME))
+
+
+@dataclass(frozen=True)
+class PortalAsk:
+    """The portal task a complaint asks for: ``flow`` is Stripe's ``flow_data.type``
+    (``home``: no flow, the portal home page) and ``words`` the complaint's words for it;
+    ``keep`` holds the words refusing a cancel ("don't cancel my account"), if any."""
+
+    flow: str
+    words: str
+    keep: str | None = None
+
+
+def keeps_subscription(text: str) -> str | None:
+    """The complaint's words saying not to cancel ("do not cancel my plan"), or None."""
+    m = _KEEP_PLAN.search(normalise(text))
+    return m.group(0) if m else None
+
+
+def portal_ask(text: str) -> PortalAsk | None:
+    """Which portal flow answers the complaint: the task next to a "can't find / where /
+    how" cue, else the first of cancel, plan change, payment method, invoices it names. A
+    cancel the complaint refuses never counts; None when it names no task (``keep`` then
+    lost: call :func:`keeps_subscription` for it)."""
+    norm = normalise(text)
+    refused = [m.span() for m in _KEEP_PLAN.finditer(norm)]
+    found: list[tuple[str, re.Match[str]]] = []
+    for flow, pattern in _FLOWS:
+        for m in pattern.finditer(norm):
+            if flow == "subscription_cancel" and any(s <= m.start() < e for s, e in refused):
+                continue
+            found.append((flow, m))
+    keep = norm[refused[0][0]:refused[0][1]] if refused else None
+    if not found:
+        return PortalAsk("home", "", keep) if keep else None
+    order = [f for f, _ in _FLOWS]
+    cues = [c.span() for c in _CUE.finditer(norm)]
+
+    def distance(m: re.Match[str]) -> int:
+        gaps = [m.start() - e if m.start() >= e else s - m.end() for s, e in cues]
+        near = [g for g in gaps if 0 <= g <= 60]
+        return min(near) if near else 10_000
+    flow, m = min(found, key=lambda fm: (distance(fm[1]), order.index(fm[0]), fm[1].start()))
+    return PortalAsk(flow, m.group(0), keep)
+
+
+# --- a share of the money back ("refund half", "50% back") -------------------------------------
+_MONEY_WORD = (r"(?:refund\w*|money|back|credit|reimburs\w*|discount|reembols\w*|devol\w*|devuel\w*|dinero|"
+               r"erstatt\w*|zuruck|geld|argent|"
+               r"gutschrift|rembours\w*|avoir|返金|払い戻し)")
+_SHARES = ((r"(?<![\w.])(\d{1,3}(?:\.\d+)?) ?(?:%|percent\b|per cent\b|por ciento\b|prozent\b|pour ?cent\b)", None),
+           (r"\b(?:half|la mitad|(?:die )?halfte|(?:la )?moitie)\b|半額|半分", Fraction(1, 2)),
+           (r"\b(?:a third|one third|un tercio|ein drittel|un tiers)\b", Fraction(1, 3)),
+           (r"\b(?:a quarter|one quarter|un cuarto|ein viertel|un quart)\b", Fraction(1, 4)))
+
+
+def asked_share(text: str) -> Fraction | None:
+    """The share of the charge the customer asks back ("refund half", "50% back"), named
+    within a few words of a money word (so "50% of syncs fail" names none); None when no
+    share, or two different ones, are named."""
+    norm = normalise(text)
+    found: set[Fraction] = set()
+    for pattern, share in _SHARES:
+        for m in re.finditer(pattern, norm):
+            window = norm[max(0, m.start() - 40):m.end() + 40]
+            if not re.search(_MONEY_WORD, window):
+                continue
+            value = share if share is not None else Fraction(m.group(1)) / 100
+            if 0 < value <= 1:
+                found.add(value)
+    return found.pop() if len(found) == 1 else None
+
+
+# --- how many seats the customer says they use ("we only have 3 people") ---------------------------
+_NUMBERS = {w: n for n, words in enumerate((
+    (), ("one", "uno", "una", "eins", "ein", "eine", "un", "une", "一"), ("two", "dos", "zwei", "deux", "二"),
+    ("three", "tres", "drei", "trois", "三"), ("four", "cuatro", "vier", "quatre", "四"),
+    ("five", "cinco", "funf", "cinq", "五"), ("six", "seis", "sechs", "六"), ("seven", "siete", "sieben", "sept", "七"),
+    ("eight", "ocho", "acht", "huit", "八"), ("nine", "nueve", "neun", "neuf", "九"), ("ten", "diez", "zehn", "dix", "十"),
+    ("eleven", "once", "elf", "onze"), ("twelve", "doce", "zwolf", "douze"))) for w in words}
+_N = r"(\d{1,4}|" + "|".join(sorted((w for w in _NUMBERS if w.isascii()), key=len, reverse=True)) + r")"
+_WHO = (r"(?:people|persons?|users?|members?|employees|staff|seats?|licen[cs]es?|colleagues|team members|active users|"
+        r"of us|personas|usuarios|miembros|empleados|personen|nutzer|benutzer|mitarbeiter\w*|leute|platze|lizenzen|"
+        r"personnes|utilisateurs|membres|salaries)")
+_SEATS_USED = re.compile("|".join((
+    rf"\b(?:only|just)\s+(?:(?:have|has|need|use|are|got|employ)\s+)?(?:about\s+)?{_N}\s+{_WHO}",
+    rf"\b(?:we are|we'?re)\s+(?:only\s+|just\s+)?{_N}(?:\s+{_WHO})?\b",
+    rf"\b(?:there are|there'?s|there is)\s+(?:only\s+|just\s+)?{_N}\s+{_WHO}",
+    rf"\b(?:we|i) (?:have|employ)\s+(?:only\s+|just\s+)?{_N}\s+(?:people|users|members|employees|staff|colleagues|"
+    r"team members|active users)\b",
+    rf"\b(?:need|use|using|want)\s+(?:only\s+|just\s+)?{_N}\s+(?:seats?|licen[cs]es?)\b",
+    rf"\b(?:team|company) of (?:only\s+|just\s+)?{_N}\b",
+    rf"\b(?:solo|solamente)\s+(?:somos|tenemos|usamos|necesitamos|hay)\s+{_N}\b",
+    rf"\bsomos (?:solo )?{_N}\b",
+    rf"\b(?:nur|lediglich)\s+{_N}\s+{_WHO}",
+    rf"\bwir sind (?:nur |zu )?{_N}\b",
+    rf"\b(?:seulement|que|juste)\s+{_N}\s+{_WHO}",
+    rf"\b(?:nous sommes|on est|on n'est que) (?:seulement )?{_N}\b",
+    r"(\d{1,4}|[一二三四五六七八九十])(?:人|名)(?:しか|だけ|で(?:使|利用))",
+)), re.I)
+
+
+def seats_used(text: str) -> tuple[int, str] | None:
+    """The seat count the customer says they use ("we only have 3 people", "solo somos 2")
+    and the words saying it; None when it names none, or two different counts."""
+    found: dict[int, str] = {}
+    for m in _SEATS_USED.finditer(normalise(text)):
+        word = next(g for g in m.groups() if g)
+        n = int(word) if word.isdigit() else _NUMBERS[word]
+        found.setdefault(n, m.group(0))
+    if len(found) != 1:
+        return None
+    return next(iter(found.items()))
