@@ -53,12 +53,20 @@ def test_annual_unused_time_to_the_cent_and_second() -> None:
 
 
 def test_unused_time_capped_at_remaining_refundable() -> None:
+    # the customer's balance paid most of the invoice: the card charge refunds 20,000 at most
     b, sub, inv = annual_case(NOW)
-    b.charge_of(inv)["amount_refunded"] = 100000
+    inv["amount_paid"] = b.charge_of(inv)["amount"] = 20000
     snap = b.snapshot(NOW)
     opts = {o.kind: o for o in refund_options(snap, contract_shapes(snap)[0])}
     assert opts["credit_note_unused"].amount == Money(20000, "usd")
     assert opts["credit_note_unused"].details["capped"] is True
+
+
+def test_nothing_left_to_refund_once_more_than_the_unused_time_went_back() -> None:
+    b, sub, inv = annual_case(NOW)
+    b.charge_of(inv)["amount_refunded"] = 100000
+    snap = b.snapshot(NOW)
+    assert [o.kind for o in refund_options(snap, contract_shapes(snap)[0])] == ["cancel_at_period_end"]
 
 
 def test_no_refund_option_without_paid_period_and_none_for_canceled() -> None:
