@@ -40,12 +40,25 @@ __all__ = ["ItemShape", "ContractShape", "RefundOption", "contract_shapes", "ref
            "options_frame", "previews_needed", "stripe_figures", "fetch_stripe_figures", "with_stripe_amounts", "OPTION_KINDS",
            "LIVE_STATUSES"]
 
+_SEAT_WORDS = ("seat", "user", "member", "licen", "team")
+
+
 def _per_seat(price: dict[str, Any], quantity: int, product: dict[str, Any]) -> bool:
-    """Per seat: a per-unit price bought in quantity, or one its price or product marks per seat."""
+    """Per seat: a per-unit price that its price or product marks per seat, not merely one
+    bought in quantity. Stripe has no per-seat flag (per-seat pricing is a per-unit price with a
+    quantity, docs.stripe.com/products-prices/pricing-models), and a quantity of 2 is just as
+    well one product bought twice. The marks are the account's own: metadata ``per_seat`` on
+    the price or product, "seat" in the price's nickname or lookup key
+    (:func:`~billing_nb.reading.rows.price_seat_hint`) or a seat word in the product's
+    ``unit_label`` (what one unit is called on receipts and invoices); a product *named* for
+    seats, users or a team counts only when bought in quantity (a flat "Team" plan is not)."""
     if price.get("billing_scheme", "per_unit") != "per_unit":
         return False
     flag = str((product.get("metadata") or {}).get("per_seat", "")).lower() in ("1", "true", "yes")
-    return quantity > 1 or flag or price_seat_hint(price)
+    label = str(product.get("unit_label") or "").lower()
+    name = str(product.get("name") or "").lower()
+    return (flag or price_seat_hint(price) or any(w in label for w in _SEAT_WORDS)
+            or (quantity > 1 and any(w in name for w in _SEAT_WORDS)))
 
 
 def _item_shape(snapshot: CaseSnapshot, item: dict[str, Any]) -> ItemShape:
