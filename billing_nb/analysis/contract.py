@@ -12,7 +12,10 @@ Unused time follows Stripe's proration formula per subscription item:
 ``paid_for_item * (period_end - now) / (period_end - period_start)``, exact to the
 second and rounded once per item (half away from zero), where ``paid_for_item`` is the
 item's non-proration line on the paid invoice for the current period, net of its
-discounts, and the total is capped at what the invoice and its charge still refund.
+discounts. What already went back against the invoices that paid for the time left
+(refunds of their charges, credit notes on them) is subtracted, and the rest is split over
+those invoices, newest first, each at most what it still refunds (one credit note or refund
+per invoice: ``details["parts"]``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..reading.objects import invoice_charge, line_is_proration, obj_id, subscription_invoices
 from .figures import fetch_stripe_figures, previews_needed, stripe_figures, with_stripe_amounts
-from .periods import cheaper_price, unused_time
+from .periods import cheaper_price, split_refund, unused_time
 from ..money import THREE_DECIMAL_CURRENCIES, Money, prorate, stripe_round
 from .credits import credits_of
 from ..reading.rows import price_seat_hint
@@ -37,12 +40,25 @@ __all__ = ["ItemShape", "ContractShape", "RefundOption", "contract_shapes", "ref
            "options_frame", "previews_needed", "stripe_figures", "fetch_stripe_figures", "with_stripe_amounts", "OPTION_KINDS",
            "LIVE_STATUSES"]
 
+_SEAT_WORDS = ("seat", "user", "member", "licen", "team")
+
+
 def _per_seat(price: dict[str, Any], quantity: int, product: dict[str, Any]) -> bool:
-    """Per seat: a per-unit price bought in quantity, or one its price or product marks per seat."""
+    """Per seat: a per-unit price that its price or product marks per seat, not merely one
+    bought in quantity. Stripe has no per-seat flag (per-seat pricing is a per-unit price with a
+    quantity, docs.stripe.com/products-prices/pricing-models), and a quantity of 2 is just as
+    well one product bought twice. The marks are the account's own: metadata ``per_seat`` on
+    the price or product, "seat" in the price's nickname or lookup key
+    (:func:`~billing_nb.reading.rows.price_seat_hint`) or a seat word in the product's
+    ``unit_label`` (what one unit is called on receipts and invoices); a product *named* for
+    seats, users or a team counts only when bought in quantity (a flat "Team" plan is not)."""
     if price.get("billing_scheme", "per_unit") != "per_unit":
         return False
     flag = str((product.get("metadata") or {}).get("per_seat", "")).lower() in ("1", "true", "yes")
-    return quantity > 1 or flag or price_seat_hint(price)
+    label = str(product.get("unit_label") or "").lower()
+    name = str(product.get("name") or "").lower()
+    return (flag or price_seat_hint(price) or any(w in label for w in _SEAT_WORDS)
+            or (quantity > 1 and any(w in name for w in _SEAT_WORDS)))
 
 
 def _item_shape(snapshot: CaseSnapshot, item: dict[str, Any]) -> ItemShape:
@@ -151,18 +167,33 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
             f"Cancel at period end ({from_ts(end):%Y-%m-%d %H:%M:%S} UTC): no refund, access kept until then.",
             details={"access_until": end}))
     amount, details, inv, charge = unused_time(snapshot, shape)
+    held, from_returned = _held_beyond_returned(held, details, cur)
     amount, less = _less_given_back(held, netted_on, amount, cur, details)
-    if inv is not None and amount > 0:
-        left = f"{details['unused_seconds']} of {details['period_seconds']} seconds of the period remain" + less
-        paid = Money(details["paid_for_period"], cur)
+    parts = split_refund(amount, details.get("invoices") or [], cur)
+    if inv is not None and parts:
+        details["parts"] = parts
+        amount = sum(p["amount"] for p in parts)
+        first = parts[0]
+        left = (f"{details['unused_seconds']} of {details['period_seconds']} seconds of the period remain"
+                + _returned_clause(details, cur) + less)
+        paid = ", ".join(f"{Money(i['paid'], cur)} paid on {i['invoice']}" for i in reversed(details["invoices"]))
+        split = ""
+        if len(parts) > 1:
+            split = ("; refunded in parts, each on the invoice that paid it and its charge (newest first, each "
+                     "at most what it still refunds): " + ", ".join(f"{Money(p['amount'], cur)} on {p['invoice']}"
+                                                                   for p in parts))
         out.append(RefundOption(
-            "cancel_now_refund", shape.subscription_id, Money(amount, cur), str(inv["id"]),
-            str(charge["id"]) if charge else None,
-            f"Cancel now and refund the unused time: {left}; {paid} paid on {inv['id']}.", details=details))
+            "cancel_now_refund", shape.subscription_id, Money(amount, cur), str(first["invoice"]),
+            str(first["charge"]) if first.get("charge") else None,
+            f"Cancel now and refund the unused time: {left}; {paid}{split}.", details=details))
+        note = (f"Credit note on paid invoice {first['invoice']} with refund_amount = unused time ({left})"
+                if len(parts) == 1 else
+                "Credit notes with refund_amount on paid invoices "
+                + ", ".join(f"{p['invoice']} ({Money(p['amount'], cur)})" for p in parts)
+                + f" = unused time ({left}; {paid})")
         out.append(RefundOption(
-            "credit_note_unused", shape.subscription_id, Money(amount, cur), str(inv["id"]),
-            str(charge["id"]) if charge else None,
-            f"Credit note on paid invoice {inv['id']} with refund_amount = unused time ({left}).", details=details))
+            "credit_note_unused", shape.subscription_id, Money(amount, cur), str(first["invoice"]),
+            str(first["charge"]) if first.get("charge") else None, note + ".", details=details))
     downgrade: dict[str, Any] = {}
     credit = 0
     for item in shape.items:
@@ -181,7 +212,35 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
             + " with prorations: unused time at the old price minus the rest of the period at the new one, "
             "credited to the next invoice (not refunded to the card).",
             details={"items": downgrade, "now": now}))
-    return out, int(details.get("credit_held") or 0)
+    return out, int(details.get("credit_held") or 0) + from_returned
+
+
+def _held_beyond_returned(held: Money | None, details: dict[str, Any], currency: str) -> tuple[Money | None, int]:
+    """The balance credit less what credit notes on the period's invoices put there: that part
+    is already subtracted as returned against the period (:func:`.periods.unused_time`), and a
+    credit is subtracted once. Returns the rest and the part set aside."""
+    mine = int(details.get("returned_to_balance") or 0)
+    if held is None or held.currency != currency or mine <= 0 or held.amount <= 0:
+        return held, 0
+    aside = min(mine, held.amount)
+    details["credit_held_from_returned"] = aside
+    return Money(held.amount - aside, currency), aside
+
+
+def _returned_clause(details: dict[str, Any], currency: str) -> str:
+    """", less what already went back against the period's invoices (which credit notes and
+    refunds)"; "" when nothing did. The unused value before it stays in ``details["unused_value"]``."""
+    returned = details.get("returned") or []
+    if not returned:
+        return ""
+    several = len(returned) > 1
+
+    def what(r: dict[str, Any]) -> str:
+        named = [f"credit note {c}" for c in r["credit_notes"]] + [f"refund {x}" for x in r["refunds"]]
+        amount = f"{Money(int(r['amount']), currency)} " if several else ""
+        return f"{amount}on {r['invoice']}" + (f" ({', '.join(named)})" if named else "")
+    return (f": {Money(int(details['unused_value']), currency)} unused, less {Money(int(details['already_returned']), currency)}"
+            f" already given back against this period ({'; '.join(what(r) for r in returned)})")
 
 
 def _less_given_back(held: Money | None, netted_on: str | None, amount: int, currency: str,
@@ -189,8 +248,8 @@ def _less_given_back(held: Money | None, netted_on: str | None, amount: int, cur
     """The unused time less the credit the customer already holds on their balance (in this
     currency), rounded as Stripe accepts the currency (three-decimal: a multiple of 10).
 
-    What the period's invoice already refunded or credited is out already (:func:`unused_time`
-    caps at what it still refunds); this takes off the balance credit given elsewhere, so a
+    What the period's invoices already refunded or credited is out already (:func:`unused_time`
+    subtracts it); this takes off the balance credit given elsewhere, so a
     customer holding a 15.00 credit is not refunded the whole unused time on top. Returns the
     amount and a clause for the explanation ("" when nothing was subtracted).
     """

@@ -3,7 +3,9 @@
 ``period_invoice`` finds the paid invoice that bought each item's current period (its
 non-proration line whose ``period.start`` is the item's ``current_period_start``);
 ``unused_time`` prorates every paid line still running to the second from the case's
-"now" and caps the total at what that invoice and its charge still refund; ``cheaper_price`` finds
+"now", takes off what already went back against the invoices that paid for it, and caps the
+total at what those invoices and their charges still refund (``split_refund`` spreads it over
+them, newest first); ``cheaper_price`` finds
 a downgrade target (same product, interval and currency, lower unit amount).
 """
 
@@ -13,14 +15,15 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..reading.objects import (invoice_charge, line_is_proration, line_price, line_subscription_item, obj_id,
-                              invoice_refundable, subscription_invoices)
-from ..money import round_half_up
+                              refundable, subscription_invoices)
+from ..money import round_half_up, stripe_round
+from .credits import returned_on
 from ..reading.snapshot import CaseSnapshot
 
 if TYPE_CHECKING:
     from .terms import ContractShape, ItemShape
 
-__all__ = ["period_invoice", "unused_time", "cheaper_price"]
+__all__ = ["period_invoice", "unused_time", "split_refund", "cheaper_price"]
 
 
 def _line_item(line: dict[str, Any], shape: ContractShape) -> str | None:
@@ -49,19 +52,34 @@ def period_invoice(snapshot: CaseSnapshot, shape: ContractShape) -> dict[str, An
     return None
 
 
-def _unused_exact(snapshot: CaseSnapshot, shape: ContractShape, now: int) -> tuple[dict[str, Fraction], int]:
-    """Per item: the exact unused part of every paid line still running at ``now`` (proration lines too)."""
-    exact: dict[str, Fraction] = {}
-    paid_for_period = 0
+def _running(snapshot: CaseSnapshot, shape: ContractShape, now: int) -> list[tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]]:
+    """The paid invoices with a line of the shape's items still running at ``now``, oldest
+    first, each with those lines (proration lines too): the invoices that paid for the time left."""
+    out = []
     for inv in subscription_invoices(snapshot, shape.subscription_id):
         if inv.get("status") != "paid":
             continue
+        lines = []
         for line in ((inv.get("lines") or {}).get("data") or []):
             item = _line_item(line, shape)
             period = line.get("period") or {}
             start, end = int(period.get("start") or 0), int(period.get("end") or 0)
-            if item is None or end <= start or end <= now:
-                continue
+            if item is not None and end > start and end > now:
+                lines.append((item, line))
+        if lines:
+            out.append((inv, lines))
+    return out
+
+
+def _unused_exact(running: list[tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]],
+                  now: int) -> tuple[dict[str, Fraction], int]:
+    """Per item: the exact unused part of every running line; and what those lines charged."""
+    exact: dict[str, Fraction] = {}
+    paid_for_period = 0
+    for _inv, lines in running:
+        for item, line in lines:
+            period = line.get("period") or {}
+            start, end = int(period.get("start") or 0), int(period.get("end") or 0)
             paid_for_period += _net(line)
             exact[item] = exact.get(item, Fraction(0)) + _net(line) * Fraction(end - max(now, start), end - start)
     return exact, paid_for_period
@@ -69,31 +87,77 @@ def _unused_exact(snapshot: CaseSnapshot, shape: ContractShape, now: int) -> tup
 
 def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict[str, Any], dict[str, Any] | None,
                                                                    dict[str, Any] | None]:
-    """Unused paid time at ``snapshot.now``, capped at what the period's invoice still refunds.
+    """Unused paid time at ``snapshot.now``, less what already went back against the period,
+    capped at what the period's invoices still refund.
 
     Every paid line of the item still running counts for its share left,
     ``amount * (end - max(now, start)) / (end - start)``: a plain period is Stripe's
     formula; after a mid-period change the old price's credit and the new price's charge
-    (proration lines) make it the unused time at the price now in force. Exact per item,
-    rounded once per item (half away from zero).
+    (proration lines, on an invoice of their own with ``always_invoice``) make it the unused
+    time at the price now in force. Exact per item, rounded once per item (half away from
+    zero): ``details["unused_value"]``, the figure Stripe's cancel preview computes.
+
+    Refunds and credit notes against the invoices that paid for the time left
+    (:func:`.credits.returned_on`) are subtracted: the customer already has that money. A refund
+    of an older period's invoice is not: it gave back time that is over. ``details["invoices"]``:
+    those invoices newest first, with what each paid and still refunds (a refund goes back on
+    the charge that paid it, so a period paid by two invoices refunds in two parts; see
+    :func:`split_refund`). Returns the amount, the details, and the newest invoice with its charge.
     """
     inv = period_invoice(snapshot, shape)
     if inv is None:
         return 0, {}, None, None
     now = snapshot.now_ts
-    exact, paid = _unused_exact(snapshot, shape, now)
+    running = _running(snapshot, shape, now)
+    exact, paid = _unused_exact(running, now)
     per_item = {item: max(0, round_half_up(value)) for item, value in exact.items()}
     total = sum(per_item.values())
-    charge = invoice_charge(snapshot, inv)
-    remaining = invoice_refundable(inv, charge)
+    invoices: list[dict[str, Any]] = []
+    returned: list[dict[str, Any]] = []
+    to_balance = 0
+    for period_inv, _lines in reversed(running):
+        charge = invoice_charge(snapshot, period_inv)
+        back = returned_on(snapshot, period_inv, charge)
+        left = max(0, int(period_inv.get("amount_paid") or 0) - back.total)
+        if charge is not None:
+            left = min(left, refundable(charge))
+        invoices.append({"invoice": str(period_inv["id"]), "charge": str(charge["id"]) if charge else None,
+                         "paid": int(period_inv.get("amount_paid") or 0), "refundable": left})
+        if back.total:
+            returned.append({"invoice": back.invoice, "amount": back.total, "credit_notes": list(back.notes),
+                             "refunds": list(back.refunds), "credit_noted": back.credit_noted,
+                             "refunded": back.refunded})
+        to_balance += back.to_balance
+    already = sum(r["amount"] for r in returned)
+    remaining = sum(i["refundable"] for i in invoices)
+    net = max(0, total - already)
+    newest = invoices[0] if invoices else {"invoice": inv["id"], "charge": None}
     details = {
         "now": now, "period_start": shape.period_start, "period_end": shape.period_end,
         "unused_seconds": max(0, (shape.period_end or now) - max(now, shape.period_start or now)),
         "period_seconds": (shape.period_end or 0) - (shape.period_start or 0),
-        "paid_for_period": paid, "per_item": per_item, "remaining_refundable": remaining,
-        "capped": total > remaining,
+        "paid_for_period": paid, "per_item": per_item, "unused_value": total,
+        "already_returned": already, "returned": returned, "returned_to_balance": to_balance,
+        "invoices": invoices, "remaining_refundable": remaining, "capped": net > remaining,
     }
-    return min(total, max(0, remaining)), details, inv, charge
+    newest_inv = snapshot.by_id(str(newest["invoice"])) or inv
+    newest_charge = snapshot.by_id(str(newest["charge"])) if newest.get("charge") else None
+    return min(net, remaining), details, newest_inv, newest_charge
+
+
+def split_refund(amount: int, invoices: list[dict[str, Any]], currency: str) -> list[dict[str, Any]]:
+    """``amount`` across the period's invoices (``details["invoices"]``, newest first), each
+    part at most what its invoice still refunds and an amount Stripe accepts in ``currency``:
+    one credit note (or refund) per part, on that invoice and its charge."""
+    parts: list[dict[str, Any]] = []
+    left = amount
+    for inv in invoices:
+        take = stripe_round(min(left, int(inv["refundable"])), currency)
+        if take <= 0:
+            continue
+        parts.append({"invoice": inv["invoice"], "charge": inv["charge"], "amount": take, "paid": inv["paid"]})
+        left -= take
+    return parts
 
 
 def cheaper_price(snapshot: CaseSnapshot, item: ItemShape) -> dict[str, Any] | None:

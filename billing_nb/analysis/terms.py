@@ -182,6 +182,8 @@ class RefundOption:
     kind: str  # cancel_at_period_end | cancel_now_refund | credit_note_unused | downgrade_prorations
     subscription_id: str
     amount: Money  # what goes back to the customer (0 for cancel at period end)
+    # details["parts"] (unused-time kinds): [{"invoice", "charge", "amount", "paid"}], newest
+    # first, summing to ``amount``: one credit note / refund per invoice that paid the period
     invoice: str | None
     charge: str | None
     explanation: str
@@ -195,9 +197,10 @@ class RefundOption:
 
     @property
     def before_credit(self) -> Money:
-        """The amount before the customer's balance credit was netted from it: what Stripe's
-        preview computes (its proration credit knows nothing of the balance we set against it)."""
-        gross = self.details.get("before_credit_held")
+        """The amount before the customer's balance credit and what already went back against the
+        period were netted from it: what Stripe's preview computes (its proration credit knows
+        nothing of the balance or the earlier refunds we set against it)."""
+        gross = self.details.get("unused_value", self.details.get("before_credit_held"))
         return self.amount if gross is None else Money(int(gross), self.amount.currency).stripe_rounded()
 
     @property

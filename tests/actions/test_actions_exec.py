@@ -67,7 +67,7 @@ def customer(c: stripe.StripeClient, token: str = "pm_card_visa", *, amount: int
     cus = c.v1.customers.create({"email": "jane@example.com", "test_clock": clock.id})
     pm = c.v1.payment_methods.attach(token, {"customer": cus.id})
     c.v1.customers.update(cus.id, {"invoice_settings": {"default_payment_method": pm.id}})
-    prod = c.v1.products.create({"name": "Pro"})
+    prod = c.v1.products.create({"name": "Pro", **({"unit_label": "seat"} if quantity > 1 else {})})
     price = c.v1.prices.create({"product": prod.id, "unit_amount": amount, "currency": "usd",
                                 "recurring": {"interval": interval}})  # type: ignore[typeddict-item]
     c.v1.subscriptions.create({"customer": cus.id, "items": [{"price": price.id, "quantity": quantity}]})

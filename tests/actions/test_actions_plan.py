@@ -77,7 +77,7 @@ def test_duplicate_with_disputed_charge_never_refunds_it() -> None:
 
 def test_team_keeps_seats_and_offers_quantity_change_only() -> None:
     b = Builder()
-    sub = b.subscription("sub_team", price("price_seat", 1500, product="prod_team"), start=T0, quantity=5)
+    sub = b.subscription("sub_team", price("price_seat", 1500, product="prod_team", nickname="Team seat"), start=T0, quantity=5)
     b.invoice(sub, 7500, start=T0, end=T0 + 30 * DAY)
     item = sub["items"]["data"][0]
     proration = [
@@ -102,7 +102,7 @@ def test_team_keeps_seats_and_offers_quantity_change_only() -> None:
 
 def test_team_without_history_asks_for_the_count() -> None:
     b = Builder()
-    sub = b.subscription("sub_team", price("price_seat", 1500), start=T0, quantity=5)
+    sub = b.subscription("sub_team", price("price_seat", 1500, nickname="Team seat"), start=T0, quantity=5)
     b.invoice(sub, 7500, start=T0, end=T0 + 30 * DAY)
     p = make_plan(b.snapshot(T0 + 10 * DAY), Bucket.TEAM_SEATS)
     assert p.ids == ["document:cus_A"] and any("ask the customer" in n for n in p.notes)

@@ -53,12 +53,20 @@ def test_annual_unused_time_to_the_cent_and_second() -> None:
 
 
 def test_unused_time_capped_at_remaining_refundable() -> None:
+    # the customer's balance paid most of the invoice: the card charge refunds 20,000 at most
     b, sub, inv = annual_case(NOW)
-    b.charge_of(inv)["amount_refunded"] = 100000
+    inv["amount_paid"] = b.charge_of(inv)["amount"] = 20000
     snap = b.snapshot(NOW)
     opts = {o.kind: o for o in refund_options(snap, contract_shapes(snap)[0])}
     assert opts["credit_note_unused"].amount == Money(20000, "usd")
     assert opts["credit_note_unused"].details["capped"] is True
+
+
+def test_nothing_left_to_refund_once_more_than_the_unused_time_went_back() -> None:
+    b, sub, inv = annual_case(NOW)
+    b.charge_of(inv)["amount_refunded"] = 100000
+    snap = b.snapshot(NOW)
+    assert [o.kind for o in refund_options(snap, contract_shapes(snap)[0])] == ["cancel_at_period_end"]
 
 
 def test_no_refund_option_without_paid_period_and_none_for_canceled() -> None:
@@ -77,7 +85,8 @@ def test_team_seats_and_downgrade_prorations() -> None:
     b = Builder()
     cheap = price("price_team_basic", 1000, product="prod_team")
     b.subscription("sub_other", cheap, start=T0 - 60 * DAY, status="canceled")
-    sub = b.subscription("sub_team", price("price_team", 1500, product="prod_team"), start=T0, quantity=5)
+    sub = b.subscription("sub_team", price("price_team", 1500, product="prod_team", nickname="Team seat"), start=T0,
+                         quantity=5)
     b.invoice(sub, 7500, start=T0, end=T0 + 30 * DAY)
     now = T0 + 12 * DAY + 7
     snap = b.snapshot(now)
@@ -88,6 +97,25 @@ def test_team_seats_and_downgrade_prorations() -> None:
     want = expected_unused(7500, T0, end, now) - expected_unused(5000, T0, end, now)
     assert opts["downgrade_prorations"].amount == Money(want, "usd")
     assert opts["downgrade_prorations"].details["items"]["si_team"]["to_price"] == "price_team_basic"
+
+
+def test_a_quantity_alone_is_not_per_seat() -> None:
+    """Five of an unmarked product is five of it, not five seats; the price's or product's own
+    mark (metadata, nickname, unit_label, a team product bought in quantity) makes it per seat."""
+    b = Builder()
+    sub = b.subscription("sub_x", price("price_x", 1500, product="prod_x"), start=T0, quantity=2)
+    b.invoice(sub, 3000, start=T0, end=T0 + 30 * DAY)
+    b.add("products", {"id": "prod_x", "object": "product", "name": "Pro", "metadata": {}, "unit_label": None})
+    (shape,) = contract_shapes(b.snapshot(T0 + DAY))
+    assert not shape.items[0].per_seat and not shape.is_team
+    for mark in ({"unit_label": "seat"}, {"name": "Team"}, {"metadata": {"per_seat": "true"}}):
+        b.objects["products"][0].update(mark)
+        (shape,) = contract_shapes(b.snapshot(T0 + DAY))
+        assert shape.items[0].per_seat and shape.is_team, mark
+        b.objects["products"][0].update({"name": "Pro", "metadata": {}, "unit_label": None})
+    sub["items"]["data"][0]["quantity"] = 1
+    b.objects["products"][0]["name"] = "Team"  # a flat team plan bought once: not per seat
+    assert not contract_shapes(b.snapshot(T0 + DAY))[0].items[0].per_seat
 
 
 def test_previews_and_stripe_figures_flag_mismatch() -> None:
