@@ -113,7 +113,8 @@ def test_an_annual_product_failure_without_a_refusal_still_offers_the_unused_tim
 # --- D9a: the seat count the customer states is proposed --------------------------------------
 def _team(quantity: int = 5) -> Builder:
     b = Builder()
-    sub = b.subscription("sub_team", price("price_seat", 1500, product="prod_team"), start=T0, quantity=quantity)
+    seat = price("price_seat", 1500, product="prod_team", metadata={"per_seat": "true"})  # the price says per seat
+    sub = b.subscription("sub_team", seat, start=T0, quantity=quantity)
     b.invoice(sub, 1500 * quantity, start=T0, end=T0 + 30 * DAY)
     return b
 
