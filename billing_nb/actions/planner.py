@@ -231,10 +231,13 @@ class _Planner:
             refunded = any(a.moves_money for a in self.actions[before:])
             if not refunded and unused is not None and unused.charge and unused.amount.amount > 0:
                 # nothing charged since the switch: the old plan's period still running is paid twice
-                self.add(cat.refund(unused.charge, unused.amount, "requested_by_customer",
-                                    f"unused time of {shape.subscription_id}, replaced by {keep.subscription_id}"),
-                         f"{keep.subscription_id} pays for this time already: the unused rest of "
-                         f"{shape.subscription_id}'s period back", (f"cancel:{shape.subscription_id}:now",))
+                for _, part_charge, amount in unused.parts:  # one refund per paid invoice of the period
+                    if part_charge and amount.amount > 0:
+                        self.add(cat.refund(part_charge, amount, "requested_by_customer",
+                                            f"unused time of {shape.subscription_id}, replaced by "
+                                            f"{keep.subscription_id}"),
+                                 f"{keep.subscription_id} pays for this time already: the unused rest of "
+                                 f"{shape.subscription_id}'s period back", (f"cancel:{shape.subscription_id}:now",))
 
     def created(self, shape: ContractShape) -> int:
         return int((self.snap.by_id(shape.subscription_id) or {}).get("created") or 0)
@@ -451,16 +454,22 @@ class _Planner:
         keep = keeps_subscription(self.complaint)
         for shape, charge in candidates:
             unused = self.option("credit_note_unused", shape.subscription_id)
-            if shape.is_annual and unused is not None and unused.charge == charge.get("id") and keep:
+            ours = unused is not None and charge.get("id") in {c for _, c, _ in unused.parts}
+            if shape.is_annual and unused is not None and ours and keep:
                 self.failure_share(shape, charge, str(unused.invoice), unused.amount, keep, group)
-            elif shape.is_annual and unused is not None and unused.charge == charge.get("id"):
+            elif shape.is_annual and unused is not None and ours:
                 cancel = cat.cancel_now(shape.subscription_id, "refund of unused time for a product failure",
                                         "low_quality")
                 self.add(cancel, "the unused time is refunded only if the annual plan ends now")
-                note = cat.credit_note(str(unused.invoice), unused.amount, "product_unsatisfactory",
-                                       "unused time after a product failure", unused.charge)
-                self.add(replace(note, exclusive=group or note.exclusive),
-                         "refund, apologise: the unused part of the year after the product failed", (cancel.id,))
+                parts = unused.parts
+                for invoice, part_charge, amount in parts:  # one credit note per paid invoice of the period
+                    note = cat.credit_note(invoice, amount, "product_unsatisfactory",
+                                           "unused time after a product failure", part_charge)
+                    split = (f" ({amount} of {unused.amount}, on {invoice}: the unused time spans "
+                             f"{len(parts)} paid invoices; approve each)") if len(parts) > 1 else ""
+                    self.add(replace(note, exclusive=(group if len(parts) == 1 else None) or note.exclusive),
+                             "refund, apologise: the unused part of the year after the product failed" + split,
+                             (cancel.id,))
             elif not shape.is_annual or several or "lookup_object" in self.snap.extra:
                 remaining = refundable(charge)
                 if remaining > 0:

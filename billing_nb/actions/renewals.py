@@ -68,13 +68,13 @@ def renewal_refund(snapshot: CaseSnapshot, shape: ContractShape,
     planned: list[Planned] = [(cancel, "the renewal is refunded only if the subscription ends now", ())]
     why = "renewal the customer did not want"
     chg = str(charge["id"]) if charge else None
-    unused = next((o for o in options if o.kind == "credit_note_unused" and o.subscription_id == sub
-                   and o.invoice == inv.get("id")), None)
+    unused_option = next((o for o in options if o.kind == "credit_note_unused" and o.subscription_id == sub), None)
+    unused = unused_option.part_on(str(inv.get("id"))) if unused_option else None  # its part on the renewal
     if shape.is_annual or charge is None:
         planned.append((cat.credit_note(str(inv["id"]), money, "order_change", why, chg),
                         "the whole renewal back: the customer asked for the money back days after it", (cancel.id,)))
-        if unused is not None and unused.amount.amount not in (0, full):
-            planned.append((cat.credit_note(str(inv["id"]), unused.amount, "order_change", why + " (unused time)",
+        if unused is not None and unused.amount not in (0, full):
+            planned.append((cat.credit_note(str(inv["id"]), unused, "order_change", why + " (unused time)",
                                             chg), "the alternative: only the unused time of the renewal",
                             (cancel.id,)))
     else:
@@ -120,12 +120,14 @@ def renewal_after_cancel_request(snapshot: CaseSnapshot, shapes: list[ContractSh
         needs = (f"cancel:{sub_id}:now",) if live else ()
         planned.append((cat.credit_note(str(inv["id"]), Money(full, str(inv["currency"])), "order_change", why, chg),
                         "the whole renewal back: the customer asked to leave before it", needs))
-        unused = next((o for o in options if o.kind == "credit_note_unused" and o.subscription_id == sub_id), None)
-        if unused is not None and unused.invoice == inv["id"] and unused.amount.amount != full:
-            planned.append((cat.credit_note(str(inv["id"]), unused.amount, "order_change", why + " (unused time)",
+        unused_option = next((o for o in options if o.kind == "credit_note_unused" and o.subscription_id == sub_id),
+                             None)
+        unused = unused_option.part_on(str(inv["id"])) if unused_option else None  # its part on this invoice
+        if unused is not None and unused.amount != full:
+            planned.append((cat.credit_note(str(inv["id"]), unused, "order_change", why + " (unused time)",
                                             chg), "the alternative: only the unused time of the renewal", needs))
             notes.append(f"Approve one credit note on {inv['id']}: the full renewal "
-                         f"{Money(full, str(inv['currency']))} or the unused time {unused.amount} "
+                         f"{Money(full, str(inv['currency']))} or the unused time {unused} "
                          "(see the contract shape).")
         if live:
             planned.append((cat.cancel_now(sub_id, "the customer asked to cancel before the renewal", "other"),

@@ -191,6 +191,21 @@ class RefundOption:
     details: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def parts(self) -> tuple[tuple[str, str | None, Money], ...]:
+        """Where the money goes back: (invoice, charge, amount) per paid invoice of the period
+        (``details["parts"]``, newest first: after a mid-period upgrade the unused time spans the
+        first invoice and the upgrade's), else the option's own invoice and amount."""
+        split = self.details.get("parts") or []
+        if split:
+            return tuple((str(p["invoice"]), str(p["charge"]) if p.get("charge") else None,
+                          Money(int(p["amount"]), self.amount.currency)) for p in split)
+        return ((str(self.invoice), self.charge, self.amount),) if self.invoice else ()
+
+    def part_on(self, invoice: str) -> Money | None:
+        """What this option gives back on ``invoice`` (None: nothing there)."""
+        return next((m for inv, _, m in self.parts if inv == invoice), None)
+
+    @property
     def key(self) -> str:
         """``kind:subscription_id``: how Stripe's figures are matched to options."""
         return f"{self.kind}:{self.subscription_id}"

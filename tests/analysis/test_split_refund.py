@@ -78,3 +78,23 @@ def test_a_refund_on_the_upgrade_charge_is_subtracted_and_the_parts_respect_each
     want = unused(lines_of(upg)) - (upg_paid - 1000)
     assert opt.amount == Money(want, "usd")
     assert [(p["invoice"], p["amount"]) for p in opt.details["parts"]] == [(upg["id"], 1000), (first["id"], want - 1000)]
+
+
+def test_the_plan_gives_back_each_part_on_its_own_invoice_with_the_cancel() -> None:
+    """The planner's side of the split (session 7): a product failure on the upgraded annual plan
+    plans one credit note per paid invoice of the period, each requiring the cancel; before, the
+    upgrade invoice's charge matched no option and nothing was refunded at all."""
+    from test_actions_plan import make_plan
+
+    from billing_nb.analysis.classify import Bucket
+
+    b, first, upg, upg_paid = upgraded()
+    snap = b.snapshot(NOW)
+    p = make_plan(snap, Bucket.PRODUCT_FAILURE, complaint="It has been broken for weeks, refund the rest of my year")
+    notes = [a for a in p.actions if a.kind.value == "credit_note"]
+    want = unused(lines_of(upg))
+    assert {(a.target, a.amount.amount) for a in notes if a.amount} == {(upg["id"], upg_paid),
+                                                                        (first["id"], want - upg_paid)}
+    assert all(a.requires == ("cancel:sub_up:now",) for a in notes)
+    assert len({a.exclusive for a in notes}) == len(notes)  # parts are approved together, not alternatives
+    assert "cancel:sub_up:now" in p.ids
