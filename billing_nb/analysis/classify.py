@@ -129,6 +129,32 @@ def _top(reading: IntentReading, among: tuple[str, ...], floor: float = 1.2) -> 
     return best
 
 
+def _denials(reading: IntentReading, bucket: Bucket) -> tuple[dict[str, list[str]], bool]:
+    """The complaint's negated words and the model lines set aside for them, per intent, and
+    whether the complaint negates ``bucket`` without also saying it.
+
+    Why: "not charged twice, just the wrong amount" names the duplicate only to deny it; the
+    words are evidence *against* the duplicate bucket (filed so when it is suggested) and a
+    reason for any other bucket.
+    """
+    out: dict[str, list[str]] = {b.value: [] for b in Bucket}
+    for intent in out:
+        negated = reading.signals.words(intent, negated=True)
+        if not negated:
+            continue
+        quoted = ", ".join(f"'{w}'" for w in negated[:3])
+        if intent == bucket.value:
+            said = bool(reading.signals.words(intent))
+            out[intent].append(f"complaint negates {intent} words: {quoted}"
+                               + ("" if said else " (the customer says it is not this)"))
+        else:
+            out[intent].append(f"complaint negates {intent} words, so not {intent}: {quoted}")
+    for intent, line in reading.set_aside:
+        out.setdefault(intent, []).append(line)
+    own = bool(reading.signals.words(bucket.value, negated=True)) and not reading.signals.words(bucket.value)
+    return out, own
+
+
 def _seat_team(group: list[SubscriptionRow], products: dict[str, dict[str, Any]],
                sc: dict[str, float]) -> tuple[bool, list[str]]:
     """(do the seat facts outweigh the same-product match?, the extra facts that say so).
@@ -174,8 +200,14 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
         if paused and sc.get("failed_payment", 0) >= 1.5 and bucket is not Bucket.FAILED_PAYMENT:
             against.append("complaint mentions a failed payment, but payment collection is paused: "
                            "no payment was attempted")
+        denials, denied_own = _denials(reading, bucket)
+        against.extend(denials[bucket.value])
+        if denied_own:  # the billing state chose it, the customer says it is not it: less sure
+            confidence -= 0.1
+        text_lines = list(reading.evidence) + [line for i, lines in denials.items() if i != bucket.value
+                                               for line in lines]
         lines = list(dict.fromkeys(evidence + paused + [e for e in state.lines() if e not in evidence]
-                                   + list(reading.evidence)))
+                                   + text_lines))
         conf = round(max(0.3, min(confidence, 0.97)), 2)
         scores = {b.value: (conf if b is bucket else 0.0) for b in Bucket}
         text = {b.value: round(float(sc.get(b.value, 0.0)), 3) for b in Bucket}

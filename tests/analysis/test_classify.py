@@ -285,3 +285,21 @@ def test_quantity_two_on_a_personal_plan_with_a_double_charge_complaint_is_a_dup
     assert c.suggested is Bucket.DUPLICATE_SUBSCRIPTION, (c.evidence, c.against)
     assert any("quantity 2 on prod_pro, which is not sold per seat: 2 x $15.00 USD = $30.00 USD" in e
                for e in c.evidence)
+
+
+# --- adversarial review, session 7b: negated words are evidence against their bucket (T1) -------
+@pytest.mark.parametrize("complaint", ["not charged twice, just once but the wrong amount",
+                                       "I was not billed twice, the price is just wrong"])
+def test_negated_words_of_the_suggested_bucket_are_evidence_against_it(complaint: str) -> None:
+    c = run(two_subs(gap=60), complaint)  # the billing state says duplicate; the customer denies it
+    assert c.suggested is Bucket.DUPLICATE_SUBSCRIPTION
+    assert not any("negat" in e for e in c.evidence), c.evidence
+    assert any(a.startswith("complaint negates duplicate_subscription words") for a in c.against), c.against
+    assert c.confidence < run(two_subs(gap=60), "I was charged twice").confidence
+
+
+def test_negated_words_of_another_bucket_stay_a_reason_for_this_one() -> None:
+    c = run(healthy(), "Nothing is broken, I just want a refund")
+    assert c.suggested is Bucket.UNCLEAR
+    assert any(e.startswith("complaint negates product_failure words, so not product_failure") for e in c.evidence)
+    assert not any("product_failure words" in a for a in c.against)
