@@ -39,6 +39,7 @@ from .identify import IdentitySummary, SubscriptionRow
 from .lexicon import normalise
 from .purchases import business_hint as _business
 from .purchases import per_seat as _per_seat
+from .purchases import plan_switch as _plan_switch
 from .purchases import team_or_duplicate as _team_or_duplicate
 from .state import read_state
 from .textmodel import IntentModel, IntentReading, default_model
@@ -229,8 +230,9 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
             against.extend(dup)
             return done(Bucket.TEAM_SEATS, 0.7 + 0.1 * (sc.get(_TEAM, 0) >= 1)
                         + 0.1 * ((deliberate or seated_team) and said_deliberate))
-        evidence.extend(dup)
-        against.extend(team)
+        switch, not_accident = _plan_switch(group)
+        evidence.extend(dup + switch)
+        against.extend(not_accident + team)
         said_dup = sc.get("duplicate_subscription", 0) >= 1.5
         return done(Bucket.DUPLICATE_SUBSCRIPTION, 0.85 + 0.1 * said_dup - 0.1 * bool(team))
 

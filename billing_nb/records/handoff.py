@@ -198,6 +198,59 @@ def _seats(live: list[dict[str, Any]], contract: list[dict[str, Any]], actions: 
     return out
 
 
+_EVERY = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
+
+
+def _terms(s: dict[str, Any]) -> tuple[Any, ...]:
+    unit = s.get("unit_amount") or {}
+    return (s.get("price"), s.get("interval"), int(s.get("interval_count") or 1), unit.get("value"), unit.get("currency"))
+
+
+def _billed(s: dict[str, Any]) -> str:
+    """``monthly`` / ``every 3 months`` / ``$15.00 USD per month``: how a subscription bills, in words."""
+    count, interval = int(s.get("interval_count") or 1), str(s.get("interval") or "")
+    return f"every {count} {interval}s" if count > 1 else _EVERY.get(interval, f"per {interval}")
+
+
+def _switch(live: list[dict[str, Any]], canceled: list[str]) -> dict[str, Any] | None:
+    """One product on two prices or intervals among the live subscriptions (monthly + annual): a plan
+    switch whose old subscription was never ended. What the follow-up may say about it: each plan's
+    billing terms in words, which one the case ends and which carries on.
+
+    Why: "two subscriptions to the same plan" is false of a monthly and an annual plan; the customer
+    reads the two plans, and which of them stays.
+    """
+    by_product: dict[str, list[dict[str, Any]]] = {}
+    for s in live:
+        by_product.setdefault(str(s["product"]), []).append(s)
+    for group in by_product.values():
+        if len(group) < 2 or len({_terms(s) for s in group}) < 2:
+            continue
+        group = sorted(group, key=lambda s: str(s["id"]))
+
+        def words(s: dict[str, Any]) -> str:
+            unit = s.get("unit_amount")
+            if not unit:
+                return f"one billed {_billed(s)}"
+            total = Money(int(unit["value"]) * int(s.get("quantity") or 1), str(unit["currency"])).format()
+            return f"one billed {_billed(s)} at {total}"
+        intervals = {(s.get("interval"), int(s.get("interval_count") or 1)) for s in group}
+
+        def name(s: dict[str, Any]) -> str:  # the plan as the customer tells them apart
+            if len(intervals) == len(group):
+                return f"{_billed(s)} subscription"
+            unit = s.get("unit_amount")
+            return (f"{Money(int(unit['value']) * int(s.get('quantity') or 1), str(unit['currency'])).format()} "
+                    "subscription") if unit else "other subscription"
+        ended = [s for s in group if s["id"] in canceled]
+        kept = [s for s in group if s["id"] not in canceled]
+        return {"count": len(group), "plan": group[0].get("plan") or None,
+                "terms": " and ".join(words(s) for s in group),
+                "ended": " and ".join(name(s) for s in ended) or None,
+                "kept": " and ".join(name(s) for s in kept) if ended and kept else None}
+    return None
+
+
 def _contradictions(bucket: str, facts: dict[str, Any]) -> list[str]:
     """Why the confirmed bucket's story is not what the record shows (empty when it fits)."""
     out: list[str] = []
@@ -270,10 +323,12 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
         products[s["product"]] = products.get(s["product"], 0) + 1
     paused = next((s["pause_collection"] for s in live if s.get("pause_collection")), None)
     seats = _seats(live, _field(record, "contract") or [], actions)
+    switch = _switch(live, canceled)
     truth = {
         "duplicate_pair": any(n > 1 for n in products.values()) or "duplicate_active_subscription" in anomaly_kinds,
         "payment_failed": bool(failed) or bool(anomaly_kinds & set(_PAYMENT_FAILED)),
         "paused": paused,
+        "switch": switch,
         **seats,
     }
     return {

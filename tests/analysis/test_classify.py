@@ -303,3 +303,20 @@ def test_negated_words_of_another_bucket_stay_a_reason_for_this_one() -> None:
     assert c.suggested is Bucket.UNCLEAR
     assert any(e.startswith("complaint negates product_failure words, so not product_failure") for e in c.evidence)
     assert not any("product_failure words" in a for a in c.against)
+
+
+# --- one product on two intervals is a plan switch, and the evidence says so (T2) ---------------
+def test_monthly_and_annual_of_one_product_name_the_switch_in_the_evidence() -> None:
+    cust = b.customer()
+    monthly = b.price("price_pro_m", "prod_pro", unit_amount=1500)
+    annual = b.price("price_pro_y", "prod_pro", unit_amount=15000, interval="year")
+    s1 = b.subscription(cust, monthly, created=NOW - 40 * DAY)
+    s2 = b.subscription(cust, annual, created=NOW - 5 * DAY)
+    c = run(b.snapshot([cust], subscriptions=[s1, s2], products=[b.product()]), "I was charged twice")
+    assert c.suggested is Bucket.DUPLICATE_SUBSCRIPTION
+    switch = [e for e in c.evidence if e.startswith("one product on different intervals (month and year)")]
+    assert switch and "$15.00 USD per month" in switch[0] and "$150.00 USD per year" in switch[0], c.evidence
+    assert any("not an accidental second purchase" in a for a in c.against), c.against
+    assert "same price on each" not in c.evidence
+    same = run(two_subs(gap=60), "I was charged twice")  # one price twice: no switch line
+    assert not any("different intervals" in e or "different prices" in e for e in same.evidence + same.against)
