@@ -14,7 +14,7 @@ from typing import Any
 from ..reading.rows import Anomaly, ChargeRow, InvoiceRow, SubscriptionRow
 from ..reading.snapshot import CaseSnapshot, from_ts
 
-__all__ = ["find_anomalies", "pause_of", "PAUSE_BEHAVIOUR", "LIVE", "OPEN_DISPUTE", "CANCEL_WINDOW_DAYS", "cancel_request_time", "is_proration"]
+__all__ = ["find_anomalies", "pause_of", "pause_words", "PAUSE_BEHAVIOUR", "LIVE", "OPEN_DISPUTE", "CANCEL_WINDOW_DAYS", "cancel_request_time", "is_proration"]
 
 LIVE = ("active", "trialing", "past_due")
 OPEN_DISPUTE = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
@@ -209,6 +209,16 @@ def pause_of(sub: dict[str, Any]) -> dict[str, Any] | None:
     return {"behavior": str(pause["behavior"]), "resumes_at": int(resumes) if resumes else None}
 
 
+def pause_words(pause: dict[str, Any]) -> str:
+    """A paused collection (:func:`pause_of`) in words: what Stripe does with each new invoice, and until when.
+
+    Why one place: the anomaly, the customer page and the contract table say it the same way."""
+    what = PAUSE_BEHAVIOUR.get(str(pause.get("behavior")), "nothing is collected")
+    resumes = pause.get("resumes_at")
+    until = f"resumes {_day(int(resumes))}" if resumes else "no resume date (until resumed by hand)"
+    return f"payment collection paused (behavior {pause.get('behavior')}: {what}); {until}"
+
+
 def _paused(raw: dict[str, dict[str, Any]]) -> list[Anomaly]:
 
     out = []
@@ -216,10 +226,7 @@ def _paused(raw: dict[str, dict[str, Any]]) -> list[Anomaly]:
         pause = pause_of(sub)
         if pause is None or sub.get("status") in ("canceled", "incomplete_expired"):
             continue
-        what = PAUSE_BEHAVIOUR.get(pause["behavior"], "nothing is collected")
-        until = f"resumes {_day(pause['resumes_at'])}" if pause["resumes_at"] else "no resume date (until resumed by hand)"
-        out.append(Anomaly("collection_paused", (sub_id,),
-                           f"payment collection paused (behavior {pause['behavior']}: {what}); {until}"))
+        out.append(Anomaly("collection_paused", (sub_id,), pause_words(pause)))
     return out
 
 

@@ -26,7 +26,7 @@ from ..exceptions import ConfigError
 from ..money import Money
 from .markup import Md, dates_in_words, escape_block, escape_md
 
-__all__ = ["HEADINGS", "templates_dir", "render_followup", "render_handoff", "render_backlog"]
+__all__ = ["HEADINGS", "bucket_contradictions", "templates_dir", "render_followup", "render_handoff", "render_backlog"]
 
 HEADINGS: tuple[str, ...] = ("CUSTOMER", "BILLING STATE", "DECISION", "ACTION TAKEN", "FOLLOW-UP", "PRODUCT GAP")
 
@@ -266,6 +266,33 @@ def _contradictions(bucket: str, facts: dict[str, Any]) -> list[str]:
     return out
 
 
+def _state_truth(state: dict[str, Any], contract: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The facts of a ``billing_state`` a bucket's story rests on (a duplicate pair, a failed payment, a
+    paused collection, seats)."""
+    subs = state.get("subscriptions") or []
+    live = [s for s in subs if s["status"] in ("active", "trialing", "past_due", "unpaid")]
+    invoices = state.get("invoices") or []
+    failed = [i for i in invoices if i["status"] == "open" and (i.get("attempt_count") or 0) > 0]
+    anomaly_kinds = {a["kind"] for a in state.get("anomalies") or []}
+    products: dict[str, int] = {}
+    for s in live:
+        products[s["product"]] = products.get(s["product"], 0) + 1
+    return {
+        "duplicate_pair": any(n > 1 for n in products.values()) or "duplicate_active_subscription" in anomaly_kinds,
+        "payment_failed": bool(failed) or bool(anomaly_kinds & set(_PAYMENT_FAILED)),
+        "paused": next((s["pause_collection"] for s in live if s.get("pause_collection")), None),
+        **_seats(live, contract, actions),
+    }
+
+
+def bucket_contradictions(bucket: str, billing_state: dict[str, Any]) -> list[str]:
+    """Why ``bucket``'s story is not what ``billing_state`` (case.json's) shows; empty when it fits.
+
+    Why public: the notebook's decision step says it as the handoff's DECISION does, from the same facts.
+    """
+    return _contradictions(bucket, _state_truth(billing_state, [], []))
+
+
 def _facts(record: dict[str, Any]) -> dict[str, Any]:
     plan = {a["id"]: a for a in _field(record, "plan") or []}
     executed = _field(record, "executed") or []
@@ -317,20 +344,9 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
     lost = [d for d in disputes if d.get("status") == "lost"]
     new_card = next((a for a in actions if a["kind"] == "default_pm"), None)
     visible = [a for a in actions if a.get("customer_visible") and a["kind"] != "document"]
-    anomaly_kinds = {a["kind"] for a in _field(record, "billing_state", "anomalies") or []}
-    products: dict[str, int] = {}
-    for s in live:
-        products[s["product"]] = products.get(s["product"], 0) + 1
-    paused = next((s["pause_collection"] for s in live if s.get("pause_collection")), None)
-    seats = _seats(live, _field(record, "contract") or [], actions)
-    switch = _switch(live, canceled)
-    truth = {
-        "duplicate_pair": any(n > 1 for n in products.values()) or "duplicate_active_subscription" in anomaly_kinds,
-        "payment_failed": bool(failed) or bool(anomaly_kinds & set(_PAYMENT_FAILED)),
-        "paused": paused,
-        "switch": switch,
-        **seats,
-    }
+    _field(record, "billing_state", "anomalies")
+    truth = {**_state_truth(record["billing_state"], _field(record, "contract") or [], actions),
+             "switch": _switch(live, canceled)}
     return {
         **truth,
         "contradicts": _contradictions(_bucket(record), truth),
