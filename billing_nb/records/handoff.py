@@ -401,16 +401,42 @@ def _handoff_view(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_LIVE_REFUNDS = ("succeeded", "pending", "requires_action")
+
+
+def _count(n: int, one: str) -> str:
+    return f"{n} {one}" if n == 1 else f"{n} {one}s"
+
+
 def _given_back(credits: dict[str, Any]) -> list[str]:
-    """What the customer already got back, in words: balance credit, refunds, credit notes."""
+    """What the customer already got back, in words, each amount once: balance credit, refunds, and
+    credit notes with the part of them that a refund (listed above) paid back.
+
+    Why: a credit note that refunds the card creates a refund; the refunds' total already holds it
+    (analysis.credits: a note's refunded part is in ``refunded`` too). "refunded $870.51; credit notes
+    for $870.51" read as $1,741.02 given back.
+    """
     out: list[str] = []
     if credits.get("credit_held"):
         out.append(f"a credit of {_money(credits['credit_held'])} on the customer's balance "
                    "(taken off the refund options)")
-    for label, key, kind in (("refunded", "refunded", "refunds"), ("credit notes for", "credited", "credit_notes")):
-        for amount in credits.get(key) or []:
-            count = sum(1 for r in credits.get(kind) or [] if r["amount"]["currency"] == amount["currency"])
-            out.append(f"{label} {_money(amount)} ({count} {kind.replace('_', ' ')})")
+    refunds = [r for r in credits.get("refunds") or [] if r.get("status", "succeeded") in _LIVE_REFUNDS]
+    notes = [c for c in credits.get("credit_notes") or [] if c.get("status") != "void"]
+    refunded = {str(m["currency"]): int(m["value"]) for m in credits.get("refunded") or []}
+    for amount in credits.get("refunded") or []:
+        count = sum(1 for r in refunds if r["amount"]["currency"] == amount["currency"])
+        out.append(f"refunded {_money(amount)} to the original payment method ({_count(count, 'refund')})")
+    for amount in credits.get("credited") or []:
+        cur = str(amount["currency"])
+        mine = [c for c in notes if c["amount"]["currency"] == cur]
+        by_refund = min(sum(int(c.get("refunded") or 0) for c in mine), int(amount["value"]))
+        line = f"credit notes for {_money(amount)} ({_count(len(mine), 'credit note')})"
+        if by_refund:
+            part = "all of it" if by_refund == int(amount["value"]) else f"{_money(Money(by_refund, cur))} of it"
+            # counted above only when the listed refunds hold it (a capped read may miss some)
+            above = " (counted in the refunds above)" if refunded.get(cur, 0) >= by_refund else ""
+            line += f", {part} refunded to the original payment method{above}"
+        out.append(line)
     return out
 
 
