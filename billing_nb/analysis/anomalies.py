@@ -14,7 +14,7 @@ from typing import Any
 from ..reading.rows import Anomaly, ChargeRow, InvoiceRow, SubscriptionRow
 from ..reading.snapshot import CaseSnapshot, from_ts
 
-__all__ = ["find_anomalies", "pause_of", "pause_words", "PAUSE_BEHAVIOUR", "LIVE", "OPEN_DISPUTE", "CANCEL_WINDOW_DAYS", "cancel_request_time", "is_proration"]
+__all__ = ["apart", "find_anomalies", "pause_of", "pause_words", "PAUSE_BEHAVIOUR", "LIVE", "OPEN_DISPUTE", "CANCEL_WINDOW_DAYS", "cancel_request_time", "is_proration"]
 
 LIVE = ("active", "trialing", "past_due")
 OPEN_DISPUTE = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
@@ -30,11 +30,19 @@ def _day(ts: int | None) -> str:
 
 def _gap(seconds: int) -> str:
     seconds = abs(seconds)
+    if seconds < 60:  # a double-clicked checkout is seconds apart: "1 min" overstated it
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
     if seconds < 3600:
-        return f"{max(1, round(seconds / 60))} min"
+        return f"{round(seconds / 60)} min"
     if seconds < 2 * _DAY:
         return f"{round(seconds / 3600)} h"
     return f"{round(seconds / _DAY)} days"
+
+
+def apart(seconds: int) -> str:
+    """How far apart two things were created, in words: ``in the same second``, ``12 seconds apart``,
+    ``7 min apart``, ``3 h apart``, ``20 days apart``."""
+    return "in the same second" if abs(seconds) < 1 else f"{_gap(seconds)} apart"
 
 
 def is_proration(line: dict[str, Any]) -> bool:
@@ -80,11 +88,11 @@ def _duplicates(snapshot: CaseSnapshot, subs: list[SubscriptionRow]) -> list[Ano
             continue
         group.sort(key=lambda s: s.created)
         owners = sorted({s.customer for s in group})
-        gap = _gap(group[-1].created - group[0].created)
+        gap = apart(group[-1].created - group[0].created)
         where = f"on {len(owners)} customer objects" if len(owners) > 1 else "on one customer"
         out.append(Anomaly("duplicate_active_subscription", tuple(s.id for s in group),
                            f"{len(group)} live subscriptions to product {product}"
-                           + (f" ({names[product]})" if names.get(product) else "") + f" {where}, created {gap} apart"))
+                           + (f" ({names[product]})" if names.get(product) else "") + f" {where}, created {gap}"))
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .anomalies import apart
 from .identify import SubscriptionRow
 from .state import StateEvidence
 from ..money import Money
@@ -56,7 +57,7 @@ def team_or_duplicate(snapshot: CaseSnapshot, group: list[SubscriptionRow], prod
     if business:
         team.append(business)
     if gap < 3600:
-        dup.append(f"created {max(1, gap // 60)} min apart (an accidental second purchase looks like this)")
+        dup.append(f"created {apart(gap)} (an accidental second purchase looks like this)")
     elif gap > _DAY:
         team.append(f"created {gap // _DAY} days apart")
     if not multi:

@@ -320,3 +320,14 @@ def test_monthly_and_annual_of_one_product_name_the_switch_in_the_evidence() -> 
     assert "same price on each" not in c.evidence
     same = run(two_subs(gap=60), "I was charged twice")  # one price twice: no switch line
     assert not any("different intervals" in e or "different prices" in e for e in same.evidence + same.against)
+
+
+# --- a gap of seconds is said in seconds (T5) ---------------------------------------------------
+@pytest.mark.parametrize("gap, words", [(0, "created in the same second"), (1, "created 1 second apart"),
+                                        (30, "created 30 seconds apart"), (420, "created 7 min apart")])
+def test_subscriptions_created_seconds_apart_are_not_a_minute_apart(gap: int, words: str) -> None:
+    c = run(two_subs(gap=gap), "I was charged twice")
+    assert any(words in e for e in c.evidence), c.evidence
+    assert gap >= 60 or not any("min apart" in e for e in c.evidence)
+    anomaly = identify(two_subs(gap=gap)).anomalies_of("duplicate_active_subscription")[0]
+    assert anomaly.detail.endswith(words), anomaly.detail
