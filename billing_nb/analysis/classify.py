@@ -44,6 +44,7 @@ from .purchases import team_or_duplicate as _team_or_duplicate
 from .state import read_state
 from .textmodel import IntentModel, IntentReading, default_model
 from ..money import Money
+from ..reading.objects import plan_name
 from ..reading.snapshot import CaseSnapshot
 
 __all__ = ["Bucket", "Classification", "Decision", "IntentModel", "classify", "decide", "parse_bucket"]
@@ -276,7 +277,8 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
     # 5a. a plan not sold per seat, bought in quantity, and a complaint about paying double: an accidental
     #     quantity is a duplicate inside one subscription
     extra_qty = [s for s in live if s.quantity > 1 and not _per_seat(s, products)]
-    extra_lines = [f"{s.id}: quantity {s.quantity} on {s.product}, which is not sold per seat: {s.quantity} x "
+    named = {s.id: plan_name(snapshot, s.price, s.product) for s in summary.subscriptions}  # the plan as people read it
+    extra_lines = [f"{s.id}: quantity {s.quantity} on {named[s.id]}, which is not sold per seat: {s.quantity} x "
                    f"{Money(s.unit_amount, s.currency).format()} = {s.recurring_total.format()} per {s.interval} "
                    "(an accidental quantity looks like this)" for s in extra_qty]
     if extra_qty and sc.get("duplicate_subscription", 0) >= 1.5 and sc.get("duplicate_subscription", 0) >= sc.get(_TEAM, 0):
@@ -289,7 +291,7 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
     if seated and _top(reading, (_TEAM, _PRODUCT), floor=0.8) == _TEAM:
         for s in seated:
             unit = Money(s.unit_amount, s.currency).format()
-            evidence.append(f"{s.id}: {s.quantity} x {unit} = {s.recurring_total.format()} per {s.interval} on {s.product}"
+            evidence.append(f"{s.id}: {s.quantity} x {unit} = {s.recurring_total.format()} per {s.interval} on {named[s.id]}"
                             + (" (per-seat price)" if _per_seat(s, products) else ""))
         business = _business(snapshot, seated[0].customer)
         if business:

@@ -283,7 +283,7 @@ def test_quantity_two_on_a_personal_plan_with_a_double_charge_complaint_is_a_dup
     snap = b.snapshot([cust], subscriptions=[sub], products=[b.product("prod_pro", "Personal Pro")])
     c = run(snap, "I was charged double, $30 instead of $15, I only need one")
     assert c.suggested is Bucket.DUPLICATE_SUBSCRIPTION, (c.evidence, c.against)
-    assert any("quantity 2 on prod_pro, which is not sold per seat: 2 x $15.00 USD = $30.00 USD" in e
+    assert any("quantity 2 on Personal Pro, which is not sold per seat: 2 x $15.00 USD = $30.00 USD" in e
                for e in c.evidence)
 
 
