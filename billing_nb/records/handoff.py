@@ -366,6 +366,8 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
         "kinds": kinds,
         "refund": refund,
         "canceled": bool(canceled),
+        "kept_live": bool(kept),
+        "credit_held": ((record["billing_state"].get("credits") or {}).get("credit_held") or None),
         "access_until": target_end if canceled and not refund else None,
         "next_renewal": kept[0]["current_period_end"] if kept and not open_disputes and not lost else None,
         "failed_invoice": failed[0] if failed else None,

@@ -212,3 +212,25 @@ def test_a_plan_switch_reads_as_two_plans_not_the_same_plan_twice() -> None:
     assert "canceling your monthly subscription" in text and "Your yearly subscription carries on" in text, text
     same = {**rec, "billing_state": {**rec["billing_state"], "subscriptions": [month, {**month, "id": "sub_y"}]}}
     assert "two subscriptions to the same plan" in render_followup(same)
+
+
+def test_a_held_credit_is_mentioned_after_a_cancel() -> None:
+    """T5: a balance credit stays on the account after a cancel; with nothing left to renew the customer
+    never sees it unless the message says so."""
+    rec = _shape("missing_self_serve")
+    one = {"id": "sub_0", "status": "active", "price": "p", "product": "prod_a", "interval": "month", "quantity": 1,
+           "current_period_end": END, "cancel_at_period_end": False, "per_seat": False,
+           "unit_amount": {"value": 1500, "currency": "usd"}, "pause_collection": None}
+    rec["billing_state"]["subscriptions"] = [one]
+    rec["billing_state"]["credits"] = {"balance": {"value": -2500, "currency": "usd"},
+                                       "credit_held": {"value": 2500, "currency": "usd"}, "refunded": [],
+                                       "credited": [], "refunds": [], "credit_notes": []}
+    rec["plan"] = [_action("cancel", "sub_0", 1)]
+    text = render_followup(rec)
+    assert "holds a credit of $25.00 USD" in text and "won't be used on its own" in text, text
+    rec["billing_state"]["subscriptions"] = [one, {**one, "id": "sub_1", "product": "prod_b"}]
+    assert "comes off your next invoices" in render_followup(rec)
+    rec["billing_state"]["credits"]["credit_held"] = None
+    assert "credit of" not in render_followup(rec)
+    rec["plan"], rec["billing_state"]["credits"]["credit_held"] = [], {"value": 2500, "currency": "usd"}
+    assert "credit of" not in render_followup(rec)  # nothing cancelled: nothing changes for the credit
