@@ -14,7 +14,7 @@ from typing import Any
 from ..reading.rows import Anomaly, ChargeRow, InvoiceRow, SubscriptionRow
 from ..reading.snapshot import CaseSnapshot, from_ts
 
-__all__ = ["find_anomalies", "pause_of", "PAUSE_BEHAVIOUR", "LIVE", "OPEN_DISPUTE", "CANCEL_WINDOW_DAYS", "cancel_request_time", "is_proration"]
+__all__ = ["apart", "find_anomalies", "pause_of", "pause_words", "PAUSE_BEHAVIOUR", "LIVE", "OPEN_DISPUTE", "CANCEL_WINDOW_DAYS", "cancel_request_time", "is_proration"]
 
 LIVE = ("active", "trialing", "past_due")
 OPEN_DISPUTE = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
@@ -30,11 +30,19 @@ def _day(ts: int | None) -> str:
 
 def _gap(seconds: int) -> str:
     seconds = abs(seconds)
+    if seconds < 60:  # a double-clicked checkout is seconds apart: "1 min" overstated it
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
     if seconds < 3600:
-        return f"{max(1, round(seconds / 60))} min"
+        return f"{round(seconds / 60)} min"
     if seconds < 2 * _DAY:
         return f"{round(seconds / 3600)} h"
     return f"{round(seconds / _DAY)} days"
+
+
+def apart(seconds: int) -> str:
+    """How far apart two things were created, in words: ``in the same second``, ``12 seconds apart``,
+    ``7 min apart``, ``3 h apart``, ``20 days apart``."""
+    return "in the same second" if abs(seconds) < 1 else f"{_gap(seconds)} apart"
 
 
 def is_proration(line: dict[str, Any]) -> bool:
@@ -80,11 +88,11 @@ def _duplicates(snapshot: CaseSnapshot, subs: list[SubscriptionRow]) -> list[Ano
             continue
         group.sort(key=lambda s: s.created)
         owners = sorted({s.customer for s in group})
-        gap = _gap(group[-1].created - group[0].created)
+        gap = apart(group[-1].created - group[0].created)
         where = f"on {len(owners)} customer objects" if len(owners) > 1 else "on one customer"
         out.append(Anomaly("duplicate_active_subscription", tuple(s.id for s in group),
                            f"{len(group)} live subscriptions to product {product}"
-                           + (f" ({names[product]})" if names.get(product) else "") + f" {where}, created {gap} apart"))
+                           + (f" ({names[product]})" if names.get(product) else "") + f" {where}, created {gap}"))
     return out
 
 
@@ -209,6 +217,16 @@ def pause_of(sub: dict[str, Any]) -> dict[str, Any] | None:
     return {"behavior": str(pause["behavior"]), "resumes_at": int(resumes) if resumes else None}
 
 
+def pause_words(pause: dict[str, Any]) -> str:
+    """A paused collection (:func:`pause_of`) in words: what Stripe does with each new invoice, and until when.
+
+    Why one place: the anomaly, the customer page and the contract table say it the same way."""
+    what = PAUSE_BEHAVIOUR.get(str(pause.get("behavior")), "nothing is collected")
+    resumes = pause.get("resumes_at")
+    until = f"resumes {_day(int(resumes))}" if resumes else "no resume date (until resumed by hand)"
+    return f"payment collection paused (behavior {pause.get('behavior')}: {what}); {until}"
+
+
 def _paused(raw: dict[str, dict[str, Any]]) -> list[Anomaly]:
 
     out = []
@@ -216,10 +234,7 @@ def _paused(raw: dict[str, dict[str, Any]]) -> list[Anomaly]:
         pause = pause_of(sub)
         if pause is None or sub.get("status") in ("canceled", "incomplete_expired"):
             continue
-        what = PAUSE_BEHAVIOUR.get(pause["behavior"], "nothing is collected")
-        until = f"resumes {_day(pause['resumes_at'])}" if pause["resumes_at"] else "no resume date (until resumed by hand)"
-        out.append(Anomaly("collection_paused", (sub_id,),
-                           f"payment collection paused (behavior {pause['behavior']}: {what}); {until}"))
+        out.append(Anomaly("collection_paused", (sub_id,), pause_words(pause)))
     return out
 
 

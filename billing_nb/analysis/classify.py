@@ -39,10 +39,12 @@ from .identify import IdentitySummary, SubscriptionRow
 from .lexicon import normalise
 from .purchases import business_hint as _business
 from .purchases import per_seat as _per_seat
+from .purchases import plan_switch as _plan_switch
 from .purchases import team_or_duplicate as _team_or_duplicate
 from .state import read_state
 from .textmodel import IntentModel, IntentReading, default_model
 from ..money import Money
+from ..reading.objects import plan_name
 from ..reading.snapshot import CaseSnapshot
 
 __all__ = ["Bucket", "Classification", "Decision", "IntentModel", "classify", "decide", "parse_bucket"]
@@ -129,6 +131,32 @@ def _top(reading: IntentReading, among: tuple[str, ...], floor: float = 1.2) -> 
     return best
 
 
+def _denials(reading: IntentReading, bucket: Bucket) -> tuple[dict[str, list[str]], bool]:
+    """The complaint's negated words and the model lines set aside for them, per intent, and
+    whether the complaint negates ``bucket`` without also saying it.
+
+    Why: "not charged twice, just the wrong amount" names the duplicate only to deny it; the
+    words are evidence *against* the duplicate bucket (filed so when it is suggested) and a
+    reason for any other bucket.
+    """
+    out: dict[str, list[str]] = {b.value: [] for b in Bucket}
+    for intent in out:
+        negated = reading.signals.words(intent, negated=True)
+        if not negated:
+            continue
+        quoted = ", ".join(f"'{w}'" for w in negated[:3])
+        if intent == bucket.value:
+            said = bool(reading.signals.words(intent))
+            out[intent].append(f"complaint negates {intent} words: {quoted}"
+                               + ("" if said else " (the customer says it is not this)"))
+        else:
+            out[intent].append(f"complaint negates {intent} words, so not {intent}: {quoted}")
+    for intent, line in reading.set_aside:
+        out.setdefault(intent, []).append(line)
+    own = bool(reading.signals.words(bucket.value, negated=True)) and not reading.signals.words(bucket.value)
+    return out, own
+
+
 def _seat_team(group: list[SubscriptionRow], products: dict[str, dict[str, Any]],
                sc: dict[str, float]) -> tuple[bool, list[str]]:
     """(do the seat facts outweigh the same-product match?, the extra facts that say so).
@@ -174,8 +202,14 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
         if paused and sc.get("failed_payment", 0) >= 1.5 and bucket is not Bucket.FAILED_PAYMENT:
             against.append("complaint mentions a failed payment, but payment collection is paused: "
                            "no payment was attempted")
+        denials, denied_own = _denials(reading, bucket)
+        against.extend(denials[bucket.value])
+        if denied_own:  # the billing state chose it, the customer says it is not it: less sure
+            confidence -= 0.1
+        text_lines = list(reading.evidence) + [line for i, lines in denials.items() if i != bucket.value
+                                               for line in lines]
         lines = list(dict.fromkeys(evidence + paused + [e for e in state.lines() if e not in evidence]
-                                   + list(reading.evidence)))
+                                   + text_lines))
         conf = round(max(0.3, min(confidence, 0.97)), 2)
         scores = {b.value: (conf if b is bucket else 0.0) for b in Bucket}
         text = {b.value: round(float(sc.get(b.value, 0.0)), 3) for b in Bucket}
@@ -197,8 +231,9 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
             against.extend(dup)
             return done(Bucket.TEAM_SEATS, 0.7 + 0.1 * (sc.get(_TEAM, 0) >= 1)
                         + 0.1 * ((deliberate or seated_team) and said_deliberate))
-        evidence.extend(dup)
-        against.extend(team)
+        switch, not_accident = _plan_switch(group)
+        evidence.extend(dup + switch)
+        against.extend(not_accident + team)
         said_dup = sc.get("duplicate_subscription", 0) >= 1.5
         return done(Bucket.DUPLICATE_SUBSCRIPTION, 0.85 + 0.1 * said_dup - 0.1 * bool(team))
 
@@ -242,7 +277,8 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
     # 5a. a plan not sold per seat, bought in quantity, and a complaint about paying double: an accidental
     #     quantity is a duplicate inside one subscription
     extra_qty = [s for s in live if s.quantity > 1 and not _per_seat(s, products)]
-    extra_lines = [f"{s.id}: quantity {s.quantity} on {s.product}, which is not sold per seat: {s.quantity} x "
+    named = {s.id: plan_name(snapshot, s.price, s.product) for s in summary.subscriptions}  # the plan as people read it
+    extra_lines = [f"{s.id}: quantity {s.quantity} on {named[s.id]}, which is not sold per seat: {s.quantity} x "
                    f"{Money(s.unit_amount, s.currency).format()} = {s.recurring_total.format()} per {s.interval} "
                    "(an accidental quantity looks like this)" for s in extra_qty]
     if extra_qty and sc.get("duplicate_subscription", 0) >= 1.5 and sc.get("duplicate_subscription", 0) >= sc.get(_TEAM, 0):
@@ -255,7 +291,7 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
     if seated and _top(reading, (_TEAM, _PRODUCT), floor=0.8) == _TEAM:
         for s in seated:
             unit = Money(s.unit_amount, s.currency).format()
-            evidence.append(f"{s.id}: {s.quantity} x {unit} = {s.recurring_total.format()} per {s.interval} on {s.product}"
+            evidence.append(f"{s.id}: {s.quantity} x {unit} = {s.recurring_total.format()} per {s.interval} on {named[s.id]}"
                             + (" (per-seat price)" if _per_seat(s, products) else ""))
         business = _business(snapshot, seated[0].customer)
         if business:

@@ -171,7 +171,7 @@ def identify(snapshot: CaseSnapshot) -> IdentitySummary:
 
 def _sub_facts(snapshot: CaseSnapshot, subs: list[SubscriptionRow]) -> dict[str, dict[str, Any]]:
     """Per subscription: sold per seat (the price or product says so, whatever the quantity), the unit
-    price, and a paused collection (``{behavior, resumes_at}`` or None)."""
+    price, the interval count (a plan switch is told by its billing terms), and a paused collection (``{behavior, resumes_at}`` or None)."""
     products = {p.get("id"): p for p in snapshot.of("products")}
     raw = {s.get("id"): s for s in snapshot.of("subscriptions")}
     out: dict[str, dict[str, Any]] = {}
@@ -179,5 +179,5 @@ def _sub_facts(snapshot: CaseSnapshot, subs: list[SubscriptionRow]) -> dict[str,
         meta = {**((products.get(s.product) or {}).get("metadata") or {}), **s.price_metadata}
         per_seat = s.seat_hint or str(meta.get("per_seat", "")).lower() in ("true", "1", "yes")
         out[s.id] = {"per_seat": per_seat, "unit_amount": {"value": s.unit_amount, "currency": s.currency},
-                     "pause_collection": pause_of(raw.get(s.id) or {})}
+                     "interval_count": s.interval_count, "pause_collection": pause_of(raw.get(s.id) or {})}
     return out

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .anomalies import apart
 from .identify import SubscriptionRow
 from .state import StateEvidence
+from ..money import Money
 from ..reading.snapshot import CaseSnapshot
 
-__all__ = ["business_hint", "per_seat", "team_or_duplicate"]
+__all__ = ["business_hint", "per_seat", "plan_switch", "team_or_duplicate"]
 
 _BUSINESS_KEYS = ("company", "company_name", "business", "business_name", "organization", "org", "vat", "tax_id")
 _DAY = 86400
@@ -55,7 +57,7 @@ def team_or_duplicate(snapshot: CaseSnapshot, group: list[SubscriptionRow], prod
     if business:
         team.append(business)
     if gap < 3600:
-        dup.append(f"created {max(1, gap // 60)} min apart (an accidental second purchase looks like this)")
+        dup.append(f"created {apart(gap)} (an accidental second purchase looks like this)")
     elif gap > _DAY:
         team.append(f"created {gap // _DAY} days apart")
     if not multi:
@@ -66,3 +68,31 @@ def team_or_duplicate(snapshot: CaseSnapshot, group: list[SubscriptionRow], prod
         dup.append("same price on each")
     deliberate = len(people) > 1 or (bool(seat_priced or business or multi) and gap > _DAY)
     return deliberate, team, dup
+
+
+def _billed(s: SubscriptionRow) -> str:
+    every = f"every {s.interval_count} {s.interval}s" if s.interval_count > 1 else f"per {s.interval}"
+    return f"{s.recurring_total.format()} {every}"
+
+
+def plan_switch(group: list[SubscriptionRow]) -> tuple[list[str], list[str]]:
+    """(facts for a plan switch, facts against an accidental duplicate) of one product's live subscriptions.
+
+    Why: an accidental second purchase repeats the first one's price; one product on two prices or
+    intervals (monthly + annual) is a move to another plan whose old subscription was never ended,
+    and the plan treats it so (keep one, refund what the other charged since the switch). Empty when
+    every subscription is on one price.
+    """
+    terms = {(s.price, s.interval, s.interval_count, s.unit_amount, s.currency) for s in group}
+    if len(terms) < 2:
+        return [], []
+    ordered = sorted(group, key=lambda s: (s.created, s.id))
+    each = "; ".join(f"{s.id} {_billed(s)}" for s in ordered)
+    intervals = list(dict.fromkeys(f"{s.interval_count} {s.interval}s" if s.interval_count > 1 else s.interval
+                                   for s in ordered))
+    prices = list(dict.fromkeys(Money(s.unit_amount, s.currency).format() for s in ordered))
+    differ = (f"intervals ({' and '.join(intervals)})" if len(intervals) > 1
+              else f"prices ({' and '.join(prices)})" if len(prices) > 1 else "prices (different price ids)")
+    return ([f"one product on different {differ}: {each} (a plan switch whose old subscription was never "
+             "ended looks like this: keep one, refund what the other charged since the switch)"],
+            [f"different {differ}: not an accidental second purchase of the same plan, which repeats its price"])

@@ -31,12 +31,20 @@ _CJK_RUN = re.compile(f"[{CJK}]+")
 
 @dataclass(frozen=True)
 class IntentReading:
-    """Scores per intent (higher = more likely), the lexicon's signals, and evidence lines."""
+    """Scores per intent (higher = more likely), the lexicon's signals, and evidence lines.
+
+    ``set_aside`` holds (intent, line) for what the model read toward an intent and then
+    discounted (a lean on words the complaint negates): such a line argues *against* that
+    intent, so the classifier files it with the evidence against when it suggests it. The
+    words the complaint negates are not evidence lines: they are in ``signals`` (negated hits),
+    and the classifier files them by the bucket it suggests.
+    """
 
     scores: dict[str, float]
     signals: TextSignals
     evidence: tuple[str, ...] = ()
     probabilities: dict[str, float] = field(default_factory=dict)
+    set_aside: tuple[tuple[str, str], ...] = ()
 
     def top(self) -> str:
         return max(INTENTS, key=lambda i: (self.scores.get(i, 0.0), -INTENTS.index(i)))
@@ -141,21 +149,24 @@ class BlendedModel:
             words = signals.words(intent)
             if words:
                 evidence.append(f"complaint words for {intent}: " + ", ".join(f"'{w}'" for w in words[:4]))
-            negated = signals.words(intent, negated=True)
-            if negated:
-                evidence.append(f"negated {intent} words: " + ", ".join(f"'{w}'" for w in negated[:3]))
+        denied = {i for i in INTENTS[:-1] if signals.words(i, negated=True) and not signals.words(i)}
+        set_aside: list[tuple[str, str]] = []
         probs: dict[str, float] = {}
         if self.nb is not None and text.strip():
             probs, telling = self.nb.posterior(text)
             for intent in INTENTS:
                 scores[intent] = scores.get(intent, 0.0) + self.weight * probs[intent]
             best = max(INTENTS, key=lambda c: probs[c])
-            evidence.append(f"text model ({self.nb.trained_on} labelled complaints) leans {best} "
-                            f"(p={probs[best]:.2f})" + (f" on {', '.join(repr(w) for w in telling)}" if telling else ""))
-        for intent in INTENTS[:-1]:  # the customer said it is *not* this: the model may not bring it back
-            if signals.words(intent, negated=True) and not signals.words(intent):
-                scores[intent] = 0.0
-        return IntentReading({k: round(v, 3) for k, v in scores.items()}, signals, tuple(evidence), probs)
+            line = (f"text model ({self.nb.trained_on} labelled complaints) leans {best} "
+                    f"(p={probs[best]:.2f})" + (f" on {', '.join(repr(w) for w in telling)}" if telling else ""))
+            if best in denied:  # it read the very words the customer negates: not a reading for it
+                set_aside.append((best, line + f", set aside: the complaint negates its {best} words"))
+            else:
+                evidence.append(line)
+        for intent in denied:  # the customer said it is *not* this: the model may not bring it back
+            scores[intent] = 0.0
+        return IntentReading({k: round(v, 3) for k, v in scores.items()}, signals, tuple(evidence), probs,
+                             tuple(set_aside))
 
 
 @lru_cache(maxsize=1)

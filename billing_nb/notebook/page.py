@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..analysis.anomalies import pause_of, pause_words
 from ..analysis.identify import IdentitySummary
+from ..records.markup import dates_in_words
 from ..reading.objects import plan_name
 from ..reading.rows import SubscriptionRow, obj_id
 from ..reading.snapshot import CaseSnapshot
@@ -30,7 +32,8 @@ def _every(sub: SubscriptionRow) -> str:
 
 
 def plan_words(snapshot: CaseSnapshot, sub: SubscriptionRow) -> str:
-    """``Pro · $200.00 / year · renews 18 Aug 2027`` (seats, cancellation and status in words)."""
+    """``Pro · $200.00 / year · renews 18 Aug 2027`` (seats, cancellation, status and a paused
+    collection in words)."""
     name = plan_name(snapshot, sub.price, sub.product)
     total = money(sub.recurring_total.amount, sub.currency)
     price = f"{sub.quantity} seats × {money(sub.unit_amount, sub.currency)} = {total}" if sub.quantity > 1 else total
@@ -43,7 +46,9 @@ def plan_words(snapshot: CaseSnapshot, sub: SubscriptionRow) -> str:
     else:
         when = f"renews {day(sub.current_period_end)}"
     status = "" if sub.status in ("active", "trialing", "canceled") else f" · {sub.status.replace('_', ' ')}"
-    return f"{name} · {price} / {_every(sub)} · {when}{status}"
+    pause = pause_of(snapshot.by_id(sub.id) or {}) if sub.status not in ("canceled", "incomplete_expired") else None
+    paused = f" · {dates_in_words(pause_words(pause))}" if pause else ""  # renews, but nothing is charged
+    return f"{name} · {price} / {_every(sub)} · {when}{status}{paused}"
 
 
 def card_words(brand: str | None, last4: str | None) -> str:

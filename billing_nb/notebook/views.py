@@ -14,8 +14,10 @@ from typing import Any
 from IPython.display import HTML, Markdown, display
 
 from ..actions import Action
+from ..analysis.anomalies import pause_of, pause_words
 from ..analysis.terms import ContractShape
 from ..records.case import Case
+from ..records.handoff import bucket_contradictions
 from ..records.masked import masked_case
 from ..records.markup import escape_html, math_inert_html, math_inert_md
 from .format import DASH, day, days, esc, link, money, money_of, table_html, words
@@ -75,7 +77,12 @@ def decision_html(case: Case) -> str:
     if d.pending or d.bucket is None:
         return ("<p><b>Decision pending</b>: no bucket confirmed. Nothing will be planned to move money; "
                 "the case is recorded as <code>pending</code>.</p>")
-    return f"<p><b>Decision:</b> <code>{esc(d.bucket.value)}</code>, confirmed by {esc(d.confirmed_by)}.</p>"
+    out = f"<p><b>Decision:</b> <code>{esc(d.bucket.value)}</code>, confirmed by {esc(d.confirmed_by)}.</p>"
+    contradicts = bucket_contradictions(d.bucket.value, case.summary.billing_state())
+    if contradicts:  # the handoff's DECISION says the same, from the same facts
+        out += ("<p><b>The confirmed bucket contradicts the evidence:</b> " + words("; ".join(contradicts))
+                + ". The follow-up states none of the bucket's usual facts; check the bucket before sending it.</p>")
+    return out
 
 
 def _shape_rows(case: Case, shapes: list[ContractShape]) -> list[dict[str, str]]:
@@ -90,10 +97,14 @@ def _shape_rows(case: Case, shapes: list[ContractShape]) -> list[dict[str, str]]
         kinds = [w for w, on in (("annual", s.is_annual), ("team", s.is_team), ("prorated", s.is_prorated)) if on]
         ends = (f"ends {day(s.cancel_at or s.period_end)}" if s.cancel_at_period_end or s.cancel_at
                 else f"renews {day(s.period_end)}")
+        pause = pause_of(case.snapshot.by_id(s.subscription_id) or {}) if s.status in ("active", "trialing",
+                                                                                       "past_due") else None
+        if pause:  # it renews, but nothing is charged: the refund options' "paid" is not a live charge
+            ends += f"; {pause_words(pause)}"
         rows.append({
             "subscription": link(s.subscription_id, test_mode=tm), "status": esc(s.status.replace("_", " ")),
             "items": esc(items) or DASH, "every": esc(every) or DASH,
-            "period": f"{day(s.period_start)} – {day(s.period_end)}", "next": esc(ends),
+            "period": f"{day(s.period_start)} – {day(s.period_end)}", "next": words(ends),
             "per period": money_of(s.recurring_total), "MRR": money_of(s.mrr),
             "last invoice": link(s.latest_invoice, test_mode=tm),
             "last paid": money_of(s.latest_invoice_paid) if s.latest_invoice_paid else DASH,

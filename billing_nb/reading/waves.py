@@ -26,9 +26,10 @@ wave      requests
           customer's lists and the portal configurations go in this wave too
 2         the email wave (others sharing the named customers' emails; not for an email
           lookup, which is one already), the lists not yet made, ``events.list``
-3         what the lists revealed: ``products.list(ids=)`` for the products on the live
-          subscriptions (product metadata may mark a per-seat product; a fifth expand
-          level to reach it is not allowed), ``disputes.list(charge=)`` per disputed
+3         what the lists revealed: ``products.list(ids=)`` for the products of the
+          subscriptions, live or ended (product metadata may mark a per-seat product, and
+          the product's name is the plan's name on every page, an incomplete or canceled
+          one too; a fifth expand level to reach it is not allowed), ``disputes.list(charge=)`` per disputed
           charge, ``credit_notes.list(customer=)`` for customers with credit-note amounts
           or refunds, and the caller's ``previews`` (Stripe's previews for the refund
           options, computed by :mod:`billing_nb.records` from the snapshot so far)
@@ -94,10 +95,12 @@ def _touches(event: dict[str, Any], ids: set[str]) -> bool:
     return obj.get("id") in ids or obj.get("customer") in ids
 
 
-def _seat_question(subs: list[dict[str, Any]]) -> bool:
-    """Whether product metadata matters: any live subscription (classify tells seats from
-    duplicates by it, and the contract shape marks a per-seat product even at quantity 1)."""
-    return any(s.get("status") in ("active", "trialing", "past_due") for s in subs)
+def _products_needed(subs: list[dict[str, Any]]) -> bool:
+    """Whether the products are read: any subscription. A live one's product metadata tells seats from
+    duplicates (and marks a per-seat product even at quantity 1); every one's product name is the
+    plan's name in the evidence, the page and the record (an incomplete or canceled subscription
+    showed its price's nickname, ``pro-month``, or the product id without it)."""
+    return bool(subs)
 
 
 def _list_jobs(reader: StripeReader, cid: str) -> dict[tuple[str, str], Callable[[], Rows]]:
@@ -264,7 +267,7 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
 
     # --- wave 3: what the lists revealed, and the caller's previews ----------------------
     third: dict[Any, Callable[[], Any]] = {}
-    if _seat_question(objects["subscriptions"]):
+    if _products_needed(objects["subscriptions"]):
         products = sorted({
             str(item["price"]["product"]) for sub in objects["subscriptions"]
             for item in ((sub.get("items") or {}).get("data") or [])

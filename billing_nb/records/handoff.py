@@ -26,7 +26,7 @@ from ..exceptions import ConfigError
 from ..money import Money
 from .markup import Md, dates_in_words, escape_block, escape_md
 
-__all__ = ["HEADINGS", "templates_dir", "render_followup", "render_handoff", "render_backlog"]
+__all__ = ["HEADINGS", "bucket_contradictions", "templates_dir", "render_followup", "render_handoff", "render_backlog"]
 
 HEADINGS: tuple[str, ...] = ("CUSTOMER", "BILLING STATE", "DECISION", "ACTION TAKEN", "FOLLOW-UP", "PRODUCT GAP")
 
@@ -198,6 +198,59 @@ def _seats(live: list[dict[str, Any]], contract: list[dict[str, Any]], actions: 
     return out
 
 
+_EVERY = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
+
+
+def _terms(s: dict[str, Any]) -> tuple[Any, ...]:
+    unit = s.get("unit_amount") or {}
+    return (s.get("price"), s.get("interval"), int(s.get("interval_count") or 1), unit.get("value"), unit.get("currency"))
+
+
+def _billed(s: dict[str, Any]) -> str:
+    """``monthly`` / ``every 3 months`` / ``$15.00 USD per month``: how a subscription bills, in words."""
+    count, interval = int(s.get("interval_count") or 1), str(s.get("interval") or "")
+    return f"every {count} {interval}s" if count > 1 else _EVERY.get(interval, f"per {interval}")
+
+
+def _switch(live: list[dict[str, Any]], canceled: list[str]) -> dict[str, Any] | None:
+    """One product on two prices or intervals among the live subscriptions (monthly + annual): a plan
+    switch whose old subscription was never ended. What the follow-up may say about it: each plan's
+    billing terms in words, which one the case ends and which carries on.
+
+    Why: "two subscriptions to the same plan" is false of a monthly and an annual plan; the customer
+    reads the two plans, and which of them stays.
+    """
+    by_product: dict[str, list[dict[str, Any]]] = {}
+    for s in live:
+        by_product.setdefault(str(s["product"]), []).append(s)
+    for group in by_product.values():
+        if len(group) < 2 or len({_terms(s) for s in group}) < 2:
+            continue
+        group = sorted(group, key=lambda s: str(s["id"]))
+
+        def words(s: dict[str, Any]) -> str:
+            unit = s.get("unit_amount")
+            if not unit:
+                return f"one billed {_billed(s)}"
+            total = Money(int(unit["value"]) * int(s.get("quantity") or 1), str(unit["currency"])).format()
+            return f"one billed {_billed(s)} at {total}"
+        intervals = {(s.get("interval"), int(s.get("interval_count") or 1)) for s in group}
+
+        def name(s: dict[str, Any]) -> str:  # the plan as the customer tells them apart
+            if len(intervals) == len(group):
+                return f"{_billed(s)} subscription"
+            unit = s.get("unit_amount")
+            return (f"{Money(int(unit['value']) * int(s.get('quantity') or 1), str(unit['currency'])).format()} "
+                    "subscription") if unit else "other subscription"
+        ended = [s for s in group if s["id"] in canceled]
+        kept = [s for s in group if s["id"] not in canceled]
+        return {"count": len(group), "plan": group[0].get("plan") or None,
+                "terms": " and ".join(words(s) for s in group),
+                "ended": " and ".join(name(s) for s in ended) or None,
+                "kept": " and ".join(name(s) for s in kept) if ended and kept else None}
+    return None
+
+
 def _contradictions(bucket: str, facts: dict[str, Any]) -> list[str]:
     """Why the confirmed bucket's story is not what the record shows (empty when it fits)."""
     out: list[str] = []
@@ -211,6 +264,33 @@ def _contradictions(bucket: str, facts: dict[str, Any]) -> list[str]:
             f" (quantity {facts['extra_quantity']['before']} is on a product not sold per seat)"
             if facts["extra_quantity"] else ""))
     return out
+
+
+def _state_truth(state: dict[str, Any], contract: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The facts of a ``billing_state`` a bucket's story rests on (a duplicate pair, a failed payment, a
+    paused collection, seats)."""
+    subs = state.get("subscriptions") or []
+    live = [s for s in subs if s["status"] in ("active", "trialing", "past_due", "unpaid")]
+    invoices = state.get("invoices") or []
+    failed = [i for i in invoices if i["status"] == "open" and (i.get("attempt_count") or 0) > 0]
+    anomaly_kinds = {a["kind"] for a in state.get("anomalies") or []}
+    products: dict[str, int] = {}
+    for s in live:
+        products[s["product"]] = products.get(s["product"], 0) + 1
+    return {
+        "duplicate_pair": any(n > 1 for n in products.values()) or "duplicate_active_subscription" in anomaly_kinds,
+        "payment_failed": bool(failed) or bool(anomaly_kinds & set(_PAYMENT_FAILED)),
+        "paused": next((s["pause_collection"] for s in live if s.get("pause_collection")), None),
+        **_seats(live, contract, actions),
+    }
+
+
+def bucket_contradictions(bucket: str, billing_state: dict[str, Any]) -> list[str]:
+    """Why ``bucket``'s story is not what ``billing_state`` (case.json's) shows; empty when it fits.
+
+    Why public: the notebook's decision step says it as the handoff's DECISION does, from the same facts.
+    """
+    return _contradictions(bucket, _state_truth(billing_state, [], []))
 
 
 def _facts(record: dict[str, Any]) -> dict[str, Any]:
@@ -264,18 +344,9 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
     lost = [d for d in disputes if d.get("status") == "lost"]
     new_card = next((a for a in actions if a["kind"] == "default_pm"), None)
     visible = [a for a in actions if a.get("customer_visible") and a["kind"] != "document"]
-    anomaly_kinds = {a["kind"] for a in _field(record, "billing_state", "anomalies") or []}
-    products: dict[str, int] = {}
-    for s in live:
-        products[s["product"]] = products.get(s["product"], 0) + 1
-    paused = next((s["pause_collection"] for s in live if s.get("pause_collection")), None)
-    seats = _seats(live, _field(record, "contract") or [], actions)
-    truth = {
-        "duplicate_pair": any(n > 1 for n in products.values()) or "duplicate_active_subscription" in anomaly_kinds,
-        "payment_failed": bool(failed) or bool(anomaly_kinds & set(_PAYMENT_FAILED)),
-        "paused": paused,
-        **seats,
-    }
+    _field(record, "billing_state", "anomalies")
+    truth = {**_state_truth(record["billing_state"], _field(record, "contract") or [], actions),
+             "switch": _switch(live, canceled)}
     return {
         **truth,
         "contradicts": _contradictions(_bucket(record), truth),
@@ -295,6 +366,8 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
         "kinds": kinds,
         "refund": refund,
         "canceled": bool(canceled),
+        "kept_live": bool(kept),
+        "credit_held": ((record["billing_state"].get("credits") or {}).get("credit_held") or None),
         "access_until": target_end if canceled and not refund else None,
         "next_renewal": kept[0]["current_period_end"] if kept and not open_disputes and not lost else None,
         "failed_invoice": failed[0] if failed else None,
@@ -330,16 +403,42 @@ def _handoff_view(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_LIVE_REFUNDS = ("succeeded", "pending", "requires_action")
+
+
+def _count(n: int, one: str) -> str:
+    return f"{n} {one}" if n == 1 else f"{n} {one}s"
+
+
 def _given_back(credits: dict[str, Any]) -> list[str]:
-    """What the customer already got back, in words: balance credit, refunds, credit notes."""
+    """What the customer already got back, in words, each amount once: balance credit, refunds, and
+    credit notes with the part of them that a refund (listed above) paid back.
+
+    Why: a credit note that refunds the card creates a refund; the refunds' total already holds it
+    (analysis.credits: a note's refunded part is in ``refunded`` too). "refunded $870.51; credit notes
+    for $870.51" read as $1,741.02 given back.
+    """
     out: list[str] = []
     if credits.get("credit_held"):
         out.append(f"a credit of {_money(credits['credit_held'])} on the customer's balance "
                    "(taken off the refund options)")
-    for label, key, kind in (("refunded", "refunded", "refunds"), ("credit notes for", "credited", "credit_notes")):
-        for amount in credits.get(key) or []:
-            count = sum(1 for r in credits.get(kind) or [] if r["amount"]["currency"] == amount["currency"])
-            out.append(f"{label} {_money(amount)} ({count} {kind.replace('_', ' ')})")
+    refunds = [r for r in credits.get("refunds") or [] if r.get("status", "succeeded") in _LIVE_REFUNDS]
+    notes = [c for c in credits.get("credit_notes") or [] if c.get("status") != "void"]
+    refunded = {str(m["currency"]): int(m["value"]) for m in credits.get("refunded") or []}
+    for amount in credits.get("refunded") or []:
+        count = sum(1 for r in refunds if r["amount"]["currency"] == amount["currency"])
+        out.append(f"refunded {_money(amount)} to the original payment method ({_count(count, 'refund')})")
+    for amount in credits.get("credited") or []:
+        cur = str(amount["currency"])
+        mine = [c for c in notes if c["amount"]["currency"] == cur]
+        by_refund = min(sum(int(c.get("refunded") or 0) for c in mine), int(amount["value"]))
+        line = f"credit notes for {_money(amount)} ({_count(len(mine), 'credit note')})"
+        if by_refund:
+            part = "all of it" if by_refund == int(amount["value"]) else f"{_money(Money(by_refund, cur))} of it"
+            # counted above only when the listed refunds hold it (a capped read may miss some)
+            above = " (counted in the refunds above)" if refunded.get(cur, 0) >= by_refund else ""
+            line += f", {part} refunded to the original payment method{above}"
+        out.append(line)
     return out
 
 

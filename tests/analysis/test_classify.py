@@ -283,5 +283,51 @@ def test_quantity_two_on_a_personal_plan_with_a_double_charge_complaint_is_a_dup
     snap = b.snapshot([cust], subscriptions=[sub], products=[b.product("prod_pro", "Personal Pro")])
     c = run(snap, "I was charged double, $30 instead of $15, I only need one")
     assert c.suggested is Bucket.DUPLICATE_SUBSCRIPTION, (c.evidence, c.against)
-    assert any("quantity 2 on prod_pro, which is not sold per seat: 2 x $15.00 USD = $30.00 USD" in e
+    assert any("quantity 2 on Personal Pro, which is not sold per seat: 2 x $15.00 USD = $30.00 USD" in e
                for e in c.evidence)
+
+
+# --- adversarial review, session 7b: negated words are evidence against their bucket (T1) -------
+@pytest.mark.parametrize("complaint", ["not charged twice, just once but the wrong amount",
+                                       "I was not billed twice, the price is just wrong"])
+def test_negated_words_of_the_suggested_bucket_are_evidence_against_it(complaint: str) -> None:
+    c = run(two_subs(gap=60), complaint)  # the billing state says duplicate; the customer denies it
+    assert c.suggested is Bucket.DUPLICATE_SUBSCRIPTION
+    assert not any("negat" in e for e in c.evidence), c.evidence
+    assert any(a.startswith("complaint negates duplicate_subscription words") for a in c.against), c.against
+    assert c.confidence < run(two_subs(gap=60), "I was charged twice").confidence
+
+
+def test_negated_words_of_another_bucket_stay_a_reason_for_this_one() -> None:
+    c = run(healthy(), "Nothing is broken, I just want a refund")
+    assert c.suggested is Bucket.UNCLEAR
+    assert any(e.startswith("complaint negates product_failure words, so not product_failure") for e in c.evidence)
+    assert not any("product_failure words" in a for a in c.against)
+
+
+# --- one product on two intervals is a plan switch, and the evidence says so (T2) ---------------
+def test_monthly_and_annual_of_one_product_name_the_switch_in_the_evidence() -> None:
+    cust = b.customer()
+    monthly = b.price("price_pro_m", "prod_pro", unit_amount=1500)
+    annual = b.price("price_pro_y", "prod_pro", unit_amount=15000, interval="year")
+    s1 = b.subscription(cust, monthly, created=NOW - 40 * DAY)
+    s2 = b.subscription(cust, annual, created=NOW - 5 * DAY)
+    c = run(b.snapshot([cust], subscriptions=[s1, s2], products=[b.product()]), "I was charged twice")
+    assert c.suggested is Bucket.DUPLICATE_SUBSCRIPTION
+    switch = [e for e in c.evidence if e.startswith("one product on different intervals (month and year)")]
+    assert switch and "$15.00 USD per month" in switch[0] and "$150.00 USD per year" in switch[0], c.evidence
+    assert any("not an accidental second purchase" in a for a in c.against), c.against
+    assert "same price on each" not in c.evidence
+    same = run(two_subs(gap=60), "I was charged twice")  # one price twice: no switch line
+    assert not any("different intervals" in e or "different prices" in e for e in same.evidence + same.against)
+
+
+# --- a gap of seconds is said in seconds (T5) ---------------------------------------------------
+@pytest.mark.parametrize("gap, words", [(0, "created in the same second"), (1, "created 1 second apart"),
+                                        (30, "created 30 seconds apart"), (420, "created 7 min apart")])
+def test_subscriptions_created_seconds_apart_are_not_a_minute_apart(gap: int, words: str) -> None:
+    c = run(two_subs(gap=gap), "I was charged twice")
+    assert any(words in e for e in c.evidence), c.evidence
+    assert gap >= 60 or not any("min apart" in e for e in c.evidence)
+    anomaly = identify(two_subs(gap=gap)).anomalies_of("duplicate_active_subscription")[0]
+    assert anomaly.detail.endswith(words), anomaly.detail

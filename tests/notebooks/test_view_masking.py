@@ -72,3 +72,44 @@ def test_scan_command_exits_5_on_a_leak(tmp_path: Path) -> None:
 
     (tmp_path / "handoff.md").write_text("write to jane.doe@example.com\n")
     assert main(["scan", str(tmp_path)]) == 5
+
+
+def _outputs(notebook: dict[str, object], marker: str) -> list[str]:
+    """The HTML/markdown outputs of the case notebook that contain ``marker``."""
+    out: list[str] = []
+    for cell in notebook["cells"]:  # type: ignore[union-attr]
+        for o in cell.get("outputs", []):  # type: ignore[union-attr]
+            for mime in ("text/html", "text/markdown"):
+                text = "".join((o.get("data") or {}).get(mime, []))
+                if marker in text:
+                    out.append(text)
+    return out
+
+
+def test_a_paused_collection_and_a_contradicted_bucket_show_in_their_steps(tmp_path: Path) -> None:
+    """T3 (session 7b): a paused collection shows on the customer page and in the contract table, and a
+    confirmed bucket the evidence contradicts is said in the decision step, as the handoff's DECISION says."""
+    import json
+
+    with world() as w, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STRIPE_API_KEY", KEY)
+        mp.setenv("STRIPE_API_BASE", w.url)
+        mp.setenv("BILLING_NB_CASES_DIR", str(tmp_path / "cases"))
+        mp.delenv("BILLING_NB_LEDGER", raising=False)
+        cus = w.customer("paused.view@example.com")
+        sub = w.subscribe(cus, w.price(w.product(), 1500))
+        w.c.v1.subscriptions.update(sub.id, {"pause_collection": {"behavior": "void"}})
+        result = run_case(CaseRequest(lookup="paused.view@example.com", complaint="my payment failed",
+                                      bucket="failed_payment"), cases_dir=tmp_path / "cases")
+    assert result.status == "done", result.error
+    assert result.record_dir is not None
+    nb = json.loads((result.record_dir / "case.ipynb").read_text())
+    page = _outputs(nb, "<b>Pays for</b>")
+    pays_for = page[0].split("<b>Pays for</b>", 1)[1].split("</ul>", 1)[0] if page else ""
+    assert "payment collection paused (behavior void: each new invoice is voided" in pays_for, page
+    contract = _outputs(nb, "<h4>Contract shape</h4>")
+    assert contract and "payment collection paused (behavior void" in contract[0]
+    decision = _outputs(nb, "<b>Decision:</b>")
+    assert decision and "The confirmed bucket contradicts the evidence:</b> no payment failed (payment collection " \
+        "is paused, behavior void)" in decision[0], decision
+    assert "contradicts the evidence" in result.record["handoff"]

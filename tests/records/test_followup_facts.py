@@ -38,9 +38,11 @@ def _action(kind: str, sub: str, quantity: int) -> dict[str, Any]:
 def records(draw: st.DrawFn) -> dict[str, Any]:
     subs = []
     for i in range(draw(st.integers(1, 3))):
+        price = draw(st.sampled_from(["price_x", "price_x", "price_year"]))  # one product on two intervals: a switch
         sub: dict[str, Any] = {
             "id": f"sub_{i}", "status": draw(st.sampled_from(["active", "active", "trialing", "canceled"])),
-            "price": "price_x", "product": draw(st.sampled_from(["prod_a", "prod_b"])), "interval": "month",
+            "price": price, "product": draw(st.sampled_from(["prod_a", "prod_b"])),
+            "interval": "year" if price == "price_year" else "month",
             "quantity": draw(st.integers(1, 5)), "current_period_end": END, "cancel_at_period_end": False,
             "per_seat": draw(st.booleans()), "unit_amount": {"value": 1200, "currency": "usd"},
             "pause_collection": draw(st.sampled_from([None, None, {"behavior": "void", "resumes_at": None},
@@ -96,8 +98,10 @@ def truths(rec: dict[str, Any]) -> dict[str, Any]:
     acted = [a for a in rec["plan"] if not rec["executed"] or a["id"] in done]
     new_qty = {a["target"]: int(a["id"].split(":")[2]) for a in acted if a["kind"] == "quantity"}
     seated = [s for s in live if s["per_seat"]]
+    plans = [(s["product"], s["price"]) for s in live]
     return {
         "pair": len(products) != len(set(products)),
+        "same_plan": len(plans) != len(set(plans)),
         "failed": bool(rec["billing_state"]["invoices"]),
         "retry_failed": any(e["action_id"].startswith("retry:") and e["status"] == "failed" for e in rec["executed"]),
         "paused": any(s["pause_collection"] for s in live),
@@ -112,6 +116,7 @@ def broken_claims(rec: dict[str, Any], text: str) -> list[str]:
     rules = [
         (r"two subscriptions|billed twice|either subscription|the extra subscription|remaining subscription", t["pair"]),
         (r"double charge", t["pair"] or t["extra"]),
+        (r"subscriptions to the same plan", t["same_plan"]),
         (r"didn'?t go through|card that was declined|waiting on a payment|hasn'?t started yet|update your card", 
          t["failed"] or t["retry_failed"]),
         (r"declined again", t["retry_failed"]),
@@ -186,3 +191,46 @@ def test_team_followup_counts_every_per_seat_subscription() -> None:
     assert "8 seats across 2 subscriptions (5 and 3) at $12.00 USD each, $96.00 USD per month in total" in text, text
     rec["followup"] = text
     assert "contradicts the evidence" not in render_handoff(rec)
+
+
+def test_a_plan_switch_reads_as_two_plans_not_the_same_plan_twice() -> None:
+    """T2: monthly + annual on one product is a switch whose old subscription was never ended: the message
+    names both billing terms, which one ends and which stays, and never "two subscriptions to the same plan"."""
+    rec = _shape("duplicate_subscription")
+    month = {"id": "sub_m", "status": "active", "price": "price_m", "product": "prod_pro", "interval": "month",
+             "interval_count": 1, "quantity": 1, "current_period_end": END, "cancel_at_period_end": False,
+             "per_seat": False, "unit_amount": {"value": 1500, "currency": "usd"}, "pause_collection": None,
+             "plan": "Personal Pro"}
+    year = {**month, "id": "sub_y", "price": "price_y", "interval": "year", "unit_amount": {"value": 15000, "currency": "usd"}}
+    rec["billing_state"]["subscriptions"] = [month, year]
+    rec["billing_state"]["anomalies"] = [{"kind": "duplicate_active_subscription", "objects": ["sub_m", "sub_y"],
+                                          "detail": "x"}]
+    rec["plan"] = [_action("cancel", "sub_m", 1), _action("refund", "sub_m", 1)]
+    text = render_followup(rec)
+    assert "same plan" not in text, text
+    assert "one billed monthly at $15.00 USD and one billed yearly at $150.00 USD" in text, text
+    assert "canceling your monthly subscription" in text and "Your yearly subscription carries on" in text, text
+    same = {**rec, "billing_state": {**rec["billing_state"], "subscriptions": [month, {**month, "id": "sub_y"}]}}
+    assert "two subscriptions to the same plan" in render_followup(same)
+
+
+def test_a_held_credit_is_mentioned_after_a_cancel() -> None:
+    """T5: a balance credit stays on the account after a cancel; with nothing left to renew the customer
+    never sees it unless the message says so."""
+    rec = _shape("missing_self_serve")
+    one = {"id": "sub_0", "status": "active", "price": "p", "product": "prod_a", "interval": "month", "quantity": 1,
+           "current_period_end": END, "cancel_at_period_end": False, "per_seat": False,
+           "unit_amount": {"value": 1500, "currency": "usd"}, "pause_collection": None}
+    rec["billing_state"]["subscriptions"] = [one]
+    rec["billing_state"]["credits"] = {"balance": {"value": -2500, "currency": "usd"},
+                                       "credit_held": {"value": 2500, "currency": "usd"}, "refunded": [],
+                                       "credited": [], "refunds": [], "credit_notes": []}
+    rec["plan"] = [_action("cancel", "sub_0", 1)]
+    text = render_followup(rec)
+    assert "holds a credit of $25.00 USD" in text and "won't be used on its own" in text, text
+    rec["billing_state"]["subscriptions"] = [one, {**one, "id": "sub_1", "product": "prod_b"}]
+    assert "comes off your next invoices" in render_followup(rec)
+    rec["billing_state"]["credits"]["credit_held"] = None
+    assert "credit of" not in render_followup(rec)
+    rec["plan"], rec["billing_state"]["credits"]["credit_held"] = [], {"value": 2500, "currency": "usd"}
+    assert "credit of" not in render_followup(rec)  # nothing cancelled: nothing changes for the credit

@@ -147,6 +147,11 @@ def test_monthly_and_annual_of_one_product_a_minute_apart_is_a_plan_switch(w: Wo
     assert len(refunds) == 1 and 0 < refunds[0]["amount"]["value"] < 2000  # the monthly's unused time
     assert refunds[0]["requires"] == [f"cancel:{first.id}:now"]
     assert any("Not an accidental duplicate" in n for n in rec["plan_notes"])
+    # T2: the evidence names the two intervals, the message names both plans and which one ends
+    assert any(e.startswith("one product on different intervals (month and year)")
+               for e in rec["classification"]["evidence"]), rec["classification"]["evidence"]
+    assert any("not an accidental second purchase" in a for a in rec["classification"]["against"])
+    assert "same plan" not in rec["followup"] and "your monthly subscription" in rec["followup"], rec["followup"]
 
 
 def test_two_products_are_not_a_duplicate(w: World, tmp_path: Path) -> None:
