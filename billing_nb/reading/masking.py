@@ -153,8 +153,14 @@ def _mask_tax_ids(value: Any, known: list[str], common: Vocabulary) -> Any:
 def _mask_metadata(value: Any, known: list[str], common: Vocabulary) -> Any:
     if not isinstance(value, dict):
         return _mask(value, known, None, common)
-    return {k: ("***" if _pii_metadata_key(str(k)) and isinstance(v, str) and v and v != "***"
-                else mask_text(v, known, common) if isinstance(v, str) else v) for k, v in value.items()}
+    out: dict[str, Any] = {}
+    for k, v in value.items():  # keys are free text too: {"jane@example.com": "vip"} is an email all the same
+        key = mask_text(str(k), known, common)
+        while key in out and key != str(k):
+            key += "*"  # two keys masked alike stay two keys
+        out[key] = ("***" if _pii_metadata_key(str(k)) and isinstance(v, str) and v and v != "***"
+                    else mask_text(v, known, common) if isinstance(v, str) else v)
+    return out
 
 
 def _mask(obj: Any, known: list[str], parent: str | None, common: Vocabulary) -> Any:
