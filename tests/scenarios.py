@@ -96,6 +96,18 @@ def world() -> Iterator[World]:
         yield World(url=sb.url, c=client, store=sb.store)
 
 
+@contextmanager
+def pointed_world(monkeypatch: Any, cases: Path) -> Iterator[World]:
+    """A fresh world with the toolkit pointed at it: its key and URL, ``cases`` as the cases folder
+    (and its ledger there, not an inherited ``BILLING_NB_LEDGER``)."""
+    with world() as wd:
+        monkeypatch.setenv("STRIPE_API_KEY", KEY)
+        monkeypatch.setenv("STRIPE_API_BASE", wd.url)
+        monkeypatch.setenv("BILLING_NB_CASES_DIR", str(cases))
+        monkeypatch.delenv("BILLING_NB_LEDGER", raising=False)
+        yield wd
+
+
 def resolve(lookup: str) -> str:
     """The customer id a lookup resolves to, as the CLI resolves it (settings from the env)."""
     from billing_nb.config import load_settings

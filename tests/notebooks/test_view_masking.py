@@ -14,7 +14,7 @@ import pytest
 
 from billing_nb.records.runner import CaseRequest, run_case
 
-from scenarios import KEY, world
+from scenarios import pointed_world
 
 pytestmark = pytest.mark.notebook
 
@@ -23,11 +23,7 @@ LIVE_KEY = "sk_live_" + "51Habc" * 4
 
 
 def test_a_company_in_the_plan_name_is_masked_in_every_view_and_the_case_is_done(tmp_path: Path) -> None:
-    with world() as w, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("STRIPE_API_KEY", KEY)
-        mp.setenv("STRIPE_API_BASE", w.url)
-        mp.setenv("BILLING_NB_CASES_DIR", str(tmp_path / "cases"))
-        mp.delenv("BILLING_NB_LEDGER", raising=False)
+    with pytest.MonkeyPatch.context() as mp, pointed_world(mp, tmp_path / "cases") as w:
         cus = w.customer("ottoline.b@example.com", name="Ottoline Barraclough", company="Barraclough Freight Ltd")
         plan = w.c.v1.products.create({"name": "Enterprise plan - Barraclough Freight Ltd"}).id
         leaky = w.c.v1.products.create({"name": f"Add-on card {CARD} key {LIVE_KEY}"}).id
@@ -54,11 +50,7 @@ def test_a_redaction_failure_has_its_own_exit_code_and_line(tmp_path: Path, monk
     from billing_nb.records.scan import Leak
 
     monkeypatch.setattr(runner, "scan", lambda *_a, **_k: [Leak("x/case.ipynb", 7, "name", "B***")])
-    with world() as w:
-        monkeypatch.setenv("STRIPE_API_KEY", KEY)
-        monkeypatch.setenv("STRIPE_API_BASE", w.url)
-        monkeypatch.setenv("BILLING_NB_CASES_DIR", str(tmp_path / "cases"))
-        monkeypatch.delenv("BILLING_NB_LEDGER", raising=False)
+    with pointed_world(monkeypatch, tmp_path / "cases") as w:
         cus = w.customer("leak.check@example.com", name="Leak Check")
         w.subscribe(cus, w.price(w.product(), 900, "month"))
         result = run_case(CaseRequest(lookup=cus, bucket="missing_self_serve"), cases_dir=tmp_path / "cases")
@@ -91,11 +83,7 @@ def test_a_paused_collection_and_a_contradicted_bucket_show_in_their_steps(tmp_p
     confirmed bucket the evidence contradicts is said in the decision step, as the handoff's DECISION says."""
     import json
 
-    with world() as w, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("STRIPE_API_KEY", KEY)
-        mp.setenv("STRIPE_API_BASE", w.url)
-        mp.setenv("BILLING_NB_CASES_DIR", str(tmp_path / "cases"))
-        mp.delenv("BILLING_NB_LEDGER", raising=False)
+    with pytest.MonkeyPatch.context() as mp, pointed_world(mp, tmp_path / "cases") as w:
         cus = w.customer("paused.view@example.com")
         sub = w.subscribe(cus, w.price(w.product(), 1500))
         w.c.v1.subscriptions.update(sub.id, {"pause_collection": {"behavior": "void"}})

@@ -4,23 +4,12 @@ name is masked whole, and the record scans clean (the scanner reads it the same 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from billing_nb.records.scan import scan
-from scenarios import KEY, World, run, world
-
-
-@pytest.fixture
-def w(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
-    with world() as wd:
-        monkeypatch.setenv("STRIPE_API_KEY", KEY)
-        monkeypatch.setenv("STRIPE_API_BASE", wd.url)
-        monkeypatch.setenv("BILLING_NB_CASES_DIR", str(tmp_path / "cases"))
-        monkeypatch.delenv("BILLING_NB_LEDGER", raising=False)
-        yield wd
+from scenarios import World, run
 
 
 def test_catalogue_and_complaint_words_survive_a_customer_named_personal_team(w: World, tmp_path: Path) -> None:

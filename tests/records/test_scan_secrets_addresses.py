@@ -4,7 +4,6 @@ reports them; scan reports a street address the model drops from a Stripe object
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 
 from billing_nb.reading.masking import mask_object, mask_text
 from billing_nb.records.scan import scan
-from scenarios import KEY, World, run, world
+from scenarios import World, run
 
 SECRET = "pi_3MtwBwLkdIwHu7ix28a3tqPa_secret_YrKJUKribcBjcG8HVhfZluoGH"
 HOSTED = "https://invoice.stripe.com/i/acct_1ABC/test_YWNjdF8xTm9rYzJ"
@@ -69,16 +68,6 @@ def test_scan_reports_street_addresses_the_model_drops(tmp_path: Path) -> None:
             "/objects/customers/0/shipping/address/line1",
             "/objects/charges/0/billing_details/address/line1"} <= where, leaks
     assert all("Evergreen" not in leak.excerpt and "97403" not in leak.excerpt for leak in leaks)
-
-
-@pytest.fixture
-def w(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
-    with world() as wd:
-        monkeypatch.setenv("STRIPE_API_KEY", KEY)
-        monkeypatch.setenv("STRIPE_API_BASE", wd.url)
-        monkeypatch.setenv("BILLING_NB_CASES_DIR", str(tmp_path / "cases"))
-        monkeypatch.delenv("BILLING_NB_LEDGER", raising=False)
-        yield wd
 
 
 def test_a_cases_snapshot_holds_no_client_secret_or_invoice_link(w: World, tmp_path: Path) -> None:

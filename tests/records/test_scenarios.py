@@ -6,7 +6,6 @@ Each test makes its own customers (not the demo stories), runs the case path the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,20 +13,10 @@ import stripe
 
 from billing_nb.records.scan import scan
 
-from scenarios import KEY, World, kinds, money_actions, plan_kinds, run, world
+from scenarios import World, kinds, money_actions, plan_kinds, run
 
 DAY = 86400
 T0 = 1_780_000_000  # 2026-05-28, a fixed clock start
-
-
-@pytest.fixture
-def w(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
-    with world() as wd:
-        monkeypatch.setenv("STRIPE_API_KEY", KEY)
-        monkeypatch.setenv("STRIPE_API_BASE", wd.url)
-        monkeypatch.setenv("BILLING_NB_CASES_DIR", str(tmp_path / "cases"))
-        monkeypatch.delenv("BILLING_NB_LEDGER", raising=False)
-        yield wd
 
 
 def _headings_ok(record: dict) -> None:
