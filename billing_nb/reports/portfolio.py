@@ -9,19 +9,17 @@ amount divided by 12 (rounded half up), per currency.
 from __future__ import annotations
 
 from collections import defaultdict
-from fractions import Fraction
 from typing import Any
 
 import pandas as pd
 
-from ..analysis.terms import recurring_discounts
+from ..analysis.terms import ItemShape, net_annual, recurring_discounts
 from ..money import Money, round_half_up
 
 __all__ = ["monthly_amount", "plan_mix", "interval_mix", "seat_distribution", "churn_risk",
            "duplicate_subscriptions", "portal_validation", "mrr_totals", "unpaid_invoices", "LIVE_STATUSES"]
 
 LIVE_STATUSES = ("active", "trialing", "past_due")
-_MONTHS = {"day": Fraction(12, 365), "week": Fraction(12, 52), "month": Fraction(1), "year": Fraction(12)}
 
 
 def _items(sub: dict[str, Any]) -> list[dict[str, Any]]:
@@ -36,31 +34,22 @@ def _price(item: dict[str, Any]) -> dict[str, Any]:
 def monthly_amount(sub: dict[str, Any]) -> Money:
     """The subscription's recurring amount normalised to one month (MRR), net of its forever
     coupons when its discounts were read expanded (Stripe counts those in MRR; once and
-    repeating coupons not: support.stripe.com/questions/billing-analytics)."""
-    per_item: list[tuple[str, Fraction, Fraction]] = []  # product, monthly amount, months per period
+    repeating coupons not: support.stripe.com/questions/billing-analytics) -- the case's own
+    arithmetic (:func:`~billing_nb.analysis.terms.net_annual`) over the account's objects."""
     currency = sub.get("currency") or "usd"
-    for item in _items(sub):
+    items: list[ItemShape] = []
+    for n, item in enumerate(_items(sub)):
         price = _price(item)
         rec = price.get("recurring") or {}
-        months = _MONTHS.get(rec.get("interval", "month"), Fraction(1)) * int(rec.get("interval_count") or 1)
-        per_item.append((str(price.get("product")),
-                         Fraction(int(price.get("unit_amount") or 0) * int(item.get("quantity") or 1)) / months, months))
         currency = price.get("currency") or currency
+        items.append(ItemShape(str(item.get("id") or n), str(price.get("id")), str(price.get("product")),
+                               Money(int(price.get("unit_amount") or 0), str(currency)),
+                               str(rec.get("interval", "month")), int(rec.get("interval_count") or 1),
+                               int(item.get("quantity") or 1), False, 0, 0))
     # forever coupons have no end (Stripe: ``end`` is null for once and forever), so no clock is needed
     expanded = [d for d in sub.get("discounts") or [] if isinstance(d, dict)]
-    for disc in recurring_discounts(expanded, str(currency), 0):
-        eligible = [i for i, (product, _, _) in enumerate(per_item) if disc.products is None or product in disc.products]
-        if disc.percent_off is not None:
-            for i in eligible:
-                product, amount, months = per_item[i]
-                per_item[i] = (product, amount * (1 - disc.percent_off / 100), months)
-        elif disc.amount_off and eligible:
-            off = Fraction(disc.amount_off) / per_item[eligible[0]][2]
-            for i in eligible:  # off the eligible items in turn, never below zero
-                product, amount, months = per_item[i]
-                taken = min(off, amount)
-                per_item[i], off = (product, amount - taken, months), off - taken
-    return Money(round_half_up(sum((a for _, a, _ in per_item), Fraction(0))), str(currency))
+    discounts = recurring_discounts(expanded, str(currency), 0)
+    return Money(round_half_up(net_annual(tuple(items), discounts) / 12), str(currency))
 
 
 def plan_mix(subscriptions: list[dict[str, Any]]) -> pd.DataFrame:
