@@ -14,7 +14,7 @@ from .model import Action, ActionKind
 from ..analysis.classify import Bucket, Decision
 from ..exceptions import ActionRefusedError, RefundTooLargeError, StaleTargetError
 from ..money import Money
-from ..reading.objects import invoice_refundable
+from ..reading.objects import invoice_refundable, refundable
 
 __all__ = ["check_decision", "check_requirements", "check_target", "refusal", "seat_limit"]
 
@@ -77,7 +77,7 @@ def check_target(action: Action, fresh: dict[str, Any], *, before: dict[str, Any
     """Refuse the action if its target (``fresh``) does not allow it, or changed since ``before``."""
     status = fresh.get("status")
     if action.kind is ActionKind.REFUND:
-        remaining = int(fresh.get("amount") or 0) - int(fresh.get("amount_refunded") or 0)
+        remaining = refundable(fresh)  # captured less refunded: never above what was paid
         if fresh.get("refunded") or status not in (None, "succeeded"):
             raise StaleTargetError(f"{action.id}: charge {fresh.get('id')} is {status}, refunded={fresh.get('refunded')}")
         _money_back(action, fresh, remaining, before, fresh)

@@ -29,6 +29,7 @@ from ..analysis.lexicon import normalise, read_text
 from ..analysis.state import read_state
 from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption
 from ..analysis.terms import ItemShape
+from ..analysis.charges import OneOffCharge, named_charges, one_off_charges
 from ..analysis.credits import credits_of
 from ..analysis.identify import IdentitySummary
 from ..money import Money
@@ -511,6 +512,54 @@ class _Planner:
             self.add(action, why, requires)
         self.notes.extend(notes)
 
+    def one_off(self, bucket: Bucket) -> bool:
+        """Money back for one-off charges (no invoice: a setup fee, a manual charge) the case is
+        about (:func:`~billing_nb.analysis.charges.named_charges`: the one looked up, else those the
+        complaint names by amount or by what they were for); in a duplicate case the later copies
+        of one charge (same amount and description); with no subscription at all, a complaint
+        asking for money back means one of the customer's one-off charges (alternatives when
+        several). Each refund is what remains (captured less refunded); a smaller part is approved
+        as ``refund:ch_X:AMOUNT``. Returns whether the case is about a one-off charge."""
+        paid = one_off_charges(self.snap, succeeded_only=True)
+        if not paid:
+            return False
+        charges, how = named_charges(self.snap, self.complaint)
+        reason = "requested_by_customer"
+        if not charges and bucket is Bucket.DUPLICATE_SUBSCRIPTION:
+            same: dict[tuple[Money, str | None], list[OneOffCharge]] = {}
+            for ch in paid:
+                same.setdefault((ch.amount, ch.description), []).append(ch)
+            charges = [c for g in same.values() if len(g) > 1 for c in sorted(g, key=lambda c: (c.created, c.id))[1:]]
+            how, reason = "the same one-off charge taken again (same amount and description): the later copies", "duplicate"
+        if not charges and not self.snap.of("subscriptions") and ("refund" in self.said or bucket is not Bucket.DUPLICATE_SUBSCRIPTION):
+            charges, how = paid, "the customer has no subscription: their only payments are these one-off charges"
+        if not charges:
+            listed = ", ".join(f"{c.id} ({Money(c.captured, c.amount.currency)}"
+                               + (f", {c.description!r}" if c.description else "") + ")" for c in paid)
+            self.notes.append(f"One-off charge(s) that paid no invoice: {listed}. The complaint names none of them "
+                              "(by amount or what it was for), so none is refunded; look the case up by the charge's "
+                              "ch_/pi_ id to plan its refund.")
+            return False
+        group = f"money:one_off:{self.customer}" if len(charges) > 1 and reason != "duplicate" else None
+        if group:
+            self.notes.append(f"{len(charges)} one-off charges could be the one the customer means "
+                              f"({', '.join(c.id for c in charges)}; {how}): one refund is planned for each; approve "
+                              "the one they mean (they are alternatives).")
+        for ch in charges:
+            cur = ch.amount.currency
+            if ch.refundable <= 0:
+                self.notes.append(f"One-off charge {ch.id}: nothing left to refund ({Money(ch.captured, cur)} captured, "
+                                  f"{Money(ch.refunded, cur)} refunded" + (", disputed: answer the dispute" if ch.disputed
+                                                                          else "") + ").")
+                continue
+            what = f" ({ch.description})" if ch.description else ""
+            action = cat.refund(ch.id, Money(ch.refundable, cur), reason, f"one-off charge{what}")
+            self.add(replace(action, exclusive=group or action.exclusive),
+                     f"money back for the one-off charge {ch.id}{what}, which paid no invoice ({how}): what remains "
+                     f"refundable ({Money(ch.captured, cur)} paid less {Money(ch.refunded, cur)} refunded); a part "
+                     f"of it: approve refund:{ch.id}:AMOUNT")
+        return True
+
     # --- finishing ---------------------------------------------------------------------------
     def disputed_aware(self, charge_id: str) -> dict[str, Any] | None:
         """The snapshot's charge, marked disputed when the snapshot holds a dispute on it."""
@@ -552,14 +601,19 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
         p.notes.append("Unclear: nothing that moves money is planned; gather more evidence and re-classify.")
     elif bucket is Bucket.DUPLICATE_SUBSCRIPTION:
         p.duplicate()
+        p.one_off(bucket)
     elif bucket is Bucket.TEAM_SEATS:
         p.team(seats)
     elif bucket is Bucket.FAILED_PAYMENT:
         p.failed_payment()
     elif bucket is Bucket.MISSING_SELF_SERVE:
-        p.missing_self_serve()
+        # a charge the customer does not recognise may be a one-off (a setup fee): its refund, and the
+        # portal only when the complaint also asks for a self-serve task
+        if not p.one_off(bucket) or portal_ask(complaint) is not None:
+            p.missing_self_serve()
     elif bucket is Bucket.PRODUCT_FAILURE:
-        p.product_failure()
+        if not p.one_off(bucket):  # the case is about a one-off charge: not a subscription's money
+            p.product_failure()
     if bucket not in (Bucket.UNCLEAR, Bucket.FAILED_PAYMENT, Bucket.TEAM_SEATS):
         p.charged_after_cancel()
     for opt in options:

@@ -26,6 +26,7 @@ from ..reading.objects import invoice_charge, line_is_proration, obj_id, subscri
 from .figures import fetch_stripe_figures, previews_needed, stripe_figures, with_stripe_amounts
 from .periods import cheaper_price, split_refund, unused_time
 from ..money import THREE_DECIMAL_CURRENCIES, Money, prorate, stripe_round
+from .charges import one_off_options
 from .credits import credits_of
 from ..reading.rows import price_seat_hint
 from ..reading.snapshot import CaseSnapshot, from_ts
@@ -124,6 +125,8 @@ def all_refund_options(snapshot: CaseSnapshot, shapes: list[ContractShape]) -> l
     where an accidental second purchase sits), each taking what is left of it, so two
     subscriptions never both subtract one credit. The two options of one subscription
     (cancel now, credit note) are alternatives for the same money and net the same part.
+    One-off charges (no invoice: a setup fee, a manual charge) come last, one option each
+    (:func:`.charges.one_off_options`).
     """
     out: list[RefundOption] = []
     left = credits_of(snapshot).credit_held
@@ -134,7 +137,7 @@ def all_refund_options(snapshot: CaseSnapshot, shapes: list[ContractShape]) -> l
         if left is not None and taken:
             left = Money(left.amount - taken, left.currency)
             netted_on = netted_on or shape.subscription_id
-    return out
+    return out + one_off_options(snapshot)
 
 
 def refund_options(snapshot: CaseSnapshot, shape: ContractShape) -> list[RefundOption]:

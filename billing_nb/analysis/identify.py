@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .anomalies import find_anomalies, pause_of
+from .charges import OneOffCharge, one_off_charges
 from .credits import Credits, credits_of
 from ..reading.masking import mask_email
 from ..reading.rows import (Anomaly, ChargeRow, InvoiceRow, SubscriptionRow, charge_row, invoice_payment_intent, invoice_row,
@@ -62,6 +63,8 @@ class IdentitySummary:
     #: per subscription, facts its row lacks (per-seat product, unit price, paused collection): the follow-up
     #: may state only what the record shows, so the record must show them
     sub_facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: charges that paid no invoice (a setup fee, a manual charge), newest first: no subscription explains them
+    one_off: list[OneOffCharge] = field(default_factory=list)
 
     @property
     def active_subscriptions(self) -> list[SubscriptionRow]:
@@ -122,7 +125,8 @@ class IdentitySummary:
 
     def billing_state(self) -> dict[str, Any]:
         """case.json's ``billing_state``: subscriptions, invoices, anomalies, disputes (any status),
-        what the customer already got back (``credits``), and any list cut at the page cap (``truncated``)."""
+        what the customer already got back (``credits``), any list cut at the page cap (``truncated``),
+        and the charges that paid no invoice (``one_off_charges``: what each took and can still give back)."""
         return {
             "subscriptions": [{**s.as_case_json(), **self.sub_facts.get(s.id, {})} for s in self.subscriptions],
             "invoices": [i.as_case_json() for i in self.invoices],
@@ -133,6 +137,7 @@ class IdentitySummary:
                           "reason": d.get("reason"), "amount": {"value": int(d.get("amount") or 0),
                                                                 "currency": str(d.get("currency") or "usd")}}
                          for d in self.disputes],
+            "one_off_charges": [c.as_case_json() for c in self.one_off],
         }
 
 
@@ -166,6 +171,7 @@ def identify(snapshot: CaseSnapshot) -> IdentitySummary:
         credits=credits_of(snapshot),
         truncated=list(snapshot.extra.get("truncated") or []),
         sub_facts=_sub_facts(snapshot, subs),
+        one_off=one_off_charges(snapshot),
     )
 
 

@@ -13,7 +13,8 @@ from ..money import Money, round_half_up
 
 __all__ = ["ItemShape", "ContractShape", "RecurringDiscount", "RefundOption", "net_annual", "recurring_discounts", "OPTION_KINDS", "LIVE_STATUSES"]
 
-OPTION_KINDS = ("cancel_at_period_end", "cancel_now_refund", "credit_note_unused", "downgrade_prorations")
+OPTION_KINDS = ("cancel_at_period_end", "cancel_now_refund", "credit_note_unused", "downgrade_prorations",
+                "refund_one_off_charge")
 LIVE_STATUSES = ("active", "trialing", "past_due")
 _PER_YEAR = {"day": Fraction(365), "week": Fraction(52), "month": Fraction(12), "year": Fraction(1)}
 
@@ -179,8 +180,8 @@ class ContractShape:
 class RefundOption:
     """One way out for the customer, with its exact amount."""
 
-    kind: str  # cancel_at_period_end | cancel_now_refund | credit_note_unused | downgrade_prorations
-    subscription_id: str
+    kind: str  # one of OPTION_KINDS
+    subscription_id: str  # "" for a one-off charge (``charge`` names it)
     amount: Money  # what goes back to the customer (0 for cancel at period end)
     # details["parts"] (unused-time kinds): [{"invoice", "charge", "amount", "paid"}], newest
     # first, summing to ``amount``: one credit note / refund per invoice that paid the period

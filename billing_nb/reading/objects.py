@@ -87,8 +87,13 @@ def charge_dispute(snapshot: CaseSnapshot, charge_id: str) -> dict[str, Any] | N
 
 
 def refundable(charge: dict[str, Any]) -> int:
-    """What remains refundable on a charge, in its minor units."""
-    return max(0, int(charge.get("amount") or 0) - int(charge.get("amount_refunded") or 0))
+    """What remains refundable on a charge, in its minor units: what was captured
+    (``amount_captured``: a partial capture takes less than ``amount``) less what was refunded;
+    Stripe refuses a refund above that. A charge without ``amount_captured`` (an older
+    snapshot) counts its ``amount``."""
+    captured = charge.get("amount_captured")
+    paid = int(captured) if captured is not None else int(charge.get("amount") or 0)
+    return max(0, paid - int(charge.get("amount_refunded") or 0))
 
 
 def invoice_refundable(inv: dict[str, Any], charge: dict[str, Any] | None) -> int:

@@ -400,6 +400,8 @@ def _handoff_view(record: dict[str, Any]) -> dict[str, Any]:
         "paid": [Money(v, c).format() for c, v in sorted(paid.items())],
         "given_back": _given_back(record["billing_state"].get("credits") or {}),
         "truncated": list(record["billing_state"].get("truncated") or []),
+        # charges that paid no invoice (absent from records older than session 8)
+        "one_off": list(record["billing_state"].get("one_off_charges") or []),
     }
 
 
