@@ -176,6 +176,7 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
     if inv is not None and parts:
         details["parts"] = parts
         amount = sum(p["amount"] for p in parts)
+        less += _balance_share(parts, details, cur)
         first = parts[0]
         left = (f"{details['unused_seconds']} of {details['period_seconds']} seconds of the period remain"
                 + _returned_clause(details, cur) + less)
@@ -216,6 +217,19 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
             "credited to the next invoice (not refunded to the card).",
             details={"items": downgrade, "now": now}))
     return out, int(details.get("credit_held") or 0) + from_returned
+
+
+def _balance_share(parts: list[dict[str, Any]], details: dict[str, Any], currency: str) -> str:
+    """The part of the unused time the customer's credit balance paid (an invoice with
+    ``amount_paid`` below its total, :func:`~billing_nb.reading.rows.paid_from_balance`): it is
+    not refunded to the card but goes back to the balance (a credit note's ``credit_amount``).
+    Sets ``details["to_balance"]``; returns the explanation's clause ("" when none)."""
+    back = sum(int(p.get("to_balance") or 0) for p in parts)
+    if back <= 0:
+        return ""
+    details["to_balance"] = back
+    return (f"; {Money(back, currency)} of it was paid from the customer's credit balance, so it goes back to the "
+            "balance (credit note credit_amount), not to the card")
 
 
 def _held_beyond_returned(held: Money | None, details: dict[str, Any], currency: str) -> tuple[Money | None, int]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from ..reading.rows import paid_from_balance
 from ..reading.objects import (invoice_charge, line_is_proration, line_price, line_subscription_item, obj_id,
                               refundable, subscription_invoices)
 from ..money import round_half_up, stripe_round
@@ -122,14 +123,15 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict
         if charge is not None:
             left = min(left, refundable(charge))
         invoices.append({"invoice": str(period_inv["id"]), "charge": str(charge["id"]) if charge else None,
-                         "paid": int(period_inv.get("amount_paid") or 0), "refundable": left})
+                         "paid": int(period_inv.get("amount_paid") or 0), "refundable": left,
+                         "from_balance": max(0, paid_from_balance(period_inv))})
         if back.total:
             returned.append({"invoice": back.invoice, "amount": back.total, "credit_notes": list(back.notes),
                              "refunds": list(back.refunds), "credit_noted": back.credit_noted,
                              "refunded": back.refunded})
         to_balance += back.to_balance
     already = sum(r["amount"] for r in returned)
-    remaining = sum(i["refundable"] for i in invoices)
+    remaining = sum(i["refundable"] + i["from_balance"] for i in invoices)  # the balance's share goes back to it
     net = max(0, total - already)
     newest = invoices[0] if invoices else {"invoice": inv["id"], "charge": None}
     details = {
@@ -152,6 +154,17 @@ def split_refund(amount: int, invoices: list[dict[str, Any]], currency: str) -> 
     parts: list[dict[str, Any]] = []
     left = amount
     for inv in invoices:
+        balance = int(inv.get("from_balance") or 0)
+        if balance > 0:  # paid partly from the credit balance: the card gets back only its share
+            whole = min(left, int(inv["refundable"]) + balance)
+            take = stripe_round(min(int(inv["refundable"]), whole * int(inv["paid"]) // (int(inv["paid"]) + balance)),
+                                currency)
+            if whole <= 0:
+                continue
+            parts.append({"invoice": inv["invoice"], "charge": inv["charge"], "amount": take, "paid": inv["paid"],
+                          "to_balance": whole - take})
+            left -= whole
+            continue
         take = stripe_round(min(left, int(inv["refundable"])), currency)
         if take <= 0:
             continue

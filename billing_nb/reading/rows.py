@@ -15,7 +15,7 @@ from typing import Any
 from ..money import Money
 
 __all__ = ["Anomaly", "SubscriptionRow", "InvoiceRow", "ChargeRow", "obj_id", "invoice_subscription",
-           "invoice_payment_intent", "price_seat_hint", "sub_row", "invoice_row", "charge_row", "money_text"]
+           "invoice_payment_intent", "paid_from_balance", "price_seat_hint", "sub_row", "invoice_row", "charge_row", "money_text"]
 
 
 @dataclass(frozen=True)
@@ -85,12 +85,19 @@ class InvoiceRow:
     payment_intent: str | None
     charge: str | None
     paid_at: int | None = None
+    total: int | None = None
+    #: what the customer's balance paid of it (:func:`paid_from_balance`; negative: the invoice collected
+    #: an earlier debt on the balance as well)
+    from_balance: int = 0
 
     def as_case_json(self) -> dict[str, Any]:
+        """The case.json shape; ``paid_from_balance`` beside ``amount_paid`` (what a payment took):
+        an invoice paid partly from the credit balance has ``amount_paid`` below ``total``."""
         return {
             "id": self.id, "status": self.status, "billing_reason": self.billing_reason,
             "subscription": self.subscription, "amount_due": self.amount_due, "amount_paid": self.amount_paid,
             "currency": self.currency, "created": self.created, "attempt_count": self.attempt_count,
+            "total": self.total, "paid_from_balance": self.from_balance,
         }
 
 
@@ -185,6 +192,17 @@ def sub_row(sub: dict[str, Any]) -> SubscriptionRow:
     )
 
 
+def paid_from_balance(inv: dict[str, Any]) -> int:
+    """What the customer's credit balance paid of a finalized invoice: the balance's change
+    across it, ``ending_balance - starting_balance`` (Stripe: the balance applies to the next
+    invoice finalized, and ``amount_due`` is the total less it; ``ending_balance`` is null until
+    finalization). Negative when the invoice also collected a debt the balance held."""
+    end = inv.get("ending_balance")
+    if end is None:
+        return 0
+    return int(end) - int(inv.get("starting_balance") or 0)
+
+
 def invoice_row(inv: dict[str, Any], charge_by_pi: dict[str, str]) -> InvoiceRow:
     pi = invoice_payment_intent(inv)
     return InvoiceRow(
@@ -196,6 +214,7 @@ def invoice_row(inv: dict[str, Any], charge_by_pi: dict[str, str]) -> InvoiceRow
         attempt_count=int(inv.get("attempt_count") or 0), payment_intent=pi,
         charge=(charge_by_pi.get(pi) if pi else None) or obj_id(inv.get("charge")),
         paid_at=((inv.get("status_transitions") or {}).get("paid_at")),
+        total=int(inv["total"]) if inv.get("total") is not None else None, from_balance=paid_from_balance(inv),
     )
 
 

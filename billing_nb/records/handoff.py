@@ -402,6 +402,11 @@ def _handoff_view(record: dict[str, Any]) -> dict[str, Any]:
         "truncated": list(record["billing_state"].get("truncated") or []),
         # charges that paid no invoice (absent from records older than session 8)
         "one_off": list(record["billing_state"].get("one_off_charges") or []),
+        # invoices the credit balance paid part of: the card paid amount_paid, the balance the rest
+        "from_balance": [f"{i['id']} {Money(int(i.get('total') or 0), i['currency']).format()}: "
+                         f"{Money(int(i['paid_from_balance']), i['currency']).format()} from the balance, "
+                         f"{Money(int(i['amount_paid'] or 0), i['currency']).format()} by card"
+                         for i in invoices if int(i.get("paid_from_balance") or 0) > 0],
     }
 
 
