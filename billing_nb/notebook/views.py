@@ -115,6 +115,7 @@ def _shape_rows(case: Case, shapes: list[ContractShape]) -> list[dict[str, str]]
 
 
 _OPTION_NAMES = {"cancel_at_period_end": "cancel at period end", "cancel_now_refund": "cancel now and refund",
+                 "refund_one_off_charge": "refund one-off charge",
                  "credit_note_unused": "credit note for unused time", "downgrade_prorations": "downgrade"}
 
 
