@@ -56,12 +56,12 @@ def test_frames_and_billing_state() -> None:
     assert isinstance(created, datetime) and created.utcoffset() is not None and created.utcoffset().total_seconds() == 0
     assert "jane.doe@example.com" not in frames["customers"].to_string()
     state = s.billing_state()
-    assert set(state) == {"subscriptions", "invoices", "anomalies", "credits", "truncated", "disputes"}
+    assert set(state) == {"subscriptions", "invoices", "anomalies", "credits", "truncated", "disputes", "one_off_charges"}
     assert set(state["subscriptions"][0]) == {"id", "status", "price", "product", "interval", "quantity",
                                               "current_period_end", "cancel_at_period_end", "per_seat", "unit_amount",
                                               "interval_count", "pause_collection"}
     assert set(state["invoices"][0]) == {"id", "status", "billing_reason", "subscription", "amount_due", "amount_paid",
-                                         "currency", "created", "attempt_count"}
+                                         "currency", "created", "attempt_count", "total", "paid_from_balance"}
 
 
 def test_duplicate_active_subscription_on_one_customer() -> None:
