@@ -190,3 +190,27 @@ def test_a_coupon_taken_off_leaves_the_mrr_at_the_next_sync(account: Account) ->
     assert int(_mrr(account.store)["usd"]["mrr"]) == EXPECTED["usd"] + 500
     assert json.loads(account.store.query("SELECT discount_ids FROM subscriptions WHERE id = ?",
                                           [account.subs["s3"]]).iloc[0, 0]) == []
+
+
+def test_more_than_a_page_of_100_is_read_once(tmp_path: Path) -> None:
+    """Lists beyond Stripe's 100-object page are read to their end with the default page size,
+    and syncing again (incrementally, then in full) counts nothing twice."""
+    with world() as w:
+        product = w.product("Pro")
+        price = w.price(product, 2000)
+        coupon = _coupon(w, duration="forever", percent_off=10)
+        for _ in range(105):
+            cus = w.c.v1.customers.create({})
+            w.c.v1.subscriptions.create({"customer": cus.id, "items": [{"price": price}],  # type: ignore[list-item]
+                                         "discounts": [{"coupon": coupon}], "collection_method": "send_invoice",
+                                         "days_until_due": 30})
+        with open_store(tmp_path / "big.duckdb") as store:
+            first = sync_account(StripeReader(w.c), store, rate_limit=None)
+            counts = store.counts()
+            assert first.saved["subscriptions"] == 105 and counts["subscriptions"] == 105
+            assert counts["customers"] == 105 and counts["invoices"] == 105 and counts["discounts"] == 105
+            assert int(_mrr(store)["usd"]["mrr"]) == 105 * 1800
+            sync_account(StripeReader(w.c), store, rate_limit=None)
+            assert store.counts() == counts
+            sync_account(StripeReader(w.c), store, rate_limit=None, full=True)
+            assert store.counts() == counts and int(_mrr(store)["usd"]["mrr"]) == 105 * 1800
