@@ -55,12 +55,12 @@ def generate(path: Path, subscriptions: int) -> dict[str, int]:
             FROM gen2 g, range(CAST(CEIL((COALESCE(g.ended, {START} + 24 * {MONTH}) - g.started) / g.step) AS BIGINT)) r(k)""")
         con.execute("""
             INSERT INTO customers SELECT DISTINCT customer_id, MIN(started), NULL, NULL, NULL, MIN(cur), FALSE, FALSE,
-                   NULL, NULL, NULL FROM gen2 GROUP BY customer_id""")
+                   NULL, NULL, NULL, NULL FROM gen2 GROUP BY customer_id""")
         con.execute("""
             INSERT INTO subscriptions
             SELECT id, started, customer_id, CASE WHEN ended IS NOT NULL THEN 'canceled'
                    WHEN h % 20 = 1 THEN 'past_due' ELSE 'active' END, cur, started, ended, NULL, FALSE, ended,
-                   NULL, NULL, 'charge_automatically', NULL, ended, NULL FROM gen2""")
+                   NULL, NULL, 'charge_automatically', NULL, ended, NULL, '[]' FROM gen2""")
         con.execute("""
             INSERT INTO subscription_items
             SELECT 'si_' || i, started, id, 'price_' || plan || '_' || cur || '_' || iv, qty, NULL, NULL FROM gen2""")
@@ -69,12 +69,12 @@ def generate(path: Path, subscriptions: int) -> dict[str, int]:
             SELECT 'in_' || i || '_' || k, ps, customer_id, id,
                    CASE WHEN h % 20 = 1 AND k = 0 THEN 'open' ELSE 'paid' END,
                    CASE WHEN k = 0 THEN 'subscription_create' ELSE 'subscription_cycle' END, cur, 0, 0, 0, 0,
-                   CASE WHEN h % 20 = 2 THEN 2 ELSE 1 END, ps, pe, ps, NULL, NULL FROM periods""")
+                   CASE WHEN h % 20 = 2 THEN 2 ELSE 1 END, ps, pe, ps, NULL, NULL, 0 FROM periods""")
         con.execute("""
             INSERT INTO invoice_line_items
             SELECT 'il_' || p.i || '_' || p.k, 'in_' || p.i || '_' || p.k, p.id, 'si_' || p.i,
                    'price_' || p.plan || '_' || p.cur || '_' || p.iv, p.cur, pr.unit_amount * p.qty, p.qty, FALSE,
-                   p.ps, p.pe, 'subscription'
+                   p.ps, p.pe, 'subscription', 0, 0, NULL, NULL
             FROM periods p JOIN prices pr ON pr.id = 'price_' || p.plan || '_' || p.cur || '_' || p.iv""")
         # a twentieth of the monthly ones add two seats halfway through their first period
         con.execute(f"""
@@ -82,7 +82,7 @@ def generate(path: Path, subscriptions: int) -> dict[str, int]:
             SELECT 'il_up_' || p.i || '_' || s.sign, 'in_' || p.i || '_1', p.id, 'si_' || p.i,
                    'price_' || p.plan || '_' || p.cur || '_' || p.iv, p.cur,
                    s.sign * pr.unit_amount * (p.qty + CASE WHEN s.sign = 1 THEN 2 ELSE 0 END) // 2,
-                   p.qty + CASE WHEN s.sign = 1 THEN 2 ELSE 0 END, TRUE, p.ps + {MONTH} // 2, p.pe, 'invoiceitem'
+                   p.qty + CASE WHEN s.sign = 1 THEN 2 ELSE 0 END, TRUE, p.ps + {MONTH} // 2, p.pe, 'invoiceitem', 0, 0, NULL, NULL
             FROM periods p JOIN prices pr ON pr.id = 'price_' || p.plan || '_' || p.cur || '_' || p.iv,
                  (VALUES (-1), (1)) s(sign)
             WHERE p.k = 0 AND p.iv = 'month' AND p.h % 20 = 3 AND p.pe < COALESCE(p.ended, 9999999999)""")

@@ -3,7 +3,9 @@
 The queries never call a date function: the months come from a ``calendar_months`` table
 (``month_idx``, ``month`` "YYYY-MM", ``month_start``/``month_end`` unix seconds, and
 ``eval_at``, the instant a month's MRR is read at) built here from the span of the data,
-a few hundred rows however large the account. Everything else happens in SQL.
+a few hundred rows however large the account, and from an ``item_mrr`` table
+(:mod:`.recurring`: each live item's MRR net of forever coupons, worked out exactly).
+Everything else happens in SQL.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ..exceptions import BadInputError
 from ..money import Money
 from .queries import METRICS
 from .queries import QUERIES
+from .recurring import item_mrr
 
 __all__ = ["METRICS", "MONEY_COLUMNS", "Engine", "DuckEngine", "SqliteEngine", "calendar", "run_metric",
            "metric_json", "formatted"]
@@ -114,6 +117,7 @@ def run_metric(engine: Engine, name: str, *, as_of: int | None = None) -> pd.Dat
         if pd.isna(first) or pd.isna(last):
             first = last = int(datetime.now(UTC).timestamp())
         engine.put("calendar_months", calendar(int(first), int(last), as_of))
+        engine.put("item_mrr", item_mrr(engine.query))
         setattr(engine, "_calendar", key)  # noqa: B010
     frame = engine.query(QUERIES[name])
     for col in frame.columns:

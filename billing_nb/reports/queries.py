@@ -9,13 +9,20 @@ MRR comes from invoice lines, as ChartMogul derives it (https://help.chartmogul.
 206086409): each subscription line says what a subscription item was billed at from its
 period start; a credit for unused time (a negative proration) ends that rate, the
 positive proration that follows it (same start) gives the new one, and the subscription's
-``ended_at`` ends it all. A line's rate is its amount (for a proration: the price times
-the quantity) over the interval's months; MRR at a month is the sum of the rates running
+``ended_at`` ends it all. A line's rate is what it recurs at net of forever coupons
+(``recurring_amount``: its amount less its forever ``discount_amounts``; for a proration the
+price times the quantity times what the forever percentages leave, ``forever_factor``) over the interval's months; once and
+repeating coupons leave it whole, as Stripe counts MRR (support.stripe.com/questions/billing-analytics).
+MRR at a month is the sum of the rates running
 at its last second (``eval_at``; for the month in progress, the account's latest activity). Movements compare each customer's MRR with the month before:
 new (first MRR), reactivation (MRR again after none), expansion, contraction, churn (to
 zero: a customer with another live subscription contracts, never churns). Contraction and
 churn are negative, so ``mrr_end = previous mrr_end + new + expansion + contraction +
 churn + reactivation``.
+
+The current metrics (``mrr``, ``plans``, ``intervals``, ``seats``) sum ``item_mrr``: each live
+item's MRR net of the forever coupons on its subscription (else its customer), worked out
+exactly beside the tables (:mod:`billing_nb.reports.recurring`, like ``calendar_months``).
 """
 
 from __future__ import annotations
@@ -33,7 +40,8 @@ LIVE = "('active', 'trialing', 'past_due')"
 BASE = """
 WITH lines AS (
   SELECT l.subscription_id, COALESCE(l.subscription_item_id, l.subscription_id || ':' || l.price_id) AS item_key,
-         i.customer_id, l.currency, l.period_start, l.period_end, l.proration, l.amount, l.quantity,
+         i.customer_id, l.currency, l.period_start, l.period_end, l.proration, l.amount, l.quantity, l.recurring_amount,
+         l.forever_factor,
          i.created AS invoiced, p.unit_amount, p.recurring_interval AS billing_interval,
          CASE p.recurring_interval WHEN 'month' THEN 1.0 * p.recurring_interval_count
               WHEN 'year' THEN 12.0 * p.recurring_interval_count
@@ -48,8 +56,8 @@ WITH lines AS (
 rated AS (
   SELECT subscription_id, item_key, customer_id, currency, period_start, period_end, invoiced, billing_interval,
          CASE WHEN proration AND amount < 0 THEN 0
-              WHEN proration THEN FLOOR(unit_amount * quantity / months + 0.5)
-              ELSE FLOOR(amount / months + 0.5) END AS rate,
+              WHEN proration THEN FLOOR(unit_amount * quantity * COALESCE(forever_factor, 1.0) / months + 0.5)
+              ELSE FLOOR(COALESCE(recurring_amount, amount) / months + 0.5) END AS rate,
          CASE WHEN proration AND amount < 0 THEN 0 ELSE 1 END AS sets_rate
   FROM lines
 ),
@@ -166,15 +174,11 @@ ORDER BY a.currency, c.month, a.age
 _CURRENT = f"""
 WITH live AS (
   SELECT s.id AS subscription_id, s.customer_id, si.quantity, p.id AS price_id, p.product_id, p.currency,
-         p.recurring_interval AS billing_interval, p.recurring_interval_count AS interval_count,
-         FLOOR(p.unit_amount * si.quantity /
-               (CASE p.recurring_interval WHEN 'month' THEN 1.0 * p.recurring_interval_count
-                     WHEN 'year' THEN 12.0 * p.recurring_interval_count
-                     WHEN 'week' THEN p.recurring_interval_count * 12.0 / 52
-                     ELSE p.recurring_interval_count * 12.0 / 365 END) + 0.5) AS mrr
+         p.recurring_interval AS billing_interval, p.recurring_interval_count AS interval_count, m.mrr
   FROM subscriptions s
   JOIN subscription_items si ON si.subscription_id = s.id
   JOIN prices p ON p.id = si.price_id
+  JOIN item_mrr m ON m.item_id = si.id
   WHERE s.status IN {LIVE} AND p.recurring_interval IS NOT NULL
 )
 """

@@ -60,12 +60,40 @@ _KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                                       "available_on"), ("source",)),
 }
 _DETAILS = ("subscription", "subscription_item", "proration")
+_COUPON = ("id", "object", "duration", "percent_off", "amount_off", "currency")
+
+
+def _discount(disc: Any) -> Any:
+    """A discount cut to what ``discount_row`` reads: ids, dates and its coupon's terms."""
+    if not isinstance(disc, dict):
+        return disc
+    out = _pick(disc, ("id", "object", "start", "end"), ("customer", "subscription"))
+    for key in ("source", "coupon"):
+        if key not in disc:
+            continue
+        value = disc[key]
+        coupon = value.get("coupon") if key == "source" and isinstance(value, dict) else value
+        if isinstance(coupon, dict):
+            cut = _pick(coupon, _COUPON)
+            if "applies_to" in coupon:
+                cut["applies_to"] = _sub(coupon["applies_to"], ("products",))
+            coupon = cut
+        out[key] = {"coupon": coupon} if key == "source" and isinstance(value, dict) else coupon
+    return out
+
+
+def _discounts(value: Any) -> Any:
+    return [_discount(d) for d in value] if isinstance(value, list) else value
 
 
 def _line(line: Any) -> Any:
     if not isinstance(line, dict):
         return line
     out = _pick(line, ("id", "object", "currency", "amount", "quantity", "proration"), ("price", "subscription"))
+    if "discount_amounts" in line:
+        amounts = line["discount_amounts"]
+        out["discount_amounts"] = ([_pick(a, ("amount",), ("discount",)) if isinstance(a, dict) else a for a in amounts]
+                                   if isinstance(amounts, list) else amounts)
     if "parent" in line:
         parent = line["parent"]
         out["parent"] = ({k: _sub(parent[k], _DETAILS, _DETAILS) for k in ("subscription_item_details",
@@ -73,7 +101,8 @@ def _line(line: Any) -> Any:
                          or {"_": None}) if isinstance(parent, dict) and parent else parent
     if "pricing" in line:
         pricing = line["pricing"]
-        out["pricing"] = ({"price_details": _sub(pricing.get("price_details"), ("price",), ("price",))}
+        out["pricing"] = ({"price_details": _sub(pricing.get("price_details"), ("price", "product"), ("price", "product")),
+                           "unit_amount_decimal": pricing.get("unit_amount_decimal")}
                           if isinstance(pricing, dict) and pricing else pricing)
     if "period" in line:
         out["period"] = _sub(line["period"], ("start", "end"))
@@ -97,8 +126,11 @@ def slim(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     """The object cut to what its rows read (expanded references to their ids)."""
     keys, ids = _KEYS[kind]
     out = _pick(obj, keys, ids)
-    if kind == "customers" and "invoice_settings" in obj:
-        out["invoice_settings"] = _sub(obj["invoice_settings"], ("default_payment_method",), ("default_payment_method",))
+    if kind == "customers":
+        if "invoice_settings" in obj:
+            out["invoice_settings"] = _sub(obj["invoice_settings"], ("default_payment_method",), ("default_payment_method",))
+        if "discount" in obj:
+            out["discount"] = _discount(obj["discount"])
     elif kind == "prices" and "recurring" in obj:
         out["recurring"] = _sub(obj["recurring"], ("interval", "interval_count"))
     elif kind == "subscriptions":
@@ -106,6 +138,8 @@ def slim(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
             out["cancellation_details"] = _sub(obj["cancellation_details"], ("reason",))
         if "items" in obj:
             out["items"] = _listing(obj["items"], _item)
+        if "discounts" in obj:
+            out["discounts"] = _discounts(obj["discounts"])
     elif kind == "invoices":
         if "parent" in obj:
             parent = obj["parent"]
@@ -116,6 +150,12 @@ def slim(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
             out["status_transitions"] = _sub(obj["status_transitions"], ("paid_at",))
         if "lines" in obj:
             out["lines"] = _listing(obj["lines"], _line)
+        if "discounts" in obj:
+            out["discounts"] = _discounts(obj["discounts"])
+        if "total_discount_amounts" in obj:
+            totals = obj["total_discount_amounts"]
+            out["total_discount_amounts"] = ([_pick(t, ("amount",)) if isinstance(t, dict) else t for t in totals]
+                                             if isinstance(totals, list) else totals)
     elif kind == "disputes" and "evidence_details" in obj:
         out["evidence_details"] = _sub(obj["evidence_details"], ("due_by",))
     return out

@@ -76,12 +76,26 @@ class AccountStore:
             self.create()
 
     def create(self) -> None:
-        """Every table (idempotent)."""
+        """Every table (idempotent). A table of an older layout (a column added since) is
+        dropped, and the sync forgotten so the next one reads the account in full."""
+        stale = False
+        for name, cols in TABLES.items():
+            held = [r[0] for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+                [name]).fetchall()]
+            if held and held != [c for c, _ in cols]:
+                self.con.execute(f"DROP TABLE {name}")
+                stale = True
         for name, cols in TABLES.items():
             body = ", ".join(f"{c} {t}" + (" PRIMARY KEY" if i == 0 else "") for i, (c, t) in enumerate(cols))
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
         for ddl in _STATE_DDL:
             self.con.execute(ddl)
+        if stale:
+            for table in TABLES:
+                self.con.execute(f"DELETE FROM {table}")
+            self.con.execute("DELETE FROM sync_state")
+            self.con.execute("DELETE FROM sync_meta WHERE key <> 'email_hash_key' AND key <> 'source'")
 
     def close(self) -> None:
         self.commit()
@@ -134,7 +148,8 @@ class AccountStore:
         for j, (name, sql_type) in enumerate(TABLES[table]):
             values = [r[j] for r in data]
             cols[name] = (pd.array(values, dtype="Int64") if sql_type == "BIGINT" else
-                          pd.array(values, dtype="boolean") if sql_type == "BOOLEAN" else pd.Series(values, dtype=object))
+                          pd.array(values, dtype="boolean") if sql_type == "BOOLEAN" else
+                          pd.array(values, dtype="Float64") if sql_type == "DOUBLE" else pd.Series(values, dtype=object))
         return pd.DataFrame(cols)
 
     def commit(self) -> None:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ..exceptions import ConfigError, StripeInvalidRequestError, StripeNotFoundError
 from ..reading.pages import Page, RateLimiter, iter_pages, raw_lister, retrieve_throttled
@@ -40,6 +40,14 @@ EVENT_KIND = {"customer": "customers", "product": "products", "price": "prices",
               "dispute": "disputes"}
 _CHILDREN = {"subscriptions": ("subscription_items", "subscription_id"),
              "invoices": ("invoice_line_items", "invoice_id")}
+#: Discounts read with their coupons (a coupon's duration says whether it counts in MRR; a
+#: discount cannot be retrieved on its own: https://docs.stripe.com/api/discounts/object).
+#: Four levels, Stripe's expansion limit.
+EXPAND = {"customers": ["data.discount.source.coupon"], "subscriptions": ["data.discounts.source.coupon"],
+          "invoices": ["data.discounts.source.coupon"]}
+#: The same on a single object retrieved afresh (by its id's prefix).
+_EXPAND_ONE = {"cus": ("customers", ["discount.source.coupon"]), "sub": ("subscriptions", ["discounts.source.coupon"]),
+               "in": ("invoices", ["discounts.source.coupon"])}
 
 
 @dataclass
@@ -74,6 +82,8 @@ def _lister(reader: StripeReader, job: str, page_size: int) -> tuple[Callable[[A
         params["status"] = "all"  # canceled ones too: their history is the churn
     if clock:
         params["test_clock"] = clock
+    if kind in EXPAND:
+        params["expand"] = list(EXPAND[kind])
     return raw_lister(reader, f"/v1/{kind}"), params
 
 
@@ -194,6 +204,11 @@ class _Syncer:
             deleted: dict[str, list[str]] = {}
             for event in page.data:
                 obj = (event.get("data") or {}).get("object") or {}
+                if obj.get("object") == "discount":  # a coupon on or off: its customer and subscription change
+                    for ref, owner in ((obj.get("customer"), "customers"), (obj.get("subscription"), "subscriptions")):
+                        if _ref(ref):
+                            changed[_ref(ref)] = owner  # type: ignore[index]
+                    continue
                 kind = EVENT_KIND.get(str(obj.get("object")))
                 if kind is None or not obj.get("id"):
                     continue
@@ -220,7 +235,13 @@ class _Syncer:
 
     def _fresh(self, obj_id: str) -> dict[str, Any] | None:
         try:
-            return retrieve_throttled(self.reader, obj_id, self.limiter)
+            one = _EXPAND_ONE.get(obj_id.split("_", 1)[0])
+            if one is None:
+                return retrieve_throttled(self.reader, obj_id, self.limiter)
+            self.limiter.acquire()
+            service = getattr(self.reader.client.v1, one[0])
+            got = self.reader.call(lambda: service.retrieve(obj_id, {"expand": list(one[1])}))
+            return cast(dict[str, Any], got.to_dict(for_json=True))
         except StripeNotFoundError:
             return None
 
@@ -229,6 +250,13 @@ class _Syncer:
         self.limiter.acquire()
         page = self.reader.call(lambda: self.reader.client.v1.events.list({"limit": 1}))
         return str(page.data[0].id) if page.data else None
+
+
+def _ref(value: Any) -> str | None:
+    """An id whether the field came expanded or not."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return str(value) if value else None
 
 
 def sync_account(reader: StripeReader, store: AccountStore, *, rate_limit: float | None = 25,

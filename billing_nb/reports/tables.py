@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
-__all__ = ["TABLES", "KIND_TABLE", "rows_for", "Row", "json_text"]
+
+__all__ = ["TABLES", "KIND_TABLE", "rows_for", "Row", "json_text", "discount_row", "coupon_of"]
 
 Row = tuple[Any, ...]
 
@@ -25,7 +27,8 @@ Row = tuple[Any, ...]
 TABLES: dict[str, list[tuple[str, str]]] = {
     "customers": [("id", "VARCHAR"), ("created", "BIGINT"), ("email_key", "VARCHAR"), ("email", "VARCHAR"),
                   ("name", "VARCHAR"), ("currency", "VARCHAR"), ("delinquent", "BOOLEAN"), ("deleted", "BOOLEAN"),
-                  ("test_clock", "VARCHAR"), ("default_payment_method", "VARCHAR"), ("metadata", "VARCHAR")],
+                  ("test_clock", "VARCHAR"), ("default_payment_method", "VARCHAR"), ("metadata", "VARCHAR"),
+                  ("discount_id", "VARCHAR")],
     "products": [("id", "VARCHAR"), ("created", "BIGINT"), ("name", "VARCHAR"), ("active", "BOOLEAN"),
                  ("metadata", "VARCHAR")],
     "prices": [("id", "VARCHAR"), ("created", "BIGINT"), ("product_id", "VARCHAR"), ("currency", "VARCHAR"),
@@ -37,7 +40,8 @@ TABLES: dict[str, list[tuple[str, str]]] = {
                       ("cancel_at", "BIGINT"), ("cancel_at_period_end", "BOOLEAN"), ("ended_at", "BIGINT"),
                       ("default_payment_method", "VARCHAR"), ("latest_invoice_id", "VARCHAR"),
                       ("collection_method", "VARCHAR"), ("cancellation_reason", "VARCHAR"),
-                      ("cancellation_requested_at", "BIGINT"), ("metadata", "VARCHAR")],
+                      ("cancellation_requested_at", "BIGINT"), ("metadata", "VARCHAR"),
+                      ("discount_ids", "VARCHAR")],
     "subscription_items": [("id", "VARCHAR"), ("created", "BIGINT"), ("subscription_id", "VARCHAR"),
                            ("price_id", "VARCHAR"), ("quantity", "BIGINT"), ("current_period_start", "BIGINT"),
                            ("current_period_end", "BIGINT")],
@@ -45,11 +49,21 @@ TABLES: dict[str, list[tuple[str, str]]] = {
                  ("status", "VARCHAR"), ("billing_reason", "VARCHAR"), ("currency", "VARCHAR"), ("total", "BIGINT"),
                  ("amount_due", "BIGINT"), ("amount_paid", "BIGINT"), ("amount_remaining", "BIGINT"),
                  ("attempt_count", "BIGINT"), ("period_start", "BIGINT"), ("period_end", "BIGINT"),
-                 ("paid_at", "BIGINT"), ("next_payment_attempt", "BIGINT"), ("number", "VARCHAR")],
+                 ("paid_at", "BIGINT"), ("next_payment_attempt", "BIGINT"), ("number", "VARCHAR"),
+                 ("total_discount_amount", "BIGINT")],
     "invoice_line_items": [("id", "VARCHAR"), ("invoice_id", "VARCHAR"), ("subscription_id", "VARCHAR"),
                            ("subscription_item_id", "VARCHAR"), ("price_id", "VARCHAR"), ("currency", "VARCHAR"),
                            ("amount", "BIGINT"), ("quantity", "BIGINT"), ("proration", "BOOLEAN"),
-                           ("period_start", "BIGINT"), ("period_end", "BIGINT"), ("type", "VARCHAR")],
+                           ("period_start", "BIGINT"), ("period_end", "BIGINT"), ("type", "VARCHAR"),
+                           ("discount_amount", "BIGINT"), ("forever_discount_amount", "BIGINT"),
+                           ("recurring_amount", "BIGINT"), ("forever_factor", "DOUBLE")],
+    # a discount (a coupon redeemed onto a customer, subscription or invoice) with its coupon's
+    # terms; which subscription it lowers now is ``subscriptions.discount_ids`` (else the
+    # customer's ``discount_id``), as a discount outlives its removal on the invoices it was on
+    "discounts": [("id", "VARCHAR"), ("customer_id", "VARCHAR"), ("subscription_id", "VARCHAR"),
+                  ("coupon_id", "VARCHAR"), ("duration", "VARCHAR"), ("percent_off", "VARCHAR"),
+                  ("amount_off", "BIGINT"), ("currency", "VARCHAR"), ("applies_to_products", "VARCHAR"),
+                  ("start_at", "BIGINT"), ("end_at", "BIGINT")],
     "charges": [("id", "VARCHAR"), ("created", "BIGINT"), ("customer_id", "VARCHAR"), ("payment_intent", "VARCHAR"),
                 ("payment_method", "VARCHAR"), ("amount", "BIGINT"), ("amount_refunded", "BIGINT"),
                 ("currency", "VARCHAR"), ("status", "VARCHAR"), ("paid", "BOOLEAN"), ("refunded", "BOOLEAN"),
@@ -89,7 +103,7 @@ def _customer(o: dict[str, Any], email_key: Callable[[str | None], str | None]) 
     inv = o.get("invoice_settings") or {}
     return (o["id"], o.get("created"), email_key(o.get("_email")), o.get("email"), o.get("name"), o.get("currency"),
             bool(o.get("delinquent")), bool(o.get("deleted")), _id(o.get("test_clock")),
-            _id(inv.get("default_payment_method")), json_text(o.get("metadata")))
+            _id(inv.get("default_payment_method")), json_text(o.get("metadata")), _id(o.get("discount")))
 
 
 def _price(o: dict[str, Any]) -> Row:
@@ -105,7 +119,8 @@ def _subscription(o: dict[str, Any]) -> Row:
     return (o["id"], o.get("created"), _id(o.get("customer")), o.get("status"), o.get("currency"), o.get("start_date"),
             o.get("canceled_at"), o.get("cancel_at"), bool(o.get("cancel_at_period_end")), o.get("ended_at"),
             _id(o.get("default_payment_method")), _id(o.get("latest_invoice")), o.get("collection_method"),
-            details.get("reason"), requested, json_text(o.get("metadata")))
+            details.get("reason"), requested, json_text(o.get("metadata")),
+            json.dumps([i for i in (_id(d) for d in o.get("discounts") or []) if i]))
 
 
 def _items(o: dict[str, Any]) -> list[Row]:
@@ -124,20 +139,80 @@ def _invoice(o: dict[str, Any]) -> Row:
     return (o["id"], o.get("created"), _id(o.get("customer")), invoice_subscription(o), o.get("status"),
             o.get("billing_reason"), o.get("currency"), o.get("total"), o.get("amount_due"), o.get("amount_paid"),
             o.get("amount_remaining"), o.get("attempt_count"), o.get("period_start"), o.get("period_end"),
-            transitions.get("paid_at"), o.get("next_payment_attempt"), o.get("number"))
+            transitions.get("paid_at"), o.get("next_payment_attempt"), o.get("number"),
+            sum(int(t.get("amount") or 0) for t in o.get("total_discount_amounts") or [] if isinstance(t, dict)))
 
 
-def line_row(line: dict[str, Any], invoice_id: str) -> Row:
-    """One invoice line: its subscription item, price, proration flag and period."""
+def coupon_of(discount: dict[str, Any]) -> dict[str, Any] | str | None:
+    """The discount's coupon: ``source.coupon`` in this API version (expanded: a dict), the
+    older ``coupon`` otherwise."""
+    coupon = (discount.get("source") or {}).get("coupon") or discount.get("coupon")
+    return coupon if isinstance(coupon, (dict, str)) else None
+
+
+def discount_row(d: dict[str, Any]) -> Row:
+    """A discount with its coupon's terms (null when the coupon came unexpanded: its
+    duration unknown, it counts as not forever)."""
+    coupon = coupon_of(d)
+    terms = coupon if isinstance(coupon, dict) else {}
+    products = (terms.get("applies_to") or {}).get("products")
+    percent = terms.get("percent_off")
+    return (d["id"], _id(d.get("customer")), _id(d.get("subscription")), _id(coupon), terms.get("duration"),
+            None if percent is None else str(percent), terms.get("amount_off"),
+            (terms.get("currency") or None) and str(terms["currency"]).lower(),
+            json.dumps(sorted(str(p) for p in products)) if products else None, d.get("start"), d.get("end"))
+
+
+def _discount_rows(found: list[Any]) -> list[Row]:
+    return [discount_row(d) for d in found if isinstance(d, dict) and d.get("id")]
+
+
+def _forever(discounts: list[Any]) -> dict[str, dict[str, Any]]:
+    """The forever coupons of expanded discounts, by discount id."""
+    out: dict[str, dict[str, Any]] = {}
+    for d in discounts:
+        coupon = coupon_of(d) if isinstance(d, dict) else None
+        if isinstance(coupon, dict) and coupon.get("duration") == "forever" and d.get("id"):
+            out[str(d["id"])] = coupon
+    return out
+
+
+def _recurring(line: dict[str, Any], proration: bool, forever: dict[str, dict[str, Any]],
+               forever_off: int) -> tuple[int | None, float | None]:
+    """What the line recurs at net of forever coupons (Stripe counts those in MRR; once and
+    repeating coupons not: support.stripe.com/questions/billing-analytics): a period line its
+    amount less its forever ``discount_amounts`` (the amount, null for a proration); a
+    proration (Stripe gives it no discount amounts, and its unit amount is prorated) the share
+    of its price the forever percentages for its product leave (the factor, null for a period
+    line), applied to the price in SQL."""
+    if not proration:
+        return int(line.get("amount") or 0) - forever_off, None
+    product = _id(((line.get("pricing") or {}).get("price_details") or {}).get("product"))
+    factor = Fraction(1)
+    for coupon in forever.values():
+        products = (coupon.get("applies_to") or {}).get("products")
+        if coupon.get("percent_off") is not None and (not products or product in products):
+            factor *= 1 - Fraction(str(coupon["percent_off"])) / 100
+    return None, float(factor)
+
+
+def line_row(line: dict[str, Any], invoice_id: str, forever: dict[str, dict[str, Any]] | None = None) -> Row:
+    """One invoice line: its subscription item, price, proration flag and period, what its
+    discounts took off (all of them, and the forever coupons' part of it: ``forever`` maps the
+    invoice's forever discounts by id) and what it recurs at net of forever coupons."""
     parent = line.get("parent") or {}
     details = parent.get("subscription_item_details") or parent.get("invoice_item_details") or {}
     price = ((line.get("pricing") or {}).get("price_details") or {}).get("price") or _id(line.get("price"))
     period = line.get("period") or {}
     kind = "subscription" if parent.get("subscription_item_details") else "invoiceitem"
+    proration = bool(details.get("proration") or line.get("proration"))
+    amounts = [a for a in line.get("discount_amounts") or [] if isinstance(a, dict)]
+    off = sum(int(a.get("amount") or 0) for a in amounts)
+    forever_off = sum(int(a.get("amount") or 0) for a in amounts if _id(a.get("discount")) in (forever or {}))
     return (line["id"], invoice_id, details.get("subscription") or _id(line.get("subscription")),
             details.get("subscription_item"), _id(price), line.get("currency"), line.get("amount"),
-            line.get("quantity") or 1, bool(details.get("proration") or line.get("proration")),
-            period.get("start"), period.get("end"), kind)
+            line.get("quantity") or 1, proration, period.get("start"), period.get("end"), kind, off, forever_off,
+            *_recurring(line, proration, forever or {}, forever_off))
 
 
 def _charge(o: dict[str, Any]) -> Row:
@@ -151,17 +226,20 @@ def rows_for(kind: str, obj: dict[str, Any], email_key: Callable[[str | None], s
     """The rows one object of a listed kind puts in each table (a subscription its items
     too, an invoice its embedded lines)."""
     if kind == "customers":
-        return {"customers": [_customer(obj, email_key)]}
+        return {"customers": [_customer(obj, email_key)], "discounts": _discount_rows([obj.get("discount")])}
     if kind == "products":
         return {"products": [(obj["id"], obj.get("created"), obj.get("name"), bool(obj.get("active")),
                               json_text(obj.get("metadata")))]}
     if kind == "prices":
         return {"prices": [_price(obj)]}
     if kind == "subscriptions":
-        return {"subscriptions": [_subscription(obj)], "subscription_items": _items(obj)}
+        return {"subscriptions": [_subscription(obj)], "subscription_items": _items(obj),
+                "discounts": _discount_rows(list(obj.get("discounts") or []))}
     if kind == "invoices":
-        lines = [line_row(line, obj["id"]) for line in ((obj.get("lines") or {}).get("data") or [])]
-        return {"invoices": [_invoice(obj)], "invoice_line_items": lines}
+        found = list(obj.get("discounts") or [])
+        forever = _forever(found)
+        lines = [line_row(line, obj["id"], forever) for line in ((obj.get("lines") or {}).get("data") or [])]
+        return {"invoices": [_invoice(obj)], "invoice_line_items": lines, "discounts": _discount_rows(found)}
     if kind == "charges":
         return {"charges": [_charge(obj)]}
     if kind == "refunds":
