@@ -77,3 +77,44 @@ def test_cancel_the_duplicate_but_keep_the_main_one(w: World, tmp_path: Path) ->
     cancels = [a["id"] for a in rec["plan"] if a["kind"] == "cancel"]
     assert cancels == [f"cancel:{dup.id}:now"], cancels
     assert f"cancel:{main.id}" not in str(rec["plan"])
+
+
+# --- N4 ------------------------------------------------------------------------------------------
+def _three_way(w: World, email: str) -> tuple[str, list[str]]:
+    clock = w.clock(T0)
+    cus = w.customer(email, clock=clock)
+    price = w.price(w.product(), 1900)
+    subs = []
+    for n in range(3):
+        subs.append(w.subscribe(cus, price).id)
+        w.advance(clock, T0 + 60 * (n + 1))
+    return cus, subs
+
+
+def test_a_three_way_duplicate_is_counted_as_three(w: World, tmp_path: Path) -> None:
+    """Before: "billed twice ... two subscriptions to the same plan" for three."""
+    cus, subs = _three_way(w, "three.way@example.com")
+    _, rec = run(cus, tmp_path, bucket="duplicate_subscription", complaint="I was charged three times this month")
+    text = rec["followup"]
+    assert "three times" in text and "three subscriptions to the same plan" in text, text
+    assert "twice" not in text and "two subscriptions" not in text and "either subscription" not in text, text
+    assert "two extra subscriptions" in text, text  # the plan ends two of the three
+    assert "Nothing else is needed" in text  # the whole plan leaves one
+
+
+def test_a_partial_approval_says_what_remains(w: World, tmp_path: Path) -> None:
+    """Before: "Your remaining subscription carries on as normal. Nothing else is needed from you." with two
+    of the three still live after only one extra was cancelled and refunded."""
+    cus, subs = _three_way(w, "three.partial@example.com")
+    case, rec = run(cus, tmp_path, bucket="duplicate_subscription", complaint="I was charged three times")
+    cancels = [a for a in rec["plan"] if a["kind"] == "cancel"]
+    assert len(cancels) == 2, rec["plan"]
+    first = cancels[0]
+    refund = next(a for a in rec["plan"] if a["kind"] == "refund" and first["id"] in a["requires"])
+    results = case.execute([first["id"], refund["id"]], "parameter")
+    assert [r.status for r in results] == ["succeeded", "succeeded"]
+    text = case.record()["followup"]
+    assert "Nothing else is needed" not in text and "remaining subscription" not in text, text
+    assert "Two subscriptions to the same plan are still active" in text, text
+    assert "the other one" in text and "$19.00" in text, text
+    assert "canceled the extra subscription" in text, text
