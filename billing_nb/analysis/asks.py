@@ -15,9 +15,10 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .lexicon import normalise
+from .lexicon import VOCABULARY, normalise
 
-__all__ = ["PortalAsk", "asked_share", "keeps_subscription", "portal_ask", "seats_used", "switched_to"]
+__all__ = ["PortalAsk", "asked_share", "keeps_subscription", "portal_ask", "product_not_held", "seats_used",
+           "switched_to"]
 
 _YEAR = r"(?:annual\w*|yearly|year|12[- ]month|anual\w*|jahres\w*|jahrlich\w*|annuel\w*)"
 _MONTH = r"(?:monthly|month|mensual\w*|monat\w*|mensuel\w*)"
@@ -293,3 +294,57 @@ def seats_used(text: str) -> tuple[int, str] | None:
     if len(found) != 1:
         return None
     return next(iter(found.items()))
+
+
+# --- a product the complaint names that the customer does not have -------------------------------
+_PRODUCT_NOUN = (r"(?:add-?ons?|add on|addons?|plan|subscription|package|bundle|module|tier|licen[cs]e|product|edition|"
+                 r"extension|integration|pack|plugin|plug-in|complemento|paquete|modulo|zusatz\w*|paket|erweiterung|"
+                 r"option|forfait|formule|extension)")
+_NAMED_PRODUCT = re.compile(rf"\b(?:my|our|the|this|your|for|mi|mein\w*|unser\w*|mon|ma|notre|le|la|el|das|den)\s+"
+                            rf"((?:[a-z][\w'-]*\s+){{1,3}}?){_PRODUCT_NOUN}\b")
+#: Spanish and French put the name after the noun: "mi complemento Analytics", "le module Rapports"
+_PRODUCT_NAMED = re.compile(r"\b(?:el|mi|la|le|mon|ma|notre|nuestro|nuestra|mein\w*)\s+(?:complemento|paquete|modulo|"
+                            r"module|option|extension|forfait|formule|plan|abonnement|suscripcion|paket)\s+(?:de\s+|d')?"
+                            r"([a-z][\w'-]*)")
+#: words that say which plan without naming a product ("my annual plan", "our team plan", "the old one")
+_GENERIC = frozenset("""
+a an the my our your this that these those its of for to on with and or one two three both either each every all any
+annual annually yearly year monthly month weekly week daily quarterly 12-month recurring current old new newer older
+previous prior existing whole entire full first second third other another extra duplicate duplicated same paid free
+trial main base basic-tier cheap cheaper expensive upgraded downgraded renewed renewal auto-renewing auto canceled
+cancelled unused last latest recent next personal individual single team family business company corporate work
+subscription subscriptions plan plans billing account seat seats user users license licence member members
+monthly-plan yearly-plan pricing price paying payment charge charged entire overall whole-team new-ish stupid
+mensual anual jahres jahrlich monatlich annuel mensuel mes ano jahr mois an pago precio prix mensuelle annuelle
+equipo equipe personal personnel base
+""".split())
+
+
+def _tokens(text: str) -> set[str]:
+    return {t for t in re.findall(r"[a-z][a-z'-]+", normalise(text)) if t not in _GENERIC and len(t) > 2}
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
+
+
+def product_not_held(text: str, held: list[str]) -> str | None:
+    """The product the complaint names ("refund my Analytics add-on") when it is none of ``held`` (the
+    names of the customer's plans: product names, price nicknames) and the complaint names none of
+    them elsewhere; None when it names no product, or one the customer has.
+
+    Why: a refund for a product the customer does not have must not land on the plan they do have;
+    the case asks them which charge they mean.
+    """
+    norm = normalise(text)
+    held_words = set().union(*(_tokens(h) for h in held if h)) if held else set()
+    said = set(re.findall(r"[a-z][a-z'-]+", norm))
+    if any(_same_word(w, h) for w in said for h in held_words):
+        return None  # the complaint names a plan the customer has
+    for pattern in (_NAMED_PRODUCT, _PRODUCT_NAMED):
+        for m in pattern.finditer(norm):
+            name = [w for w in m.group(1).split() if w not in _GENERIC and len(w) > 2 and w not in VOCABULARY[0]]
+            if name:
+                return m.group(0).split(None, 1)[1]  # without its "my" / "the"
+    return None
+

@@ -34,6 +34,7 @@ from enum import StrEnum
 from typing import Any
 
 from .anomalies import LIVE
+from .asks import product_not_held
 from ..exceptions import BadInputError, UnknownBucketError
 from .identify import IdentitySummary, SubscriptionRow
 from .lexicon import normalise
@@ -198,7 +199,13 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
 
     paused = facts("collection_paused")  # no payment is attempted while it holds: weighs on every bucket
 
+    held = [plan_name(snapshot, s.price, s.product) for s in summary.subscriptions]
+    unheld = product_not_held(complaint, held) if "lookup_object" not in snapshot.extra else None
+
     def done(bucket: Bucket, confidence: float) -> Classification:
+        if unheld:
+            against.append(f'complaint names "{unheld}", which is not on the account (its plans: '
+                           f'{", ".join(dict.fromkeys(held)) or "none"}): ask the customer which product they mean')
         if paused and sc.get("failed_payment", 0) >= 1.5 and bucket is not Bucket.FAILED_PAYMENT:
             against.append("complaint mentions a failed payment, but payment collection is paused: "
                            "no payment was attempted")

@@ -22,6 +22,7 @@ from typing import Any
 
 import jinja2
 
+from ..analysis.asks import product_not_held
 from ..exceptions import ConfigError
 from ..money import Money
 from .markup import Md, dates_in_words, escape_block, escape_md
@@ -395,6 +396,7 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
         "lost_dispute": lost[0] if lost else None,
         "renews": bool(kept) and not ending and not open_disputes and not lost,
         "bucket": _bucket(record),
+        "unheld_product": _unheld(record, subs),
         "done": bool(executed) and bool(actions),
         "dry_run": not executed,
         "actions": actions,
@@ -414,6 +416,25 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
         "retry": "retry" in kinds,
         "quantity": "quantity" in kinds,
     }
+
+
+#: lookups that name the object the case is about (a charge, an invoice...): the analyst chose it
+_OBJECT_LOOKUPS = ("subscription", "invoice", "charge", "payment_intent")
+
+
+def _unheld(record: dict[str, Any], subs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The product the complaint names that is on none of the customer's subscriptions, with the plans
+    they do have (the follow-up asks which they mean; the plan offers no other plan's money).
+
+    Why from the record: the sentence rests on the complaint and the subscriptions the record holds.
+    """
+    if record.get("lookup_kind") in _OBJECT_LOOKUPS:
+        return None
+    held = [str(s.get("plan") or s.get("product") or "") for s in subs]
+    named = product_not_held(str(record.get("complaint") or ""), held)
+    if named is None:
+        return None
+    return {"named": named, "plans": sorted({h for h in held if h})}
 
 
 def _handoff_view(record: dict[str, Any]) -> dict[str, Any]:

@@ -118,3 +118,43 @@ def test_a_partial_approval_says_what_remains(w: World, tmp_path: Path) -> None:
     assert "Two subscriptions to the same plan are still active" in text, text
     assert "the other one" in text and "$19.00" in text, text
     assert "canceled the extra subscription" in text, text
+
+
+# --- N8 ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("complaint", "named"), [
+    ("The Analytics add-on has been broken for weeks, please refund my Analytics add-on", "analytics add-on"),
+    ("My Enterprise plan does not work at all. Refund it.", "enterprise plan"),
+    ("El complemento Insights no funciona, quiero un reembolso de mi complemento Insights", "complemento insights"),
+])
+def test_a_refund_for_a_product_the_customer_does_not_have_refunds_no_other_plan(
+        w: World, tmp_path: Path, complaint: str, named: str) -> None:
+    """Before: the Pro plan's charge was refunded for a complaint about a product not on the account."""
+    w.product("Analytics")  # in the catalogue, never bought by this customer
+    cus = w.customer("unheld.product@example.com")
+    w.subscribe(cus, w.price(w.product("Pro"), 2900))
+    _, rec = run(cus, tmp_path, bucket="product_failure", complaint=complaint)
+    assert money_actions(rec) == [], rec["plan"]
+    assert any(f'"{named}", which is not on the account' in n for n in rec["plan_notes"]), rec["plan_notes"]
+    assert any("not on the account" in a for a in rec["classification"]["against"]), rec["classification"]
+    text = rec["followup"]
+    assert f"You mentioned your {named}, but I can't find it on your account" in text, text
+    assert "Pro" in text and "refunding" not in text, text
+
+
+def test_a_refund_naming_the_plan_the_customer_has_still_refunds_it(w: World, tmp_path: Path) -> None:
+    cus = w.customer("held.product@example.com")
+    w.subscribe(cus, w.price(w.product("Pro"), 2900))
+    _, rec = run(cus, tmp_path, bucket="product_failure", complaint="My Pro plan has been broken for weeks, refund it")
+    assert [a["amount"]["value"] for a in money_actions(rec)] == [2900], rec["plan"]
+    assert "can't find it on your account" not in rec["followup"]
+
+
+def test_a_renewal_refund_for_a_product_not_on_the_account_is_not_offered(w: World, tmp_path: Path) -> None:
+    clock = w.clock(T0)
+    cus = w.customer("unheld.renewal@example.com", clock=clock)
+    w.subscribe(cus, w.price(w.product("Pro"), 2900))
+    w.advance(clock, T0 + 31 * DAY)
+    _, rec = run(cus, tmp_path, bucket="missing_self_serve",
+                 complaint="I couldn't find how to cancel and it renewed. Refund my Analytics add-on renewal")
+    assert money_actions(rec) == [], rec["plan"]
+    assert "can't find it on your account" in rec["followup"]
