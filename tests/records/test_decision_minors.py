@@ -40,3 +40,33 @@ def test_different_quantities_and_a_complaint_about_people_is_team_seats(w: Worl
     cus = _two(w, "qty.team@example.com", 1, 3)
     _, rec = run(cus, tmp_path, complaint="We added 3 more users for the new hires, why are there two bills?")
     assert rec["classification"]["suggested"] == "team_seats", rec["classification"]
+
+
+def _portal(w: World, *, update: bool) -> None:
+    features = {"subscription_cancel": {"enabled": True, "mode": "at_period_end"},
+                "invoice_history": {"enabled": True}, "payment_method_update": {"enabled": True}}
+    if update:
+        features["subscription_update"] = {"enabled": True, "default_allowed_updates": ["price", "quantity"],
+                                           "proration_behavior": "create_prorations"}
+    w.c.v1.billing_portal.configurations.create({"features": features, "business_profile": {"headline": "Billing"}})
+
+
+def test_each_portal_flow_has_its_own_followup_sentence(w: World, tmp_path: Path) -> None:
+    """Before: the payment method and plan change flows both got "For next time, you can manage your
+    subscription, payment method and invoices yourself from the billing portal"."""
+    price = w.price(w.product(), 1500)
+    _portal(w, update=True)
+    texts = {}
+    for complaint, flow in (("I can't find where to update my credit card", "payment_method_update"),
+                            ("I want to downgrade to a smaller plan but can't find how", "subscription_update"),
+                            ("I can't find where to download my invoices", "home")):
+        cus = w.customer(f"{flow.replace('_', '.')}@example.com")
+        w.subscribe(cus, price)
+        _, rec = run(cus, tmp_path, bucket="missing_self_serve", complaint=complaint)
+        assert [a["id"].split(":")[2] for a in rec["plan"] if a["kind"] == "portal"] == [flow], rec["plan"]
+        texts[flow] = rec["followup"]
+    assert "opens straight to adding a new payment method" in texts["payment_method_update"]
+    assert "opens straight to changing your plan" in texts["subscription_update"]
+    assert "manage your subscription, payment method and invoices" in texts["home"]
+    for flow in ("payment_method_update", "subscription_update"):
+        assert "For next time" not in texts[flow], texts[flow]
