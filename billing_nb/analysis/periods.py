@@ -121,8 +121,12 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict
         left = max(0, int(period_inv.get("amount_paid") or 0) - back.total)
         if charge is not None:
             left = min(left, refundable(charge))
+        # Stripe applies a credit balance before charging (invoice.starting_balance -> ending_balance):
+        # that part of the invoice was never charged to the card, so no refund can return it there
+        from_balance = max(0, int(period_inv.get("ending_balance") or 0) - int(period_inv.get("starting_balance") or 0))
         invoices.append({"invoice": str(period_inv["id"]), "charge": str(charge["id"]) if charge else None,
-                         "paid": int(period_inv.get("amount_paid") or 0), "refundable": left})
+                         "paid": int(period_inv.get("amount_paid") or 0), "refundable": left,
+                         "from_balance": from_balance})
         if back.total:
             returned.append({"invoice": back.invoice, "amount": back.total, "credit_notes": list(back.notes),
                              "refunds": list(back.refunds), "credit_noted": back.credit_noted,
@@ -139,6 +143,7 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict
         "paid_for_period": paid, "per_item": per_item, "unused_value": total,
         "already_returned": already, "returned": returned, "returned_to_balance": to_balance,
         "invoices": invoices, "remaining_refundable": remaining, "capped": net > remaining,
+        "paid_from_balance": sum(i["from_balance"] for i in invoices),
     }
     newest_inv = snapshot.by_id(str(newest["invoice"])) or inv
     newest_charge = snapshot.by_id(str(newest["charge"])) if newest.get("charge") else None
