@@ -24,7 +24,8 @@ from ..reading.objects import charge_dispute, invoice_charge, line_is_proration,
 from ..reading.rows import price_seat_hint
 from ..analysis.classify import Bucket, Decision
 from ..analysis.gaps import portal_in_use
-from ..analysis.asks import PortalAsk, asked_share, keeps_subscription, portal_ask, seats_used, switched_to
+from ..analysis.asks import PortalAsk, asked_share, keeps_subscription, portal_ask, product_not_held, seats_used, \
+    switched_to
 from ..analysis.lexicon import normalise, read_text
 from ..analysis.state import read_state
 from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption
@@ -365,7 +366,7 @@ class _Planner:
                               " disabled or no configuration): a product gap; cancel at period end for them.")
             self.add(cat.cancel_at_period_end(target.subscription_id, target.period_end, "other"),
                      "the portal cannot cancel, so support cancels for them, at period end with access kept")
-        if "refund" in self.said and target.subscription_id not in self.anomaly_objects(
+        if "refund" in self.said and not self.names_unheld_product() and target.subscription_id not in self.anomaly_objects(
                 "charged_after_cancel_request", "sub_"):  # "it renewed before I could cancel; I want it back"
             planned, notes = renewal_refund(self.snap, target, self.options)
             for action, why, requires in planned:
@@ -439,7 +440,33 @@ class _Planner:
             return named, "the complaint names the plan"
         return pairs, "the most recent paid charge first"
 
+    def held_names(self) -> list[str]:
+        """The names the customer's plans go by: product names and price nicknames of every subscription."""
+        names: list[str] = []
+        for sub in self.snap.of("subscriptions"):
+            for item in ((sub.get("items") or {}).get("data") or []):
+                price = item.get("price") or {}
+                product = obj_id(price.get("product")) or ""
+                names += [plan_name(self.snap, str(price.get("id") or ""), product), str(price.get("nickname") or "")]
+        return [n for n in dict.fromkeys(names) if n]
+
+    def names_unheld_product(self) -> bool:
+        """Whether the complaint asks about a product the customer does not have ("refund my Analytics
+        add-on" on a Pro-only account): then no other plan's money is offered, and a note says to ask.
+        A case looked up by a charge, invoice or subscription id names what it is about already."""
+        if "lookup_object" in self.snap.extra:
+            return False
+        named = product_not_held(self.complaint, self.held_names())
+        if named is None:
+            return False
+        self.notes.append(f'The complaint names "{named}", which is not on the account (its plans: '
+                          f'{", ".join(self.held_names()) or "none"}): no refund is proposed for another plan. Ask '
+                          "the customer which product and charge they mean (or approve refund:ch_X:AMOUNT once known).")
+        return True
+
     def product_failure(self) -> None:
+        if self.names_unheld_product():
+            return
         candidates, how = self.failure_candidates()
         if not candidates:
             self.notes.append("No paid charge on a live subscription: nothing to refund.")

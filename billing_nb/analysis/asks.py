@@ -15,9 +15,10 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .lexicon import normalise
+from .lexicon import VOCABULARY, normalise
 
-__all__ = ["PortalAsk", "asked_share", "keeps_subscription", "portal_ask", "seats_used", "switched_to"]
+__all__ = ["PortalAsk", "asked_share", "keeps_subscription", "portal_ask", "product_not_held", "seats_used",
+           "switched_to"]
 
 _YEAR = r"(?:annual\w*|yearly|year|12[- ]month|anual\w*|jahres\w*|jahrlich\w*|annuel\w*)"
 _MONTH = r"(?:monthly|month|mensual\w*|monat\w*|mensuel\w*)"
@@ -64,6 +65,83 @@ _KEEP_PLAN = re.compile("|".join((
     # Japanese: 解約しないで, 解約したくない, キャンセルするつもりはありません (解約できない asks for it)
     r"(?:解約|キャンセル|退会)(?:は|を)?(?:しないで|したくな|したくありませ|するつもりはな|するつもりはありませ|しません|しない)",
 )))
+#: The customer says they keep the service, whatever the words ("I still want to use it", "I'm not
+#: leaving", "I want to continue", "I don't want to lose access"): no cancel follows from such a
+#: complaint. A stay phrase with a refusal just before it in its clause ("I don't want to keep using
+#: it", "there's no way I'm staying") says the opposite and is no keep.
+_LEAVE = r"(?:leav\w*|quit\w*|churn\w*|go (?:anywhere|elsewhere)|switch\w* (?:to )?(?:a )?(?:competitor|someone else))"
+_SERVICE = (r"(?:plan|subscription|account|service|membership|access|product|app|tool|it|this|you|you guys|us|"
+            r"the (?:app|tool|product|service|software|platform)|my (?:\w+ )?(?:plan|subscription|account|data)|"
+            r"our (?:\w+ )?(?:plan|subscription|account|data))")
+_STAY = re.compile("|".join((
+    # keep / continue / carry on using it
+    r"\b(?:keep|continue|carry on|go on)\s+(?:to\s+)?(?:us(?:e|ing)|subscrib\w*|pay\w*(?: for)?|with (?:you|us|the (?:app|service|plan|subscription|product)))\b",
+    r"\b(?:still|really|definitely|do|genuinely)\s+(?:want|wish|need|plan|intend|like|love|mean)\w*\s+to\s+"
+    r"(?:keep\s+|continue\s+)?(?:us(?:e|ing)|have|stay|be a customer|subscrib\w*)\b",
+    r"\b(?:still|happily|happy to keep|happy)\s+(?:us(?:e|ing)|paying for)\b",
+    r"\b(?:want|wish|like|prefer|intend|plan|hope)\w*\s+to\s+(?:continue|carry on|stay|remain|keep going|"
+    r"keep (?:it|this|using|paying|going|access|(?:my|our|the) (?:\w+ )?(?:plan|subscription|account|membership|service|access)))\b",
+    r"\bkeep (?:my|our|the) (?:\w+ )?(?:plan|subscription|account|membership|service|access)\b",
+    r"\b(?:i|we)(?:'m| am|'re| are) (?:staying|remaining|sticking with|keeping (?:it|my|our|the))\b",
+    r"\b(?:i|we)(?:'ll| will| shall|'d like to| would like to)\s+(?:stay|remain|keep (?:it|using))\b",
+    r"\b(?:stay|remain)\s+(?:subscribed|a customer|a subscriber|with you|on board|on the (?:\w+ )?plan)\b",
+    r"\b(?:i|we)(?:'m| am|'re| are) not (?:leaving|quitting|going anywhere|churning|going to (?:leave|quit|cancel\w*)|"
+    r"gonna (?:leave|quit|cancel\w*)|cancel+ing|unsubscribing|asking (?:you )?to cancel\w*)\b",
+    r"\b(?:i|we) (?:won'?t|will not|will never|would never|do not|don'?t) (?:be )?(?:leav\w*|quit\w*|cancel\w*|"
+    r"unsubscrib\w*)\b",
+    r"\b(?:don'?t|do not|never|not)\s+(?:want|wish|mean|plan|intend)\w*\s+to\s+(?:leave|quit|lose|stop using|"
+    r"give up)\b",
+    r"\b(?:don'?t|do not|never)\s+(?:(?:want|wish)\s+to\s+|let\s+(?:me|us)\s+)?lose\s+(?:my |our |the )?(?:access|account|subscription|plan|"
+    r"data|service)\b",
+    r"\bno (?:intention|plan|plans|desire) (?:of|to) (?:leav\w*|quit\w*|cancel\w*|stop\w*)\b",
+    rf"\b(?:rather not|not planning to|not looking to|no reason to)\s+{_LEAVE}",
+    # Spanish: "quiero seguir usándolo", "me quedo", "no me voy", "no quiero perder el acceso"
+    r"\b(?:quiero|queremos|deseo|deseamos|prefiero|voy a|vamos a)\s+(?:seguir|continuar|mantener|conservar|quedarme|"
+    r"quedarnos)\b",
+    r"\b(?:sigo|seguimos|seguire) (?:usando|con|utilizando)\b|\bme quedo\b|\bnos quedamos\b|"
+    r"\bno me voy\b|\bno nos vamos\b",
+    r"\bno (?:quiero|queremos|deseo) perder (?:el |mi |la |mis )?(?:acceso|cuenta|suscripcion|plan|datos)\b",
+    # German: "ich will es weiter nutzen", "ich bleibe", "ich möchte den Zugang nicht verlieren"
+    r"\b(?:will|mochte\w*|wollen|werde|werden)\b(?:\s+(?!nicht\b|kein)\w+){0,3}?\s+weiter(?:hin)?\s+(?:\w+\s+)?"
+    r"(?:nutzen|benutzen|verwenden|zahlen|bezahlen)\b",
+    r"\b(?:ich bleibe|wir bleiben|bleibe (?:ich )?kunde|bleiben (?:wir )?kunde)\b",
+    r"\b(?:will|mochte\w*|wollen)\b(?:\s+(?!nicht\b|kein)\w+){0,3}?\s+(?:behalten|bleiben)\b",
+    r"\b(?:zugang|zugriff|konto|abo)\w* (?:\w+ )?nicht verlieren\b",
+    r"\bich gehe nicht\b|\bich kundige nicht\b",
+    # French: "je veux continuer à l'utiliser", "je reste", "je ne pars pas", "ne pas perdre l'accès"
+    r"\b(?:je veux|je voudrais|je souhaite|nous voulons|nous souhaitons|je compte|j'aimerais)\s+"
+    r"(?:continuer|rester|garder|conserver)\b",
+    r"\b(?:je reste|nous restons|on reste)\b|\bje ne (?:pars|quitte|resilie|m'en vais) pas\b",
+    r"\bne (?:veux|voulons|souhaite)\w* pas perdre\b|\bne pas perdre (?:l'|mon |mes |notre )?acces\b",
+    # Japanese: 使い続けたい, 継続したい, 続けたい, 辞めません, 解約するつもりはない (in _KEEP_PLAN)
+    r"(?:使い続け|利用し続け|継続し|続け)(?:たい|ます|るつもり)|(?:辞め|やめ)(?:ません|たくな|るつもりはな)",
+)))
+#: a refusal of the stay phrase in its own clause ("i don't want to keep using it", "no way i'm staying")
+_NOT_STAYING = re.compile(r"(?:\b(?:don'?t|do not|doesn'?t|does not|not|no|never|no longer|won'?t|can'?t|cannot|"
+                          r"couldn'?t|wouldn'?t|why would|nicht|kein\w*|ne|pas|nunca)\b|n't)\W*(?:\w+\W+){0,2}$")
+_GOES_ON_TO_CANCEL = re.compile(r"\s*(?:with\s+|to\s+)?(?:the\s+|my\s+|our\s+)?(?:cancel\w*|unsubscrib\w*|terminat\w*|"
+                                r"leav\w*|quit\w*|refund process)")
+_CLAUSE_END = re.compile(r"[.,;:!?]|\b(?:but|and|so|yet|though|although|however|pero|aber|mais)\b")
+
+
+def _stays(norm: str) -> list[re.Match[str]]:
+    """The stay phrases of ``norm`` not refused in their own clause."""
+    out = []
+    for m in _STAY.finditer(norm):
+        before = norm[max(0, m.start() - 40):m.start()]
+        cut = [c.end() for c in _CLAUSE_END.finditer(before)]
+        clause = before[cut[-1]:] if cut else before
+        own_negation = m.group(0).startswith(("i'm not", "we're not", "i am not", "we are not", "i won", "we won",
+                                              "i will not", "we will not", "i do not", "i don", "we do not", "we don",
+                                              "don", "do not", "never", "not", "no ", "rather", "ne ", "je ne"))
+        if not own_negation and _NOT_STAYING.search(clause):
+            continue
+        if _GOES_ON_TO_CANCEL.match(norm, m.end()):  # "I want to continue with the cancellation"
+            continue
+        out.append(m)
+    return out
+
+
 _CANCEL = re.compile(rf"\b(?:{_CANCEL_WORD}|cancelar\w*|dar\w* de baja|kundig\w*|abbestell\w*|annul\w*|resili\w*|"
                      r"desabonn\w*|desinscri\w*)|解約|キャンセル|退会")
 _PM_NOUN = (r"(?:credit card|debit card|(?:my|our|the|a|new|other) card|card (?:details|number|info\w*)|"
@@ -110,9 +188,13 @@ class PortalAsk:
 
 
 def keeps_subscription(text: str) -> str | None:
-    """The complaint's words saying not to cancel ("do not cancel my plan"), or None."""
-    m = _KEEP_PLAN.search(normalise(text))
-    return m.group(0) if m else None
+    """The complaint's words saying not to cancel ("do not cancel my plan") or that the customer
+    keeps the service ("I still want to use it", "I'm not leaving"), the first of them; None."""
+    norm = normalise(text)
+    found = [m for m in _KEEP_PLAN.finditer(norm)] + _stays(norm)
+    if not found:
+        return None
+    return min(found, key=lambda m: m.start()).group(0)
 
 
 def portal_ask(text: str) -> PortalAsk | None:
@@ -121,11 +203,14 @@ def portal_ask(text: str) -> PortalAsk | None:
     cancel the complaint refuses never counts; None when it names no task (``keep`` then
     lost: call :func:`keeps_subscription` for it)."""
     norm = normalise(text)
-    refused = [m.span() for m in _KEEP_PLAN.finditer(norm)]
+    refused = sorted([m.span() for m in _KEEP_PLAN.finditer(norm)] + [m.span() for m in _stays(norm)])
+    stays = bool(_stays(norm))
     found: list[tuple[str, re.Match[str]]] = []
     for flow, pattern in _FLOWS:
         for m in pattern.finditer(norm):
-            if flow == "subscription_cancel" and any(s <= m.start() < e for s, e in refused):
+            # a customer who keeps the service ("I'm staying") asks for no cancel flow: what they
+            # cancel beside it (a duplicate, an add-on) is the plan's to say, not the portal's
+            if flow == "subscription_cancel" and (stays or any(s <= m.start() < e for s, e in refused)):
                 continue
             found.append((flow, m))
     keep = norm[refused[0][0]:refused[0][1]] if refused else None
@@ -209,3 +294,57 @@ def seats_used(text: str) -> tuple[int, str] | None:
     if len(found) != 1:
         return None
     return next(iter(found.items()))
+
+
+# --- a product the complaint names that the customer does not have -------------------------------
+_PRODUCT_NOUN = (r"(?:add-?ons?|add on|addons?|plan|subscription|package|bundle|module|tier|licen[cs]e|product|edition|"
+                 r"extension|integration|pack|plugin|plug-in|complemento|paquete|modulo|zusatz\w*|paket|erweiterung|"
+                 r"option|forfait|formule|extension)")
+_NAMED_PRODUCT = re.compile(rf"\b(?:my|our|the|this|your|for|mi|mein\w*|unser\w*|mon|ma|notre|le|la|el|das|den)\s+"
+                            rf"((?:[a-z][\w'-]*\s+){{1,3}}?){_PRODUCT_NOUN}\b")
+#: Spanish and French put the name after the noun: "mi complemento Analytics", "le module Rapports"
+_PRODUCT_NAMED = re.compile(r"\b(?:el|mi|la|le|mon|ma|notre|nuestro|nuestra|mein\w*)\s+(?:complemento|paquete|modulo|"
+                            r"module|option|extension|forfait|formule|plan|abonnement|suscripcion|paket)\s+(?:de\s+|d')?"
+                            r"([a-z][\w'-]*)")
+#: words that say which plan without naming a product ("my annual plan", "our team plan", "the old one")
+_GENERIC = frozenset("""
+a an the my our your this that these those its of for to on with and or one two three both either each every all any
+annual annually yearly year monthly month weekly week daily quarterly 12-month recurring current old new newer older
+previous prior existing whole entire full first second third other another extra duplicate duplicated same paid free
+trial main base basic-tier cheap cheaper expensive upgraded downgraded renewed renewal auto-renewing auto canceled
+cancelled unused last latest recent next personal individual single team family business company corporate work
+subscription subscriptions plan plans billing account seat seats user users license licence member members
+monthly-plan yearly-plan pricing price paying payment charge charged entire overall whole-team new-ish stupid
+mensual anual jahres jahrlich monatlich annuel mensuel mes ano jahr mois an pago precio prix mensuelle annuelle
+equipo equipe personal personnel base
+""".split())
+
+
+def _tokens(text: str) -> set[str]:
+    return {t for t in re.findall(r"[a-z][a-z'-]+", normalise(text)) if t not in _GENERIC and len(t) > 2}
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
+
+
+def product_not_held(text: str, held: list[str]) -> str | None:
+    """The product the complaint names ("refund my Analytics add-on") when it is none of ``held`` (the
+    names of the customer's plans: product names, price nicknames) and the complaint names none of
+    them elsewhere; None when it names no product, or one the customer has.
+
+    Why: a refund for a product the customer does not have must not land on the plan they do have;
+    the case asks them which charge they mean.
+    """
+    norm = normalise(text)
+    held_words = set().union(*(_tokens(h) for h in held if h)) if held else set()
+    said = set(re.findall(r"[a-z][a-z'-]+", norm))
+    if any(_same_word(w, h) for w in said for h in held_words):
+        return None  # the complaint names a plan the customer has
+    for pattern in (_NAMED_PRODUCT, _PRODUCT_NAMED):
+        for m in pattern.finditer(norm):
+            name = [w for w in m.group(1).split() if w not in _GENERIC and len(w) > 2 and w not in VOCABULARY[0]]
+            if name:
+                return m.group(0).split(None, 1)[1]  # without its "my" / "the"
+    return None
+

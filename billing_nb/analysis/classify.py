@@ -34,6 +34,7 @@ from enum import StrEnum
 from typing import Any
 
 from .anomalies import LIVE
+from .asks import product_not_held
 from ..exceptions import BadInputError, UnknownBucketError
 from .identify import IdentitySummary, SubscriptionRow
 from .lexicon import normalise
@@ -198,7 +199,13 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
 
     paused = facts("collection_paused")  # no payment is attempted while it holds: weighs on every bucket
 
+    held = [plan_name(snapshot, s.price, s.product) for s in summary.subscriptions]
+    unheld = product_not_held(complaint, held) if "lookup_object" not in snapshot.extra else None
+
     def done(bucket: Bucket, confidence: float) -> Classification:
+        if unheld:
+            against.append(f'complaint names "{unheld}", which is not on the account (its plans: '
+                           f'{", ".join(dict.fromkeys(held)) or "none"}): ask the customer which product they mean')
         if paused and sc.get("failed_payment", 0) >= 1.5 and bucket is not Bucket.FAILED_PAYMENT:
             against.append("complaint mentions a failed payment, but payment collection is paused: "
                            "no payment was attempted")
@@ -232,10 +239,23 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
             return done(Bucket.TEAM_SEATS, 0.7 + 0.1 * (sc.get(_TEAM, 0) >= 1)
                         + 0.1 * ((deliberate or seated_team) and said_deliberate))
         switch, not_accident = _plan_switch(group)
-        evidence.extend(dup + switch)
-        against.extend(not_accident + team)
+        # an accidental second purchase repeats the first one, quantity and all: one of 1 and one of 3
+        # is more often seats bought for more people than a double click
+        quantities = [s.quantity for s in group]
+        differ = len(set(quantities)) > 1
         said_dup = sc.get("duplicate_subscription", 0) >= 1.5
-        return done(Bucket.DUPLICATE_SUBSCRIPTION, 0.85 + 0.1 * said_dup - 0.1 * bool(team))
+        said_people = sc.get(_TEAM, 0) >= 1.5 and sc.get(_TEAM, 0) >= sc.get("duplicate_subscription", 0) * 0.75
+        if differ and not switch and said_people:
+            evidence.extend(team + [f"different quantities ({' and '.join(map(str, quantities))}) and a complaint "
+                                    "about seats / people: seats bought for more people, not a repeat purchase"])
+            against.extend(dup)
+            return done(Bucket.TEAM_SEATS, 0.65)
+        evidence.extend(dup + switch)
+        against.extend(not_accident + [t for t in team if not t.startswith("different seat counts")])
+        if differ:
+            against.append(f"different quantities ({' and '.join(map(str, quantities))}): an accidental second "
+                           "purchase repeats the first one's quantity; these may be seats for more people (ask)")
+        return done(Bucket.DUPLICATE_SUBSCRIPTION, 0.85 + 0.1 * said_dup - 0.1 * bool(team) - 0.3 * differ)
 
     # 2. failed payments
     failing = [k for k in ("failed_renewal", "past_due", "incomplete_checkout", "subscription_payment_method_stale") if k in kinds]

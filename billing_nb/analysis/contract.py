@@ -179,7 +179,7 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
         less += _balance_share(parts, details, cur)
         first = parts[0]
         left = (f"{details['unused_seconds']} of {details['period_seconds']} seconds of the period remain"
-                + _returned_clause(details, cur) + less)
+                + _returned_clause(details, cur) + less + _balance_paid_clause(details, cur))
         paid = ", ".join(f"{Money(i['paid'], cur)} paid on {i['invoice']}" for i in reversed(details["invoices"]))
         split = ""
         if len(parts) > 1:
@@ -242,6 +242,17 @@ def _held_beyond_returned(held: Money | None, details: dict[str, Any], currency:
     aside = min(mine, held.amount)
     details["credit_held_from_returned"] = aside
     return Money(held.amount - aside, currency), aside
+
+
+def _balance_paid_clause(details: dict[str, Any], currency: str) -> str:
+    """"; $50.00 USD of it was paid from the customer's credit balance..." when the balance paid part of
+    the period and so capped the refund below the unused value; "" otherwise."""
+    part = int(details.get("paid_from_balance") or 0)
+    if part <= 0 or not details.get("capped"):
+        return ""
+    return (f"; {Money(part, currency)} of the period was paid from the customer's credit balance, not charged "
+            f"to the card: the unused value is {Money(int(details.get('unused_value') or 0), currency)}, but a "
+            "refund to the card returns at most what the card paid")
 
 
 def _returned_clause(details: dict[str, Any], currency: str) -> str:

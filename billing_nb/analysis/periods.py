@@ -141,6 +141,7 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict
         "paid_for_period": paid, "per_item": per_item, "unused_value": total,
         "already_returned": already, "returned": returned, "returned_to_balance": to_balance,
         "invoices": invoices, "remaining_refundable": remaining, "capped": net > remaining,
+        "paid_from_balance": sum(i["from_balance"] for i in invoices),
     }
     newest_inv = snapshot.by_id(str(newest["invoice"])) or inv
     newest_charge = snapshot.by_id(str(newest["charge"])) if newest.get("charge") else None

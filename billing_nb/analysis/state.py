@@ -77,6 +77,7 @@ class StateEvidence:
     credit_notes: tuple[str, ...] = ()
     holders: dict[str, str] = field(default_factory=dict)  # subscription -> the person its metadata names
     quantity_changes: tuple[QuantityChange, ...] = ()
+    balance_paid: tuple[str, ...] = ()  # invoices the credit balance paid (part of): "charged" is not the card
 
     @property
     def open_disputes(self) -> list[DisputeFact]:
@@ -103,7 +104,7 @@ class StateEvidence:
         out += [q.line() for q in self.quantity_changes]
         if (b := self.balance_line()) is not None:
             out.append(b)
-        return out + list(self.refunds) + list(self.credit_notes)
+        return out + list(self.balance_paid) + list(self.refunds) + list(self.credit_notes)
 
     def health(self, live: int) -> str:
         """The one-line summary of a state with no anomaly, true to its disputes and refunds."""
@@ -185,4 +186,27 @@ def read_state(snapshot: CaseSnapshot, summary: IdentitySummary) -> StateEvidenc
                   f" on {obj_id(n.get('invoice'))} ({_day(n.get('created'))}, {n.get('reason') or 'no reason'}, "
                   f"{n.get('status')})" for n in snapshot.of("credit_notes"))
     return StateEvidence(disputes, balance, refunds, notes, seat_holders(summary.subscriptions),
-                         tuple(_quantity_changes(snapshot)))
+                         tuple(_quantity_changes(snapshot)), tuple(_balance_paid(snapshot)))
+
+
+def _balance_paid(snapshot: CaseSnapshot) -> list[str]:
+    """Each paid invoice the customer's credit balance paid in whole or part (Stripe applies the balance
+    before it charges: ``starting_balance`` to ``ending_balance``), newest first.
+
+    Why: a complaint that says "I was charged $120" may be about an invoice the card paid only part
+    of, or none; the evidence says what the card was charged and what the balance covered.
+    """
+    out: list[str] = []
+    for inv in sorted(snapshot.of("invoices"), key=lambda i: -int(i.get("created") or 0)):
+        if inv.get("status") != "paid":
+            continue
+        part = max(0, int(inv.get("ending_balance") or 0) - int(inv.get("starting_balance") or 0))
+        if part <= 0:
+            continue
+        cur = str(inv.get("currency") or "usd")
+        card = int(inv.get("amount_paid") or 0)
+        total = Money(part + card, cur)
+        how = "nothing was charged to the card" if card == 0 else f"{Money(card, cur)} was charged to the card"
+        out.append(f"{inv.get('id')}: {Money(part, cur)} of {total} paid from the customer's credit balance, "
+                   f"{how}")
+    return out

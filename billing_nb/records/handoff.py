@@ -22,6 +22,7 @@ from typing import Any
 
 import jinja2
 
+from ..analysis.asks import product_not_held
 from ..exceptions import ConfigError
 from ..money import Money
 from .markup import Md, dates_in_words, escape_block, escape_md
@@ -244,11 +245,46 @@ def _switch(live: list[dict[str, Any]], canceled: list[str]) -> dict[str, Any] |
                     "subscription") if unit else "other subscription"
         ended = [s for s in group if s["id"] in canceled]
         kept = [s for s in group if s["id"] not in canceled]
-        return {"count": len(group), "plan": group[0].get("plan") or None,
+        return {"count": len(group), "count_word": _number(len(group)), "plan": group[0].get("plan") or None,
                 "terms": " and ".join(words(s) for s in group),
                 "ended": " and ".join(name(s) for s in ended) or None,
                 "kept": " and ".join(name(s) for s in kept) if ended and kept else None}
     return None
+
+
+_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _number(n: int) -> str:
+    """``3`` -> ``three`` (a figure past ten)."""
+    return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
+
+
+def _times(n: int) -> str:
+    """``2`` -> ``twice``, ``3`` -> ``three times``."""
+    return {1: "once", 2: "twice"}.get(n, f"{_number(n)} times")
+
+
+def _duplicates(live: list[dict[str, Any]], canceled: list[str]) -> dict[str, Any] | None:
+    """The largest group of live subscriptions to one product, as the follow-up may count it: how many
+    there are, how many the case ends, and how many stay live after it (more than one: duplicates remain).
+
+    Why: a three-way duplicate is not "billed twice", and after a partial approval (one of two extras
+    ended) the message must say what remains, never "nothing else is needed".
+    """
+    by_product: dict[str, list[dict[str, Any]]] = {}
+    for s in live:
+        by_product.setdefault(str(s["product"]), []).append(s)
+    groups = [g for g in by_product.values() if len(g) > 1]
+    if not groups:
+        return None
+    group = max(groups, key=len)
+    ended = sum(1 for s in group if s["id"] in canceled)
+    left = len(group) - ended
+    return {"count": len(group), "count_word": _number(len(group)), "times": _times(len(group)),
+            "canceled": ended, "canceled_word": _number(ended), "remaining": left, "remaining_word": _number(left),
+            "extra_left": max(0, left - 1), "extra_left_word": _number(max(0, left - 1)),
+            "groups": len(groups)}
 
 
 def _contradictions(bucket: str, facts: dict[str, Any]) -> list[str]:
@@ -346,7 +382,7 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
     visible = [a for a in actions if a.get("customer_visible") and a["kind"] != "document"]
     _field(record, "billing_state", "anomalies")
     truth = {**_state_truth(record["billing_state"], _field(record, "contract") or [], actions),
-             "switch": _switch(live, canceled)}
+             "switch": _switch(live, canceled), "duplicates": _duplicates(live, canceled)}
     return {
         **truth,
         "contradicts": _contradictions(_bucket(record), truth),
@@ -360,6 +396,7 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
         "lost_dispute": lost[0] if lost else None,
         "renews": bool(kept) and not ending and not open_disputes and not lost,
         "bucket": _bucket(record),
+        "unheld_product": _unheld(record, subs),
         "done": bool(executed) and bool(actions),
         "dry_run": not executed,
         "actions": actions,
@@ -379,6 +416,25 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
         "retry": "retry" in kinds,
         "quantity": "quantity" in kinds,
     }
+
+
+#: lookups that name the object the case is about (a charge, an invoice...): the analyst chose it
+_OBJECT_LOOKUPS = ("subscription", "invoice", "charge", "payment_intent")
+
+
+def _unheld(record: dict[str, Any], subs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The product the complaint names that is on none of the customer's subscriptions, with the plans
+    they do have (the follow-up asks which they mean; the plan offers no other plan's money).
+
+    Why from the record: the sentence rests on the complaint and the subscriptions the record holds.
+    """
+    if record.get("lookup_kind") in _OBJECT_LOOKUPS:
+        return None
+    held = [str(s.get("plan") or s.get("product") or "") for s in subs]
+    named = product_not_held(str(record.get("complaint") or ""), held)
+    if named is None:
+        return None
+    return {"named": named, "plans": sorted({h for h in held if h})}
 
 
 def _handoff_view(record: dict[str, Any]) -> dict[str, Any]:

@@ -43,3 +43,25 @@ def test_a_stated_seat_count_is_read_once_and_only_as_a_headcount() -> None:
     assert seats_used("wir sind nur drei Leute")[0] == seats_used("solo somos 3")[0] == 3  # type: ignore[index]
     for none in ("why am I paying for 5 seats", "there are 2 charges", "we have 3 people but only 2 people use it"):
         assert seats_used(none) is None, none
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("refund my Analytics add-on", "analytics add-on"), ("Refund my analytics addon please", "analytics addon"),
+    ("My Enterprise plan is broken", "enterprise plan"), ("the Reporting module never loads", "reporting module"),
+    ("reembolso de mi complemento Analytics", "complemento analytics"),
+])
+def test_a_product_the_customer_does_not_have_is_named(text: str, named: str) -> None:
+    """Session 8 (N8): held is the customer's plans by name; a product named outside them is returned."""
+    from billing_nb.analysis.asks import product_not_held
+    assert product_not_held(text, ["Pro 7", "Pro monthly"]) == named
+
+
+@pytest.mark.parametrize("text", [
+    "refund my annual plan", "refund my Pro plan", "the sync feature is broken, refund my subscription",
+    "refund my team plan", "our monthly subscription doubled", "refund my whole plan", "my pro plan is broken",
+    "refund the Analytics add-on, my Pro plan is fine", "mi plan anual", "the exports have been broken, refund me",
+    "refund my current subscription", "cancel my second subscription", "refund the extra plan",
+])
+def test_generic_or_held_plan_words_name_no_other_product(text: str) -> None:
+    from billing_nb.analysis.asks import product_not_held
+    assert product_not_held(text, ["Pro 7", "Pro monthly"]) is None, text

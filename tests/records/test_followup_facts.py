@@ -99,7 +99,16 @@ def truths(rec: dict[str, Any]) -> dict[str, Any]:
     new_qty = {a["target"]: int(a["id"].split(":")[2]) for a in acted if a["kind"] == "quantity"}
     seated = [s for s in live if s["per_seat"]]
     plans = [(s["product"], s["price"]) for s in live]
+    canceled = {a["target"] for a in acted if a["kind"] == "cancel"}
+    groups: dict[str, list[str]] = {}
+    for s in live:
+        groups.setdefault(s["product"], []).append(s["id"])
+    group = max(groups.values(), key=len, default=[])
+    remaining = sum(1 for i in group if i not in canceled)
     return {
+        "count": len(group) if len(group) > 1 else 0,
+        "remaining": remaining if len(group) > 1 else 0,
+        "acted_money": any(a["kind"] in ("cancel", "refund", "credit_note") for a in acted),
         "pair": len(products) != len(set(products)),
         "same_plan": len(plans) != len(set(plans)),
         "failed": bool(rec["billing_state"]["invoices"]),
@@ -127,6 +136,29 @@ def broken_claims(rec: dict[str, Any], text: str) -> list[str]:
     ]
     broken = [f"{p!r}: {s.strip()}" for s in re.split(r"(?<=[.!?])\s+|\n+", text) for p, ok in rules
               if re.search(p, s, re.I) and not ok]
+    words = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+    count, remaining = t["count"], t["remaining"]
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
+        counted = [(m.group(0), words.get(m.group(1).lower(), int(m.group(1)) if m.group(1).isdigit() else -1))
+                   for m in re.finditer(r"\b(\w+) (?:extra subscriptions|subscriptions(?= to the same plan| are still| yet))",
+                                        sentence)
+                   if m.group(1).lower() in words or m.group(1).isdigit()]
+        for said, n in counted:
+            if "still active" in sentence:
+                if n != remaining:
+                    broken.append(f"says {said} still active, the record leaves {remaining}: {sentence}")
+            elif "extra" in said:
+                if n != count - remaining:
+                    broken.append(f"says {said} ended, the record ends {count - remaining}: {sentence}")
+            elif n != count:
+                broken.append(f"says {said}, the record shows {count}: {sentence}")
+        if re.search(r"\bbilled twice|either subscription", sentence) and count != 2:
+            broken.append(f"says twice/either, the record shows {count}: {sentence}")
+        m = re.search(r"billed (\w+) times", sentence)
+        if m and words.get(m.group(1), -1) != count:
+            broken.append(f"says billed {m.group(1)} times, the record shows {count}: {sentence}")
+        if re.search(r"nothing else is needed|remaining subscription carries on", sentence, re.I) and remaining > 1:
+            broken.append(f"says nothing else is needed, {remaining} of one product stay live: {sentence}")
     for n in re.findall(r"paying for (\d+) seats?", text):
         if int(n) != t["seats"]:
             broken.append(f"says {n} seats, the record shows {t['seats']}")
@@ -138,6 +170,49 @@ def broken_claims(rec: dict[str, Any], text: str) -> list[str]:
 def test_no_followup_claim_without_its_fact(rec: dict[str, Any]) -> None:
     text = render_followup(rec)
     assert broken_claims(rec, text) == [], text
+
+
+@st.composite
+def duplicate_records(draw: st.DrawFn) -> dict[str, Any]:
+    """N-way duplicates (2 to 5 live subscriptions to one plan, maybe one of another product) and what an
+    analyst approved of the plan that ends the extras: all of it, some of it (a partial approval), none."""
+    n = draw(st.integers(2, 5))
+    base = {"status": "active", "price": "price_x", "product": "prod_a", "interval": "month", "quantity": 1,
+            "current_period_end": END, "cancel_at_period_end": False, "per_seat": False,
+            "unit_amount": {"value": 1200, "currency": "usd"}, "pause_collection": None}
+    subs = [{**base, "id": f"sub_{i}"} for i in range(n)]
+    if draw(st.booleans()):
+        subs.append({**base, "id": "sub_other", "product": "prod_b", "price": "price_b"})
+    plan: list[dict[str, Any]] = []
+    for i in range(1, n):
+        cancel = _action("cancel", f"sub_{i}", 1)
+        refund = {**_action("refund", f"sub_{i}", 1), "id": f"refund:ch_{i}:1200", "target": f"ch_{i}",
+                  "requires": [cancel["id"]]}
+        plan += [cancel, refund]
+    approved = draw(st.sampled_from(["all", "some", "none", "dry"]))
+    executed = []
+    if approved != "dry":
+        chosen = {"all": plan, "none": [],
+                  "some": draw(st.lists(st.sampled_from(plan), min_size=1, max_size=len(plan), unique_by=lambda a: a["id"]))}
+        executed = [{"action_id": a["id"], "idempotency_key": "k", "stripe_object": "obj", "request_id": "req",
+                     "status": draw(st.sampled_from(["succeeded", "succeeded", "failed"])), "error": None}
+                    for a in chosen[approved]]
+    anomalies = [{"kind": "duplicate_active_subscription", "objects": [f"sub_{i}" for i in range(n)], "detail": "x"}]
+    return {**_shape("duplicate_subscription"),
+            "billing_state": {"subscriptions": subs, "anomalies": anomalies, "disputes": [], "invoices": []},
+            "plan": plan, "executed": executed, "links_sent": []}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(duplicate_records())
+def test_an_n_way_duplicate_followup_counts_what_the_record_shows(rec: dict[str, Any]) -> None:
+    """Session 8 (N4): three identical subscriptions are not "twice", and after a partial approval the
+    message says how many stay live, never "nothing else is needed"."""
+    text = render_followup(rec)
+    assert broken_claims(rec, text) == [], text
+    t = truths(rec)
+    if t["remaining"] > 1 and t["acted_money"]:
+        assert "still active" in text, text
 
 
 @settings(max_examples=150, deadline=None)
