@@ -71,6 +71,14 @@ class _Planner:
         if all(a.id != action.id for a in self.actions):
             self.actions.append(replace(action, why=why, requires=requires))
 
+    def together(self, ids: list[str]) -> None:
+        """The planned actions ``ids`` (the parts of one split refund) need each other approved:
+        a part left behind is lost once the cancel they require has run."""
+        if len(ids) < 2:
+            return
+        self.actions = [replace(a, together=tuple(i for i in ids if i != a.id)) if a.id in ids else a
+                        for a in self.actions]
+
     # --- building blocks --------------------------------------------------------------------
     def refund_charge(self, charge: dict[str, Any], reason: str, why: str, requires: tuple[str, ...] = ()) -> None:
         remaining = refundable(charge)
@@ -231,13 +239,16 @@ class _Planner:
             refunded = any(a.moves_money for a in self.actions[before:])
             if not refunded and unused is not None and unused.charge and unused.amount.amount > 0:
                 # nothing charged since the switch: the old plan's period still running is paid twice
+                ids = []
                 for _, part_charge, amount in unused.parts:  # one refund per paid invoice of the period
                     if part_charge and amount.amount > 0:
-                        self.add(cat.refund(part_charge, amount, "requested_by_customer",
+                        refund = cat.refund(part_charge, amount, "requested_by_customer",
                                             f"unused time of {shape.subscription_id}, replaced by "
-                                            f"{keep.subscription_id}"),
-                                 f"{keep.subscription_id} pays for this time already: the unused rest of "
-                                 f"{shape.subscription_id}'s period back", (f"cancel:{shape.subscription_id}:now",))
+                                            f"{keep.subscription_id}")
+                        self.add(refund, f"{keep.subscription_id} pays for this time already: the unused rest of "
+                                         f"{shape.subscription_id}'s period back", (f"cancel:{shape.subscription_id}:now",))
+                        ids.append(refund.id)
+                self.together(ids)
 
     def created(self, shape: ContractShape) -> int:
         return int((self.snap.by_id(shape.subscription_id) or {}).get("created") or 0)
@@ -462,14 +473,17 @@ class _Planner:
                                         "low_quality")
                 self.add(cancel, "the unused time is refunded only if the annual plan ends now")
                 parts = unused.parts
+                ids = []
                 for invoice, part_charge, amount in parts:  # one credit note per paid invoice of the period
                     note = cat.credit_note(invoice, amount, "product_unsatisfactory",
                                            "unused time after a product failure", part_charge)
                     split = (f" ({amount} of {unused.amount}, on {invoice}: the unused time spans "
-                             f"{len(parts)} paid invoices; approve each)") if len(parts) > 1 else ""
+                             f"{len(parts)} paid invoices; approve all parts together)") if len(parts) > 1 else ""
                     self.add(replace(note, exclusive=(group if len(parts) == 1 else None) or note.exclusive),
                              "refund, apologise: the unused part of the year after the product failed" + split,
                              (cancel.id,))
+                    ids.append(note.id)
+                self.together(ids)
             elif not shape.is_annual or several or "lookup_object" in self.snap.extra:
                 remaining = refundable(charge)
                 if remaining > 0:
