@@ -345,15 +345,23 @@ class _Planner:
 
     def missing_self_serve(self) -> None:
         prorations = self.anomaly_objects("proration_invoice", "in_")
-        if prorations and not self.anomaly_objects("charged_after_cancel_request", "sub_"):
-            # a plan change the customer never previewed: show them the invoice, explain it
+        ask = portal_ask(self.complaint)
+        cancel_asked = ask is not None and ask.flow == "subscription_cancel"
+        if prorations:
+            credited = [i for i in prorations if int((self.snap.by_id(i) or {}).get("total") or 0) < 0]
+            owed = ("; " + ", ".join(f"{i} credited {Money(-int((self.snap.by_id(i) or {}).get('total') or 0), str((self.snap.by_id(i) or {}).get('currency') or 'usd'))}"
+                                     for i in credited) + " to the customer's balance (off their next invoices)"
+                    if credited else "; nothing is owed back")
+            self.notes.append(f"Explain proration invoice(s) {', '.join(prorations)}: unused time at the old price "
+                              f"credited, the rest of the period at the new price charged{owed}.")
+        if prorations and not cancel_asked and not self.anomaly_objects("charged_after_cancel_request", "sub_"):
+            # a plan change the customer never previewed: show them the invoice, explain it. A
+            # cancel the complaint asks for still goes ahead below: a proration invoice of the
+            # period does not answer it
             if self.portal_allows("invoice_history"):
                 self.add(cat.portal(self.customer, "home", None, self.portal_id()),
                          "the customer sees the proration invoice and manages the plan themselves")
-            self.notes.append(f"Explain proration invoice(s) {', '.join(prorations)}: unused time at the old price "
-                              "credited, the rest of the period at the new price charged; nothing is owed back.")
             return
-        ask = portal_ask(self.complaint)
         if ask is not None and ask.flow != "subscription_cancel":
             self.self_serve_task(ask)
             return
@@ -583,8 +591,10 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
     held = credits_of(snapshot).credit_held
     if held is not None and any(a.moves_money for a in p.actions):
         netted = list(dict.fromkeys(o.subscription_id for o in options if o.details.get("credit_held")))
-        where = (f"netted once, on the unused-time amounts of {', '.join(netted)}" if netted
-                 else "netted from no amount above")
+        counted = list(dict.fromkeys(o.subscription_id for o in options if o.details.get("credit_held_from_returned")))
+        where = (f"netted once, on the unused-time amounts of {', '.join(netted)}" if netted else
+                 f"already counted in the unused time of {', '.join(counted)}: the credit of its proration or credit "
+                 "notes, which stays the customer's" if counted else "netted from no amount above")
         p.notes.append(f"The customer already holds a {held} credit on their balance ({where}); a full-charge "
                        "refund is not net of it, so weigh it before approving.")
     p.add(cat.document(p.customer, bucket.value), f"record the bucket ({bucket.value}) on the customer for the next case")

@@ -82,7 +82,7 @@ def _shape(snapshot: CaseSnapshot, sub: dict[str, Any]) -> ContractShape:
     latest_id = obj_id(sub.get("latest_invoice")) or (str(invoices[-1]["id"]) if invoices else None)
     latest = snapshot.by_id(latest_id) if latest_id else None
     paid = Money(int(latest.get("amount_paid") or 0), str(latest.get("currency") or currency)) if latest else None
-    charge = invoice_charge(snapshot, latest) if latest else None
+    charge = _last_charge(snapshot, invoices, latest)
     pending = tuple(str(line.get("id")) for inv in invoices if inv.get("status") in ("draft", "open")
                     for line in ((inv.get("lines") or {}).get("data") or []) if line_is_proration(line))
     prorated = bool(pending) or any(
@@ -100,6 +100,31 @@ def _shape(snapshot: CaseSnapshot, sub: dict[str, Any]) -> ContractShape:
         is_team=any(i.per_seat and i.quantity > 1 for i in items), is_prorated=prorated, currency=currency,
         recurring_discounts=forever_discounts(snapshot, sub, currency),
     )
+
+
+def _charged_nothing_for_a_change(inv: dict[str, Any]) -> bool:
+    """A paid invoice of proration lines only that took no money: a mid-period change whose
+    credit covered it ($0, or a negative total credited to the balance). It never bought the
+    period, so the charge behind the period is on an earlier invoice."""
+    lines = (inv.get("lines") or {}).get("data") or []
+    return (inv.get("status") == "paid" and int(inv.get("amount_paid") or 0) == 0 and bool(lines)
+            and all(line_is_proration(line) for line in lines))
+
+
+def _last_charge(snapshot: CaseSnapshot, invoices: list[dict[str, Any]],
+                 latest: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The charge of the subscription's latest invoice, looking past the invoices of a mid-period
+    change that charged nothing (a seat decrease with ``always_invoice``): those hid the paid
+    invoice of the period, and the case said there was nothing to refund."""
+    if latest is None:
+        return None
+    if not _charged_nothing_for_a_change(latest):
+        return invoice_charge(snapshot, latest)
+    for inv in reversed(invoices):
+        if inv.get("id") == latest.get("id") or _charged_nothing_for_a_change(inv):
+            continue
+        return invoice_charge(snapshot, inv) if inv.get("status") == "paid" else None
+    return None
 
 
 def forever_discounts(snapshot: CaseSnapshot, sub: dict[str, Any], currency: str) -> tuple[RecurringDiscount, ...]:
@@ -216,10 +241,12 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
 
 
 def _held_beyond_returned(held: Money | None, details: dict[str, Any], currency: str) -> tuple[Money | None, int]:
-    """The balance credit less what credit notes on the period's invoices put there: that part
-    is already subtracted as returned against the period (:func:`.periods.unused_time`), and a
-    credit is subtracted once. Returns the rest and the part set aside."""
-    mine = int(details.get("returned_to_balance") or 0)
+    """The balance credit less what the period's own invoices put there: credit notes on them
+    (already subtracted as returned against the period, :func:`.periods.unused_time`) and the
+    credit of a negative proration invoice (a seat decrease invoiced at once: its lines are
+    already in the unused time). A credit is subtracted once. Returns the rest and the part set
+    aside."""
+    mine = int(details.get("returned_to_balance") or 0) + int(details.get("prorations_to_balance") or 0)
     if held is None or held.currency != currency or mine <= 0 or held.amount <= 0:
         return held, 0
     aside = min(mine, held.amount)

@@ -115,6 +115,12 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict
     invoices: list[dict[str, Any]] = []
     returned: list[dict[str, Any]] = []
     to_balance = 0
+    # a mid-period decrease invoiced at once (``always_invoice``) makes an invoice whose total is
+    # negative: Stripe puts that credit on the customer's balance ("If the invoice total is
+    # negative, the amount is applied to the customer's credit balance",
+    # docs.stripe.com/billing/customer/balance). Its proration lines are running lines above, so
+    # the unused time is already net of that credit: it must not be netted a second time.
+    from_prorations = sum(-int(i.get("total") or 0) for i, _ in running if int(i.get("total") or 0) < 0)
     for period_inv, _lines in reversed(running):
         charge = invoice_charge(snapshot, period_inv)
         back = returned_on(snapshot, period_inv, charge)
@@ -138,6 +144,7 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict
         "period_seconds": (shape.period_end or 0) - (shape.period_start or 0),
         "paid_for_period": paid, "per_item": per_item, "unused_value": total,
         "already_returned": already, "returned": returned, "returned_to_balance": to_balance,
+        "prorations_to_balance": from_prorations,
         "invoices": invoices, "remaining_refundable": remaining, "capped": net > remaining,
     }
     newest_inv = snapshot.by_id(str(newest["invoice"])) or inv

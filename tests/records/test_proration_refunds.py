@@ -52,3 +52,52 @@ def test_one_part_of_a_split_refund_alone_is_refused_and_nothing_is_written(w: W
     assert [r.status for r in results] == ["succeeded"] * 3
     given = sorted(cn.amount for cn in w.c.v1.credit_notes.list({"customer": cus}).data)
     assert given == sorted(n["amount"]["value"] for n in notes)
+
+
+def _decreased(w: World, behaviour: str) -> tuple[str, Any, str]:
+    """A team on 5 annual seats at $120, down to 3 seats 60 days in, 90 days in now."""
+    clock = w.clock(T0)
+    cus = w.customer(f"seats.down.{behaviour}@example.com", clock=clock)
+    seat = w.price(w.product("Team", per_seat="true"), 12000, "year")
+    sub = w.subscribe(cus, (seat, 5))
+    w.advance(clock, T0 + 60 * DAY)
+    w.c.v1.subscriptions.update(sub.id, {"items": [{"id": sub["items"]["data"][0]["id"], "quantity": 3}],
+                                         "proration_behavior": behaviour})
+    w.advance(clock, T0 + 90 * DAY)
+    first = next(i for i in w.c.v1.invoices.list({"subscription": sub.id}).data
+                 if i.billing_reason == "subscription_create")
+    return cus, sub, first.id
+
+
+def _owed(sub: Any) -> int:
+    """What the customer paid less what they used: 60 days of 5 seats, 30 of 3 (exact, rounded once)."""
+    from fractions import Fraction
+
+    from billing_nb.money import round_half_up
+
+    item = sub["items"]["data"][0]
+    year = Fraction(int(item["current_period_end"]) - int(item["current_period_start"]))
+    used = 60000 * Fraction(60 * DAY) / year + 36000 * Fraction(30 * DAY) / year
+    return round_half_up(60000 - used)
+
+
+def test_a_decrease_invoiced_at_once_does_not_hide_the_periods_paid_invoice(w: World, tmp_path: Path) -> None:
+    """N1: the $0 / credit proration invoice of a seat decrease (always_invoice) became the
+    subscription's latest invoice: the plan said there was nothing to refund and the cancel the
+    customer asked for was dropped; the credit it put on the balance was netted a second time."""
+    cus, sub, first = _decreased(w, "always_invoice")
+    balance = -int(w.c.v1.customers.retrieve(cus).balance)
+    assert balance > 0  # the decrease's credit, on the customer's balance
+    case, rec = run(cus, tmp_path, bucket="product_failure", complaint=CANCEL_ASK)
+    notes = [a for a in rec["plan"] if a["kind"] == "credit_note"]
+    assert f"cancel:{sub.id}:now" in [a["id"] for a in rec["plan"]], rec["plan"]
+    assert [n["target"] for n in notes] == [first]
+    opt = next(o for o in rec["refund_options"] if o["kind"] == "credit_note_unused")
+    assert opt["invoice"] == first and not opt["mismatch"]
+    # the refund plus the credit the decrease already gave is what was paid less what was used
+    assert abs(notes[0]["amount"]["value"] + balance - _owed(sub)) <= 1
+    assert notes[0]["amount"]["value"] == opt["stripe_amount"]
+    # the complaint's bucket (missing self-serve) still plans the cancel it asks for
+    _, rec = run(cus, tmp_path, bucket="missing_self_serve", complaint=CANCEL_ASK)
+    assert any(a["kind"] in ("portal", "cancel") and sub.id in (a["id"] + a["preview"])
+               and "cancel" in a["id"] for a in rec["plan"]), rec["plan"]
