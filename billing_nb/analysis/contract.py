@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..reading.objects import invoice_charge, line_is_proration, obj_id, subscription_invoices
+from ..reading.objects import invoice_charge, line_is_proration, obj_id, pending_prorations, subscription_invoices
 from .figures import fetch_stripe_figures, previews_needed, stripe_figures, with_stripe_amounts
 from .periods import cheaper_price, split_refund, unused_time
 from ..money import THREE_DECIMAL_CURRENCIES, Money, prorate, stripe_round
@@ -84,7 +84,8 @@ def _shape(snapshot: CaseSnapshot, sub: dict[str, Any]) -> ContractShape:
     paid = Money(int(latest.get("amount_paid") or 0), str(latest.get("currency") or currency)) if latest else None
     charge = _last_charge(snapshot, invoices, latest)
     pending = tuple(str(line.get("id")) for inv in invoices if inv.get("status") in ("draft", "open")
-                    for line in ((inv.get("lines") or {}).get("data") or []) if line_is_proration(line))
+                    for line in ((inv.get("lines") or {}).get("data") or []) if line_is_proration(line)) + tuple(
+        str(ii.get("id")) for ii in pending_prorations(snapshot, str(sub["id"])))
     prorated = bool(pending) or any(
         line_is_proration(line) for inv in invoices for line in ((inv.get("lines") or {}).get("data") or []))
     customer = snapshot.by_id(str(obj_id(sub.get("customer")))) or {}

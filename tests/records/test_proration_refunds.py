@@ -101,3 +101,25 @@ def test_a_decrease_invoiced_at_once_does_not_hide_the_periods_paid_invoice(w: W
     _, rec = run(cus, tmp_path, bucket="missing_self_serve", complaint=CANCEL_ASK)
     assert any(a["kind"] in ("portal", "cancel") and sub.id in (a["id"] + a["preview"])
                and "cancel" in a["id"] for a in rec["plan"]), rec["plan"]
+
+
+def test_a_pending_decrease_is_refunded_as_stripe_previews_and_not_left_behind(w: World, tmp_path: Path) -> None:
+    """N2: a seat decrease left pending (create_prorations) under-refunded a cancel with refund
+    (the pending credit was not counted: Stripe's preview of the cancel said more), and the
+    cancel left the pending proration items to land on a later invoice."""
+    cus, sub, first = _decreased(w, "create_prorations")
+    pending = [ii for ii in w.c.v1.invoice_items.list({"customer": cus, "pending": True}).data if ii.proration]
+    assert len(pending) == 2 and sum(ii.amount for ii in pending) < 0  # credit owed, not yet invoiced
+    case, rec = run(cus, tmp_path, bucket="product_failure", complaint=CANCEL_ASK)
+    opt = next(o for o in rec["refund_options"] if o["kind"] == "credit_note_unused")
+    assert opt["stripe_amount"] is not None and not opt["mismatch"]
+    assert opt["amount"]["value"] == opt["stripe_amount"]
+    assert abs(opt["amount"]["value"] - _owed(sub)) <= 1
+    [note] = [a for a in rec["plan"] if a["kind"] == "credit_note"]
+    assert note["target"] == first and note["amount"] == opt["amount"]
+    results = case.execute([f"cancel:{sub.id}:now", note["id"]], "parameter")
+    assert [r.status for r in results] == ["succeeded", "succeeded"]
+    assert [ii.id for ii in w.c.v1.invoice_items.list({"customer": cus, "pending": True}).data] == []
+    [cn] = w.c.v1.credit_notes.list({"customer": cus}).data
+    assert cn.amount == opt["amount"]["value"]
+    assert int(w.c.v1.customers.retrieve(cus).balance) == 0  # nothing credited twice on the balance
