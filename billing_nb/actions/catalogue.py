@@ -71,7 +71,8 @@ def cancel_now(sub: str, why: str, feedback: str | None = None) -> Action:
     return Action(
         id=f"cancel:{sub}:now", kind=ActionKind.CANCEL, target=sub, step=2,
         preview=f"Cancel {sub} immediately ({why}), without Stripe's proration credit (prorate=false, "
-                "invoice_now=false): any money back is a separate, explicit action." + _tail(False, True),
+                "invoice_now=false); its pending proration items, if any, are deleted (the unused-time refund carries "
+                "them): any money back is a separate, explicit action." + _tail(False, True),
         reversible=False, customer_visible=True, params={"mode": "now", "feedback": feedback},
         exclusive=f"cancel:{sub}")
 

@@ -226,7 +226,7 @@ def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.Stri
             if found is not None:
                 earlier.append(found)
     approve = [a for a in approve if a not in {e.action_id for e in earlier}]
-    done = {r for a in the_plan.actions for r in a.requires if ledger.completed(r) is not None}
+    done = {r for a in the_plan.actions for r in (*a.requires, *a.together) if ledger.completed(r) is not None}
     for item in earlier:
         if progress is not None:
             progress(item)

@@ -38,13 +38,18 @@ def check_decision(action: Action, decision: Decision) -> None:
 
 
 def check_requirements(approved: list[Action], done: Collection[str] = ()) -> None:
-    """Refuse, before any write, an approval whose required action is neither approved nor done before."""
+    """Refuse, before any write, an approval whose required action (one of ``requires``, every one of
+    ``together``) is neither approved nor done before."""
     ids = {a.id for a in approved} | set(done)
     for action in approved:
         if action.requires and not ids & set(action.requires):
             need = " or ".join(action.requires)
             raise ActionRefusedError(f"{action.id} requires {need}: approve it too "
                                      f"({action.why or 'the one pays for or enables the other'})")
+        missing = [t for t in action.together if t not in ids]
+        if missing:
+            raise ActionRefusedError(f"{action.id} is one part of a refund split over {len(action.together) + 1} "
+                                     f"paid invoices: approve it with {', '.join(missing)} (all parts, or none)")
 
 
 def _changed(field: str, fresh: dict[str, Any], before: dict[str, Any] | None) -> bool:

@@ -42,6 +42,9 @@ class Action:
     (e.g. a full or an unused-time credit note on the same charge). ``requires`` names
     actions of which one must be approved with it (or done before): the unused-time
     refund needs the cancel it pays for, a retry needs a changed card or a portal session.
+    ``together`` names actions that must *all* be approved with it (or done before): the parts
+    of one split refund (one credit note per paid invoice of the period) go back as one unit,
+    since once the cancel they require has run, no later case proposes a part left behind.
     """
 
     id: str
@@ -56,6 +59,7 @@ class Action:
     params: dict[str, Any] = field(default_factory=dict)
     exclusive: str | None = None
     requires: tuple[str, ...] = ()  # approving this needs one of these approved too (or done before)
+    together: tuple[str, ...] = ()  # approving this needs all of these approved too (or done before)
     why: str = ""  # why the planner put it in this case's plan
 
     def as_case_json(self) -> dict[str, Any]:
@@ -71,6 +75,7 @@ class Action:
             "preview": self.preview,
             "exclusive": self.exclusive,
             "requires": list(self.requires),
+            "together": list(self.together),
             "why": self.why,
         }
 

@@ -73,6 +73,14 @@ class _Planner:
         if all(a.id != action.id for a in self.actions):
             self.actions.append(replace(action, why=why, requires=requires))
 
+    def together(self, ids: list[str]) -> None:
+        """The planned actions ``ids`` (the parts of one split refund) need each other approved:
+        a part left behind is lost once the cancel they require has run."""
+        if len(ids) < 2:
+            return
+        self.actions = [replace(a, together=tuple(i for i in ids if i != a.id)) if a.id in ids else a
+                        for a in self.actions]
+
     # --- building blocks --------------------------------------------------------------------
     def refund_charge(self, charge: dict[str, Any], reason: str, why: str, requires: tuple[str, ...] = ()) -> None:
         remaining = refundable(charge)
@@ -233,13 +241,16 @@ class _Planner:
             refunded = any(a.moves_money for a in self.actions[before:])
             if not refunded and unused is not None and unused.charge and unused.amount.amount > 0:
                 # nothing charged since the switch: the old plan's period still running is paid twice
+                ids = []
                 for _, part_charge, amount in unused.parts:  # one refund per paid invoice of the period
                     if part_charge and amount.amount > 0:
-                        self.add(cat.refund(part_charge, amount, "requested_by_customer",
+                        refund = cat.refund(part_charge, amount, "requested_by_customer",
                                             f"unused time of {shape.subscription_id}, replaced by "
-                                            f"{keep.subscription_id}"),
-                                 f"{keep.subscription_id} pays for this time already: the unused rest of "
-                                 f"{shape.subscription_id}'s period back", (f"cancel:{shape.subscription_id}:now",))
+                                            f"{keep.subscription_id}")
+                        self.add(refund, f"{keep.subscription_id} pays for this time already: the unused rest of "
+                                         f"{shape.subscription_id}'s period back", (f"cancel:{shape.subscription_id}:now",))
+                        ids.append(refund.id)
+                self.together(ids)
 
     def created(self, shape: ContractShape) -> int:
         return int((self.snap.by_id(shape.subscription_id) or {}).get("created") or 0)
@@ -336,15 +347,23 @@ class _Planner:
 
     def missing_self_serve(self) -> None:
         prorations = self.anomaly_objects("proration_invoice", "in_")
-        if prorations and not self.anomaly_objects("charged_after_cancel_request", "sub_"):
-            # a plan change the customer never previewed: show them the invoice, explain it
+        ask = portal_ask(self.complaint)
+        cancel_asked = ask is not None and ask.flow == "subscription_cancel"
+        if prorations:
+            credited = [i for i in prorations if int((self.snap.by_id(i) or {}).get("total") or 0) < 0]
+            owed = ("; " + ", ".join(f"{i} credited {Money(-int((self.snap.by_id(i) or {}).get('total') or 0), str((self.snap.by_id(i) or {}).get('currency') or 'usd'))}"
+                                     for i in credited) + " to the customer's balance (off their next invoices)"
+                    if credited else "; nothing is owed back")
+            self.notes.append(f"Explain proration invoice(s) {', '.join(prorations)}: unused time at the old price "
+                              f"credited, the rest of the period at the new price charged{owed}.")
+        if prorations and not cancel_asked and not self.anomaly_objects("charged_after_cancel_request", "sub_"):
+            # a plan change the customer never previewed: show them the invoice, explain it. A
+            # cancel the complaint asks for still goes ahead below: a proration invoice of the
+            # period does not answer it
             if self.portal_allows("invoice_history"):
                 self.add(cat.portal(self.customer, "home", None, self.portal_id()),
                          "the customer sees the proration invoice and manages the plan themselves")
-            self.notes.append(f"Explain proration invoice(s) {', '.join(prorations)}: unused time at the old price "
-                              "credited, the rest of the period at the new price charged; nothing is owed back.")
             return
-        ask = portal_ask(self.complaint)
         if ask is not None and ask.flow != "subscription_cancel":
             self.self_serve_task(ask)
             return
@@ -490,14 +509,17 @@ class _Planner:
                                         "low_quality")
                 self.add(cancel, "the unused time is refunded only if the annual plan ends now")
                 parts = unused.parts
+                ids = []
                 for invoice, part_charge, amount in parts:  # one credit note per paid invoice of the period
                     note = cat.credit_note(invoice, amount, "product_unsatisfactory",
                                            "unused time after a product failure", part_charge)
                     split = (f" ({amount} of {unused.amount}, on {invoice}: the unused time spans "
-                             f"{len(parts)} paid invoices; approve each)") if len(parts) > 1 else ""
+                             f"{len(parts)} paid invoices; approve all parts together)") if len(parts) > 1 else ""
                     self.add(replace(note, exclusive=(group if len(parts) == 1 else None) or note.exclusive),
                              "refund, apologise: the unused part of the year after the product failed" + split,
                              (cancel.id,))
+                    ids.append(note.id)
+                self.together(ids)
             elif not shape.is_annual or several or "lookup_object" in self.snap.extra:
                 remaining = refundable(charge)
                 if remaining > 0:
@@ -650,8 +672,10 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
     held = credits_of(snapshot).credit_held
     if held is not None and any(a.moves_money for a in p.actions):
         netted = list(dict.fromkeys(o.subscription_id for o in options if o.details.get("credit_held")))
-        where = (f"netted once, on the unused-time amounts of {', '.join(netted)}" if netted
-                 else "netted from no amount above")
+        counted = list(dict.fromkeys(o.subscription_id for o in options if o.details.get("credit_held_from_returned")))
+        where = (f"netted once, on the unused-time amounts of {', '.join(netted)}" if netted else
+                 f"already counted in the unused time of {', '.join(counted)}: the credit of its proration or credit "
+                 "notes, which stays the customer's" if counted else "netted from no amount above")
         p.notes.append(f"The customer already holds a {held} credit on their balance ({where}); a full-charge "
                        "refund is not net of it, so weigh it before approving.")
     p.add(cat.document(p.customer, bucket.value), f"record the bucket ({bucket.value}) on the customer for the next case")

@@ -18,7 +18,7 @@ import time
 from concurrent.futures import Executor
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import stripe
 from stripe.params import (ChargeUpdateParams, CreditNoteCreateParams, CustomerUpdateParams, InvoiceUpdateParams,
@@ -198,6 +198,7 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
         sub = v1.subscriptions.cancel(target, SubscriptionCancelParams(
             cancellation_details={"comment": comment, "feedback": str(p.get("feedback") or "other")},
             prorate=False, invoice_now=False), opts)
+        _drop_pending_prorations(client, target, str(getattr(sub, "customer", "") or ""), key)
         tag = lambda: v1.subscriptions.update(target, SubscriptionUpdateParams(metadata=meta), meta_opts)  # noqa: E731
         if background is not None:  # the comment already names the case and action: tag it meanwhile
             background.submit(tag)
@@ -225,6 +226,23 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
     if action.kind is ActionKind.DOCUMENT:
         return _document(client, action, meta, opts)
     raise ValueError(f"no writer for {action.kind}")
+
+
+def _drop_pending_prorations(client: stripe.StripeClient, sub_id: str, customer: str, key: str) -> None:
+    """Delete the cancelled subscription's pending proration items: a cancel leaves pending
+    invoice items to be "still charged at the end of the period, unless manually deleted"
+    (docs.stripe.com/api/subscriptions/cancel), so a seat change made with create_prorations
+    would credit or charge the customer on some later invoice. The unused-time refund already
+    carries them (:func:`billing_nb.analysis.periods.unused_time`). One key per item, from the
+    cancel's key: a replay deletes nothing twice."""
+    if not customer:
+        return
+    pending = client.v1.invoice_items.list(cast(Any, {"customer": customer, "pending": True, "limit": 100}))
+    for ii in pending.auto_paging_iter():
+        data = ii.to_dict()
+        parent = ((data.get("parent") or {}).get("subscription_details") or {})
+        if data.get("proration") and parent.get("subscription") == sub_id and not data.get("invoice"):
+            client.v1.invoice_items.delete(str(data["id"]), options={"idempotency_key": f"{key}-ii-{data['id']}"})
 
 
 def write(client: stripe.StripeClient, action: Action, *, case_id: str, key: str,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..reading.objects import invoice_charge, line_is_proration, obj_id, subscription_invoices
+from ..reading.objects import invoice_charge, line_is_proration, obj_id, pending_prorations, subscription_invoices
 from .figures import fetch_stripe_figures, previews_needed, stripe_figures, with_stripe_amounts
 from .periods import cheaper_price, split_refund, unused_time
 from ..money import THREE_DECIMAL_CURRENCIES, Money, prorate, stripe_round
@@ -83,9 +83,10 @@ def _shape(snapshot: CaseSnapshot, sub: dict[str, Any]) -> ContractShape:
     latest_id = obj_id(sub.get("latest_invoice")) or (str(invoices[-1]["id"]) if invoices else None)
     latest = snapshot.by_id(latest_id) if latest_id else None
     paid = Money(int(latest.get("amount_paid") or 0), str(latest.get("currency") or currency)) if latest else None
-    charge = invoice_charge(snapshot, latest) if latest else None
+    charge = _last_charge(snapshot, invoices, latest)
     pending = tuple(str(line.get("id")) for inv in invoices if inv.get("status") in ("draft", "open")
-                    for line in ((inv.get("lines") or {}).get("data") or []) if line_is_proration(line))
+                    for line in ((inv.get("lines") or {}).get("data") or []) if line_is_proration(line)) + tuple(
+        str(ii.get("id")) for ii in pending_prorations(snapshot, str(sub["id"])))
     prorated = bool(pending) or any(
         line_is_proration(line) for inv in invoices for line in ((inv.get("lines") or {}).get("data") or []))
     customer = snapshot.by_id(str(obj_id(sub.get("customer")))) or {}
@@ -101,6 +102,31 @@ def _shape(snapshot: CaseSnapshot, sub: dict[str, Any]) -> ContractShape:
         is_team=any(i.per_seat and i.quantity > 1 for i in items), is_prorated=prorated, currency=currency,
         recurring_discounts=forever_discounts(snapshot, sub, currency),
     )
+
+
+def _charged_nothing_for_a_change(inv: dict[str, Any]) -> bool:
+    """A paid invoice of proration lines only that took no money: a mid-period change whose
+    credit covered it ($0, or a negative total credited to the balance). It never bought the
+    period, so the charge behind the period is on an earlier invoice."""
+    lines = (inv.get("lines") or {}).get("data") or []
+    return (inv.get("status") == "paid" and int(inv.get("amount_paid") or 0) == 0 and bool(lines)
+            and all(line_is_proration(line) for line in lines))
+
+
+def _last_charge(snapshot: CaseSnapshot, invoices: list[dict[str, Any]],
+                 latest: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The charge of the subscription's latest invoice, looking past the invoices of a mid-period
+    change that charged nothing (a seat decrease with ``always_invoice``): those hid the paid
+    invoice of the period, and the case said there was nothing to refund."""
+    if latest is None:
+        return None
+    if not _charged_nothing_for_a_change(latest):
+        return invoice_charge(snapshot, latest)
+    for inv in reversed(invoices):
+        if inv.get("id") == latest.get("id") or _charged_nothing_for_a_change(inv):
+            continue
+        return invoice_charge(snapshot, inv) if inv.get("status") == "paid" else None
+    return None
 
 
 def forever_discounts(snapshot: CaseSnapshot, sub: dict[str, Any], currency: str) -> tuple[RecurringDiscount, ...]:
@@ -233,10 +259,12 @@ def _balance_share(parts: list[dict[str, Any]], details: dict[str, Any], currenc
 
 
 def _held_beyond_returned(held: Money | None, details: dict[str, Any], currency: str) -> tuple[Money | None, int]:
-    """The balance credit less what credit notes on the period's invoices put there: that part
-    is already subtracted as returned against the period (:func:`.periods.unused_time`), and a
-    credit is subtracted once. Returns the rest and the part set aside."""
-    mine = int(details.get("returned_to_balance") or 0)
+    """The balance credit less what the period's own invoices put there: credit notes on them
+    (already subtracted as returned against the period, :func:`.periods.unused_time`) and the
+    credit of a negative proration invoice (a seat decrease invoiced at once: its lines are
+    already in the unused time). A credit is subtracted once. Returns the rest and the part set
+    aside."""
+    mine = int(details.get("returned_to_balance") or 0) + int(details.get("prorations_to_balance") or 0)
     if held is None or held.currency != currency or mine <= 0 or held.amount <= 0:
         return held, 0
     aside = min(mine, held.amount)

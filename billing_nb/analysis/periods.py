@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..reading.rows import paid_from_balance
 from ..reading.objects import (invoice_charge, line_is_proration, line_price, line_subscription_item, obj_id,
-                              refundable, subscription_invoices)
+                              pending_prorations, refundable, subscription_invoices)
 from ..money import round_half_up, stripe_round
 from .credits import returned_on
 from ..reading.snapshot import CaseSnapshot
@@ -86,6 +86,31 @@ def _unused_exact(running: list[tuple[dict[str, Any], list[tuple[str, dict[str, 
     return exact, paid_for_period
 
 
+def _pending_part(snapshot: CaseSnapshot, shape: ContractShape, now: int,
+                  exact: dict[str, Fraction]) -> tuple[list[dict[str, Any]], int]:
+    """The subscription's pending proration items (a change made with ``create_prorations``, not
+    yet invoiced) and their net amount (negative: a credit the customer is owed).
+
+    Each is a running line of its item like an invoiced proration: its share left joins
+    ``exact``, so the unused time is at the price and quantity now in force. Its whole amount is
+    owed besides: the cancel Stripe previews invoices it with the unused-time credit, and the
+    toolkit's cancel deletes it (a pending item is "still charged at the end of the period,
+    unless manually deleted", docs.stripe.com/api/subscriptions/cancel), so the refund carries it."""
+    pending = pending_prorations(snapshot, shape.subscription_id)
+    items = {i.item_id for i in shape.items}
+    owed = 0
+    for ii in pending:
+        owed += int(ii.get("amount") or 0)
+        item = obj_id(((ii.get("parent") or {}).get("subscription_details") or {}).get("subscription_item")) \
+            or obj_id(ii.get("subscription_item"))
+        period = ii.get("period") or {}
+        start, end = int(period.get("start") or 0), int(period.get("end") or 0)
+        if item in items and end > start and end > now:
+            exact[str(item)] = exact.get(str(item), Fraction(0)) + int(ii.get("amount") or 0) * Fraction(
+                end - max(now, start), end - start)
+    return pending, owed
+
+
 def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict[str, Any], dict[str, Any] | None,
                                                                    dict[str, Any] | None]:
     """Unused paid time at ``snapshot.now``, less what already went back against the period,
@@ -111,11 +136,18 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict
     now = snapshot.now_ts
     running = _running(snapshot, shape, now)
     exact, paid = _unused_exact(running, now)
+    pending, owed = _pending_part(snapshot, shape, now, exact)
     per_item = {item: max(0, round_half_up(value)) for item, value in exact.items()}
-    total = sum(per_item.values())
+    total = max(0, sum(per_item.values()) - owed)
     invoices: list[dict[str, Any]] = []
     returned: list[dict[str, Any]] = []
     to_balance = 0
+    # a mid-period decrease invoiced at once (``always_invoice``) makes an invoice whose total is
+    # negative: Stripe puts that credit on the customer's balance ("If the invoice total is
+    # negative, the amount is applied to the customer's credit balance",
+    # docs.stripe.com/billing/customer/balance). Its proration lines are running lines above, so
+    # the unused time is already net of that credit: it must not be netted a second time.
+    from_prorations = sum(-int(i.get("total") or 0) for i, _ in running if int(i.get("total") or 0) < 0)
     for period_inv, _lines in reversed(running):
         charge = invoice_charge(snapshot, period_inv)
         back = returned_on(snapshot, period_inv, charge)
@@ -140,6 +172,8 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict
         "period_seconds": (shape.period_end or 0) - (shape.period_start or 0),
         "paid_for_period": paid, "per_item": per_item, "unused_value": total,
         "already_returned": already, "returned": returned, "returned_to_balance": to_balance,
+        "prorations_to_balance": from_prorations,
+        "pending_prorations": [str(ii.get("id")) for ii in pending], "pending_amount": owed,
         "invoices": invoices, "remaining_refundable": remaining, "capped": net > remaining,
         "paid_from_balance": sum(i["from_balance"] for i in invoices),
     }

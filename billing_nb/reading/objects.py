@@ -16,7 +16,7 @@ from .snapshot import CaseSnapshot
 
 __all__ = [
     "obj_id", "invoice_subscription", "invoice_payment_intents", "invoice_charge", "line_is_proration",
-    "line_subscription_item", "line_price", "subscription_invoices", "charge_dispute", "refundable",
+    "line_subscription_item", "line_price", "subscription_invoices", "pending_prorations", "charge_dispute", "refundable",
     "invoice_refundable", "plan_name", "money_currency",
 ]
 
@@ -76,6 +76,16 @@ def subscription_invoices(snapshot: CaseSnapshot, sub_id: str) -> list[dict[str,
     """The snapshot's invoices of one subscription, oldest first."""
     rows = [inv for inv in snapshot.of("invoices") if invoice_subscription(inv) == sub_id]
     return sorted(rows, key=lambda inv: (int(inv.get("created") or 0), str(inv.get("id"))))
+
+
+def pending_prorations(snapshot: CaseSnapshot, sub_id: str) -> list[dict[str, Any]]:
+    """The subscription's pending proration invoice items (not yet on an invoice), oldest first:
+    a change made with ``proration_behavior=create_prorations`` waiting for the next invoice."""
+    rows = [ii for ii in snapshot.objects.get("invoiceitems", []) if not ii.get("invoice") and not ii.get("deleted")
+            and (ii.get("proration") or (ii.get("proration_details") is not None))
+            and (obj_id(((ii.get("parent") or {}).get("subscription_details") or {}).get("subscription"))
+                 or obj_id(ii.get("subscription"))) == sub_id]
+    return sorted(rows, key=lambda ii: (int(ii.get("date") or 0), str(ii.get("id"))))
 
 
 def charge_dispute(snapshot: CaseSnapshot, charge_id: str) -> dict[str, Any] | None:

@@ -286,6 +286,16 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
     for cid in sorted(c for c in credited if c in ids):
         third[("credit_notes", cid)] = lambda cid=cid: reader.list_all(
             "/v1/credit_notes", {"customer": cid, "limit": 100}, what=f"credit notes of {cid}")
+    # pending invoice items (a change made with proration_behavior=create_prorations, not yet
+    # invoiced): what the customer is owed or owes beside the paid invoices, and what a cancel
+    # now would leave behind (Stripe: "still charged at the end of the period, unless manually
+    # deleted", docs.stripe.com/api/subscriptions/cancel); read for the case's customer when a
+    # plan of theirs is live (one request: the snapshot's request budget, tests/demo)
+    live = {str(s.get("customer")) for s in objects["subscriptions"] if s.get("status") in ("active", "trialing",
+                                                                                          "past_due")}
+    for cid in [c for c in (str(ordered[0]["id"]),) if c in live] if ordered else []:
+        third[("invoiceitems", cid)] = lambda cid=cid: reader.list_all(
+            "/v1/invoiceitems", {"customer": cid, "pending": True, "limit": 100}, what=f"pending invoice items of {cid}")
     third.update(_rest_of_sublists(reader, objects["charges"], objects["invoices"]))
     preview_jobs = previews(snap) if previews is not None else {}
     third.update({f"preview:{key}": job for key, job in preview_jobs.items()})

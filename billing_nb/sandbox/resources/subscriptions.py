@@ -258,9 +258,12 @@ def _update(ctx: Ctx, p: Params, sid: str) -> Obj:
 @route("DELETE", "/v1/subscriptions/{sid}", accepts=("prorate", "invoice_now", "cancellation_details"))
 def cancel_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
     """Cancel now (API reference, Cancel a subscription). ``prorate`` credits the unused time as a
-    pending proration item; ``invoice_now`` bills pending prorations in a final invoice. With
-    both false, pending prorations of the subscription are removed (the page's wording in
-    2025-04-30.basil); collection of the customer's open invoices stops either way."""
+    pending proration item; ``invoice_now`` bills pending prorations in a final invoice. "Any
+    pending invoice items that you've created are still charged at the end of the period, unless
+    manually deleted ... pending prorations are removed if invoice_now and prorate are both set
+    to true" (the page for current API versions; 2025-04-30.basil said "both set to false"): with
+    both false they stay pending for the customer's next invoice. Collection of the customer's
+    open invoices stops either way."""
     st = ctx.store
     sub = st.get("subscription", sid)
     if sub["status"] in ("canceled", "incomplete_expired"):
@@ -272,11 +275,6 @@ def cancel_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
     prorate, invoice_now = bool(p.bool("prorate", False)), bool(p.bool("invoice_now", False))
     if prorate and sub["status"] in ("active", "past_due"):
         cancel_credits(st, sub, at)
-    if not prorate and not invoice_now:
-        for ii in en.pending_items(st, sub["customer"], sub["id"]):
-            if ii.get("proration"):
-                ii["deleted"] = True
-                st.emit("invoiceitem.deleted", ii)
     en.cancel_subscription(st, sub, at=at, reason="cancellation_requested", invoice_now=invoice_now,
                            comment=details.get("comment"), feedback=details.get("feedback"))
     return with_includables(st, sub, p.expand())
