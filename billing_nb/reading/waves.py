@@ -52,7 +52,9 @@ from .snapshot import CaseSnapshot, from_ts
 
 from .concurrency import Rows, run_jobs
 from .lookup import lookup_kind, order_customers
+from .objects import line_is_proration, line_price, line_subscription_item
 from .provider import StripeReader
+from .rows import invoice_subscription, obj_id
 
 __all__ = ["build_snapshot", "EVENT_TYPES", "PreviewJobs"]
 
@@ -101,6 +103,36 @@ def _products_needed(subs: list[dict[str, Any]]) -> bool:
     plan's name in the evidence, the page and the record (an incomplete or canceled subscription
     showed its price's nickname, ``pro-month``, or the product id without it)."""
     return bool(subs)
+
+
+def _changed_since_invoiced(cid: str, objects: dict[str, list[dict[str, Any]]]) -> bool:
+    """Whether a live subscription of ``cid`` differs from what its newest invoice billed: an
+    item added, or one whose price or quantity is not what a regular (non-proration) line of
+    that invoice billed, or an event of the period changing its items. Only such a change can
+    leave proration invoice items pending (a plain renewal bills what the subscription holds)."""
+    for sub in objects.get("subscriptions") or []:
+        if str(sub.get("customer")) != cid or sub.get("status") not in ("active", "trialing", "past_due", "unpaid"):
+            continue
+        invoices = sorted((inv for inv in objects.get("invoices") or [] if invoice_subscription(inv) == sub.get("id")
+                           and any(not line_is_proration(ln) for ln in ((inv.get("lines") or {}).get("data") or []))),
+                          key=lambda inv: (int(inv.get("created") or 0), str(inv.get("id"))))
+        if not invoices:
+            continue  # nothing billed yet (a trial): nothing to prorate against
+        billed = {(line_subscription_item(ln), line_price(ln), int(ln.get("quantity") or 0))
+                  for ln in ((invoices[-1].get("lines") or {}).get("data") or []) if not line_is_proration(ln)}
+        for item in ((sub.get("items") or {}).get("data") or []):
+            price = item.get("price")
+            key = (item.get("id"), obj_id(price), int(item.get("quantity") or 0))
+            if key not in billed:
+                return True
+        since = int(invoices[-1].get("created") or 0)
+        for ev in objects.get("events") or []:
+            obj = (ev.get("data") or {}).get("object") or {}
+            prev = (ev.get("data") or {}).get("previous_attributes") or {}
+            if (ev.get("type") == "customer.subscription.updated" and obj.get("id") == sub.get("id")
+                    and int(ev.get("created") or 0) >= since and ("items" in prev or "quantity" in prev or "plan" in prev)):
+                return True
+    return False
 
 
 def _list_jobs(reader: StripeReader, cid: str) -> dict[tuple[str, str], Callable[[], Rows]]:
@@ -289,11 +321,9 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
     # pending invoice items (a change made with proration_behavior=create_prorations, not yet
     # invoiced): what the customer is owed or owes beside the paid invoices, and what a cancel
     # now would leave behind (Stripe: "still charged at the end of the period, unless manually
-    # deleted", docs.stripe.com/api/subscriptions/cancel); read for the case's customer when a
-    # plan of theirs is live (one request: the snapshot's request budget, tests/demo)
-    live = {str(s.get("customer")) for s in objects["subscriptions"] if s.get("status") in ("active", "trialing",
-                                                                                          "past_due")}
-    for cid in [c for c in (str(ordered[0]["id"]),) if c in live] if ordered else []:
+    # deleted", docs.stripe.com/api/subscriptions/cancel). Read for a customer whose live plan
+    # changed since it was last invoiced: only such a change leaves prorations pending.
+    for cid in [c["id"] for c in ordered if _changed_since_invoiced(c["id"], objects)]:
         third[("invoiceitems", cid)] = lambda cid=cid: reader.list_all(
             "/v1/invoiceitems", {"customer": cid, "pending": True, "limit": 100}, what=f"pending invoice items of {cid}")
     third.update(_rest_of_sublists(reader, objects["charges"], objects["invoices"]))
