@@ -34,7 +34,19 @@ _W = "A-Za-z0-9_"
 #: A domain label's letters: ASCII and the Latin, Greek and Cyrillic letters of an internationalised
 #: domain (``müller-bäcker.de``), not CJK (text glued after an address is not its domain).
 _DL = "A-Za-z0-9\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF"
-_EMAIL = re.compile(rf"(?<![{_W}.%+'-])[\w.%+'-]+@[{_DL}-]+(?:\.[{_DL}-]+)*\.(?:[A-Za-z]{{2,}}|xn--[A-Za-z0-9-]+|[\u00C0-\u04FF]{{2,}})(?![{_DL}-])")
+_DOMAIN = rf"[{_DL}-]+(?:\.[{_DL}-]+)*\.(?:[A-Za-z]{{2,}}|xn--[A-Za-z0-9-]+|[\u00C0-\u04FF]{{2,}})(?![{_DL}-])"
+#: An ``@`` or a ``.`` written out to fool a harvester: ``jane (at) example (dot) com``,
+#: ``jane[at]example[dot]com``, ``{at}``, ``<dot>``. Bare words (``jane at example dot com``) are
+#: left alone: "look at this dot com" is English. Every repetition is bounded (linear time).
+_AT = r"[ \t]{0,3}[\[({<][ \t]{0,3}(?i:at|@)[ \t]{0,3}[\])}>][ \t]{0,3}"
+_DOT = r"[ \t]{0,3}[\[({<][ \t]{0,3}(?i:dot|\.)[ \t]{0,3}[\])}>][ \t]{0,3}"
+_OBFUSCATED_AT = re.compile(_AT)
+_OBFUSCATED_DOT = re.compile(_DOT)
+_EMAIL = re.compile(
+    rf"(?<![{_W}.%+'-])[\w.%+'-]+@{_DOMAIN}"
+    rf'|(?<![{_W}"])"(?:[^"\\\r\n]|\\.){{1,64}}"@{_DOMAIN}'  # a quoted local part: "jane doe"@example.com
+    rf"|(?<![{_W}.%+'-])[\w.%+'-]{{1,64}}(?:{_AT}|@)[{_DL}-]{{1,63}}(?:(?:\.|{_DOT})[{_DL}-]{{1,63}}){{0,8}}?"
+    rf"(?:\.|{_DOT})[A-Za-z]{{2,24}}(?![{_DL}-])")
 #: API keys (secret, restricted, publishable, ephemeral; an organisation's too), webhook secrets,
 #: and the client secrets of PaymentIntents and SetupIntents (``pi_..._secret_...``: Stripe says
 #: never to store or log one).
@@ -55,18 +67,28 @@ _PHONE = re.compile(
     rf"|(?<![{_W}(])\(0[1-9]\d{{0,3}}\)[ ]?\d{{2,8}}(?:[ .-]\d{{2,4}}){{0,3}}(?![{_W}/:-]|[.,]\d)"  # (03) 1234-5678
     rf"|(?<![{_W}.,+/:-])0[1-9]\d{{8,9}}(?![{_W}.,/:-])"
 )
-_CARD = re.compile(
-    rf"(?<![{_W}.+/-])(?:"
-    r"\d{13,19}"  # contiguous
-    r"|\d{4}[ .-]?\d{4}[ .-]?\d{4}[ .-]?\d{1,4}(?:[ .-]?\d{1,3})?"  # 4-4-4-4(-3), any separators: 5555-5555 5555-4444
-    r"|\d{4}[ .-]\d{6}[ .-]\d{4,5}"  # amex 4-6-5, diners 4-6-4
-    rf")(?![{_W}/+-]|\.\d)"
+#: Between a card's groups: a space, dot, dash, underscore, slash or ``x`` (``4242_4242_...``,
+#: ``4242x4242x...``), or nothing.
+_CS = r"[ ._/xX-]"
+#: A card number may touch letters and punctuation (``card4242...``, ``num:4242...abc``,
+#: ``4242...-exp-12/29``), never another digit, a decimal point (``0.4242...``: a float) or a
+#: separator and a digit (the number goes on: another group, a range, a phone). Digits inside a
+#: Stripe id, a hex digest, a UUID or a date-time stamp are ruled out by :func:`_card_context`.
+_CARD_FORMS = (
+    r"\d{13,19}(?![0-9]|[.,]\d)",  # contiguous
+    rf"\d{{4}}(?:{_CS}?\d{{4}}){{2}}{_CS}?\d{{1,4}}(?:{_CS}?\d{{1,3}})?(?![0-9]|{_CS}\d|,\d)",  # 4-4-4-4(-3): 5555-5555 5555-4444
+    rf"\d{{4}}{_CS}\d{{6}}{_CS}\d{{4,5}}(?![0-9]|{_CS}\d|,\d)",  # amex 4-6-5, diners 4-6-4
 )
+_CARD_START = r"(?<![0-9+])(?<![0-9][.,_/xX-])(?:(?<!\.)|(?<=[A-Za-z]\.))"
+_CARD = re.compile(rf"{_CARD_START}(?:{'|'.join(_CARD_FORMS)})")
+#: The same forms, groups first: ``4242424242424242 5 seats`` is a card and a count, ``0000 0000 0000
+#: 0012 5`` a 17-digit card; which reading is the card only the Luhn check tells (:func:`_matches`).
+_CARD_GROUPS_FIRST = re.compile(rf"{_CARD_START}(?:{'|'.join(_CARD_FORMS[1:] + _CARD_FORMS[:1])})")
 _IBAN = re.compile(rf"(?<![{_W}])(?:[A-Z]{{2}}\d{{2}}(?: ?[A-Z0-9]){{11,30}}|[a-z]{{2}}\d{{2}}(?:[a-z0-9]{{11,30}}|(?: [a-z0-9]{{4}}){{2,7}}(?: [a-z0-9]{{1,3}})?))(?![{_W}])")
 #: A US social security number: labelled (``SSN``, ``social security``) in any grouping, or in its
 #: own NNN-NN-NNNN shape with the SSA's never-issued areas, groups and serials left out.
 _SSN = re.compile(
-    r"(?i:\b(?:ssn|social security(?: number| no\.?| #)?)\s*(?:is|:|#|=)?\s*)\d{3}[ -]?\d{2}[ -]?\d{4}(?!\d)"
+    r"(?i:\b(?:ssn|social security(?: number| no\.?| #)?)\s{0,3}(?:is|:|#|=)?\s{0,3})\d{3}[ -]?\d{2}[ -]?\d{4}(?!\d)"
     rf"|(?<![{_W}.+/-])(?!000|666|9\d\d)\d{{3}}-(?!00)\d{{2}}-(?!0000)\d{{4}}(?![{_W}-]|\.\d)")
 #: Stripe's capability links: whoever holds one sees the invoice or receipt, or acts as the
 #: customer (hosted invoice pages and PDFs, receipts, portal and checkout sessions).
@@ -74,21 +96,91 @@ _LINK = re.compile(r"https?://(?:invoice\.stripe\.com/i/|pay\.stripe\.com/(?:inv
                    r"|billing\.stripe\.com/p/(?:session|login)/|checkout\.stripe\.com/c/pay/)[^\s\"'<>)\]]+")
 _CVC_LABEL = re.compile(r"(?i)cvc|cvv|csc|security code")
 #: A card's security code beside its label: ``cvc 123``, ``CVV: 1234``, ``security code 123``.
-_CVC = re.compile(r"(?i:\b(?:cvc2?|cvv2?|csc|security code)\s*(?:is|:|#|=)?\s*)\d{3,4}(?!\d)")
+_CVC = re.compile(r"(?i:\b(?:cvc2?|cvv2?|csc|security code)\s{0,3}(?:is|:|#|=)?\s{0,3})\d{3,4}(?!\d)")
 #: Ids and enums (``cus_Nf3...``, ``subscription_cycle``): a lowercase letter first, then only
 #: letters, digits and ``_``. Every pattern's lookbehind refuses an ASCII word character before it and
 #: none starts with a lowercase letter, so only a key prefix inside can match: _KEYISH.
 _PLAIN = re.compile(r"[a-z][A-Za-z0-9_]*")
 _KEYISH = ("sk_", "rk_", "pk_", "ek_", "whsec_", "_secret_")
 #: What PII a _PLAIN string can still be: a lowercase IBAN (``de89370400440532013000``), a code
-#: glued to its label (``ssn123456789``, ``cvc123``).
-_PLAIN_PII = re.compile(r"^[a-z]{2}\d{2}[a-z0-9]{11,30}$|(?i:ssn|cvc|cvv|csc)\d")
+#: glued to its label (``ssn123456789``, ``cvc123``), a card glued to a word (``card4242...``,
+#: ``num_4242_4242_...``: :func:`_card_context` tells it from digits inside an id).
+_PLAIN_PII = re.compile(r"^[a-z]{2}\d{2}[a-z0-9]{11,30}$|(?i:ssn|cvc|cvv|csc)\d|(?:\d[_xX]?){13}")
+#: Street addresses in the languages of the lexicon (analysis.lexicon: English, Spanish, German,
+#: French; and Italian, Dutch, Japanese), and postcodes where something says they are one. Every
+#: repetition is bounded, so the pattern is linear. Counts stay clear: a house number needs a
+#: street *name* before its street word ("5 seats", "3 Road trips", "12 users on the main road").
+_U = "A-ZÀ-ÖØ-ÞÄÖÜ"  # a capital, Latin
+_L = "a-zß-öø-ÿ"  # a small letter, Latin
+_CAP = rf"[{_U}][{_L}'’]{{1,30}}(?:-[{_U}][{_L}'’]{{1,30}})?"  # Baker, Champs-Élysées, O'Connell
+_EN_WORD = (rf"(?!(?:on|the|in|of|a|an|to|for|and|or|at|per|with|by|from|my|our|your|their|more|new|other|extra|"
+            rf"free|paid|different|same|few|many|users?|seats?|licen[cs]es?|times?|days?|weeks?|months?|years?|"
+            rf"members?|people|accounts?|plans?|items?)\b)(?:\d{{1,3}}(?:st|nd|rd|th)|[A-Za-zÀ-ÿ][{_L}A-Z'’.-]{{1,30}})")
+#: English street words, after the name ("221B Baker Street"); those that are ordinary words too
+#: ("way", "close", "drive"...) only capitalised.
+_EN_STREET = (r"(?:(?i:street|st|avenue|ave|av|road|rd|lane|ln|boulevard|blvd|terrace|crescent|parkway|pkwy|highway|"
+              r"hwy|mews|cres|sq)\.?|Way|Close|Drive|Dr\.?|Court|Ct\.?|Place|Pl\.?|Square|Row|Hill|Circle|Trail|Grove|"
+              r"Gardens|Walk|Loop|Alley|Rise)")
+#: Romance street words before the name ("12 rue de la Paix", "Calle Mayor 5", "Via Roma 10").
+_FR_STREET = r"(?i:rue|avenue|av\.|bd|boulevard|place|chemin|allée|allee|impasse|quai|cours|route|passage)"
+_ES_STREET = r"(?:(?i:calle|c/|avenida|avda\.?|paseo|plaza|pza\.|carrera|camino|ronda|rua|viale|piazza|corso)|Via)"
+_PARTICLES = r"(?:(?i:de|la|le|les|du|des|del|di|della|y|d')[ \t]{1,2}){0,3}"
+#: German and Dutch streets are one word ending in the street word ("Hauptstraße 5", "Keizersgracht
+#: 123"), or a name and the word ("Berliner Straße 12").
+_DE_STREET = (r"(?i:stra(?:ß|ss)e|str\.|weg|allee|gasse|platz|damm|ufer|chaussee|steig|pfad|straat|laan|gracht|plein|"
+              r"kade|singel)")
+_HOUSE = r"\d{1,5}(?:[ \t]?[A-Za-z](?![A-Za-z]))?(?:[-/]\d{1,4})?"
+_US_STATES = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC "
+              "ND OH OK OR PA PR RI SC SD TN TX UT VT VA WA WV WI WY").split()
+#: A city after a postcode; not a counted thing ("10000 Users", "50000 Credits").
+_CITY = (r"(?!(?i:users?|seats?|licen[cs]es?|members?|credits?|calls?|requests?|emails?|messages?|items?|units?|"
+         r"accounts?|customers?|invoices?|records?|rows?|events?|tokens?|points?|euros?|dollars?|API)\b)"
+         rf"{_CAP}(?:[ \t-](?:(?:am|an|der|sur|en|le|la|de)[ \t-])?{_CAP}){{0,2}}")
+_ADDRESS = re.compile(
+    rf"(?<![\w.,/-]){_HOUSE},?[ \t]{{1,3}}(?:{_EN_WORD}[ \t]{{1,3}}){{1,4}}{_EN_STREET}(?![\w])"  # 221B Baker Street
+    rf"|(?<![\w.,/-]){_HOUSE}(?:[ \t]?(?i:bis|ter))?,?[ \t]{{1,3}}{_FR_STREET}[ \t]{{1,3}}{_PARTICLES}"
+    rf"(?:{_CAP}(?:[ \t]{{1,2}}{_CAP}){{0,3}}|[{_L}][{_L}'’-]{{1,30}})(?![\w])"  # 12 rue de la Paix
+    rf"|(?<![\w]){_ES_STREET}[ \t]{{0,2}}{_PARTICLES}{_CAP}(?:[ \t]{{1,2}}{_PARTICLES}{_CAP}){{0,3}},?[ \t]{{0,2}}"
+    rf"(?:(?i:n[º°o]\.?)[ \t]?)?\d{{1,5}}[A-Za-z]?(?![\w])"  # Calle Mayor 5, Via Roma 10
+    rf"|(?<![\w])[{_U}{_L}][{_L}]{{1,30}}{_DE_STREET}[ \t]{{0,2}}\d{{1,4}}[a-z]?(?![\w])"  # Hauptstraße 5
+    rf"|(?<![\w]){_CAP}[ \t-](?:Stra(?:ß|ss)e|Str\.|Weg|Allee|Gasse|Platz|Ring|Damm|Ufer)[ \t]{{1,2}}\d{{1,4}}[a-z]?(?![\w])"
+    # postcodes: UK (with its space), a US state and ZIP(+4), NL 1234 AB and a city, JP 〒
+    r"|(?<![A-Za-z0-9])(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) \d[ABD-HJLNP-UW-Z]{2}(?![A-Za-z0-9])"
+    rf"|(?<![A-Za-z])(?:{'|'.join(_US_STATES)}),?[ \t]{{1,2}}\d{{5}}(?:-\d{{4}})?(?![\w-])"
+    rf"|(?<![\w])[1-9]\d{{3}}[ \t]?(?!SA|SD|SS|KB|MB|GB|TB|PB|AM|PM|EU|US|UK)[A-Z]{{2}}[ \t]{{1,2}}{_CITY}(?![\w])"
+    r"|〒[ \t]?\d{3}-?\d{4}(?!\d)|(?<!\d)\d{3}-\d{4}[ \t]?(?=東京都|北海道|京都府|大阪府|[\u4e00-\u9fff]{2,3}県)"
+    # DE/FR five digits and a city, where something says it is a postcode: a country prefix, an
+    # address's comma or line, a preposition (in, à, nach, en), a label (PLZ, CP, code postal)
+    rf"|(?:(?<![\w-])(?:D|F|DE|FR)-|(?<=,)[ \t]?|(?<![^\n])|(?<=\bin )|(?<=\bà )|(?<=\bnach )|(?<=\ben )|(?<=\bPLZ )"
+    rf"|(?<=\bCP )|(?<=postal )|(?<=PLZ: ))\d{{5}}[ \t]{{1,2}}{_CITY}(?![\w])")
+#: An EU VAT id (and the UK's, Norway's, Switzerland's): the country prefix and that country's
+#: digits, spaces or dots allowed between them (``DE 123 456 789``).
+_VAT_BODIES = {
+    "AT": "U#8", "BE": "[01]#9", "BG": "#9,10", "CY": "#8[A-Z]", "CZ": "#8,10", "DE": "#9", "DK": "#8", "EE": "#9",
+    "EL": "#9", "ES": "[A-Z0-9]#7[A-Z0-9]", "FI": "#8", "FR": "[A-HJ-NP-Z0-9]{2}#9", "HR": "#11", "HU": "#8",
+    "IE": "#7[A-W][A-I]?|[0-9][A-Z+*]#5[A-W]", "IT": "#11", "LT": "#9|#12", "LU": "#8", "LV": "#11", "MT": "#8",
+    "NL": "#9[ .]?B[ .]?#2", "PL": "#10", "PT": "#9", "RO": "#6,10", "SE": "#12", "SI": "#8", "SK": "#10",
+    "GB": "#12|#9|GD#3|HA#3", "XI": "#12|#9", "EU": "#9", "NO": "#9(?:[ ]?MVA)?", "CHE": "-?#9(?:[ ](?:MWST|TVA|IVA))?",
+}
+
+
+def _digits_rx(body: str) -> str:
+    """``#n`` (``#n,m``) as n (to m) digits with a space or dot allowed between any two."""
+    def one(m: re.Match[str]) -> str:
+        lo, _, hi = m.group(1).partition(",")
+        rest = f"{int(lo) - 1},{int(hi) - 1}" if hi else str(int(lo) - 1)
+        return rf"\d(?:[ .]?\d){{{rest}}}"
+    return re.sub(r"#(\d+(?:,\d+)?)", one, body)
+
+
+_VAT = re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(
+    rf"{cc}[ .-]?(?:{_digits_rx(body)})" for cc, body in _VAT_BODIES.items()) + r")(?![A-Za-z0-9]|[.-]\d)")
 _MASKED_PHONE = re.compile(r"^(?:\*{3}-)+\d{2,4}$")
 #: Addresses that belong to Stripe, not to a customer (quoted in Stripe's own error messages).
 _NOT_PII_DOMAINS = ("stripe.com",)
 
 PATTERNS: dict[str, re.Pattern[str]] = {"key": _KEY, "email": _EMAIL, "iban": _IBAN, "card": _CARD, "ssn": _SSN,
-                                        "cvc": _CVC, "link": _LINK, "phone": _PHONE}
+                                        "cvc": _CVC, "link": _LINK, "vat": _VAT, "phone": _PHONE, "address": _ADDRESS}
 
 
 def _luhn(digits: str) -> bool:
@@ -117,6 +209,58 @@ def _card_digits(match: str) -> str | None:
     return None
 
 
+#: What :func:`_card_context` reads a card's surroundings with: an id's prefix (``cus_``,
+#: ``price_``), a UUID, a date-time stamp (``20261124-120000``, a case id's).
+_ID_PREFIX = re.compile(r"(?:^|[^A-Za-z0-9_])[a-z]{2,}(?:_[a-z]+)*_$")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_STAMP = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[-_T ](?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _card_context(text: str, start: int, end: int) -> bool:
+    """Whether a Luhn-valid match at ``text[start:end]`` stands where a card number can: not in a
+    Stripe id (a lowercase prefix and ``_``, then a body with letters: ``cus_N4242...ab``), a hex
+    digest or key (``bnb-`` + 32 hex digits, a sha256), a UUID, or a date-time stamp. A card may
+    touch letters (``card4242...``), so the word around it is what tells."""
+    lo, hi = start, end
+    while lo > 0 and text[lo - 1].isascii() and text[lo - 1].isalnum():
+        lo -= 1
+    while hi < len(text) and text[hi].isascii() and text[hi].isalnum():
+        hi += 1
+    word = text[lo:start] + text[end:hi]
+    if text[start:end].isdigit():  # an id's body or a digest is one word: no separators in it
+        if any(ch.isalpha() for ch in word) and _ID_PREFIX.search(text[max(0, lo - 40):lo]):
+            return False  # inside an id's body
+        if hi - lo >= 32 and word and set(text[lo:hi]) <= _HEX:
+            return False  # a hex digest or key
+    wide_lo, wide_hi = max(0, start - 36), min(len(text), end + 36)
+    if any(m.start() <= start and end <= m.end() for m in _UUID.finditer(text, wide_lo, wide_hi)):
+        return False
+    return not _STAMP.fullmatch(text[start:end])
+
+
+def _matches(kind: str, text: str) -> list[tuple[int, int, str]]:
+    """(start, end, match) of every real match of ``kind``'s pattern in ``text``, in order and not
+    overlapping; a card by either reading of its digits (:data:`_CARD_GROUPS_FIRST`), the longer
+    kept where both are real."""
+    found = [(m.start(), m.end(), m.group(0)) for m in PATTERNS[kind].finditer(text) if _real_at(kind, m)]
+    if kind != "card":
+        return found
+    found += [(m.start(), m.end(), m.group(0)) for m in _CARD_GROUPS_FIRST.finditer(text) if _real_at(kind, m)]
+    kept: list[tuple[int, int, str]] = []
+    for hit in sorted(set(found), key=lambda h: (h[0], h[0] - h[1])):
+        if not kept or hit[0] >= kept[-1][1]:
+            kept.append(hit)
+    return kept
+
+
+def _real_at(kind: str, m: re.Match[str]) -> bool:
+    """:func:`_real`, and for a card its surroundings too (:func:`_card_context`)."""
+    if not _real(kind, m.group(0)):
+        return False
+    return kind != "card" or _card_context(m.string, m.start(), m.end())
+
+
 def _real(kind: str, text: str) -> bool:
     """A pattern's match that really is of its kind (checksums, digit counts, Stripe's own)."""
     if kind == "card":
@@ -128,8 +272,16 @@ def _real(kind: str, text: str) -> bool:
     if kind == "iban":
         return is_iban(text)
     if kind == "email":
-        return not text.lower().rsplit("@", 1)[-1].endswith(_NOT_PII_DOMAINS)
+        return not _plain_email(text).lower().rsplit("@", 1)[-1].endswith(_NOT_PII_DOMAINS)
     return True
+
+
+def _plain_email(text: str) -> str:
+    """An email as written to fool a harvester (``jane (at) example (dot) com``), or with a quoted
+    local part (``"jane doe"@example.com``), as an address: ``jane@example.com``."""
+    text = _OBFUSCATED_DOT.sub(".", _OBFUSCATED_AT.sub("@", text))
+    local, at, domain = text.rpartition("@")
+    return f"{local.strip(chr(34))}{at}{domain}" if at else text
 
 
 # --- maskers -------------------------------------------------------------------------
@@ -176,7 +328,11 @@ def _masked(kind: str, text: str) -> str:
     if kind == "cvc":
         return f"{text.rstrip('0123456789')}***"
     if kind == "email":
-        return mask_email(text) or "***"
+        return mask_email(_plain_email(text)) or "***"
+    if kind == "vat":
+        return f"{text[:3] if text.startswith('CHE') else text[:2]}***"
+    if kind == "address":
+        return "***"
     if kind == "card":
         return f"****{(_card_digits(text) or '')[-4:]}"
     if kind == "iban":
@@ -272,17 +428,18 @@ def mask_text(text: str, known: Iterable[str] | None = None, common: Vocabulary 
                 text = _replace(text, lambda view, r=regex: [(m.start(), m.end(), masks.get(m.group(0).lower(), "***"))
                                                              for m in r.finditer(view)])
     for kind in _possible(_ascii_digits(_view(text)[0])):
-        text = _replace(text, lambda view, k=kind: [(m.start(), m.end(), _masked(k, m.group(0)))
-                                                    for m in PATTERNS[k].finditer(_ascii_digits(view))
-                                                    if _real(k, m.group(0))])
+        text = _replace(text, lambda view, k=kind: [(start, end, _masked(k, found))
+                                                    for start, end, found in _matches(k, _ascii_digits(view))])
     return text
 
 
 #: What hides PII from a pattern without changing what a reader sees: zero-width characters and
 #: soft hyphens (``4242\u200b4242...``, ``john\u200b.doe@``), markdown's backslash escapes
-#: (``john.doe@gmail\.com``, ``sk\_live\_...``) and HTML character references (``john&#64;gmail.com``).
+#: (``john.doe@gmail\.com``, ``sk\_live\_...``), HTML character references (``john&#64;gmail.com``)
+#: and URL encoding of a printable ASCII character (``jane%40example.com``, ``sk%5Ftest%5F...`` in
+#: a saved link or query string).
 _HIDDEN = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]|\\(?=[!-/:-@\[-`{-~])"
-                     r"|&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+                     r"|&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});|%[2-7][0-9A-Fa-f]")
 
 
 def _view(text: str) -> tuple[str, list[int] | None, list[int] | None]:
@@ -299,8 +456,9 @@ def _view(text: str) -> tuple[str, list[int] | None, list[int] | None]:
         starts.extend(range(pos, m.start()))
         ends.extend(range(pos + 1, m.start() + 1))
         token = m.group(0)
-        if token.startswith("&"):
-            char = html.unescape(token)
+        if token.startswith(("&", "%")):
+            char = chr(int(token[1:], 16)) if token.startswith("%") else html.unescape(token)
+            char = char if char != "\x7f" else token
             if len(char) == 1 and char != token:
                 out.append(char)
                 starts.append(m.start())
@@ -360,7 +518,7 @@ def _possible(line: str) -> list[str]:
     none of these; their patterns are skipped."""
     digits = sum(map(line.count, "0123456789"))
     kinds = ["key"] if any(k in line for k in _KEYISH) else []
-    if "@" in line:
+    if "@" in line or _OBFUSCATED_AT.search(line):
         kinds.append("email")
     if "stripe.com/" in line:
         kinds.append("link")
@@ -372,8 +530,12 @@ def _possible(line: str) -> list[str]:
         kinds.append("ssn")
     if digits >= 3 and _CVC_LABEL.search(line):
         kinds.append("cvc")
+    if digits >= 6:
+        kinds.append("vat")
     if digits >= 8:
         kinds.append("phone")
+    if digits:
+        kinds.append("address")
     return kinds
 
 
@@ -385,7 +547,7 @@ def find_pii(line: str, known: list[str]) -> list[tuple[int, int, str]]:
     if not _plain(view):  # an id or an enum: no pattern can match
         norm = _ascii_digits(view)
         for kind in _possible(norm):
-            hits += [(m.start(), m.end(), kind) for m in PATTERNS[kind].finditer(norm) if _real(kind, m.group(0))]
+            hits += [(start, end, kind) for start, end, _ in _matches(kind, norm)]
     if known:
         whole, _, _ = _known_regex(tuple(known))
         if whole is not None:

@@ -85,6 +85,7 @@ class Case:
     def __post_init__(self) -> None:
         self.words = case_words(self.snapshot)
         self.complaint = mask_text(self.complaint or "", known=self.snapshot.known_pii(), common=self.words)
+        self.__dict__["_masked_complaint"] = self.complaint  # masked once: see masked_complaint
         self.summary = identify(self.snapshot)
         self.classification = classify(self.snapshot, self.summary, self.complaint)
         self.decision = decide(self.classification, None, None)
@@ -201,6 +202,15 @@ class Case:
             return sub.currency
         return money_currency(self.snapshot) or "usd"
 
+    def masked_complaint(self) -> str:
+        """The complaint as masked when the case opened, not masked again by every save and view
+        (a long complaint's masking was most of a case's time); a complaint set since is masked
+        here, once."""
+        if self.__dict__.get("_masked_complaint") != self.complaint:
+            self.complaint = mask_text(self.complaint or "", known=self.snapshot.known_pii(), common=self.words)
+            self.__dict__["_masked_complaint"] = self.complaint
+        return self.complaint
+
     def _billing_state(self) -> dict[str, Any]:
         """The summary's billing state, each subscription with its plan's name (the handoff shows
         names, not price ids)."""
@@ -221,7 +231,6 @@ class Case:
             return cached[1]
         part: dict[str, Any] = {
             "lookup_kind": self.snapshot.lookup_kind,
-            "complaint": self.complaint,
             "now": self.snapshot.now.isoformat(),
             "customer": {
                 "id": self.summary.customer_id,
@@ -238,6 +247,7 @@ class Case:
             "product_gaps": [g.as_case_json() for g in self.gaps],
         }
         part = mask_strings(part, self.snapshot.known_pii(), self.words)
+        part["complaint"] = self.masked_complaint()  # masked already: once per case
         self.__dict__["_static_cache"] = (key, part)
         return part
 

@@ -70,15 +70,15 @@ def _masked_snapshot(snapshot: CaseSnapshot, known: list[str]) -> CaseSnapshot:
 
 
 #: What of a case a view reads: its analysis, its plan, what ran (masked in the copy).
-_SHOWN = ("summary", "classification", "decision", "shapes", "options", "plan", "executed", "gaps", "complaint",
-          "error")
+_SHOWN = ("summary", "classification", "decision", "shapes", "options", "plan", "executed", "gaps", "error")
 
 
 def masked_case(case: Case) -> Case:
     """A copy of ``case`` for rendering: its snapshot and every analysed part masked with the
     customers' known PII, as the saved record is. Cached until the case changes (a view is asked
     for each step and again after every click)."""
-    key = (id(case.snapshot), *(id(getattr(case, name)) for name in _SHOWN), len(case.executed), case.status)
+    key = (id(case.snapshot), *(id(getattr(case, name)) for name in _SHOWN), case.complaint, len(case.executed),
+           case.status)
     cached = case.__dict__.get("_masked_view")
     if cached is not None and cached[0] == key:
         return cached[1]
@@ -89,5 +89,6 @@ def masked_case(case: Case) -> Case:
     view.snapshot = _masked_snapshot(case.snapshot, known)
     for name in _SHOWN:
         setattr(view, name, _masked(getattr(case, name), known))
+    view.complaint = case.masked_complaint()  # masked once, when the case opened (as saved)
     case.__dict__["_masked_view"] = (key, view)
     return view

@@ -1,8 +1,9 @@
 """The scanner that proves saved artifacts are clean: every record the runner writes is scanned.
 
 It finds what :mod:`billing_nb.reading.masking` masks, with the same model: in every string (text
-files, decoded JSON and notebooks) the detector of :mod:`billing_nb.reading.pii` (emails, phones,
-IBANs, Luhn-valid cards, keys, and the customer's own known values); and in every Stripe object of a
+files, decoded JSON and notebooks, SVG output included) the detector of :mod:`billing_nb.reading.pii`
+(emails, phones, IBANs, Luhn-valid cards, keys, street addresses and postcodes, VAT ids, and the
+customer's own known values); and in every Stripe object of a
 JSON file, each field that :func:`~billing_nb.reading.masking.mask_object` would still mask (a name,
 a tax id, a PII-named metadata value) -- kind ``field``. Excerpts are masked, so a report is safe to print.
 """
@@ -29,13 +30,18 @@ __all__ = ["Leak", "scan"]
 class Leak:
     path: str
     line: int  # 1-based line in the file (text files) or in the JSON string at ``where``
-    kind: str  # email | phone | iban | key | card | ssn | cvc | link | name | address | secret | field
+    kind: str  # email | phone | iban | key | card | ssn | cvc | link | vat | name | address | secret | field
     excerpt: str  # masked, safe to print
     where: str = ""  # JSON pointer inside .ipynb/.json files ("/cells/3/outputs/0/text")
 
 
 _JSON_SUFFIXES = frozenset({".ipynb", ".json"})
-_SKIP_KEYS = ("image/", "application/pdf", "buffers")
+#: Binary outputs (base64 images, PDFs, widget buffers) hold no text; an SVG image is text (XML,
+#: its ``<text>`` elements a chart's labels: a customer's email in a plot title), so it is scanned.
+_SKIP_KEYS = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff", "application/pdf",
+              "buffers")
+#: Markup whose character references are read as the characters they stand for.
+_MARKUP_SUFFIXES = frozenset({".html", ".htm", ".svg", ".xml", ".xhtml"})
 #: What nbformat, papermill and the kernel generate in a notebook -- a cell's random id, execution
 #: counts and timings -- holds no customer text, and a random id such as ``00353363`` reads as a
 #: phone number (about one new cell in 5,000). Sources, outputs, tags and parameters are scanned.
@@ -205,13 +211,13 @@ def _scan_file(file: Path, known: list[str],
         except ValueError:
             data = None
     if data is None:
-        is_html = file.suffix.lower() in {".html", ".htm"}
+        is_html = file.suffix.lower() in _MARKUP_SUFFIXES
         return [Leak(str(file), line, kind, excerpt) for line, kind, excerpt in _scan_text(text, known, is_html)]
     memo = {} if memo is None else memo
     generated = _NOTEBOOK_GENERATED if file.suffix.lower() == ".ipynb" else None
     leaks = [Leak(str(file), line, kind, excerpt, pointer)
              for pointer, value in _walk_json(data, "") if not (generated and generated.match(pointer))
-             for line, kind, excerpt in _scan_value(value, known, "html" in pointer, memo)]
+             for line, kind, excerpt in _scan_value(value, known, "html" in pointer or "svg" in pointer, memo)]
     seen = {leak.where for leak in leaks}
     return leaks + [leak for leak in _field_leaks(file, data, known) if leak.where not in seen]
 
