@@ -20,10 +20,11 @@ from typing import Any
 from ..analysis.lexicon import VOCABULARY
 from ..exceptions import BadInputError
 from ..reading.pii import NO_WORDS, Vocabulary, known_kind, merge
+from ..reading.names import name_spans
 from .wording import own_wording
 from ..reading.masking import BEARER_KEYS, PII_KINDS, catalogue_words, customer_pii, find_pii, known_needles, mask_object, mask_text, stripe_objects
 
-__all__ = ["Leak", "scan"]
+__all__ = ["Leak", "masked_place", "scan"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,24 @@ class Leak:
     kind: str  # email | phone | iban | key | card | ssn | cvc | link | name | address | secret | field
     excerpt: str  # masked, safe to print
     where: str = ""  # JSON pointer inside .ipynb/.json files ("/cells/3/outputs/0/text")
+
+
+def masked_place(place: str, known: list[str] | None = None) -> str:
+    """A leak's path or JSON pointer as it may be shown: each ``/``-separated segment masked like
+    text (``jane.doe@gmail.com.txt`` -> ``j***@gmail.com.txt``), and read once more with ``_``,
+    ``.``, ``-`` and ``+`` as spaces for the customer's known names (``josefina_ardmore.pdf``).
+    A file a case saved can be named after its customer; the audit and the runner print it."""
+    needles = known_needles(known or [])
+    names = [n for n in needles if known_kind(n) == "name"]
+    out: list[str] = []
+    for segment in place.split("/"):
+        masked = mask_text(segment, needles)
+        if masked == segment and names:
+            spaced = re.sub(r"[_.+-]", " ", segment)  # one for one: the spans stand where they did
+            for start, end, mask in reversed(name_spans(spaced, names)):
+                masked = masked[:start] + mask.rstrip(".") + masked[end:]
+        out.append(masked)
+    return "/".join(out)
 
 
 _JSON_SUFFIXES = frozenset({".ipynb", ".json"})
