@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..actions.ledger import Ledger, LedgerEntry
+from ..actions.ledger import LEDGER_FILENAME, Ledger, LedgerEntry
 from .reconcile import double_counts, stripe_mismatches
 from ..money import Money
 from .scan import masked_place, scan
@@ -32,7 +32,7 @@ __all__ = ["CaseRecord", "Casebook", "Audit", "open_casebook", "cases_frame", "b
            "leaks", "stale_pending", "double_counts", "stripe_mismatches", "audit", "LEDGER_NAME"]
 
 #: The ledger file the runner and the case notebook write under the cases folder.
-LEDGER_NAME = "ledger.sqlite"
+LEDGER_NAME = LEDGER_FILENAME
 
 
 @dataclass(frozen=True)
