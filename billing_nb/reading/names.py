@@ -21,7 +21,9 @@ are the name:
    (products', prices' and plans' names and nicknames: :attr:`Vocabulary.phrases`) stays readable,
    name inside it or not (customer ``Acme Analytics``, product ``Acme Analytics Pro``; customer
    ``Pro Plan``, plan ``Pro Plan``), unless a sign-off, greeting or honorific puts it as the
-   customer's name (``— Pro Plan``). Name fields (``customer.name``) are masked whole by
+   customer's name (``— Pro Plan``), or the catalogue name sets the customer's name off as its
+   own segment -- the catalogue naming its customer, masked: ``Enterprise plan - B. F. L.``,
+   ``Support for A.``. Name fields (``customer.name``) are masked whole by
    :func:`~.masking.mask_object` regardless.
 
 A mask before a full stop takes its dot: ``from Mark.`` -> ``from M.``, never ``M..``.
@@ -99,6 +101,10 @@ _CUE = re.compile(
 _INTRO = re.compile(rf"(?:(?<![\w'’])(?:i'm|i’m|i am|my name is|my name's|name is|this is|call me)\s*:?"
                     rf"|(?<![\w'’]){_HONORIFIC}\.?)\s+$", re.IGNORECASE)
 _SENTENCE_END = ".!?:;…\n"
+#: Inside a catalogue name, what sets the customer's name off as its own segment: the catalogue
+#: naming its customer ("Enterprise plan - Barraclough Freight Ltd", "Support for Acme"), not a
+#: product named like them.
+_SET_OFF = re.compile(r"(?:\s[-–—|/]|[(:,|/])\s*$|(?<![\w'’])(?:for|by|of|x)\s+$", re.IGNORECASE)
 _OPENERS = " \t\"'“‘«([*_`>"
 _INITIAL = re.compile(rf"(?:^|[\s(]){_LETTERS}\.$|(?<![\w]){_HONORIFIC}\.$", re.IGNORECASE)
 
@@ -186,7 +192,7 @@ def name_spans(text: str, names: Iterable[str], common: Vocabulary = NO_WORDS, *
     shields = [(m.start(), m.end()) for m in phrase.finditer(text)] if phrase else []
 
     def shielded(s: int, e: int) -> bool:
-        return any(a <= s and e <= b and not _cued(text, a) for a, b in shields)
+        return any(a <= s and e <= b and not _cued(text, a) and not _SET_OFF.search(text[a:s]) for a, b in shields)
 
     spans: list[tuple[int, int, str]] = []
     used: set[int] = set()

@@ -114,3 +114,19 @@ def test_the_testers_examples() -> None:
     assert mask_text("Thanks for nothing.\nWill", known) == "Thanks for nothing.\nW."
     assert mask_text("MARK WILL", known) == "M. W."
     assert mask_text("Will, Mark", known) == "W. M."
+
+
+def test_a_catalogue_name_keeps_the_product_and_masks_the_customer_it_names() -> None:
+    from billing_nb.reading.masking import catalogue_words
+    from billing_nb.reading.pii import merge
+
+    known = ["Acme Analytics", "Barraclough Freight Ltd"]
+    objects = [{"object": "product", "name": "Acme Analytics Pro"},
+               {"object": "product", "name": "Enterprise plan - Barraclough Freight Ltd"},
+               {"object": "price", "nickname": "Support for Acme Analytics"}]
+    words = merge(VOCABULARY, catalogue_words(objects, known))
+    assert mask_text("Acme Analytics Pro", known, words) == "Acme Analytics Pro"
+    assert mask_text("Enterprise plan - Barraclough Freight Ltd", known, words) == "Enterprise plan - B. F. L."
+    assert mask_text("Support for Acme Analytics", known, words) == "Support for A. A."
+    assert mask_text("I pay for Acme Analytics Pro.\n— Acme Analytics", known, words) == \
+        "I pay for Acme Analytics Pro.\n— A. A."
