@@ -228,11 +228,11 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 def _cmd_scan(args: argparse.Namespace) -> int:
     from .exceptions import RedactionError
-    from .records.scan import scan
+    from .records.scan import masked_place, scan
 
     leaks = scan(args.path)
     for leak in leaks:
-        print(f"{leak.path}:{leak.line}: {leak.kind}: {leak.excerpt}")
+        print(f"{masked_place(leak.path)}:{leak.line}: {leak.kind}: {leak.excerpt}")
     print(f"{len(leaks)} leak(s) found")
     return RedactionError.exit_code if leaks else 0
 

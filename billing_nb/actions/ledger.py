@@ -39,7 +39,7 @@ from .effectlock import effect_lock
 __all__ = ["LedgerEntry", "Claim", "Ledger", "LEDGER_FILENAME", "DONE_STATUSES", "COUNTED_STATUSES"]
 
 #: Default file name under the cases directory.
-LEDGER_FILENAME = "ledger.sqlite3"
+LEDGER_FILENAME = "ledger.sqlite"  # the one ledger under the cases folder (runner, case, casebook, queue)
 #: Finish statuses that mean "the action's effect exists in Stripe".
 DONE_STATUSES = ("succeeded", "recovered", "already_done")
 #: Finish statuses whose case counts the effect (exactly one per idempotency key).

@@ -89,23 +89,30 @@ def stripe_objects(node: Any) -> Iterator[dict[str, Any]]:
 
 #: Fields of the merchant's catalogue objects that hold its own words (a product's name, a price's nickname).
 _CATALOGUE_FIELDS = ("name", "nickname", "description", "unit_label", "statement_descriptor", "lookup_key")
+#: Of those, the ones that name the thing: kept readable whole where text quotes them (.names rule 4).
+_CATALOGUE_NAMES = ("name", "nickname", "statement_descriptor")
 
 
 def catalogue_words(node: Any, known: Iterable[str] = ()) -> Vocabulary:
     """The words of the merchant's catalogue inside ``node`` (names, nicknames and descriptions of
     products, prices, plans, coupons...): a name part that is one of them ("Team" of customer
     "Personal Team" beside product "Team Workspace") is the case's own word, not the customer.
-    A ``known`` string inside the catalogue (a product named after its customer) gives no words."""
+    A ``known`` string inside the catalogue (a product named after its customer) gives no words;
+    the catalogue's names themselves (``Acme Analytics Pro`` beside customer ``Acme Analytics``)
+    are the vocabulary's phrases, kept readable where text quotes them (:mod:`.names`)."""
     needles = known_needles(known)
     whole = re.compile("|".join(map(re.escape, needles)), re.IGNORECASE) if needles else None
     words: set[str] = set()
+    phrases: set[str] = set()
     for obj in stripe_objects(node):
         if obj.get("object") in _NAMED_THINGS:
             for key in _CATALOGUE_FIELDS:
                 if isinstance(obj.get(key), str):
                     text = whole.sub(" ", obj[key]) if whole else obj[key]
                     words.update(re.findall(r"[^\W\d_]{3,}", text))
-    return vocabulary(words)
+                    if key in _CATALOGUE_NAMES and re.search(r"[^\W\d_]", obj[key]):
+                        phrases.add(obj[key])
+    return vocabulary(words, phrases=phrases, catalogue=words)
 
 
 def mask_object(obj: Any, known: Iterable[str] | None = None, common: Vocabulary = NO_WORDS) -> Any:

@@ -24,6 +24,8 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
+from .names import NO_WORDS, Vocabulary, merge, name_spans, ordinary_word, vocabulary
+
 __all__ = ["PATTERNS", "NO_WORDS", "Vocabulary", "find_pii", "known_needles", "known_kind", "mask_email",
            "mask_name", "mask_phone", "mask_text", "is_iban", "merge", "ordinary_word", "vocabulary"]
 
@@ -355,66 +357,29 @@ def known_needles(known: Iterable[str]) -> list[str]:
     return sorted({k.strip() for k in known if k and len(k.strip()) >= 3 and "***" not in k}, key=len, reverse=True)
 
 
-#: Ordinary words (a lone name part that is one stays in clear) and stems (``cancel`` for
-#: ``cancel\w*``): from the toolkit's lexicon and the case's catalogue, given by the caller.
-Vocabulary = tuple[frozenset[str], frozenset[str]]
-NO_WORDS: Vocabulary = (frozenset(), frozenset())
-
-
-def vocabulary(words: Iterable[str] = (), stems: Iterable[str] = ()) -> Vocabulary:
-    """A :data:`Vocabulary` (lower case; words of 3 letters or more, stems of 5 or more)."""
-    return (frozenset(w.lower() for w in words if len(w) >= 3),
-            frozenset(t.lower() for t in stems if len(t) >= 5))
-
-
-def merge(*vocabularies: Vocabulary) -> Vocabulary:
-    """One vocabulary of several (the lexicon's and a case's catalogue)."""
-    return (frozenset().union(*(v[0] for v in vocabularies)), frozenset().union(*(v[1] for v in vocabularies)))
-
-
-#: Endings that make an ordinary word of a vocabulary word (``person`` -> ``Personal``,
-#: ``cancel`` -> ``Cancelled``): a name part so written is a word, not the customer.
-_INFLECTIONS = ("s", "es", "d", "ed", "ing", "al", "ly", "er", "ers", "led", "ling")
-
-
-def ordinary_word(word: str, common: Vocabulary) -> bool:
-    """Whether ``word`` is one of ``common``'s words (or an inflection of one, or starts with one
-    of its stems): a name part that is also such a word is left alone on its own."""
-    low = word.lower()
-    words, stems = common
-    if low in words or any(low.endswith(s) and low[:-len(s)] in words for s in _INFLECTIONS):
-        return True
-    return any(low.startswith(stem) for stem in stems)
-
-
 @lru_cache(maxsize=64)
-def _known_regex(needles: tuple[str, ...], common: Vocabulary = NO_WORDS
-                 ) -> tuple[re.Pattern[str] | None, dict[str, str], re.Pattern[str] | None]:
-    """One alternation of the known strings (case-insensitive) and one of a name's capitalised
-    parts, less those that are ordinary words of ``common`` ("Cancel" of "Cara Cancel" in "Cancel
-    now and refund", "Team" of "Personal Team" in "Team Workspace"): the whole name stays masked
-    everywhere, a distinctive part ("Ardmore") on its own too."""
+def _known_regex(needles: tuple[str, ...]) -> tuple[re.Pattern[str] | None, dict[str, str], tuple[str, ...]]:
+    """One alternation of the known strings that are not names (case-insensitive), each one's
+    mask, and the names (found by :func:`.names.name_spans`: whole, any order, a part where the
+    text uses it as a name)."""
     masks: dict[str, str] = {}
-    parts: dict[str, str] = {}
+    names: list[str] = []
     for k in needles:
         kind = known_kind(k)
-        masks[k.lower()] = {"email": mask_email(k), "name": mask_name(k), "phone": mask_phone(k)}.get(kind) or "***"
         if kind == "name":
-            for part in set(re.split(r"\s+", k)) | set(re.split(r"[\s-]+", k)):
-                if (len(part) >= 3 and part[0].isupper() and part.lower() not in masks
-                        and not ordinary_word(part, common)):
-                    parts[part] = f"{part[0]}."
-    whole = re.compile("|".join(re.escape(k) for k in needles), re.IGNORECASE) if needles else None
-    named = re.compile("(?<![\\w-])(?:" + "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
-                       + ")(?![\\w-])") if parts else None
-    masks.update({p.lower(): m for p, m in parts.items()})
-    return whole, masks, named
+            names.append(k)
+        else:
+            masks[k.lower()] = {"email": mask_email(k), "phone": mask_phone(k)}.get(kind) or "***"
+    others = [k for k in needles if k.lower() in masks]
+    whole = re.compile("|".join(re.escape(k) for k in others), re.IGNORECASE) if others else None
+    return whole, masks, tuple(names)
 
 
 def mask_text(text: str, known: Iterable[str] | None = None, common: Vocabulary = NO_WORDS) -> str:
     """Mask every kind of :data:`PATTERNS` in free text, and each ``known`` string of the customer's
-    wherever it appears (case-insensitively; a name's capitalised parts on their own too, unless
-    the part is an ordinary word of ``common``: :func:`ordinary_word`). Text is read through what
+    wherever it appears (case-insensitively; a name where the text names the customer, by
+    :mod:`.names`' rules with ``common``: whole, any order, a part on its own where it is used as
+    a name, the catalogue's names kept readable). Text is read through what
     hides it (:func:`_view`: zero-width characters, markdown escapes, HTML entities)."""
     if not text:
         return text
@@ -422,11 +387,12 @@ def mask_text(text: str, known: Iterable[str] | None = None, common: Vocabulary 
     if not needles and _plain(text):
         return text  # an id or an enum: no pattern can match (see _PLAIN); most strings a sync masks
     if needles:
-        whole, masks, named = _known_regex(needles, common)
-        for regex in (whole, named):
-            if regex is not None:
-                text = _replace(text, lambda view, r=regex: [(m.start(), m.end(), masks.get(m.group(0).lower(), "***"))
-                                                             for m in r.finditer(view)])
+        whole, masks, names = _known_regex(needles)
+        if whole is not None:
+            text = _replace(text, lambda view: [(m.start(), m.end(), masks.get(m.group(0).lower(), "***"))
+                                                for m in whole.finditer(view)])
+        if names:
+            text = _replace(text, lambda view: name_spans(view, names, common))
     for kind in _possible(_ascii_digits(_view(text)[0])):
         text = _replace(text, lambda view, k=kind: [(start, end, _masked(k, found))
                                                     for start, end, found in _matches(k, _ascii_digits(view))])
@@ -539,8 +505,9 @@ def _possible(line: str) -> list[str]:
     return kinds
 
 
-def find_pii(line: str, known: list[str]) -> list[tuple[int, int, str]]:
-    """Every (start, end, kind) of PII or a secret in ``line``; ``known`` from :func:`known_needles`.
+def find_pii(line: str, known: list[str], common: Vocabulary = NO_WORDS) -> list[tuple[int, int, str]]:
+    """Every (start, end, kind) of PII or a secret in ``line``; ``known`` from :func:`known_needles`
+    (a known name only where it stands whole, as :func:`.names.name_spans` reads it with ``common``).
     Spans may overlap; the caller decides which to report."""
     hits: list[tuple[int, int, str]] = []
     view, starts, ends = _view(line)
@@ -549,9 +516,10 @@ def find_pii(line: str, known: list[str]) -> list[tuple[int, int, str]]:
         for kind in _possible(norm):
             hits += [(start, end, kind) for start, end, _ in _matches(kind, norm)]
     if known:
-        whole, _, _ = _known_regex(tuple(known))
+        whole, _, names = _known_regex(tuple(known))
         if whole is not None:
             hits += [(m.start(), m.end(), known_kind(m.group(0))) for m in whole.finditer(view)]
+        hits += [(s, e, "name") for s, e, _ in name_spans(view, names, common, parts=False)]
     if starts is not None and ends is not None:  # offsets in ``line``, not in its view
         hits = [(starts[s], ends[e - 1], kind) for s, e, kind in hits]
     return hits

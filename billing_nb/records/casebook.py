@@ -22,17 +22,17 @@ from typing import Any
 
 import pandas as pd
 
-from ..actions.ledger import Ledger, LedgerEntry
+from ..actions.ledger import LEDGER_FILENAME, Ledger, LedgerEntry
 from .reconcile import double_counts, stripe_mismatches
 from ..money import Money
-from .scan import scan
+from .scan import masked_place, scan
 
 __all__ = ["CaseRecord", "Casebook", "Audit", "open_casebook", "cases_frame", "bucket_mix", "status_mix",
            "money_totals", "gap_frequency", "missing_idempotency_keys", "ledger_mismatches", "dangling_begins",
            "leaks", "stale_pending", "double_counts", "stripe_mismatches", "audit", "LEDGER_NAME"]
 
 #: The ledger file the runner and the case notebook write under the cases folder.
-LEDGER_NAME = "ledger.sqlite"
+LEDGER_NAME = LEDGER_FILENAME
 
 
 @dataclass(frozen=True)
@@ -216,12 +216,14 @@ def dangling_begins(entries: list[LedgerEntry]) -> pd.DataFrame:
 
 
 def leaks(records: list[CaseRecord], known: list[str] | None = None) -> pd.DataFrame:
-    """PII or secrets in clear in any file of a record folder (``redact.scan``; excerpts masked)."""
+    """PII or secrets in clear in any file of a record folder (``redact.scan``; excerpts masked, and
+    the case id, file name and JSON pointer too: a file or a key can be named after the customer)."""
     rows = []
     for rec in records:
         for leak in scan(rec.path.parent, known=known):
-            rows.append({"case_id": rec.case_id, "file": Path(leak.path).name, "kind": leak.kind,
-                         "where": leak.where or f"line {leak.line}", "excerpt": leak.excerpt})
+            rows.append({"case_id": masked_place(rec.case_id, known), "file": masked_place(Path(leak.path).name, known),
+                         "kind": leak.kind, "where": masked_place(leak.where, known) if leak.where else f"line {leak.line}",
+                         "excerpt": leak.excerpt})
     return pd.DataFrame(rows, columns=["case_id", "file", "kind", "where", "excerpt"])
 
 

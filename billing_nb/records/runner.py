@@ -31,7 +31,7 @@ from ..reading.provider import StripeReader, lookup_kind, make_client
 from ..analysis.lexicon import case_words
 from ..reading.masking import mask_text
 from .markup import math_inert_md
-from .scan import Leak, scan
+from .scan import Leak, masked_place, scan
 from .storage import atomic_write_text, close_interrupted, read_json, saved_atomically, settle_from_ledger
 from ..actions.model import COUNTED
 
@@ -95,7 +95,7 @@ def redaction_error(leaks: list[Leak], landed: list[str] | None = None) -> str:
     what showed in clear and where, so the view or field that rendered it can be found -- and,
     when approved writes landed before the scan, that they did (money moved; a re-run finds
     them done and does not redo them)."""
-    where = ", ".join(f"{leak.kind} in {Path(leak.path).name}:{leak.line}" for leak in leaks[:5])
+    where = ", ".join(f"{leak.kind} in {masked_place(Path(leak.path).name)}:{leak.line}" for leak in leaks[:5])
     more = f" and {len(leaks) - 5} more" if len(leaks) > 5 else ""
     moved = (f"; its approved writes landed all the same ({', '.join(landed)}): a re-run finds them done"
              if landed else "")

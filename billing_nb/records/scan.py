@@ -20,10 +20,12 @@ from typing import Any
 
 from ..analysis.lexicon import VOCABULARY
 from ..exceptions import BadInputError
-from ..reading.pii import merge
+from ..reading.pii import NO_WORDS, Vocabulary, known_kind, merge
+from ..reading.names import name_spans
+from .wording import own_wording
 from ..reading.masking import BEARER_KEYS, PII_KINDS, catalogue_words, customer_pii, find_pii, known_needles, mask_object, mask_text, stripe_objects
 
-__all__ = ["Leak", "scan"]
+__all__ = ["Leak", "masked_place", "scan"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,24 @@ class Leak:
     kind: str  # email | phone | iban | key | card | ssn | cvc | link | vat | name | address | secret | field
     excerpt: str  # masked, safe to print
     where: str = ""  # JSON pointer inside .ipynb/.json files ("/cells/3/outputs/0/text")
+
+
+def masked_place(place: str, known: list[str] | None = None) -> str:
+    """A leak's path or JSON pointer as it may be shown: each ``/``-separated segment masked like
+    text (``jane.doe@gmail.com.txt`` -> ``j***@gmail.com.txt``), and read once more with ``_``,
+    ``.``, ``-`` and ``+`` as spaces for the customer's known names (``josefina_ardmore.pdf``).
+    A file a case saved can be named after its customer; the audit and the runner print it."""
+    needles = known_needles(known or [])
+    names = [n for n in needles if known_kind(n) == "name"]
+    out: list[str] = []
+    for segment in place.split("/"):
+        masked = mask_text(segment, needles)
+        if masked == segment and names:
+            spaced = re.sub(r"[_.+-]", " ", segment)  # one for one: the spans stand where they did
+            for start, end, mask in reversed(name_spans(spaced, names)):
+                masked = masked[:start] + mask.rstrip(".") + masked[end:]
+        out.append(masked)
+    return "/".join(out)
 
 
 _JSON_SUFFIXES = frozenset({".ipynb", ".json"})
@@ -51,11 +71,12 @@ _NOTEBOOK_GENERATED = re.compile(
     r"|^/metadata/papermill/(?:start_time|end_time|duration)$")
 
 
-def _masked_line(line: str, known: list[str], start: int, end: int) -> tuple[str, int, int, list[tuple[int, int]]]:
+def _masked_line(line: str, known: list[str], start: int, end: int,
+                 common: Vocabulary = NO_WORDS) -> tuple[str, int, int, list[tuple[int, int]]]:
     """``line`` with every PII span in it masked, each on its own (so the offsets of the match at
     ``start:end`` can follow), where that match now stands, and where each mask stands. Masking the whole line before
     any cut: a cut of clear text showed 12 digits of a card beside an email (``4000 0566 5566``)."""
-    spans = sorted({(s, e) for s, e, _ in find_pii(line, known)} | {(start, end)})
+    spans = sorted({(s, e) for s, e, _ in find_pii(line, known, common)} | {(start, end)})
     merged: list[list[int]] = []
     for s, e in spans:
         if merged and s < merged[-1][1]:
@@ -65,21 +86,21 @@ def _masked_line(line: str, known: list[str], start: int, end: int) -> tuple[str
     out, pos, at = "", 0, (0, 0)
     masks: list[tuple[int, int]] = []
     for s, e in merged:
-        out += mask_text(line[pos:s], known)  # clear text between hits: a lone name part
-        piece = mask_text(line[s:e], known)
+        out += mask_text(line[pos:s], known, common)  # clear text between hits: a lone name part
+        piece = mask_text(line[s:e], known, common)
         piece = "***" if piece == line[s:e] else piece
         if s <= start < e:
             at = (len(out), len(out) + len(piece))
         masks.append((len(out), len(out) + len(piece)))
         out += piece
         pos = e
-    return out + mask_text(line[pos:], known), at[0], at[1], masks
+    return out + mask_text(line[pos:], known, common), at[0], at[1], masks
 
 
-def _safe_excerpt(line: str, start: int, end: int, known: list[str]) -> str:
+def _safe_excerpt(line: str, start: int, end: int, known: list[str], common: Vocabulary = NO_WORDS) -> str:
     """Context around a match, from the line masked whole; widened to whole tokens so nothing
     half-cut survives, and cut only where a mask ends (never inside one)."""
-    line, start, end, masks = _masked_line(line, known, start, end)
+    line, start, end, masks = _masked_line(line, known, start, end, common)
     lo, hi = max(0, start - 30), min(len(line), end + 30)
     while lo > 0 and not line[lo - 1].isspace() and start - lo < 90:
         lo -= 1
@@ -91,23 +112,29 @@ def _safe_excerpt(line: str, start: int, end: int, known: list[str]) -> str:
         lo = s if s < lo < e else lo
         hi = e if s < hi < e else hi
     excerpt = line[lo:hi].strip()
-    return excerpt if not find_pii(excerpt, known) else "***"
+    return excerpt if not find_pii(excerpt, known, common) else "***"
 
 
-def _scan_line(line: str, known: list[str]) -> Iterator[tuple[str, str]]:
-    """(kind, masked excerpt) per leak; a span reported once (a known email is one leak)."""
-    hits = find_pii(line, known)
+def _scan_line(line: str, known: list[str], common: Vocabulary = NO_WORDS) -> Iterator[tuple[str, str]]:
+    """(kind, masked excerpt) per leak; a span reported once (a known email is one leak). A known
+    name inside the toolkit's own fixed wording ("The Billing Team" of a template) is none
+    (:mod:`.wording`); ``common``: the case's words, so a name inside a catalogue name is read
+    as the masking read it (:mod:`billing_nb.reading.names`)."""
+    hits = find_pii(line, known, common)
     taken: list[tuple[int, int]] = []
     for start, end, kind in hits:
         if any(start < e and s < end for s, e in taken):
             continue
+        if kind == "name" and own_wording(line, start, end):
+            continue
         taken.append((start, end))
-        yield kind, _safe_excerpt(line, start, end, known)
+        yield kind, _safe_excerpt(line, start, end, known, common)
 
 
-def _scan_text(text: str, known: list[str], is_html: bool) -> Iterator[tuple[int, str, str]]:
+def _scan_text(text: str, known: list[str], is_html: bool,
+               common: Vocabulary = NO_WORDS) -> Iterator[tuple[int, str, str]]:
     for number, line in enumerate(text.splitlines(), start=1):
-        for kind, excerpt in _scan_line(html.unescape(line) if is_html else line, known):
+        for kind, excerpt in _scan_line(html.unescape(line) if is_html else line, known, common):
             yield number, kind, excerpt
 
 
@@ -131,12 +158,13 @@ def _walk_json(node: Any, pointer: str) -> Iterator[tuple[str, str]]:
 
 
 def _scan_value(value: str, known: list[str], is_html: bool,
-                memo: dict[tuple[str, bool], list[tuple[int, str, str]]]) -> list[tuple[int, str, str]]:
+                memo: dict[tuple[str, bool], list[tuple[int, str, str]]],
+                common: Vocabulary = NO_WORDS) -> list[tuple[int, str, str]]:
     """``_scan_text`` of one JSON string, once per distinct string of a scan (a record repeats
     most of its strings -- keys, ids, amounts -- across its files; each still gets its own Leak)."""
     hits = memo.get((value, is_html))
     if hits is None:
-        hits = memo[(value, is_html)] = list(_scan_text(value, known, is_html))
+        hits = memo[(value, is_html)] = list(_scan_text(value, known, is_html, common))
     return hits
 
 
@@ -195,7 +223,8 @@ def _sqlite_text(file: Path) -> str | None:
 
 
 def _scan_file(file: Path, known: list[str],
-               memo: dict[tuple[str, bool], list[tuple[int, str, str]]] | None = None) -> list[Leak]:
+               memo: dict[tuple[str, bool], list[tuple[int, str, str]]] | None = None,
+               common: Vocabulary = NO_WORDS) -> list[Leak]:
     text = _read_text(file)
     if text is None:
         return []
@@ -212,12 +241,12 @@ def _scan_file(file: Path, known: list[str],
             data = None
     if data is None:
         is_html = file.suffix.lower() in _MARKUP_SUFFIXES
-        return [Leak(str(file), line, kind, excerpt) for line, kind, excerpt in _scan_text(text, known, is_html)]
+        return [Leak(str(file), line, kind, excerpt) for line, kind, excerpt in _scan_text(text, known, is_html, common)]
     memo = {} if memo is None else memo
     generated = _NOTEBOOK_GENERATED if file.suffix.lower() == ".ipynb" else None
     leaks = [Leak(str(file), line, kind, excerpt, pointer)
              for pointer, value in _walk_json(data, "") if not (generated and generated.match(pointer))
-             for line, kind, excerpt in _scan_value(value, known, "html" in pointer or "svg" in pointer, memo)]
+             for line, kind, excerpt in _scan_value(value, known, "html" in pointer or "svg" in pointer, memo, common)]
     seen = {leak.where for leak in leaks}
     return leaks + [leak for leak in _field_leaks(file, data, known) if leak.where not in seen]
 
@@ -280,8 +309,25 @@ def scan(path: Path, known: list[str] | None = None) -> list[Leak]:
         files = [path]
     else:  # every regular file: a leak in a .jsonl, .tsv, .yaml or extensionless file is one all the same
         files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    common = _case_words(files, needles) if any(known_kind(n) == "name" for n in needles) else NO_WORDS
     leaks: list[Leak] = []
     memo: dict[tuple[str, bool], list[tuple[int, str, str]]] = {}
     for file in files:
-        leaks.extend(_scan_file(file, needles, memo))
+        leaks.extend(_scan_file(file, needles, memo, common))
     return leaks
+
+
+def _case_words(files: list[Path], known: list[str]) -> Vocabulary:
+    """The words the scanned records were masked with (``analysis.lexicon.case_words``): the
+    lexicon's and the catalogue of every saved snapshot among ``files`` -- a known name inside a
+    catalogue name (customer ``Acme Analytics``, product ``Acme Analytics Pro``) was kept readable
+    there on purpose, and is no leak."""
+    found = [VOCABULARY]
+    for file in files:
+        if file.suffix.lower() == ".json" and not file.name.lower().endswith(_DB_SIDE_FILES):
+            try:
+                data = json.loads(file.read_text(encoding="utf-8", errors="replace"))
+            except (OSError, ValueError):
+                continue
+            found.append(catalogue_words(data, known))
+    return merge(*found)

@@ -56,7 +56,11 @@ def test_the_catalogue_keeps_its_own_words_in_every_object() -> None:
     assert masked["customers"][0]["description"] == "Team Workspace for P. T."
     assert masked["invoices"][0]["lines"]["data"][0]["description"] == "2 x Team Workspace (at $12.00 / month)"
     assert mask_object(masked, common=words) == masked
-    assert mask_object(objects)["products"][0]["name"] == "T. Workspace"  # without the case's words
+    # without the case's words "Team" is still an English word: the word at a sentence's start, a
+    # name capitalised inside one ("from Team" -> "from T."), the product's in its catalogue name
+    assert mask_object(objects)["products"][0]["name"] == "Team Workspace"
+    assert mask_text("A note from Team.", ["Personal Team"]) == "A note from T."
+    assert mask_text("A note on Team Workspace.", ["Personal Team"], words) == "A note on Team Workspace."
 
 
 def test_a_product_named_after_its_customer_gives_no_words() -> None:

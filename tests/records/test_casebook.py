@@ -156,3 +156,19 @@ def test_missing_folder_and_ledger_read_as_empty(tmp_path: Path) -> None:
     assert cb.audit(book, now=NOW).ok
     for frame in (cb.bucket_mix([]), cb.status_mix([]), cb.money_totals([]), cb.gap_frequency([]), cb.cases_frame([])):
         assert frame.empty and len(frame.columns) > 1
+
+
+def test_the_audits_file_and_where_columns_mask_pii_in_paths(clean: Path) -> None:
+    """A file a case saved can be named after its customer, and a JSON key can be an email: the
+    audit printed both in clear in its file and where columns."""
+    folder = write(clean, record("c9"))
+    (folder / "jane.doe@gmail.com.txt").write_text("card 4242 4242 4242 4242\n")
+    (folder / "patience_quillon-notes.md").write_text("call +1 415 555 0132\n")
+    (folder / "extra.json").write_text(json.dumps({"by_email": {"pat.quill@example.com": "iban DE89370400440532013000"}}))
+    found = cb.leaks(cb.open_casebook(clean).records, known=["Patience Quillon"])
+    shown = " ".join(found["file"]) + " " + " ".join(found["where"]) + " " + " ".join(found["case_id"])
+    assert len(found) == 4, found  # the email key is a leak of its own
+    for secret in ("jane.doe@", "pat.quill@", "patience", "quillon"):
+        assert secret not in shown.lower(), (secret, shown)
+    assert {"j***@gmail.com.txt", "P. Q-notes.md", "extra.json"} <= set(found["file"]), list(found["file"])
+    assert "/by_email/p***@example.com" in set(found["where"])
