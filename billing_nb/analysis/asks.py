@@ -297,14 +297,16 @@ def seats_used(text: str) -> tuple[int, str] | None:
 
 
 # --- a product the complaint names that the customer does not have -------------------------------
-_PRODUCT_NOUN = (r"(?:add-?ons?|add on|addons?|plan|subscription|package|bundle|module|tier|licen[cs]e|product|edition|"
-                 r"extension|integration|pack|plugin|plug-in|complemento|paquete|modulo|zusatz\w*|paket|erweiterung|"
-                 r"option|forfait|formule|extension)")
+#: Nouns for something bought on its own. A module, integration, extension, plugin or option is
+#: as often a feature of the plan the customer has ("the reporting module has been broken since we
+#: bought the annual plan"): naming one is no sign of a product they lack.
+_PRODUCT_NOUN = (r"(?:add-?ons?|add on|addons?|plan|subscription|package|bundle|tier|licen[cs]e|product|edition|"
+                 r"pack|complemento|paquete|zusatz\w*|paket|forfait|formule)")
 _NAMED_PRODUCT = re.compile(rf"\b(?:my|our|the|this|your|for|mi|mein\w*|unser\w*|mon|ma|notre|le|la|el|das|den)\s+"
                             rf"((?:[a-z][\w'-]*\s+){{1,3}}?){_PRODUCT_NOUN}\b")
 #: Spanish and French put the name after the noun: "mi complemento Analytics", "le module Rapports"
-_PRODUCT_NAMED = re.compile(r"\b(?:el|mi|la|le|mon|ma|notre|nuestro|nuestra|mein\w*)\s+(?:complemento|paquete|modulo|"
-                            r"module|option|extension|forfait|formule|plan|abonnement|suscripcion|paket)\s+(?:de\s+|d')?"
+_PRODUCT_NAMED = re.compile(r"\b(?:el|mi|la|le|mon|ma|notre|nuestro|nuestra|mein\w*)\s+(?:complemento|paquete|"
+                            r"forfait|formule|plan|abonnement|suscripcion|paket)\s+(?:de\s+|d')?"
                             r"([a-z][\w'-]*)")
 #: words that say which plan without naming a product ("my annual plan", "our team plan", "the old one")
 _GENERIC = frozenset("""
