@@ -35,7 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 __all__ = ["Tier", "PriceTerms", "price_terms", "period_amount", "recurring_amount", "is_metered", "is_tiered",
-           "tiers_missing", "unit_text", "price_ids_needing_tiers", "with_tiers"]
+           "tiers_missing", "unit_text", "unit_minor", "price_ids_needing_tiers", "with_tiers"]
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -115,7 +115,7 @@ class PriceTerms:
 
     def tier_for(self, quantity: int) -> Tier:
         """The tier ``quantity`` falls in (volume mode prices every unit at it)."""
-        tiers = self.tiers or ()
+        tiers: tuple[Tier, ...] = self.tiers or (Tier(None, Decimal(0), Decimal(0)),)
         return next((t for t in tiers if t.up_to is None or quantity <= t.up_to), tiers[-1])
 
     def amount(self, quantity: int) -> int:
@@ -169,8 +169,9 @@ def price_terms(price: Any) -> PriceTerms:
     p = price if isinstance(price, dict) else {"id": price}
     unit = _dec(p.get("unit_amount_decimal"))
     unit = unit if unit is not None else (_dec(p.get("unit_amount")) or Decimal(0))
-    tq = p.get("transform_quantity") if isinstance(p.get("transform_quantity"), dict) else {}
-    rec = p.get("recurring") if isinstance(p.get("recurring"), dict) else {}
+    tq_raw, rec_raw = p.get("transform_quantity"), p.get("recurring")
+    tq: dict[str, Any] = tq_raw if isinstance(tq_raw, dict) else {}
+    rec: dict[str, Any] = rec_raw if isinstance(rec_raw, dict) else {}
     return PriceTerms(
         price_id=str(p.get("id") or ""), currency=str(p.get("currency") or "usd").lower(),
         scheme=str(p.get("billing_scheme") or "per_unit"), unit=unit, tiers_mode=p.get("tiers_mode"),
@@ -214,6 +215,19 @@ def unit_text(terms: PriceTerms, fmt: Any = None) -> str:
     if terms.divide_by and terms.divide_by > 1:
         text += f" per {terms.divide_by}"
     return text
+
+
+def unit_minor(terms: PriceTerms, quantity: int) -> int:
+    """One unit's price in whole minor units at ``quantity``, for display and the per-unit fields:
+    the unit amount (rounded), a package's price, the volume tier's unit at this count, or the
+    graduated average (the period's amount is :meth:`PriceTerms.amount`, never this x quantity)."""
+    if terms.tiered:
+        if not terms.known:
+            return 0
+        if terms.tiers_mode == "volume":
+            return _round(terms.tier_for(max(1, quantity)).unit)
+        return _round(terms.exact(max(1, quantity)) / max(1, quantity))
+    return _round(terms.unit)
 
 
 def price_ids_needing_tiers(subscriptions: list[dict[str, Any]]) -> list[str]:

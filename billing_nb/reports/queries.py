@@ -167,7 +167,7 @@ _CURRENT = f"""
 WITH live AS (
   SELECT s.id AS subscription_id, s.customer_id, si.quantity, p.id AS price_id, p.product_id, p.currency,
          p.recurring_interval AS billing_interval, p.recurring_interval_count AS interval_count,
-         FLOOR(p.unit_amount * si.quantity /
+         FLOOR(COALESCE(si.amount, p.unit_amount * si.quantity) /
                (CASE p.recurring_interval WHEN 'month' THEN 1.0 * p.recurring_interval_count
                      WHEN 'year' THEN 12.0 * p.recurring_interval_count
                      WHEN 'week' THEN p.recurring_interval_count * 12.0 / 52
