@@ -63,7 +63,7 @@ def generate(path: Path, subscriptions: int) -> dict[str, int]:
                    NULL, NULL, 'charge_automatically', NULL, ended, NULL, '[]' FROM gen2""")
         con.execute("""
             INSERT INTO subscription_items
-            SELECT 'si_' || i, started, id, 'price_' || plan || '_' || cur || '_' || iv, qty, NULL, NULL FROM gen2""")
+            SELECT 'si_' || i, started, id, 'price_' || plan || '_' || cur || '_' || iv, qty, NULL, NULL, NULL FROM gen2""")
         con.execute("""
             INSERT INTO invoices
             SELECT 'in_' || i || '_' || k, ps, customer_id, id,

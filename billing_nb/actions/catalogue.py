@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from .model import Action, ActionKind
 from ..money import Money
+from ..reading.prices import PriceTerms
 
 __all__ = ["PORTAL_FLOWS", "portal", "cancel_at_period_end", "cancel_now", "refund", "credit_note", "quantity", "retry",
            "default_pm", "void", "document", "REFUND_REASONS", "CREDIT_NOTE_REASONS"]
@@ -102,11 +103,15 @@ def credit_note(invoice: str, amount: Money, reason: str, why: str, charge: str 
         params={"reason": reason, "charge": charge}, exclusive=f"money:{charge or invoice}")
 
 
-def quantity(sub: str, item: str, new: int, old: int, unit: Money, *, copies: bool = False) -> Action:
+def quantity(sub: str, item: str, new: int, old: int, unit: Money | PriceTerms, *, copies: bool = False) -> Action:
     """A seat change, with Stripe's prorations; ``copies``: the extra copies of a product not
     sold per seat, bought by mistake, whose money goes back by a refund of their share of the
-    charge, so Stripe makes no proration credit for them (it would pay the same time back twice)."""
-    delta = unit.times(new - old)
+    charge, so Stripe makes no proration credit for them (it would pay the same time back twice).
+    ``unit``: the price's model (a tiered price's seats do not cost the same each) or a per-unit amount."""
+    if isinstance(unit, PriceTerms):
+        delta = Money(unit.amount(new) - unit.amount(old), unit.currency)
+    else:
+        delta = unit.times(new - old)
     noun = ("cop" + ("y" if new == 1 else "ies")) if copies else f"seat{'' if new == 1 else 's'}"
     how = ("without prorations (proration_behavior=none: the extra copies' share of the charge is refunded "
            "separately)" if copies else "with Stripe's prorations on the next invoice")

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..exceptions import UnknownActionError
 from ..money import Money
+from ..reading.prices import PriceTerms
 
 __all__ = ["ActionKind", "Action", "Plan", "ExecutedAction", "idempotency_key", "effect_of", "split_again", "money_of_id",
            "STEP_NAMES", "COUNTED", "LANDED", "AGAIN_SEP"]
@@ -84,9 +85,9 @@ class Action:
 class Plan:
     actions: list[Action]
     notes: list[str] = field(default_factory=list)  # e.g. "answer dispute du_X; never refund it"
-    #: live subscriptions billed per seat -> (item id, seats now, price per seat): what a
-    #: ``quantity:SUB:N`` approval may change although no seat change was proposed
-    seats: dict[str, tuple[str, int, Money]] = field(default_factory=dict)
+    #: live subscriptions billed per seat -> (item id, seats now, the price's model, or a per-unit
+    #: amount): what a ``quantity:SUB:N`` approval may change although no seat change was proposed
+    seats: dict[str, tuple[str, int, Money | PriceTerms]] = field(default_factory=dict)
 
     def get(self, action_id: str) -> Action:
         """The action with that id; UnknownActionError when the plan has none."""

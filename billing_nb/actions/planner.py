@@ -148,7 +148,8 @@ class _Planner:
         """One product bought N times on one subscription ("charged $30 instead of $15, I only
         need one"): back to one copy, and the extra copies' share of the last paid charge back,
         the refund needing the quantity change (else the next renewal charges them again)."""
-        change = cat.quantity(shape.subscription_id, item.item_id, 1, item.quantity, item.unit_amount, copies=True)
+        change = cat.quantity(shape.subscription_id, item.item_id, 1, item.quantity, item.terms or item.unit_amount,
+                              copies=True)
         self.add(change, f"{item.product} is not sold per seat, yet {shape.subscription_id} bills it {item.quantity} "
                          "times: back to the one copy the customer uses")
         paid = [inv for inv in subscription_invoices(self.snap, shape.subscription_id) if inv.get("status") == "paid"]
@@ -160,7 +161,7 @@ class _Planner:
             return
         lines = [ln for ln in ((inv.get("lines") or {}).get("data") or [])
                  if line_subscription_item(ln) == item.item_id and not line_is_proration(ln)]
-        billed = sum(int(ln.get("amount") or 0) for ln in lines) if lines else item.unit_amount.amount * item.quantity
+        billed = sum(int(ln.get("amount") or 0) for ln in lines) if lines else item.amount.amount
         count = int(lines[0].get("quantity") or item.quantity) if lines else item.quantity
         extra = min(billed * (count - 1) // max(1, count), refundable(charge))
         if extra > 0:
@@ -298,7 +299,8 @@ class _Planner:
                        f'the complaint says the team uses {target} ("{stated[1]}"); {item.quantity} seats are '
                        "billed" if stated else
                        f"the complaint says seats are unused; back to the {target} seats before the last change")
-                self.add(cat.quantity(shape.subscription_id, item.item_id, target, item.quantity, item.unit_amount), why)
+                self.add(cat.quantity(shape.subscription_id, item.item_id, target, item.quantity,
+                                          item.terms or item.unit_amount), why)
                 continue
             if raised and not seats:
                 self.notes.append(f"{shape.subscription_id}: {raised[-1].line()}; a deliberate increase, so no "
@@ -679,7 +681,8 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
         p.notes.append(f"The customer already holds a {held} credit on their balance ({where}); a full-charge "
                        "refund is not net of it, so weigh it before approving.")
     p.add(cat.document(p.customer, bucket.value), f"record the bucket ({bucket.value}) on the customer for the next case")
-    per_seat = {shape.subscription_id: (item.item_id, item.quantity, item.unit_amount)  # and copies in quantity
-                for shape in p.live for item in [next((i for i in shape.items if i.per_seat or i.quantity > 1), None)]
+    per_seat = {shape.subscription_id: (item.item_id, item.quantity, item.terms or item.unit_amount)  # and copies
+                for shape in p.live for item in [next((i for i in shape.items if not i.metered
+                                                       and (i.per_seat or i.quantity > 1)), None)]
                 if item}
     return Plan(p.screened(), list(dict.fromkeys(p.notes)), per_seat)

@@ -298,9 +298,9 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
     #     quantity is a duplicate inside one subscription
     extra_qty = [s for s in live if s.quantity > 1 and not _per_seat(s, products)]
     named = {s.id: plan_name(snapshot, s.price, s.product) for s in summary.subscriptions}  # the plan as people read it
-    extra_lines = [f"{s.id}: quantity {s.quantity} on {named[s.id]}, which is not sold per seat: {s.quantity} x "
-                   f"{Money(s.unit_amount, s.currency).format()} = {s.recurring_total.format()} per {s.interval} "
-                   "(an accidental quantity looks like this)" for s in extra_qty]
+    extra_lines = [f"{s.id}: quantity {s.quantity} on {named[s.id]}, which is not sold per seat: {s.price_text} "
+                   f"per {s.interval}" + (f" ({s.recurring_total.format()} over all items)" if s.item_count > 1 else "")
+                   + " (an accidental quantity looks like this)" for s in extra_qty]
     if extra_qty and sc.get("duplicate_subscription", 0) >= 1.5 and sc.get("duplicate_subscription", 0) >= sc.get(_TEAM, 0):
         evidence.extend(extra_lines)
         evidence.append("complaint says they pay double")
@@ -310,8 +310,8 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
     seated = [s for s in live if s.quantity > 1]
     if seated and _top(reading, (_TEAM, _PRODUCT), floor=0.8) == _TEAM:
         for s in seated:
-            unit = Money(s.unit_amount, s.currency).format()
-            evidence.append(f"{s.id}: {s.quantity} x {unit} = {s.recurring_total.format()} per {s.interval} on {named[s.id]}"
+            evidence.append(f"{s.id}: {s.price_text} per {s.interval} on {named[s.id]}"
+                            + (f" ({s.recurring_total.format()} over all items)" if s.item_count > 1 else "")
                             + (" (per-seat price)" if _per_seat(s, products) else ""))
         business = _business(snapshot, seated[0].customer)
         if business:

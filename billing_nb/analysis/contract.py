@@ -28,6 +28,7 @@ from .periods import cheaper_price, split_refund, unused_time
 from ..money import THREE_DECIMAL_CURRENCIES, Money, prorate, stripe_round
 from .charges import one_off_options
 from .credits import credits_of
+from ..reading.prices import is_metered, price_terms, recurring_amount, unit_minor
 from ..reading.rows import price_seat_hint
 from ..reading.snapshot import CaseSnapshot, from_ts
 from .terms import (LIVE_STATUSES, OPTION_KINDS, ContractShape, ItemShape, RecurringDiscount, RefundOption,
@@ -53,7 +54,7 @@ def _per_seat(price: dict[str, Any], quantity: int, product: dict[str, Any]) -> 
     (:func:`~billing_nb.reading.rows.price_seat_hint`) or a seat word in the product's
     ``unit_label`` (what one unit is called on receipts and invoices); a product *named* for
     seats, users or a team counts only when bought in quantity (a flat "Team" plan is not)."""
-    if price.get("billing_scheme", "per_unit") != "per_unit":
+    if is_metered(price):  # usage, not seats (a licensed tiered price is how team plans often price seats)
         return False
     flag = str((product.get("metadata") or {}).get("per_seat", "")).lower() in ("1", "true", "yes")
     label = str(product.get("unit_label") or "").lower()
@@ -67,12 +68,14 @@ def _item_shape(snapshot: CaseSnapshot, item: dict[str, Any]) -> ItemShape:
     recurring = price.get("recurring") or {}
     quantity = int(item.get("quantity") or 1)
     product = str(obj_id(price.get("product")) or "")
+    terms = price_terms(price)
     return ItemShape(
         item_id=str(item.get("id")), price=str(obj_id(price) or ""), product=product,
-        unit_amount=Money(int(price.get("unit_amount") or 0), str(price.get("currency") or "usd")),
+        unit_amount=Money(unit_minor(terms, quantity), str(price.get("currency") or "usd")),
         interval=str(recurring.get("interval") or "month"), interval_count=int(recurring.get("interval_count") or 1),
         quantity=quantity, per_seat=_per_seat(price, quantity, snapshot.by_id(product) or {}),
         period_start=int(item.get("current_period_start") or 0), period_end=int(item.get("current_period_end") or 0),
+        terms=terms,
     )
 
 
@@ -230,8 +233,8 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
         price = cheaper_price(snapshot, item)
         if price is None or item.period_end <= item.period_start:
             continue
-        old = prorate(item.unit_amount.amount * item.quantity, item.period_start, item.period_end, now)
-        new = prorate(int(price.get("unit_amount") or 0) * item.quantity, item.period_start, item.period_end, now)
+        old = prorate(item.amount_at(item.quantity), item.period_start, item.period_end, now)
+        new = prorate(recurring_amount(price, item.quantity), item.period_start, item.period_end, now)
         downgrade[item.item_id] = {"from_price": item.price, "to_price": str(price["id"]), "credit": old, "debit": new}
         credit += old - new
     credit = stripe_round(credit, cur)

@@ -18,6 +18,7 @@ from ..reading.rows import paid_from_balance
 from ..reading.objects import (invoice_charge, line_is_proration, line_price, line_subscription_item, obj_id,
                               pending_prorations, refundable, subscription_invoices)
 from ..money import round_half_up, stripe_round
+from ..reading.prices import is_metered, recurring_amount, tiers_missing
 from .credits import returned_on
 from ..reading.snapshot import CaseSnapshot
 
@@ -57,6 +58,7 @@ def _running(snapshot: CaseSnapshot, shape: ContractShape, now: int) -> list[tup
     """The paid invoices with a line of the shape's items still running at ``now``, oldest
     first, each with those lines (proration lines too): the invoices that paid for the time left."""
     out = []
+    metered = {i.item_id for i in shape.items if i.metered}  # usage billed in arrears: no unused time
     for inv in subscription_invoices(snapshot, shape.subscription_id):
         if inv.get("status") != "paid":
             continue
@@ -65,7 +67,7 @@ def _running(snapshot: CaseSnapshot, shape: ContractShape, now: int) -> list[tup
             item = _line_item(line, shape)
             period = line.get("period") or {}
             start, end = int(period.get("start") or 0), int(period.get("end") or 0)
-            if item is not None and end > start and end > now:
+            if item is not None and end > start and end > now and item not in metered:
                 lines.append((item, line))
         if lines:
             out.append((inv, lines))
@@ -208,6 +210,11 @@ def split_refund(amount: int, invoices: list[dict[str, Any]], currency: str) -> 
     return parts
 
 
+def priced(price: dict[str, Any]) -> bool:
+    """A price whose amount can be computed (a tiered one read without its tiers cannot)."""
+    return not tiers_missing(price)
+
+
 def cheaper_price(snapshot: CaseSnapshot, item: ItemShape) -> dict[str, Any] | None:
     seen: dict[str, dict[str, Any]] = {}
     for sub in snapshot.of("subscriptions"):
@@ -224,6 +231,8 @@ def cheaper_price(snapshot: CaseSnapshot, item: ItemShape) -> dict[str, Any] | N
         return (obj_id(p.get("product")) == item.product and p.get("active", True) is not False
                 and str(p.get("currency")) == item.unit_amount.currency
                 and rec.get("interval") == item.interval and int(rec.get("interval_count") or 1) == item.interval_count
-                and int(p.get("unit_amount") or 0) < item.unit_amount.amount)
-    cheaper = sorted((p for p in seen.values() if fits(p)), key=lambda p: -int(p.get("unit_amount") or 0))
+                and not is_metered(p) and priced(p)
+                and recurring_amount(p, item.quantity) < item.amount_at(item.quantity))
+    # the dearest of the cheaper ones, each at the item's quantity under its own pricing model
+    cheaper = sorted((p for p in seen.values() if fits(p)), key=lambda p: -recurring_amount(p, item.quantity))
     return cheaper[0] if cheaper else None

@@ -10,6 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..money import Money, round_half_up
+from ..reading.prices import PriceTerms
 
 __all__ = ["ItemShape", "ContractShape", "RecurringDiscount", "RefundOption", "net_annual", "recurring_discounts", "OPTION_KINDS", "LIVE_STATUSES"]
 
@@ -31,12 +32,46 @@ class ItemShape:
     per_seat: bool
     period_start: int
     period_end: int
+    #: the price's pricing model (:mod:`billing_nb.reading.prices`); None: ``unit_amount`` per unit
+    terms: PriceTerms | None = None
+
+    @property
+    def metered(self) -> bool:
+        """Billed in arrears on usage: no recurring amount, no unused time (Stripe's MRR excludes it)."""
+        return self.terms is not None and self.terms.metered
+
+    def amount_at(self, quantity: int) -> int:
+        """What one period recurs at for ``quantity`` under the price's own model (0: metered)."""
+        if self.terms is None:
+            return self.unit_amount.amount * quantity
+        return 0 if self.terms.metered else self.terms.amount(quantity)
+
+    @property
+    def amount(self) -> Money:
+        """What one period of this item recurs at."""
+        return Money(self.amount_at(self.quantity), self.unit_amount.currency)
+
+    @property
+    def priced(self) -> bool:
+        """False for a tiered price read without its tiers: its amount is unknown, not 0."""
+        return self.terms is None or self.terms.known
+
+    def annual_at(self, quantity: int) -> Fraction:
+        """This item's recurring amount at ``quantity`` over a year, exactly."""
+        per_year = _PER_YEAR.get(self.interval, Fraction(12)) / max(1, self.interval_count)
+        return self.amount_at(quantity) * per_year
 
     @property
     def annual_amount(self) -> Fraction:
-        """This item's price x quantity over a year, exactly."""
-        per_year = _PER_YEAR.get(self.interval, Fraction(12)) / max(1, self.interval_count)
-        return self.unit_amount.amount * self.quantity * per_year
+        """This item's recurring amount over a year, exactly."""
+        return self.annual_at(self.quantity)
+
+    def describe(self) -> str:
+        """``5, volume tiers: $12.00 each at this count = $60.00`` (how the price reaches its amount)."""
+        fmt = lambda v: Money(v, self.unit_amount.currency).format()  # noqa: E731
+        if self.terms is None:
+            return f"{self.quantity} x {self.unit_amount.format()} = {self.amount.format()}"
+        return self.terms.describe(self.quantity, fmt)
 
 
 @dataclass(frozen=True)
@@ -120,8 +155,9 @@ class ContractShape:
 
     @property
     def recurring_total(self) -> Money:
-        """What one full period costs (sum of unit_amount x quantity)."""
-        return Money(sum(i.unit_amount.amount * i.quantity for i in self.items), self.currency)
+        """What one full period recurs at: each item's amount under its price's model (metered
+        usage, billed in arrears, is not recurring)."""
+        return Money(sum(i.amount_at(i.quantity) for i in self.items), self.currency)
 
     def percent_factor(self, item: ItemShape) -> Fraction:
         """What share of ``item``'s price the forever percentage discounts leave (1: none): a seat

@@ -36,7 +36,11 @@ def plan_words(snapshot: CaseSnapshot, sub: SubscriptionRow) -> str:
     collection in words)."""
     name = plan_name(snapshot, sub.price, sub.product)
     total = money(sub.recurring_total.amount, sub.currency)
-    price = f"{sub.quantity} seats × {money(sub.unit_amount, sub.currency)} = {total}" if sub.quantity > 1 else total
+    plain = sub.terms is None or (not sub.terms.tiered and not sub.terms.divide_by and not sub.terms.metered)
+    if sub.quantity > 1 and plain:
+        price = f"{sub.quantity} seats × {money(sub.unit_amount, sub.currency)} = {total}"
+    else:  # tiers, packages, metered: how the price reaches its amount (never "5 seats × $0.00")
+        price = sub.price_text if not plain else total
     if sub.status in ("canceled", "incomplete_expired"):
         when = f"canceled {day(sub.canceled_at)}" if sub.canceled_at else sub.status.replace("_", " ")
     elif sub.cancel_at_period_end or sub.cancel_at:

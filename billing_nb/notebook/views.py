@@ -91,7 +91,9 @@ def _shape_rows(case: Case, shapes: list[ContractShape]) -> list[dict[str, str]]
     for s in shapes:
         items = "; ".join(
             f"{plan_name(case.snapshot, i.price, i.product)} × {i.quantity}"
-            f"{' seats' if i.per_seat or i.quantity > 1 else ''} at {money_of(i.unit_amount)}" for i in s.items)
+            f"{' seats' if i.per_seat or i.quantity > 1 else ''} at "
+            + (money_of(i.unit_amount) if i.terms is None or not (i.terms.tiered or i.terms.divide_by or i.terms.metered)
+               else i.describe()) for i in s.items)
         every = ", ".join(sorted({f"{i.interval_count} {i.interval}s" if i.interval_count > 1 else i.interval
                                   for i in s.items}))
         kinds = [w for w, on in (("annual", s.is_annual), ("team", s.is_team), ("prorated", s.is_prorated)) if on]

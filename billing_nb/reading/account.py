@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from .concurrency import Rows, run_wave
+from .prices import price_ids_needing_tiers, with_tiers
 from .provider import StripeReader, make_client
 from .snapshot import portal_in_use
 
@@ -170,6 +171,11 @@ def read_account(reader: StripeReader, *, max_pages: int = 20) -> AccountSnapsho
         merged.setdefault(kind, []).extend(rows)
     for kind in ("customers", "subscriptions"):  # newest first across the clocks, as one list would be
         merged[kind].sort(key=lambda o: int(o.get("created") or 0), reverse=True)
+    tiered = price_ids_needing_tiers(merged["subscriptions"])  # tiers only when expanded; 5 levels via a list
+    if tiered:
+        priced = run_wave({("prices", pid): (lambda p=pid: ([reader.price_with_tiers(p)], 1)) for pid in tiered},
+                          reader.concurrency)
+        with_tiers(merged["subscriptions"], [row for rows, _ in priced.values() for row in rows])
     return AccountSnapshot(
         customers=[c for c in merged["customers"] if not c.get("deleted")],
         subscriptions=merged["subscriptions"], invoices=merged["invoices"],

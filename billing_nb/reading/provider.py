@@ -356,6 +356,14 @@ class StripeReader:
             raise MalformedIdError(f"cannot retrieve an object with prefix {prefix + '_'!r}")
         return cast(dict[str, Any], self.call(lambda: service.retrieve(obj_id)).to_dict(for_json=True))
 
+    def price_with_tiers(self, price_id: str) -> dict[str, Any]:
+        """One price with its ``tiers`` (not included by default: "To include it in the response,
+        expand the tiers field"). A subscription list cannot reach them (``data.items.data.price.tiers``
+        is five levels, over Stripe's four), and prices.list has no ``ids`` filter, so a tiered
+        price is retrieved on its own."""
+        return cast(dict[str, Any], self.call(
+            lambda: self.client.raw_request("get", f"/v1/prices/{price_id}", expand=["tiers"]).data))
+
     def preview_credit_note(self, invoice_id: str, refund_amount: int) -> dict[str, Any]:
         """Stripe's own credit note preview for refunding ``refund_amount`` of a paid invoice."""
         return cast(dict[str, Any], self.call(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..money import Money
+from .prices import PriceTerms, is_metered, price_terms, recurring_amount, unit_minor
 
 __all__ = ["Anomaly", "SubscriptionRow", "InvoiceRow", "ChargeRow", "obj_id", "invoice_subscription",
            "invoice_payment_intent", "paid_from_balance", "price_seat_hint", "sub_row", "invoice_row", "charge_row", "money_text"]
@@ -52,12 +53,24 @@ class SubscriptionRow:
     price_metadata: dict[str, str] = field(default_factory=dict)
     items_total: int | None = None  # every item's unit_amount x quantity (None: this row's item only)
     seat_hint: bool = False  # the price calls itself per seat (metadata per_seat, nickname/lookup key "seat")
+    terms: PriceTerms | None = None  # the row's price's model (reading.prices); None: unit_amount per unit
 
     @property
     def recurring_total(self) -> Money:
         """What one full period costs, over all items."""
-        total = self.items_total if self.items_total is not None else self.unit_amount * self.quantity
+        if self.items_total is not None:
+            return Money(self.items_total, self.currency)
+        total = self.terms.amount(self.quantity) if self.terms is not None else self.unit_amount * self.quantity
         return Money(total, self.currency)
+
+    @property
+    def price_text(self) -> str:
+        """How this row's item reaches its amount: ``5 x $15.00 = $75.00``, ``5, volume tiers: $12.00
+        each at this count = $60.00``, ``7 in packages of 5 ...``, ``metered ...``."""
+        fmt = lambda v: Money(v, self.currency).format()  # noqa: E731
+        if self.terms is None:
+            return f"{self.quantity} x {fmt(self.unit_amount)} = {fmt(self.unit_amount * self.quantity)}"
+        return self.terms.describe(self.quantity, fmt)
 
     def as_case_json(self) -> dict[str, Any]:
         """The case.json shape: id, status, price, product, interval, quantity, current_period_end, cancel_at_period_end."""
@@ -157,14 +170,15 @@ def invoice_payment_intent(inv: dict[str, Any]) -> str | None:
 
 def price_seat_hint(price: dict[str, Any]) -> bool:
     """A per-unit price that names itself per seat: metadata ``per_seat``, or "seat" in its nickname/lookup key."""
-    if price.get("billing_scheme", "per_unit") != "per_unit":
+    if is_metered(price):  # usage, not seats; a licensed tiered price often prices seats
         return False
     flag = str((price.get("metadata") or {}).get("per_seat", "")).lower() in ("1", "true", "yes")
     return flag or "seat" in " ".join(str(price.get(k) or "") for k in ("nickname", "lookup_key")).lower()
 
 
 def _item_total(it: dict[str, Any]) -> int:
-    return int((it.get("price") or {}).get("unit_amount") or 0) * int(it.get("quantity") or 1)
+    """What the item recurs at per period under its price's model (metered usage: 0)."""
+    return recurring_amount(it.get("price") or {}, int(it.get("quantity") or 1))
 
 
 def sub_row(sub: dict[str, Any]) -> SubscriptionRow:
@@ -180,7 +194,8 @@ def sub_row(sub: dict[str, Any]) -> SubscriptionRow:
         id=sub["id"], customer=obj_id(sub.get("customer")) or "", status=sub.get("status") or "",
         price=price.get("id") or "", product=obj_id(price.get("product")) or "",
         interval=recurring.get("interval") or "", interval_count=int(recurring.get("interval_count") or 1),
-        quantity=int(item.get("quantity") or 1), unit_amount=int(price.get("unit_amount") or 0),
+        quantity=int(item.get("quantity") or 1),
+        unit_amount=unit_minor(price_terms(price), int(item.get("quantity") or 1)),
         currency=price.get("currency") or sub.get("currency") or "usd",
         current_period_start=int(item.get("current_period_start") or sub.get("current_period_start") or 0),
         current_period_end=int(item.get("current_period_end") or sub.get("current_period_end") or 0),
@@ -189,6 +204,7 @@ def sub_row(sub: dict[str, Any]) -> SubscriptionRow:
         canceled_at=sub.get("canceled_at"), cancel_at=sub.get("cancel_at"), item_count=len(items) or 1,
         price_metadata=dict(price.get("metadata") or {}),
         items_total=sum(_item_total(it) for it in items) if items else None, seat_hint=price_seat_hint(price),
+        terms=price_terms(price),
     )
 
 

@@ -31,7 +31,9 @@ wave      requests
           the product's name is the plan's name on every page, an incomplete or canceled
           one too; a fifth expand level to reach it is not allowed), ``disputes.list(charge=)`` per disputed
           charge, ``credit_notes.list(customer=)`` for customers with credit-note amounts
-          or refunds, and the caller's ``previews`` (Stripe's previews for the refund
+          or refunds, ``prices.retrieve(expand=[tiers])`` per tiered price on the subscriptions
+          (Stripe includes ``tiers`` only when expanded, and ``data.items.data.price.tiers`` is
+          five levels; none in an ordinary case), and the caller's ``previews`` (Stripe's previews for the refund
           options, computed by :mod:`billing_nb.records` from the snapshot so far)
 ========  ===============================================================================
 
@@ -53,6 +55,7 @@ from .snapshot import CaseSnapshot, from_ts
 from .concurrency import Rows, run_jobs
 from .lookup import lookup_kind, order_customers
 from .objects import line_is_proration, line_price, line_subscription_item
+from .prices import price_ids_needing_tiers, with_tiers
 from .provider import StripeReader
 from .rows import invoice_subscription, obj_id
 
@@ -308,6 +311,8 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
         for at in range(0, len(products), 100):  # ``ids`` takes up to 100 ids a request
             third[("products", str(at))] = lambda chunk=products[at:at + 100]: reader.list_all(
                 "/v1/products", {"ids": chunk, "limit": 100}, what="products")
+    for pid in price_ids_needing_tiers(objects["subscriptions"]):  # tiered prices only: none, no request
+        third[("tiered_prices", pid)] = lambda pid=pid: ([reader.price_with_tiers(pid)], 1)
     for charge in objects["charges"]:
         if charge.get("disputed"):
             third[("disputes", charge["id"])] = lambda ch=charge["id"]: reader.list_all(
@@ -333,6 +338,8 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
     for key, value in got.items():
         if isinstance(key, tuple) and key[0] in ("lines", "payments"):
             _complete(objects["invoices"], key[1], key[0], value[0])
+        elif isinstance(key, tuple) and key[0] == "tiered_prices":
+            with_tiers(objects["subscriptions"], value[0])
         elif isinstance(key, tuple):
             objects.setdefault(key[0], []).extend(value[0])
     if previews is not None:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..analysis.terms import ItemShape, net_annual, recurring_discounts
 from ..money import Money, round_half_up
+from ..reading.prices import price_terms, unit_minor
 
 __all__ = ["monthly_amount", "plan_mix", "interval_mix", "seat_distribution", "churn_risk",
            "duplicate_subscriptions", "portal_validation", "mrr_totals", "unpaid_invoices", "LIVE_STATUSES"]
@@ -42,10 +43,12 @@ def monthly_amount(sub: dict[str, Any]) -> Money:
         price = _price(item)
         rec = price.get("recurring") or {}
         currency = price.get("currency") or currency
+        terms = price_terms(price)  # tiered, package, decimal, metered: the case's own pricing arithmetic
+        quantity = int(item.get("quantity") or 1)
         items.append(ItemShape(str(item.get("id") or n), str(price.get("id")), str(price.get("product")),
-                               Money(int(price.get("unit_amount") or 0), str(currency)),
+                               Money(unit_minor(terms, quantity), str(currency)),
                                str(rec.get("interval", "month")), int(rec.get("interval_count") or 1),
-                               int(item.get("quantity") or 1), False, 0, 0))
+                               quantity, False, 0, 0, terms=terms))
     # forever coupons have no end (Stripe: ``end`` is null for once and forever), so no clock is needed
     expanded = [d for d in sub.get("discounts") or [] if isinstance(d, dict)]
     discounts = recurring_discounts(expanded, str(currency), 0)

@@ -37,7 +37,7 @@ _PER_YEAR = {"day": Fraction(365), "week": Fraction(52), "month": Fraction(12), 
 
 _ITEMS = """
 SELECT s.id AS subscription_id, s.currency AS sub_currency, s.discount_ids, c.discount_id AS customer_discount,
-       si.id AS item_id, si.quantity, p.id AS price_id, p.product_id, p.currency, p.unit_amount,
+       si.id AS item_id, si.quantity, si.amount, p.id AS price_id, p.product_id, p.currency, p.unit_amount,
        p.recurring_interval, p.recurring_interval_count
 FROM subscriptions s
 JOIN subscription_items si ON si.subscription_id = s.id
@@ -102,6 +102,18 @@ def _allocate(exact: dict[str, Fraction], total: int) -> dict[str, int]:
     return out
 
 
+def _item(r: dict[str, Any], currency: str) -> ItemShape:
+    """The item as the case's terms read it. ``amount`` is what it recurs at per period under its
+    price's model (tiers, packages, decimals; metered 0), stored by the sync; without it (a store
+    synced before it was kept) ``unit_amount x quantity``."""
+    if _present(r.get("amount")):
+        unit, quantity = int(r["amount"]), 1
+    else:
+        unit, quantity = (int(r["unit_amount"] or 0) if _present(r["unit_amount"]) else 0), int(r["quantity"] or 1)
+    return ItemShape(str(r["item_id"]), str(r["price_id"]), str(r["product_id"]), Money(unit, currency),
+                     str(r["recurring_interval"]), int(r["recurring_interval_count"] or 1), quantity, False, 0, 0)
+
+
 def item_mrr(query: Callable[[str], pd.DataFrame]) -> pd.DataFrame:
     """One row per live subscription item: its MRR net of forever coupons (integer minor units
     of its price's currency), from the store's tables read through ``query``."""
@@ -117,10 +129,7 @@ def item_mrr(query: Callable[[str], pd.DataFrame]) -> pd.DataFrame:
         if not ids and _present(its[0]["customer_discount"]):
             ids = [its[0]["customer_discount"]]
         terms = tuple(t for t in (_forever(discounts[i], currency) for i in ids if i in discounts) if t is not None)
-        items = tuple(ItemShape(str(r["item_id"]), str(r["price_id"]), str(r["product_id"]),
-                                Money(int(r["unit_amount"] or 0) if _present(r["unit_amount"]) else 0, currency),
-                                str(r["recurring_interval"]), int(r["recurring_interval_count"] or 1),
-                                int(r["quantity"] or 1), False, 0, 0) for r in its)
+        items = tuple(_item(r, currency) for r in its)
         mrr = round_half_up(net_annual(items, terms) / 12)
         shares = _allocate({k: v / 12 for k, v in split_net(items, terms).items()}, mrr)
         out.extend({"item_id": r["item_id"], "subscription_id": sid, "mrr": shares[str(r["item_id"])]} for r in its)

@@ -119,7 +119,17 @@ def _listing(value: Any, each: Callable[[Any], Any]) -> Any:
 def _item(item: Any) -> Any:
     if not isinstance(item, dict):
         return item
-    return _pick(item, ("id", "object", "created", "quantity", "current_period_start", "current_period_end"), ("price",))
+    out = _pick(item, ("id", "object", "created", "quantity", "current_period_start", "current_period_end"), ("price",))
+    price = item.get("price")
+    if isinstance(price, dict) and price:  # what the item's amount reads (tables._item_amount: reading.prices)
+        out["price"] = _pick(price, _PRICING)
+        if "recurring" in price:
+            out["price"]["recurring"] = _sub(price["recurring"], ("usage_type",))
+    return out
+
+
+_PRICING = ("id", "currency", "billing_scheme", "tiers_mode", "tiers", "transform_quantity", "unit_amount",
+            "unit_amount_decimal")
 
 
 def slim(kind: str, obj: dict[str, Any]) -> dict[str, Any]:

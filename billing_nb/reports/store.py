@@ -89,6 +89,8 @@ class AccountStore:
         for name, cols in TABLES.items():
             body = ", ".join(f"{c} {t}" + (" PRIMARY KEY" if i == 0 else "") for i, (c, t) in enumerate(cols))
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
+            for col, typ in cols[1:]:  # a store made before a column was added (subscription_items.amount)
+                self.con.execute(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {col} {typ}")
         for ddl in _STATE_DDL:
             self.con.execute(ddl)
         if stale:

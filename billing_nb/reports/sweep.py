@@ -28,7 +28,7 @@ FINDINGS: dict[str, tuple[str, str]] = {
         SELECT MIN(s.customer_id) AS lookup, MIN(s.customer_id) AS customer_id,
                COUNT(*) || ' live subscriptions to ' || COALESCE(MAX(pr.name), p.product_id) || ' ('
                  || STRING_AGG(s.id, ', ' ORDER BY s.id) || ')' AS detail,
-               CAST(NULL AS BIGINT) AS due, CAST(SUM(p.unit_amount * si.quantity) AS BIGINT) AS amount,
+               CAST(NULL AS BIGINT) AS due, CAST(SUM(COALESCE(si.amount, p.unit_amount * si.quantity)) AS BIGINT) AS amount,
                MIN(p.currency) AS currency
         FROM subscriptions s JOIN customers c ON c.id = s.customer_id
         JOIN subscription_items si ON si.subscription_id = s.id JOIN prices p ON p.id = si.price_id

@@ -24,6 +24,7 @@ from typing import Any, cast
 
 from ..exceptions import ConfigError, StripeInvalidRequestError, StripeNotFoundError
 from ..reading.pages import Page, RateLimiter, iter_pages, raw_lister, retrieve_throttled
+from ..reading.prices import price_ids_needing_tiers, with_tiers
 from ..reading.provider import StripeReader
 from .store import AccountStore
 from .slim import masked_rows
@@ -114,6 +115,8 @@ class _Syncer:
         """An invoice's lines and a subscription's items come embedded, ten at most: the
         rest are listed (rare: more than ten lines or items)."""
         embedded = obj.get("lines") if kind == "invoices" else obj.get("items") if kind == "subscriptions" else None
+        if kind == "subscriptions":
+            self._tiers([obj])
         if not embedded or not embedded.get("has_more"):
             return
         v1 = self.reader.client.v1
@@ -124,6 +127,17 @@ class _Syncer:
             fn, params = v1.subscription_items.list, {"subscription": obj["id"], "limit": 100}
         embedded["data"] = [o for page in iter_pages(self.reader, fn, params, limiter=self.limiter) for o in page.data]
         embedded["has_more"] = False
+
+    def _tiers(self, subs: list[dict[str, Any]]) -> None:
+        """A tiered price's tiers on the items that use it: Stripe shows them only when expanded,
+        and ``data.items.data.price.tiers`` is five levels (over the limit), so each tiered price
+        is retrieved once per run with ``expand=[tiers]`` (no request when there is none)."""
+        cache: dict[str, dict[str, Any]] = self.__dict__.setdefault("_tier_cache", {})
+        for pid in price_ids_needing_tiers(subs):
+            if pid not in cache:
+                cache[pid] = cast(dict[str, Any], self.reader.call(
+                    lambda p=pid: self.reader.client.raw_request("get", f"/v1/prices/{p}", expand=["tiers"]).data))
+        with_tiers(subs, list(cache.values()))
 
     def save(self, kind: str, objects: list[dict[str, Any]], state: tuple[Any, ...] | None) -> None:
         rows: dict[str, list[Row]] = {}

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+from ..reading.prices import recurring_amount, tiers_missing
 
 __all__ = ["TABLES", "KIND_TABLE", "rows_for", "Row", "json_text", "discount_row", "coupon_of"]
 
@@ -44,7 +45,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
                       ("discount_ids", "VARCHAR")],
     "subscription_items": [("id", "VARCHAR"), ("created", "BIGINT"), ("subscription_id", "VARCHAR"),
                            ("price_id", "VARCHAR"), ("quantity", "BIGINT"), ("current_period_start", "BIGINT"),
-                           ("current_period_end", "BIGINT")],
+                           ("current_period_end", "BIGINT"), ("amount", "BIGINT")],
     "invoices": [("id", "VARCHAR"), ("created", "BIGINT"), ("customer_id", "VARCHAR"), ("subscription_id", "VARCHAR"),
                  ("status", "VARCHAR"), ("billing_reason", "VARCHAR"), ("currency", "VARCHAR"), ("total", "BIGINT"),
                  ("amount_due", "BIGINT"), ("amount_paid", "BIGINT"), ("amount_remaining", "BIGINT"),
@@ -125,8 +126,18 @@ def _subscription(o: dict[str, Any]) -> Row:
 
 def _items(o: dict[str, Any]) -> list[Row]:
     return [(i["id"], i.get("created"), o["id"], _id(i.get("price")), i.get("quantity") or 1,
-             i.get("current_period_start"), i.get("current_period_end"))
+             i.get("current_period_start"), i.get("current_period_end"), _item_amount(i))
             for i in ((o.get("items") or {}).get("data") or [])]
+
+
+def _item_amount(item: dict[str, Any]) -> int | None:
+    """What the item recurs at per period under its price's model (reading.prices: tiers,
+    packages, decimals; metered usage 0); NULL when a tiered price's tiers were not read, so
+    the SQL never counts an unknown amount as 0 (``unit_amount`` is null on a tiered price too)."""
+    price = item.get("price")
+    if not isinstance(price, dict) or tiers_missing(price):
+        return None
+    return recurring_amount(price, int(item.get("quantity") or 1))
 
 
 def invoice_subscription(o: dict[str, Any]) -> str | None:

@@ -25,7 +25,7 @@ from .errors import invalid
 __all__ = ["check_expand_paths", "INCLUDABLE"]
 
 #: Properties Stripe leaves out unless expanded, by object kind.
-INCLUDABLE = {("invoice", "payments"), ("charge", "refunds"), ("search_result", "total_count")}
+INCLUDABLE = {("invoice", "payments"), ("charge", "refunds"), ("search_result", "total_count"), ("price", "tiers")}
 
 _LIST_KINDS = {
     "customers": "customer", "products": "product", "prices": "price", "payment_methods": "payment_method",
@@ -88,6 +88,8 @@ def _check(cls: type | None, kind: str | None, parts: list[str], path: str, node
         if item_kind is None:
             return
         _check(_kind_class(item_kind), item_kind, rest, path, items[0] if items else None)
+        return
+    if (kind, head) in INCLUDABLE and not rest:  # e.g. a price's tiers ("not included by default")
         return
     if cls is None:
         return

@@ -124,7 +124,30 @@ def expand(store: Store, obj: Obj, paths: list[str]) -> Obj:
         return obj  # (app._public), and a deep copy of a 100-object page was most of a list's cost
     result = copy.deepcopy(obj)
     for path in paths:
-        if (str(result.get("object")), path) in INCLUDABLE:
+        if (str(result.get("object")), path) in INCLUDABLE and path != "tiers":
             continue  # filled in by the handler (engine_render / search_object)
-        result = _expand_path(store, result, path.split("."), path)
+        parts = path.split(".")
+        if parts[-1] == "tiers":  # a price's tiers: shown only when expanded, wherever the price sits
+            if parts[:-1]:
+                result = _expand_path(store, result, parts[:-1], path)
+            _fill_tiers(store, result, parts[:-1])
+            continue
+        result = _expand_path(store, result, parts, path)
     return result
+
+
+def _fill_tiers(store: Store, node: Any, parts: list[str]) -> None:
+    """Show ``tiers`` on the price(s) at the end of ``parts`` (null for a per-unit price, as Stripe)."""
+    if isinstance(node, list):
+        for item in node:
+            _fill_tiers(store, item, parts)
+        return
+    if not isinstance(node, dict):
+        return
+    if parts:
+        _fill_tiers(store, node.get(parts[0]), parts[1:])
+        return
+    if node.get("object") == "price":
+        stored = store.find(str(node.get("id"))) or node
+        tiers = stored.get("_tiers") or node.get("_tiers")
+        node["tiers"] = copy.deepcopy(tiers) if tiers else None

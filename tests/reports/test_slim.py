@@ -104,7 +104,8 @@ def test_slim_drops_what_no_row_reads_and_keeps_emptiness() -> None:
     objs = _objects("Josefina Ardmore", "", True)
     cut = slim("subscriptions", objs["subscriptions"])
     assert cut["customer"] == "cus_1" and "description" not in cut
-    assert cut["items"]["data"][0]["price"] == "price_1"
+    kept = cut["items"]["data"][0]["price"]  # the item's price: only what its amount reads (reading.prices)
+    assert kept["id"] == "price_1" and kept["unit_amount"] == 1500 and "metadata" not in kept and "product" not in kept
     assert slim("invoices", {**objs["invoices"], "parent": None})["parent"] is None
     assert slim("prices", {**objs["prices"], "recurring": {"meter": None}})["recurring"]  # non-empty stays truthy
     rows = masked_rows("customers", objs["customers"], lambda e: f"key:{e}")

@@ -21,6 +21,7 @@ from typing import Any
 
 from . import discounts as ed
 from . import invoices as ei
+from .pricing import is_metered
 from .schedule import paused
 from ..store import Obj, Store
 
@@ -105,6 +106,10 @@ def invoice_subscription(store: Store, sub: Obj, billing_reason: str, *, period_
     if period_lines:
         for item in sub["items"]["data"]:
             p_start, p_end = item["current_period_start"], item["current_period_end"]
+            if is_metered(item["price"]):  # billed in arrears: the usage of the period just ended
+                u_start, u_end = inv_period if inv_period is not None else (p_start, p_start)
+                lines.append(ei.period_line(store, inv["id"], sub["id"], item, u_start, u_end, trial=trial))
+                continue
             line = ei.period_line(store, inv["id"], sub["id"], item, p_start, p_end, trial=trial)
             lines.append(line)
             item["_billed"] = {"invoice": inv["id"], "invoice_line_items": [line["id"]]}

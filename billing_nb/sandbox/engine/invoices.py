@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 
 from . import discounts as ed
+from . import pricing as ep
 from .objects import (card_error_body, new_charge, new_dispute, new_invoice_payment,
                              new_payment_intent, product_name)
 from ..store import Obj, Store
@@ -82,9 +83,14 @@ def _pricing(price: Obj, unit_decimal: str | None) -> Obj:
 
 def period_line(store: Store, inv_id: str, sub_id: str, item: Obj, start: int, end: int,
                 *, trial: bool = False, preview: bool = False) -> Obj:
-    """The line that bills one subscription item for one period (or its trial)."""
-    price, qty = item["price"], int(item.get("quantity") or 1)
-    amount = 0 if trial else int(price.get("unit_amount") or 0) * qty
+    """The line that bills one subscription item for one period (or its trial), under the
+    price's own model (:mod:`.pricing`: decimal, package, volume or graduated tiers). A metered
+    item bills its usage over ``start``-``end`` in arrears: the sandbox records no meter events,
+    so its usage is 0."""
+    price = item["price"]
+    metered = ep.is_metered(price)
+    qty = 0 if metered else int(item.get("quantity") or 1)
+    amount = 0 if trial else ep.line_amount(price, qty)
     name = product_name(store, price)
     if trial:
         desc = f"Trial period for {name}"
@@ -92,11 +98,14 @@ def period_line(store: Store, inv_id: str, sub_id: str, item: Obj, start: int, e
         rec = price.get("recurring") or {}
         from .objects import fmt_amount
         every = rec.get("interval", "month") if rec.get("interval_count", 1) == 1 else f"{rec['interval_count']} {rec['interval']}s"
-        desc = f"{qty} × {name} (at {fmt_amount(int(price.get('unit_amount') or 0), price['currency'])} / {every})"
+        if price.get("billing_scheme") == "tiered":
+            desc = f"{qty} × {name} (Tier pricing / {every})"
+        else:
+            desc = f"{qty} × {name} (at {fmt_amount(ep.line_amount(price, 1), price['currency'])} / {every})"
     return _line(store, inv_id, amount, price["currency"], desc, start, end, qty, sub_id,
                  {"invoice_item": None, "proration": False, "proration_details": {"credited_items": None},
                   "subscription": sub_id, "subscription_item": item["id"]},
-                 _pricing(price, "0" if trial else str(price.get("unit_amount") or 0)), preview, discountable=True)
+                 _pricing(price, "0" if trial else ep.unit_decimal(price, qty)), preview, discountable=True)
 
 
 def _line(store: Store, inv_id: str, amount: int, currency: str, desc: str | None, start: int, end: int,

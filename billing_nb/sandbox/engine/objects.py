@@ -52,7 +52,7 @@ def plan_of(price: Obj) -> Obj:
         "interval_count": rec.get("interval_count", 1), "livemode": False,
         "metadata": price.get("metadata", {}), "meter": rec.get("meter"), "nickname": price.get("nickname"),
         "product": price.get("product"), "tiers_mode": price.get("tiers_mode"),
-        "transform_usage": None, "trial_period_days": rec.get("trial_period_days"),
+        "transform_usage": price.get("transform_quantity"), "trial_period_days": rec.get("trial_period_days"),
         "usage_type": rec.get("usage_type", "licensed"),
     }
 

@@ -17,6 +17,7 @@ from fractions import Fraction
 from . import core as en
 from . import discounts as ed
 from . import invoices as ei
+from . import pricing as ep
 from .objects import fmt_date, plan_of, product_name
 from ..store import Obj, Store
 
@@ -113,8 +114,10 @@ def _billed_net(store: Store, item: Obj, full: int) -> int:
 
 def _prorated_item(store: Store, sub: Obj, item: Obj, price: Obj, qty: int, at: int, sign: int,
                    insert: bool) -> Obj | None:
+    if ep.is_metered(price):  # usage is billed in arrears: no unused time to credit, none to charge ahead
+        return None
     start, end = en.period_of(sub)
-    full = int(price.get("unit_amount") or 0) * qty
+    full = ep.line_amount(price, qty)
     if sign < 0:  # credit what was debited: the billed line net of its discounts
         full = _billed_net(store, item, full)
     else:  # proration_discounts "included": the debit is net of the percent-off discounts in force

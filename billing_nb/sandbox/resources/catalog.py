@@ -6,8 +6,10 @@ Prices are immutable in amount and interval once created, as in Stripe; only
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..engine import pricing as ep
 from ..errors import ApiError, invalid
 from ..filters import range_filter
 from ..listing import list_page
@@ -156,47 +158,136 @@ def _take_lookup_key(store: Store, key: str | None, transfer: bool, price_id: st
             other["lookup_key"] = None
 
 
+def _tier_params(p: Params) -> list[dict[str, Any]]:
+    """``tiers[n][...]`` as given, checked as Stripe checks them: each tier has a unit or a flat
+    amount (not both forms of either), bounds rise, and the last tier is ``inf``."""
+    raw = p.list("tiers")
+    out: list[dict[str, Any]] = []
+    last = 0
+    for n, t in enumerate(raw):
+        if not isinstance(t, dict):
+            raise invalid(f"Invalid object: tiers[{n}]", f"tiers[{n}]")
+        tp = Params(t, prefix=f"tiers[{n}][")
+        tp.allow("up_to", "unit_amount", "unit_amount_decimal", "flat_amount", "flat_amount_decimal")
+        up = tp.str("up_to")
+        if up is None:
+            raise invalid(f"Missing required param: tiers[{n}][up_to].", f"tiers[{n}][up_to]", "parameter_missing")
+        if up != "inf":
+            bound = tp.int("up_to") or 0
+            if bound <= last:
+                raise invalid("Tier bounds must be increasing (each up_to greater than the one before).",
+                              f"tiers[{n}][up_to]")
+            last = bound
+        elif n != len(raw) - 1:
+            raise invalid("Only the last tier may have an up_to of `inf`.", f"tiers[{n}][up_to]")
+        for a, b in (("unit_amount", "unit_amount_decimal"), ("flat_amount", "flat_amount_decimal")):
+            if tp.has(a) and tp.has(b):
+                raise invalid(f"You may only specify one of these parameters: {a}, {b}.", f"tiers[{n}][{a}]")
+            if tp.has(a) and (tp.int(a) or 0) < 0:
+                raise invalid(f"Invalid integer: tiers[{n}][{a}] must be at least 0", f"tiers[{n}][{a}]")
+            if tp.has(b) and tp.str(b) is not None:
+                _decimal_param(tp, b)
+        if not any(tp.has(k) for k in ("unit_amount", "unit_amount_decimal", "flat_amount", "flat_amount_decimal")):
+            raise invalid(f"Missing required param: tiers[{n}][unit_amount] or tiers[{n}][flat_amount].",
+                          f"tiers[{n}]", "parameter_missing")
+        out.append({k: tp.str(k) for k in ("up_to", "unit_amount", "unit_amount_decimal", "flat_amount",
+                                            "flat_amount_decimal")})
+    if not out:
+        raise invalid("Missing required param: tiers.", "tiers", "parameter_missing")
+    if out[-1]["up_to"] != "inf":
+        raise invalid("The last tier must have an up_to of `inf`.", f"tiers[{len(out) - 1}][up_to]")
+    return out
+
+
+def _decimal_param(p: Params, name: str) -> Decimal:
+    """A decimal amount in minor units, at most 12 places (the API reference), not negative."""
+    text = p.str(name) or ""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise invalid(f"Invalid decimal: {text}", p._name(name)) from None
+    if not value.is_finite() or value < 0 or -int(value.as_tuple().exponent) > 12:
+        raise invalid(f"Invalid decimal: {text}; at most 12 decimal places, not negative", p._name(name))
+    return value
+
+
 def build_price(store: Store, p: Params, product_id: str) -> Obj:
-    """A new price for ``product_id`` from create params (also ``default_price_data``)."""
+    """A new price for ``product_id`` from create params (also ``default_price_data``): per
+    unit (``unit_amount`` or ``unit_amount_decimal``), package (``transform_quantity``) or tiered
+    (``billing_scheme=tiered`` with ``tiers`` and ``tiers_mode``)."""
     currency = p.req("currency").lower()
+    scheme = p.enum("billing_scheme", ("per_unit", "tiered"), "per_unit") if p.has("billing_scheme") else "per_unit"
     amount = p.int("unit_amount")
     decimal = p.str("unit_amount_decimal")
-    if amount is None and decimal is None:
-        raise invalid("Missing required param: unit_amount.", "unit_amount", "parameter_missing")
-    if amount is not None and amount < 0:
-        raise invalid("Invalid integer: unit_amount must be at least 0", "unit_amount")
-    if amount is None and decimal is not None:
-        amount = int(float(decimal)) if float(decimal).is_integer() else None
+    if amount is not None and decimal is not None:
+        raise invalid("You may only specify one of these parameters: unit_amount, unit_amount_decimal.", "unit_amount")
+    tiers: list[Obj] | None = None
+    tiers_mode = None
+    transform = None
+    if scheme == "tiered":
+        if amount is not None or decimal is not None:
+            raise invalid("You may not specify unit_amount with billing_scheme=tiered; use tiers.", "unit_amount")
+        if p.has("transform_quantity") and p.sub("transform_quantity") is not None:
+            raise invalid("transform_quantity cannot be combined with tiers.", "transform_quantity")
+        tiers_mode = p.enum("tiers_mode", ("graduated", "volume"))
+        if tiers_mode is None:
+            raise invalid("Missing required param: tiers_mode.", "tiers_mode", "parameter_missing")
+        tiers = ep.parse_tiers(_tier_params(p))
+    else:
+        if p.has("tiers") and p.list("tiers"):
+            raise invalid("tiers requires billing_scheme=tiered.", "tiers")
+        if p.has("tiers_mode") and p.str("tiers_mode"):
+            raise invalid("tiers_mode requires billing_scheme=tiered.", "tiers_mode")
+        if amount is None and decimal is None:
+            raise invalid("Missing required param: unit_amount.", "unit_amount", "parameter_missing")
+        if amount is not None and amount < 0:
+            raise invalid("Invalid integer: unit_amount must be at least 0", "unit_amount")
+        if amount is None and decimal is not None:
+            value = _decimal_param(p, "unit_amount_decimal")
+            amount = int(value) if value == value.to_integral_value() else None
+        tq = p.sub("transform_quantity") if p.has("transform_quantity") else None
+        if tq is not None:
+            tq.allow("divide_by", "round")
+            divide = tq.int("divide_by", required=True) or 0
+            if divide < 1:
+                raise invalid("Invalid integer: transform_quantity[divide_by] must be at least 1",
+                              "transform_quantity[divide_by]")
+            rnd = tq.enum("round", ("up", "down"))
+            if rnd is None:
+                raise invalid("Missing required param: transform_quantity[round].", "transform_quantity[round]",
+                              "parameter_missing")
+            transform = {"divide_by": divide, "round": rnd}
     recurring = _recurring(p.sub("recurring"))
     pid = store.new_id("price")
     lookup = p.str("lookup_key") if p.has("lookup_key") else None
     _take_lookup_key(store, lookup, bool(p.bool("transfer_lookup_key", False)) if p.has("transfer_lookup_key") else False, pid)
+    unit_dec = None if scheme == "tiered" else (decimal if decimal is not None else str(amount))
     obj: Obj = {
         "id": pid, "object": "price", "active": p.bool("active", True) if p.has("active") else True,
-        "billing_scheme": "per_unit", "created": store.wall_now(), "currency": currency,
+        "billing_scheme": scheme, "created": store.wall_now(), "currency": currency,
         "custom_unit_amount": None, "livemode": False, "lookup_key": lookup,
         "metadata": p.metadata(), "nickname": p.str("nickname") if p.has("nickname") else None,
         "product": product_id, "recurring": recurring,
-        "tax_behavior": p.enum("tax_behavior", _TAX, "unspecified"), "tiers_mode": None,
-        "transform_quantity": None, "type": "recurring" if recurring else "one_time",
-        "unit_amount": amount, "unit_amount_decimal": decimal if decimal is not None else str(amount),
+        "tax_behavior": p.enum("tax_behavior", _TAX, "unspecified"), "tiers_mode": tiers_mode,
+        "transform_quantity": transform, "type": "recurring" if recurring else "one_time",
+        "unit_amount": amount, "unit_amount_decimal": unit_dec,
     }
+    if tiers is not None:
+        obj["_tiers"] = tiers  # "not included by default": shown when expanded (engine.render)
     store.insert(obj)
     store.emit("price.created", obj)
     return obj
 
 
 def price_amount(price: Obj, quantity: int = 1) -> int:
-    """Amount in minor units for ``quantity`` of a per-unit price."""
-    return int(price.get("unit_amount") or 0) * quantity
+    """Amount in minor units for ``quantity`` of a price, under its own pricing model."""
+    return ep.line_amount(price, quantity)
 
 
 @route("POST", "/v1/prices", accepts=("currency", "product", "product_data", "unit_amount", "unit_amount_decimal",
                                      "recurring", "active", "nickname", "metadata", "lookup_key", "transfer_lookup_key",
-                                     "tax_behavior", "billing_scheme"))
+                                     "tax_behavior", "billing_scheme", "tiers", "tiers_mode", "transform_quantity"))
 def create_price(ctx: Ctx, p: Params) -> Obj:
-    if p.str("billing_scheme") not in (None, "per_unit"):
-        raise invalid("The sandbox only supports billing_scheme=per_unit.", "billing_scheme")
     st = ctx.store
     product_id = p.str("product")
     data = p.sub("product_data")

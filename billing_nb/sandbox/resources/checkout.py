@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..engine.pricing import line_amount
 from ..errors import invalid
 from ..filters import range_filter
 from ..listing import list_object
@@ -45,7 +46,7 @@ def _line_item(store: Store, raw: Any, i: int, mode: str) -> Obj:
         raise invalid("You specified `payment` mode but passed a recurring price. Either switch to `subscription` "
                       "mode or use only one-time prices.", f"line_items[{i}][price]")
     product = store.maybe("product", price["product"]) or {}
-    amount = int(price["unit_amount"] or 0) * quantity
+    amount = line_amount(price, quantity)
     return {
         "id": store.new_id("li"), "object": "item", "amount_discount": 0, "amount_subtotal": amount,
         "amount_tax": 0, "amount_total": amount, "currency": price["currency"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..engine import core as en
 from ..engine import invoices as ei
+from ..engine.pricing import line_amount, unit_decimal
 from ..engine.prorate import Change, new_invoiceitem, preview
 from ..engine.render import with_includables
 from ..errors import ApiError, invalid
@@ -274,7 +275,7 @@ def create_invoiceitem(ctx: Ctx, p: Params) -> Obj:
     price_id = pricing.str("price") if pricing is not None else None
     price = st.get("price", price_id, "pricing[price]") if price_id else None
     if price is not None:
-        amount, currency = int(price.get("unit_amount") or 0) * qty, price["currency"]
+        amount, currency = line_amount(price, qty), price["currency"]
     else:
         amount = p.int("amount", required=True) or 0
         currency = p.str("currency", required=True) or "usd"
@@ -289,7 +290,7 @@ def create_invoiceitem(ctx: Ctx, p: Params) -> Obj:
     ii = new_invoiceitem(st, customer=customer, amount=amount, currency=currency, description=p.str("description"),
                          period=period, price=price, quantity=qty, sub_id=p.str("subscription"),
                          invoice=inv["id"] if inv else None, metadata=p.metadata(),
-                         unit_decimal=str(price.get("unit_amount")) if price else None)
+                         unit_decimal=unit_decimal(price, qty) if price else None)
     if p.has("discountable"):  # API reference, Create an invoice item: defaults to true (false for prorations)
         ii["discountable"] = bool(p.bool("discountable"))
     if inv is not None:

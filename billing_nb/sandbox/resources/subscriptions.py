@@ -12,6 +12,7 @@ from typing import Any
 from ..engine import clock as ek
 from ..engine import core as en
 from ..engine import discounts as ed
+from ..engine.pricing import is_metered, line_amount
 from ..engine.prorate import Change, apply_changes, cancel_credits, first_partial
 from ..engine.render import with_includables
 from ..errors import ApiError, invalid, missing
@@ -97,7 +98,7 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
             item["current_period_start"], item["current_period_end"] = now, anchor
     else:
         en.set_period(sub)
-    total = sum(int(ch.new_price["unit_amount"] or 0) * ch.new_qty for ch in changes if ch.new_price)
+    total = sum(line_amount(ch.new_price, ch.new_qty) for ch in changes if ch.new_price and not is_metered(ch.new_price))
     if anchor is not None and proration == "none":
         total = 0  # the time up to the anchor is free
     has_pm = bool(sub["default_payment_method"] or (cust.get("invoice_settings") or {}).get("default_payment_method"))
