@@ -72,9 +72,9 @@ def _phases_param(st: Store, raw: list[Any], start: int, currency: str | None) -
         pp.allow("items", "end_date", "duration", "proration_behavior", "metadata", "start_date")
         if pp.has("start_date"):
             given = pp.str("start_date")
-            if n > 0 or (given != "now" and pp.int("start_date") != start):
-                raise invalid("The sandbox only takes phases[0][start_date], equal to the schedule's current "
-                              "phase start (later phases start where the one before ends).", f"phases[{n}][start_date]")
+            if (given == "now" and n > 0) or (given != "now" and pp.int("start_date") != at):
+                raise invalid("The end_date of one phase must equal the start_date of the next; the sandbox takes "
+                              "phases[0][start_date] only as the current phase's start.", f"phases[{n}][start_date]")
         items: list[tuple[str, int]] = []
         prices = []
         for k, item in enumerate(pp.list("items")):
