@@ -4,20 +4,23 @@ Ids: ``portal:cus_X:FLOW`` (payment_method_update | subscription_cancel |
 subscription_update | home),
 ``cancel:sub_X:at_period_end``, ``cancel:sub_X:now``, ``refund:ch_X:AMOUNT``,
 ``credit_note:in_X:AMOUNT``, ``quantity:sub_X:N``, ``retry:in_X``,
-``default_pm:sub_X:pm_Y``, ``void:in_X``, ``document:OBJ``. Amounts are integer minor
-units of the charge's currency.
+``default_pm:sub_X:pm_Y``, ``void:in_X``, ``document:OBJ``; on a subscription a schedule manages
+(:mod:`.schedules`), ``schedule:sub_sched_X:cancel_now``, ``schedule:sub_sched_X:cancel_at_period_end``
+and ``schedule:sub_sched_X:seats:N``. Amounts are integer minor units of the charge's currency.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from .model import Action, ActionKind
 from ..money import Money
 from ..reading.prices import PriceTerms
 
 __all__ = ["PORTAL_FLOWS", "portal", "cancel_at_period_end", "cancel_now", "refund", "credit_note", "quantity", "retry",
-           "default_pm", "void", "document", "REFUND_REASONS", "CREDIT_NOTE_REASONS"]
+           "default_pm", "void", "document", "schedule_cancel_now", "schedule_cancel_at_period_end", "schedule_seats",
+           "REFUND_REASONS", "CREDIT_NOTE_REASONS"]
 
 #: Stripe's refund reasons (Refund.reason) and credit note reasons (CreditNote.reason).
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
@@ -152,3 +155,58 @@ def document(obj: str, reason: str) -> Action:
         id=f"document:{obj}", kind=ActionKind.DOCUMENT, target=obj, step=4,
         preview=f"Write metadata billing_nb_case / billing_nb_reason ({reason}) on {obj}." + _tail(True, False),
         reversible=True, customer_visible=False, params={"reason": reason})
+
+
+def _day(ts: int) -> str:
+    return f"{datetime.fromtimestamp(ts, UTC):%d %b %Y %H:%M} UTC"
+
+
+def schedule_cancel_now(schedule: str, sub: str, seen: list[list[Any]], feedback: str | None = None) -> Action:
+    """Cancel a schedule and, with it, the subscription it manages, now (no proration credit, no
+    final invoice: money back is a separate action)."""
+    return Action(
+        id=f"schedule:{schedule}:cancel_now", kind=ActionKind.SCHEDULE, target=schedule, step=2,
+        preview=f"Cancel subscription schedule {schedule} and with it {sub}, immediately (prorate=false, "
+                "invoice_now=false): no phase of it bills again; any money back is a separate, explicit "
+                "action." + _tail(False, True),
+        reversible=False, customer_visible=True,
+        params={"mode": "cancel_now", "subscription": sub, "seen": seen, "feedback": feedback},
+        exclusive=f"cancel:{sub}")
+
+
+def schedule_cancel_at_period_end(schedule: str, sub: str, period_end: int, phases: list[dict[str, Any]],
+                                  seen: list[list[Any]], dropped: int) -> Action:
+    """End a schedule, and its subscription, with the current period: phases to then,
+    ``end_behavior=cancel``."""
+    later = f"; its {dropped} later phase(s) are dropped" if dropped else ""
+    return Action(
+        id=f"schedule:{schedule}:cancel_at_period_end", kind=ActionKind.SCHEDULE, target=schedule, step=2,
+        preview=f"Update subscription schedule {schedule} so that it ends with the current period of {sub} on "
+                f"{_day(period_end)} and then cancels it (end_behavior=cancel){later}; no refund, access kept "
+                "until then; undo by setting end_behavior back to release." + _tail(True, True),
+        reversible=True, customer_visible=True,
+        params={"mode": "cancel_at_period_end", "subscription": sub, "ends_at": period_end, "phases": phases,
+                "seen": seen},
+        exclusive=f"cancel:{sub}")
+
+
+def schedule_seats(schedule: str, sub: str, item: str, price: str, new: int, old: int, unit: Money,
+                   phases: list[dict[str, Any]], seen: list[list[Any]], kept: list[int], *,
+                   copies: bool = False) -> Action:
+    """A seat change made on the schedule's phases (the current one now, with prorations, and the
+    later ones that carry today's count); ``kept``: later phases' starts whose other count stays."""
+    delta = unit.times(new - old)
+    noun = ("cop" + ("y" if new == 1 else "ies")) if copies else f"seat{'' if new == 1 else 's'}"
+    keep = ("; the phase(s) from " + ", ".join(_day(k) for k in kept) + " keep their contracted count"
+            if kept else "")
+    return Action(
+        id=f"schedule:{schedule}:seats:{new}", kind=ActionKind.SCHEDULE, target=schedule, step=2,
+        preview=f"Update subscription schedule {schedule} of {sub}: {price} from {old} to {new} {noun} "
+                f"({delta} per period) in the current phase, now, "
+                + ("without prorations" if copies else "with Stripe's prorations on the next invoice")
+                + f", and in the later phases that carry {old}{keep}; undo by setting the count back."
+                + _tail(True, True),
+        reversible=True, customer_visible=True, moves_money=True,
+        params={"mode": "seats", "subscription": sub, "item": item, "price": price, "quantity": new, "old": old,
+                "phases": phases, "seen": seen, **({"proration": "none"} if copies else {})},
+        exclusive=f"seats:{sub}")

@@ -111,6 +111,31 @@ def check_target(action: Action, fresh: dict[str, Any], *, before: dict[str, Any
     elif action.kind in (ActionKind.RETRY, ActionKind.VOID):
         if status != "open":
             raise StaleTargetError(f"{action.id}: invoice {fresh.get('id')} is {status}, not open")
+    elif action.kind is ActionKind.SCHEDULE:
+        _schedule_target(action, fresh)
+
+
+def _schedule_target(action: Action, fresh: dict[str, Any]) -> None:
+    """A schedule change needs the schedule still driving its subscription, with the phases the plan
+    was made on (a phase changed since would be overwritten), and a sane seat count."""
+    status = fresh.get("status")
+    if status not in ("not_started", "active"):
+        raise StaleTargetError(f"{action.id}: subscription schedule {fresh.get('id')} is {status}; it no longer "
+                               "manages the subscription: re-plan the case")
+    seen = action.params.get("seen") or []
+    start = int(seen[0][0]) if seen else 0
+    now = [[int(p["start_date"]), int(p["end_date"]),
+            [[str(i["price"]["id"] if isinstance(i.get("price"), dict) else i["price"]), int(i.get("quantity") or 1)]
+             for i in p.get("items") or []]]
+           for p in fresh.get("phases") or [] if int(p["end_date"]) > start]
+    if seen and now != [[s[0], s[1], [list(i) for i in s[2]]] for s in seen]:
+        raise StaleTargetError(f"{action.id}: the phases of {fresh.get('id')} changed since the snapshot; re-plan the case")
+    if action.params.get("mode") == "seats":
+        old, new = int(action.params.get("old") or 0), int(action.params.get("quantity") or 0)
+        if new > seat_limit(old):
+            raise ActionRefusedError(f"{action.id}: {new:,} seats is far above the {old} it has (a typo?); a case "
+                                     f"raises a seat count to {seat_limit(old)} at most: make a larger increase in "
+                                     "the Dashboard")
 
 
 def refusal(action: Action, fresh: dict[str, Any] | None, **kw: Any) -> str | None:

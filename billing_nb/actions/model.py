@@ -32,6 +32,7 @@ class ActionKind(StrEnum):
     DEFAULT_PM = "default_pm"
     VOID = "void"
     DOCUMENT = "document"
+    SCHEDULE = "schedule"  # a cancel or seat change made on the subscription schedule that manages it
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,10 @@ def effect_of(action: Action, case_id: str = "") -> str:
         return f"quantity|{action.target}|{p.get('item')}|{p.get('quantity')}|{nth}"
     if action.kind is ActionKind.DEFAULT_PM:
         return f"default_pm|{action.target}|{p.get('payment_method')}|{nth}"
+    if action.kind is ActionKind.SCHEDULE:  # the schedule, what it becomes: its mode and its new terms
+        terms = {"cancel_now": "", "cancel_at_period_end": f"|{p.get('ends_at')}",
+                 "seats": f"|{p.get('price')}|{p.get('quantity')}"}.get(str(p.get("mode")), "")
+        return f"schedule|{action.target}|{p.get('mode')}{terms}|{nth}"
     return f"{action.kind.value}|{action.target}|{nth}"  # retry, void
 
 

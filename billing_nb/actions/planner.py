@@ -19,6 +19,7 @@ from . import catalogue as cat
 from .guards import refusal
 from .model import Action, ActionKind, Plan
 from .renewals import renewal_after_cancel_request, renewal_refund
+from .schedules import managing_schedule, through_schedules
 from ..reading.objects import charge_dispute, invoice_charge, line_is_proration, line_subscription_item, obj_id, \
     plan_name, refundable, subscription_invoices
 from ..reading.rows import price_seat_hint
@@ -681,8 +682,12 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
         p.notes.append(f"The customer already holds a {held} credit on their balance ({where}); a full-charge "
                        "refund is not net of it, so weigh it before approving.")
     p.add(cat.document(p.customer, bucket.value), f"record the bucket ({bucket.value}) on the customer for the next case")
+    # a change on a schedule-managed subscription goes through its schedule (.schedules), and a seat
+    # count named in an approval (quantity:SUB:N) would go to the subscription: not offered for those
+    p.actions, routed = through_schedules(snapshot, p.actions)
+    p.notes.extend(routed)
     per_seat = {shape.subscription_id: (item.item_id, item.quantity, item.terms or item.unit_amount)  # and copies
                 for shape in p.live for item in [next((i for i in shape.items if not i.metered
                                                        and (i.per_seat or i.quantity > 1)), None)]
-                if item}
+                if item and managing_schedule(snapshot, shape.subscription_id) is None}
     return Plan(p.screened(), list(dict.fromkeys(p.notes)), per_seat)

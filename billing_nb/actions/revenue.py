@@ -66,18 +66,23 @@ def _impact_of(the_plan: Plan, done: set[str], snapshot: CaseSnapshot,
         n = (times or {}).get(action.id, 1)
         if action.kind is ActionKind.REFUND and action.amount is not None:
             refunded += action.amount.amount * n
-        elif action.kind is ActionKind.CREDIT_NOTE and action.amount is not None:
+            continue
+        if action.kind is ActionKind.CREDIT_NOTE and action.amount is not None:
             credited += action.amount.amount * n
-        elif action.kind is ActionKind.CANCEL and action.target in shapes:
-            mrr -= shapes[action.target].mrr.amount
-            arr -= shapes[action.target].arr.amount
-        elif action.kind is ActionKind.QUANTITY and action.target in shapes:
-            for item in shapes[action.target].items:
+            continue
+        # a change made through the subscription's schedule counts as the same change on it
+        mode = action.params.get("mode") if action.kind is ActionKind.SCHEDULE else None
+        target = str(action.params.get("subscription")) if mode else action.target
+        if (action.kind is ActionKind.CANCEL or mode in ("cancel_now", "cancel_at_period_end")) and target in shapes:
+            mrr -= shapes[target].mrr.amount
+            arr -= shapes[target].arr.amount
+        elif (action.kind is ActionKind.QUANTITY or mode == "seats") and target in shapes:
+            for item in shapes[target].items:
                 if item.item_id == action.params.get("item") and item.quantity:
                     # the annual amount at the new count less today's, each under the price's own model
                     # (volume tiers reprice every seat at a new count; graduated ones only the seats added)
                     delta = ((item.annual_at(int(action.params["quantity"])) - item.annual_amount)
-                             * shapes[action.target].percent_factor(item))
+                             * shapes[target].percent_factor(item))
                     mrr += round_half_up(delta / 12)
                     arr += delta
     return {

@@ -22,7 +22,8 @@ from typing import Any, cast
 
 import stripe
 from stripe.params import (ChargeUpdateParams, CreditNoteCreateParams, CustomerUpdateParams, InvoiceUpdateParams,
-                           RefundCreateParams, SubscriptionCancelParams, SubscriptionUpdateParams)
+                           RefundCreateParams, SubscriptionCancelParams, SubscriptionScheduleCancelParams,
+                           SubscriptionScheduleUpdateParams, SubscriptionUpdateParams)
 from stripe.params.billing_portal import SessionCreateParams
 
 from .model import Action, ActionKind
@@ -142,6 +143,31 @@ def _done_on_target(action: Action, fresh: dict[str, Any]) -> bool:
         return _ours(fresh, action) and status == "paid"
     if action.kind is ActionKind.VOID:
         return _ours(fresh, action) and status == "void"
+    if action.kind is ActionKind.SCHEDULE:
+        return _schedule_done(action, fresh)
+    return False
+
+
+def _schedule_done(action: Action, fresh: dict[str, Any]) -> bool:
+    """The schedule already shows the effect: canceled by us, ending with the period and canceling,
+    or billing the wanted seats in the phase the change starts in. The mode comes from the id when
+    the action was rebuilt from it alone."""
+    parts = action.id.split(":")
+    mode = action.params.get("mode") or (parts[2] if len(parts) > 2 else "")
+    phases = fresh.get("phases") or []
+    if mode == "cancel_now":
+        return _ours(fresh, action) and fresh.get("status") == "canceled"
+    if mode == "cancel_at_period_end":
+        ends = action.params.get("ends_at")
+        return fresh.get("end_behavior") == "cancel" and bool(phases) and \
+            (ends is None or int(phases[-1].get("end_date") or 0) == int(ends)) and fresh.get("status") in ("active", "completed")
+    if mode == "seats":
+        wanted = action.params.get("phases") or []
+        start = int(wanted[0]["start_date"]) if wanted else None
+        price, qty = action.params.get("price"), action.params.get("quantity")
+        return any((start is None or int(ph.get("start_date") or 0) == start)
+                   and any(str(i.get("price")) == str(price) and int(i.get("quantity") or 0) == int(qty or -1)
+                           for i in ph.get("items") or []) for ph in phases)
     return False
 
 
@@ -158,6 +184,23 @@ def _document(client: stripe.StripeClient, action: Action, meta: dict[str, str],
     if target.startswith("ch_"):
         return v1.charges.update(target, ChargeUpdateParams(metadata=meta), opts)
     raise ValueError(f"cannot document {target!r}")
+
+
+def _schedule(client: stripe.StripeClient, action: Action, meta: dict[str, str], opts: stripe.RequestOptions,
+              meta_opts: stripe.RequestOptions) -> stripe.StripeObject:
+    """A change made on the subscription schedule (:mod:`.schedules`): cancel it (and its
+    subscription) now, tagged first, since cancel takes no metadata; or replace its phases from
+    the current one on (and ``end_behavior=cancel`` to end with the period)."""
+    v1, target, p = client.v1.subscription_schedules, action.target, action.params
+    if p.get("mode") == "cancel_now":
+        v1.update(target, SubscriptionScheduleUpdateParams(metadata=meta), meta_opts)
+        return v1.cancel(target, SubscriptionScheduleCancelParams(invoice_now=False, prorate=False), opts)
+    params = SubscriptionScheduleUpdateParams(phases=cast(Any, p["phases"]), metadata=meta)
+    if p.get("mode") == "cancel_at_period_end":
+        params.update(end_behavior="cancel", proration_behavior="none")
+    else:
+        params["proration_behavior"] = "none" if p.get("proration") == "none" else "create_prorations"
+    return v1.update(target, params, opts)
 
 
 def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
@@ -223,6 +266,8 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
     if action.kind is ActionKind.VOID:
         v1.invoices.update(target, InvoiceUpdateParams(metadata=meta), meta_opts)
         return v1.invoices.void_invoice(target, options=opts)
+    if action.kind is ActionKind.SCHEDULE:
+        return _schedule(client, action, meta, opts, meta_opts)
     if action.kind is ActionKind.DOCUMENT:
         return _document(client, action, meta, opts)
     raise ValueError(f"no writer for {action.kind}")

@@ -29,6 +29,7 @@ from ..money import THREE_DECIMAL_CURRENCIES, Money, prorate, stripe_round
 from .charges import one_off_options
 from .credits import credits_of
 from ..reading.prices import is_metered, price_terms, recurring_amount, unit_minor
+from .schedules import schedule_shape
 from ..reading.rows import price_seat_hint
 from ..reading.snapshot import CaseSnapshot, from_ts
 from .terms import (LIVE_STATUSES, OPTION_KINDS, ContractShape, ItemShape, RecurringDiscount, RefundOption,
@@ -103,7 +104,7 @@ def _shape(snapshot: CaseSnapshot, sub: dict[str, Any]) -> ContractShape:
         customer_balance=Money(int(customer.get("balance") or 0), str(customer.get("currency") or currency)),
         is_annual=any(i.interval == "year" or (i.interval == "month" and i.interval_count >= 12) for i in items),
         is_team=any(i.per_seat and i.quantity > 1 for i in items), is_prorated=prorated, currency=currency,
-        recurring_discounts=forever_discounts(snapshot, sub, currency),
+        recurring_discounts=forever_discounts(snapshot, sub, currency), schedule=schedule_shape(snapshot, sub),
     )
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .anomalies import find_anomalies, pause_of
 from .charges import OneOffCharge, one_off_charges
 from .credits import Credits, credits_of
+from .schedules import schedule_shape
 from ..reading.masking import mask_email
 from ..reading.rows import (Anomaly, ChargeRow, InvoiceRow, SubscriptionRow, charge_row, invoice_payment_intent, invoice_row,
                    money_text, obj_id, sub_row)
@@ -184,6 +185,8 @@ def _sub_facts(snapshot: CaseSnapshot, subs: list[SubscriptionRow]) -> dict[str,
     for s in subs:
         meta = {**((products.get(s.product) or {}).get("metadata") or {}), **s.price_metadata}
         per_seat = s.seat_hint or str(meta.get("per_seat", "")).lower() in ("true", "1", "yes")
+        sched = schedule_shape(snapshot, raw.get(s.id) or {})
         out[s.id] = {"per_seat": per_seat, "unit_amount": {"value": s.unit_amount, "currency": s.currency},
-                     "interval_count": s.interval_count, "pause_collection": pause_of(raw.get(s.id) or {})}
+                     "interval_count": s.interval_count, "pause_collection": pause_of(raw.get(s.id) or {}),
+                     "schedule": sched.as_case_json() if sched else None}
     return out

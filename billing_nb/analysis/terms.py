@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..money import Money, round_half_up
 from ..reading.prices import PriceTerms
+
+if TYPE_CHECKING:
+    from .schedules import ScheduleShape
 
 __all__ = ["ItemShape", "ContractShape", "RecurringDiscount", "RefundOption", "net_annual", "recurring_discounts", "OPTION_KINDS", "LIVE_STATUSES"]
 
@@ -152,6 +155,9 @@ class ContractShape:
     is_prorated: bool
     currency: str = "usd"
     recurring_discounts: tuple[RecurringDiscount, ...] = ()
+    #: the subscription schedule managing it (its coming phases and end), None without one;
+    #: ``items``, ``mrr`` and the refund options are today's phase
+    schedule: ScheduleShape | None = None
 
     @property
     def recurring_total(self) -> Money:
@@ -209,6 +215,7 @@ class ContractShape:
             "latest_invoice_paid": self.latest_invoice_paid.as_dict() if self.latest_invoice_paid else None,
             "is_annual": self.is_annual, "is_team": self.is_team, "is_prorated": self.is_prorated,
             "cancel_at_period_end": self.cancel_at_period_end,
+            "schedule": self.schedule.as_case_json() if self.schedule else None,
         }
 
 

@@ -99,6 +99,8 @@ def _shape_rows(case: Case, shapes: list[ContractShape]) -> list[dict[str, str]]
         kinds = [w for w, on in (("annual", s.is_annual), ("team", s.is_team), ("prorated", s.is_prorated)) if on]
         ends = (f"ends {day(s.cancel_at or s.period_end)}" if s.cancel_at_period_end or s.cancel_at
                 else f"renews {day(s.period_end)}")
+        if s.schedule is not None and s.schedule.managing:  # what the schedule changes, and its end
+            ends += f"; schedule {s.schedule.schedule_id}: " + "; ".join(s.schedule.lines())
         pause = pause_of(case.snapshot.by_id(s.subscription_id) or {}) if s.status in ("active", "trialing",
                                                                                        "past_due") else None
         if pause:  # it renews, but nothing is charged: the refund options' "paid" is not a live charge

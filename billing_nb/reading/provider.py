@@ -351,7 +351,7 @@ class StripeReader:
             "du": v1.disputes, "dp": v1.disputes, "pm": v1.payment_methods, "price": v1.prices, "prod": v1.products,
             "clock": v1.test_helpers.test_clocks, "si": v1.subscription_items, "evt": v1.events,
         }
-        service = services.get(prefix)
+        service = v1.subscription_schedules if obj_id.startswith("sub_sched_") else services.get(prefix)
         if service is None:
             raise MalformedIdError(f"cannot retrieve an object with prefix {prefix + '_'!r}")
         return cast(dict[str, Any], self.call(lambda: service.retrieve(obj_id)).to_dict(for_json=True))

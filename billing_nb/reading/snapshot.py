@@ -23,6 +23,7 @@ __all__ = ["CaseSnapshot", "KINDS", "ts", "from_ts", "portal_in_use"]
 KINDS: tuple[str, ...] = (
     "customers",
     "subscriptions",
+    "subscription_schedules",
     "products",
     "invoices",
     "payment_intents",

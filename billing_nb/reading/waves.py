@@ -3,8 +3,10 @@
 Each wave is a set of independent requests issued at once on a thread pool; a wave starts
 when what it needs has arrived. Per customer, the lists are:
 
-- ``subscriptions.list(customer, status=all)`` expanding ``data.default_payment_method`` and
-  ``data.discounts.source.coupon`` (four levels, Stripe's limit: a forever coupon counts in MRR);
+- ``subscriptions.list(customer, status=all)`` expanding ``data.default_payment_method``,
+  ``data.discounts.source.coupon`` (four levels, Stripe's limit: a forever coupon counts in MRR) and
+  ``data.schedule`` (the subscription schedule that manages it: its phases say what the
+  subscription becomes and whether it ends, collapsed into ``subscription_schedules``);
   (a subscription item's ``price`` is always a whole object, not an expandable field);
 - ``invoices.list(customer)`` expanding ``data.payments`` (includable: the invoice payments
   that link an invoice to its payment intent); lines are part of the invoice object;
@@ -142,7 +144,7 @@ def _list_jobs(reader: StripeReader, cid: str) -> dict[tuple[str, str], Callable
     return {
         ("subscriptions", cid): lambda: reader.list_all("/v1/subscriptions", {
             "customer": cid, "status": "all", "limit": 100,
-            "expand": ["data.default_payment_method", "data.discounts.source.coupon"]},
+            "expand": ["data.default_payment_method", "data.discounts.source.coupon", "data.schedule"]},
             what=f"subscriptions of {cid}"),
         ("invoices", cid): lambda: reader.list_all("/v1/invoices", {
             "customer": cid, "limit": 100, "expand": ["data.payments"]}, what=f"invoices of {cid}"),
@@ -234,7 +236,8 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
     # the lookup's own requests: wave 1 less the lists that rode along
     named_requests = g.wave_requests[0] - sum(pages for _, pages in g.got.values())
     # --- wave 2: others sharing the email, the remaining lists, events ------------------
-    objects: dict[str, list[dict[str, Any]]] = {"payment_methods": [], "test_clocks": [], "payment_intents": [], "discounts": []}
+    objects: dict[str, list[dict[str, Any]]] = {"payment_methods": [], "test_clocks": [], "payment_intents": [], "discounts": [],
+                                             "subscription_schedules": []}
 
     def take(custs: list[dict[str, Any]]) -> None:
         for cust in custs:
@@ -269,6 +272,7 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
         objects.setdefault(kind_name, []).extend(rows)
     for sub in objects["subscriptions"]:
         _collapse(sub, "default_payment_method", objects["payment_methods"])
+        _collapse(sub, "schedule", objects["subscription_schedules"])
         discounts = sub.get("discounts") or []
         objects["discounts"].extend(d for d in discounts if isinstance(d, dict) and "id" in d)
         sub["discounts"] = [d["id"] if isinstance(d, dict) and "id" in d else d for d in discounts]
@@ -286,7 +290,7 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
         subs_by_customer.setdefault(str(sub.get("customer")), []).append(sub)
     ordered = order_customers(kind, customers, subs_by_customer)
     objects["customers"] = ordered
-    for key in ("payment_methods", "test_clocks", "payment_intents", "refunds", "discounts"):
+    for key in ("payment_methods", "test_clocks", "payment_intents", "refunds", "discounts", "subscription_schedules"):
         objects[key] = _unique(objects[key])
     fetched = datetime.now(UTC)
     clock_id = ordered[0].get("test_clock")

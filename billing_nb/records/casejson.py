@@ -33,6 +33,8 @@ def shape_json(shape: ctr.ContractShape) -> dict[str, Any]:
         "is_prorated": shape.is_prorated,
         "cancel_at_period_end": shape.cancel_at_period_end,
         "customer_balance": shape.customer_balance.as_dict(),  # negative: a credit the customer holds
+        # the subscription schedule managing it: coming phases (date, prices, quantities) and its end
+        "schedule": shape.schedule.as_case_json() if shape.schedule else None,
     }
 
 

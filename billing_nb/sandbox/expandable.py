@@ -34,6 +34,7 @@ _LIST_KINDS = {
     "charges": "charge", "refunds": "refund", "credit_notes": "credit_note", "disputes": "dispute",
     "sessions": "checkout.session", "configurations": "billing_portal.configuration",
     "test_clocks": "test_helpers.test_clock", "events": "event", "coupons": "coupon",
+    "subscription_schedules": "subscription_schedule",
 }
 _NAMESPACES = (stripe, stripe.test_helpers, stripe.checkout, stripe.billing_portal)
 

@@ -224,7 +224,7 @@ class Store(Ordering, Saving):
     def find(self, obj_id: str) -> Obj | None:
         """Any object by id, using the id prefix to know its kind."""
         prefix = obj_id.split("_", 1)[0]
-        kind = PREFIX_KIND.get(prefix)
+        kind = "subscription_schedule" if obj_id.startswith("sub_sched_") else PREFIX_KIND.get(prefix)
         if kind is None:
             for name, bucket in self._objects.items():
                 if obj_id in bucket:

@@ -59,7 +59,7 @@ def test_frames_and_billing_state() -> None:
     assert set(state) == {"subscriptions", "invoices", "anomalies", "credits", "truncated", "disputes", "one_off_charges"}
     assert set(state["subscriptions"][0]) == {"id", "status", "price", "product", "interval", "quantity",
                                               "current_period_end", "cancel_at_period_end", "per_seat", "unit_amount",
-                                              "interval_count", "pause_collection"}
+                                              "interval_count", "pause_collection", "schedule"}
     assert set(state["invoices"][0]) == {"id", "status", "billing_reason", "subscription", "amount_due", "amount_paid",
                                          "currency", "created", "attempt_count", "total", "paid_from_balance"}
 

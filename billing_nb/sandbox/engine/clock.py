@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from .core import (AUTO_FINALIZE, INCOMPLETE_TTL, LIVE, TRIAL_WILL_END, auto_finalize, expire_incomplete,
                    period_of, renew, retry_invoice, subscription_of)
 from .schedule import overdue, resume_collection, trial_will_end
+from . import phases as eph
 from ..store import Obj, Store
 
 __all__ = ["advance_clock", "catch_up", "forget_next_due"]
@@ -51,6 +52,10 @@ def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str
     for inv in _of(store, "invoice", customers, status="draft"):
         if inv["customer"] in customers and inv.get("auto_advance"):
             consider(int(inv["created"]) + AUTO_FINALIZE, 0, "finalize", inv)
+    for sched in _of(store, eph.KIND, customers, status="active"):
+        when = eph.due(sched)
+        if sched["customer"] in customers and when is not None:
+            consider(when, 1, "phase", sched)  # before the renewal at the same second
     for sub in _of(store, "subscription", customers):
         if sub["customer"] not in customers:
             continue
@@ -74,6 +79,7 @@ def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str
 _RUN: dict[str, Callable[[Store, Obj], object]] = {
     "retry": retry_invoice, "overdue": overdue, "finalize": auto_finalize, "expire": expire_incomplete,
     "trial_will_end": trial_will_end, "resume": resume_collection, "cycle": renew,
+    "phase": eph.transition,
 }
 
 

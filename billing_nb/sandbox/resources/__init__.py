@@ -9,6 +9,7 @@ from . import portal_sessions  # noqa: F401
 from . import checkout  # noqa: F401
 from . import events  # noqa: F401
 from . import subscriptions  # noqa: F401
+from . import schedules  # noqa: F401
 from . import invoices  # noqa: F401
 from . import payments  # noqa: F401
 from . import credit_notes  # noqa: F401

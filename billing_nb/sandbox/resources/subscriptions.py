@@ -12,6 +12,7 @@ from typing import Any
 from ..engine import clock as ek
 from ..engine import core as en
 from ..engine import discounts as ed
+from ..engine import phases as eph
 from ..engine.pricing import is_metered, line_amount
 from ..engine.prorate import Change, apply_changes, cancel_credits, first_partial
 from ..engine.render import with_includables
@@ -251,6 +252,8 @@ def _update(ctx: Ctx, p: Params, sid: str) -> Obj:
         previous["pause_collection"] = sub["pause_collection"]
         sub["pause_collection"] = pause_param(p, now)
     if p.has("cancel_at_period_end") or p.has("cancel_at"):
+        if sub.get("schedule"):
+            raise _managed(sub)
         schedule_cancel(st, sub, p, now, previous, behavior)
     st.emit("customer.subscription.updated", sub, previous=previous)
     return with_includables(st, sub, p.expand())
@@ -278,7 +281,17 @@ def cancel_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
         cancel_credits(st, sub, at)
     en.cancel_subscription(st, sub, at=at, reason="cancellation_requested", invoice_now=invoice_now,
                            comment=details.get("comment"), feedback=details.get("feedback"))
+    sched = st.maybe(eph.KIND, sub.get("schedule"))
+    if sched is not None and sched["status"] in eph.OPEN:  # the schedule ends with its subscription
+        eph.end_schedule(st, sched, "canceled", at)
     return with_includables(st, sub, p.expand())
+
+
+def _managed(sub: Obj) -> ApiError:
+    """Stripe's refusal of a cancellation change on a subscription a schedule manages (Stripe's
+    message, quoted in dust-tt/dust#32051): the schedule's ``end_behavior`` and phases say when it ends."""
+    return invalid(f"The subscription is managed by the subscription schedule `{sub['schedule']}`, and updating any "
+                   "cancelation behavior directly is not allowed. Please update the schedule instead.")
 
 
 @route("DELETE", "/v1/subscriptions/{sid}/discount", accepts=())
