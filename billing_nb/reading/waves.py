@@ -135,8 +135,32 @@ def _changed_since_invoiced(cid: str, objects: dict[str, list[dict[str, Any]]]) 
             obj = (ev.get("data") or {}).get("object") or {}
             prev = (ev.get("data") or {}).get("previous_attributes") or {}
             if (ev.get("type") == "customer.subscription.updated" and obj.get("id") == sub.get("id")
-                    and int(ev.get("created") or 0) >= since and ("items" in prev or "quantity" in prev or "plan" in prev)):
+                    and int(ev.get("created") or 0) >= since and _items_changed(obj, prev)):
                 return True
+    return False
+
+
+def _items_changed(obj: dict[str, Any], prev: dict[str, Any]) -> bool:
+    """Whether an update changed what is billed: an item added or removed, or an item's price or
+    quantity. A renewal's update names ``items`` too (the periods live on them), with only the
+    fields that changed, so only a price or quantity there, or a different item count, counts."""
+    if "quantity" in prev or "plan" in prev:
+        return True
+    if not isinstance(prev.get("items"), dict):
+        return False  # not named, or named without what it was: no sign of a change in what is billed
+    before = [i for i in ((prev.get("items") or {}).get("data") or []) if isinstance(i, dict)]
+    now = [i for i in ((obj.get("items") or {}).get("data") or []) if isinstance(i, dict)]
+    if len(before) != len(now):
+        return True
+    by_id = {i.get("id"): i for i in now if i.get("id")}
+    for at, old in enumerate(before):
+        cur = by_id.get(old.get("id")) if old.get("id") else now[at]
+        if cur is None:
+            return True
+        if "price" in old and obj_id(old.get("price")) != obj_id(cur.get("price")):
+            return True
+        if "quantity" in old and int(old.get("quantity") or 0) != int(cur.get("quantity") or 0):
+            return True
     return False
 
 

@@ -15,6 +15,8 @@ Every timestamp comes from ``store.now(customer)``, so a test clock drives it al
 
 from __future__ import annotations
 
+import copy
+
 import calendar
 import datetime as dt
 from typing import Any
@@ -211,7 +213,8 @@ def renew(store: Store, sub: Obj) -> None:
     if cancel_at is not None and int(cancel_at) <= end:
         cancel_subscription(store, sub, at=int(cancel_at), reason="cancellation_requested", keep_canceled_at=True)
         return
-    previous: dict[str, Any] = {"items": None}
+    # the items as they were: their periods are what a renewal changes (they live on the items)
+    previous: dict[str, Any] = {"items": copy.deepcopy(sub.get("items"))}
     if sub["status"] == "trialing":
         previous["status"] = "trialing"
         sub["status"] = "active"
