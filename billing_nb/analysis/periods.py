@@ -19,6 +19,7 @@ from ..reading.objects import (invoice_charge, line_is_proration, line_price, li
 from ..money import round_half_up, stripe_round
 from .credits import returned_on
 from ..reading.snapshot import CaseSnapshot
+from ..reading.taxes import line_paid, line_taxes
 
 if TYPE_CHECKING:
     from .terms import ContractShape, ItemShape
@@ -34,8 +35,8 @@ def _line_item(line: dict[str, Any], shape: ContractShape) -> str | None:
 
 
 def _net(line: dict[str, Any]) -> int:
-    discounts = sum(int(d.get("amount") or 0) for d in (line.get("discount_amounts") or []))
-    return int(line.get("amount") or 0) - discounts
+    """What the line charged: net of its discounts, with its tax (the customer paid that too)."""
+    return line_paid(line)
 
 
 def period_invoice(snapshot: CaseSnapshot, shape: ContractShape) -> dict[str, Any] | None:
@@ -139,6 +140,7 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict
         "paid_for_period": paid, "per_item": per_item, "unused_value": total,
         "already_returned": already, "returned": returned, "returned_to_balance": to_balance,
         "invoices": invoices, "remaining_refundable": remaining, "capped": net > remaining,
+        "taxed_lines": sum(1 for _inv, lines in running for _item, line in lines if line_taxes(line)),
     }
     newest_inv = snapshot.by_id(str(newest["invoice"])) or inv
     newest_charge = snapshot.by_id(str(newest["charge"])) if newest.get("charge") else None

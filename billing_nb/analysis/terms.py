@@ -226,6 +226,11 @@ class RefundOption:
         ours = self.before_credit
         if self.stripe_amount is None or self.stripe_amount == ours.amount:
             return False
+        # Taxed lines: ours is the exact share of what was paid (tax in), rounded once; Stripe
+        # rounds each proration line before taxing it and rounds each tax: up to 2 minor units a line.
+        slack = 2 * int(self.details.get("taxed_lines") or 0)
+        if abs(self.stripe_amount - ours.amount) <= slack:
+            return False
         return Money(self.stripe_amount, self.amount.currency).stripe_rounded() != ours
 
     def as_case_json(self) -> dict[str, Any]:
