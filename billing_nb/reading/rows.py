@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..money import Money
+from .taxes import invoice_tax, tax_name
 
 __all__ = ["Anomaly", "SubscriptionRow", "InvoiceRow", "ChargeRow", "obj_id", "invoice_subscription",
            "invoice_payment_intent", "price_seat_hint", "sub_row", "invoice_row", "charge_row", "money_text"]
@@ -85,13 +86,20 @@ class InvoiceRow:
     payment_intent: str | None
     charge: str | None
     paid_at: int | None = None
+    tax: int = 0  # the invoice's tax, inclusive and exclusive (in its total, so in what was paid)
+    tax_name: str = "tax"  # its rates' display names ("VAT")
 
     def as_case_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "status": self.status, "billing_reason": self.billing_reason,
             "subscription": self.subscription, "amount_due": self.amount_due, "amount_paid": self.amount_paid,
             "currency": self.currency, "created": self.created, "attempt_count": self.attempt_count,
+            "tax": self.tax, "tax_name": self.tax_name,
         }
+
+    def tax_clause(self) -> str:
+        """`` incl. $20.00 VAT`` when the invoice charged tax, else ""."""
+        return f" incl. {Money(self.tax, self.currency).format(code=False)} {self.tax_name}" if self.tax else ""
 
 
 @dataclass(frozen=True)
@@ -185,7 +193,9 @@ def sub_row(sub: dict[str, Any]) -> SubscriptionRow:
     )
 
 
-def invoice_row(inv: dict[str, Any], charge_by_pi: dict[str, str]) -> InvoiceRow:
+def invoice_row(inv: dict[str, Any], charge_by_pi: dict[str, str],
+                rates: dict[str, dict[str, Any]] | None = None) -> InvoiceRow:
+    """``rates``: tax rates by id, for the names of the invoice's taxes."""
     pi = invoice_payment_intent(inv)
     return InvoiceRow(
         id=inv["id"], customer=obj_id(inv.get("customer")) or "", subscription=invoice_subscription(inv),
@@ -196,6 +206,7 @@ def invoice_row(inv: dict[str, Any], charge_by_pi: dict[str, str]) -> InvoiceRow
         attempt_count=int(inv.get("attempt_count") or 0), payment_intent=pi,
         charge=(charge_by_pi.get(pi) if pi else None) or obj_id(inv.get("charge")),
         paid_at=((inv.get("status_transitions") or {}).get("paid_at")),
+        tax=invoice_tax(inv), tax_name=tax_name(inv, rates or {}),
     )
 
 

@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .rows import obj_id
+
+
+def obj_id(value: Any) -> str | None:
+    """An expandable field's id (``rows.obj_id``'s rule; rows reads taxes, so not imported from it)."""
+    if isinstance(value, dict):
+        return str(value["id"]) if value.get("id") else None
+    return str(value) if value else None
 
 __all__ = ["line_taxes", "line_tax", "line_paid", "invoice_tax", "tax_rate_ids", "tax_name", "is_taxed"]
 

@@ -135,3 +135,14 @@ def test_the_refund_is_the_share_of_what_was_paid_and_never_more(w: World, amoun
     cn = _credit_note(w, inv, refund, f"p{amount}-{pct}-{inclusive}-{currency}-{days}")
     assert cn["total"] == refund <= paid
     assert cn["refunds"][0]["amount_refunded"] == refund
+
+
+
+def test_the_billing_state_shows_the_tax_in_what_was_paid(w: World) -> None:
+    from billing_nb.analysis.identify import identify
+
+    cus, inv = _taxed(w, 10000, 20, False, days=0)
+    snap = fetch_snapshot(StripeReader(w.c), cus)
+    [row] = identify(snap).invoices
+    assert (row.amount_paid, row.tax, row.tax_name) == (12000, 2000, "VAT")
+    assert row.as_case_json()["tax"] == 2000 and row.tax_clause() == " incl. $20.00 VAT"
