@@ -27,6 +27,7 @@ from stripe.params.billing_portal import SessionCreateParams
 
 from .model import Action, ActionKind
 from ..analysis.taxes import credit_note_lines, credited_per_line
+from ..exceptions import StripeInvalidRequestError
 from ..reading.provider import StripeReader, translate
 from ..reading.taxes import is_taxed, tax_rate_ids
 
@@ -176,8 +177,10 @@ def _taxed_lines(client: stripe.StripeClient, invoice_id: str, amount: int) -> l
     rates = {rid: reader.retrieve(rid) for rid in tax_rate_ids(invoice)}
     credited = credited_per_line(_listed(client, ActionKind.CREDIT_NOTE, invoice_id))
     lines, total = credit_note_lines(invoice, amount, rates, credited)
-    if total != amount:
-        raise ValueError(f"{invoice_id}: its lines left to credit give back {total}, not {amount}")
+    if total != amount:  # what Stripe would refuse: more than the invoice has left to credit
+        raise StripeInvalidRequestError(
+            f"A credit note of {amount} on {invoice_id} can't be written: its lines left to credit give back "
+            f"{total} (tax in)", code="credit_note_amount_too_large", param="lines")
     return lines
 
 

@@ -146,3 +146,13 @@ def test_the_billing_state_shows_the_tax_in_what_was_paid(w: World) -> None:
     [row] = identify(snap).invoices
     assert (row.amount_paid, row.tax, row.tax_name) == (12000, 2000, "VAT")
     assert row.as_case_json()["tax"] == 2000 and row.tax_clause() == " incl. $20.00 VAT"
+
+
+def test_a_credit_note_above_what_the_lines_give_back_is_refused_before_any_write(w: World) -> None:
+    from billing_nb.exceptions import StripeInvalidRequestError
+
+    _cus, inv = _taxed(w, 10000, 20, False, days=0)
+    before = len(w.c.v1.credit_notes.list({"invoice": inv["id"]}).data)
+    with pytest.raises(StripeInvalidRequestError, match="give back 12000"):
+        _credit_note(w, inv, 12001, "too-much")
+    assert len(w.c.v1.credit_notes.list({"invoice": inv["id"]}).data) == before
