@@ -156,3 +156,22 @@ def test_a_credit_note_above_what_the_lines_give_back_is_refused_before_any_writ
     with pytest.raises(StripeInvalidRequestError, match="give back 12000"):
         _credit_note(w, inv, 12001, "too-much")
     assert len(w.c.v1.credit_notes.list({"invoice": inv["id"]}).data) == before
+
+
+def test_the_downgrade_figure_stays_before_tax_like_its_option(w: World) -> None:
+    rate = w.c.v1.tax_rates.create({"display_name": "VAT", "percentage": 20, "inclusive": False})
+    ck = w.clock(APRIL)
+    cus = w.customer(clock=ck)
+    product = w.product("Tiered")
+    cheaper = w.c.v1.prices.retrieve(w.price(product, 4000)).to_dict()
+    w.subscribe(cus, w.price(product, 10000), default_tax_rates=[rate.id])
+    w.advance(ck, APRIL + 15 * DAY)
+    snap = fetch_snapshot(StripeReader(w.c), cus)
+    snap.extra["prices"] = [cheaper]  # the catalogue's cheaper price (a case reads it beside the snapshot)
+    opts = {o.kind: o for o in refund_options(snap, contract_shapes(snap)[0])}
+    down = opts["downgrade_prorations"]
+    assert down.amount == Money(3000, "usd")  # (100 - 40) for half the month, before tax
+    filled = {o.kind: o for o in with_stripe_amounts(list(opts.values()),
+                                                     fetch_stripe_figures(StripeReader(w.c), list(opts.values())))}
+    assert filled["downgrade_prorations"].stripe_amount == 3000 and not filled["downgrade_prorations"].mismatch
+    assert filled["cancel_now_refund"].stripe_amount == 6000 and not filled["cancel_now_refund"].mismatch
