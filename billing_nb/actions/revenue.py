@@ -74,7 +74,7 @@ def _impact_of(the_plan: Plan, done: set[str], snapshot: CaseSnapshot,
         elif action.kind is ActionKind.QUANTITY and action.target in shapes:
             for item in shapes[action.target].items:
                 if item.item_id == action.params.get("item") and item.quantity:
-                    delta = (item.annual_amount * (int(action.params["quantity"]) - item.quantity) / item.quantity
+                    delta = (item.annual_revenue * (int(action.params["quantity"]) - item.quantity) / item.quantity
                              * shapes[action.target].percent_factor(item))
                     mrr += round_half_up(delta / 12)
                     arr += delta

@@ -30,12 +30,20 @@ class ItemShape:
     per_seat: bool
     period_start: int
     period_end: int
+    inclusive_tax: Fraction = Fraction(0)  # percent of inclusive tax in the price (20: 120 holds 20 of tax)
 
     @property
     def annual_amount(self) -> Fraction:
         """This item's price x quantity over a year, exactly."""
         per_year = _PER_YEAR.get(self.interval, Fraction(12)) / max(1, self.interval_count)
         return self.unit_amount.amount * self.quantity * per_year
+
+    @property
+    def annual_revenue(self) -> Fraction:
+        """:attr:`annual_amount` without the inclusive tax in the price: Stripe's MRR counts no tax
+        ("We don't consider taxes ... to be revenue", support.stripe.com/questions/billing-analytics);
+        an exclusive rate is on top of the price and was never in it."""
+        return self.annual_amount * 100 / (100 + self.inclusive_tax)
 
 
 @dataclass(frozen=True)
@@ -77,10 +85,12 @@ def recurring_discounts(discounts: list[dict[str, Any]], currency: str, now: int
     return tuple(out)
 
 
-def net_annual(items: tuple[ItemShape, ...], discounts: tuple[RecurringDiscount, ...]) -> Fraction:
+def net_annual(items: tuple[ItemShape, ...], discounts: tuple[RecurringDiscount, ...], *,
+               excluding_tax: bool = False) -> Fraction:
     """The items' annual amount after the forever discounts, exactly: percentages on the items
-    they apply to, then amounts off the period (at most what the eligible items cost)."""
-    per_item = {i.item_id: i.annual_amount for i in items}
+    they apply to, then amounts off the period (at most what the eligible items cost).
+    ``excluding_tax``: without the inclusive tax in the prices (revenue: MRR, ARR)."""
+    per_item = {i.item_id: i.annual_revenue if excluding_tax else i.annual_amount for i in items}
     for d in discounts:
         if d.percent_off is not None:
             for i in items:
@@ -144,12 +154,13 @@ class ContractShape:
     def mrr(self) -> Money:
         """Monthly recurring revenue: the exact annualised total after forever discounts / 12,
         rounded once (half up)."""
-        return Money(round_half_up(net_annual(self.items, self.recurring_discounts) / 12), self.currency)
+        return Money(round_half_up(net_annual(self.items, self.recurring_discounts, excluding_tax=True) / 12),
+                     self.currency)
 
     @property
     def arr(self) -> Money:
         """Annual recurring revenue: the exact annualised net total, rounded once (not mrr x 12)."""
-        return Money(round_half_up(net_annual(self.items, self.recurring_discounts)), self.currency)
+        return Money(round_half_up(net_annual(self.items, self.recurring_discounts, excluding_tax=True)), self.currency)
 
     @property
     def period_start(self) -> int | None:

@@ -12,6 +12,7 @@ be revenue"), so nothing here feeds them.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 
@@ -22,7 +23,16 @@ def obj_id(value: Any) -> str | None:
         return str(value["id"]) if value.get("id") else None
     return str(value) if value else None
 
-__all__ = ["line_taxes", "line_tax", "line_paid", "invoice_tax", "tax_rate_ids", "tax_name", "is_taxed"]
+__all__ = ["line_taxes", "line_tax", "line_paid", "invoice_tax", "tax_rate_ids", "tax_name", "is_taxed",
+           "inclusive_percent"]
+
+
+def inclusive_percent(item: dict[str, Any], subscription: dict[str, Any]) -> Fraction:
+    """The inclusive tax percentages in a subscription item's price: its own ``tax_rates``, else
+    the subscription's ``default_tax_rates`` (rates read expanded; an id alone says nothing)."""
+    rates = item.get("tax_rates") or subscription.get("default_tax_rates") or []
+    return sum((Fraction(str(r.get("percentage") or 0)) for r in rates if isinstance(r, dict) and r.get("inclusive")),
+               Fraction(0))
 
 
 def line_taxes(line: dict[str, Any]) -> list[dict[str, Any]]:

@@ -107,12 +107,20 @@ def test_the_extra_copies_refund_includes_their_tax(w: World) -> None:
     assert refund.amount == Money(1800, "usd"), p.ids  # half of the $36.00 charged, not of the pre-tax $30.00
 
 
-def test_mrr_counts_no_tax(w: World) -> None:
-    cus, _ = _taxed(w, 10000, 20, False, days=0)
+@pytest.mark.parametrize(("amount", "inclusive"), [(10000, False), (12000, True)])
+def test_mrr_counts_no_tax(w: World, amount: int, inclusive: bool) -> None:
+    """Stripe's MRR excludes taxes: $100 a month whether the 20% VAT is added on top of a $100
+    price or included in a $120 one (before: $120.00 for the inclusive price)."""
+    from billing_nb.reports.portfolio import monthly_amount
+
+    cus, _ = _taxed(w, amount, 20, inclusive, days=0)
     snap = fetch_snapshot(StripeReader(w.c), cus)
     shape = contract_shapes(snap)[0]
-    assert shape.mrr == Money(10000, "usd")  # Stripe's MRR excludes taxes
-    assert net_annual(shape.items, shape.recurring_discounts) == 120000
+    assert (shape.mrr, shape.arr) == (Money(10000, "usd"), Money(120000, "usd"))
+    assert net_annual(shape.items, shape.recurring_discounts, excluding_tax=True) == 120000
+    assert shape.recurring_total == Money(amount, "usd")  # what a period costs the customer stays the price
+    [sub] = [s.to_dict() for s in w.c.v1.subscriptions.list({"customer": cus}).data]
+    assert monthly_amount(sub) == Money(10000, "usd")
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
