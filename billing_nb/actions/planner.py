@@ -20,6 +20,7 @@ from .guards import refusal
 from .model import Action, ActionKind, Plan
 from .renewals import renewal_after_cancel_request, renewal_refund
 from .schedules import managing_schedule, through_schedules
+from ..reading.taxes import line_tax
 from ..reading.objects import charge_dispute, invoice_charge, line_is_proration, line_subscription_item, obj_id, \
     plan_name, refundable, subscription_invoices
 from ..reading.rows import price_seat_hint
@@ -162,7 +163,9 @@ class _Planner:
             return
         lines = [ln for ln in ((inv.get("lines") or {}).get("data") or [])
                  if line_subscription_item(ln) == item.item_id and not line_is_proration(ln)]
-        billed = sum(int(ln.get("amount") or 0) for ln in lines) if lines else item.amount.amount
+        # with its exclusive tax: the customer paid that too (inclusive tax is in the amount)
+        billed = (sum(int(ln.get("amount") or 0) + line_tax(ln)[1] for ln in lines) if lines
+                  else item.amount.amount)
         count = int(lines[0].get("quantity") or item.quantity) if lines else item.quantity
         extra = min(billed * (count - 1) // max(1, count), refundable(charge))
         if extra > 0:

@@ -80,9 +80,10 @@ def _impact_of(the_plan: Plan, done: set[str], snapshot: CaseSnapshot,
             for item in shapes[target].items:
                 if item.item_id == action.params.get("item") and item.quantity:
                     # the annual amount at the new count less today's, each under the price's own model
-                    # (volume tiers reprice every seat at a new count; graduated ones only the seats added)
+                    # (volume tiers reprice every seat at a new count; graduated ones only the seats added),
+                    # without the inclusive tax in the price (Stripe's MRR counts no tax)
                     delta = ((item.annual_at(int(action.params["quantity"])) - item.annual_amount)
-                             * shapes[target].percent_factor(item))
+                             * 100 / (100 + item.inclusive_tax) * shapes[target].percent_factor(item))
                     mrr += round_half_up(delta / 12)
                     arr += delta
     return {

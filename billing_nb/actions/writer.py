@@ -27,7 +27,10 @@ from stripe.params import (ChargeUpdateParams, CreditNoteCreateParams, CustomerU
 from stripe.params.billing_portal import SessionCreateParams
 
 from .model import Action, ActionKind
+from ..analysis.taxes import credit_note_lines, credited_per_line
+from ..exceptions import StripeInvalidRequestError
 from ..reading.provider import StripeReader, translate
+from ..reading.taxes import is_taxed, tax_rate_ids
 
 __all__ = ["Outcome", "Found", "metadata", "retrieve", "listed", "find_done", "write", "RATE_LIMIT_RETRIES"]
 
@@ -203,6 +206,27 @@ def _schedule(client: stripe.StripeClient, action: Action, meta: dict[str, str],
     return v1.update(target, params, opts)
 
 
+def _taxed_lines(client: stripe.StripeClient, invoice_id: str, amount: int) -> list[dict[str, Any]] | None:
+    """The ``lines`` of a credit note giving back ``amount`` (tax in) of a taxed invoice, each
+    invoice line credited its share with its own tax rates (:func:`.taxes.credit_note_lines`);
+    None for an invoice without tax (a plain ``amount`` credit note then)."""
+    reader = StripeReader(client)
+    invoice = reader.retrieve(invoice_id)
+    if not is_taxed(invoice):
+        return None
+    if (invoice.get("lines") or {}).get("has_more"):
+        page = reader.call(lambda: client.v1.invoices.line_items.list(invoice_id, params={"limit": 100}))
+        invoice["lines"] = {"data": [ln.to_dict() for ln in page.auto_paging_iter()]}
+    rates = {rid: reader.retrieve(rid) for rid in tax_rate_ids(invoice)}
+    credited = credited_per_line(_listed(client, ActionKind.CREDIT_NOTE, invoice_id))
+    lines, total = credit_note_lines(invoice, amount, rates, credited)
+    if total != amount:  # what Stripe would refuse: more than the invoice has left to credit
+        raise StripeInvalidRequestError(
+            f"A credit note of {amount} on {invoice_id} can't be written: its lines left to credit give back "
+            f"{total} (tax in)", code="credit_note_amount_too_large", param="lines")
+    return lines
+
+
 def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
           reveal: Callable[[str, str], None] | None, background: Executor | None) -> stripe.StripeObject:
     meta = metadata(case_id, action)
@@ -234,9 +258,14 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
                                                     metadata=meta), opts)
     if action.kind is ActionKind.CREDIT_NOTE:
         amount = action.amount.amount if action.amount else 0
-        return v1.credit_notes.create(CreditNoteCreateParams(
-            invoice=target, amount=amount, refund_amount=amount, reason=str(p["reason"]), metadata=meta,
-            memo=f"Refund via credit note ({comment})"), opts)
+        params = CreditNoteCreateParams(invoice=target, refund_amount=amount, reason=str(p["reason"]),
+                                        metadata=meta, memo=f"Refund via credit note ({comment})")
+        lines = _taxed_lines(client, target, amount)
+        if lines is None:
+            params["amount"] = amount
+        else:  # tax goes back with the money: Stripe computes it on credited invoice lines
+            params["lines"] = cast(Any, lines)
+        return v1.credit_notes.create(params, opts)
     if action.kind is ActionKind.CANCEL and p.get("mode") == "now":
         sub = v1.subscriptions.cancel(target, SubscriptionCancelParams(
             cancellation_details={"comment": comment, "feedback": str(p.get("feedback") or "other")},

@@ -32,6 +32,7 @@ from ..reading.prices import is_metered, price_terms, recurring_amount, unit_min
 from .schedules import schedule_shape
 from ..reading.rows import price_seat_hint
 from ..reading.snapshot import CaseSnapshot, from_ts
+from ..reading.taxes import inclusive_percent
 from .terms import (LIVE_STATUSES, OPTION_KINDS, ContractShape, ItemShape, RecurringDiscount, RefundOption,
                     recurring_discounts)
 
@@ -64,7 +65,7 @@ def _per_seat(price: dict[str, Any], quantity: int, product: dict[str, Any]) -> 
             or (quantity > 1 and any(w in name for w in _SEAT_WORDS)))
 
 
-def _item_shape(snapshot: CaseSnapshot, item: dict[str, Any]) -> ItemShape:
+def _item_shape(snapshot: CaseSnapshot, item: dict[str, Any], sub: dict[str, Any] | None = None) -> ItemShape:
     price = item.get("price") or {}
     recurring = price.get("recurring") or {}
     quantity = int(item.get("quantity") or 1)
@@ -77,11 +78,12 @@ def _item_shape(snapshot: CaseSnapshot, item: dict[str, Any]) -> ItemShape:
         quantity=quantity, per_seat=_per_seat(price, quantity, snapshot.by_id(product) or {}),
         period_start=int(item.get("current_period_start") or 0), period_end=int(item.get("current_period_end") or 0),
         terms=terms,
+        inclusive_tax=inclusive_percent(item, sub or {}),
     )
 
 
 def _shape(snapshot: CaseSnapshot, sub: dict[str, Any]) -> ContractShape:
-    items = tuple(_item_shape(snapshot, i) for i in ((sub.get("items") or {}).get("data") or []))
+    items = tuple(_item_shape(snapshot, i, sub) for i in ((sub.get("items") or {}).get("data") or []))
     currency = str(sub.get("currency") or (items[0].unit_amount.currency if items else "usd"))
     invoices = subscription_invoices(snapshot, str(sub["id"]))
     latest_id = obj_id(sub.get("latest_invoice")) or (str(invoices[-1]["id"]) if invoices else None)

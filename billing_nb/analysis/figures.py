@@ -8,10 +8,10 @@ them and passes each response to ``stripe_figures(request, response)``; then
 
 - unused time (``cancel_now_refund``, ``credit_note_unused``): an invoice preview with
   ``subscription_details.cancel_now`` at ``proration_date`` = the case's now; Stripe's
-  figure is the credit of its proration lines (their amounts negated).
+  figure is the credit of its proration lines (their amounts with their exclusive tax, negated).
 - ``downgrade_prorations``: an invoice preview swapping each item to the cheaper price
   with ``proration_behavior=create_prorations`` at the same ``proration_date``; Stripe's
-  figure is the net credit of the proration lines.
+  figure is the net credit of the proration lines, before tax (as the option is).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..reading.objects import line_is_proration
+from ..reading.taxes import line_tax
 
 if TYPE_CHECKING:
     from .terms import RefundOption
@@ -57,7 +58,12 @@ def previews_needed(options: list[RefundOption]) -> list[dict[str, Any]]:
 def stripe_figures(request: dict[str, Any], response: dict[str, Any]) -> dict[str, int]:
     """Stripe's figure for each option key a preview answers: the credit of its proration lines."""
     lines = ((response.get("lines") or {}).get("data") or [])
-    credit = -sum(int(line.get("amount") or 0) for line in lines if line_is_proration(line))
+    # like with like: the unused time is what the customer paid, tax in, so a proration line's
+    # exclusive tax counts beside its amount (inclusive tax is inside it); the downgrade's credit
+    # is prorated from prices, before tax, and so is its figure
+    taxed = str(request.get("id") or "").startswith("cancel_now:")
+    credit = -sum(int(line.get("amount") or 0) + (line_tax(line)[1] if taxed else 0)
+                  for line in lines if line_is_proration(line))
     return {key: credit for key in request["keys"]}
 
 

@@ -142,6 +142,20 @@ class IdentitySummary:
         }
 
 
+def known_tax_rates(snapshot: CaseSnapshot) -> dict[str, dict[str, Any]]:
+    """The tax rates the snapshot embeds (subscriptions' ``default_tax_rates``, their items'
+    ``tax_rates``), by id: what an invoice's tax is called."""
+    rates: dict[str, dict[str, Any]] = {}
+    for sub in snapshot.of("subscriptions"):
+        found = list(sub.get("default_tax_rates") or [])
+        for item in ((sub.get("items") or {}).get("data") or []):
+            found += list(item.get("tax_rates") or [])
+        for rate in found:
+            if isinstance(rate, dict) and rate.get("id"):
+                rates[str(rate["id"])] = rate
+    return rates
+
+
 def identify(snapshot: CaseSnapshot) -> IdentitySummary:
     """Summarise the snapshot and name its anomalies."""
     raw_invoices = sorted(snapshot.of("invoices"), key=lambda i: i.get("created") or 0, reverse=True)
@@ -153,7 +167,8 @@ def identify(snapshot: CaseSnapshot) -> IdentitySummary:
         if pi and (ch.get("status") == "succeeded" or pi not in charge_by_pi):
             charge_by_pi[pi] = ch["id"]
     subs = sorted((sub_row(s) for s in snapshot.of("subscriptions")), key=lambda s: s.created, reverse=True)
-    invoices = [invoice_row(i, charge_by_pi) for i in raw_invoices]
+    rates = known_tax_rates(snapshot)
+    invoices = [invoice_row(i, charge_by_pi, rates) for i in raw_invoices]
     charges = [charge_row(c, invoice_by_pi) for c in raw_charges]
     customers = snapshot.of("customers")
     primary = next((c for c in customers if c.get("id") == snapshot.primary_customer_id), {})

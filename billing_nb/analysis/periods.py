@@ -21,6 +21,7 @@ from ..money import round_half_up, stripe_round
 from ..reading.prices import is_metered, recurring_amount, tiers_missing
 from .credits import returned_on
 from ..reading.snapshot import CaseSnapshot
+from ..reading.taxes import line_paid, line_taxes
 
 if TYPE_CHECKING:
     from .terms import ContractShape, ItemShape
@@ -36,8 +37,8 @@ def _line_item(line: dict[str, Any], shape: ContractShape) -> str | None:
 
 
 def _net(line: dict[str, Any]) -> int:
-    discounts = sum(int(d.get("amount") or 0) for d in (line.get("discount_amounts") or []))
-    return int(line.get("amount") or 0) - discounts
+    """What the line charged: net of its discounts, with its tax (the customer paid that too)."""
+    return line_paid(line)
 
 
 def period_invoice(snapshot: CaseSnapshot, shape: ContractShape) -> dict[str, Any] | None:
@@ -178,6 +179,7 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict
         "pending_prorations": [str(ii.get("id")) for ii in pending], "pending_amount": owed,
         "invoices": invoices, "remaining_refundable": remaining, "capped": net > remaining,
         "paid_from_balance": sum(i["from_balance"] for i in invoices),
+        "taxed_lines": sum(1 for _inv, lines in running for _item, line in lines if line_taxes(line)),
     }
     newest_inv = snapshot.by_id(str(newest["invoice"])) or inv
     newest_charge = snapshot.by_id(str(newest["charge"])) if newest.get("charge") else None

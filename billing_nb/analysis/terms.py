@@ -37,6 +37,7 @@ class ItemShape:
     period_end: int
     #: the price's pricing model (:mod:`billing_nb.reading.prices`); None: ``unit_amount`` per unit
     terms: PriceTerms | None = None
+    inclusive_tax: Fraction = Fraction(0)  # percent of inclusive tax in the price (20: 120 holds 20 of tax)
 
     @property
     def metered(self) -> bool:
@@ -75,6 +76,13 @@ class ItemShape:
         if self.terms is None:
             return f"{self.quantity} x {self.unit_amount.format()} = {self.amount.format()}"
         return self.terms.describe(self.quantity, fmt)
+
+    @property
+    def annual_revenue(self) -> Fraction:
+        """:attr:`annual_amount` without the inclusive tax in the price: Stripe's MRR counts no tax
+        ("We don't consider taxes ... to be revenue", support.stripe.com/questions/billing-analytics);
+        an exclusive rate is on top of the price and was never in it."""
+        return self.annual_amount * 100 / (100 + self.inclusive_tax)
 
 
 @dataclass(frozen=True)
@@ -116,10 +124,12 @@ def recurring_discounts(discounts: list[dict[str, Any]], currency: str, now: int
     return tuple(out)
 
 
-def net_annual(items: tuple[ItemShape, ...], discounts: tuple[RecurringDiscount, ...]) -> Fraction:
+def net_annual(items: tuple[ItemShape, ...], discounts: tuple[RecurringDiscount, ...], *,
+               excluding_tax: bool = False) -> Fraction:
     """The items' annual amount after the forever discounts, exactly: percentages on the items
-    they apply to, then amounts off the period (at most what the eligible items cost)."""
-    per_item = {i.item_id: i.annual_amount for i in items}
+    they apply to, then amounts off the period (at most what the eligible items cost).
+    ``excluding_tax``: without the inclusive tax in the prices (revenue: MRR, ARR)."""
+    per_item = {i.item_id: i.annual_revenue if excluding_tax else i.annual_amount for i in items}
     for d in discounts:
         if d.percent_off is not None:
             for i in items:
@@ -187,12 +197,13 @@ class ContractShape:
     def mrr(self) -> Money:
         """Monthly recurring revenue: the exact annualised total after forever discounts / 12,
         rounded once (half up)."""
-        return Money(round_half_up(net_annual(self.items, self.recurring_discounts) / 12), self.currency)
+        return Money(round_half_up(net_annual(self.items, self.recurring_discounts, excluding_tax=True) / 12),
+                     self.currency)
 
     @property
     def arr(self) -> Money:
         """Annual recurring revenue: the exact annualised net total, rounded once (not mrr x 12)."""
-        return Money(round_half_up(net_annual(self.items, self.recurring_discounts)), self.currency)
+        return Money(round_half_up(net_annual(self.items, self.recurring_discounts, excluding_tax=True)), self.currency)
 
     @property
     def period_start(self) -> int | None:
@@ -273,6 +284,11 @@ class RefundOption:
             # card cannot, so the two are not like for like and the analyst must see why they differ
             ours = Money(int(self.details.get("before_credit_held", self.amount.amount)), self.amount.currency)
         if self.stripe_amount is None or self.stripe_amount == ours.amount:
+            return False
+        # Taxed lines: ours is the exact share of what was paid (tax in), rounded once; Stripe
+        # rounds each proration line before taxing it and rounds each tax: up to 2 minor units a line.
+        slack = 2 * int(self.details.get("taxed_lines") or 0)
+        if abs(self.stripe_amount - ours.amount) <= slack:
             return False
         return Money(self.stripe_amount, self.amount.currency).stripe_rounded() != ours
 

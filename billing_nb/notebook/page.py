@@ -120,7 +120,7 @@ def timeline(snapshot: CaseSnapshot, summary: IdentitySummary) -> list[TimelineE
             what = f"Invoice {i.status}"
         sub = names.get(i.subscription or "", "")
         out.append(TimelineEntry(i.created, what, money(i.amount_due, i.currency), i.id,
-                                 ", ".join(x for x in (reason, sub) if x)))
+                                 ", ".join(x for x in (reason, sub, i.tax_clause().strip()) if x)))
     for c in summary.charges:
         card = card_words(c.card_brand, c.card_last4) if c.card_last4 else ""
         if c.status == "failed":

@@ -350,6 +350,7 @@ class StripeReader:
             "pi": v1.payment_intents, "cs": v1.checkout.sessions, "re": v1.refunds, "cn": v1.credit_notes,
             "du": v1.disputes, "dp": v1.disputes, "pm": v1.payment_methods, "price": v1.prices, "prod": v1.products,
             "clock": v1.test_helpers.test_clocks, "si": v1.subscription_items, "evt": v1.events,
+            "txr": v1.tax_rates,
         }
         service = v1.subscription_schedules if obj_id.startswith("sub_sched_") else services.get(prefix)
         if service is None:

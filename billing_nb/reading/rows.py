@@ -14,6 +14,7 @@ from typing import Any
 
 from ..money import Money
 from .prices import PriceTerms, is_metered, price_terms, recurring_amount, unit_minor
+from .taxes import invoice_tax, tax_name
 
 __all__ = ["Anomaly", "SubscriptionRow", "InvoiceRow", "ChargeRow", "obj_id", "invoice_subscription",
            "invoice_payment_intent", "paid_from_balance", "price_seat_hint", "sub_row", "invoice_row", "charge_row", "money_text"]
@@ -102,6 +103,8 @@ class InvoiceRow:
     #: what the customer's balance paid of it (:func:`paid_from_balance`; negative: the invoice collected
     #: an earlier debt on the balance as well)
     from_balance: int = 0
+    tax: int = 0  # the invoice's tax, inclusive and exclusive (in its total, so in what was paid)
+    tax_name: str = "tax"  # its rates' display names ("VAT")
 
     def as_case_json(self) -> dict[str, Any]:
         """The case.json shape; ``paid_from_balance`` beside ``amount_paid`` (what a payment took):
@@ -111,7 +114,12 @@ class InvoiceRow:
             "subscription": self.subscription, "amount_due": self.amount_due, "amount_paid": self.amount_paid,
             "currency": self.currency, "created": self.created, "attempt_count": self.attempt_count,
             "total": self.total, "paid_from_balance": self.from_balance,
+            "tax": self.tax, "tax_name": self.tax_name,
         }
+
+    def tax_clause(self) -> str:
+        """`` incl. $20.00 VAT`` when the invoice charged tax, else ""."""
+        return f" incl. {Money(self.tax, self.currency).format(code=False)} {self.tax_name}" if self.tax else ""
 
 
 @dataclass(frozen=True)
@@ -219,7 +227,9 @@ def paid_from_balance(inv: dict[str, Any]) -> int:
     return int(end) - int(inv.get("starting_balance") or 0)
 
 
-def invoice_row(inv: dict[str, Any], charge_by_pi: dict[str, str]) -> InvoiceRow:
+def invoice_row(inv: dict[str, Any], charge_by_pi: dict[str, str],
+                rates: dict[str, dict[str, Any]] | None = None) -> InvoiceRow:
+    """``rates``: tax rates by id, for the names of the invoice's taxes."""
     pi = invoice_payment_intent(inv)
     return InvoiceRow(
         id=inv["id"], customer=obj_id(inv.get("customer")) or "", subscription=invoice_subscription(inv),
@@ -231,6 +241,7 @@ def invoice_row(inv: dict[str, Any], charge_by_pi: dict[str, str]) -> InvoiceRow
         charge=(charge_by_pi.get(pi) if pi else None) or obj_id(inv.get("charge")),
         paid_at=((inv.get("status_transitions") or {}).get("paid_at")),
         total=int(inv["total"]) if inv.get("total") is not None else None, from_balance=paid_from_balance(inv),
+        tax=invoice_tax(inv), tax_name=tax_name(inv, rates or {}),
     )
 
 

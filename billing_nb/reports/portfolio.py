@@ -16,6 +16,7 @@ import pandas as pd
 from ..analysis.terms import ItemShape, net_annual, recurring_discounts
 from ..money import Money, round_half_up
 from ..reading.prices import price_terms, unit_minor
+from ..reading.taxes import inclusive_percent
 
 __all__ = ["monthly_amount", "plan_mix", "interval_mix", "seat_distribution", "churn_risk",
            "duplicate_subscriptions", "portal_validation", "mrr_totals", "unpaid_invoices", "LIVE_STATUSES"]
@@ -48,11 +49,11 @@ def monthly_amount(sub: dict[str, Any]) -> Money:
         items.append(ItemShape(str(item.get("id") or n), str(price.get("id")), str(price.get("product")),
                                Money(unit_minor(terms, quantity), str(currency)),
                                str(rec.get("interval", "month")), int(rec.get("interval_count") or 1),
-                               quantity, False, 0, 0, terms=terms))
+                               quantity, False, 0, 0, terms=terms, inclusive_tax=inclusive_percent(item, sub)))
     # forever coupons have no end (Stripe: ``end`` is null for once and forever), so no clock is needed
     expanded = [d for d in sub.get("discounts") or [] if isinstance(d, dict)]
     discounts = recurring_discounts(expanded, str(currency), 0)
-    return Money(round_half_up(net_annual(tuple(items), discounts) / 12), str(currency))
+    return Money(round_half_up(net_annual(tuple(items), discounts, excluding_tax=True) / 12), str(currency))
 
 
 def plan_mix(subscriptions: list[dict[str, Any]]) -> pd.DataFrame:

@@ -53,6 +53,7 @@ PREFIX_KIND: dict[str, str] = {
     "txn": "balance_transaction",
     "cbtxn": "customer_balance_transaction",
     "di": "discount",
+    "txr": "tax_rate",
 }
 KIND_PREFIX = {v: k for k, v in PREFIX_KIND.items()}
 

@@ -61,7 +61,8 @@ def test_frames_and_billing_state() -> None:
                                               "current_period_end", "cancel_at_period_end", "per_seat", "unit_amount",
                                               "interval_count", "pause_collection", "schedule"}
     assert set(state["invoices"][0]) == {"id", "status", "billing_reason", "subscription", "amount_due", "amount_paid",
-                                         "currency", "created", "attempt_count", "total", "paid_from_balance"}
+                                         "currency", "created", "attempt_count", "total", "paid_from_balance",
+                                         "tax", "tax_name"}
 
 
 def test_duplicate_active_subscription_on_one_customer() -> None:

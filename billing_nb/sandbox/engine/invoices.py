@@ -11,6 +11,7 @@ import copy
 
 from . import discounts as ed
 from . import pricing as ep
+from . import taxes as et
 from .objects import (card_error_body, new_charge, new_dispute, new_invoice_payment,
                              new_payment_intent, product_name)
 from ..store import Obj, Store
@@ -39,6 +40,7 @@ def new_invoice(store: Store, customer_id: str, *, billing_reason: str, subscrip
                                            "subscription": subscription["id"]}}
         if proration_date is not None:  # "only set for upcoming invoices that preview prorations"
             parent["subscription_details"]["subscription_proration_date"] = proration_date
+    default_rates = copy.deepcopy(subscription.get("default_tax_rates") or []) if subscription is not None else []
     inv: Obj = {
         "id": iid, "object": "invoice", "account_country": "US", "account_name": "billing-nb sandbox",
         "account_tax_ids": None, "amount_due": 0, "amount_overpaid": 0, "amount_paid": 0,
@@ -51,7 +53,7 @@ def new_invoice(store: Store, customer_id: str, *, billing_reason: str, subscrip
         "customer_address": cust.get("address"), "customer_email": cust.get("email"),
         "customer_name": cust.get("name"), "customer_phone": cust.get("phone"), "customer_shipping": None,
         "customer_tax_exempt": cust.get("tax_exempt", "none"), "customer_tax_ids": [],
-        "default_payment_method": None, "default_source": None, "default_tax_rates": [],
+        "default_payment_method": None, "default_source": None, "default_tax_rates": default_rates,
         "description": description, "discounts": [], "due_date": None, "effective_at": None,
         "ending_balance": None, "footer": None, "from_invoice": None, "hosted_invoice_url": None,
         "invoice_pdf": None, "issuer": {"type": "self"}, "last_finalization_error": None,
@@ -105,12 +107,14 @@ def period_line(store: Store, inv_id: str, sub_id: str, item: Obj, start: int, e
     return _line(store, inv_id, amount, price["currency"], desc, start, end, qty, sub_id,
                  {"invoice_item": None, "proration": False, "proration_details": {"credited_items": None},
                   "subscription": sub_id, "subscription_item": item["id"]},
-                 _pricing(price, "0" if trial else ep.unit_decimal(price, qty)), preview, discountable=True)
+                 _pricing(price, "0" if trial else ep.unit_decimal(price, qty)), preview, discountable=True,
+                 tax_rates=item.get("tax_rates"))
 
 
 def _line(store: Store, inv_id: str, amount: int, currency: str, desc: str | None, start: int, end: int,
           qty: int, sub_id: str | None, sid: Obj | None, pricing: Obj | None, preview: bool,
-          discountable: bool, iid_details: Obj | None = None, metadata: dict[str, str] | None = None) -> Obj:
+          discountable: bool, iid_details: Obj | None = None, metadata: dict[str, str] | None = None,
+          tax_rates: list[Obj] | None = None) -> Obj:
     parent: Obj = {"invoice_item_details": iid_details, "subscription_item_details": sid,
                    "type": "subscription_item_details" if sid else "invoice_item_details"}
     return {
@@ -120,6 +124,7 @@ def _line(store: Store, inv_id: str, amount: int, currency: str, desc: str | Non
         "metadata": dict(metadata or {}), "parent": parent, "period": {"end": end, "start": start},
         "pretax_credit_amounts": [], "pricing": pricing, "quantity": qty, "quantity_decimal": str(qty),
         "subscription": sub_id, "subtotal": amount, "taxes": [],
+        "_tax_rates": copy.deepcopy(tax_rates or []),  # the line's own rates (the invoice's default ones else)
     }
 
 
@@ -140,7 +145,7 @@ def line_from_item(store: Store, inv_id: str, ii: Obj, *, preview: bool = False)
     pricing = _pricing(price, (ii.get("pricing") or {}).get("unit_amount_decimal")) if price else None
     return _line(store, inv_id, ii["amount"], ii["currency"], ii.get("description"), ii["period"]["start"],
                  ii["period"]["end"], ii.get("quantity") or 1, sub_id, sid, pricing, preview,
-                 bool(ii.get("discountable")), iid, ii.get("metadata"))
+                 bool(ii.get("discountable")), iid, ii.get("metadata"), ii.get("tax_rates"))
 
 
 def set_lines(inv: Obj, lines: list[Obj], store: Store | None = None, discounts: list[Obj] | None = None) -> None:
@@ -153,6 +158,7 @@ def set_lines(inv: Obj, lines: list[Obj], store: Store | None = None, discounts:
     inv.update(subtotal=subtotal, subtotal_excluding_tax=subtotal, total=subtotal, total_excluding_tax=subtotal)
     if store is not None and discounts:
         ed.apply(store, inv, discounts)
+    et.apply(inv)
     total = int(inv["total"])
     if inv["status"] == "draft":
         inv.update(amount_due=max(total, 0), amount_remaining=max(total, 0))

@@ -36,14 +36,15 @@ def _prorate(amount: int, period_start: int, period_end: int, at: int) -> int:
     return whole if exact >= 0 else -whole
 
 
-def build_item(store: Store, sub: Obj, price: Obj, qty: int, metadata: dict[str, str]) -> Obj:
+def build_item(store: Store, sub: Obj, price: Obj, qty: int, metadata: dict[str, str],
+               tax_rates: list[Obj] | None = None) -> Obj:
     """A new subscription item on ``sub`` for ``price`` x ``qty``, in the subscription's period."""
     start, end = en.period_of(sub) if sub["items"]["data"] else (0, 0)
     return {
         "id": store.new_id("si", 14), "object": "subscription_item", "billing_thresholds": None,
         "created": store.now(sub["customer"]), "current_period_end": end, "current_period_start": start,
         "discounts": [], "metadata": metadata, "plan": plan_of(price), "price": copy.deepcopy(price),
-        "quantity": qty, "subscription": sub["id"], "tax_rates": [],
+        "quantity": qty, "subscription": sub["id"], "tax_rates": copy.deepcopy(tax_rates or []),
     }
 
 
@@ -55,6 +56,7 @@ class Change:
     new_price: Obj | None
     new_qty: int
     metadata: dict[str, str] | None = None
+    tax_rates: list[Obj] | None = None  # items[n][tax_rates] when given
 
 
 def _decimal(value: Fraction) -> str:
@@ -68,7 +70,7 @@ def new_invoiceitem(store: Store, *, customer: str, amount: int, currency: str, 
                     period: tuple[int, int], price: Obj | None = None, quantity: int = 1, proration: bool = False,
                     sub_id: str | None = None, si_id: str | None = None, credited: Obj | None = None,
                     insert: bool = True, invoice: str | None = None, metadata: dict[str, str] | None = None,
-                    unit_decimal: str | None = None) -> Obj:
+                    unit_decimal: str | None = None, tax_rates: list[Obj] | None = None) -> Obj:
     """An ``invoiceitem`` in the current shape (``parent``, ``pricing``, ``proration_details``)."""
     cust = store.get("customer", customer, "customer")
     ii: Obj = {
@@ -82,7 +84,7 @@ def new_invoiceitem(store: Store, *, customer: str, amount: int, currency: str, 
         "pricing": ({"price_details": {"price": price["id"], "product": price.get("product")},
                      "type": "price_details", "unit_amount_decimal": unit_decimal} if price else None),
         "proration": proration,
-        "quantity": quantity, "quantity_decimal": str(quantity), "tax_rates": [],
+        "quantity": quantity, "quantity_decimal": str(quantity), "tax_rates": copy.deepcopy(tax_rates or []),
         "test_clock": cust.get("test_clock"),
     }
     if proration:  # a proration's details; other items have none
@@ -132,7 +134,14 @@ def _prorated_item(store: Store, sub: Obj, item: Obj, price: Obj, qty: int, at: 
         description=f"{word} time on {_label(store, price, qty)} after {fmt_date(at)}",
         period=(at, end), price=price, quantity=qty, proration=True, sub_id=sub["id"], si_id=item["id"],
         credited=copy.deepcopy(item.get("_billed")) if sign < 0 else None, insert=insert,
-        unit_decimal=_decimal(unit))
+        unit_decimal=_decimal(unit), tax_rates=_proration_rates(item, sign))
+
+
+def _proration_rates(item: Obj, sign: int) -> list[Obj]:
+    """A proration carries the item's own tax rates, as its period line did (the subscription's
+    default ones reach it through the invoice); prorations are made before a change lands, so a
+    credit has the rates the old period was billed with."""
+    return list(item.get("tax_rates") or [])
 
 
 def proration_items(store: Store, sub: Obj, changes: list[Change], at: int, *, insert: bool) -> list[Obj]:
@@ -166,10 +175,12 @@ def _apply_items(store: Store, sub: Obj, changes: list[Change]) -> None:
     data = sub["items"]["data"]
     for ch in changes:
         if ch.item is None and ch.new_price is not None:
-            data.append(build_item(store, sub, ch.new_price, ch.new_qty, ch.metadata or {}))
+            data.append(build_item(store, sub, ch.new_price, ch.new_qty, ch.metadata or {}, ch.tax_rates))
         elif ch.item is not None and ch.new_price is None:
             data.remove(ch.item)
         elif ch.item is not None and ch.new_price is not None:
+            if ch.tax_rates is not None:
+                ch.item["tax_rates"] = copy.deepcopy(ch.tax_rates)
             ch.item["price"] = copy.deepcopy(ch.new_price)
             from .objects import plan_of
 
@@ -294,7 +305,7 @@ def preview(store: Store, sub: Obj | None, customer_id: str, changes: list[Chang
 def _rebind(work: Obj, changes: list[Change]) -> list[Change]:
     """Point changes at the copied subscription's items."""
     by_id = {i["id"]: i for i in work["items"]["data"]}
-    return [Change(by_id.get(ch.item["id"]) if ch.item else None, ch.new_price, ch.new_qty, ch.metadata)
+    return [Change(by_id.get(ch.item["id"]) if ch.item else None, ch.new_price, ch.new_qty, ch.metadata, ch.tax_rates)
             for ch in changes]
 
 
@@ -304,8 +315,11 @@ def _apply_items_preview(store: Store, work: Obj, changes: list[Change]) -> None
         if ch.item is None and ch.new_price is not None:
             start, end = en.period_of(work)
             data.append({"id": "si_preview", "price": copy.deepcopy(ch.new_price), "quantity": ch.new_qty,
-                         "current_period_start": start, "current_period_end": end})
+                         "current_period_start": start, "current_period_end": end,
+                         "tax_rates": copy.deepcopy(ch.tax_rates or [])})
         elif ch.item is not None and ch.new_price is None:
             data.remove(ch.item)
         elif ch.item is not None and ch.new_price is not None:
             ch.item["price"], ch.item["quantity"] = copy.deepcopy(ch.new_price), ch.new_qty
+            if ch.tax_rates is not None:
+                ch.item["tax_rates"] = copy.deepcopy(ch.tax_rates)

@@ -13,5 +13,6 @@ from . import schedules  # noqa: F401
 from . import invoices  # noqa: F401
 from . import payments  # noqa: F401
 from . import credit_notes  # noqa: F401
+from . import tax_rates  # noqa: F401
 from . import test_clocks  # noqa: F401
 from . import balance  # noqa: F401

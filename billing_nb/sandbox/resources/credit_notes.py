@@ -9,10 +9,12 @@ exceed the invoice total.
 
 from __future__ import annotations
 
+import copy
 from fractions import Fraction
 from typing import Any
 
 from ..engine import invoices as ei
+from ..engine import taxes as et
 from ..engine.invoices import record_balance
 from ..engine.objects import fmt_amount
 from ..errors import invalid
@@ -37,7 +39,8 @@ def _lines(store: Store, inv: Obj, p: Params, cn_id: str) -> list[Obj]:
     by_id = {ln["id"]: ln for ln in inv["_lines"]}
     for n, raw in enumerate(p.list("lines")):
         lp = Params(raw if isinstance(raw, dict) else {}, prefix=f"lines[{n}][")
-        lp.allow("type", "invoice_line_item", "amount", "quantity", "description", "unit_amount", "metadata")
+        lp.allow("type", "invoice_line_item", "amount", "quantity", "description", "unit_amount", "metadata",
+                 "tax_rates")
         kind = lp.enum("type", ("invoice_line_item", "custom_line_item"))
         if kind is None:
             raise invalid(f"Missing required param: lines[{n}][type].", f"lines[{n}][type]", "parameter_missing")
@@ -58,16 +61,27 @@ def _lines(store: Store, inv: Obj, p: Params, cn_id: str) -> list[Obj]:
                 raise invalid(f"The amount on lines[{n}] ({fmt_amount(amount, inv['currency'])}) can't exceed the "
                               f"invoice line item's amount ({fmt_amount(line['amount'], inv['currency'])}).",
                               f"lines[{n}][amount]")
+            if lp.has("tax_rates"):
+                raise invalid(f"lines[{n}][tax_rates] is only valid when type is custom_line_item.",
+                              f"lines[{n}][tax_rates]")
             unit, desc, qty = None, line.get("description"), qty or int(line["quantity"] or 1)
             shares = _discount_shares(line, amount)
+            rates = et.rates_of_line(inv, line)
+            base = amount - sum(d["amount"] for d in shares)
+            # crediting the whole line gives back exactly the tax it charged
+            taxes = copy.deepcopy(line.get("taxes") or []) if amount == int(line["amount"]) else \
+                et.line_taxes(base, rates)
         else:
             unit, qty = lp.int("unit_amount", required=True) or 0, qty or 1
             amount, desc, shares = unit * qty, lp.req("description"), []
+            rates = et.rates_param(store, lp.list("tax_rates"), f"lines[{n}][tax_rates]")
+            taxes = et.line_taxes(amount, rates)
         out.append({
             "id": Store.new_id("cnli", 24), "object": "credit_note_line_item", "amount": amount,
             "description": desc, "discount_amount": sum(d["amount"] for d in shares), "discount_amounts": shares,
             "invoice_line_item": line["id"] if line is not None else None, "livemode": False,
-            "metadata": lp.metadata(), "pretax_credit_amounts": [], "quantity": qty, "tax_rates": [], "taxes": [],
+            "metadata": lp.metadata(), "pretax_credit_amounts": [], "quantity": qty,
+            "tax_rates": copy.deepcopy(rates), "taxes": taxes,
             "type": kind, "unit_amount": unit, "unit_amount_decimal": str(unit) if unit is not None else None,
         })
     return out
@@ -106,11 +120,12 @@ def build(store: Store, p: Params, *, commit: bool) -> Obj:
     refund_amt, credit_amt, oob = (p.int("refund_amount", 0) or 0), (p.int("credit_amount", 0) or 0), \
         (p.int("out_of_band_amount", 0) or 0)
     given = any(p.has(k) for k in ("refund_amount", "credit_amount", "out_of_band_amount"))
-    gross = discount = 0
+    gross = discount = inc = exc = 0
     if lines:
         gross = sum(ln["amount"] for ln in lines)
         discount = sum(ln["discount_amount"] for ln in lines)
-        total = gross - discount
+        inc, exc = et.split([t for ln in lines for t in ln["taxes"]])
+        total = gross - discount + exc
     elif p.has("amount"):
         total = p.int("amount") or 0
     else:
@@ -154,9 +169,9 @@ def build(store: Store, p: Params, *, commit: bool) -> Obj:
         "pdf": f"https://pay.stripe.com/credit_notes/acct_sandbox/{cid}/pdf",
         "post_payment_amount": post, "pre_payment_amount": pre,
         "pretax_credit_amounts": [], "reason": reason, "refunds": [], "shipping_cost": None, "status": "issued",
-        "subtotal": gross or total, "subtotal_excluding_tax": gross or total, "total": total,
-        "total_excluding_tax": total,
-        "total_taxes": [], "type": "mixed" if pre and post else "post_payment" if post else "pre_payment", "voided_at": None,
+        "subtotal": gross or total, "subtotal_excluding_tax": (gross or total) - inc, "total": total,
+        "total_excluding_tax": total - inc - exc,
+        "total_taxes": et.totals([ln["taxes"] for ln in lines]), "type": "mixed" if pre and post else "post_payment" if post else "pre_payment", "voided_at": None,
     }
     if not commit:
         cn["id"] = "cn_preview_" + cid[3:]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..engine import core as en
 from ..engine import invoices as ei
 from ..engine.pricing import line_amount, unit_decimal
+from ..engine import taxes as et
 from ..engine.prorate import Change, new_invoiceitem, preview
 from ..engine.render import with_includables
 from ..errors import ApiError, invalid
@@ -95,7 +96,7 @@ def list_invoices(ctx: Ctx, p: Params) -> Obj:
 
 @route("POST", "/v1/invoices", accepts=("customer", "auto_advance", "collection_method", "days_until_due", "description",
                                        "metadata", "pending_invoice_items_behavior", "subscription",
-                                       "default_payment_method", "currency", "footer"))
+                                       "default_payment_method", "currency", "footer", "default_tax_rates"))
 def create_invoice(ctx: Ctx, p: Params) -> Obj:
     st = ctx.store
     customer = st.get("customer", p.req("customer"), "customer")["id"]
@@ -105,6 +106,8 @@ def create_invoice(ctx: Ctx, p: Params) -> Obj:
                          currency=p.str("currency", "usd") or "usd")
     inv["default_payment_method"] = p.str("default_payment_method")
     inv["footer"] = p.str("footer")
+    if p.has("default_tax_rates"):  # the rates of the lines that have none of their own
+        inv["default_tax_rates"] = et.rates_param(st, p.list("default_tax_rates"), "default_tax_rates")
     method = p.enum("collection_method", COLLECTION, "charge_automatically")
     days = p.int("days_until_due")
     if method == "send_invoice":
@@ -264,7 +267,7 @@ def retrieve_invoice_payment(ctx: Ctx, p: Params, pid: str) -> Obj:
 
 # ----- invoice items ------------------------------------------------------------------
 @route("POST", "/v1/invoiceitems", accepts=("customer", "amount", "currency", "description", "invoice", "subscription",
-                                            "metadata", "period", "pricing", "quantity", "discountable"))
+                                            "metadata", "period", "pricing", "quantity", "discountable", "tax_rates"))
 def create_invoiceitem(ctx: Ctx, p: Params) -> Obj:
     st = ctx.store
     customer = st.get("customer", p.req("customer"), "customer")["id"]
@@ -290,7 +293,8 @@ def create_invoiceitem(ctx: Ctx, p: Params) -> Obj:
     ii = new_invoiceitem(st, customer=customer, amount=amount, currency=currency, description=p.str("description"),
                          period=period, price=price, quantity=qty, sub_id=p.str("subscription"),
                          invoice=inv["id"] if inv else None, metadata=p.metadata(),
-                         unit_decimal=unit_decimal(price, qty) if price else None)
+                         unit_decimal=unit_decimal(price, qty) if price else None,
+                         tax_rates=et.rates_param(st, p.list("tax_rates"), "tax_rates"))
     if p.has("discountable"):  # API reference, Create an invoice item: defaults to true (false for prorations)
         ii["discountable"] = bool(p.bool("discountable"))
     if inv is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import core as en
+from ..engine import taxes as et
 from ..engine.prorate import Change, build_item
 from ..errors import invalid, missing
 from ..params import Params
@@ -16,7 +17,7 @@ from ..store import Obj, Store
 
 __all__ = ["PAYMENT_BEHAVIORS", "PRORATION", "FEEDBACK", "STATUSES", "build_item", "find_item",
            "price_param", "pm_for", "billing_mode_param", "cancellation_param", "item_changes", "check_intervals",
-           "cancel_at_param", "anchor_param", "create_anchor_param", "collection_param"]
+           "cancel_at_param", "anchor_param", "create_anchor_param", "collection_param", "default_tax_rates_param"]
 
 PAYMENT_BEHAVIORS = ("allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
 PRORATION = ("create_prorations", "none", "always_invoice")
@@ -145,8 +146,9 @@ def item_changes(store: Store, sub: Obj, raw_items: list[Any]) -> list[Change]:
     changes = []
     for n, raw in enumerate(raw_items):
         ip = Params(raw if isinstance(raw, dict) else {}, prefix=f"items[{n}][")
-        ip.allow("id", "price", "quantity", "deleted", "metadata")
+        ip.allow("id", "price", "quantity", "deleted", "metadata", "tax_rates")
         si_id = ip.str("id")
+        rates = et.rates_param(store, ip.list("tax_rates"), f"items[{n}][tax_rates]") if ip.has("tax_rates") else None
         price = price_param(store, ip.req("price"), f"items[{n}][price]") if (ip.has("price") or not si_id) else None
         meta = ip.metadata() if ip.has("metadata") else None
         if si_id:
@@ -157,11 +159,21 @@ def item_changes(store: Store, sub: Obj, raw_items: list[Any]) -> list[Change]:
                 changes.append(Change(item, None, 0))
                 continue
             new_price = store.get("price", item["price"]["id"]) if price is None else price
-            changes.append(Change(item, new_price, ip.int("quantity", int(item["quantity"] or 1)) or 0, meta))
+            changes.append(Change(item, new_price, ip.int("quantity", int(item["quantity"] or 1)) or 0, meta, rates))
         else:
             assert price is not None
-            changes.append(Change(None, price, ip.int("quantity", 1) or 0, meta))
+            changes.append(Change(None, price, ip.int("quantity", 1) or 0, meta, rates))
     return changes
+
+
+def default_tax_rates_param(store: Store, p: Params, sub: Obj, previous: dict[str, Any] | None = None) -> None:
+    """``default_tax_rates[]`` (``""`` clears): the rates of the subscription's invoices' lines
+    that have none of their own (API reference, Create a subscription, ``default_tax_rates``)."""
+    if not p.has("default_tax_rates"):
+        return
+    if previous is not None:
+        previous["default_tax_rates"] = sub["default_tax_rates"]
+    sub["default_tax_rates"] = et.rates_param(store, p.list("default_tax_rates"), "default_tax_rates")
 
 
 def check_intervals(prices: list[Obj]) -> None:

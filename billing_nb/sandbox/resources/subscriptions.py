@@ -24,8 +24,8 @@ from ..routing import Ctx, route
 from ..store import Obj
 from .subscription_changes import move_trial, pause_param, schedule_cancel, undone_unless_paid
 from .subscription_params import (PAYMENT_BEHAVIORS, PRORATION, STATUSES, anchor_param, billing_mode_param, build_item,
-                                  cancel_at_param, cancellation_param, collection_param, create_anchor_param, check_intervals, find_item, item_changes, pm_for,
-                                  price_param)
+                                  cancel_at_param, cancellation_param, collection_param, create_anchor_param, check_intervals,
+                                  default_tax_rates_param, find_item, item_changes, pm_for, price_param)
 
 __all__ = ["build_item", "find_item", "item_changes"]
 
@@ -33,7 +33,8 @@ __all__ = ["build_item", "find_item", "item_changes"]
 @route("POST", "/v1/subscriptions", accepts=("customer", "items", "trial_period_days", "trial_end", "payment_behavior",
                                             "default_payment_method", "metadata", "cancel_at_period_end", "cancel_at",
                                             "billing_mode", "discounts", "description", "billing_cycle_anchor",
-                                            "proration_behavior", "collection_method", "days_until_due"))
+                                            "proration_behavior", "collection_method", "days_until_due",
+                                            "default_tax_rates"))
 def create_subscription(ctx: Ctx, p: Params) -> Obj:
     st = ctx.store
     cust = st.get("customer", p.req("customer"), "customer")
@@ -68,6 +69,7 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
         "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}}, "trial_start": None,
     }
     collection_param(p, sub)
+    default_tax_rates_param(st, p, sub)
     changes = item_changes(st, sub, raw_items)
     prices = [ch.new_price for ch in changes if ch.new_price is not None]
     check_intervals(prices)
@@ -88,7 +90,7 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
     sub["_anchor"], sub["_cycle"] = (end_of_trial, -1) if end_of_trial else (anchor, -1) if anchor else (now, 0)
     for ch in changes:
         assert ch.new_price is not None
-        sub["items"]["data"].append(build_item(st, sub, ch.new_price, ch.new_qty, ch.metadata or {}))
+        sub["items"]["data"].append(build_item(st, sub, ch.new_price, ch.new_qty, ch.metadata or {}, ch.tax_rates))
     if end_of_trial:
         sub.update(status="trialing", trial_start=now, trial_end=end_of_trial, billing_cycle_anchor=end_of_trial)
         for item in sub["items"]["data"]:
@@ -188,7 +190,7 @@ def list_subscriptions(ctx: Ctx, p: Params) -> Obj:
                                                   "cancel_at", "default_payment_method", "metadata",
                                                   "cancellation_details", "trial_end", "billing_cycle_anchor",
                                                   "discounts", "description", "pause_collection", "payment_behavior",
-                                                  "collection_method", "days_until_due"))
+                                                  "collection_method", "days_until_due", "default_tax_rates"))
 def update_subscription(ctx: Ctx, p: Params, sid: str) -> Obj:
     """Update a subscription. ``payment_behavior`` (API reference, Update a subscription): with
     ``allow_incomplete`` (the default) the update stands when its invoice can't be paid and the
@@ -221,6 +223,7 @@ def _update(ctx: Ctx, p: Params, sid: str) -> Obj:
     if p.has("collection_method") or p.has("days_until_due"):  # for the invoices to come
         previous.update(collection_method=sub["collection_method"], days_until_due=sub["days_until_due"])
         collection_param(p, sub)
+    default_tax_rates_param(st, p, sub, previous)
     if p.has("description"):
         previous["description"] = sub["description"]
         sub["description"] = p.str("description")
