@@ -86,6 +86,10 @@ _CARD = re.compile(rf"{_CARD_START}(?:{'|'.join(_CARD_FORMS)})")
 #: The same forms, groups first: ``4242424242424242 5 seats`` is a card and a count, ``0000 0000 0000
 #: 0012 5`` a 17-digit card; which reading is the card only the Luhn check tells (:func:`_matches`).
 _CARD_GROUPS_FIRST = re.compile(rf"{_CARD_START}(?:{'|'.join(_CARD_FORMS[1:] + _CARD_FORMS[:1])})")
+#: Card numbers written back to back in groups of four (``4242 4242 4242 4242 4242 4242 4242 4242``,
+#: two cards pasted in one line): the run goes on past each card, so no single form matches it;
+#: each 16-digit window of it from the left is read on its own (:func:`_chained_cards`).
+_CARD_CHAIN = re.compile(rf"{_CARD_START}\d{{4}}(?:{_CS}\d{{4}}){{7,}}")
 _IBAN = re.compile(rf"(?<![{_W}])(?:[A-Z]{{2}}\d{{2}}(?: ?[A-Z0-9]){{11,30}}|[a-z]{{2}}\d{{2}}(?:[a-z0-9]{{11,30}}|(?: [a-z0-9]{{4}}){{2,7}}(?: [a-z0-9]{{1,3}})?))(?![{_W}])")
 #: A US social security number: labelled (``SSN``, ``social security``) in any grouping, or in its
 #: own NNN-NN-NNNN shape with the SSA's never-issued areas, groups and serials left out.
@@ -217,6 +221,8 @@ _ID_PREFIX = re.compile(r"(?:^|[^A-Za-z0-9_])[a-z]{2,}(?:_[a-z]+)*_$")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _STAMP = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[-_T ](?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?")
 _HEX = frozenset("0123456789abcdefABCDEF")
+#: How far :func:`_card_context` reads the word around a card (a Stripe id, a sha256 are shorter).
+_WORD_REACH = 96
 
 
 def _card_context(text: str, start: int, end: int) -> bool:
@@ -225,9 +231,12 @@ def _card_context(text: str, start: int, end: int) -> bool:
     digest or key (``bnb-`` + 32 hex digits, a sha256), a UUID, or a date-time stamp. A card may
     touch letters (``card4242...``), so the word around it is what tells."""
     lo, hi = start, end
-    while lo > 0 and text[lo - 1].isascii() and text[lo - 1].isalnum():
+    # the word read at most _WORD_REACH either side: ids and digests are shorter, and an
+    # unbounded reach made a long run of cards in one word (4242x4242x...) quadratic
+    floor, ceiling = max(0, start - _WORD_REACH), min(len(text), end + _WORD_REACH)
+    while lo > floor and text[lo - 1].isascii() and text[lo - 1].isalnum():
         lo -= 1
-    while hi < len(text) and text[hi].isascii() and text[hi].isalnum():
+    while hi < ceiling and text[hi].isascii() and text[hi].isalnum():
         hi += 1
     word = text[lo:start] + text[end:hi]
     if text[start:end].isdigit():  # an id's body or a digest is one word: no separators in it
@@ -249,11 +258,27 @@ def _matches(kind: str, text: str) -> list[tuple[int, int, str]]:
     if kind != "card":
         return found
     found += [(m.start(), m.end(), m.group(0)) for m in _CARD_GROUPS_FIRST.finditer(text) if _real_at(kind, m)]
+    found += _chained_cards(text)
     kept: list[tuple[int, int, str]] = []
     for hit in sorted(set(found), key=lambda h: (h[0], h[0] - h[1])):
         if not kept or hit[0] >= kept[-1][1]:
             kept.append(hit)
     return kept
+
+
+def _chained_cards(text: str) -> list[tuple[int, int, str]]:
+    """The cards of a run of four-digit groups longer than one card (:data:`_CARD_CHAIN`): each
+    window of four groups from the run's start that is a real card where it stands. Masking one
+    card of such a run changes what its neighbour touches, so without this a second masking (or
+    the scan of a masked record) found a card the first had left: masking must be done at once."""
+    out: list[tuple[int, int, str]] = []
+    for m in _CARD_CHAIN.finditer(text):
+        groups = [(g.start(), g.end()) for g in re.finditer(r"\d{4}", m.group(0))]
+        for at in range(0, len(groups) - 3, 4):
+            start, end = m.start() + groups[at][0], m.start() + groups[at + 3][1]
+            if _card_digits(text[start:end]) is not None and _card_context(text, start, end):
+                out.append((start, end, text[start:end]))
+    return out
 
 
 def _real_at(kind: str, m: re.Match[str]) -> bool:
