@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from billing_nb.reading.masking import mask_text
-from billing_nb.reading.pii import find_pii
+from billing_nb.reading.pii import IBAN_LENGTHS, find_pii
 from billing_nb.records.scan import scan
 
 ZW = "\u200b"
@@ -101,10 +101,10 @@ def _iban(country: str, bban: str) -> str:
 
 
 @settings(max_examples=60, deadline=None)
-@given(country=st.sampled_from(["DE", "GB", "FR", "NL", "ES"]), bban=st.text("0123456789", min_size=18, max_size=18),
+@given(country=st.sampled_from(["DE", "GB", "FR", "NL", "ES"]), bban=st.text("0123456789", min_size=30, max_size=30),
        lower=st.booleans())
 def test_an_iban_in_either_case_is_masked(country: str, bban: str, lower: bool) -> None:
-    iban = _iban(country, bban)
+    iban = _iban(country, bban[:IBAN_LENGTHS[country] - 4])  # each country's IBAN has its own length
     written = iban.lower() if lower else iban
     assert mask_text(f"iban {written} please") == f"iban {country}** ****{iban[-4:]} please"
 
