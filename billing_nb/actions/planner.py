@@ -29,7 +29,7 @@ from ..analysis.asks import PortalAsk, asked_share, keeps_subscription, portal_a
     switched_to
 from ..analysis.lexicon import normalise, read_text
 from ..analysis.state import read_state
-from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption
+from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption, balance_part
 from ..analysis.terms import ItemShape
 from ..analysis.charges import OneOffCharge, named_charges, one_off_charges
 from ..analysis.credits import credits_of
@@ -514,8 +514,10 @@ class _Planner:
                 parts = unused.parts
                 ids = []
                 for invoice, part_charge, amount in parts:  # one credit note per paid invoice of the period
+                    # the share the credit balance paid goes back to it on the same credit note
                     note = cat.credit_note(invoice, amount, "product_unsatisfactory",
-                                           "unused time after a product failure", part_charge)
+                                           "unused time after a product failure", part_charge,
+                                           balance_part(unused, invoice))
                     split = (f" ({amount} of {unused.amount}, on {invoice}: the unused time spans "
                              f"{len(parts)} paid invoices; approve all parts together)") if len(parts) > 1 else ""
                     self.add(replace(note, exclusive=(group if len(parts) == 1 else None) or note.exclusive),

@@ -234,9 +234,14 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
                                                     metadata=meta), opts)
     if action.kind is ActionKind.CREDIT_NOTE:
         amount = action.amount.amount if action.amount else 0
-        return v1.credit_notes.create(CreditNoteCreateParams(
-            invoice=target, amount=amount, refund_amount=amount, reason=str(p["reason"]), metadata=meta,
-            memo=f"Refund via credit note ({comment})"), opts)
+        credit = min(amount, int(p.get("credit_amount") or 0))  # the part the customer's balance paid goes back there
+        params = CreditNoteCreateParams(invoice=target, amount=amount, reason=str(p["reason"]), metadata=meta,
+                                        memo=f"Refund via credit note ({comment})")
+        if amount - credit:
+            params["refund_amount"] = amount - credit
+        if credit:
+            params["credit_amount"] = credit
+        return v1.credit_notes.create(params, opts)
     if action.kind is ActionKind.CANCEL and p.get("mode") == "now":
         sub = v1.subscriptions.cancel(target, SubscriptionCancelParams(
             cancellation_details={"comment": comment, "feedback": str(p.get("feedback") or "other")},

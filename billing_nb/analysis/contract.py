@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # pandas loads where a frame is built: the runner and the CLI
     import pandas as pd
 
 __all__ = ["ItemShape", "ContractShape", "RefundOption", "contract_shapes", "refund_options", "all_refund_options",
+           "balance_part",
            "shapes_frame",
            "options_frame", "previews_needed", "stripe_figures", "fetch_stripe_figures", "with_stripe_amounts", "OPTION_KINDS",
            "LIVE_STATUSES"]
@@ -220,11 +221,14 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
             "cancel_now_refund", shape.subscription_id, Money(amount, cur), str(first["invoice"]),
             str(first["charge"]) if first.get("charge") else None,
             f"Cancel now and refund the unused time: {left}; {paid}{split}.", details=details))
-        note = (f"Credit note on paid invoice {first['invoice']} with refund_amount = unused time ({left})"
+        back = sum(int(p.get("to_balance") or 0) for p in parts)
+        credit = (f"; with credit_amount {Money(back, cur)} back to the customer's credit balance, which paid "
+                  "that part" if back else "")
+        note = (f"Credit note on paid invoice {first['invoice']} with refund_amount = unused time ({left}){credit}"
                 if len(parts) == 1 else
                 "Credit notes with refund_amount on paid invoices "
                 + ", ".join(f"{p['invoice']} ({Money(p['amount'], cur)})" for p in parts)
-                + f" = unused time ({left}; {paid})")
+                + f" = unused time ({left}; {paid}){credit}")
         out.append(RefundOption(
             "credit_note_unused", shape.subscription_id, Money(amount, cur), str(first["invoice"]),
             str(first["charge"]) if first.get("charge") else None, note + ".", details=details))
@@ -247,6 +251,16 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
             "credited to the next invoice (not refunded to the card).",
             details={"items": downgrade, "now": now}))
     return out, int(details.get("credit_held") or 0) + from_returned
+
+
+def balance_part(option: RefundOption | None, invoice: str) -> Money | None:
+    """What ``option`` gives back to the customer's credit balance on ``invoice``: the share of the
+    unused time the balance paid (``details["parts"][].to_balance``), returned as the credit note's
+    ``credit_amount`` beside its card refund. None when the balance paid nothing of it."""
+    if option is None:
+        return None
+    back = sum(int(p.get("to_balance") or 0) for p in option.details.get("parts") or [] if p.get("invoice") == invoice)
+    return Money(back, option.amount.currency) if back > 0 else None
 
 
 def _balance_share(parts: list[dict[str, Any]], details: dict[str, Any], currency: str) -> str:

@@ -557,5 +557,7 @@ def test_jpy_annual_unused_time_credit_note_executes_in_yen(w: World, tmp_path: 
     [cn] = w.c.v1.credit_notes.list({"customer": cus}).data
     assert (cn.currency, cn.amount) == ("jpy", unused)
     rec = case.record()
-    assert rec["revenue_impact"]["credited"] == {"value": unused, "currency": "jpy"}
+    # the credit note's refund_amount went to the card: refunded; nothing went to the balance
+    assert rec["revenue_impact"]["refunded"] == {"value": unused, "currency": "jpy"}
+    assert rec["revenue_impact"]["credited"] == {"value": 0, "currency": "jpy"}
     assert "¥8,712 JPY" in rec["handoff"] and "¥87.12" not in rec["handoff"]
