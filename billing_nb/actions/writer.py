@@ -26,10 +26,12 @@ from stripe.params import (ChargeUpdateParams, CreditNoteCreateParams, CustomerU
                            SubscriptionScheduleUpdateParams, SubscriptionUpdateParams)
 from stripe.params.billing_portal import SessionCreateParams
 
+from .crashpoints import crash_point
+from ..exceptions import StripeApiError
 from .model import Action, ActionKind
 from ..reading.provider import StripeReader, translate
 
-__all__ = ["Outcome", "Found", "metadata", "retrieve", "listed", "find_done", "write", "RATE_LIMIT_RETRIES"]
+__all__ = ["Outcome", "Found", "metadata", "retrieve", "listed", "find_done", "write", "settle", "RATE_LIMIT_RETRIES"]
 
 #: 429s retried per write (on top of the SDK's retries of 5xx and dropped connections).
 RATE_LIMIT_RETRIES = 6
@@ -194,7 +196,12 @@ def _schedule(client: stripe.StripeClient, action: Action, meta: dict[str, str],
     v1, target, p = client.v1.subscription_schedules, action.target, action.params
     if p.get("mode") == "cancel_now":
         v1.update(target, SubscriptionScheduleUpdateParams(metadata=meta), meta_opts)
-        return v1.cancel(target, SubscriptionScheduleCancelParams(invoice_now=False, prorate=False), opts)
+        schedule = v1.cancel(target, SubscriptionScheduleCancelParams(invoice_now=False, prorate=False), opts)
+        crash_point("cancelled")
+        sub_id = str(p.get("subscription") or getattr(schedule, "subscription", "") or "")
+        if sub_id:  # the subscription it managed ends with it: its pending prorations as a cancel now's
+            _drop_pending_prorations(client, sub_id, str(getattr(schedule, "customer", "") or ""), opts["idempotency_key"])
+        return schedule
     params = SubscriptionScheduleUpdateParams(phases=cast(Any, p["phases"]), metadata=meta)
     if p.get("mode") == "cancel_at_period_end":
         params.update(end_behavior="cancel", proration_behavior="none")
@@ -246,6 +253,7 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
         sub = v1.subscriptions.cancel(target, SubscriptionCancelParams(
             cancellation_details={"comment": comment, "feedback": str(p.get("feedback") or "other")},
             prorate=False, invoice_now=False), opts)
+        crash_point("cancelled")
         _drop_pending_prorations(client, target, str(getattr(sub, "customer", "") or ""), key)
         tag = lambda: v1.subscriptions.update(target, SubscriptionUpdateParams(metadata=meta), meta_opts)  # noqa: E731
         if background is not None:  # the comment already names the case and action: tag it meanwhile
@@ -293,6 +301,40 @@ def _drop_pending_prorations(client: stripe.StripeClient, sub_id: str, customer:
         parent = ((data.get("parent") or {}).get("subscription_details") or {})
         if data.get("proration") and parent.get("subscription") == sub_id and not data.get("invoice"):
             client.v1.invoice_items.delete(str(data["id"]), options={"idempotency_key": f"{key}-ii-{data['id']}"})
+
+
+def _cancels_now(action: Action) -> bool:
+    """A cancel now, of the subscription or of the schedule managing it (the mode read from the id
+    when the action was rebuilt from it alone)."""
+    mode = action.params.get("mode") or (action.id.split(":")[2] if action.id.count(":") >= 2 else "")
+    return (action.kind is ActionKind.CANCEL and mode == "now") or (action.kind is ActionKind.SCHEDULE
+                                                                   and mode == "cancel_now")
+
+
+def settle(client: stripe.StripeClient, action: Action, key: str) -> str | None:
+    """Finish what a landed write owes after its main call, for a write found done rather than made
+    now (a re-run after a crash between its calls, a recovered begin, an error after it landed):
+    a cancel now's pending proration items are deleted (:func:`_drop_pending_prorations`, one key per
+    item from the cancel's: a delete made before is replayed, never made twice, and a deleted item is
+    no longer listed). Nothing for any other write. Returns why it could not (None: done)."""
+    if not _cancels_now(action):
+        return None
+    try:
+        obj = retrieve(client, action.target)
+        sub_id = action.target if action.kind is ActionKind.CANCEL else str(
+            action.params.get("subscription") or (obj.get("subscription") if isinstance(obj.get("subscription"), str)
+                                                  else (obj.get("subscription") or {}).get("id")) or "")
+        if not sub_id:
+            return None
+        sub = obj if sub_id == action.target else retrieve(client, sub_id)
+        customer = sub.get("customer")
+        _drop_pending_prorations(client, sub_id, str((customer or {}).get("id") if isinstance(customer, dict)
+                                                     else customer or ""), key)
+    except stripe.StripeError as exc:
+        return f"its pending proration items could not be deleted ({translate(exc)}): a re-run deletes them"
+    except StripeApiError as exc:
+        return f"its pending proration items could not be deleted ({exc}): a re-run deletes them"
+    return None
 
 
 def write(client: stripe.StripeClient, action: Action, *, case_id: str, key: str,
