@@ -189,7 +189,7 @@ def _document(client: stripe.StripeClient, action: Action, meta: dict[str, str],
 
 
 def _schedule(client: stripe.StripeClient, action: Action, meta: dict[str, str], opts: stripe.RequestOptions,
-              meta_opts: stripe.RequestOptions) -> stripe.StripeObject:
+              meta_opts: stripe.RequestOptions, key: str) -> stripe.StripeObject:
     """A change made on the subscription schedule (:mod:`.schedules`): cancel it (and its
     subscription) now, tagged first, since cancel takes no metadata; or replace its phases from
     the current one on (and ``end_behavior=cancel`` to end with the period)."""
@@ -200,7 +200,7 @@ def _schedule(client: stripe.StripeClient, action: Action, meta: dict[str, str],
         crash_point("cancelled")
         sub_id = str(p.get("subscription") or getattr(schedule, "subscription", "") or "")
         if sub_id:  # the subscription it managed ends with it: its pending prorations as a cancel now's
-            _drop_pending_prorations(client, sub_id, str(getattr(schedule, "customer", "") or ""), opts["idempotency_key"])
+            _drop_pending_prorations(client, sub_id, str(getattr(schedule, "customer", "") or ""), key)
         return schedule
     params = SubscriptionScheduleUpdateParams(phases=cast(Any, p["phases"]), metadata=meta)
     if p.get("mode") == "cancel_at_period_end":
@@ -280,7 +280,7 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
         v1.invoices.update(target, InvoiceUpdateParams(metadata=meta), meta_opts)
         return v1.invoices.void_invoice(target, options=opts)
     if action.kind is ActionKind.SCHEDULE:
-        return _schedule(client, action, meta, opts, meta_opts)
+        return _schedule(client, action, meta, opts, meta_opts, key)
     if action.kind is ActionKind.DOCUMENT:
         return _document(client, action, meta, opts)
     raise ValueError(f"no writer for {action.kind}")
