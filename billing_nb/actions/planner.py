@@ -29,13 +29,13 @@ from ..analysis.asks import PortalAsk, asked_share, keeps_subscription, portal_a
     switched_to
 from ..analysis.lexicon import normalise, read_text
 from ..analysis.state import read_state
-from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption, balance_part
+from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption, balance_part, billed_from, refund_since
 from ..analysis.terms import ItemShape
 from ..analysis.charges import OneOffCharge, named_charges, one_off_charges
 from ..analysis.credits import credits_of
 from ..analysis.identify import IdentitySummary
 from ..money import Money
-from ..reading.snapshot import CaseSnapshot
+from ..reading.snapshot import CaseSnapshot, from_ts
 
 __all__ = ["build_plan"]
 
@@ -242,17 +242,40 @@ class _Planner:
             unused = self.option("cancel_now_refund", shape.subscription_id)
             refunded = any(a.moves_money for a in self.actions[before:])
             if not refunded and unused is not None and unused.charge and unused.amount.amount > 0:
-                # nothing charged since the switch: the old plan's period still running is paid twice
-                ids = []
-                for _, part_charge, amount in unused.parts:  # one refund per paid invoice of the period
-                    if part_charge and amount.amount > 0:
-                        refund = cat.refund(part_charge, amount, "requested_by_customer",
-                                            f"unused time of {shape.subscription_id}, replaced by "
-                                            f"{keep.subscription_id}")
-                        self.add(refund, f"{keep.subscription_id} pays for this time already: the unused rest of "
-                                         f"{shape.subscription_id}'s period back", (f"cancel:{shape.subscription_id}:now",))
-                        ids.append(refund.id)
-                self.together(ids)
+                self.switch_refund(shape, keep, unused)
+
+    def switch_refund(self, shape: ContractShape, keep: ContractShape, unused: RefundOption) -> None:
+        """Nothing charged on the old plan since the switch: its period still running was paid before
+        it, and is paid twice from the switch on wherever the kept plan billed the same days. Its unused
+        time goes back from the moment the kept plan billed from (the switch, or the end of a trial the
+        new plan began with: :func:`~billing_nb.analysis.contract.billed_from`), not from today: a
+        customer who switched 20 days ago has paid those 20 days on both plans. One refund per paid
+        invoice of the period; the share the credit balance paid goes back to it on a credit note."""
+        since = billed_from(self.snap, keep, self.created(keep))
+        parts, extra = refund_since(self.snap, shape, unused, since)
+        cur = unused.amount.currency
+        day = f"{from_ts(since):%Y-%m-%d %H:%M} UTC"
+        if extra:
+            self.notes.append(f"{shape.subscription_id}'s unused time is counted from {day}, when "
+                              f"{keep.subscription_id} began billing the same days: {Money(extra, cur)} more than "
+                              "from today (those days were paid on both plans).")
+        cancel = f"cancel:{shape.subscription_id}:now"
+        why = (f"{keep.subscription_id} pays for this time already: the unused rest of {shape.subscription_id}'s "
+               f"period back, from {day} (the days since were billed by both plans)")
+        what = f"unused time of {shape.subscription_id} from {day}, replaced by {keep.subscription_id}"
+        ids = []
+        for part in parts:  # one refund per paid invoice of the period
+            amount, back = Money(int(part["amount"]), cur), Money(int(part.get("to_balance") or 0), cur)
+            if back.amount > 0:  # the balance paid part of it: a credit note returns that part there
+                action = cat.credit_note(str(part["invoice"]), amount, "order_change", what,
+                                         part.get("charge"), back)
+            elif part.get("charge") and amount.amount > 0:
+                action = cat.refund(str(part["charge"]), amount, "requested_by_customer", what)
+            else:
+                continue
+            self.add(action, why, (cancel,))
+            ids.append(action.id)
+        self.together(ids)
 
     def created(self, shape: ContractShape) -> int:
         return int((self.snap.by_id(shape.subscription_id) or {}).get("created") or 0)
