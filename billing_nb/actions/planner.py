@@ -25,7 +25,7 @@ from ..reading.objects import charge_dispute, invoice_charge, line_is_proration,
 from ..reading.rows import price_seat_hint
 from ..analysis.classify import Bucket, Decision
 from ..analysis.gaps import portal_in_use
-from ..analysis.asks import PortalAsk, asked_share, keeps_subscription, portal_ask, product_not_held, seats_used, \
+from ..analysis.asks import PortalAsk, asked_share, asks_to_cancel, keeps_subscription, portal_ask, product_not_held, seats_used, \
     switched_to
 from ..analysis.lexicon import normalise, read_text
 from ..analysis.state import read_state
@@ -301,15 +301,64 @@ class _Planner:
         per_seat = [s for s in self.live if any(i.per_seat for i in s.items)]
         return seats_used(self.complaint) if len(per_seat) == 1 else None
 
+    def team_cancel(self, seats: int | None) -> ContractShape | None:
+        """The team plan the complaint asks to end ("cancel the whole team plan"), with its cancel
+        planned: at period end (no refund, access kept: reversible, the default), or, when it asks for
+        money back, now with the unused time back as the alternative (credit notes on the period's
+        paid invoices, the credit balance's share to the balance, requiring the cancel). None when the
+        complaint asks no cancel, the analyst named a seat count, or which plan is meant is unclear."""
+        words = None if seats else asks_to_cancel(self.complaint)
+        if words is None:
+            return None
+        teams = [s for s in self.live if any(i.per_seat for i in s.items)] or self.live
+        if len(teams) != 1:
+            if teams:
+                self.notes.append(f'The complaint asks to cancel ("{words}"), but {len(teams)} plans are billed per '
+                                  f"seat ({', '.join(s.subscription_id for s in teams)}): ask which one, then approve "
+                                  "cancel:sub_X:at_period_end (or cancel:sub_X:now).")
+            return None
+        shape = teams[0]
+        sub = shape.subscription_id
+        if shape.cancel_at_period_end:
+            self.notes.append(f"{sub} is already set to cancel at period end, as the complaint asks (\"{words}\").")
+            return shape
+        asked = f'the complaint asks to cancel the team plan ("{words}")'
+        self.add(cat.cancel_at_period_end(sub, shape.period_end, "unused"),
+                 f"{asked}: at period end, no refund, access kept until then (reversible)")
+        unused = self.option("credit_note_unused", sub)
+        money = "refund" in self.said and unused is not None and unused.amount.amount + int(
+            unused.details.get("to_balance") or 0) > 0
+        if money and unused is not None:
+            cancel = cat.cancel_now(sub, "the customer asked to cancel the team plan and for the unused time back",
+                                    "unused")
+            self.add(cancel, f"{asked} and for money back: the alternative, ended now with the unused time back")
+            ids = []
+            for invoice, part_charge, amount in unused.parts:
+                back = balance_part(unused, invoice)
+                if amount.amount <= 0 and back is None:
+                    continue
+                note = cat.credit_note(invoice, amount, "order_change", "unused time of the cancelled team plan",
+                                       part_charge, back)
+                self.add(note, "the unused rest of the period back, only if the plan ends now", (cancel.id,))
+                ids.append(note.id)
+            self.together(ids)
+        self.notes.append(
+            f"{sub}: {asked}. Approve cancel:{sub}:at_period_end (no refund, access kept until the period ends)"
+            + (f", or cancel:{sub}:now with the unused-time credit note ({unused.amount if unused else ''} back)"
+               if money else "")
+            + f". No seat change is planned; to keep the plan with fewer seats instead, approve quantity:{sub}:N.")
+        return shape
+
     def team(self, seats: int | None) -> None:
+        ending = self.team_cancel(seats)
         unused = "unused_seats" in self.said
-        stated = None if seats else self.stated_seats()
+        stated = None if seats or ending else self.stated_seats()
         copies = [] if seats else self.copies(explicit=True)
         for shape, item in copies:
             self.extra_copies(shape, item)
         for shape in self.live:
             item = next((i for i in shape.items if i.per_seat), None)
-            if item is None or any(item is i for _, i in copies):
+            if item is None or any(item is i for _, i in copies) or shape is ending:
                 continue
             raised = [q for q in self.state.seats_raised if q.subscription == shape.subscription_id]
             if stated and not 1 <= stated[0] < item.quantity:
