@@ -303,9 +303,9 @@ class _Planner:
 
     def team_cancel(self, seats: int | None) -> ContractShape | None:
         """The team plan the complaint asks to end ("cancel the whole team plan"), with its cancel
-        planned: at period end (no refund, access kept: reversible, the default), or, when it asks for
-        money back, now with the unused time back as the alternative (credit notes on the period's
-        paid invoices, the credit balance's share to the balance, requiring the cancel). None when the
+        planned: at period end (no refund, access kept: reversible), or, when it asks for money back,
+        now with the unused time back (credit notes on the period's paid invoices, the credit balance's
+        share to the balance, each requiring the cancel), as a product failure's. None when the
         complaint asks no cancel, the analyst named a seat count, or which plan is meant is unclear."""
         words = None if seats else asks_to_cancel(self.complaint)
         if words is None:
@@ -323,15 +323,16 @@ class _Planner:
             self.notes.append(f"{sub} is already set to cancel at period end, as the complaint asks (\"{words}\").")
             return shape
         asked = f'the complaint asks to cancel the team plan ("{words}")'
-        self.add(cat.cancel_at_period_end(sub, shape.period_end, "unused"),
-                 f"{asked}: at period end, no refund, access kept until then (reversible)")
         unused = self.option("credit_note_unused", sub)
         money = "refund" in self.said and unused is not None and unused.amount.amount + int(
             unused.details.get("to_balance") or 0) > 0
+        if not money:
+            self.add(cat.cancel_at_period_end(sub, shape.period_end, "unused"),
+                     f"{asked}: at period end, no refund, access kept until then (reversible)")
         if money and unused is not None:
             cancel = cat.cancel_now(sub, "the customer asked to cancel the team plan and for the unused time back",
                                     "unused")
-            self.add(cancel, f"{asked} and for money back: the alternative, ended now with the unused time back")
+            self.add(cancel, f"{asked} and for money back: ended now, the unused time back")
             ids = []
             for invoice, part_charge, amount in unused.parts:
                 back = balance_part(unused, invoice)
@@ -343,9 +344,10 @@ class _Planner:
                 ids.append(note.id)
             self.together(ids)
         self.notes.append(
-            f"{sub}: {asked}. Approve cancel:{sub}:at_period_end (no refund, access kept until the period ends)"
-            + (f", or cancel:{sub}:now with the unused-time credit note ({unused.amount if unused else ''} back)"
-               if money else "")
+            f"{sub}: {asked}. "
+            + (f"Approve cancel:{sub}:now with the unused-time credit note ({unused.amount if unused else ''} back); "
+               f"without money back, cancel:{sub}:at_period_end keeps access until the period ends"
+               if money else f"Approve cancel:{sub}:at_period_end (no refund, access kept until the period ends)")
             + f". No seat change is planned; to keep the plan with fewer seats instead, approve quantity:{sub}:N.")
         return shape
 

@@ -36,6 +36,7 @@ def test_a_team_plan_the_customer_asks_to_cancel_is_cancelled(w: World, tmp_path
     results = case.execute([f"cancel:{sub}:at_period_end"], "parameter")
     assert [r.status for r in results] == ["succeeded"]
     assert w.c.v1.subscriptions.retrieve(sub).cancel_at_period_end is True
+    assert "canceled your subscription" in case.record()["followup"], case.record()["followup"]
 
 
 def test_a_team_cancel_with_money_back_offers_the_unused_time_with_the_cancel_now(w: World, tmp_path: Path) -> None:
@@ -43,8 +44,8 @@ def test_a_team_cancel_with_money_back_offers_the_unused_time_with_the_cancel_no
     case, rec = run(cus, tmp_path, bucket="team_seats",
                     complaint="Nobody on the team uses it. Please cancel our team subscription and refund the rest.")
     plan = {a["id"]: a for a in rec["plan"]}
-    assert f"cancel:{sub}:at_period_end" in plan and f"cancel:{sub}:now" in plan, list(plan)
-    assert plan[f"cancel:{sub}:now"]["exclusive"] == plan[f"cancel:{sub}:at_period_end"]["exclusive"]
+    assert f"cancel:{sub}:now" in plan, list(plan)
+    assert not [a for a in rec["plan"] if a["kind"] == "quantity"], list(plan)
     [note] = [a for a in rec["plan"] if a["kind"] == "credit_note"]
     opt = next(o for o in rec["refund_options"] if o["kind"] == "credit_note_unused")
     assert note["amount"] == opt["amount"] and note["requires"] == [f"cancel:{sub}:now"]
@@ -53,6 +54,8 @@ def test_a_team_cancel_with_money_back_offers_the_unused_time_with_the_cancel_no
     assert w.c.v1.subscriptions.retrieve(sub).status == "canceled"
     [cn] = w.c.v1.credit_notes.list({"customer": cus}).data
     assert cn.amount == opt["amount"]["value"]
+    text = case.record()["followup"]
+    assert "canceled your subscription" in text and "for the unused rest of the period" in text, text
 
 
 def test_cancelling_seats_is_a_seat_change_not_a_cancel(w: World, tmp_path: Path) -> None:
