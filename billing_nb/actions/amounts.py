@@ -52,8 +52,19 @@ def named_amount(the_plan: Plan, approval: str) -> Action | None:
     if amount <= 0:
         raise ActionRefusedError(f"{approval}: nothing to refund")
     what = "refund" if template.kind is ActionKind.REFUND else "credit note"
-    preview = template.preview.replace(template.id, base).replace(str(template.amount), str(money))
-    return replace(template, id=base, amount=money,
+    params = dict(template.params)
+    swaps = [(str(template.amount), str(money))]
+    if params.get("credit_amount"):  # the balance's share of the named amount, as the proposed one splits
+        old = int(params["credit_amount"])
+        params["credit_amount"] = old * amount // template.amount.amount
+        cur = money.currency
+        swaps += [(f"refund_amount {Money(template.amount.amount - old, cur)}",
+                   f"refund_amount {Money(amount - params['credit_amount'], cur)}"),
+                  (f"credit_amount {Money(old, cur)}", f"credit_amount {Money(params['credit_amount'], cur)}")]
+    preview = template.preview.replace(template.id, base)
+    for was, now in swaps:
+        preview = preview.replace(was, now)
+    return replace(template, id=base, amount=money, params=params,
                    preview=f"{preview} Amount named in the approval (the plan proposed {template.amount} for "
                            f"this {what}).",
                    why=f"the analyst approved {money} instead of the proposed {template.amount}"

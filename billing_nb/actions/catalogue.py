@@ -3,7 +3,7 @@
 Ids: ``portal:cus_X:FLOW`` (payment_method_update | subscription_cancel |
 subscription_update | home),
 ``cancel:sub_X:at_period_end``, ``cancel:sub_X:now``, ``refund:ch_X:AMOUNT``,
-``credit_note:in_X:AMOUNT``, ``quantity:sub_X:N``, ``retry:in_X``,
+``credit_note:in_X:AMOUNT`` (AMOUNT: the credit note's total, card refund plus any balance credit), ``quantity:sub_X:N``, ``retry:in_X``,
 ``default_pm:sub_X:pm_Y``, ``void:in_X``, ``document:OBJ``; on a subscription a schedule manages
 (:mod:`.schedules`), ``schedule:sub_sched_X:cancel_now``, ``schedule:sub_sched_X:cancel_at_period_end``
 and ``schedule:sub_sched_X:seats:N``. Amounts are integer minor units of the charge's currency.
@@ -19,7 +19,7 @@ from ..money import Money
 from ..reading.prices import PriceTerms
 
 __all__ = ["PORTAL_FLOWS", "portal", "cancel_at_period_end", "cancel_now", "refund", "credit_note", "quantity", "retry",
-           "default_pm", "void", "document", "schedule_cancel_now", "schedule_cancel_at_period_end", "schedule_seats",
+           "default_pm", "void", "document", "credit_parts", "schedule_cancel_now", "schedule_cancel_at_period_end", "schedule_seats",
            "REFUND_REASONS", "CREDIT_NOTE_REASONS"]
 
 #: Stripe's refund reasons (Refund.reason) and credit note reasons (CreditNote.reason).
@@ -93,17 +93,44 @@ def refund(charge: str, amount: Money, reason: str, why: str) -> Action:
         params={"reason": reason}, exclusive=f"money:{charge}")
 
 
-def credit_note(invoice: str, amount: Money, reason: str, why: str, charge: str | None) -> Action:
+def credit_note(invoice: str, amount: Money, reason: str, why: str, charge: str | None,
+                to_balance: Money | None = None) -> Action:
+    """A credit note on a paid invoice giving ``amount`` back to the card that paid it
+    (``refund_amount``) and ``to_balance`` back to the customer's credit balance
+    (``credit_amount``: the part of the invoice the balance paid, which no card refund can return).
+    One credit note: its amount is their sum (Stripe: on a paid invoice the refund, credit and
+    out-of-band amounts must add up to the credit note's total). The id and ``Action.amount`` name
+    that total; ``params["credit_amount"]`` the balance's part, the rest is refunded."""
     amount = amount.stripe_rounded()  # three-decimal currencies: a multiple of 10, as Stripe requires
     if reason not in CREDIT_NOTE_REASONS:
         raise ValueError(f"credit note reason must be one of {CREDIT_NOTE_REASONS}, got {reason!r}")
+    back = to_balance.amount if to_balance is not None and to_balance.amount > 0 else 0
+    total = Money(amount.amount + back, amount.currency).stripe_rounded()
+    back = total.amount - amount.amount
+    action_id = f"credit_note:{invoice}:{total.amount}"
+    if back:
+        what = (f"Issue a credit note of {total} on paid invoice {invoice}: refund_amount {amount} refunded to the "
+                f"card that paid it and credit_amount {Money(back, amount.currency)} credited back to the customer's "
+                f"credit balance, which paid that part of the invoice (reason {reason}: {why}).")
+    else:
+        what = (f"Issue a credit note on paid invoice {invoice} with refund_amount {amount} refunded to the "
+                f"card that paid it (reason {reason}: {why}).")
     return Action(
-        id=f"credit_note:{invoice}:{amount.amount}", kind=ActionKind.CREDIT_NOTE, target=invoice, step=3,
-        preview=f"Issue a credit note on paid invoice {invoice} with refund_amount {amount} refunded to the "
-                f"card that paid it (reason {reason}: {why})." + _tail(False, True)
-                + _again(f"credit_note:{invoice}:{amount.amount}", "credit note on this invoice"),
-        amount=amount, reversible=False, customer_visible=True, moves_money=True,
-        params={"reason": reason, "charge": charge}, exclusive=f"money:{charge or invoice}")
+        id=action_id, kind=ActionKind.CREDIT_NOTE, target=invoice, step=3,
+        preview=what + _tail(False, True) + _again(action_id, "credit note on this invoice"),
+        amount=total, reversible=False, customer_visible=True, moves_money=True,
+        params={"reason": reason, "charge": charge, **({"credit_amount": back} if back else {})},
+        exclusive=f"money:{charge or invoice}")
+
+
+def credit_parts(action: Action) -> tuple[int, int]:
+    """(refunded to the card, credited to the balance) of a refund or credit note, minor units:
+    a credit note's ``credit_amount`` goes to the customer's balance, the rest of it is a refund."""
+    total = action.amount.amount if action.amount is not None else 0
+    if action.kind is ActionKind.CREDIT_NOTE:
+        back = min(total, int(action.params.get("credit_amount") or 0))
+        return total - back, back
+    return (total, 0) if action.kind is ActionKind.REFUND else (0, 0)
 
 
 def quantity(sub: str, item: str, new: int, old: int, unit: Money | PriceTerms, *, copies: bool = False) -> Action:

@@ -15,6 +15,11 @@ write passes them (``POINTS``):
 - ``finished``: the ledger's finish is written, the record that counts it is not saved;
 - ``counted``: the record listing the write is saved, its final status is not;
 - ``final_save``: the final record is in its temp file, not yet renamed over case.json.
+
+Inside a write of several calls (``WITHIN_WRITES``, not passed by every write):
+
+- ``cancelled``: a cancel now has landed in Stripe, the subscription's pending proration items are
+  not yet deleted (a re-run finds the cancel done and must still delete them).
 """
 
 from __future__ import annotations
@@ -24,12 +29,14 @@ import signal
 import threading
 import time
 
-__all__ = ["CRASH_ENV", "POINTS", "crash_point"]
+__all__ = ["CRASH_ENV", "POINTS", "WITHIN_WRITES", "crash_point"]
 
 #: The environment variable naming the point at which the run kills itself.
 CRASH_ENV = "BILLING_NB_TEST_CRASH_AT"
 #: Every point the toolkit passes, in order.
 POINTS = ("confirmed", "in_progress", "begun", "written", "finished", "counted", "final_save")
+#: Points between the calls of one write, passed only by the writes that make them.
+WITHIN_WRITES = ("cancelled",)
 
 
 def _kill(tree: bool) -> None:

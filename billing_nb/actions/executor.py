@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -43,7 +44,7 @@ from .approvals import resolve_approvals, validate
 from .crashpoints import crash_point
 from .guards import check_target
 from .model import Action, ActionKind, ExecutedAction, Plan, idempotency_key, split_again
-from .writer import Found, find_done, listed, retrieve, write
+from .writer import Found, find_done, listed, retrieve, settle, write
 from ..analysis.classify import Decision
 from ..config import Settings
 from ..exceptions import StripeApiError
@@ -109,6 +110,14 @@ def _prepare(action: Action, *, case_id: str, client: stripe.StripeClient, ledge
     return _Prepared(action, key)
 
 
+def _settled(client: stripe.StripeClient, action: Action, result: ExecutedAction) -> ExecutedAction:
+    """``result`` of a write found done, not made by this run (already_done, recovered, landed after an
+    error): what the write owes after its main call is finished now (:func:`.writer.settle`: a cancel
+    now's pending proration items, which a run killed between the cancel and their deletes left)."""
+    why = settle(client, action, result.idempotency_key)
+    return replace(result, error=f"{action.id} landed, but {why}") if why else result
+
+
 def _stub(action_id: str) -> Action | None:
     """An action rebuilt from its id alone (kind, target, mode, amount), to look for it in Stripe."""
     from ..money import Money
@@ -133,7 +142,9 @@ def _carried_out(action_id: str, *, case_id: str, client: stripe.StripeClient, l
     if done is not None:  # this case's finish too: the audit matches every record's executed to one
         ledger.finish(case_id, action_id, done.idempotency_key, status="already_done",
                       stripe_object=done.stripe_object, request_id=done.request_id)
-        return ExecutedAction(action_id, done.idempotency_key, done.stripe_object, done.request_id, "already_done")
+        result = ExecutedAction(action_id, done.idempotency_key, done.stripe_object, done.request_id, "already_done")
+        stub = _stub(action_id)
+        return _settled(client, stub, result) if stub is not None else result
     stub = _stub(action_id)
     dangling = ledger.dangling(action_id)
     if stub is None or dangling is None:
@@ -143,15 +154,16 @@ def _carried_out(action_id: str, *, case_id: str, client: stripe.StripeClient, l
         if again is not None:
             ledger.finish(case_id, action_id, again.idempotency_key, status="already_done",
                           stripe_object=again.stripe_object, request_id=again.request_id)
-            return ExecutedAction(action_id, again.idempotency_key, again.stripe_object, again.request_id,
-                                  "already_done")
+            return _settled(client, stub, ExecutedAction(action_id, again.idempotency_key, again.stripe_object,
+                                                         again.request_id, "already_done"))
         found = find_done(client, stub, _fresh(client, stub))
         if found is None:
             return None
         status = "recovered" if found.case_id == dangling.case_id else "already_done"
         ledger.finish(case_id, action_id, dangling.idempotency_key, status=status, stripe_object=found.object_id,
                       request_id=None)
-        return ExecutedAction(action_id, dangling.idempotency_key, found.object_id, None, status)
+        return _settled(client, stub, ExecutedAction(action_id, dangling.idempotency_key, found.object_id, None,
+                                                     status))
 
 
 def _after_error(client: stripe.StripeClient, action: Action, meta_case: str, exc: StripeApiError
@@ -189,7 +201,7 @@ def _locked_write(action: Action, key: str, *, case_id: str, client: stripe.Stri
         if found is not None:
             status = "recovered" if found.case_id in (claim.case_id, None) else "already_done"
             ledger.finish(case_id, action.id, key, status=status, stripe_object=found.object_id, request_id=None)
-            return ExecutedAction(action.id, key, found.object_id, None, status)
+            return _settled(client, action, ExecutedAction(action.id, key, found.object_id, None, status))
     try:
         out = write(client, action, case_id=claim.case_id, key=key, reveal=reveal, background=background)
     except StripeApiError as exc:
@@ -197,7 +209,7 @@ def _locked_write(action: Action, key: str, *, case_id: str, client: stripe.Stri
         if found is not None:
             ledger.finish(case_id, action.id, key, status=verdict, stripe_object=found.object_id,
                           request_id=exc.request_id)
-            return ExecutedAction(action.id, key, found.object_id, exc.request_id, verdict)
+            return _settled(client, action, ExecutedAction(action.id, key, found.object_id, exc.request_id, verdict))
         if verdict == "unknown":  # leave the begin open: the next run resolves it against Stripe
             why = f"{exc}; whether it reached Stripe is unknown (Stripe could not be asked): the next run resolves it"
             return ExecutedAction(action.id, key, None, exc.request_id, "failed", why)
@@ -264,7 +276,7 @@ def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.Stri
             if prep.done is not None:
                 ledger.finish(case_id, action.id, key, status="already_done", stripe_object=prep.done.stripe_object,
                               request_id=prep.done.request_id)
-                result = prep.done
+                result = _settled(client, action, prep.done)
             elif failed is not None:
                 why = f"not run: {failed} failed before it"
                 ledger.finish(case_id, action.id, key, status="refused", stripe_object=None, request_id=None,

@@ -15,6 +15,7 @@ from ..analysis.classify import Bucket, Decision
 from ..exceptions import ActionRefusedError, RefundTooLargeError, StaleTargetError
 from ..money import Money
 from ..reading.objects import invoice_refundable, refundable
+from ..reading.rows import paid_from_balance
 
 __all__ = ["check_decision", "check_requirements", "check_target", "refusal", "seat_limit"]
 
@@ -77,6 +78,24 @@ def _money_back(action: Action, charge: dict[str, Any] | None, remaining: int, b
                                "re-plan the case")
 
 
+def _balance_part(action: Action, fresh: dict[str, Any], charge: dict[str, Any] | None, credit: int) -> None:
+    """A credit note's ``credit_amount`` returns to the customer's balance what the balance paid of the
+    invoice (``ending_balance - starting_balance``), never more; its refund part is the card's, at most
+    what the invoice and its charge still refund (checked with the total below); the whole at most what
+    the invoice still credits (its total less the credit notes after payment)."""
+    amount = action.amount or Money(0, "usd")
+    paid = max(0, paid_from_balance(fresh))
+    if credit > paid:
+        raise RefundTooLargeError(f"{action.id}: {Money(credit, amount.currency)} back to the balance is above what "
+                                  f"the balance paid of {fresh.get('id')} ({Money(paid, amount.currency)})")
+    if credit > amount.amount:
+        raise ActionRefusedError(f"{action.id}: its balance part is above the credit note's amount")
+    left = int(fresh.get("total") or 0) - int(fresh.get("post_payment_credit_notes_amount") or 0)
+    if amount.amount > left:
+        raise RefundTooLargeError(f"{action.id}: {amount} is above what invoice {fresh.get('id')} can still credit "
+                                  f"({Money(max(0, left), amount.currency)})")
+
+
 def check_target(action: Action, fresh: dict[str, Any], *, before: dict[str, Any] | None = None,
                  charge: dict[str, Any] | None = None) -> None:
     """Refuse the action if its target (``fresh``) does not allow it, or changed since ``before``."""
@@ -89,7 +108,10 @@ def check_target(action: Action, fresh: dict[str, Any], *, before: dict[str, Any
     elif action.kind is ActionKind.CREDIT_NOTE:
         if status != "paid":
             raise StaleTargetError(f"{action.id}: invoice {fresh.get('id')} is {status}, not paid")
-        remaining = invoice_refundable(fresh, charge)
+        credit = int(action.params.get("credit_amount") or 0)
+        if credit:
+            _balance_part(action, fresh, charge, credit)
+        remaining = invoice_refundable(fresh, charge) + credit
         _money_back(action, charge, remaining, before, fresh)
     elif action.kind in (ActionKind.CANCEL, ActionKind.QUANTITY, ActionKind.DEFAULT_PM):
         if status in _ENDED:

@@ -71,6 +71,9 @@ class Action:
             "target": self.target,
             "step": self.step,
             "amount": self.amount.as_dict() if self.amount else None,
+            # a credit note's part credited to the customer's balance (credit_amount); the rest is refunded
+            "to_balance": (Money(int(self.params["credit_amount"]), self.amount.currency).as_dict()
+                           if self.amount and self.params.get("credit_amount") else None),
             "reversible": self.reversible,
             "customer_visible": self.customer_visible,
             "moves_money": self.moves_money,
@@ -172,7 +175,8 @@ def money_of_id(action_id: str) -> tuple[str, int] | None:
 def effect_of(action: Action, case_id: str = "") -> str:
     """The effect a write has on Stripe, as text: the same from any case, ledger or machine.
 
-    ``refund|ch_X|500|usd|1``, ``credit_note|in_X|500|usd|1``, ``cancel|sub_X|now``,
+    ``refund|ch_X|500|usd|1``, ``credit_note|in_X|500|usd|1`` (``credit_note|in_X|500|usd|balance=200|1``
+    when 200 of it goes to the customer's balance), ``cancel|sub_X|now``,
     ``quantity|sub_X|si_X|5``; the trailing number is the occurrence (``#N`` opt-in).
     Portal sessions and document writes are per case (they carry the case's own link or reason).
     """
@@ -182,8 +186,10 @@ def effect_of(action: Action, case_id: str = "") -> str:
         return f"{action.kind.value}|{case_id}|{base}"
     if action.kind in (ActionKind.REFUND, ActionKind.CREDIT_NOTE):
         amount = action.amount
+        # a credit note's balance part is its own effect: the same total split otherwise is another write
+        balance = f"|balance={int(p['credit_amount'])}" if p.get("credit_amount") else ""
         return f"{action.kind.value}|{action.target}|{amount.amount if amount else 0}|" \
-               f"{amount.currency if amount else ''}|{nth}"
+               f"{amount.currency if amount else ''}{balance}|{nth}"
     if action.kind is ActionKind.CANCEL:
         return f"cancel|{action.target}|{p.get('mode')}|{nth}"
     if action.kind is ActionKind.QUANTITY:

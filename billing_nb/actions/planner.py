@@ -26,17 +26,17 @@ from ..reading.objects import charge_dispute, invoice_charge, line_is_proration,
 from ..reading.rows import price_seat_hint
 from ..analysis.classify import Bucket, Decision
 from ..analysis.gaps import portal_in_use
-from ..analysis.asks import PortalAsk, asked_share, keeps_subscription, portal_ask, product_not_held, seats_used, \
+from ..analysis.asks import PortalAsk, asked_share, asks_to_cancel, keeps_subscription, portal_ask, product_not_held, seats_used, \
     switched_to
 from ..analysis.lexicon import normalise, read_text
 from ..analysis.state import read_state
-from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption
+from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption, balance_part, billed_from, refund_since
 from ..analysis.terms import ItemShape
 from ..analysis.charges import OneOffCharge, named_charges, one_off_charges
 from ..analysis.credits import credits_of
 from ..analysis.identify import IdentitySummary
 from ..money import Money
-from ..reading.snapshot import CaseSnapshot
+from ..reading.snapshot import CaseSnapshot, from_ts
 
 __all__ = ["build_plan"]
 
@@ -245,17 +245,40 @@ class _Planner:
             unused = self.option("cancel_now_refund", shape.subscription_id)
             refunded = any(a.moves_money for a in self.actions[before:])
             if not refunded and unused is not None and unused.charge and unused.amount.amount > 0:
-                # nothing charged since the switch: the old plan's period still running is paid twice
-                ids = []
-                for _, part_charge, amount in unused.parts:  # one refund per paid invoice of the period
-                    if part_charge and amount.amount > 0:
-                        refund = cat.refund(part_charge, amount, "requested_by_customer",
-                                            f"unused time of {shape.subscription_id}, replaced by "
-                                            f"{keep.subscription_id}")
-                        self.add(refund, f"{keep.subscription_id} pays for this time already: the unused rest of "
-                                         f"{shape.subscription_id}'s period back", (f"cancel:{shape.subscription_id}:now",))
-                        ids.append(refund.id)
-                self.together(ids)
+                self.switch_refund(shape, keep, unused)
+
+    def switch_refund(self, shape: ContractShape, keep: ContractShape, unused: RefundOption) -> None:
+        """Nothing charged on the old plan since the switch: its period still running was paid before
+        it, and is paid twice from the switch on wherever the kept plan billed the same days. Its unused
+        time goes back from the moment the kept plan billed from (the switch, or the end of a trial the
+        new plan began with: :func:`~billing_nb.analysis.contract.billed_from`), not from today: a
+        customer who switched 20 days ago has paid those 20 days on both plans. One refund per paid
+        invoice of the period; the share the credit balance paid goes back to it on a credit note."""
+        since = billed_from(self.snap, keep, self.created(keep))
+        parts, extra = refund_since(self.snap, shape, unused, since)
+        cur = unused.amount.currency
+        day = f"{from_ts(since):%Y-%m-%d %H:%M} UTC"
+        if extra:
+            self.notes.append(f"{shape.subscription_id}'s unused time is counted from {day}, when "
+                              f"{keep.subscription_id} began billing the same days: {Money(extra, cur)} more than "
+                              "from today (those days were paid on both plans).")
+        cancel = f"cancel:{shape.subscription_id}:now"
+        why = (f"{keep.subscription_id} pays for this time already: the unused rest of {shape.subscription_id}'s "
+               f"period back, from {day} (the days since were billed by both plans)")
+        what = f"unused time of {shape.subscription_id} from {day}, replaced by {keep.subscription_id}"
+        ids = []
+        for part in parts:  # one refund per paid invoice of the period
+            amount, back = Money(int(part["amount"]), cur), Money(int(part.get("to_balance") or 0), cur)
+            if back.amount > 0:  # the balance paid part of it: a credit note returns that part there
+                action = cat.credit_note(str(part["invoice"]), amount, "order_change", what,
+                                         part.get("charge"), back)
+            elif part.get("charge") and amount.amount > 0:
+                action = cat.refund(str(part["charge"]), amount, "requested_by_customer", what)
+            else:
+                continue
+            self.add(action, why, (cancel,))
+            ids.append(action.id)
+        self.together(ids)
 
     def created(self, shape: ContractShape) -> int:
         return int((self.snap.by_id(shape.subscription_id) or {}).get("created") or 0)
@@ -281,15 +304,66 @@ class _Planner:
         per_seat = [s for s in self.live if any(i.per_seat for i in s.items)]
         return seats_used(self.complaint) if len(per_seat) == 1 else None
 
+    def team_cancel(self, seats: int | None) -> ContractShape | None:
+        """The team plan the complaint asks to end ("cancel the whole team plan"), with its cancel
+        planned: at period end (no refund, access kept: reversible), or, when it asks for money back,
+        now with the unused time back (credit notes on the period's paid invoices, the credit balance's
+        share to the balance, each requiring the cancel), as a product failure's. None when the
+        complaint asks no cancel, the analyst named a seat count, or which plan is meant is unclear."""
+        words = None if seats else asks_to_cancel(self.complaint)
+        if words is None:
+            return None
+        teams = [s for s in self.live if any(i.per_seat for i in s.items)] or self.live
+        if len(teams) != 1:
+            if teams:
+                self.notes.append(f'The complaint asks to cancel ("{words}"), but {len(teams)} plans are billed per '
+                                  f"seat ({', '.join(s.subscription_id for s in teams)}): ask which one, then approve "
+                                  "cancel:sub_X:at_period_end (or cancel:sub_X:now).")
+            return None
+        shape = teams[0]
+        sub = shape.subscription_id
+        if shape.cancel_at_period_end:
+            self.notes.append(f"{sub} is already set to cancel at period end, as the complaint asks (\"{words}\").")
+            return shape
+        asked = f'the complaint asks to cancel the team plan ("{words}")'
+        unused = self.option("credit_note_unused", sub)
+        money = "refund" in self.said and unused is not None and unused.amount.amount + int(
+            unused.details.get("to_balance") or 0) > 0
+        if not money:
+            self.add(cat.cancel_at_period_end(sub, shape.period_end, "unused"),
+                     f"{asked}: at period end, no refund, access kept until then (reversible)")
+        if money and unused is not None:
+            cancel = cat.cancel_now(sub, "the customer asked to cancel the team plan and for the unused time back",
+                                    "unused")
+            self.add(cancel, f"{asked} and for money back: ended now, the unused time back")
+            ids = []
+            for invoice, part_charge, amount in unused.parts:
+                back = balance_part(unused, invoice)
+                if amount.amount <= 0 and back is None:
+                    continue
+                note = cat.credit_note(invoice, amount, "order_change", "unused time of the cancelled team plan",
+                                       part_charge, back)
+                self.add(note, "the unused rest of the period back, only if the plan ends now", (cancel.id,))
+                ids.append(note.id)
+            self.together(ids)
+        self.notes.append(
+            f"{sub}: {asked}. "
+            + (f"Approve cancel:{sub}:now with the unused-time credit note ({unused.amount if unused else ''} back); "
+               f"without money back, cancel:{sub}:at_period_end keeps access until the period ends"
+               if money else f"Approve cancel:{sub}:at_period_end (no refund, access kept until the period ends)")
+            + f". No seat change is planned; to keep the plan with fewer seats instead, approve quantity:{sub}:N.")
+        return shape
+
     def team(self, seats: int | None) -> None:
+        ending = self.team_cancel(seats)
         unused = "unused_seats" in self.said
-        stated = None if seats else self.stated_seats()
+        stated = None if seats or ending else self.stated_seats()
         copies = [] if seats else self.copies(explicit=True)
         for shape, item in copies:
             self.extra_copies(shape, item)
         for shape in self.live:
             item = next((i for i in shape.items if i.per_seat), None)
-            if item is None or any(item is i for _, i in copies):
+            if item is None or any(item is i for _, i in copies) or shape is ending:
                 continue
             raised = [q for q in self.state.seats_raised if q.subscription == shape.subscription_id]
             if stated and not 1 <= stated[0] < item.quantity:
@@ -517,8 +591,10 @@ class _Planner:
                 parts = unused.parts
                 ids = []
                 for invoice, part_charge, amount in parts:  # one credit note per paid invoice of the period
+                    # the share the credit balance paid goes back to it on the same credit note
                     note = cat.credit_note(invoice, amount, "product_unsatisfactory",
-                                           "unused time after a product failure", part_charge)
+                                           "unused time after a product failure", part_charge,
+                                           balance_part(unused, invoice))
                     split = (f" ({amount} of {unused.amount}, on {invoice}: the unused time spans "
                              f"{len(parts)} paid invoices; approve all parts together)") if len(parts) > 1 else ""
                     self.add(replace(note, exclusive=(group if len(parts) == 1 else None) or note.exclusive),

@@ -19,6 +19,7 @@ from typing import Any
 from . import catalogue as cat
 from .model import Action
 from ..analysis.terms import LIVE_STATUSES, ContractShape, RefundOption
+from ..analysis.contract import balance_part
 
 from ..money import Money
 from ..reading.objects import invoice_charge, invoice_refundable, subscription_invoices
@@ -75,8 +76,8 @@ def renewal_refund(snapshot: CaseSnapshot, shape: ContractShape,
                         "the whole renewal back: the customer asked for the money back days after it", (cancel.id,)))
         if unused is not None and unused.amount not in (0, full):
             planned.append((cat.credit_note(str(inv["id"]), unused, "order_change", why + " (unused time)",
-                                            chg), "the alternative: only the unused time of the renewal",
-                            (cancel.id,)))
+                                            chg, balance_part(unused_option, str(inv["id"]))),
+                            "the alternative: only the unused time of the renewal", (cancel.id,)))
     else:
         planned.append((cat.refund(chg or "", money, "requested_by_customer", why),
                         "the whole renewal back: the customer asked for the money back days after it", (cancel.id,)))
@@ -125,7 +126,8 @@ def renewal_after_cancel_request(snapshot: CaseSnapshot, shapes: list[ContractSh
         unused = unused_option.part_on(str(inv["id"])) if unused_option else None  # its part on this invoice
         if unused is not None and unused.amount != full:
             planned.append((cat.credit_note(str(inv["id"]), unused, "order_change", why + " (unused time)",
-                                            chg), "the alternative: only the unused time of the renewal", needs))
+                                            chg, balance_part(unused_option, str(inv["id"]))),
+                            "the alternative: only the unused time of the renewal", needs))
             notes.append(f"Approve one credit note on {inv['id']}: the full renewal "
                          f"{Money(full, str(inv['currency']))} or the unused time {unused} "
                          "(see the contract shape).")

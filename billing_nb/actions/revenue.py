@@ -1,6 +1,8 @@
 """Revenue impact of the actions that succeeded in this run, or that the plan proposes.
 
-- ``refunded``: refunds created; ``credited``: credit notes issued (their refund_amount).
+- ``refunded``: money back to the customer's card: refunds, and the ``refund_amount`` of credit
+  notes (a credit note's refund is a refund of the charge); ``credited``: money that went to the
+  customer's credit balance only (a credit note's ``credit_amount``), which they spend on later invoices.
 - ``mrr_change``: a cancellation (now or at period end: committed churn) removes the
   subscription's MRR; a seat change adds (new - old) seats. MRR is the exact annualised
   amount / 12 rounded once, half away from zero (an annual $1,000.00 price is
@@ -15,6 +17,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from .catalogue import credit_parts
 from .model import COUNTED, ActionKind, ExecutedAction, Plan, money_of_id, split_again
 from ..analysis.contract import contract_shapes
 from ..money import Money, round_half_up
@@ -44,8 +47,9 @@ def impact(the_plan: Plan, executed: list[ExecutedAction], snapshot: CaseSnapsho
     for action_id, n in counted.items():  # carried out, but no longer in the plan (a re-run after a crash)
         named = money_of_id(action_id)
         if action_id not in the_plan.ids and named is not None:
-            field = "refunded" if named[0] == ActionKind.REFUND.value else "credited"
-            out[field] = {**out[field], "value": out[field]["value"] + named[1] * n}
+            # an id names a credit note's total only: the toolkit's credit notes refund it to the card
+            # unless the plan that made them says what part went to the balance
+            out["refunded"] = {**out["refunded"], "value": out["refunded"]["value"] + named[1] * n}
     return out
 
 
@@ -64,11 +68,10 @@ def _impact_of(the_plan: Plan, done: set[str], snapshot: CaseSnapshot,
         if action.id not in done:
             continue
         n = (times or {}).get(action.id, 1)
-        if action.kind is ActionKind.REFUND and action.amount is not None:
-            refunded += action.amount.amount * n
-            continue
-        if action.kind is ActionKind.CREDIT_NOTE and action.amount is not None:
-            credited += action.amount.amount * n
+        if action.kind in (ActionKind.REFUND, ActionKind.CREDIT_NOTE) and action.amount is not None:
+            to_card, to_balance = credit_parts(action)
+            refunded += to_card * n
+            credited += to_balance * n
             continue
         # a change made through the subscription's schedule counts as the same change on it
         mode = action.params.get("mode") if action.kind is ActionKind.SCHEDULE else None

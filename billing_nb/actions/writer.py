@@ -26,13 +26,15 @@ from stripe.params import (ChargeUpdateParams, CreditNoteCreateParams, CustomerU
                            SubscriptionScheduleUpdateParams, SubscriptionUpdateParams)
 from stripe.params.billing_portal import SessionCreateParams
 
+from .crashpoints import crash_point
+from ..exceptions import StripeApiError
 from .model import Action, ActionKind
 from ..analysis.taxes import credit_note_lines, credited_per_line
 from ..exceptions import StripeInvalidRequestError
 from ..reading.provider import StripeReader, translate
 from ..reading.taxes import is_taxed, tax_rate_ids
 
-__all__ = ["Outcome", "Found", "metadata", "retrieve", "listed", "find_done", "write", "RATE_LIMIT_RETRIES"]
+__all__ = ["Outcome", "Found", "metadata", "retrieve", "listed", "find_done", "write", "settle", "RATE_LIMIT_RETRIES"]
 
 #: 429s retried per write (on top of the SDK's retries of 5xx and dropped connections).
 RATE_LIMIT_RETRIES = 6
@@ -190,14 +192,19 @@ def _document(client: stripe.StripeClient, action: Action, meta: dict[str, str],
 
 
 def _schedule(client: stripe.StripeClient, action: Action, meta: dict[str, str], opts: stripe.RequestOptions,
-              meta_opts: stripe.RequestOptions) -> stripe.StripeObject:
+              meta_opts: stripe.RequestOptions, key: str) -> stripe.StripeObject:
     """A change made on the subscription schedule (:mod:`.schedules`): cancel it (and its
     subscription) now, tagged first, since cancel takes no metadata; or replace its phases from
     the current one on (and ``end_behavior=cancel`` to end with the period)."""
     v1, target, p = client.v1.subscription_schedules, action.target, action.params
     if p.get("mode") == "cancel_now":
         v1.update(target, SubscriptionScheduleUpdateParams(metadata=meta), meta_opts)
-        return v1.cancel(target, SubscriptionScheduleCancelParams(invoice_now=False, prorate=False), opts)
+        schedule = v1.cancel(target, SubscriptionScheduleCancelParams(invoice_now=False, prorate=False), opts)
+        crash_point("cancelled")
+        sub_id = str(p.get("subscription") or getattr(schedule, "subscription", "") or "")
+        if sub_id:  # the subscription it managed ends with it: its pending prorations as a cancel now's
+            _drop_pending_prorations(client, sub_id, str(getattr(schedule, "customer", "") or ""), key)
+        return schedule
     params = SubscriptionScheduleUpdateParams(phases=cast(Any, p["phases"]), metadata=meta)
     if p.get("mode") == "cancel_at_period_end":
         params.update(end_behavior="cancel", proration_behavior="none")
@@ -258,8 +265,13 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
                                                     metadata=meta), opts)
     if action.kind is ActionKind.CREDIT_NOTE:
         amount = action.amount.amount if action.amount else 0
-        params = CreditNoteCreateParams(invoice=target, refund_amount=amount, reason=str(p["reason"]),
-                                        metadata=meta, memo=f"Refund via credit note ({comment})")
+        credit = min(amount, int(p.get("credit_amount") or 0))  # the part the customer's balance paid goes back there
+        params = CreditNoteCreateParams(invoice=target, reason=str(p["reason"]), metadata=meta,
+                                        memo=f"Refund via credit note ({comment})")
+        if amount - credit:
+            params["refund_amount"] = amount - credit
+        if credit:
+            params["credit_amount"] = credit
         lines = _taxed_lines(client, target, amount)
         if lines is None:
             params["amount"] = amount
@@ -270,6 +282,7 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
         sub = v1.subscriptions.cancel(target, SubscriptionCancelParams(
             cancellation_details={"comment": comment, "feedback": str(p.get("feedback") or "other")},
             prorate=False, invoice_now=False), opts)
+        crash_point("cancelled")
         _drop_pending_prorations(client, target, str(getattr(sub, "customer", "") or ""), key)
         tag = lambda: v1.subscriptions.update(target, SubscriptionUpdateParams(metadata=meta), meta_opts)  # noqa: E731
         if background is not None:  # the comment already names the case and action: tag it meanwhile
@@ -296,7 +309,7 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
         v1.invoices.update(target, InvoiceUpdateParams(metadata=meta), meta_opts)
         return v1.invoices.void_invoice(target, options=opts)
     if action.kind is ActionKind.SCHEDULE:
-        return _schedule(client, action, meta, opts, meta_opts)
+        return _schedule(client, action, meta, opts, meta_opts, key)
     if action.kind is ActionKind.DOCUMENT:
         return _document(client, action, meta, opts)
     raise ValueError(f"no writer for {action.kind}")
@@ -317,6 +330,40 @@ def _drop_pending_prorations(client: stripe.StripeClient, sub_id: str, customer:
         parent = ((data.get("parent") or {}).get("subscription_details") or {})
         if data.get("proration") and parent.get("subscription") == sub_id and not data.get("invoice"):
             client.v1.invoice_items.delete(str(data["id"]), options={"idempotency_key": f"{key}-ii-{data['id']}"})
+
+
+def _cancels_now(action: Action) -> bool:
+    """A cancel now, of the subscription or of the schedule managing it (the mode read from the id
+    when the action was rebuilt from it alone)."""
+    mode = action.params.get("mode") or (action.id.split(":")[2] if action.id.count(":") >= 2 else "")
+    return (action.kind is ActionKind.CANCEL and mode == "now") or (action.kind is ActionKind.SCHEDULE
+                                                                   and mode == "cancel_now")
+
+
+def settle(client: stripe.StripeClient, action: Action, key: str) -> str | None:
+    """Finish what a landed write owes after its main call, for a write found done rather than made
+    now (a re-run after a crash between its calls, a recovered begin, an error after it landed):
+    a cancel now's pending proration items are deleted (:func:`_drop_pending_prorations`, one key per
+    item from the cancel's: a delete made before is replayed, never made twice, and a deleted item is
+    no longer listed). Nothing for any other write. Returns why it could not (None: done)."""
+    if not _cancels_now(action):
+        return None
+    try:
+        obj = retrieve(client, action.target)
+        sub_id = action.target if action.kind is ActionKind.CANCEL else str(
+            action.params.get("subscription") or (obj.get("subscription") if isinstance(obj.get("subscription"), str)
+                                                  else (obj.get("subscription") or {}).get("id")) or "")
+        if not sub_id:
+            return None
+        sub = obj if sub_id == action.target else retrieve(client, sub_id)
+        customer = sub.get("customer")
+        _drop_pending_prorations(client, sub_id, str((customer or {}).get("id") if isinstance(customer, dict)
+                                                     else customer or ""), key)
+    except stripe.StripeError as exc:
+        return f"its pending proration items could not be deleted ({translate(exc)}): a re-run deletes them"
+    except StripeApiError as exc:
+        return f"its pending proration items could not be deleted ({exc}): a re-run deletes them"
+    return None
 
 
 def write(client: stripe.StripeClient, action: Action, *, case_id: str, key: str,

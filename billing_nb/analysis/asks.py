@@ -17,7 +17,7 @@ from fractions import Fraction
 
 from .lexicon import VOCABULARY, normalise
 
-__all__ = ["PortalAsk", "asked_share", "keeps_subscription", "portal_ask", "product_not_held", "seats_used",
+__all__ = ["PortalAsk", "asked_share", "asks_to_cancel", "keeps_subscription", "portal_ask", "product_not_held", "seats_used",
            "switched_to"]
 
 _YEAR = r"(?:annual\w*|yearly|year|12[- ]month|anual\w*|jahres\w*|jahrlich\w*|annuel\w*)"
@@ -195,6 +195,25 @@ def keeps_subscription(text: str) -> str | None:
     if not found:
         return None
     return min(found, key=lambda m: m.start()).group(0)
+
+
+#: what a cancel word ends when it is about seats, not the plan ("cancel the two unused seats")
+_SEAT_OBJECT = re.compile(r"^\W*(?:(?:the|my|our|those|these|\w+|\d+)\W+){0,3}?(?:seats?|users?|licen[cs]es?|members?|"
+                          r"people|persons?|asientos?|usuarios?|licencias?|platze?|nutzer\w*|lizenz\w*|sieges?|"
+                          r"utilisateurs?)\b")
+
+
+def asks_to_cancel(text: str) -> str | None:
+    """The complaint's words asking to end the plan ("cancel the whole team plan", "please unsubscribe
+    us"), or None: a cancel it refuses or a customer who keeps the service does not count, nor a
+    cancel of seats or users ("cancel the two unused seats" is a seat reduction)."""
+    norm = normalise(text)
+    if keeps_subscription(text) is not None:
+        return None
+    for m in _CANCEL.finditer(norm):
+        if not _SEAT_OBJECT.match(norm[m.end():m.end() + 60]):
+            return norm[m.start():min(len(norm), m.end() + 40)].split(".")[0].strip()
+    return None
 
 
 def portal_ask(text: str) -> PortalAsk | None:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # pandas loads where a frame is built: the runner and the CLI
     import pandas as pd
 
 __all__ = ["ItemShape", "ContractShape", "RefundOption", "contract_shapes", "refund_options", "all_refund_options",
+           "balance_part", "billed_from", "refund_since",
            "shapes_frame",
            "options_frame", "previews_needed", "stripe_figures", "fetch_stripe_figures", "with_stripe_amounts", "OPTION_KINDS",
            "LIVE_STATUSES"]
@@ -222,11 +223,14 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
             "cancel_now_refund", shape.subscription_id, Money(amount, cur), str(first["invoice"]),
             str(first["charge"]) if first.get("charge") else None,
             f"Cancel now and refund the unused time: {left}; {paid}{split}.", details=details))
-        note = (f"Credit note on paid invoice {first['invoice']} with refund_amount = unused time ({left})"
+        back = sum(int(p.get("to_balance") or 0) for p in parts)
+        credit = (f"; with credit_amount {Money(back, cur)} back to the customer's credit balance, which paid "
+                  "that part" if back else "")
+        note = (f"Credit note on paid invoice {first['invoice']} with refund_amount = unused time ({left}){credit}"
                 if len(parts) == 1 else
                 "Credit notes with refund_amount on paid invoices "
                 + ", ".join(f"{p['invoice']} ({Money(p['amount'], cur)})" for p in parts)
-                + f" = unused time ({left}; {paid})")
+                + f" = unused time ({left}; {paid}){credit}")
         out.append(RefundOption(
             "credit_note_unused", shape.subscription_id, Money(amount, cur), str(first["invoice"]),
             str(first["charge"]) if first.get("charge") else None, note + ".", details=details))
@@ -249,6 +253,43 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
             "credited to the next invoice (not refunded to the card).",
             details={"items": downgrade, "now": now}))
     return out, int(details.get("credit_held") or 0) + from_returned
+
+
+def billed_from(snapshot: CaseSnapshot, shape: ContractShape, since: int) -> int:
+    """From when on ``shape`` (the plan a customer switched to) billed the time after ``since`` (the
+    switch): the earliest moment at or after it that a paid, charged line of its invoices covers;
+    now when none does (a trial, nothing paid yet). Only from then are the old plan's days paid twice."""
+    now = snapshot.now_ts
+    starts = [max(since, int((line.get("period") or {}).get("start") or 0))
+              for inv in subscription_invoices(snapshot, shape.subscription_id) if inv.get("status") == "paid"
+              for line in ((inv.get("lines") or {}).get("data") or [])
+              if int(line.get("amount") or 0) > 0 and int((line.get("period") or {}).get("end") or 0) > since]
+    return min([now, *starts])
+
+
+def refund_since(snapshot: CaseSnapshot, shape: ContractShape, option: RefundOption,
+                 since: int) -> tuple[list[dict[str, Any]], int]:
+    """``option`` (the unused-time refund of ``shape`` at now) counted from ``since`` instead: the
+    old plan's value of the days between is added (what those days' lines paid, exact, the same
+    arithmetic as :func:`.periods.unused_time`), capped at what its invoices still refund, and split
+    over them as the option is (card and balance shares). Returns the parts and the value added."""
+    if since >= snapshot.now_ts or not option.details.get("invoices"):
+        return list(option.details.get("parts") or []), 0
+    _, then, _, _ = unused_time(snapshot, shape, since)
+    extra = max(0, int(then.get("unused_value") or 0) - int(option.details.get("unused_value") or 0))
+    before = option.amount.amount + int(option.details.get("to_balance") or 0)
+    total = min(before + extra, int(option.details.get("remaining_refundable") or 0))
+    return split_refund(total, option.details["invoices"], shape.currency), extra
+
+
+def balance_part(option: RefundOption | None, invoice: str) -> Money | None:
+    """What ``option`` gives back to the customer's credit balance on ``invoice``: the share of the
+    unused time the balance paid (``details["parts"][].to_balance``), returned as the credit note's
+    ``credit_amount`` beside its card refund. None when the balance paid nothing of it."""
+    if option is None:
+        return None
+    back = sum(int(p.get("to_balance") or 0) for p in option.details.get("parts") or [] if p.get("invoice") == invoice)
+    return Money(back, option.amount.currency) if back > 0 else None
 
 
 def _balance_share(parts: list[dict[str, Any]], details: dict[str, Any], currency: str) -> str:

@@ -114,10 +114,13 @@ def _pending_part(snapshot: CaseSnapshot, shape: ContractShape, now: int,
     return pending, owed
 
 
-def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict[str, Any], dict[str, Any] | None,
-                                                                   dict[str, Any] | None]:
+def unused_time(snapshot: CaseSnapshot, shape: ContractShape, since: int | None = None
+                ) -> tuple[int, dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
     """Unused paid time at ``snapshot.now``, less what already went back against the period,
     capped at what the period's invoices still refund.
+
+    ``since`` (earlier than now) counts the paid time from then instead: a plan switch whose old
+    subscription was never ended paid the days since the switch twice (``details["from"]``).
 
     Every paid line of the item still running counts for its share left,
     ``amount * (end - max(now, start)) / (end - start)``: a plain period is Stripe's
@@ -136,7 +139,7 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict
     inv = period_invoice(snapshot, shape)
     if inv is None:
         return 0, {}, None, None
-    now = snapshot.now_ts
+    now = snapshot.now_ts if since is None else min(int(since), snapshot.now_ts)
     running = _running(snapshot, shape, now)
     exact, paid = _unused_exact(running, now)
     pending, owed = _pending_part(snapshot, shape, now, exact)
@@ -170,7 +173,7 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape) -> tuple[int, dict
     net = max(0, total - already)
     newest = invoices[0] if invoices else {"invoice": inv["id"], "charge": None}
     details = {
-        "now": now, "period_start": shape.period_start, "period_end": shape.period_end,
+        "now": snapshot.now_ts, "from": now, "period_start": shape.period_start, "period_end": shape.period_end,
         "unused_seconds": max(0, (shape.period_end or now) - max(now, shape.period_start or now)),
         "period_seconds": (shape.period_end or 0) - (shape.period_start or 0),
         "paid_for_period": paid, "per_item": per_item, "unused_value": total,

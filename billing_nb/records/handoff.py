@@ -353,6 +353,10 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
     kept = [s for s in live if s["id"] not in canceled]
     money_back = [a["amount"] for a in actions if a["kind"] in ("refund", "credit_note") and a["amount"]]
     refund = _sum(money_back)
+    # a credit note's credit_amount goes back to the customer's balance (the part the balance paid), not the card
+    to_balance = _sum([a["to_balance"] for a in actions if a["kind"] == "credit_note" and a.get("to_balance")])
+    to_card = _sum([a["amount"] for a in actions if a["kind"] in ("refund", "credit_note") and a["amount"]]
+                   + [{**b, "value": -int(b["value"])} for b in [to_balance] if b])
     impact = _field(record, "revenue_impact")
     if refund is None and executed and impact:
         refund = _sum([m for m in (impact.get("refunded"), impact.get("credited")) if m])
@@ -402,6 +406,8 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
         "actions": actions,
         "kinds": kinds,
         "refund": refund,
+        "to_balance": to_balance,
+        "to_card": to_card,
         "canceled": bool(canceled),
         "kept_live": bool(kept),
         "credit_held": ((record["billing_state"].get("credits") or {}).get("credit_held") or None),

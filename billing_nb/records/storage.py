@@ -154,7 +154,9 @@ def _alive(writer: dict[str, Any] | None) -> bool:
 def _counted_money(record: dict[str, Any]) -> dict[str, Any]:
     plan = {a.get("id"): a for a in record.get("plan") or []}
     impact = dict(record.get("revenue_impact") or {})
-    sums: dict[str, int] = {"refund": 0, "credit_note": 0}
+    # a credit note's refund_amount is refunded like a refund; only its credit_amount (``to_balance``)
+    # went to the customer's balance (actions.revenue books them so)
+    refunded = credited = 0
     currency = None
     for e in record.get("executed") or []:
         action = plan.get(split_again(str(e.get("action_id")))[0]) or {}
@@ -162,14 +164,16 @@ def _counted_money(record: dict[str, Any]) -> dict[str, Any]:
         named = money_of_id(str(e.get("action_id")))
         if e.get("status") not in COUNTED:
             continue
-        if action.get("kind") in sums and amount:
-            sums[action["kind"]] += int(amount.get("value", 0))
+        if action.get("kind") in ("refund", "credit_note") and amount:
+            back = min(int(amount.get("value", 0)), int((action.get("to_balance") or {}).get("value", 0)))
+            refunded += int(amount.get("value", 0)) - back
+            credited += back
             currency = amount.get("currency")
         elif named is not None:
-            sums[named[0]] += named[1]
+            refunded += named[1]
     cur = currency or (impact.get("refunded") or {}).get("currency") or "usd"
-    impact["refunded"] = Money(sums["refund"], cur).as_dict()
-    impact["credited"] = Money(sums["credit_note"], cur).as_dict()
+    impact["refunded"] = Money(refunded, cur).as_dict()
+    impact["credited"] = Money(credited, cur).as_dict()
     return impact
 
 

@@ -160,5 +160,7 @@ def test_demo_execute_exactly_the_plan_twice(demo: tuple[stripe.StripeClient, di
     impact = revenue_impact(case.plan, first, case.snapshot)
     if story == "annual_refund":
         note = next(a for a in case.plan.actions if a.kind.value == "credit_note")
-        assert impact["credited"]["value"] == note.amount.amount  # type: ignore[union-attr]
+        # its refund_amount went back to the card: booked as refunded (only balance credit is "credited")
+        assert impact["refunded"]["value"] == note.amount.amount  # type: ignore[union-attr]
+        assert impact["credited"]["value"] == 0
         assert impact["mrr_change"]["value"] < 0 and impact["arr_change"]["value"] < 0

@@ -179,7 +179,9 @@ def test_a_switch_with_nothing_charged_since_refunds_the_old_plans_unused_time()
                             end=YEAR_END + 10 * DAY, created=T0 + 10 * DAY)
     b.invoice(annual, 15000, start=T0 + 10 * DAY, end=YEAR_END + 10 * DAY, reason="subscription_create")
     p = make_plan(b.snapshot(T0 + 15 * DAY), DUP, complaint="I switched to the annual plan, still billed monthly")
-    refund = f"refund:{b.charge_of(inv)['id']}:750"  # half the month left
+    # from the switch (the annual billed from T0 + 10 days), not from today: 20 of the month's 30 days
+    # were paid on both plans, not only the 15 left (session 8: it was 750, the days since the switch lost)
+    refund = f"refund:{b.charge_of(inv)['id']}:1000"
     assert [a.id for a in p.actions if a.moves_money or a.kind.value == "cancel"] == ["cancel:sub_monthly:now", refund]
     assert p.get(refund).requires == ("cancel:sub_monthly:now",)
 

@@ -316,8 +316,8 @@ def test_dry_run_speaks_of_one_alternative_not_their_sum(demo_runs: list[tuple[A
     notes = [a for a in rec["plan"] if a["kind"] == "credit_note"]
     assert len(notes) == 2 and notes[0]["exclusive"] and notes[0]["exclusive"] == notes[1]["exclusive"]
     first = notes[0]["amount"]["value"]
-    assert rec["proposed_impact"]["credited"]["value"] == first
-    assert rec["revenue_impact"]["credited"]["value"] == 0  # nothing executed
+    assert rec["proposed_impact"]["refunded"]["value"] == first  # a credit note's refund is refunded
+    assert rec["revenue_impact"]["refunded"]["value"] == 0  # nothing executed
     both = sum(n["amount"]["value"] for n in notes)
     shown = lambda v: f"${v // 100:,}.{v % 100:02d}"  # noqa: E731
     assert shown(first) in rec["followup"] and shown(both) not in rec["followup"]

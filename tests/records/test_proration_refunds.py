@@ -123,3 +123,58 @@ def test_a_pending_decrease_is_refunded_as_stripe_previews_and_not_left_behind(w
     [cn] = w.c.v1.credit_notes.list({"customer": cus}).data
     assert cn.amount == opt["amount"]["value"]
     assert int(w.c.v1.customers.retrieve(cus).balance) == 0  # nothing credited twice on the balance
+
+
+def _killed_at(point: str, run_case: Any) -> None:
+    """``run_case()`` in a forked child that SIGKILLs itself at ``point`` (actions.crashpoints)."""
+    import os
+    import signal
+
+    from billing_nb.actions.crashpoints import CRASH_ENV
+
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 0
+        try:
+            os.environ[CRASH_ENV] = point
+            run_case()
+        except BaseException:  # noqa: BLE001 - reported through the exit code
+            code = 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, f"not killed at {point}: {status}"
+
+
+def test_a_run_killed_between_the_cancel_and_the_deletes_deletes_them_on_the_rerun(w: World, tmp_path: Path) -> None:
+    """Session 8: the cancel now deletes the subscription's pending proration items after the cancel
+    call; a run killed between the two left them, and the re-run found the cancel done (recovered,
+    or already done) and deleted nothing: the pending credit would land on a later invoice although
+    the unused-time refund carries it."""
+    from billing_nb.actions.crashpoints import WITHIN_WRITES
+    from billing_nb.records.case import open_case
+
+    assert "cancelled" in WITHIN_WRITES
+    cus, sub, _ = _decreased(w, "create_prorations")
+    cancel = f"cancel:{sub.id}:now"
+
+    def pending() -> list[str]:
+        return [ii.id for ii in w.c.v1.invoice_items.list({"customer": cus, "pending": True}).data if ii.proration]
+
+    def run_case(case_id: str) -> Any:
+        case = open_case(case_id=case_id, customer=cus, complaint=CANCEL_ASK, output_dir=tmp_path / case_id,
+                         approve=[cancel])
+        case.confirm("product_failure", "parameter")
+        return case, case.execute([cancel], "parameter")
+
+    assert len(pending()) == 2
+    _killed_at("cancelled", lambda: run_case("killed"))
+    assert w.c.v1.subscriptions.retrieve(sub.id).status == "canceled"
+    assert len(pending()) == 2  # the crash window: cancelled, its pending items still there
+    _, results = run_case("rerun")
+    assert [(r.action_id, r.status) for r in results] == [(cancel, "recovered")], results
+    assert pending() == []
+    # the deletes are idempotent: a third run finds the cancel done and nothing left to delete
+    _, results = run_case("third")
+    assert [r.status for r in results] == ["already_done"] and results[0].error is None
+    assert pending() == []
