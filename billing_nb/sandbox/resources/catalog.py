@@ -320,7 +320,7 @@ def build_price(store: Store, p: Params, product_id: str) -> Obj:
     }
     if tiers is not None:
         obj["_tiers"] = tiers  # "not included by default": shown when expanded (engine.render)
-    options = _currency_options(p, currency, scheme, obj["tax_behavior"])
+    options = _currency_options(p, currency, scheme or "per_unit", obj["tax_behavior"])
     if options:  # "not included by default" either: shown when ``currency_options`` is expanded
         obj["_currency_options"] = options
     store.insert(obj)
