@@ -28,7 +28,7 @@ from .periods import cheaper_price, split_refund, unused_time
 from ..money import THREE_DECIMAL_CURRENCIES, Money, prorate, stripe_round
 from .charges import one_off_options
 from .credits import credits_of
-from ..reading.prices import is_metered, price_terms, recurring_amount, unit_minor
+from ..reading.prices import is_metered, price_terms, recurring_amount, subscription_currency, unit_minor
 from .schedules import schedule_shape
 from ..reading.rows import price_seat_hint
 from ..reading.snapshot import CaseSnapshot, from_ts
@@ -67,14 +67,18 @@ def _per_seat(price: dict[str, Any], quantity: int, product: dict[str, Any]) -> 
 
 
 def _item_shape(snapshot: CaseSnapshot, item: dict[str, Any], sub: dict[str, Any] | None = None) -> ItemShape:
+    """The item as billed in the subscription's currency: a multi-currency price bills at that
+    currency's option, not at its default ``unit_amount``/``currency`` (reading.prices.in_currency);
+    with the inclusive tax of its rates (``sub``'s default ones when it has none)."""
+    currency = subscription_currency(sub) if sub is not None else None
     price = item.get("price") or {}
     recurring = price.get("recurring") or {}
     quantity = int(item.get("quantity") or 1)
     product = str(obj_id(price.get("product")) or "")
-    terms = price_terms(price)
+    terms = price_terms(price, currency)
     return ItemShape(
         item_id=str(item.get("id")), price=str(obj_id(price) or ""), product=product,
-        unit_amount=Money(unit_minor(terms, quantity), str(price.get("currency") or "usd")),
+        unit_amount=Money(unit_minor(terms, quantity), terms.currency if price.get("currency") else (currency or "usd")),
         interval=str(recurring.get("interval") or "month"), interval_count=int(recurring.get("interval_count") or 1),
         quantity=quantity, per_seat=_per_seat(price, quantity, snapshot.by_id(product) or {}),
         period_start=int(item.get("current_period_start") or 0), period_end=int(item.get("current_period_end") or 0),
@@ -241,7 +245,7 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
         if price is None or item.period_end <= item.period_start:
             continue
         old = prorate(item.amount_at(item.quantity), item.period_start, item.period_end, now)
-        new = prorate(recurring_amount(price, item.quantity), item.period_start, item.period_end, now)
+        new = prorate(recurring_amount(price, item.quantity, cur), item.period_start, item.period_end, now)
         downgrade[item.item_id] = {"from_price": item.price, "to_price": str(price["id"]), "credit": old, "debit": new}
         credit += old - new
     credit = stripe_round(credit, cur)

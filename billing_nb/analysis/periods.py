@@ -18,7 +18,7 @@ from ..reading.rows import paid_from_balance
 from ..reading.objects import (invoice_charge, line_is_proration, line_price, line_subscription_item, obj_id,
                               pending_prorations, refundable, subscription_invoices)
 from ..money import round_half_up, stripe_round
-from ..reading.prices import is_metered, recurring_amount, tiers_missing
+from ..reading.prices import in_currency, is_metered, option_missing, recurring_amount, tiers_missing
 from .credits import returned_on
 from ..reading.snapshot import CaseSnapshot
 from ..reading.taxes import line_paid, line_taxes
@@ -231,13 +231,15 @@ def cheaper_price(snapshot: CaseSnapshot, item: ItemShape) -> dict[str, Any] | N
         if isinstance(price, dict) and price.get("id"):
             seen[str(price["id"])] = price
 
+    cur = item.unit_amount.currency  # the subscription's: a price fits in its default or an option there
+
     def fits(p: dict[str, Any]) -> bool:
         rec = p.get("recurring") or {}
         return (obj_id(p.get("product")) == item.product and p.get("active", True) is not False
-                and str(p.get("currency")) == item.unit_amount.currency
+                and str(in_currency(p, cur).get("currency")) == cur and not option_missing(p, cur)
                 and rec.get("interval") == item.interval and int(rec.get("interval_count") or 1) == item.interval_count
-                and not is_metered(p) and priced(p)
-                and recurring_amount(p, item.quantity) < item.amount_at(item.quantity))
+                and not is_metered(p) and priced(in_currency(p, cur))
+                and recurring_amount(p, item.quantity, cur) < item.amount_at(item.quantity))
     # the dearest of the cheaper ones, each at the item's quantity under its own pricing model
-    cheaper = sorted((p for p in seen.values() if fits(p)), key=lambda p: -recurring_amount(p, item.quantity))
+    cheaper = sorted((p for p in seen.values() if fits(p)), key=lambda p: -recurring_amount(p, item.quantity, cur))
     return cheaper[0] if cheaper else None

@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..money import Money, round_half_up
-from ..reading.prices import PriceTerms
+from ..reading.prices import PriceTerms, coupon_amount_off
 
 if TYPE_CHECKING:
     from .schedules import ScheduleShape
@@ -105,8 +105,10 @@ class RecurringDiscount:
 
 def recurring_discounts(discounts: list[dict[str, Any]], currency: str, now: int) -> tuple[RecurringDiscount, ...]:
     """Of Stripe discount objects (their coupon expanded at ``source.coupon``, or the older
-    ``discount.coupon``), those that last forever and have not ended; an ``amount_off`` in
-    another currency does not apply (Stripe refuses such a coupon on the subscription)."""
+    ``discount.coupon``), those that last forever and have not ended. An ``amount_off`` counts in
+    ``currency`` (the subscription's): the coupon's own amount in its own currency, else its
+    ``currency_options[currency].amount_off``; with neither it does not apply (Stripe refuses such
+    a coupon on the subscription)."""
     out: list[RecurringDiscount] = []
     for disc in discounts:
         coupon = (disc.get("source") or {}).get("coupon") or disc.get("coupon")
@@ -119,8 +121,9 @@ def recurring_discounts(discounts: list[dict[str, Any]], currency: str, now: int
         if coupon.get("percent_off") is not None:
             out.append(RecurringDiscount(str(disc.get("id")), percent_off=Fraction(str(coupon["percent_off"])),
                                          products=scope))
-        elif coupon.get("amount_off") and str(coupon.get("currency") or "").lower() == currency.lower():
-            out.append(RecurringDiscount(str(disc.get("id")), amount_off=int(coupon["amount_off"]), products=scope))
+        elif coupon_amount_off(coupon, currency):
+            out.append(RecurringDiscount(str(disc.get("id")), amount_off=int(coupon_amount_off(coupon, currency) or 0),
+                                         products=scope))
     return tuple(out)
 
 

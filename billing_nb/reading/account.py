@@ -22,11 +22,13 @@ from typing import Any
 import pandas as pd
 
 from .concurrency import Rows, run_wave
-from .prices import price_ids_needing_tiers, with_tiers
+from .prices import (coupon_ids_needing_options, price_reads, subscription_currency, with_coupon_options,
+                     with_price_details)
 from .provider import StripeReader, make_client
 from .snapshot import portal_in_use
 
-__all__ = ["AccountSnapshot", "ACCOUNT_KINDS", "open_account", "read_account"]
+__all__ = ["AccountSnapshot", "ACCOUNT_KINDS", "open_account", "read_account", "complete_details",
+           "discounts_in_currency"]
 
 #: The kinds an account snapshot holds, in display order.
 ACCOUNT_KINDS: tuple[str, ...] = ("customers", "subscriptions", "invoices", "portal_configurations")
@@ -125,6 +127,42 @@ def open_account(*, max_pages: int = 20, snapshot_path: str | None = None) -> Ac
 
 
 _SUB_EXPAND = ["data.discounts.source.coupon"]
+#: A customer's own discount, which its subscriptions without one inherit (four levels).
+_CUSTOMER_EXPAND = ["data.discount.source.coupon"]
+
+
+def discounts_in_currency(subscriptions: list[dict[str, Any]],
+                          customers: list[dict[str, Any]]) -> list[tuple[Any, str | None]]:
+    """Each discount a subscription bills with -- its own, else its customer's -- with the
+    subscription's currency, the one an ``amount_off`` is taken in."""
+    by_id = {str(c.get("id")): c for c in customers}
+    out: list[tuple[Any, str | None]] = []
+    for sub in subscriptions:
+        own = list(sub.get("discounts") or [])
+        inherited = (by_id.get(str(sub.get("customer"))) or {}).get("discount")
+        for disc in own or ([inherited] if isinstance(inherited, dict) else []):
+            out.append((disc, subscription_currency(sub)))
+    return out
+
+
+def complete_details(reader: StripeReader, subscriptions: list[dict[str, Any]],
+                     customers: list[dict[str, Any]]) -> int:
+    """Fill in, in place and in one concurrent wave, what a list's expansion cannot reach (five
+    levels): tiered prices' tiers, the ``currency_options`` of prices and ``amount_off`` coupons
+    billed in another currency than their default. Returns the requests made (0 in an ordinary
+    account: one currency, per-unit prices)."""
+    reads = price_reads(subscriptions)
+    pairs = discounts_in_currency(subscriptions, customers)
+    coupons = coupon_ids_needing_options(pairs)
+    jobs: dict[tuple[str, str], Callable[[], Rows]] = {
+        ("prices", pid): (lambda p=pid, e=exp: ([reader.price_expanded(p, e)], 1)) for pid, exp in reads.items()}
+    jobs.update({("coupons", cid): (lambda c=cid: ([reader.coupon_with_options(c)], 1)) for cid in coupons})
+    if not jobs:
+        return 0
+    got = run_wave(jobs, reader.concurrency)
+    with_price_details(subscriptions, [r for (k, _), (rows, _) in got.items() if k == "prices" for r in rows])
+    with_coupon_options([d for d, _ in pairs], [r for (k, _), (rows, _) in got.items() if k == "coupons" for r in rows])
+    return len(jobs)
 
 
 def read_account(reader: StripeReader, *, max_pages: int = 20) -> AccountSnapshot:
@@ -133,16 +171,17 @@ def read_account(reader: StripeReader, *, max_pages: int = 20) -> AccountSnapsho
     test clock unless asked per clock (https://docs.stripe.com/api/customers/list#list_customers-test_clock,
     https://docs.stripe.com/api/subscriptions/list#list_subscriptions-test_clock), so a first
     wave lists the clocks beside the clock-less objects, a second each clock's. A subscription
-    item's ``price`` is always a whole object (not expandable); a subscription's discounts are
-    expanded to their coupons (``data.discounts.source.coupon``, four levels) for MRR net of
-    forever coupons."""
+    item's ``price`` is always a whole object (not expandable); a subscription's discounts and a
+    customer's (``data.discount.source.coupon``: inherited by its subscriptions without their own)
+    are expanded to their coupons (four levels) for MRR net of forever coupons; what five levels
+    would need is read in one more wave only where needed (:func:`complete_details`)."""
     from datetime import UTC
 
     v1 = reader.client.v1
     start = reader.request_count
     jobs: dict[tuple[str, str], Callable[[], Rows]] = {
-        ("customers", ""): lambda: reader.list_all(v1.customers.list, {"limit": 100}, max_pages=max_pages,
-                                                   what="customers"),
+        ("customers", ""): lambda: reader.list_all(v1.customers.list, {"limit": 100, "expand": _CUSTOMER_EXPAND},
+                                                   max_pages=max_pages, what="customers"),
         ("subscriptions", ""): lambda: reader.list_all(v1.subscriptions.list, {"status": "all", "limit": 100,
                                                                                 "expand": _SUB_EXPAND},
                                                        max_pages=max_pages, what="subscriptions"),
@@ -159,7 +198,8 @@ def read_account(reader: StripeReader, *, max_pages: int = 20) -> AccountSnapsho
     for clk in got.pop(("test_clocks", ""))[0]:
         cid = str(clk["id"])
         per_clock[("customers", cid)] = lambda c=cid: reader.list_all(
-            v1.customers.list, {"test_clock": c, "limit": 100}, max_pages=max_pages, what="customers")
+            v1.customers.list, {"test_clock": c, "limit": 100, "expand": _CUSTOMER_EXPAND}, max_pages=max_pages,
+            what="customers")
         per_clock[("subscriptions", cid)] = lambda c=cid: reader.list_all(
             v1.subscriptions.list, {"test_clock": c, "status": "all", "limit": 100, "expand": _SUB_EXPAND},
             max_pages=max_pages,
@@ -171,11 +211,8 @@ def read_account(reader: StripeReader, *, max_pages: int = 20) -> AccountSnapsho
         merged.setdefault(kind, []).extend(rows)
     for kind in ("customers", "subscriptions"):  # newest first across the clocks, as one list would be
         merged[kind].sort(key=lambda o: int(o.get("created") or 0), reverse=True)
-    tiered = price_ids_needing_tiers(merged["subscriptions"])  # tiers only when expanded; 5 levels via a list
-    if tiered:
-        priced = run_wave({("prices", pid): (lambda p=pid: ([reader.price_with_tiers(p)], 1)) for pid in tiered},
-                          reader.concurrency)
-        with_tiers(merged["subscriptions"], [row for rows, _ in priced.values() for row in rows])
+    # tiers, currency options: only when expanded, five levels via a list; none in an ordinary account
+    complete_details(reader, merged["subscriptions"], merged["customers"])
     return AccountSnapshot(
         customers=[c for c in merged["customers"] if not c.get("deleted")],
         subscriptions=merged["subscriptions"], invoices=merged["invoices"],

@@ -26,6 +26,17 @@ Stripe's rules (docs.stripe.com):
   recurring totals and unused-time refunds (:func:`recurring_amount`).
 
 A quantity of 0 costs 0 (no unit falls in any tier, so no tier's flat amount applies).
+
+**Currency options** (multi-currency prices, API reference Prices ``currency_options``): a price
+has a default ``currency`` and may carry per-currency ``unit_amount``/``unit_amount_decimal``/
+``tiers``/``tax_behavior``. A subscription in one of those currencies is billed at that option,
+while its item's ``price.unit_amount`` and ``price.currency`` stay the default's. So every amount
+here is taken *in the subscription's currency* (:func:`in_currency`); ``currency_options`` is
+"not included by default" and ``data.items.data.price.currency_options`` is five levels, so the
+readers retrieve such a price on its own (:func:`price_reads`), and only when a subscription's
+currency differs from its price's. A price read without the option it bills in has an unknown
+amount (:attr:`PriceTerms.known` False), never the default currency's figure. Coupons likewise:
+an ``amount_off`` coupon may carry ``currency_options[cur].amount_off`` (:func:`coupon_amount_off`).
 """
 
 from __future__ import annotations
@@ -35,7 +46,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 __all__ = ["Tier", "PriceTerms", "price_terms", "period_amount", "recurring_amount", "is_metered", "is_tiered",
-           "tiers_missing", "unit_text", "unit_minor", "price_ids_needing_tiers", "with_tiers"]
+           "tiers_missing", "unit_text", "unit_minor", "price_ids_needing_tiers", "with_tiers", "in_currency",
+           "option_missing", "price_reads", "with_price_details", "coupon_amount_off", "coupon_ids_needing_options",
+           "with_coupon_options", "subscription_currency"]
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -71,6 +84,8 @@ class PriceTerms:
     divide_by: int | None = None
     round_up: bool = True
     usage_type: str = "licensed"
+    #: billed in a currency whose option was not read (``currency_options`` not expanded): amount unknown
+    option_missing: bool = False
 
     @property
     def metered(self) -> bool:
@@ -82,8 +97,9 @@ class PriceTerms:
 
     @property
     def known(self) -> bool:
-        """Whether the amount can be computed (a tiered price needs its tiers)."""
-        return not self.tiered or bool(self.tiers)
+        """Whether the amount can be computed (a tiered price needs its tiers; a price billed in
+        another currency than its default needs that currency's option)."""
+        return not self.option_missing and (not self.tiered or bool(self.tiers))
 
     def billed_units(self, quantity: int) -> int:
         """The quantity after ``transform_quantity`` (package pricing)."""
@@ -93,7 +109,7 @@ class PriceTerms:
 
     def exact(self, quantity: int) -> Decimal:
         """The period's amount before rounding, in minor units (0 when the tiers are unknown)."""
-        if quantity <= 0:
+        if quantity <= 0 or self.option_missing:
             return Decimal(0)
         if not self.tiered:
             return self.unit * self.billed_units(quantity)
@@ -134,6 +150,8 @@ class PriceTerms:
             base = (f"metered, billed in arrears on usage at {unit_text(self, fmt)}" if self.known
                     else "metered, billed in arrears on usage (tiers not read)")
             return base
+        if self.option_missing:
+            return f"{quantity} x price in {self.currency.upper()} (its currency option not read: amount unknown)"
         if self.tiered and not self.known:
             return f"{quantity} x tiered price (tiers not read: amount unknown)"
         if self.tiered and self.tiers_mode == "volume":
@@ -164,31 +182,72 @@ def _tiers(raw: Any) -> tuple[Tier, ...] | None:
     return tuple(out)
 
 
-def price_terms(price: Any) -> PriceTerms:
-    """The pricing model of a Stripe price object (a dict; an id alone prices at 0)."""
-    p = price if isinstance(price, dict) else {"id": price}
+def in_currency(price: Any, currency: str | None) -> Any:
+    """The price as Stripe bills it in ``currency``: its ``currency_options[currency]`` amounts
+    (unit, decimal, tiers, tax behaviour) over the default's, with ``currency`` set. The price
+    itself when ``currency`` is None or its default, or when the option was not read (see
+    :func:`option_missing`). Never mutates ``price``."""
+    if not isinstance(price, dict) or not currency:
+        return price
+    cur = str(currency).lower()
+    if str(price.get("currency") or "").lower() == cur:
+        return price
+    options = price.get("currency_options")
+    option = options.get(cur) if isinstance(options, dict) else None
+    if not isinstance(option, dict):
+        return price
+    billed = dict(price)
+    billed.update(currency=cur, unit_amount=option.get("unit_amount"),
+                  unit_amount_decimal=option.get("unit_amount_decimal"), tiers=option.get("tiers"))
+    if option.get("tax_behavior"):
+        billed["tax_behavior"] = option["tax_behavior"]
+    return billed
+
+
+def option_missing(price: Any, currency: str | None) -> bool:
+    """Billed in ``currency``, a currency other than the price's default, without that
+    currency's option at hand: the price's own amounts are the wrong currency's."""
+    if not isinstance(price, dict) or not currency or not price.get("currency"):
+        return False
+    cur = str(currency).lower()
+    if str(price.get("currency")).lower() == cur:
+        return False
+    options = price.get("currency_options")
+    return not (isinstance(options, dict) and isinstance(options.get(cur), dict))
+
+
+def price_terms(price: Any, currency: str | None = None) -> PriceTerms:
+    """The pricing model of a Stripe price object (a dict; an id alone prices at 0), billed in
+    ``currency`` (the subscription's; None: the price's default) -- :func:`in_currency`."""
+    missing = option_missing(price, currency)
+    p = in_currency(price, currency) if isinstance(price, dict) else {"id": price}
     unit = _dec(p.get("unit_amount_decimal"))
     unit = unit if unit is not None else (_dec(p.get("unit_amount")) or Decimal(0))
     tq_raw, rec_raw = p.get("transform_quantity"), p.get("recurring")
     tq: dict[str, Any] = tq_raw if isinstance(tq_raw, dict) else {}
     rec: dict[str, Any] = rec_raw if isinstance(rec_raw, dict) else {}
-    return PriceTerms(
+    terms = PriceTerms(
         price_id=str(p.get("id") or ""), currency=str(p.get("currency") or "usd").lower(),
         scheme=str(p.get("billing_scheme") or "per_unit"), unit=unit, tiers_mode=p.get("tiers_mode"),
         tiers=_tiers(p.get("tiers")), divide_by=int(tq["divide_by"]) if tq.get("divide_by") else None,
-        round_up=str(tq.get("round") or "up") != "down", usage_type=str(rec.get("usage_type") or "licensed"))
+        round_up=str(tq.get("round") or "up") != "down", usage_type=str(rec.get("usage_type") or "licensed"),
+        option_missing=missing)
+    if missing:  # the default's amounts are another currency's: say the billed currency, amount unknown
+        terms = PriceTerms(**{**terms.__dict__, "currency": str(currency).lower()})
+    return terms
 
 
-def period_amount(price: Any, quantity: int) -> int:
-    """What ``quantity`` of ``price`` costs for one billing period, in minor units, under the
-    price's own model (per unit, decimal, package, volume or graduated tiers), rounded once."""
-    return price_terms(price).amount(quantity)
+def period_amount(price: Any, quantity: int, currency: str | None = None) -> int:
+    """What ``quantity`` of ``price`` costs for one billing period, in minor units of ``currency``
+    (the subscription's; None: the price's default), under the price's own model (per unit,
+    decimal, package, volume or graduated tiers), rounded once."""
+    return price_terms(price, currency).amount(quantity)
 
 
-def recurring_amount(price: Any, quantity: int) -> int:
-    """The amount one period recurs at, as Stripe's MRR counts it: a metered price's usage is
-    not recurring revenue (0), any other price its :func:`period_amount`."""
-    terms = price_terms(price)
+def recurring_amount(price: Any, quantity: int, currency: str | None = None) -> int:
+    """The amount one period recurs at in ``currency``, as Stripe's MRR counts it: a metered
+    price's usage is not recurring revenue (0), any other price its :func:`period_amount`."""
+    terms = price_terms(price, currency)
     return 0 if terms.metered else terms.amount(quantity)
 
 
@@ -247,3 +306,99 @@ def with_tiers(subscriptions: list[dict[str, Any]], prices: list[dict[str, Any]]
             if isinstance(price, dict) and str(price.get("id")) in tiers and not price.get("tiers"):
                 price["tiers"] = tiers[str(price["id"])]
 
+
+
+def subscription_currency(sub: dict[str, Any]) -> str | None:
+    """The currency a subscription bills in (its own ``currency``; None when it has none)."""
+    cur = sub.get("currency")
+    return str(cur).lower() if cur else None
+
+
+def _items(sub: dict[str, Any]) -> list[dict[str, Any]]:
+    return [it for it in ((sub.get("items") or {}).get("data") or []) if isinstance(it, dict)]
+
+
+def price_reads(subscriptions: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The prices on these subscriptions' items to retrieve on their own, each with its
+    ``expand``: ``tiers`` for a tiered price read without them, ``currency_options`` (and the
+    option's tiers) for a price billed in another currency than its default without that
+    option. An ordinary account (one currency, per-unit prices) needs none: no request."""
+    out: dict[str, set[str]] = {}
+    for s in subscriptions:
+        cur = subscription_currency(s)
+        for it in _items(s):
+            price = it.get("price")
+            if not isinstance(price, dict) or not price.get("id"):
+                continue
+            pid = str(price["id"])
+            billed = in_currency(price, cur)
+            if option_missing(price, cur):
+                out.setdefault(pid, set()).add("currency_options")
+                if is_tiered(price):
+                    out[pid].add(f"currency_options.{cur}.tiers")
+            elif billed is price and tiers_missing(price):
+                out.setdefault(pid, set()).add("tiers")
+            elif billed is not price and is_tiered(price) and not billed.get("tiers"):
+                out.setdefault(pid, set()).add(f"currency_options.{cur}.tiers")
+    return {pid: sorted(paths) for pid, paths in sorted(out.items())}
+
+
+def with_price_details(subscriptions: list[dict[str, Any]], prices: list[dict[str, Any]]) -> None:
+    """Put what ``prices`` (retrieved with :func:`price_reads`' expansions) add -- ``tiers`` and
+    ``currency_options`` -- on every item that has that price, in place."""
+    by_id = {str(p.get("id")): p for p in prices if isinstance(p, dict)}
+    for s in subscriptions:
+        for it in _items(s):
+            price = it.get("price")
+            got = by_id.get(str(price.get("id"))) if isinstance(price, dict) else None
+            if got is None or not isinstance(price, dict):
+                continue
+            if got.get("tiers") and not price.get("tiers"):
+                price["tiers"] = got["tiers"]
+            if isinstance(got.get("currency_options"), dict):
+                price["currency_options"] = got["currency_options"]
+
+
+def coupon_amount_off(coupon: Any, currency: str | None) -> int | None:
+    """What an ``amount_off`` coupon takes off in ``currency``: its own ``amount_off`` in its own
+    currency, else its ``currency_options[currency].amount_off`` (API reference, Coupons); None
+    when it has no amount in that currency (Stripe refuses it there) or is a percentage."""
+    if not isinstance(coupon, dict) or coupon.get("amount_off") is None:
+        return None
+    cur = str(currency or coupon.get("currency") or "").lower()
+    if str(coupon.get("currency") or "").lower() == cur:
+        return int(coupon["amount_off"])
+    options = coupon.get("currency_options")
+    option = options.get(cur) if isinstance(options, dict) else None
+    if isinstance(option, dict) and option.get("amount_off") is not None:
+        return int(option["amount_off"])
+    return None
+
+
+def _coupon(discount: Any) -> Any:
+    if not isinstance(discount, dict):
+        return None
+    return (discount.get("source") or {}).get("coupon") or discount.get("coupon")
+
+
+def coupon_ids_needing_options(discounts: list[tuple[Any, str | None]]) -> list[str]:
+    """Of (discount, currency it applies in) pairs, the ids of the expanded ``amount_off`` coupons
+    in another currency read without their ``currency_options`` ("not included by default";
+    ``data.discounts.source.coupon.currency_options`` is five levels): each is retrieved once."""
+    ids: set[str] = set()
+    for disc, cur in discounts:
+        coupon = _coupon(disc)
+        if (isinstance(coupon, dict) and coupon.get("amount_off") is not None and cur and coupon.get("id")
+                and str(coupon.get("currency") or "").lower() != cur.lower()
+                and not isinstance(coupon.get("currency_options"), dict)):
+            ids.add(str(coupon["id"]))
+    return sorted(ids)
+
+
+def with_coupon_options(discounts: list[Any], coupons: list[dict[str, Any]]) -> None:
+    """Put the ``currency_options`` of ``coupons`` on every expanded coupon of ``discounts``, in place."""
+    by_id = {str(c.get("id")): c.get("currency_options") for c in coupons if isinstance(c, dict)}
+    for disc in discounts:
+        coupon = _coupon(disc)
+        if isinstance(coupon, dict) and isinstance(by_id.get(str(coupon.get("id"))), dict):
+            coupon["currency_options"] = by_id[str(coupon["id"])]

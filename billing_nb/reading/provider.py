@@ -270,11 +270,14 @@ class StripeReader:
                 raise LookupNotFoundError(f"customer {value} has been deleted in Stripe")
             return obj
         expand = ["customer"] + [f"customer.{e}" for e in CUSTOMER_EXPAND]
+        fallback = ["customer"]
+        if kind == "payment_intent":  # a guest payment's billing email is on its charge
+            expand, fallback = expand + ["latest_charge"], fallback + ["latest_charge"]
         services: dict[str, Any] = {
             "subscription": v1.subscriptions, "invoice": v1.invoices, "charge": v1.charges,
             "payment_intent": v1.payment_intents, "checkout_session": v1.checkout.sessions,
         }
-        obj = self._retrieve_expanded(services[kind], value, expand, ["customer"])
+        obj = self._retrieve_expanded(services[kind], value, expand, fallback)
         customer = obj.get("customer")
         if isinstance(customer, dict) and customer.get("deleted"):
             raise LookupNotFoundError(f"the customer of {kind.replace('_', ' ')} {value} ({customer.get('id')}) "
@@ -285,7 +288,28 @@ class StripeReader:
         if email:  # a guest checkout: the session knows the email only
             found = self._by_email(email)
             return found[0] if found else None
+        if kind in ("charge", "payment_intent"):
+            raise LookupNotFoundError(self._guest_payment(kind, value, obj))
         return None
+
+    def _guest_payment(self, kind: str, value: str, obj: dict[str, Any]) -> str:
+        """Why a payment made without a customer (a guest payment: no ``customer``) cannot open a
+        case, and what the analyst can do: a case reads a customer's subscriptions, invoices and
+        charges, and a guest payment is on none of them. Its ``receipt_email`` or
+        ``billing_details.email`` may belong to a customer (named by id, never the email)."""
+        charge = obj if kind == "charge" else obj.get("latest_charge")
+        charge = charge if isinstance(charge, dict) else {}
+        email = obj.get("receipt_email") or charge.get("receipt_email") or (charge.get("billing_details") or {}).get("email")
+        what = f"{kind.replace('_', ' ')} {value} is a guest payment: it has no customer in Stripe"
+        if not email:
+            return (f"{what}, and no receipt or billing email; look the case up by the email or customer id the "
+                    "person gives, or refund the payment itself (it is on no customer's case)")
+        found = self._by_email(str(email))
+        if found:
+            return (f"{what}; its receipt email belongs to customer {found[0]['id']}: look the case up by that id "
+                    "(the guest payment is not on that customer: refund it on the payment itself)")
+        return (f"{what}, and no customer has its receipt email; refund the payment itself, or look the case up by "
+                "the email or customer id the person gives")
 
     def named_customers(self, lookup: str) -> tuple[str, list[dict[str, Any]]]:
         """The lookup's first step only: its kind and the customers it names (for an email,
@@ -362,8 +386,20 @@ class StripeReader:
         expand the tiers field"). A subscription list cannot reach them (``data.items.data.price.tiers``
         is five levels, over Stripe's four), and prices.list has no ``ids`` filter, so a tiered
         price is retrieved on its own."""
+        return self.price_expanded(price_id, ["tiers"])
+
+    def price_expanded(self, price_id: str, expand: list[str]) -> dict[str, Any]:
+        """One price with fields Stripe includes only when expanded: ``tiers``, ``currency_options``
+        (a multi-currency price's per-currency amounts) and an option's tiers
+        (``currency_options.eur.tiers``); see :func:`billing_nb.reading.prices.price_reads`."""
         return cast(dict[str, Any], self.call(
-            lambda: self.client.raw_request("get", f"/v1/prices/{price_id}", expand=["tiers"]).data))
+            lambda: self.client.raw_request("get", f"/v1/prices/{price_id}", expand=list(expand)).data))
+
+    def coupon_with_options(self, coupon_id: str) -> dict[str, Any]:
+        """One coupon with its ``currency_options`` (an ``amount_off`` per currency, not included by
+        default; five levels below a subscription list's ``data.discounts.source.coupon``)."""
+        return cast(dict[str, Any], self.call(
+            lambda: self.client.raw_request("get", f"/v1/coupons/{coupon_id}", expand=["currency_options"]).data))
 
     def preview_credit_note(self, invoice_id: str, refund_amount: int) -> dict[str, Any]:
         """Stripe's own credit note preview for refunding ``refund_amount`` of a paid invoice."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..money import Money
-from .prices import PriceTerms, is_metered, price_terms, recurring_amount, unit_minor
+from .prices import PriceTerms, is_metered, price_terms, recurring_amount, subscription_currency, unit_minor
 from .taxes import invoice_tax, tax_name
 
 __all__ = ["Anomaly", "SubscriptionRow", "InvoiceRow", "ChargeRow", "obj_id", "invoice_subscription",
@@ -184,35 +184,38 @@ def price_seat_hint(price: dict[str, Any]) -> bool:
     return flag or "seat" in " ".join(str(price.get(k) or "") for k in ("nickname", "lookup_key")).lower()
 
 
-def _item_total(it: dict[str, Any]) -> int:
-    """What the item recurs at per period under its price's model (metered usage: 0)."""
-    return recurring_amount(it.get("price") or {}, int(it.get("quantity") or 1))
+def _item_total(it: dict[str, Any], currency: str | None = None) -> int:
+    """What the item recurs at per period under its price's model, in the subscription's
+    ``currency`` (its price's option there; metered usage: 0)."""
+    return recurring_amount(it.get("price") or {}, int(it.get("quantity") or 1), currency)
 
 
 def sub_row(sub: dict[str, Any]) -> SubscriptionRow:
     """One row per subscription; with several items it shows the seat item (quantity > 1 or a
     per-seat price) when there is one, else the costliest, and totals every item."""
     items = ((sub.get("items") or {}).get("data")) or []
+    cur = subscription_currency(sub)  # a multi-currency price bills at the subscription currency's option
     item = max(items, key=lambda it: (int(it.get("quantity") or 1) > 1 or price_seat_hint(it.get("price") or {}),
-                                      _item_total(it)), default={})
+                                      _item_total(it, cur)), default={})
     price = item.get("price") or {}
     price = price if isinstance(price, dict) else {"id": price}
     recurring = price.get("recurring") or {}
+    terms = price_terms(price, cur)
     return SubscriptionRow(
         id=sub["id"], customer=obj_id(sub.get("customer")) or "", status=sub.get("status") or "",
         price=price.get("id") or "", product=obj_id(price.get("product")) or "",
         interval=recurring.get("interval") or "", interval_count=int(recurring.get("interval_count") or 1),
         quantity=int(item.get("quantity") or 1),
-        unit_amount=unit_minor(price_terms(price), int(item.get("quantity") or 1)),
-        currency=price.get("currency") or sub.get("currency") or "usd",
+        unit_amount=unit_minor(terms, int(item.get("quantity") or 1)),
+        currency=cur or price.get("currency") or "usd",
         current_period_start=int(item.get("current_period_start") or sub.get("current_period_start") or 0),
         current_period_end=int(item.get("current_period_end") or sub.get("current_period_end") or 0),
         cancel_at_period_end=bool(sub.get("cancel_at_period_end")), created=int(sub.get("created") or 0),
         metadata=dict(sub.get("metadata") or {}), default_payment_method=obj_id(sub.get("default_payment_method")),
         canceled_at=sub.get("canceled_at"), cancel_at=sub.get("cancel_at"), item_count=len(items) or 1,
         price_metadata=dict(price.get("metadata") or {}),
-        items_total=sum(_item_total(it) for it in items) if items else None, seat_hint=price_seat_hint(price),
-        terms=price_terms(price),
+        items_total=sum(_item_total(it, cur) for it in items) if items else None, seat_hint=price_seat_hint(price),
+        terms=terms,
     )
 
 

@@ -35,7 +35,11 @@ wave      requests
           charge, ``credit_notes.list(customer=)`` for customers with credit-note amounts
           or refunds, ``prices.retrieve(expand=[tiers])`` per tiered price on the subscriptions
           (Stripe includes ``tiers`` only when expanded, and ``data.items.data.price.tiers`` is
-          five levels; none in an ordinary case), and the caller's ``previews`` (Stripe's previews for the refund
+          five levels; none in an ordinary case), ``prices.retrieve(expand=[currency_options])``
+          per price a subscription bills in another currency than the price's default (a
+          multi-currency price: the subscription pays that currency's option) and
+          ``coupons.retrieve(expand=[currency_options])`` per ``amount_off`` coupon in another
+          currency (none in an ordinary case), and the caller's ``previews`` (Stripe's previews for the refund
           options, computed by :mod:`billing_nb.records` from the snapshot so far)
 ========  ===============================================================================
 
@@ -57,7 +61,7 @@ from .snapshot import CaseSnapshot, from_ts
 from .concurrency import Rows, run_jobs
 from .lookup import lookup_kind, order_customers
 from .objects import line_is_proration, line_price, line_subscription_item
-from .prices import price_ids_needing_tiers, with_tiers
+from .prices import coupon_ids_needing_options, price_reads, subscription_currency, with_coupon_options, with_price_details
 from .provider import StripeReader
 from .rows import invoice_subscription, obj_id
 
@@ -339,8 +343,15 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
         for at in range(0, len(products), 100):  # ``ids`` takes up to 100 ids a request
             third[("products", str(at))] = lambda chunk=products[at:at + 100]: reader.list_all(
                 "/v1/products", {"ids": chunk, "limit": 100}, what="products")
-    for pid in price_ids_needing_tiers(objects["subscriptions"]):  # tiered prices only: none, no request
-        third[("tiered_prices", pid)] = lambda pid=pid: ([reader.price_with_tiers(pid)], 1)
+    # tiered prices, and prices billed in another currency than their default (a multi-currency
+    # price's option): none in an ordinary case, no request
+    for pid, expand in price_reads(objects["subscriptions"]).items():
+        third[("priced", pid)] = lambda pid=pid, expand=expand: ([reader.price_expanded(pid, expand)], 1)
+    by_discount = {str(d.get("id")): d for d in objects["discounts"]}
+    billed_discounts = [(by_discount[str(did)], subscription_currency(sub)) for sub in objects["subscriptions"]
+                        for did in sub.get("discounts") or [] if str(did) in by_discount]
+    for cid in coupon_ids_needing_options(billed_discounts):  # an amount_off coupon in another currency
+        third[("coupon_options", cid)] = lambda cid=cid: ([reader.coupon_with_options(cid)], 1)
     for charge in objects["charges"]:
         if charge.get("disputed"):
             third[("disputes", charge["id"])] = lambda ch=charge["id"]: reader.list_all(
@@ -366,8 +377,10 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
     for key, value in got.items():
         if isinstance(key, tuple) and key[0] in ("lines", "payments"):
             _complete(objects["invoices"], key[1], key[0], value[0])
-        elif isinstance(key, tuple) and key[0] == "tiered_prices":
-            with_tiers(objects["subscriptions"], value[0])
+        elif isinstance(key, tuple) and key[0] == "priced":
+            with_price_details(objects["subscriptions"], value[0])
+        elif isinstance(key, tuple) and key[0] == "coupon_options":
+            with_coupon_options(objects["discounts"], value[0])
         elif isinstance(key, tuple):
             objects.setdefault(key[0], []).extend(value[0])
     if previews is not None:

@@ -18,7 +18,7 @@ from ..money import Money, round_half_up
 from ..reading.prices import price_terms, unit_minor
 from ..reading.taxes import inclusive_percent
 
-__all__ = ["monthly_amount", "plan_mix", "interval_mix", "seat_distribution", "churn_risk",
+__all__ = ["monthly_amount", "inherited_discount", "plan_mix", "interval_mix", "seat_distribution", "churn_risk",
            "duplicate_subscriptions", "portal_validation", "mrr_totals", "unpaid_invoices", "LIVE_STATUSES"]
 
 LIVE_STATUSES = ("active", "trialing", "past_due")
@@ -33,36 +33,57 @@ def _price(item: dict[str, Any]) -> dict[str, Any]:
     return price if isinstance(price, dict) else {"id": price}
 
 
-def monthly_amount(sub: dict[str, Any]) -> Money:
-    """The subscription's recurring amount normalised to one month (MRR), net of its forever
-    coupons when its discounts were read expanded (Stripe counts those in MRR; once and
+def inherited_discount(sub: dict[str, Any], customer: dict[str, Any] | None) -> list[Any]:
+    """The discounts a subscription bills with: its own, else its customer's ``discount`` (a
+    subscription without discounts of its own inherits the customer's: API reference, Create a
+    subscription, ``discounts``), each as read (expanded, or an id)."""
+    own = list(sub.get("discounts") or [])
+    if own:
+        return own
+    disc = (customer or {}).get("discount")
+    return [disc] if isinstance(disc, dict) else []
+
+
+def _customers_by_id(customers: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    return {str(c.get("id")): c for c in customers or [] if isinstance(c, dict)}
+
+
+def monthly_amount(sub: dict[str, Any], customer: dict[str, Any] | None = None) -> Money:
+    """The subscription's recurring amount normalised to one month (MRR), in its own currency (a
+    multi-currency price bills at that currency's option), net of its forever coupons -- its own,
+    else its ``customer``'s -- when they were read expanded (Stripe counts those in MRR; once and
     repeating coupons not: support.stripe.com/questions/billing-analytics) -- the case's own
-    arithmetic (:func:`~billing_nb.analysis.terms.net_annual`) over the account's objects."""
-    currency = sub.get("currency") or "usd"
+    arithmetic (:func:`~billing_nb.analysis.terms.net_annual`) over the account's objects, as the
+    store's ``item_mrr`` does (:mod:`.recurring`)."""
+    own = sub.get("currency")
+    currency = str(own).lower() if own else None
     items: list[ItemShape] = []
     for n, item in enumerate(_items(sub)):
         price = _price(item)
         rec = price.get("recurring") or {}
-        currency = price.get("currency") or currency
-        terms = price_terms(price)  # tiered, package, decimal, metered: the case's own pricing arithmetic
+        currency = currency or price.get("currency") or "usd"
+        terms = price_terms(price, currency)  # tiered, package, decimal, metered, currency options: the case's own arithmetic
         quantity = int(item.get("quantity") or 1)
         items.append(ItemShape(str(item.get("id") or n), str(price.get("id")), str(price.get("product")),
                                Money(unit_minor(terms, quantity), str(currency)),
                                str(rec.get("interval", "month")), int(rec.get("interval_count") or 1),
                                quantity, False, 0, 0, terms=terms, inclusive_tax=inclusive_percent(item, sub)))
+    currency = currency or "usd"
     # forever coupons have no end (Stripe: ``end`` is null for once and forever), so no clock is needed
-    expanded = [d for d in sub.get("discounts") or [] if isinstance(d, dict)]
+    expanded = [d for d in inherited_discount(sub, customer) if isinstance(d, dict)]
     discounts = recurring_discounts(expanded, str(currency), 0)
     return Money(round_half_up(net_annual(tuple(items), discounts, excluding_tax=True) / 12), str(currency))
 
 
-def plan_mix(subscriptions: list[dict[str, Any]]) -> pd.DataFrame:
-    """Live subscriptions and MRR per product and price."""
+def plan_mix(subscriptions: list[dict[str, Any]], customers: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+    """Live subscriptions and MRR per product and price (``customers``: their discounts, which a
+    subscription without its own inherits)."""
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    by_id = _customers_by_id(customers)
     for sub in subscriptions:
         if sub.get("status") not in LIVE_STATUSES:
             continue
-        mrr = monthly_amount(sub)
+        mrr = monthly_amount(sub, by_id.get(str(sub.get("customer"))))
         for item in _items(sub)[:1]:
             price = _price(item)
             key = (str(price.get("product")), str(price.get("id")), mrr.currency)
@@ -104,16 +125,17 @@ def seat_distribution(subscriptions: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["subscription", "customer", "price", "seats"])
 
 
-def churn_risk(subscriptions: list[dict[str, Any]]) -> pd.DataFrame:
+def churn_risk(subscriptions: list[dict[str, Any]], customers: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """Subscriptions at risk, with the reasons: past_due, unpaid, incomplete, cancel scheduled."""
     weights = {"past_due": 3, "unpaid": 4, "incomplete": 2, "cancel_at_period_end": 2}
+    by_id = _customers_by_id(customers)
     rows = []
     for sub in subscriptions:
         reasons = [s for s in ("past_due", "unpaid", "incomplete") if sub.get("status") == s]
         if sub.get("cancel_at_period_end") and sub.get("status") in LIVE_STATUSES:
             reasons.append("cancel_at_period_end")
         if reasons:
-            mrr = monthly_amount(sub)
+            mrr = monthly_amount(sub, by_id.get(str(sub.get("customer"))))
             rows.append({"subscription": sub["id"], "customer": sub.get("customer"), "status": sub.get("status"),
                          "reasons": ", ".join(reasons), "score": sum(weights[r] for r in reasons),
                          "mrr_at_risk": mrr.format()})
@@ -161,12 +183,15 @@ def portal_validation(configurations: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def mrr_totals(subscriptions: list[dict[str, Any]]) -> pd.DataFrame:
-    """MRR and ARR of the live subscriptions, one row per currency (never summed across)."""
+def mrr_totals(subscriptions: list[dict[str, Any]], customers: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+    """MRR and ARR of the live subscriptions, one row per currency (never summed across);
+    ``customers`` (the account's, their discounts read expanded) bring the forever coupons a
+    subscription inherits from its customer, as the store's metrics count them."""
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_id = _customers_by_id(customers)
     for sub in subscriptions:
         if sub.get("status") in LIVE_STATUSES:
-            mrr = monthly_amount(sub)
+            mrr = monthly_amount(sub, by_id.get(str(sub.get("customer"))))
             totals[mrr.currency][0] += 1
             totals[mrr.currency][1] += mrr.amount
     rows = [{"currency": cur, "live_subscriptions": n, "mrr_minor": m, "arr_minor": m * 12,

@@ -14,7 +14,8 @@ discounts (largest remainder: the items add up to the subscription).
 Which discounts: the subscription's own (``subscriptions.discount_ids``), else its customer's
 (``customers.discount_id``): a subscription created without discounts inherits the
 customer's (API reference, Create a subscription, ``discounts``). An ``amount_off`` coupon
-counts only in its own currency (minor units of that currency: JPY has none below the yen).
+counts in the subscription's currency: its own amount in its own currency, else its
+``currency_options`` amount there (minor units of that currency: JPY has none below the yen).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ LEFT JOIN customers c ON c.id = s.customer_id
 WHERE s.status IN ('active', 'trialing', 'past_due') AND p.recurring_interval IS NOT NULL
 ORDER BY s.id, si.created, si.id
 """
-_DISCOUNTS = "SELECT id, duration, percent_off, amount_off, currency, applies_to_products FROM discounts"
+_DISCOUNTS = "SELECT id, duration, percent_off, amount_off, currency, applies_to_products, amount_off_options FROM discounts"
 
 
 def _present(value: Any) -> bool:
@@ -61,8 +62,12 @@ def _forever(row: dict[str, Any], currency: str) -> RecurringDiscount | None:
     scope = tuple(str(p) for p in products) if products else None
     if _present(row.get("percent_off")):
         return RecurringDiscount(str(row["id"]), percent_off=Fraction(str(row["percent_off"])), products=scope)
-    if _present(row.get("amount_off")) and int(row["amount_off"]) and str(row.get("currency") or "").lower() == currency:
-        return RecurringDiscount(str(row["id"]), amount_off=int(row["amount_off"]), products=scope)
+    if _present(row.get("amount_off")) and int(row["amount_off"]):
+        off: int | None = int(row["amount_off"]) if str(row.get("currency") or "").lower() == currency else None
+        if off is None and _present(row.get("amount_off_options")):  # the coupon's currency_options
+            off = (json.loads(row["amount_off_options"]) or {}).get(currency)
+        if off:
+            return RecurringDiscount(str(row["id"]), amount_off=int(off), products=scope)
     return None
 
 
@@ -124,7 +129,8 @@ def item_mrr(query: Callable[[str], pd.DataFrame]) -> pd.DataFrame:
         subs.setdefault(str(r["subscription_id"]), []).append(r)
     out: list[dict[str, Any]] = []
     for sid, its in subs.items():
-        currency = str(its[0]["currency"] or its[0]["sub_currency"] or "usd").lower()
+        # the subscription's currency: a multi-currency price bills there at its option (the item's amount)
+        currency = str(its[0]["sub_currency"] or its[0]["currency"] or "usd").lower()
         ids = json.loads(its[0]["discount_ids"]) if _present(its[0]["discount_ids"]) else []
         if not ids and _present(its[0]["customer_discount"]):
             ids = [its[0]["customer_discount"]]

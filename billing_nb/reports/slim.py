@@ -60,7 +60,7 @@ _KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                                       "available_on"), ("source",)),
 }
 _DETAILS = ("subscription", "subscription_item", "proration")
-_COUPON = ("id", "object", "duration", "percent_off", "amount_off", "currency")
+_COUPON = ("id", "object", "duration", "percent_off", "amount_off", "currency", "currency_options")
 
 
 def _discount(disc: Any) -> Any:
@@ -129,7 +129,7 @@ def _item(item: Any) -> Any:
 
 
 _PRICING = ("id", "currency", "billing_scheme", "tiers_mode", "tiers", "transform_quantity", "unit_amount",
-            "unit_amount_decimal")
+            "unit_amount_decimal", "currency_options")
 
 
 def slim(kind: str, obj: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from typing import Any, cast
 
 from ..exceptions import ConfigError, StripeInvalidRequestError, StripeNotFoundError
 from ..reading.pages import Page, RateLimiter, iter_pages, raw_lister, retrieve_throttled
-from ..reading.prices import price_ids_needing_tiers, with_tiers
+from ..reading.prices import coupon_ids_needing_options, price_reads, with_coupon_options, with_price_details
 from ..reading.provider import StripeReader
 from .store import AccountStore
 from .slim import masked_rows
@@ -117,6 +117,9 @@ class _Syncer:
         embedded = obj.get("lines") if kind == "invoices" else obj.get("items") if kind == "subscriptions" else None
         if kind == "subscriptions":
             self._tiers([obj])
+            self._coupon_options([(d, obj.get("currency")) for d in obj.get("discounts") or []])
+        elif kind == "customers":
+            self._coupon_options([(obj.get("discount"), obj.get("currency"))])
         if not embedded or not embedded.get("has_more"):
             return
         v1 = self.reader.client.v1
@@ -129,15 +132,29 @@ class _Syncer:
         embedded["has_more"] = False
 
     def _tiers(self, subs: list[dict[str, Any]]) -> None:
-        """A tiered price's tiers on the items that use it: Stripe shows them only when expanded,
-        and ``data.items.data.price.tiers`` is five levels (over the limit), so each tiered price
-        is retrieved once per run with ``expand=[tiers]`` (no request when there is none)."""
-        cache: dict[str, dict[str, Any]] = self.__dict__.setdefault("_tier_cache", {})
-        for pid in price_ids_needing_tiers(subs):
-            if pid not in cache:
-                cache[pid] = cast(dict[str, Any], self.reader.call(
-                    lambda p=pid: self.reader.client.raw_request("get", f"/v1/prices/{p}", expand=["tiers"]).data))
-        with_tiers(subs, list(cache.values()))
+        """A tiered price's tiers, and a multi-currency price's ``currency_options`` when a
+        subscription bills in another currency than its default, on the items that use it: Stripe
+        shows them only when expanded, and ``data.items.data.price.tiers`` is five levels (over the
+        limit), so each such price is retrieved once per run and need (no request when there is none)."""
+        cache: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = self.__dict__.setdefault("_tier_cache", {})
+        for pid, expand in price_reads(subs).items():
+            key = (pid, tuple(expand))
+            if key not in cache:
+                cache[key] = cast(dict[str, Any], self.reader.call(
+                    lambda p=pid, e=expand: self.reader.client.raw_request("get", f"/v1/prices/{p}", expand=e).data))
+        with_price_details(subs, list(cache.values()))
+
+    def _coupon_options(self, pairs: list[tuple[Any, Any]]) -> None:
+        """An ``amount_off`` coupon's ``currency_options`` where it applies in another currency than
+        its own (not included by default, five levels below a list): each retrieved once per run."""
+        cache: dict[str, dict[str, Any]] = self.__dict__.setdefault("_coupon_cache", {})
+        wanted = [(d, str(c).lower() if c else None) for d, c in pairs if isinstance(d, dict)]
+        for cid in coupon_ids_needing_options(wanted):
+            if cid not in cache:
+                cache[cid] = cast(dict[str, Any], self.reader.call(
+                    lambda c=cid: self.reader.client.raw_request("get", f"/v1/coupons/{c}",
+                                                                 expand=["currency_options"]).data))
+        with_coupon_options([d for d, _ in wanted], list(cache.values()))
 
     def save(self, kind: str, objects: list[dict[str, Any]], state: tuple[Any, ...] | None) -> None:
         rows: dict[str, list[Row]] = {}

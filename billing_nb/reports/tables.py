@@ -18,7 +18,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from ..reading.prices import recurring_amount, tiers_missing
+from ..reading.prices import price_terms, recurring_amount
 
 __all__ = ["TABLES", "KIND_TABLE", "rows_for", "Row", "json_text", "discount_row", "coupon_of"]
 
@@ -64,7 +64,10 @@ TABLES: dict[str, list[tuple[str, str]]] = {
     "discounts": [("id", "VARCHAR"), ("customer_id", "VARCHAR"), ("subscription_id", "VARCHAR"),
                   ("coupon_id", "VARCHAR"), ("duration", "VARCHAR"), ("percent_off", "VARCHAR"),
                   ("amount_off", "BIGINT"), ("currency", "VARCHAR"), ("applies_to_products", "VARCHAR"),
-                  ("start_at", "BIGINT"), ("end_at", "BIGINT")],
+                  ("start_at", "BIGINT"), ("end_at", "BIGINT"),
+                  # an amount_off coupon's amount per other currency (JSON {currency: amount_off}),
+                  # from its ``currency_options``: a subscription in that currency is discounted by it
+                  ("amount_off_options", "VARCHAR")],
     "charges": [("id", "VARCHAR"), ("created", "BIGINT"), ("customer_id", "VARCHAR"), ("payment_intent", "VARCHAR"),
                 ("payment_method", "VARCHAR"), ("amount", "BIGINT"), ("amount_refunded", "BIGINT"),
                 ("currency", "VARCHAR"), ("status", "VARCHAR"), ("paid", "BOOLEAN"), ("refunded", "BOOLEAN"),
@@ -126,18 +129,22 @@ def _subscription(o: dict[str, Any]) -> Row:
 
 def _items(o: dict[str, Any]) -> list[Row]:
     return [(i["id"], i.get("created"), o["id"], _id(i.get("price")), i.get("quantity") or 1,
-             i.get("current_period_start"), i.get("current_period_end"), _item_amount(i))
+             i.get("current_period_start"), i.get("current_period_end"), _item_amount(i, o.get("currency")))
             for i in ((o.get("items") or {}).get("data") or [])]
 
 
-def _item_amount(item: dict[str, Any]) -> int | None:
+def _item_amount(item: dict[str, Any], currency: str | None = None) -> int | None:
     """What the item recurs at per period under its price's model (reading.prices: tiers,
-    packages, decimals; metered usage 0); NULL when a tiered price's tiers were not read, so
+    packages, decimals; metered usage 0), in the subscription's ``currency`` (a multi-currency
+    price's option there); NULL when a tiered price's tiers or the option were not read, so
     the SQL never counts an unknown amount as 0 (``unit_amount`` is null on a tiered price too)."""
     price = item.get("price")
-    if not isinstance(price, dict) or tiers_missing(price):
+    if not isinstance(price, dict):
         return None
-    return recurring_amount(price, int(item.get("quantity") or 1))
+    terms = price_terms(price, currency.lower() if currency else None)
+    if not terms.known:
+        return None
+    return recurring_amount(price, int(item.get("quantity") or 1), currency.lower() if currency else None)
 
 
 def invoice_subscription(o: dict[str, Any]) -> str | None:
@@ -171,7 +178,18 @@ def discount_row(d: dict[str, Any]) -> Row:
     return (d["id"], _id(d.get("customer")), _id(d.get("subscription")), _id(coupon), terms.get("duration"),
             None if percent is None else str(percent), terms.get("amount_off"),
             (terms.get("currency") or None) and str(terms["currency"]).lower(),
-            json.dumps(sorted(str(p) for p in products)) if products else None, d.get("start"), d.get("end"))
+            json.dumps(sorted(str(p) for p in products)) if products else None, d.get("start"), d.get("end"),
+            _amount_options(terms))
+
+
+def _amount_options(coupon: dict[str, Any]) -> str | None:
+    """An ``amount_off`` coupon's ``currency_options`` as JSON ``{currency: amount_off}`` (null: none read)."""
+    options = coupon.get("currency_options")
+    if coupon.get("amount_off") is None or not isinstance(options, dict):
+        return None
+    found = {str(c).lower(): int(o["amount_off"]) for c, o in options.items()
+             if isinstance(o, dict) and o.get("amount_off") is not None}
+    return json.dumps(found, sort_keys=True) if found else None
 
 
 def _discount_rows(found: list[Any]) -> list[Row]:

@@ -25,7 +25,8 @@ from .errors import invalid
 __all__ = ["check_expand_paths", "INCLUDABLE"]
 
 #: Properties Stripe leaves out unless expanded, by object kind.
-INCLUDABLE = {("invoice", "payments"), ("charge", "refunds"), ("search_result", "total_count"), ("price", "tiers")}
+INCLUDABLE = {("invoice", "payments"), ("charge", "refunds"), ("search_result", "total_count"), ("price", "tiers"),
+              ("price", "currency_options"), ("coupon", "currency_options")}
 
 _LIST_KINDS = {
     "customers": "customer", "products": "product", "prices": "price", "payment_methods": "payment_method",
@@ -92,6 +93,8 @@ def _check(cls: type | None, kind: str | None, parts: list[str], path: str, node
         return
     if (kind, head) in INCLUDABLE and not rest:  # e.g. a price's tiers ("not included by default")
         return
+    if kind == "price" and head == "currency_options" and len(rest) == 2 and rest[1] == "tiers":
+        return  # an option's tiers: ``currency_options.eur.tiers``
     if cls is None:
         return
     fields = _fields(cls)

@@ -124,9 +124,16 @@ def expand(store: Store, obj: Obj, paths: list[str]) -> Obj:
         return obj  # (app._public), and a deep copy of a 100-object page was most of a list's cost
     result = copy.deepcopy(obj)
     for path in paths:
-        if (str(result.get("object")), path) in INCLUDABLE and path != "tiers":
+        if (str(result.get("object")), path) in INCLUDABLE and path not in ("tiers", "currency_options"):
             continue  # filled in by the handler (engine_render / search_object)
         parts = path.split(".")
+        if parts[-1] == "currency_options" or (len(parts) >= 3 and parts[-3] == "currency_options"
+                                               and parts[-1] == "tiers"):
+            head = parts[:-1] if parts[-1] == "currency_options" else parts[:-3]
+            if head:
+                result = _expand_path(store, result, head, path)
+            _fill_options(store, result, head, parts[-2] if parts[-1] == "tiers" else None)
+            continue
         if parts[-1] == "tiers":  # a price's tiers: shown only when expanded, wherever the price sits
             if parts[:-1]:
                 result = _expand_path(store, result, parts[:-1], path)
@@ -151,3 +158,44 @@ def _fill_tiers(store: Store, node: Any, parts: list[str]) -> None:
         stored = store.find(str(node.get("id"))) or node
         tiers = stored.get("_tiers") or node.get("_tiers")
         node["tiers"] = copy.deepcopy(tiers) if tiers else None
+
+
+def _fill_options(store: Store, node: Any, parts: list[str], tiers_of: str | None) -> None:
+    """Show ``currency_options`` on the price(s) or coupon(s) at the end of ``parts`` (null when
+    there are none, as Stripe): every currency, the default's included; a tiered option's tiers
+    only for ``tiers_of`` (``currency_options.eur.tiers``)."""
+    if isinstance(node, list):
+        for item in node:
+            _fill_options(store, item, parts, tiers_of)
+        return
+    if not isinstance(node, dict):
+        return
+    if parts:
+        _fill_options(store, node.get(parts[0]), parts[1:], tiers_of)
+        return
+    kind = node.get("object")
+    if kind not in ("price", "coupon"):
+        return
+    stored = store.find(str(node.get("id"))) or node
+    options = stored.get("_currency_options") or node.get("_currency_options") or {}
+    shown = {k: v for k, v in (node.get("currency_options") or {}).items()} if isinstance(
+        node.get("currency_options"), dict) else {}
+    if kind == "coupon":
+        if stored.get("amount_off") is None:
+            node["currency_options"] = None
+            return
+        shown.setdefault(str(stored.get("currency")), {"amount_off": stored.get("amount_off")})
+        for cur, opt in options.items():
+            shown.setdefault(cur, {"amount_off": opt.get("amount_off")})
+        node["currency_options"] = dict(sorted(shown.items()))
+        return
+    tiered = stored.get("billing_scheme") == "tiered"
+    default = {"custom_unit_amount": None, "tax_behavior": stored.get("tax_behavior"),
+               "unit_amount": stored.get("unit_amount"), "unit_amount_decimal": stored.get("unit_amount_decimal"),
+               "_tiers": stored.get("_tiers")}
+    for cur, opt in [(str(stored.get("currency")), default), *options.items()]:
+        out = dict(shown.get(cur) or {k: v for k, v in opt.items() if k != "_tiers"})
+        if tiered and cur == tiers_of:
+            out["tiers"] = copy.deepcopy(opt.get("_tiers"))
+        shown[cur] = out
+    node["currency_options"] = dict(sorted(shown.items()))

@@ -48,6 +48,19 @@ def _pct(amount: int, percent: Any) -> int:
     return int(math.copysign(math.floor(abs(part) + Fraction(1, 2)), part))
 
 
+def amount_off_in(coupon: Obj, currency: str) -> int | None:
+    """An ``amount_off`` coupon's amount in ``currency``: its own in its own currency, else its
+    ``currency_options[currency].amount_off`` (API reference, Coupons); None: none there (an
+    amount-off coupon in another currency is ignored, docs.stripe.com/invoicing/multi-currency-customers)."""
+    if coupon.get("amount_off") is None:
+        return None
+    cur = currency.lower()
+    if coupon.get("currency") == cur:
+        return int(coupon["amount_off"])
+    option = (coupon.get("_currency_options") or {}).get(cur)
+    return int(option["amount_off"]) if isinstance(option, dict) and option.get("amount_off") is not None else None
+
+
 def coupon_of(store: Store, discount: Obj) -> Obj | None:
     """The discount's coupon (still there when the coupon itself was deleted)."""
     return store.maybe("coupon", str((discount.get("source") or {}).get("coupon")))
@@ -60,7 +73,7 @@ def new_discount(store: Store, coupon_id: str, *, customer: str, subscription: s
     spent = coupon["max_redemptions"] is not None and coupon["times_redeemed"] >= coupon["max_redemptions"]
     if spent or (coupon["redeem_by"] is not None and coupon["redeem_by"] <= store.wall_now()):
         raise invalid(f"Coupon expired: {coupon_id}", param, "coupon_expired")
-    if coupon["amount_off"] is not None and coupon["currency"] != currency:
+    if coupon["amount_off"] is not None and amount_off_in(coupon, currency) is None:
         raise invalid(f"The coupon {coupon_id} is for {str(coupon['currency']).upper()} and cannot be applied to "
                       f"a subscription in {currency.upper()}.", param)
     start = store.now(customer)
@@ -167,7 +180,7 @@ def apply(store: Store, inv: Obj, discounts: list[Obj]) -> None:
             continue
         eligible = [ln for ln in lines if _eligible(store, ln, coupon)]
         base = {ln["id"]: int(ln["amount"]) - sum(int(d["amount"]) for d in ln["discount_amounts"]) for ln in eligible}
-        offs = _split(coupon, base)
+        offs = _split(coupon, base, str(inv.get("currency") or ""))
         for ln in eligible:
             ln["discount_amounts"].append({"amount": offs[ln["id"]], "discount": disc["id"]})
         totals.append({"amount": sum(offs.values()), "discount": disc["id"]})
@@ -177,11 +190,11 @@ def apply(store: Store, inv: Obj, discounts: list[Obj]) -> None:
     inv.update(total=total, total_excluding_tax=total)
 
 
-def _split(coupon: Obj, base: dict[str, int]) -> dict[str, int]:
+def _split(coupon: Obj, base: dict[str, int], currency: str) -> dict[str, int]:
     if coupon["percent_off"] is not None:
         return {k: min(v, _pct(v, coupon["percent_off"])) for k, v in base.items()}
     whole = sum(base.values())
-    off = min(int(coupon["amount_off"] or 0), whole)
+    off = min(amount_off_in(coupon, currency) or 0, whole)
     out: dict[str, int] = {}
     given = 0
     for n, (k, v) in enumerate(base.items()):

@@ -88,8 +88,8 @@ def period_line(store: Store, inv_id: str, sub_id: str, item: Obj, start: int, e
     """The line that bills one subscription item for one period (or its trial), under the
     price's own model (:mod:`.pricing`: decimal, package, volume or graduated tiers). A metered
     item bills its usage over ``start``-``end`` in arrears: the sandbox records no meter events,
-    so its usage is 0."""
-    price = item["price"]
+    so its usage is 0. A multi-currency price bills at the subscription currency's option."""
+    price = ep.in_currency(item["price"], item.get("_currency"))
     metered = ep.is_metered(price)
     qty = 0 if metered else int(item.get("quantity") or 1)
     amount = 0 if trial else ep.line_amount(price, qty)

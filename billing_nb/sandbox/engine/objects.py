@@ -132,7 +132,7 @@ def new_charge(store: Store, pi: Obj, pm: Obj, outcome: tuple[str, str | None, s
         "failure_code": None if ok else code, "failure_message": None if ok else _DECLINE_TEXT,
         "fraud_details": {}, "livemode": False, "metadata": dict(pi.get("metadata") or {}),
         "on_behalf_of": None, "outcome": outcome_obj, "paid": ok, "payment_intent": pi["id"],
-        "payment_method": pm["id"], "payment_method_details": details, "receipt_email": None,
+        "payment_method": pm["id"], "payment_method_details": details, "receipt_email": pi.get("receipt_email"),
         "receipt_number": None, "receipt_url": f"https://pay.stripe.com/receipts/payment/{cid}",
         "refunded": False, "review": None, "shipping": None, "source": None, "source_transfer": None,
         "statement_descriptor": None, "statement_descriptor_suffix": None,

@@ -10,6 +10,11 @@ quantity-transformation); ``volume`` prices the whole quantity at the tier it fa
 ``graduated`` each tier's units at that tier (subscriptions/pricing-models/tiered-pricing); a
 tier's ``flat_amount`` is added once when any unit falls in it. Tiers live on the stored price
 under ``_tiers`` (Stripe shows ``tiers`` only when expanded, :mod:`.render`).
+
+A multi-currency price keeps its per-currency amounts under ``_currency_options`` (API reference,
+Prices ``currency_options``: "not included by default"); a subscription in one of those
+currencies bills at that option (:func:`in_currency`), while its item's ``price`` still shows the
+default ``unit_amount`` and ``currency``.
 """
 
 from __future__ import annotations
@@ -19,11 +24,39 @@ from typing import Any
 
 from ..store import Obj
 
-__all__ = ["line_amount", "exact_amount", "unit_decimal", "is_metered", "tiers_of", "parse_tiers"]
+__all__ = ["line_amount", "exact_amount", "unit_decimal", "is_metered", "tiers_of", "parse_tiers", "in_currency",
+           "supports", "currency_options_of"]
 
 
 def _d(value: Any) -> Decimal | None:
     return None if value is None or value == "" else Decimal(str(value))
+
+
+def currency_options_of(price: Obj) -> dict[str, Obj]:
+    """The price's options by currency (the stored price's, or a copy's on an item)."""
+    found = price.get("_currency_options")
+    return found if isinstance(found, dict) else {}
+
+
+def supports(price: Obj, currency: str) -> bool:
+    """Whether a subscription in ``currency`` can bill this price: its default or an option."""
+    cur = currency.lower()
+    return price.get("currency") == cur or cur in currency_options_of(price)
+
+
+def in_currency(price: Obj, currency: str | None) -> Obj:
+    """The price as billed in ``currency``: its option's amounts (unit, decimal, tiers, tax
+    behaviour) over the default's, with ``currency`` set; the price itself in its default currency."""
+    cur = (currency or "").lower()
+    option = currency_options_of(price).get(cur) if cur and cur != price.get("currency") else None
+    if option is None:
+        return price
+    billed = dict(price)
+    billed.update(currency=cur, unit_amount=option.get("unit_amount"), unit_amount_decimal=option.get("unit_amount_decimal"),
+                  tax_behavior=option.get("tax_behavior") or price.get("tax_behavior"))
+    billed["_tiers"] = option.get("_tiers")
+    billed.pop("tiers", None)
+    return billed
 
 
 def tiers_of(price: Obj) -> list[Obj]:

@@ -45,6 +45,7 @@ def build_item(store: Store, sub: Obj, price: Obj, qty: int, metadata: dict[str,
         "created": store.now(sub["customer"]), "current_period_end": end, "current_period_start": start,
         "discounts": [], "metadata": metadata, "plan": plan_of(price), "price": copy.deepcopy(price),
         "quantity": qty, "subscription": sub["id"], "tax_rates": copy.deepcopy(tax_rates or []),
+        "_currency": sub.get("currency"),  # what it bills in: a multi-currency price's option (pricing.in_currency)
     }
 
 
@@ -118,6 +119,7 @@ def _prorated_item(store: Store, sub: Obj, item: Obj, price: Obj, qty: int, at: 
                    insert: bool) -> Obj | None:
     if ep.is_metered(price):  # usage is billed in arrears: no unused time to credit, none to charge ahead
         return None
+    price = ep.in_currency(price, sub.get("currency"))  # a multi-currency price: the subscription currency's option
     start, end = en.period_of(sub)
     full = ep.line_amount(price, qty)
     if sign < 0:  # credit what was debited: the billed line net of its discounts

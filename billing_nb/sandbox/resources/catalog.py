@@ -211,6 +211,52 @@ def _decimal_param(p: Params, name: str) -> Decimal:
     return value
 
 
+def _currency_options(p: Params, currency: str, scheme: str, tax: str | None) -> dict[str, Obj]:
+    """``currency_options[cur][...]`` (API reference, Create a price): per currency a unit amount
+    (or decimal) for a per-unit price, tiers for a tiered one, and a tax behaviour. Stored as the
+    price's ``_currency_options`` (rendered when ``currency_options`` is expanded)."""
+    given = p.sub("currency_options") if p.has("currency_options") else None
+    if given is None:
+        return {}
+    out: dict[str, Obj] = {}
+    for raw_cur in list(given.data):
+        cur = str(raw_cur).lower()
+        op = given.sub(raw_cur)
+        if op is None or len(cur) != 3 or not cur.isalpha():
+            raise invalid(f"Invalid currency_options: {raw_cur} is not a currency code.", f"currency_options[{raw_cur}]")
+        op.allow("unit_amount", "unit_amount_decimal", "tax_behavior", "tiers")
+        if cur == currency:
+            raise invalid(f"currency_options[{cur}] repeats the price's own currency; set its amount with unit_amount.",
+                          f"currency_options[{cur}]")
+        amount, decimal = op.int("unit_amount"), op.str("unit_amount_decimal")
+        if amount is not None and decimal is not None:
+            raise invalid("You may only specify one of these parameters: unit_amount, unit_amount_decimal.",
+                          f"currency_options[{cur}][unit_amount]")
+        tiers: list[Obj] | None = None
+        if scheme == "tiered":
+            if amount is not None or decimal is not None:
+                raise invalid("You may not specify unit_amount with billing_scheme=tiered; use tiers.",
+                              f"currency_options[{cur}][unit_amount]")
+            tiers = ep.parse_tiers(_tier_params(op))
+        else:
+            if op.has("tiers") and op.list("tiers"):
+                raise invalid("tiers requires billing_scheme=tiered.", f"currency_options[{cur}][tiers]")
+            if amount is None and decimal is None:
+                raise invalid(f"Missing required param: currency_options[{cur}][unit_amount].",
+                              f"currency_options[{cur}][unit_amount]", "parameter_missing")
+            if amount is not None and amount < 0:
+                raise invalid(f"Invalid integer: currency_options[{cur}][unit_amount] must be at least 0",
+                              f"currency_options[{cur}][unit_amount]")
+            if amount is None and decimal is not None:
+                value = _decimal_param(op, "unit_amount_decimal")
+                amount = int(value) if value == value.to_integral_value() else None
+        out[cur] = {"custom_unit_amount": None, "tax_behavior": op.enum("tax_behavior", _TAX, tax) or tax,
+                    "unit_amount": amount,
+                    "unit_amount_decimal": None if scheme == "tiered" else (decimal if decimal is not None else str(amount)),
+                    "_tiers": tiers}
+    return out
+
+
 def build_price(store: Store, p: Params, product_id: str) -> Obj:
     """A new price for ``product_id`` from create params (also ``default_price_data``): per
     unit (``unit_amount`` or ``unit_amount_decimal``), package (``transform_quantity``) or tiered
@@ -274,6 +320,9 @@ def build_price(store: Store, p: Params, product_id: str) -> Obj:
     }
     if tiers is not None:
         obj["_tiers"] = tiers  # "not included by default": shown when expanded (engine.render)
+    options = _currency_options(p, currency, scheme or "per_unit", obj["tax_behavior"])
+    if options:  # "not included by default" either: shown when ``currency_options`` is expanded
+        obj["_currency_options"] = options
     store.insert(obj)
     store.emit("price.created", obj)
     return obj
@@ -286,7 +335,8 @@ def price_amount(price: Obj, quantity: int = 1) -> int:
 
 @route("POST", "/v1/prices", accepts=("currency", "product", "product_data", "unit_amount", "unit_amount_decimal",
                                      "recurring", "active", "nickname", "metadata", "lookup_key", "transfer_lookup_key",
-                                     "tax_behavior", "billing_scheme", "tiers", "tiers_mode", "transform_quantity"))
+                                     "tax_behavior", "billing_scheme", "tiers", "tiers_mode", "transform_quantity",
+                                     "currency_options"))
 def create_price(ctx: Ctx, p: Params) -> Obj:
     st = ctx.store
     product_id = p.str("product")

@@ -15,7 +15,7 @@ from ..store import Obj, Store
 __all__: list[str] = []
 
 
-@route("POST", "/v1/coupons", accepts=("id", "percent_off", "amount_off", "currency", "duration", "duration_in_months", "max_redemptions", "redeem_by", "name", "metadata", "applies_to"))
+@route("POST", "/v1/coupons", accepts=("id", "percent_off", "amount_off", "currency", "duration", "duration_in_months", "max_redemptions", "redeem_by", "name", "metadata", "applies_to", "currency_options"))
 def create_coupon(ctx: Ctx, p: Params) -> Obj:
     st = ctx.store
     cid = p.str("id") or st.new_id("x", 8)[2:]
@@ -51,6 +51,23 @@ def create_coupon(ctx: Ctx, p: Params) -> Obj:
         "percent_off": float(percent) if percent is not None else None, "redeem_by": redeem_by,
         "times_redeemed": 0, "valid": True,
     }
+    options = p.sub("currency_options") if p.has("currency_options") else None
+    if options is not None:  # API reference, Create a coupon: amount_off per currency (amount_off coupons only)
+        if amount is None:
+            raise invalid("currency_options is only supported with amount_off.", "currency_options")
+        found: dict[str, Any] = {}
+        for raw_cur in list(options.data):
+            op = options.sub(raw_cur)
+            cur = str(raw_cur).lower()
+            if op is None or len(cur) != 3 or not cur.isalpha():
+                raise invalid(f"Invalid currency_options: {raw_cur} is not a currency code.", f"currency_options[{raw_cur}]")
+            op.allow("amount_off")
+            off = op.int("amount_off", required=True) or 0
+            if off <= 0:
+                raise invalid(f"Invalid currency_options[{cur}][amount_off]: must be greater than 0.",
+                              f"currency_options[{cur}][amount_off]")
+            found[cur] = {"amount_off": off}
+        obj["_currency_options"] = found  # "not included by default": shown when expanded
     if applies is not None:
         applies.allow("products")
         obj["applies_to"] = {"products": [str(x) for x in applies.list("products")]}

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..engine import core as en
 from ..engine import taxes as et
+from ..engine import pricing as ep
 from ..engine.prorate import Change, build_item
 from ..errors import invalid, missing
 from ..params import Params
@@ -176,7 +177,15 @@ def default_tax_rates_param(store: Store, p: Params, sub: Obj, previous: dict[st
     sub["default_tax_rates"] = et.rates_param(store, p.list("default_tax_rates"), "default_tax_rates")
 
 
-def check_intervals(prices: list[Obj]) -> None:
-    if len({en.interval_of(pr) for pr in prices}) > 1 or len({pr["currency"] for pr in prices}) > 1:
+def check_intervals(prices: list[Obj], currency: str | None = None) -> None:
+    """One interval across the items, and one currency: every price's default, or with
+    ``currency`` (the subscription's) each price's default or one of its ``currency_options``."""
+    if currency is not None:
+        for pr in prices:
+            if not ep.supports(pr, currency):
+                raise invalid(f"The price `{pr['id']}` is in {str(pr['currency']).upper()} and has no "
+                              f"currency_options[{currency}]: it cannot be billed on a subscription in "
+                              f"{currency.upper()}.", "currency" if len(prices) == 1 else "items")
+    if len({en.interval_of(pr) for pr in prices}) > 1 or (currency is None and len({pr["currency"] for pr in prices}) > 1):
         raise invalid("Currency and interval fields must match across all plans on this subscription. "
                       "Found mismatch in interval field.", "items")

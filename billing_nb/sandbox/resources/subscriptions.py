@@ -13,7 +13,7 @@ from ..engine import clock as ek
 from ..engine import core as en
 from ..engine import discounts as ed
 from ..engine import phases as eph
-from ..engine.pricing import is_metered, line_amount
+from ..engine.pricing import in_currency, is_metered, line_amount
 from ..engine.prorate import Change, apply_changes, cancel_credits, first_partial
 from ..engine.render import with_includables
 from ..errors import ApiError, invalid, missing
@@ -34,7 +34,7 @@ __all__ = ["build_item", "find_item", "item_changes"]
                                             "default_payment_method", "metadata", "cancel_at_period_end", "cancel_at",
                                             "billing_mode", "discounts", "description", "billing_cycle_anchor",
                                             "proration_behavior", "collection_method", "days_until_due",
-                                            "default_tax_rates"))
+                                            "default_tax_rates", "currency"))
 def create_subscription(ctx: Ctx, p: Params) -> Obj:
     st = ctx.store
     cust = st.get("customer", p.req("customer"), "customer")
@@ -72,8 +72,12 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
     default_tax_rates_param(st, p, sub)
     changes = item_changes(st, sub, raw_items)
     prices = [ch.new_price for ch in changes if ch.new_price is not None]
-    check_intervals(prices)
-    sub["currency"] = prices[0]["currency"]
+    # the subscription's currency (API reference, Create a subscription, ``currency``): the one asked
+    # for -- a multi-currency price bills there at its currency option -- else the first price's
+    wanted = p.str("currency")
+    currency = wanted.lower() if wanted else str(prices[0]["currency"])
+    check_intervals(prices, currency)
+    sub["currency"] = currency
     sub["_interval"] = list(en.interval_of(prices[0]))
     trial_days = p.int("trial_period_days")
     trial_end = p.str("trial_end")
@@ -101,7 +105,8 @@ def create_subscription(ctx: Ctx, p: Params) -> Obj:
             item["current_period_start"], item["current_period_end"] = now, anchor
     else:
         en.set_period(sub)
-    total = sum(line_amount(ch.new_price, ch.new_qty) for ch in changes if ch.new_price and not is_metered(ch.new_price))
+    total = sum(line_amount(in_currency(ch.new_price, currency), ch.new_qty) for ch in changes
+                if ch.new_price and not is_metered(ch.new_price))
     if anchor is not None and proration == "none":
         total = 0  # the time up to the anchor is free
     has_pm = bool(sub["default_payment_method"] or (cust.get("invoice_settings") or {}).get("default_payment_method"))
@@ -244,7 +249,7 @@ def _update(ctx: Ctx, p: Params, sid: str) -> Obj:
         changes = item_changes(st, sub, raw_items) if raw_items else []
         changed = {c.item["id"] for c in changes if c.item is not None}
         check_intervals([i["price"] for i in sub["items"]["data"] if i["id"] not in changed]
-                         + [c.new_price for c in changes if c.new_price is not None])
+                         + [c.new_price for c in changes if c.new_price is not None], str(sub["currency"]))
         previous["items"] = copy.deepcopy(sub["items"])
         if reset:
             previous["billing_cycle_anchor"] = sub["billing_cycle_anchor"]
