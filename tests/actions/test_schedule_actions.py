@@ -33,17 +33,6 @@ DAY = 86400
 SETTINGS = Settings(api_key="sk_test_123")
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[ThreadedSandbox]:
-    with ThreadedSandbox() as server:
-        yield server
-
-
-@pytest.fixture
-def client(sb: ThreadedSandbox) -> stripe.StripeClient:
-    return stripe.StripeClient("sk_test_123", base_addresses={"api": sb.url}, max_network_retries=0)
-
-
 def posts(sb: ThreadedSandbox) -> int:
     return sum(1 for r in sb.store.request_log if r["method"] == "POST")
 
