@@ -3,7 +3,7 @@
 Each row's described billing state is built into a real snapshot (tests/fixtures/corpus.py)
 and run through identify + classify, exactly as a case would. Prints accuracy per split,
 the held-out confusion matrix, per-language accuracy and the median time per complaint.
-Usage: python benchmarks/classifier.py [--split heldout|dev|all] [--errors]
+Usage: python benchmarks/classifier.py [--split heldout|dev|all] [--corpus complaints|paraphrases] [--errors]
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ _SHORT = {"duplicate_subscription": "dup", "team_seats": "team", "failed_payment
           "missing_self_serve": "selfserve", "product_failure": "product", "unclear": "unclear"}
 
 
-def evaluate(split: str | None) -> tuple[list[tuple[dict[str, Any], str]], list[float]]:
+def evaluate(split: str | None, corpus: str = "complaints") -> tuple[list[tuple[dict[str, Any], str]], list[float]]:
     out, times = [], []
-    for row in rows(split):
+    for row in rows(split, corpus):
         snap = snapshot_for(row["state"])
         start = time.perf_counter()
         got = classify(snap, identify(snap), row["text"]).suggested.value
@@ -47,16 +47,20 @@ def confusion(results: list[tuple[dict[str, Any], str]]) -> str:
     return "\n".join(lines)
 
 
-def report(split: str = "heldout", errors: bool = False) -> float:
-    results, times = evaluate(None if split == "all" else split)
+def report(split: str = "heldout", errors: bool = False, corpus: str = "complaints") -> float:
+    results, times = evaluate(None if split == "all" else split, corpus)
     right = sum(r["bucket"] == got for r, got in results)
     accuracy = right / len(results)
-    print(f"classifier on the {split} corpus: {right}/{len(results)} = {accuracy:.1%} "
+    print(f"classifier on the {split} {corpus} corpus: {right}/{len(results)} = {accuracy:.1%} "
           f"(median {statistics.median(times):.2f} ms per complaint incl. identify)")
     print(confusion(results))
     langs = Counter(r["lang"] for r, _ in results)
     ok = Counter(r["lang"] for r, got in results if r["bucket"] == got)
     print("by language: " + ", ".join(f"{lang} {ok[lang]}/{n}" for lang, n in sorted(langs.items())))
+    subs = Counter(r["sub"] for r, _ in results if "sub" in r)
+    if subs:
+        sub_ok = Counter(r["sub"] for r, got in results if "sub" in r and r["bucket"] == got)
+        print("by sub-intent: " + ", ".join(f"{s} {sub_ok[s]}/{n}" for s, n in sorted(subs.items())))
     if errors:
         for r, got in results:
             if r["bucket"] != got:
@@ -67,9 +71,10 @@ def report(split: str = "heldout", errors: bool = False) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", default="heldout", choices=("heldout", "dev", "all"))
+    ap.add_argument("--corpus", default="complaints", choices=("complaints", "paraphrases"))
     ap.add_argument("--errors", action="store_true")
     args = ap.parse_args(argv)
-    report(args.split, args.errors)
+    report(args.split, args.errors, args.corpus)
     return 0
 
 
