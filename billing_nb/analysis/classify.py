@@ -20,9 +20,11 @@ Rules, in order (the first that holds wins):
 5. A live subscription with quantity > 1 and a complaint about seats/users ->
    ``team_seats``, unless the complaint is more about the product failing (an outage
    that hits "our users") -> ``product_failure``.
-6. On otherwise healthy billing the complaint decides: product failure wording ->
-   ``product_failure``; not being able to see, stop or change something themselves (or
-   a charge they never expected / authorised, or a proration invoice) ->
+6. On otherwise healthy billing the complaint decides: product failure wording (a trust
+   break too: a broken promise, misleading advertising, a price rise or fee nobody announced,
+   support that never answers) -> ``product_failure``; not being able to see, stop, pause
+   or change something themselves (a card, billing details, invoices, the interval; or a
+   charge they never expected / authorised, or a proration invoice) ->
    ``missing_self_serve``; otherwise ``unclear`` (a refund request without a reason, a
    "charged twice" with one subscription per product).
 """
@@ -323,9 +325,17 @@ def classify(snapshot: CaseSnapshot, summary: IdentitySummary, complaint: str = 
 
     healthy = state.health(len(live))
     intent = _top(reading, (_PRODUCT, _SELF, _TEAM, "duplicate_subscription", "failed_payment"))
+    if intent == "failed_payment" and not paused and sc.get(_SELF, 0) >= 1.5:
+        # no payment failed: "change my card, there is no option" names the card to say what they cannot change
+        intent = _SELF
+        evidence.append("complaint names a card or payment method, but no payment failed: what it says it cannot "
+                        "change itself is a self-serve control")
     # 6. the product failed them
     if intent == _PRODUCT:
         evidence.append("complaint describes the product not working")
+        if "trust_break" in flags:
+            evidence.append("complaint describes a trust break: a promise, an advertised term, a price or fee it was not "
+                            "told of, or support that did not answer")
         evidence.append(healthy)
         if seated:
             against.append(f"{len(seated)} multi-seat subscription(s), but the complaint is about an outage, not seats")
