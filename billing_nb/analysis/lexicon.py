@@ -230,13 +230,19 @@ _CONCEPTS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
                                 r"ne (?:charge|marche|fonctionne|s'ouvre|repond|synchronise|s'affiche|arrive)\w* (?:plus|pas)|"
                                 r"va (?:muy )?lent\w*|se bloquea|se cuelga|no (?:abre|responde|sincroniza|llega\w*|aparece\w*)|"
                                 r"(?:sind|ist) (?:seit \w+ )?leer|hangt|reagiert nicht|kaputt|abgesturzt|le bug|pas reussi a resoudre|no pudo arreglar\w*)\b")),
+    # what the product shows is wrong (not what a bill says: "the invoice shows the wrong amount" is a billing question)
+    ("product_failure", 2.0, _P(r"\b(?:shows?|showing|displays?|displaying|gives?|giving|returns?|returning|calculat\w*|computes?|"
+                                r"exports?|generates?) (?:me |us )?(?:the |a |an )?(?:wrong|incorrect|inaccurate|garbled) "
+                                r"(?!(?:amount|price|charge|total|invoice|bill|address|name|vat|currency|tax)\b)\w+|"
+                                r"(?:numbers|figures|dates|results|values|metrics|stats|graphs|charts) (?:are|is|look|were) "
+                                r"(?:all |completely |totally )?(?:wrong|incorrect|inaccurate|off)\b")),
     # nobody can use it ("none of our people can open the editor"), data lost by the product, a service that cannot be reached
     ("product_failure", 2.5, _P(r"\b(?:(?:none|nobody|no one|no-one) (?:of (?:us|our|the|my) )?(?:\w+ ){0,3}?(?:can|could|is able to|"
                                 r"are able to|was able to|were able to) (?:log ?in|sign ?in|log on|access|open|load|use|connect|sync|work|"
                                 r"see|reach|get in)|(?:records|files|data|notes|projects?|documents?|docs|work|history|contacts|photos|entries|"
                                 r"tasks|spreadsheets?|changes|uploads|folders?)(?: \w+){0,2}? (?:are|is|were|was|got|have been|has been|"
                                 r"went) (?:all |completely |just |simply )?(?:gone|lost|deleted|wiped|erased|missing|overwritten)|"
-                                r"(?:wipes?|wiped|wiping|deletes|deleted|deleting|erases|erased|erasing|loses|lost|losing|overwrit\w*|"
+                                r"(?:wipes?|wiped|wiping|deletes|deleted|deleting|erases|erased|erasing|loses|lost|losing|overwr(?:ote|it\w*)|"
                                 r"destroy\w*|corrupt\w*|ate)(?: all| half)?(?: of)? (?:my|our|the|all)(?: \w+){0,2}? (?:data|notes|"
                                 r"files|work|records|projects?|documents?|docs|history|contacts|spreadsheets?|changes|entries|photos|"
                                 r"folders?)|data loss|lost data|unreachable|inaccessible|down again|(?:went|goes|keeps going) down|"
@@ -261,9 +267,10 @@ _CONCEPTS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"documentation|brochure|sales rep)s? (?:clearly )?(?:claim\w*|promis\w*|guarantee\w*)|(?:your|the) (?:ad|ads|marketing|"
         r"landing page|pricing page|sales page|homepage) (?:clearly )?(?:says?|said|states?|stated|lists?|listed)|"
         r"unlimited(?: \w+){0,6}? (?:cap\w*|limit\w*|throttl\w*)|capped|throttl\w*|"
-        r"hidden (?:fees?|charges?|costs?|extras?)|undisclosed|(?:fees?|charges?|costs?|add-?ons?)(?: \w+){0,5}? (?:never|not|"
+        r"hidden (?:fees?|charges?|costs?|extras?)|undisclosed|(?:fees?|charges?|costs?|add-?ons?)\b[^.!?]{0,40}?\b(?:never|not|"
         r"weren'?t|wasn'?t) (?:\w+ )?(?:mentioned|disclosed|explained|shown|listed|told|advertised)|never (?:mentioned|disclosed)|"
-        r"(?:no|not (?:a|one|a single)|never (?:got|had) (?:a|one|any)) (?:reply|replies|response|answer)|(?:nobody|no one|no-one|never)"
+        r"(?:no|zero|not (?:a|one|a single)|never (?:got|had) (?:a|one|any)) (?:\w+ )?(?:reply|replies|response|responses|answer|"
+        r"answers)|(?:nobody|no one|no-one|never)"
         r"(?: \w+){0,4}? (?:answers?|answered|replies|replied|responds?|responded|gets? back|got back)|(?:ignor\w*) (?:me|us|my|our)|"
         r"(?:is|are|been|keeps?) ignoring|go(?:es)? unanswered|unanswered|left on read|ghost\w*|"
         # French, German, Spanish
@@ -271,7 +278,7 @@ _CONCEPTS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"annonc\w* (?:un |une |des )?(?:\w+ )?illimit\w*|frais (?:\w+ )?cach\w*|personne ne (?:me |nous )?(?:repond|rappelle)|"
         r"aucune reponse|sans (?:aucune )?reponse|versproch\w*|zugesagt|werb\w* mit|beworben|irrefuhrend\w*|betrug\w*|betrog\w*|"
         r"abzocke\w*|abgezockt|hinters licht|versteckte? (?:gebuhr|kosten)\w*|keine rede war|keine antwort|niemand antwortet|"
-        r"ignorier\w*|promet\w*|prometi\w*|publicidad enganosa|enganos\w*|estaf\w*|cobros? ocultos?|cargos? ocultos?|"
+        r"ignorier\w*|geworben|promet\w*|prometi\w*|publicidad enganosa|enganos\w*|estaf\w*|cobros? ocultos?|cargos? ocultos?|"
         r"comision\w* ocult\w*|costos? ocultos?|tarifas? ocultas?|nunca (?:me )?(?:explicaron|mencionaron|dijeron)|"
         r"nadie (?:\w+ ){0,3}(?:contesta|responde)|sin respuesta|ninguna respuesta|no (?:me )?(?:contestan|responden))\b")),
     # --- Japanese (no spaces, so no \b; a verb's negation follows it: 動かない, できません) ----------
