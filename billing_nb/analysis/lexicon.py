@@ -49,14 +49,14 @@ def normalise(text: str) -> str:
 
 _P = re.compile
 _CANT = (r"(?:can'?t|cannot|couldn'?t|could not|unable to|no way to|not able to|how(?: on earth| the hell| exactly)? (?:do|can|would) (?:i|we)|how to|"
-           r"where (?:do|can|is|are) (?:i|we)?|tried to|trying to|no option to|(?:does|did|do|would|will)n'?t let (?:me|us)|"
-           r"there'?s no|there is no|nothing (?:in|on)|no option|"
-           r"is there (?:any |a |really no |no )?(?:other )?(?:way|option|place|page|button|setting|link)s?(?: to| for| where)?|"
-           r"(?:is it|it is|it'?s) (?:even )?(?:possible|impossible) to|can (?:i|we)(?: even| just)?|"
-           r"(?:won'?t|doesn'?t|does not|will not) (?:let|allow) (?:me|us)(?: to)?)")
+         r"where (?:do|can|is|are) (?:i|we)?|tried to|trying to|no option to|(?:does|did|do|would|will)n'?t let (?:me|us)|"
+         r"there'?s no|there is no|nothing (?:in|on)|no option|"
+         r"is there (?:any |a |really no |no )?(?:other )?(?:way|option|place|page|button|setting|link)s?(?: to| for| where)?|"
+         r"(?:is it|it is|it'?s) (?:even )?(?:possible|impossible) to|can (?:i|we)(?: even| just)?|"
+         r"(?:won'?t|doesn'?t|does not|will not) (?:let|allow) (?:me|us)(?: to)?)")
 _SS_VERB = (r"(?:get out of|opt out|leave|quit|cancel\w*|cancle|unsubscrib\w*|downgrad\w*|stop\w*|end|pause|turn off|close|switch\w*|change (?:plans?|my plan)|"
-           r"find\w*|download\w*|see (?:the|what|my|how|where|anything)|figure out|do it (?:myself|ourselves)|pausing|paused|"
-           r"put (?:\w+ ){0,3}on hold|freeze (?:my|our|the|it))")
+            r"find\w*|download\w*|see (?:the|what|my|how|where|anything)|figure out|do it (?:myself|ourselves)|pausing|paused|"
+            r"put (?:\w+ ){0,3}on hold|freeze (?:my|our|the|it))")
 #: What a customer changes in a billing portal: a control over any of these they cannot find is a
 #: missing self-serve control ("I can't remove my old card", "no way to edit the billing address"), where
 #: the same verbs on their work ("I can't edit my documents") are the product failing.

@@ -5,7 +5,8 @@ passed to :func:`billing_nb.analysis.classify.classify` (a team's own model, a s
 test). The default, :class:`BlendedModel`, adds two readings: the multilingual lexicon
 (:mod:`billing_nb.analysis.lexicon`, which names the words it matched and handles
 negation) and a multinomial naive-Bayes model over word stems and character trigrams,
-trained on the development part of ``tests/data/complaints.jsonl`` by
+trained on the development parts of ``tests/data/complaints.jsonl`` and
+``tests/data/paraphrases.jsonl`` by
 ``scripts/train_classifier.py`` and shipped as ``intent_model.json`` next to this module.
 Both are plain Python, offline, deterministic and take well under a millisecond.
 """
