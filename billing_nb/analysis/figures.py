@@ -28,7 +28,7 @@ from ..reading.taxes import line_tax
 if TYPE_CHECKING:
     from .terms import RefundOption
 
-__all__ = ["previews_needed", "stripe_figures", "with_stripe_amounts", "fetch_stripe_figures"]
+__all__ = ["previews_needed", "stripe_figures", "with_stripe_amounts", "fetch_stripe_figures", "figure_key"]
 
 _UNUSED = ("cancel_now_refund", "credit_note_unused")
 
@@ -48,7 +48,7 @@ def previews_needed(options: list[RefundOption]) -> list[dict[str, Any]]:
             credits = [[str(p["invoice"]), int(p.get("to_balance") or 0)] for p in opt.details.get("parts") or []]
             rid = f"credit_balance:{opt.subscription_id}"
             requests[rid] = {"id": rid, "call": "preview_balance_credits", "args": {"credits": credits},
-                             "keys": [opt.key]}
+                             "keys": [figure_key(opt)]}
             continue
         elif opt.kind == "downgrade_prorations":
             items = [{"id": item_id, "price": d["to_price"]} for item_id, d in sorted(opt.details["items"].items())]
@@ -78,9 +78,20 @@ def stripe_figures(request: dict[str, Any], response: dict[str, Any]) -> dict[st
     return {key: credit for key in request["keys"]}
 
 
+def figure_key(opt: RefundOption) -> str:
+    """Where ``opt``'s figure is kept: its key, and for a credit note preview the credits it previewed
+    too (``=in_X:AMOUNT,...``): a preview of other amounts (an option computed before the snapshot was
+    complete) is not this option's figure."""
+    if opt.kind != "credit_balance_unused":
+        return opt.key
+    return opt.key + "=" + ",".join(f"{p['invoice']}:{int(p.get('to_balance') or 0)}"
+                                    for p in opt.details.get("parts") or [])
+
+
 def with_stripe_amounts(options: list[RefundOption], figures: dict[str, int]) -> list[RefundOption]:
-    """The options with ``stripe_amount`` filled from ``figures`` (keyed ``kind:subscription_id``)."""
-    return [dataclasses.replace(o, stripe_amount=int(figures[o.key])) if o.key in figures else o for o in options]
+    """The options with ``stripe_amount`` filled from ``figures`` (keyed by :func:`figure_key`)."""
+    return [dataclasses.replace(o, stripe_amount=int(figures[figure_key(o)])) if figure_key(o) in figures else o
+            for o in options]
 
 
 class _Reader(Protocol):
