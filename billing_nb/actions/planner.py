@@ -239,17 +239,17 @@ class _Planner:
             f"ended. Keep {keep.subscription_id} ({said}); cancel {', '.join(s.subscription_id for s in extra)} and "
             f"refund only what it charged since the switch.")
         for shape in extra:
-            before = len(self.actions)
-            self.end_extra(shape, keep, f"replaced by {keep.subscription_id}",
-                           f"{shape.subscription_id} is the plan the customer switched away from (to "
-                           f"{keep.subscription_id})", self.created(keep), "requested_by_customer")
             unused = self.option("cancel_now_refund", shape.subscription_id)
             credited = self.option("credit_balance_unused", shape.subscription_id)  # the balance paid it all
-            refunded = any(a.moves_money for a in self.actions[before:])
-            if not refunded and unused is not None and unused.charge and unused.amount.amount > 0:
-                self.switch_refund(shape, keep, unused)
-            elif not refunded and credited is not None:
-                self.switch_refund(shape, keep, credited)
+            option = unused if unused is not None and unused.charge and unused.amount.amount > 0 else credited
+            # the old plan's paid time from the switch on: the period running at the switch from then, and
+            # every renewal since (their charges whole); charges refunded whole only without such a period
+            since = self.created(keep) if option is None else None
+            self.end_extra(shape, keep, f"replaced by {keep.subscription_id}",
+                           f"{shape.subscription_id} is the plan the customer switched away from (to "
+                           f"{keep.subscription_id})", since, "requested_by_customer")
+            if option is not None:
+                self.switch_refund(shape, keep, option)
 
     def switch_refund(self, shape: ContractShape, keep: ContractShape, unused: RefundOption) -> None:
         """Nothing charged on the old plan since the switch: its period still running was paid before
@@ -287,11 +287,11 @@ class _Planner:
     def created(self, shape: ContractShape) -> int:
         return int((self.snap.by_id(shape.subscription_id) or {}).get("created") or 0)
 
-    def end_extra(self, shape: ContractShape, keep: ContractShape, reason: str, why: str, since: int,
+    def end_extra(self, shape: ContractShape, keep: ContractShape, reason: str, why: str, since: int | None,
                   refund_reason: str) -> None:
         """Cancel ``shape`` now; void its open invoices; refund its charges paid from ``since``
-        on, each refund requiring the cancel (money back for a subscription left running would
-        be charged again at its next renewal)."""
+        on (None: none, the money back is planned apart), each refund requiring the cancel (money
+        back for a subscription left running would be charged again at its next renewal)."""
         cancel = cat.cancel_now(shape.subscription_id, reason, "other")
         self.add(cancel, why)
         for inv in subscription_invoices(self.snap, shape.subscription_id):
@@ -299,7 +299,7 @@ class _Planner:
                 self.add(cat.void(str(inv["id"]), Money(int(inv.get("amount_remaining") or 0), str(inv["currency"]))),
                          f"open invoice of {shape.subscription_id}, which ends: never collect it")
             charge = invoice_charge(self.snap, inv) if inv.get("status") == "paid" else None
-            if charge is not None and int(charge.get("created") or 0) >= since:
+            if charge is not None and since is not None and int(charge.get("created") or 0) >= since:
                 self.refund_charge(charge, refund_reason, f"{reason} ({shape.subscription_id})", (cancel.id,))
 
     def stated_seats(self) -> tuple[int, str] | None:

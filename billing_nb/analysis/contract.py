@@ -308,17 +308,22 @@ def billed_from(snapshot: CaseSnapshot, shape: ContractShape, since: int) -> int
 
 def refund_since(snapshot: CaseSnapshot, shape: ContractShape, option: RefundOption,
                  since: int) -> tuple[list[dict[str, Any]], int]:
-    """``option`` (the unused-time refund of ``shape`` at now) counted from ``since`` instead: the
-    old plan's value of the days between is added (what those days' lines paid, exact, the same
-    arithmetic as :func:`.periods.unused_time`), capped at what its invoices still refund, and split
-    over them as the option is (card and balance shares). Returns the parts and the value added."""
+    """``option`` (the unused-time refund of ``shape`` at now) counted from ``since`` instead: every
+    paid line of the old plan still running at ``since`` counts for its share after it (the period
+    running at the switch from then on, and each renewal since in full), the same arithmetic as
+    :func:`.periods.unused_time` at ``since``; less what already went back against those invoices and
+    the balance credit the option netted; capped per invoice at what it still refunds and split over
+    them newest first (card and balance shares). A period cut at today, or at the latest renewal,
+    would keep the days between the switch and it, paid on both plans. Returns the parts and the value
+    added to the refund from today."""
     if since >= snapshot.now_ts or not option.details.get("invoices"):
         return list(option.details.get("parts") or []), 0
-    _, then, _, _ = unused_time(snapshot, shape, since)
-    extra = max(0, int(then.get("unused_value") or 0) - int(option.details.get("unused_value") or 0))
+    amount, then, _, _ = unused_time(snapshot, shape, since)
+    held = int(option.details.get("credit_held") or 0)  # the balance credit netted once, as the option did
+    total = stripe_round(max(0, amount - held), shape.currency)
     before = sum(int(p["amount"]) + int(p.get("to_balance") or 0) for p in option.details.get("parts") or [])
-    total = min(before + extra, int(option.details.get("remaining_refundable") or 0))
-    return split_refund(total, option.details["invoices"], shape.currency), extra
+    parts = split_refund(total, then.get("invoices") or [], shape.currency)
+    return parts, max(0, sum(int(p["amount"]) + int(p.get("to_balance") or 0) for p in parts) - before)
 
 
 def balance_part(option: RefundOption | None, invoice: str) -> Money | None:
