@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from billing_nb.actions.model import effect_of
 from billing_nb.money import round_half_up
 from billing_nb.records.case import open_case
 
@@ -59,6 +60,9 @@ def test_a_period_the_balance_paid_in_full_is_credited_back_to_the_balance(w: Wo
     assert note["requires"] == [f"cancel:{sub.id}:now"]
     assert "credit_amount" in note["preview"] and "credited" in note["preview"] and "refund_amount" not in note["preview"]
     assert not [a for a in rec["plan"] if a["kind"] == "refund"]
+    assert case.plan is not None
+    [action] = [a for a in case.plan.actions if a.id == note["id"]]
+    assert effect_of(action) == f"credit_note|{inv.id}|{want}|usd|balance={want}|1"  # the key's source
     assert rec["proposed_impact"]["credited"]["value"] == want and rec["proposed_impact"]["refunded"]["value"] == 0
     results = case.execute([f"cancel:{sub.id}:now", note["id"]], "parameter")
     assert [r.status for r in results] == ["succeeded", "succeeded"]
