@@ -108,7 +108,11 @@ def credit_note(invoice: str, amount: Money, reason: str, why: str, charge: str 
     total = Money(amount.amount + back, amount.currency).stripe_rounded()
     back = total.amount - amount.amount
     action_id = f"credit_note:{invoice}:{total.amount}"
-    if back:
+    if back and not amount.amount:
+        what = (f"Issue a credit note of {total} on paid invoice {invoice} with credit_amount {total} (no refund: the "
+                f"customer's credit balance paid the invoice, no card was charged): credited {total} to the "
+                f"customer's account balance; it pays the next invoices (reason {reason}: {why}).")
+    elif back:
         what = (f"Issue a credit note of {total} on paid invoice {invoice}: refund_amount {amount} refunded to the "
                 f"card that paid it and credit_amount {Money(back, amount.currency)} credited back to the customer's "
                 f"credit balance, which paid that part of the invoice (reason {reason}: {why}).")

@@ -111,7 +111,10 @@ def check_target(action: Action, fresh: dict[str, Any], *, before: dict[str, Any
         credit = int(action.params.get("credit_amount") or 0)
         if credit:
             _balance_part(action, fresh, charge, credit)
-        remaining = invoice_refundable(fresh, charge) + credit
+        # the card's part at most what the invoice and its charge still refund (never below 0: credit
+        # notes that credited a balance-paid invoice back to the balance refunded no card), the balance's
+        # part checked above
+        remaining = max(0, invoice_refundable(fresh, charge)) + credit
         _money_back(action, charge, remaining, before, fresh)
     elif action.kind in (ActionKind.CANCEL, ActionKind.QUANTITY, ActionKind.DEFAULT_PM):
         if status in _ENDED:

@@ -30,7 +30,8 @@ from ..analysis.asks import PortalAsk, asked_share, asks_to_cancel, keeps_subscr
     switched_to
 from ..analysis.lexicon import normalise, read_text
 from ..analysis.state import read_state
-from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption, balance_part, billed_from, refund_since
+from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption, balance_part, billed_from, refund_since, \
+    unused_option
 from ..analysis.terms import ItemShape
 from ..analysis.charges import OneOffCharge, named_charges, one_off_charges
 from ..analysis.credits import credits_of
@@ -238,14 +239,17 @@ class _Planner:
             f"ended. Keep {keep.subscription_id} ({said}); cancel {', '.join(s.subscription_id for s in extra)} and "
             f"refund only what it charged since the switch.")
         for shape in extra:
-            before = len(self.actions)
+            unused = self.option("cancel_now_refund", shape.subscription_id)
+            credited = self.option("credit_balance_unused", shape.subscription_id)  # the balance paid it all
+            option = unused if unused is not None and unused.charge and unused.amount.amount > 0 else credited
+            # the old plan's paid time from the switch on: the period running at the switch from then, and
+            # every renewal since (their charges whole); charges refunded whole only without such a period
+            since = self.created(keep) if option is None else None
             self.end_extra(shape, keep, f"replaced by {keep.subscription_id}",
                            f"{shape.subscription_id} is the plan the customer switched away from (to "
-                           f"{keep.subscription_id})", self.created(keep), "requested_by_customer")
-            unused = self.option("cancel_now_refund", shape.subscription_id)
-            refunded = any(a.moves_money for a in self.actions[before:])
-            if not refunded and unused is not None and unused.charge and unused.amount.amount > 0:
-                self.switch_refund(shape, keep, unused)
+                           f"{keep.subscription_id})", since, "requested_by_customer")
+            if option is not None:
+                self.switch_refund(shape, keep, option)
 
     def switch_refund(self, shape: ContractShape, keep: ContractShape, unused: RefundOption) -> None:
         """Nothing charged on the old plan since the switch: its period still running was paid before
@@ -283,11 +287,11 @@ class _Planner:
     def created(self, shape: ContractShape) -> int:
         return int((self.snap.by_id(shape.subscription_id) or {}).get("created") or 0)
 
-    def end_extra(self, shape: ContractShape, keep: ContractShape, reason: str, why: str, since: int,
+    def end_extra(self, shape: ContractShape, keep: ContractShape, reason: str, why: str, since: int | None,
                   refund_reason: str) -> None:
         """Cancel ``shape`` now; void its open invoices; refund its charges paid from ``since``
-        on, each refund requiring the cancel (money back for a subscription left running would
-        be charged again at its next renewal)."""
+        on (None: none, the money back is planned apart), each refund requiring the cancel (money
+        back for a subscription left running would be charged again at its next renewal)."""
         cancel = cat.cancel_now(shape.subscription_id, reason, "other")
         self.add(cancel, why)
         for inv in subscription_invoices(self.snap, shape.subscription_id):
@@ -295,7 +299,7 @@ class _Planner:
                 self.add(cat.void(str(inv["id"]), Money(int(inv.get("amount_remaining") or 0), str(inv["currency"]))),
                          f"open invoice of {shape.subscription_id}, which ends: never collect it")
             charge = invoice_charge(self.snap, inv) if inv.get("status") == "paid" else None
-            if charge is not None and int(charge.get("created") or 0) >= since:
+            if charge is not None and since is not None and int(charge.get("created") or 0) >= since:
                 self.refund_charge(charge, refund_reason, f"{reason} ({shape.subscription_id})", (cancel.id,))
 
     def stated_seats(self) -> tuple[int, str] | None:
@@ -326,7 +330,7 @@ class _Planner:
             self.notes.append(f"{sub} is already set to cancel at period end, as the complaint asks (\"{words}\").")
             return shape
         asked = f'the complaint asks to cancel the team plan ("{words}")'
-        unused = self.option("credit_note_unused", sub)
+        unused = unused_option(self.options, sub)
         money = "refund" in self.said and unused is not None and unused.amount.amount + int(
             unused.details.get("to_balance") or 0) > 0
         if not money:
@@ -568,7 +572,8 @@ class _Planner:
             return
         candidates, how = self.failure_candidates()
         if not candidates:
-            self.notes.append("No paid charge on a live subscription: nothing to refund.")
+            if not self.balance_paid_failure():
+                self.notes.append("No paid charge on a live subscription: nothing to refund.")
             return
         several = len(candidates) > 1
         if several:
@@ -610,6 +615,54 @@ class _Planner:
                     self.add(replace(action, exclusive=group or action.exclusive),
                              f"money back for the product failure: only this charge ({how}), what remains "
                              "refundable")
+
+    def balance_paid_failure(self) -> bool:
+        """Money back for a product failure on plans the customer's credit balance paid in full (no
+        card charged, so no refund can return it): a credit note's ``credit_amount`` puts it back on the
+        balance, where it pays the next invoices. An annual plan: cancelled now with its unused time
+        credited (the ``credit_balance_unused`` option), or, when the customer says not to cancel, a
+        share of what the balance paid (the share asked, else a month); a monthly plan: what the balance
+        paid of its current period, the plan kept (as a card-paid monthly's charge is refunded whole).
+        Returns whether any was planned."""
+        paid = [(s, o) for s in self.live for o in [self.option("credit_balance_unused", s.subscription_id)] if o]
+        group = f"money:product_failure:{self.customer}" if len(paid) > 1 else None
+        keep = keeps_subscription(self.complaint)
+        for shape, option in paid:
+            cur = option.amount.currency
+            newest = (option.details.get("invoices") or [{}])[0]
+            invoice, left = str(newest.get("invoice")), int(newest.get("from_balance") or 0)
+            why = "the customer's credit balance paid the plan, so the money goes back to the balance"
+            if shape.is_annual and not keep:
+                cancel = cat.cancel_now(shape.subscription_id, "unused time credited for a product failure",
+                                        "low_quality")
+                self.add(cancel, "the unused time is credited back only if the annual plan ends now")
+                ids = []
+                for part in option.details.get("parts") or []:
+                    note = cat.credit_note(str(part["invoice"]), Money(0, cur), "product_unsatisfactory",
+                                           "unused time after a product failure, credited to the balance", None,
+                                           Money(int(part.get("to_balance") or 0), cur))
+                    self.add(replace(note, exclusive=group or note.exclusive),
+                             f"apologise with the unused part of the year after the product failed: {why}",
+                             (cancel.id,))
+                    ids.append(note.id)
+                self.together(ids)
+                continue
+            share = (asked_share(self.complaint) or Fraction(1, 12 * max(1, min(i.interval_count for i in shape.items)))
+                     if shape.is_annual else Fraction(1))
+            money = Money(int(left * share), cur)
+            if money.amount <= 0:
+                continue
+            label = "what the balance paid of the current period" if share == 1 else \
+                f"{share.numerator}/{share.denominator} of what the balance paid"
+            note = cat.credit_note(invoice, Money(0, cur), "product_unsatisfactory",
+                                   f"product failure, plan kept ({label}), credited to the balance", None, money)
+            self.add(replace(note, exclusive=group or note.exclusive), f"money back for the product failure: {why}; "
+                     f"{label}, the plan keeps running")
+        if paid:
+            self.notes.append(
+                "Paid from the customer's credit balance (no card was charged): the money goes back to the balance "
+                "on a credit note with credit_amount, where it pays the next invoices; nothing is refunded.")
+        return bool(paid)
 
     def failure_share(self, shape: ContractShape, charge: dict[str, Any], invoice: str, unused: Money, keep: str,
                       group: str | None) -> None:

@@ -266,8 +266,9 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
     if action.kind is ActionKind.CREDIT_NOTE:
         amount = action.amount.amount if action.amount else 0
         credit = min(amount, int(p.get("credit_amount") or 0))  # the part the customer's balance paid goes back there
-        params = CreditNoteCreateParams(invoice=target, reason=str(p["reason"]), metadata=meta,
-                                        memo=f"Refund via credit note ({comment})")
+        memo = f"Refund via credit note ({comment})" if amount - credit else \
+            f"Credit to the customer's balance via credit note ({comment})"
+        params = CreditNoteCreateParams(invoice=target, reason=str(p["reason"]), metadata=meta, memo=memo)
         if amount - credit:
             params["refund_amount"] = amount - credit
         if credit:

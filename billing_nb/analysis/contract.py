@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # pandas loads where a frame is built: the runner and the CLI
     import pandas as pd
 
 __all__ = ["ItemShape", "ContractShape", "RefundOption", "contract_shapes", "refund_options", "all_refund_options",
-           "balance_part", "billed_from", "refund_since",
+           "balance_part", "billed_from", "refund_since", "unused_option",
            "shapes_frame",
            "options_frame", "previews_needed", "stripe_figures", "fetch_stripe_figures", "with_stripe_amounts", "OPTION_KINDS",
            "LIVE_STATUSES"]
@@ -210,7 +210,9 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
     held, from_returned = _held_beyond_returned(held, details, cur)
     amount, less = _less_given_back(held, netted_on, amount, cur, details)
     parts = split_refund(amount, details.get("invoices") or [], cur)
-    if inv is not None and parts:
+    if inv is not None and parts and not any(int(p["amount"]) for p in parts):
+        out.append(_balance_credit_option(shape, parts, details, less))
+    elif inv is not None and parts:
         details["parts"] = parts
         amount = sum(p["amount"] for p in parts)
         less += _balance_share(parts, details, cur)
@@ -259,6 +261,39 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
     return out, int(details.get("credit_held") or 0) + from_returned
 
 
+def _balance_credit_option(shape: ContractShape, parts: list[dict[str, Any]], details: dict[str, Any],
+                           less: str) -> RefundOption:
+    """The unused time of a period the customer's credit balance paid in full (``amount_paid`` 0: no
+    card was charged): no refund can return it, so a credit note's ``credit_amount`` puts it back on the
+    balance, which "will be automatically applied to their next invoice when it's finalized"
+    (docs.stripe.com/api/credit_notes/create). Each part at most what the balance paid of its invoice
+    less what credit notes already credited there (:func:`.periods.unused_time`)."""
+    cur = shape.currency
+    details["parts"] = parts
+    back = sum(int(p.get("to_balance") or 0) for p in parts)
+    details["to_balance"] = back
+    paid = ", ".join(f"{Money(i['paid_from_balance'], cur)} of {i['invoice']} paid from the balance"
+                     for i in reversed(details["invoices"]))
+    notes = ", ".join(f"{p['invoice']} (credit_amount {Money(int(p['to_balance']), cur)})" for p in parts)
+    left = (f"{details['unused_seconds']} of {details['period_seconds']} seconds of the period remain"
+            + _returned_clause(details, cur) + less)
+    first = parts[0]
+    return RefundOption(
+        "credit_balance_unused", shape.subscription_id, Money(back, cur), str(first["invoice"]), None,
+        f"Cancel now and credit the unused time ({left}) to the customer's account balance: the balance paid "
+        f"the period ({paid}), no card was charged, so nothing is refunded; a credit note with credit_amount "
+        f"(no refund_amount) on {notes} credits {Money(back, cur)} back to the balance, which pays the next "
+        "invoices.", details=details)
+
+
+def unused_option(options: list[RefundOption], subscription_id: str) -> RefundOption | None:
+    """``subscription_id``'s unused-time money back on credit notes: ``credit_note_unused`` (refunded
+    to the card, the balance's share credited), or ``credit_balance_unused`` when the credit balance paid
+    the period in full (all of it credited to the balance)."""
+    return next((o for o in options if o.subscription_id == subscription_id
+                 and o.kind in ("credit_note_unused", "credit_balance_unused")), None)
+
+
 def billed_from(snapshot: CaseSnapshot, shape: ContractShape, since: int) -> int:
     """From when on ``shape`` (the plan a customer switched to) billed the time after ``since`` (the
     switch): the earliest moment at or after it that a paid, charged line of its invoices covers;
@@ -273,17 +308,22 @@ def billed_from(snapshot: CaseSnapshot, shape: ContractShape, since: int) -> int
 
 def refund_since(snapshot: CaseSnapshot, shape: ContractShape, option: RefundOption,
                  since: int) -> tuple[list[dict[str, Any]], int]:
-    """``option`` (the unused-time refund of ``shape`` at now) counted from ``since`` instead: the
-    old plan's value of the days between is added (what those days' lines paid, exact, the same
-    arithmetic as :func:`.periods.unused_time`), capped at what its invoices still refund, and split
-    over them as the option is (card and balance shares). Returns the parts and the value added."""
+    """``option`` (the unused-time refund of ``shape`` at now) counted from ``since`` instead: every
+    paid line of the old plan still running at ``since`` counts for its share after it (the period
+    running at the switch from then on, and each renewal since in full), the same arithmetic as
+    :func:`.periods.unused_time` at ``since``; less what already went back against those invoices and
+    the balance credit the option netted; capped per invoice at what it still refunds and split over
+    them newest first (card and balance shares). A period cut at today, or at the latest renewal,
+    would keep the days between the switch and it, paid on both plans. Returns the parts and the value
+    added to the refund from today."""
     if since >= snapshot.now_ts or not option.details.get("invoices"):
         return list(option.details.get("parts") or []), 0
-    _, then, _, _ = unused_time(snapshot, shape, since)
-    extra = max(0, int(then.get("unused_value") or 0) - int(option.details.get("unused_value") or 0))
-    before = option.amount.amount + int(option.details.get("to_balance") or 0)
-    total = min(before + extra, int(option.details.get("remaining_refundable") or 0))
-    return split_refund(total, option.details["invoices"], shape.currency), extra
+    amount, then, _, _ = unused_time(snapshot, shape, since)
+    held = int(option.details.get("credit_held") or 0)  # the balance credit netted once, as the option did
+    total = stripe_round(max(0, amount - held), shape.currency)
+    before = sum(int(p["amount"]) + int(p.get("to_balance") or 0) for p in option.details.get("parts") or [])
+    parts = split_refund(total, then.get("invoices") or [], shape.currency)
+    return parts, max(0, sum(int(p["amount"]) + int(p.get("to_balance") or 0) for p in parts) - before)
 
 
 def balance_part(option: RefundOption | None, invoice: str) -> Money | None:

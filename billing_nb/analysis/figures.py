@@ -9,6 +9,9 @@ them and passes each response to ``stripe_figures(request, response)``; then
 - unused time (``cancel_now_refund``, ``credit_note_unused``): an invoice preview with
   ``subscription_details.cancel_now`` at ``proration_date`` = the case's now; Stripe's
   figure is the credit of its proration lines (their amounts with their exclusive tax, negated).
+- ``credit_balance_unused`` (a period the credit balance paid in full): Stripe's credit note
+  preview of each part with ``credit_amount`` (``credit_notes.preview``); Stripe's figure is the
+  previews' total, what it would credit back to the customer's balance.
 - ``downgrade_prorations``: an invoice preview swapping each item to the cheaper price
   with ``proration_behavior=create_prorations`` at the same ``proration_date``; Stripe's
   figure is the net credit of the proration lines, before tax (as the option is).
@@ -25,7 +28,7 @@ from ..reading.taxes import line_tax
 if TYPE_CHECKING:
     from .terms import RefundOption
 
-__all__ = ["previews_needed", "stripe_figures", "with_stripe_amounts", "fetch_stripe_figures"]
+__all__ = ["previews_needed", "stripe_figures", "with_stripe_amounts", "fetch_stripe_figures", "figure_key"]
 
 _UNUSED = ("cancel_now_refund", "credit_note_unused")
 
@@ -41,6 +44,12 @@ def previews_needed(options: list[RefundOption]) -> list[dict[str, Any]]:
             params: dict[str, Any] = {"subscription_details": {
                 "cancel_now": True, "proration_behavior": "create_prorations", "proration_date": int(now)}}
             rid = f"cancel_now:{opt.subscription_id}"
+        elif opt.kind == "credit_balance_unused":
+            credits = [[str(p["invoice"]), int(p.get("to_balance") or 0)] for p in opt.details.get("parts") or []]
+            rid = f"credit_balance:{opt.subscription_id}"
+            requests[rid] = {"id": rid, "call": "preview_balance_credits", "args": {"credits": credits},
+                             "keys": [figure_key(opt)]}
+            continue
         elif opt.kind == "downgrade_prorations":
             items = [{"id": item_id, "price": d["to_price"]} for item_id, d in sorted(opt.details["items"].items())]
             params = {"subscription_details": {
@@ -57,6 +66,8 @@ def previews_needed(options: list[RefundOption]) -> list[dict[str, Any]]:
 
 def stripe_figures(request: dict[str, Any], response: dict[str, Any]) -> dict[str, int]:
     """Stripe's figure for each option key a preview answers: the credit of its proration lines."""
+    if str(request.get("id") or "").startswith("credit_balance:"):  # credit note previews, one per part
+        return {key: sum(int(cn.get("amount") or 0) for cn in response.get("data") or []) for key in request["keys"]}
     lines = ((response.get("lines") or {}).get("data") or [])
     # like with like: the unused time is what the customer paid, tax in, so a proration line's
     # exclusive tax counts beside its amount (inclusive tax is inside it); the downgrade's credit
@@ -67,13 +78,26 @@ def stripe_figures(request: dict[str, Any], response: dict[str, Any]) -> dict[st
     return {key: credit for key in request["keys"]}
 
 
+def figure_key(opt: RefundOption) -> str:
+    """Where ``opt``'s figure is kept: its key, and for a credit note preview the credits it previewed
+    too (``=in_X:AMOUNT,...``): a preview of other amounts (an option computed before the snapshot was
+    complete) is not this option's figure."""
+    if opt.kind != "credit_balance_unused":
+        return opt.key
+    return opt.key + "=" + ",".join(f"{p['invoice']}:{int(p.get('to_balance') or 0)}"
+                                    for p in opt.details.get("parts") or [])
+
+
 def with_stripe_amounts(options: list[RefundOption], figures: dict[str, int]) -> list[RefundOption]:
-    """The options with ``stripe_amount`` filled from ``figures`` (keyed ``kind:subscription_id``)."""
-    return [dataclasses.replace(o, stripe_amount=int(figures[o.key])) if o.key in figures else o for o in options]
+    """The options with ``stripe_amount`` filled from ``figures`` (keyed by :func:`figure_key`)."""
+    return [dataclasses.replace(o, stripe_amount=int(figures[figure_key(o)])) if figure_key(o) in figures else o
+            for o in options]
 
 
 class _Reader(Protocol):
     def preview_invoice(self, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]: ...
+
+    def preview_balance_credits(self, credits: list[list[Any]]) -> dict[str, Any]: ...
 
 
 def fetch_stripe_figures(reader: _Reader, options: list[RefundOption]) -> dict[str, int]:

@@ -157,12 +157,17 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape, since: int | None 
     for period_inv, _lines in reversed(running):
         charge = invoice_charge(snapshot, period_inv)
         back = returned_on(snapshot, period_inv, charge)
-        left = max(0, int(period_inv.get("amount_paid") or 0) - back.total)
+        # what the balance paid goes back to it, less what credit notes already credited there; the
+        # card's part less what went back to the card (and any balance credit beyond the balance's part)
+        from_balance = max(0, paid_from_balance(period_inv))
+        balance_left = max(0, from_balance - back.to_balance)
+        card_back = back.total - back.to_balance + max(0, back.to_balance - from_balance)
+        left = max(0, int(period_inv.get("amount_paid") or 0) - card_back)
         if charge is not None:
             left = min(left, refundable(charge))
         invoices.append({"invoice": str(period_inv["id"]), "charge": str(charge["id"]) if charge else None,
                          "paid": int(period_inv.get("amount_paid") or 0), "refundable": left,
-                         "from_balance": max(0, paid_from_balance(period_inv))})
+                         "from_balance": balance_left, "paid_from_balance": from_balance})
         if back.total:
             returned.append({"invoice": back.invoice, "amount": back.total, "credit_notes": list(back.notes),
                              "refunds": list(back.refunds), "credit_noted": back.credit_noted,
@@ -181,7 +186,7 @@ def unused_time(snapshot: CaseSnapshot, shape: ContractShape, since: int | None 
         "prorations_to_balance": from_prorations,
         "pending_prorations": [str(ii.get("id")) for ii in pending], "pending_amount": owed,
         "invoices": invoices, "remaining_refundable": remaining, "capped": net > remaining,
-        "paid_from_balance": sum(i["from_balance"] for i in invoices),
+        "paid_from_balance": sum(i["paid_from_balance"] for i in invoices),
         "taxed_lines": sum(1 for _inv, lines in running for _item, line in lines if line_taxes(line)),
     }
     newest_inv = snapshot.by_id(str(newest["invoice"])) or inv
@@ -196,16 +201,19 @@ def split_refund(amount: int, invoices: list[dict[str, Any]], currency: str) -> 
     parts: list[dict[str, Any]] = []
     left = amount
     for inv in invoices:
-        balance = int(inv.get("from_balance") or 0)
-        if balance > 0:  # paid partly from the credit balance: the card gets back only its share
-            whole = min(left, int(inv["refundable"]) + balance)
-            take = stripe_round(min(int(inv["refundable"]), whole * int(inv["paid"]) // (int(inv["paid"]) + balance)),
-                                currency)
+        balance = int(inv.get("from_balance") or 0)  # what the balance paid, less what went back there
+        if balance > 0:  # paid partly (or wholly) from the credit balance: the card gets back only its share
+            card = int(inv["refundable"])
+            whole = min(left, card + balance)
             if whole <= 0:
                 continue
+            paid = int(inv["paid"])
+            share = whole * paid // max(1, paid + int(inv.get("paid_from_balance") or balance))
+            to_balance = min(balance, whole - min(card, share))
+            take = stripe_round(min(card, whole - to_balance), currency)
             parts.append({"invoice": inv["invoice"], "charge": inv["charge"], "amount": take, "paid": inv["paid"],
-                          "to_balance": whole - take})
-            left -= whole
+                          "to_balance": to_balance})
+            left -= take + to_balance
             continue
         take = stripe_round(min(left, int(inv["refundable"])), currency)
         if take <= 0:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["ItemShape", "ContractShape", "RecurringDiscount", "RefundOption", "net_annual", "recurring_discounts", "OPTION_KINDS", "LIVE_STATUSES"]
 
 OPTION_KINDS = ("cancel_at_period_end", "cancel_now_refund", "credit_note_unused", "downgrade_prorations",
-                "refund_one_off_charge")
+                "refund_one_off_charge", "credit_balance_unused")
 LIVE_STATUSES = ("active", "trialing", "past_due")
 _PER_YEAR = {"day": Fraction(365), "week": Fraction(52), "month": Fraction(12), "year": Fraction(1)}
 
@@ -282,7 +282,9 @@ class RefundOption:
         amount Stripe accepts back (a three-decimal currency refunds in multiples of 10: 20.993
         KWD goes back as 20.990). Like for like: the credit we net is not in Stripe's preview."""
         ours = self.before_credit
-        if self.details.get("paid_from_balance") and self.details.get("capped"):
+        if self.kind == "credit_balance_unused":  # Stripe's figure: its preview of these credit notes
+            ours = self.amount
+        elif self.details.get("paid_from_balance") and self.details.get("capped"):
             # the balance paid part of the period: Stripe's figure counts that part, our refund to the
             # card cannot, so the two are not like for like and the analyst must see why they differ
             ours = Money(int(self.details.get("before_credit_held", self.amount.amount)), self.amount.currency)

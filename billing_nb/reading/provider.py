@@ -408,6 +408,15 @@ class StripeReader:
                 {"invoice": invoice_id, "amount": refund_amount, "refund_amount": refund_amount})
         ).to_dict(for_json=True))
 
+    def preview_balance_credits(self, credits: list[list[Any]]) -> dict[str, Any]:
+        """Stripe's credit note previews crediting the customer's balance (``credit_amount``, no refund)
+        on each ``[invoice_id, amount]``: what Stripe would write for a period the balance paid."""
+        data = [cast(dict[str, Any], self.call(
+            lambda inv=str(inv), amount=int(amount): self.client.v1.credit_notes.preview(
+                {"invoice": inv, "amount": amount, "credit_amount": amount})).to_dict(for_json=True))
+            for inv, amount in credits if int(amount) > 0]
+        return {"object": "list", "data": data}
+
     def preview_invoice(self, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
         """``invoices.create_preview`` for a subscription change (``subscription_details``, ...)."""
         merged = cast(Any, {"subscription": subscription_id, **params})

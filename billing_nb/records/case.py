@@ -129,7 +129,7 @@ class Case:
         # Stripe's figures came with the snapshot's third wave (see fetch_snapshot); only a
         # preview it lacks is asked for now
         figures: dict[str, int] = dict(self.snapshot.extra.get("stripe_figures") or {})
-        missing = [o for o in options if o.key not in figures]
+        missing = [o for o in options if fig.figure_key(o) not in figures]
         if self.reader is not None and missing:
             figures.update(fig.fetch_stripe_figures(self.reader, missing))
         return fig.with_stripe_amounts(options, figures)

@@ -84,16 +84,21 @@ def switch_case() -> tuple[Builder, dict[str, Any], dict[str, Any]]:
 
 
 def test_a_switch_to_annual_keeps_the_annual_and_refunds_the_monthly_after_the_switch() -> None:
-    """Before: cancel:sub_annual:now and its $150 refunded ("keep the oldest")."""
+    """Before: cancel:sub_annual:now and its $150 refunded ("keep the oldest"). Session 9: the monthly's
+    paid time from the switch on goes back, the renewal since whole and the 8 of 30 days of the period
+    running at the switch (T0 to T0+8, paid on both plans) on the charge that paid them: before, that
+    $4.00 was kept."""
     b, _, after = switch_case()
     snap = b.snapshot(T0 + 9 * DAY)
     complaint = "I switched to the annual plan last week but you are still billing me monthly too"
     for anomalies in ((), (("duplicate_active_subscription", ("sub_monthly", "sub_annual")),)):
         p = make_plan(snap, DUP, *anomalies, complaint=complaint)
         charge = b.charge_of(after)["id"]
+        first = next(c["id"] for c in snap.of("charges") if c["id"] != charge and c["amount"] == 1500)  # the monthly's
         assert [a.id for a in p.actions if a.moves_money or a.kind.value == "cancel"] == \
-            ["cancel:sub_monthly:now", f"refund:{charge}:1500"], p.ids
+            ["cancel:sub_monthly:now", f"refund:{charge}:1500", f"refund:{first}:400"], p.ids
         assert p.get(f"refund:{charge}:1500").requires == ("cancel:sub_monthly:now",)
+        assert p.get(f"refund:{first}:400").requires == ("cancel:sub_monthly:now",)
         assert any("Not an accidental duplicate" in n and "Keep sub_annual" in n and "(yearly, $150.00 USD)" in n
                    and "(monthly, $15.00 USD)" in n for n in p.notes), p.notes
     # the complaint names nothing: the newer plan is kept; it names the monthly: that one is kept
