@@ -60,13 +60,14 @@ FROM invoices WHERE attempt_count >= 1 AND status IN ('paid', 'open', 'uncollect
 GROUP BY ALL ORDER BY currency, month"""
 BASELINE["refunds"] = f"""
 WITH moved AS (
-  SELECT created, currency, amount, 1 AS r, 0 AS c, 0 AS d, 0 AS o FROM refunds WHERE status IN ('succeeded', 'pending')
-  UNION ALL SELECT created, currency, total, 0, 1, 0, 0 FROM credit_notes WHERE status <> 'void'
-  UNION ALL SELECT created, currency, amount, 0, 0, 1, 0 FROM disputes
-  UNION ALL SELECT created, currency, -amount, 0, 0, 0, 1 FROM balance_transactions
+  SELECT created, currency, amount, (status = 'succeeded')::INT AS r, 0 AS c, 0 AS d, 0 AS o,
+         (status <> 'succeeded')::INT AS p FROM refunds WHERE status IN ('succeeded', 'pending', 'requires_action')
+  UNION ALL SELECT created, currency, total, 0, 1, 0, 0, 0 FROM credit_notes WHERE status <> 'void'
+  UNION ALL SELECT created, currency, amount, 0, 0, 1, 0, 0 FROM disputes
+  UNION ALL SELECT created, currency, -amount, 0, 0, 0, 1, 0 FROM balance_transactions
   WHERE reporting_category IN ('refund', 'refund_failure', 'dispute', 'dispute_reversal'))
 SELECT {_BY_MONTH.format(t='created')} AS month, currency, SUM(r)::BIGINT AS refunds,
-       SUM(r * amount)::BIGINT AS refunded, SUM(c)::BIGINT AS credit_notes, SUM(c * amount)::BIGINT AS credited,
+       SUM(r * amount)::BIGINT AS refunded, SUM(p * amount)::BIGINT AS refund_pending, SUM(c)::BIGINT AS credit_notes, SUM(c * amount)::BIGINT AS credited,
        SUM(d)::BIGINT AS disputes, SUM(d * amount)::BIGINT AS disputed, SUM(o * amount)::BIGINT AS balance_out
 FROM moved GROUP BY ALL ORDER BY currency, month"""
 

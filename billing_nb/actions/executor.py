@@ -43,8 +43,9 @@ import stripe
 from .approvals import resolve_approvals, validate
 from .crashpoints import crash_point
 from .guards import check_target
-from .model import Action, ActionKind, ExecutedAction, Plan, idempotency_key, split_again
-from .writer import Found, find_done, listed, retrieve, settle, write
+from .model import (AGAIN_SEP, REFUND_FAILED, REFUND_FAILED_STATUSES, Action, ActionKind, ExecutedAction, Plan,
+                    idempotency_key, split_again)
+from .writer import Found, failed_refund, find_done, listed, retrieve, settle, write
 from ..analysis.classify import Decision
 from ..config import Settings
 from ..exceptions import StripeApiError
@@ -87,9 +88,27 @@ def _read_ahead(pool: ThreadPoolExecutor, client: stripe.StripeClient, action: A
     return reads
 
 
+def _refund_failed(action: Action, key: str, refund: dict[str, Any]) -> ExecutedAction:
+    """The record of an approved refund whose earlier write Stripe later failed: not counted, not
+    done, and not retried under its key (Stripe would answer it with the same failed refund)."""
+    base, nth = split_again(action.id)
+    why = (f"refund {refund.get('id')} of this effect is {refund.get('status')}"
+           f" ({refund.get('failure_reason') or 'no reason given'}): the money did not reach the customer"
+           " and went back to the account's balance. Its key only replays that refund, so it is not retried:"
+           " remedy it with a new effect (a credit to the customer's balance, an out-of-band refund, or"
+           f" {base}{AGAIN_SEP}{nth + 1} to refund the card again)")
+    return ExecutedAction(action.id, key, str(refund.get("id")), None, REFUND_FAILED, why,
+                          str(refund.get("status") or "failed"))
+
+
 def _prepare(action: Action, *, case_id: str, client: stripe.StripeClient, ledger: Ledger,
              snapshot: CaseSnapshot, reads: _Reads | None = None) -> _Prepared:
     key = idempotency_key(action, case_id)
+    if action.kind is ActionKind.REFUND:  # before the ledger: a refund it holds as done may have failed since
+        objects = reads["listed"].result() if reads and "listed" in reads else listed(client, action)
+        failed = failed_refund(action, objects or [])
+        if failed is not None:
+            return _Prepared(action, key, _refund_failed(action, key, failed))
     done = ledger.completed_effect(key)
     if done is not None:
         return _Prepared(action, key, ExecutedAction(action.id, key, done.stripe_object, done.request_id,
@@ -101,7 +120,8 @@ def _prepare(action: Action, *, case_id: str, client: stripe.StripeClient, ledge
         return _Prepared(action, key)  # resolved under the effect's lock (step 4)
     found = find_done(client, action, fresh, reads["listed"].result() if "listed" in reads else None)
     if found is not None:
-        return _Prepared(action, key, ExecutedAction(action.id, key, found.object_id, None, "already_done"))
+        return _Prepared(action, key, ExecutedAction(action.id, key, found.object_id, None, "already_done",
+                                                     stripe_status=found.status))
     if fresh is not None:
         charge_id = action.params.get("charge") if action.kind is ActionKind.CREDIT_NOTE else None
         charge = (reads["charge"].result() if "charge" in reads else retrieve(client, str(charge_id))) \
@@ -139,13 +159,19 @@ def _carried_out(action_id: str, *, case_id: str, client: stripe.StripeClient, l
     ``recovered`` when the object names the dead run's case (this record counts it).
     """
     done = ledger.completed(action_id)
+    stub = _stub(action_id)
+    if done is not None and stub is not None and stub.kind is ActionKind.REFUND:
+        failed = failed_refund(stub, listed(client, stub) or [])
+        if failed is not None:  # carried out, then failed by Stripe: neither done nor counted
+            result = _refund_failed(stub, done.idempotency_key, failed)
+            ledger.finish(case_id, action_id, done.idempotency_key, status=REFUND_FAILED,
+                          stripe_object=result.stripe_object, request_id=None, error=result.error)
+            return result
     if done is not None:  # this case's finish too: the audit matches every record's executed to one
         ledger.finish(case_id, action_id, done.idempotency_key, status="already_done",
                       stripe_object=done.stripe_object, request_id=done.request_id)
         result = ExecutedAction(action_id, done.idempotency_key, done.stripe_object, done.request_id, "already_done")
-        stub = _stub(action_id)
         return _settled(client, stub, result) if stub is not None else result
-    stub = _stub(action_id)
     dangling = ledger.dangling(action_id)
     if stub is None or dangling is None:
         return None
@@ -201,7 +227,8 @@ def _locked_write(action: Action, key: str, *, case_id: str, client: stripe.Stri
         if found is not None:
             status = "recovered" if found.case_id in (claim.case_id, None) else "already_done"
             ledger.finish(case_id, action.id, key, status=status, stripe_object=found.object_id, request_id=None)
-            return _settled(client, action, ExecutedAction(action.id, key, found.object_id, None, status))
+            return _settled(client, action, ExecutedAction(action.id, key, found.object_id, None, status,
+                                                           stripe_status=found.status))
     try:
         out = write(client, action, case_id=claim.case_id, key=key, reveal=reveal, background=background)
     except StripeApiError as exc:
@@ -209,7 +236,8 @@ def _locked_write(action: Action, key: str, *, case_id: str, client: stripe.Stri
         if found is not None:
             ledger.finish(case_id, action.id, key, status=verdict, stripe_object=found.object_id,
                           request_id=exc.request_id)
-            return _settled(client, action, ExecutedAction(action.id, key, found.object_id, exc.request_id, verdict))
+            return _settled(client, action, ExecutedAction(action.id, key, found.object_id, exc.request_id, verdict,
+                                                           stripe_status=found.status))
         if verdict == "unknown":  # leave the begin open: the next run resolves it against Stripe
             why = f"{exc}; whether it reached Stripe is unknown (Stripe could not be asked): the next run resolves it"
             return ExecutedAction(action.id, key, None, exc.request_id, "failed", why)
@@ -218,9 +246,14 @@ def _locked_write(action: Action, key: str, *, case_id: str, client: stripe.Stri
         return ExecutedAction(action.id, key, None, exc.request_id, "failed", str(exc))
     crash_point("written")
     status = "recovered" if claim.recovering else "succeeded"
-    ledger.finish(case_id, action.id, key, status=status, stripe_object=out.object_id, request_id=out.request_id)
+    error = None
+    if action.kind is ActionKind.REFUND and out.status in REFUND_FAILED_STATUSES:
+        # the key replayed a refund Stripe has failed since: nothing reached the customer
+        status, error = REFUND_FAILED, f"Stripe answered with refund {out.object_id}, which is {out.status}"
+    ledger.finish(case_id, action.id, key, status=status, stripe_object=out.object_id, request_id=out.request_id,
+                  error=error)
     crash_point("finished")
-    return ExecutedAction(action.id, key, out.object_id, out.request_id, status)
+    return ExecutedAction(action.id, key, out.object_id, out.request_id, status, error, out.status)
 
 
 def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.StripeClient, ledger: Ledger,
@@ -274,8 +307,8 @@ def run(the_plan: Plan, approve: list[str], *, case_id: str, client: stripe.Stri
             if action.id in documents:
                 continue
             if prep.done is not None:
-                ledger.finish(case_id, action.id, key, status="already_done", stripe_object=prep.done.stripe_object,
-                              request_id=prep.done.request_id)
+                ledger.finish(case_id, action.id, key, status=prep.done.status, stripe_object=prep.done.stripe_object,
+                              request_id=prep.done.request_id, error=prep.done.error)
                 result = _settled(client, action, prep.done)
             elif failed is not None:
                 why = f"not run: {failed} failed before it"

@@ -16,7 +16,8 @@ from ..money import Money
 from ..reading.prices import PriceTerms
 
 __all__ = ["ActionKind", "Action", "Plan", "ExecutedAction", "idempotency_key", "effect_of", "split_again", "money_of_id",
-           "STEP_NAMES", "COUNTED", "LANDED", "AGAIN_SEP"]
+           "STEP_NAMES", "COUNTED", "LANDED", "AGAIN_SEP", "REFUND_FAILED", "REFUND_PENDING_STATUSES",
+           "REFUND_FAILED_STATUSES"]
 
 STEP_NAMES = {1: "restore self-serve", 2: "fix the billing state", 3: "refund the affected charge",
               4: "document the reason"}
@@ -127,11 +128,13 @@ class ExecutedAction:
     idempotency_key: str
     stripe_object: str | None
     request_id: str | None
-    status: str  # succeeded | recovered | already_done | failed | refused
+    status: str  # succeeded | recovered | already_done | refund_failed | failed | refused
     error: str | None = None
+    #: the status Stripe gave the object (a refund: pending, succeeded, failed...), when it has one
+    stripe_status: str | None = None
 
     def as_case_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "action_id": self.action_id,
             "idempotency_key": self.idempotency_key,
             "stripe_object": self.stripe_object,
@@ -139,6 +142,9 @@ class ExecutedAction:
             "status": self.status,
             "error": self.error,
         }
+        if self.stripe_status is not None:
+            out["stripe_status"] = self.stripe_status
+        return out
 
 
 #: Statuses whose effect this record counts (its write landed through this run): a
@@ -146,6 +152,13 @@ class ExecutedAction:
 COUNTED = ("succeeded", "recovered")
 #: Statuses that mean the effect exists in Stripe (counted here or by another record).
 LANDED = ("succeeded", "recovered", "already_done")
+#: An earlier refund of this effect that Stripe later failed (or canceled): the money did not
+#: reach the customer, nothing is counted, and the same key would only replay the failed refund.
+REFUND_FAILED = "refund_failed"
+#: Refund statuses (Stripe's ``refund.status``) of money on its way but not yet arrived.
+REFUND_PENDING_STATUSES = ("pending", "requires_action")
+#: Refund statuses of money that never reached the customer.
+REFUND_FAILED_STATUSES = ("failed", "canceled")
 #: ``refund:ch_X:500#2``: the 2nd deliberate refund of that amount (an explicit opt-in).
 AGAIN_SEP = "#"
 

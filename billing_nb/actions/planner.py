@@ -35,6 +35,7 @@ from ..analysis.contract import LIVE_STATUSES, ContractShape, RefundOption, bala
 from ..analysis.terms import ItemShape
 from ..analysis.charges import OneOffCharge, named_charges, one_off_charges
 from ..analysis.credits import credits_of
+from ..analysis.refunds import refund_notes
 from ..analysis.identify import IdentitySummary
 from ..money import Money
 from ..reading.snapshot import CaseSnapshot, from_ts
@@ -777,6 +778,7 @@ def build_plan(snapshot: CaseSnapshot, summary: IdentitySummary, decision: Decis
         if dispute.get("status") not in ("won", "lost", "warning_closed"):
             p.notes.append(f"Answer dispute {dispute.get('id')} on {obj_id(dispute.get('charge'))} with evidence; "
                            "a disputed charge is never refunded.")
+    p.notes.extend(refund_notes(snapshot, complaint))  # failed refunds' remedies; "where is my refund"
     bucket = decision.bucket
     if bucket is Bucket.UNCLEAR:
         if p.portal_allows("payment_method_update") is not None:

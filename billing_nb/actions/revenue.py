@@ -7,6 +7,9 @@
   subscription's MRR; a seat change adds (new - old) seats. MRR is the exact annualised
   amount / 12 rounded once, half away from zero (an annual $1,000.00 price is
   $83.33 MRR); ``arr_change`` is the exact annualised amount rounded once (not MRR x 12).
+- A refund is booked by the status Stripe gave it (``stripe_status``): a ``pending`` (or
+  ``requires_action``) refund is money on its way, ``refund_pending``, not yet ``refunded``; a
+  refund Stripe failed is not booked at all (the executor reports it ``refund_failed``).
 - Amounts are integer minor units; the currency is the actions' (or the case's).
   Actions reported ``already_done`` were done (and are counted) by another record; a
   ``recovered`` write is an interrupted run's, counted by the record that recovered it.
@@ -18,7 +21,7 @@ from fractions import Fraction
 from typing import Any
 
 from .catalogue import credit_parts
-from .model import COUNTED, ActionKind, ExecutedAction, Plan, money_of_id, split_again
+from .model import COUNTED, REFUND_PENDING_STATUSES, ActionKind, ExecutedAction, Plan, money_of_id, split_again
 from ..analysis.contract import contract_shapes
 from ..money import Money, round_half_up
 from ..reading.objects import money_currency
@@ -39,11 +42,16 @@ def _currency(the_plan: Plan, snapshot: CaseSnapshot) -> str:
 def impact(the_plan: Plan, executed: list[ExecutedAction], snapshot: CaseSnapshot) -> dict[str, Any]:
     """What this run's landed writes changed (succeeded or recovered; ``ID#N`` counts as ID)."""
     counted: dict[str, int] = {}
+    pending: dict[str, int] = {}  # refunds Stripe holds pending: on their way, not yet back
     for e in executed:
         if e.status in COUNTED:
             base = split_again(e.action_id)[0]
             counted[base] = counted.get(base, 0) + 1
+            if e.stripe_status in REFUND_PENDING_STATUSES and base.startswith(ActionKind.REFUND.value + ":"):
+                pending[base] = pending.get(base, 0) + 1
     out = _impact_of(the_plan, set(counted), snapshot, counted)
+    out["refund_pending"] = _pending(the_plan, pending, out["refunded"]["currency"])
+    out["refunded"] = {**out["refunded"], "value": out["refunded"]["value"] - out["refund_pending"]["value"]}
     for action_id, n in counted.items():  # carried out, but no longer in the plan (a re-run after a crash)
         named = money_of_id(action_id)
         if action_id not in the_plan.ids and named is not None:
@@ -51,6 +59,18 @@ def impact(the_plan: Plan, executed: list[ExecutedAction], snapshot: CaseSnapsho
             # unless the plan that made them says what part went to the balance
             out["refunded"] = {**out["refunded"], "value": out["refunded"]["value"] + named[1] * n}
     return out
+
+
+def _pending(the_plan: Plan, pending: dict[str, int], currency: str) -> dict[str, Any]:
+    """What of the counted refunds is still pending at Stripe (their ids name their amounts)."""
+    total = 0
+    for action_id, n in pending.items():
+        action = next((a for a in the_plan.actions if a.id == action_id), None)
+        named = money_of_id(action_id)
+        amount = action.amount.amount if action is not None and action.amount is not None else (
+            named[1] if named is not None else 0)
+        total += amount * n
+    return Money(total, currency).as_dict()
 
 
 def proposed(the_plan: Plan, snapshot: CaseSnapshot) -> dict[str, Any]:

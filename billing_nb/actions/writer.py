@@ -28,13 +28,14 @@ from stripe.params.billing_portal import SessionCreateParams
 
 from .crashpoints import crash_point
 from ..exceptions import StripeApiError
-from .model import Action, ActionKind
+from .model import REFUND_FAILED_STATUSES, Action, ActionKind
 from ..analysis.taxes import credit_note_lines, credited_per_line
 from ..exceptions import StripeInvalidRequestError
 from ..reading.provider import StripeReader, translate
 from ..reading.taxes import is_taxed, tax_rate_ids
 
-__all__ = ["Outcome", "Found", "metadata", "retrieve", "listed", "find_done", "write", "settle", "RATE_LIMIT_RETRIES"]
+__all__ = ["Outcome", "Found", "metadata", "retrieve", "listed", "find_done", "failed_refund", "write", "settle",
+           "RATE_LIMIT_RETRIES"]
 
 #: 429s retried per write (on top of the SDK's retries of 5xx and dropped connections).
 RATE_LIMIT_RETRIES = 6
@@ -44,6 +45,7 @@ RATE_LIMIT_RETRIES = 6
 class Outcome:
     object_id: str | None
     request_id: str | None
+    status: str | None = None  # a refund's or credit note's status as Stripe returned it
 
 
 def metadata(case_id: str, action: Action) -> dict[str, str]:
@@ -65,6 +67,7 @@ class Found:
 
     object_id: str
     case_id: str | None
+    status: str | None = None  # a refund's or credit note's status as Stripe shows it
 
 
 _COMMENT = re.compile(r"billing-nb case (\S+) action (\S+)$")
@@ -76,7 +79,22 @@ def _found(obj: dict[str, Any], action: Action) -> Found:
     if not case:  # a cancellation names its case in its comment before its metadata is written
         said = _COMMENT.search(str((obj.get("cancellation_details") or {}).get("comment") or ""))
         case = said.group(1) if said and said.group(2) == action.id else None
-    return Found(str(obj["id"]), str(case) if case else None)
+    status = obj.get("status") if action.kind in (ActionKind.REFUND, ActionKind.CREDIT_NOTE) else None
+    return Found(str(obj["id"]), str(case) if case else None, str(status) if status else None)
+
+
+def failed_refund(action: Action, objects: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The refund this action made that Stripe later failed (or canceled), when none of its
+    refunds is live: a card refund can fail days after it was created (``failure_reason``
+    expired_or_canceled_card, lost_or_stolen_card; docs.stripe.com/refunds). Stripe answers the
+    same idempotency key with that same refund, so it can only be remedied by another effect."""
+    if action.kind is not ActionKind.REFUND:
+        return None
+    want = action.amount.amount if action.amount else None
+    mine = [o for o in objects if _ours(o, action) and o.get("amount") == want]
+    if any(o.get("status") not in REFUND_FAILED_STATUSES for o in mine):
+        return None
+    return mine[-1] if mine else None
 
 
 def retrieve(client: stripe.StripeClient, obj_id: str) -> dict[str, Any]:
@@ -115,7 +133,7 @@ def find_done(client: stripe.StripeClient, action: Action, fresh: dict[str, Any]
     try:
         if action.kind is ActionKind.REFUND:
             for data in objects if objects is not None else _listed(client, action.kind, action.target):
-                if _ours(data, action) and data.get("amount") == want and data.get("status") not in ("failed", "canceled"):
+                if _ours(data, action) and data.get("amount") == want and data.get("status") not in REFUND_FAILED_STATUSES:
                     return _found(data, action)
         elif action.kind is ActionKind.CREDIT_NOTE:
             for data in objects if objects is not None else _listed(client, action.kind, action.target):
@@ -397,4 +415,6 @@ def write(client: stripe.StripeClient, action: Action, *, case_id: str, key: str
     else:  # pragma: no cover - the loop either breaks or raises
         raise AssertionError("unreachable")
     obj_id = getattr(obj, "id", None)
-    return Outcome(object_id=str(obj_id) if obj_id else None, request_id=_request_id(obj))
+    status = getattr(obj, "status", None) if action.kind in (ActionKind.REFUND, ActionKind.CREDIT_NOTE) else None
+    return Outcome(object_id=str(obj_id) if obj_id else None, request_id=_request_id(obj),
+                   status=str(status) if status else None)

@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from ..reading.rows import Anomaly, ChargeRow, InvoiceRow, SubscriptionRow
+from .refunds import failed_refund_anomalies
 from ..reading.snapshot import CaseSnapshot, from_ts
 
 __all__ = ["apart", "find_anomalies", "pause_of", "pause_words", "PAUSE_BEHAVIOUR", "LIVE", "OPEN_DISPUTE", "CANCEL_WINDOW_DAYS", "cancel_request_time", "is_proration"]
@@ -259,4 +260,5 @@ def find_anomalies(snapshot: CaseSnapshot, subs: list[SubscriptionRow], invoices
     found += _stale_pm(snapshot, subs, charges)
     found += _prorations(snapshot)
     found += _paused(raw)
+    found += failed_refund_anomalies(snapshot)  # a refund that never reached the customer (.refunds)
     return found

@@ -72,6 +72,7 @@ def credits_of(snapshot: CaseSnapshot) -> Credits:
         "id": r.get("id"), "charge": obj_id(r.get("charge")),
         "amount": Money(int(r.get("amount") or 0), str(r.get("currency") or "usd")).as_dict(),
         "status": str(r.get("status") or "succeeded"), "reason": r.get("reason"), "created": r.get("created"),
+        "failure_reason": r.get("failure_reason"),
     } for r in sorted(snapshot.of("refunds"), key=lambda r: -int(r.get("created") or 0))]
     notes = [{
         "id": c.get("id"), "invoice": obj_id(c.get("invoice")),

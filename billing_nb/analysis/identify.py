@@ -42,6 +42,7 @@ ANOMALY_KINDS: tuple[str, ...] = (
     "subscription_payment_method_stale",
     "proration_invoice",
     "collection_paused",
+    "failed_refund",
 )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .identify import IdentitySummary, SubscriptionRow
+from .refunds import refund_fact
 from ..money import Money
 from ..reading.objects import obj_id
 from ..reading.snapshot import CaseSnapshot, from_ts
@@ -179,9 +180,8 @@ def read_state(snapshot: CaseSnapshot, summary: IdentitySummary) -> StateEvidenc
     primary = next((c for c in snapshot.of("customers") if c.get("id") == summary.customer_id), {})
     balance = Money(int(primary.get("balance") or 0), str(primary.get("currency") or "usd")) \
         if primary.get("balance") else None
-    refunds = tuple(f"earlier refund {r.get('id')} of {Money(int(r.get('amount') or 0), str(r.get('currency') or 'usd'))}"
-                    f" on {obj_id(r.get('charge'))} ({_day(r.get('created'))}, {r.get('reason') or 'no reason'}, "
-                    f"{r.get('status')})" for r in summary.refunds)
+    # each refund by its status: pending, sent (and when it shows), or failed and not returned (.refunds)
+    refunds = tuple(refund_fact(r).line(snapshot.now_ts) for r in summary.refunds)
     notes = tuple(f"credit note {n.get('id')} of {Money(int(n.get('total') or n.get('amount') or 0), str(n.get('currency') or 'usd'))}"
                   f" on {obj_id(n.get('invoice'))} ({_day(n.get('created'))}, {n.get('reason') or 'no reason'}, "
                   f"{n.get('status')})" for n in snapshot.of("credit_notes"))

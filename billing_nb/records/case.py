@@ -264,7 +264,7 @@ class Case:
             "executed": [e.as_case_json() for e in self.executed],
             "links_sent": list(dict.fromkeys(self.links_sent)),
             "revenue_impact": act.revenue_impact(plan, self.executed, self.snapshot) if plan else {
-                k: _zero(cur) for k in ("refunded", "credited", "mrr_change", "arr_change")},
+                k: _zero(cur) for k in ("refunded", "refund_pending", "credited", "mrr_change", "arr_change")},
             "error": self.error,
         }, self.snapshot.known_pii(), self.words)
         rec: dict[str, Any] = {

@@ -122,22 +122,25 @@ def status_mix(records: list[CaseRecord]) -> pd.DataFrame:
 
 
 def money_totals(records: list[CaseRecord]) -> pd.DataFrame:
-    """Refunded and credited totals per currency (minor units and formatted), never mixed."""
-    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"refunded": 0, "credited": 0, "cases": 0})
+    """Refunded, credited and still-pending refund totals per currency (minor units and formatted),
+    never mixed: a refund Stripe holds pending is booked pending until it succeeds."""
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"refunded": 0, "credited": 0, "pending": 0, "cases": 0})
     for rec in records:
         impact = rec.record.get("revenue_impact") or {}
         seen: set[str] = set()
-        for kind in ("refunded", "credited"):
-            m = _money(impact.get(kind))
+        for kind, field_ in (("refunded", "refunded"), ("credited", "credited"), ("pending", "refund_pending")):
+            m = _money(impact.get(field_))
             if m is not None and m.amount:
                 totals[m.currency][kind] += m.amount
                 seen.add(m.currency)
         for cur in seen:
             totals[cur]["cases"] += 1
     rows = [{"currency": cur, "cases": t["cases"], "refunded_minor": t["refunded"], "credited_minor": t["credited"],
-             "refunded": Money(t["refunded"], cur).format(), "credited": Money(t["credited"], cur).format()}
+             "refunded": Money(t["refunded"], cur).format(), "credited": Money(t["credited"], cur).format(),
+             "refund_pending_minor": t["pending"], "refund_pending": Money(t["pending"], cur).format()}
             for cur, t in sorted(totals.items())]
-    return pd.DataFrame(rows, columns=["currency", "cases", "refunded_minor", "credited_minor", "refunded", "credited"])
+    return pd.DataFrame(rows, columns=["currency", "cases", "refunded_minor", "credited_minor", "refunded", "credited",
+                                       "refund_pending_minor", "refund_pending"])
 
 
 def gap_frequency(records: list[CaseRecord]) -> pd.DataFrame:

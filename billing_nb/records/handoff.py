@@ -495,8 +495,21 @@ def _given_back(credits: dict[str, Any]) -> list[str]:
     notes = [c for c in credits.get("credit_notes") or [] if c.get("status") != "void"]
     refunded = {str(m["currency"]): int(m["value"]) for m in credits.get("refunded") or []}
     for amount in credits.get("refunded") or []:
-        count = sum(1 for r in refunds if r["amount"]["currency"] == amount["currency"])
-        out.append(f"refunded {_money(amount)} to the original payment method ({_count(count, 'refund')})")
+        mine = [r for r in refunds if r["amount"]["currency"] == amount["currency"]]
+        # a pending refund is on its way, not back yet: said apart (refunds booked by their status)
+        waiting = [r for r in mine if r.get("status", "succeeded") != "succeeded"]
+        sent = int(amount["value"]) - sum(int(r["amount"]["value"]) for r in waiting)
+        if sent > 0 or not waiting:
+            out.append(f"refunded {_money(Money(sent, str(amount['currency'])))} to the original payment method "
+                       f"({_count(len(mine) - len(waiting), 'refund')})")
+        if waiting:
+            out.append(f"{_money(Money(sum(int(r['amount']['value']) for r in waiting), str(amount['currency'])))} "
+                       f"refund pending ({_count(len(waiting), 'refund')}: on its way, not returned yet)")
+    for r in credits.get("refunds") or []:
+        if r.get("status") in ("failed", "canceled"):
+            why = f": {r['failure_reason']}" if r.get("failure_reason") else ""
+            out.append(f"refund {r.get('id')} of {_money(r['amount'])} {str(r['status']).upper()}{why} -- "
+                       "money not returned (the customer still needs it)")
     for amount in credits.get("credited") or []:
         cur = str(amount["currency"])
         mine = [c for c in notes if c["amount"]["currency"] == cur]

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..actions.crashpoints import crash_point
 from ..actions.ledger import Ledger
-from ..actions.model import COUNTED, LANDED, money_of_id, split_again
+from ..actions.model import COUNTED, LANDED, REFUND_FAILED, REFUND_PENDING_STATUSES, money_of_id, split_again
 from ..exceptions import BillingNbError, CorruptFileError, StorageError
 from ..money import Money
 
@@ -97,9 +97,11 @@ def read_json(path: Path) -> dict[str, Any]:
 
 def final_status(executed: list[Any]) -> str:
     """``done`` when every write landed or was refused by a guard before it; ``failed`` when one
-    failed and none landed in this run; ``partial`` when one failed after others landed."""
+    failed and none landed in this run; ``partial`` when one failed after others landed. A refund
+    Stripe failed after it was written (``refund_failed``) is a failed write: the money never
+    reached the customer, so the case is not done."""
     statuses = [_get(e, "status") for e in latest_outcomes(executed)]
-    if "failed" not in statuses:
+    if not _FAILED.intersection(statuses):
         return "done"
     return "partial" if any(s in COUNTED for s in statuses) else "failed"
 
@@ -108,13 +110,17 @@ def failed_writes(executed: list[Any]) -> str | None:
     """Why a run's writes left the case failed or partial, in one line (``None`` when none failed):
     the record's ``error`` says it, not only each action's own ``error`` deep in ``executed``."""
     latest = latest_outcomes(executed)
-    failed = [e for e in latest if _get(e, "status") == "failed"]
+    failed = [e for e in latest if _get(e, "status") in _FAILED]
     if not failed:
         return None
     first = failed[0]
     more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
     return (f"{len(failed)} of {len(latest)} approved actions failed: {_get(first, 'action_id')}: "
             f"{_get(first, 'error') or 'no reason given'}{more}")
+
+
+#: Outcomes that leave a case failed (or partial): a write that failed, a refund Stripe failed since.
+_FAILED = frozenset({"failed", REFUND_FAILED})
 
 
 def _get(entry: Any, key: str) -> Any:
@@ -156,7 +162,7 @@ def _counted_money(record: dict[str, Any]) -> dict[str, Any]:
     impact = dict(record.get("revenue_impact") or {})
     # a credit note's refund_amount is refunded like a refund; only its credit_amount (``to_balance``)
     # went to the customer's balance (actions.revenue books them so)
-    refunded = credited = 0
+    refunded = credited = pending = 0
     currency = None
     for e in record.get("executed") or []:
         action = plan.get(split_again(str(e.get("action_id")))[0]) or {}
@@ -164,7 +170,10 @@ def _counted_money(record: dict[str, Any]) -> dict[str, Any]:
         named = money_of_id(str(e.get("action_id")))
         if e.get("status") not in COUNTED:
             continue
-        if action.get("kind") in ("refund", "credit_note") and amount:
+        if action.get("kind") == "refund" and amount and e.get("stripe_status") in REFUND_PENDING_STATUSES:
+            pending += int(amount.get("value", 0))  # on its way: booked pending (actions.revenue)
+            currency = amount.get("currency")
+        elif action.get("kind") in ("refund", "credit_note") and amount:
             back = min(int(amount.get("value", 0)), int((action.get("to_balance") or {}).get("value", 0)))
             refunded += int(amount.get("value", 0)) - back
             credited += back
@@ -174,6 +183,7 @@ def _counted_money(record: dict[str, Any]) -> dict[str, Any]:
     cur = currency or (impact.get("refunded") or {}).get("currency") or "usd"
     impact["refunded"] = Money(refunded, cur).as_dict()
     impact["credited"] = Money(credited, cur).as_dict()
+    impact["refund_pending"] = Money(pending, cur).as_dict()
     return impact
 
 

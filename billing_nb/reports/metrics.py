@@ -35,7 +35,8 @@ MONEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "plans": ("mrr",), "intervals": ("mrr",), "seats": ("mrr",),
     "conversion": ("mrr_to_annual", "mrr_to_monthly", "monthly_mrr", "annual_mrr"),
     "churn": ("mrr_start", "churned_mrr"), "retention": ("mrr",),
-    "dunning": ("recovered_amount", "outstanding_amount"), "refunds": ("refunded", "credited", "disputed", "balance_out"),
+    "dunning": ("recovered_amount", "outstanding_amount"), "refunds": ("refunded", "refund_pending", "credited", "disputed",
+                                                                                 "balance_out"),
 }
 
 _SPAN = """

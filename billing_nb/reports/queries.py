@@ -236,27 +236,32 @@ GROUP BY c.month, d.currency ORDER BY d.currency, c.month
 """,
     # refunds, credit notes and disputes as objects, and what they took out of the balance
     # (balance transactions of the refund and dispute reporting categories, fees apart:
-    # https://docs.stripe.com/reports/reporting-categories)
+    # https://docs.stripe.com/reports/reporting-categories). A refund is booked by its status:
+    # succeeded is refunded, pending (or requires_action) is on its way, failed and canceled
+    # never reached the customer (https://docs.stripe.com/api/refunds/object)
     "refunds": """
 WITH moved AS (
-  SELECT created, currency, amount, 1 AS refunds, 0 AS credit_notes, 0 AS disputes, 0 AS outflow FROM refunds
-  WHERE status IN ('succeeded', 'pending')
+  SELECT created, currency, amount, CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END AS refunds, 0 AS credit_notes,
+         0 AS disputes, 0 AS outflow, CASE WHEN status = 'succeeded' THEN 0 ELSE 1 END AS pending FROM refunds
+  WHERE status IN ('succeeded', 'pending', 'requires_action')
   UNION ALL
-  SELECT created, currency, total, 0, 1, 0, 0 FROM credit_notes WHERE status <> 'void'
+  SELECT created, currency, total, 0, 1, 0, 0, 0 FROM credit_notes WHERE status <> 'void'
   UNION ALL
-  SELECT created, currency, amount, 0, 0, 1, 0 FROM disputes
+  SELECT created, currency, amount, 0, 0, 1, 0, 0 FROM disputes
   UNION ALL
-  SELECT created, currency, 0 - amount, 0, 0, 0, 1 FROM balance_transactions
+  SELECT created, currency, 0 - amount, 0, 0, 0, 1, 0 FROM balance_transactions
   WHERE reporting_category IN ('refund', 'refund_failure', 'dispute', 'dispute_reversal')
 ),
 daily AS (
   SELECT created - created % 86400 AS day_start, currency, SUM(refunds) AS refunds, SUM(refunds * amount) AS refunded,
          SUM(credit_notes) AS credit_notes, SUM(credit_notes * amount) AS credited, SUM(disputes) AS disputes,
-         SUM(disputes * amount) AS disputed, SUM(outflow * amount) AS balance_out
+         SUM(disputes * amount) AS disputed, SUM(outflow * amount) AS balance_out,
+         SUM(pending * amount) AS refund_pending
   FROM moved GROUP BY created - created % 86400, currency
 )
 SELECT c.month, d.currency,
        CAST(SUM(d.refunds) AS BIGINT) AS refunds, CAST(SUM(d.refunded) AS BIGINT) AS refunded,
+       CAST(SUM(d.refund_pending) AS BIGINT) AS refund_pending,
        CAST(SUM(d.credit_notes) AS BIGINT) AS credit_notes, CAST(SUM(d.credited) AS BIGINT) AS credited,
        CAST(SUM(d.disputes) AS BIGINT) AS disputes, CAST(SUM(d.disputed) AS BIGINT) AS disputed,
        CAST(SUM(d.balance_out) AS BIGINT) AS balance_out

@@ -194,6 +194,7 @@ class Portfolio:
     def refunds(self) -> pd.DataFrame:
         return _titled(_months(formatted("refunds", self.metric("refunds"))), {
             "month": "Month", "currency": "Currency", "refunds": "Refunds", "refunded": "Refunded",
+            "refund_pending": "Refunds pending",
             "credit_notes": "Credit notes", "credited": "Credited", "disputes": "Disputes", "disputed": "Disputed",
             "balance_out": "Out of the balance"})
 

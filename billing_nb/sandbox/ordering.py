@@ -20,7 +20,7 @@ Obj = dict[str, Any]
 INDEXED: dict[str, tuple[str, ...]] = {
     "subscription": ("customer",), "invoice": ("customer",), "charge": ("customer",),
     "payment_intent": ("customer",), "credit_note": ("customer", "invoice"), "invoiceitem": ("customer",),
-    "refund": ("charge",), "dispute": ("charge",), "checkout.session": ("customer",),
+    "refund": ("charge", "customer"), "dispute": ("charge",), "checkout.session": ("customer",),
     "balance_transaction": ("source",), "subscription_schedule": ("customer",),
 }
 

@@ -198,7 +198,8 @@ def test_proration_invoice(how: str) -> None:
 
 def test_every_anomaly_kind_is_covered_and_details_hold_no_pii() -> None:
     tested = {"duplicate_active_subscription", "duplicate_customer", "failed_renewal", "incomplete_checkout", "past_due",
-              "open_dispute", "charged_after_cancel_request", "subscription_payment_method_stale", "proration_invoice", "collection_paused"}
+              "open_dispute", "charged_after_cancel_request", "subscription_payment_method_stale", "proration_invoice", "collection_paused",
+              "failed_refund"}
     assert tested == set(ANOMALY_KINDS)
     s = identify(_renewed(1, via_event=False))
     for a in s.anomalies:

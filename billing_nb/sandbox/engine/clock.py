@@ -1,8 +1,8 @@
 """Time in the sandbox: what falls due, in time order, as a test clock advances or wall-clock
 time passes.
 
-Every renewal, dunning retry, finalization, expiry, trial notice and resumption of a
-customer is found by :func:`_next_due` and run at its own simulated moment, so one clock
+Every renewal, dunning retry, finalization, expiry, trial notice, resumption and refund
+settlement of a customer is found by :func:`_next_due` and run at its own simulated moment, so one clock
 advance over months behaves like the months passing.
 """
 
@@ -14,6 +14,7 @@ from .core import (AUTO_FINALIZE, INCOMPLETE_TTL, LIVE, TRIAL_WILL_END, auto_fin
                    period_of, renew, retry_invoice, subscription_of)
 from .schedule import overdue, resume_collection, trial_will_end
 from . import phases as eph
+from .refunds import refund_due, settle_refund
 from ..store import Obj, Store
 
 __all__ = ["advance_clock", "catch_up", "forget_next_due"]
@@ -56,6 +57,10 @@ def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str
         when = eph.due(sched)
         if sched["customer"] in customers and when is not None:
             consider(when, 1, "phase", sched)  # before the renewal at the same second
+    for refund in _of(store, "refund", customers):
+        when = refund_due(refund)
+        if when is not None and refund.get("customer") in customers:
+            consider(when, 0, "refund", refund)
     for sub in _of(store, "subscription", customers):
         if sub["customer"] not in customers:
             continue
@@ -79,7 +84,7 @@ def _next_due(store: Store, customers: set[str], to: int) -> tuple[int, int, str
 _RUN: dict[str, Callable[[Store, Obj], object]] = {
     "retry": retry_invoice, "overdue": overdue, "finalize": auto_finalize, "expire": expire_incomplete,
     "trial_will_end": trial_will_end, "resume": resume_collection, "cycle": renew,
-    "phase": eph.transition,
+    "phase": eph.transition, "refund": settle_refund,
 }
 
 

@@ -29,7 +29,8 @@ __all__ = [
 ]
 
 #: token -> (card number, brand, behaviour). Behaviours: succeeded, attach_declined
-#: (declined on attach and on charge), customer_fail (attaches, charges fail), dispute.
+#: (declined on attach and on charge), customer_fail (attaches, charges fail), dispute,
+#: refund_pending / refund_fail (charges succeed; refunds settle later or fail).
 TEST_CARDS: dict[str, tuple[str, str, str]] = {
     "pm_card_visa": ("4242424242424242", "visa", "succeeded"),
     "pm_card_mastercard": ("5555555555554444", "mastercard", "succeeded"),
@@ -37,6 +38,9 @@ TEST_CARDS: dict[str, tuple[str, str, str]] = {
     "pm_card_chargeCustomerFail": ("4000000000000341", "visa", "customer_fail"),
     "pm_card_chargeDeclined": ("4000000000000002", "visa", "attach_declined"),
     "pm_card_createDispute": ("4000000000000259", "visa", "dispute"),
+    # refunds of these cards move later (docs.stripe.com/testing, "Refunds"; engine/refunds.py)
+    "pm_card_pendingRefund": ("4000000000007726", "visa", "refund_pending"),
+    "pm_card_refundFail": ("4000000000005126", "visa", "refund_fail"),
 }
 #: ``tok_`` card tokens accepted by ``POST /v1/payment_methods`` with ``card[token]``.
 CARD_TOKENS = {"tok_" + k[len("pm_card_"):]: k for k in TEST_CARDS}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..engine import core as en
 from ..engine import invoices as ei
 from ..engine.objects import fmt_amount, new_payment_intent, new_refund
+from ..engine.refunds import initial_refund
 from ..engine.render import with_includables
 from ..errors import ApiError, invalid
 from ..filters import range_filter
@@ -144,7 +145,9 @@ def refundable(charge: Obj) -> int:
 
 def create_refund(store: Store, charge: Obj, amount: int | None, reason: str | None,
                   metadata: dict[str, str] | None = None) -> Obj:
-    """Refund part or all of a charge, refusing exactly where Stripe refuses."""
+    """Refund part or all of a charge, refusing exactly where Stripe refuses. A pending refund
+    counts in ``amount_refunded`` from its creation; one that fails later gives it back
+    (:mod:`..engine.refunds`)."""
     if any(d["status"] in OPEN_DISPUTE for d in store.where("dispute", charge=charge["id"])):
         raise invalid(f"Charge {charge['id']} has been charged back; cannot issue a refund.",
                       code="charge_disputed")
@@ -160,6 +163,7 @@ def create_refund(store: Store, charge: Obj, amount: int | None, reason: str | N
         raise invalid(f"Refund amount ({fmt_amount(value, charge['currency'])}) is greater than unrefunded amount "
                       f"on charge ({fmt_amount(remaining, charge['currency'])})", "amount", "amount_too_large")
     refund = new_refund(store, charge, value, reason, dict(metadata or {}))
+    initial_refund(store, charge, refund)  # a refund test card starts it pending, or fails it later
     charge["amount_refunded"] = int(charge["amount_refunded"]) + value
     charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
     store.emit("refund.created", refund)
