@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 from ..reading.objects import invoice_charge, line_is_proration, obj_id, pending_prorations, subscription_invoices
 from .figures import fetch_stripe_figures, previews_needed, stripe_figures, with_stripe_amounts
 from .periods import cheaper_price, split_refund, unused_time
-from ..money import THREE_DECIMAL_CURRENCIES, Money, prorate, stripe_round
+from ..money import THREE_DECIMAL_CURRENCIES, Money, round_half_up, stripe_round, unused_fraction
 from .charges import one_off_options
 from .credits import credits_of
-from ..reading.prices import is_metered, price_terms, recurring_amount, subscription_currency, unit_minor
+from ..reading.prices import (is_metered, price_terms, recurring_amount, subscription_currency, subscription_discounts,
+                              unit_minor)
 from .schedules import schedule_shape
 from ..reading.rows import price_seat_hint
 from ..reading.snapshot import CaseSnapshot, from_ts
@@ -89,7 +90,7 @@ def _item_shape(snapshot: CaseSnapshot, item: dict[str, Any], sub: dict[str, Any
 
 def _shape(snapshot: CaseSnapshot, sub: dict[str, Any]) -> ContractShape:
     items = tuple(_item_shape(snapshot, i, sub) for i in ((sub.get("items") or {}).get("data") or []))
-    currency = str(sub.get("currency") or (items[0].unit_amount.currency if items else "usd"))
+    currency = subscription_currency(sub) or (items[0].unit_amount.currency if items else "usd")
     invoices = subscription_invoices(snapshot, str(sub["id"]))
     latest_id = obj_id(sub.get("latest_invoice")) or (str(invoices[-1]["id"]) if invoices else None)
     latest = snapshot.by_id(latest_id) if latest_id else None
@@ -104,7 +105,7 @@ def _shape(snapshot: CaseSnapshot, sub: dict[str, Any]) -> ContractShape:
     return ContractShape(
         subscription_id=str(sub["id"]), customer=str(obj_id(sub.get("customer")) or ""), status=str(sub.get("status")),
         items=items, trial_end=sub.get("trial_end"),
-        discounts=tuple(str(obj_id(d) or d) for d in (sub.get("discounts") or [])),
+        discounts=tuple(str(obj_id(d) or d) for d in subscription_discounts(sub, customer)),
         cancel_at_period_end=bool(sub.get("cancel_at_period_end")), cancel_at=sub.get("cancel_at"),
         pending_proration_items=pending, latest_invoice=latest_id, latest_invoice_paid=paid,
         latest_charge=str(charge["id"]) if charge else None,
@@ -140,10 +141,18 @@ def _last_charge(snapshot: CaseSnapshot, invoices: list[dict[str, Any]],
     return None
 
 
+def billed_discounts(snapshot: CaseSnapshot, sub: dict[str, Any]) -> list[dict[str, Any]]:
+    """The discounts the subscription's invoices take (ids looked up in the snapshot): its own,
+    else its customer's (:func:`~billing_nb.reading.prices.subscription_discounts`, the rule the
+    portfolio and the store apply)."""
+    customer = snapshot.by_id(str(obj_id(sub.get("customer")))) or {}
+    found = [ref if isinstance(ref, dict) else snapshot.by_id(str(ref)) for ref in subscription_discounts(sub, customer)]
+    return [d for d in found if isinstance(d, dict)]
+
+
 def forever_discounts(snapshot: CaseSnapshot, sub: dict[str, Any], currency: str) -> tuple[RecurringDiscount, ...]:
-    """The subscription's discounts (ids looked up in the snapshot) that lower MRR for good."""
-    found = [ref if isinstance(ref, dict) else snapshot.by_id(str(ref)) for ref in sub.get("discounts") or []]
-    return recurring_discounts([d for d in found if isinstance(d, dict)], currency, snapshot.now_ts)
+    """The discounts the subscription bills with (its own, else its customer's) that lower MRR for good."""
+    return recurring_discounts(billed_discounts(snapshot, sub), currency, snapshot.now_ts)
 
 
 def contract_shapes(snapshot: CaseSnapshot) -> list[ContractShape]:
@@ -246,8 +255,13 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
         price = cheaper_price(snapshot, item)
         if price is None or item.period_end <= item.period_start:
             continue
-        old = prorate(item.amount_at(item.quantity), item.period_start, item.period_end, now)
-        new = prorate(recurring_amount(price, item.quantity, cur), item.period_start, item.period_end, now)
+        # Stripe applies the subscription's discounts (its own, else its customer's) when it
+        # computes prorations (docs.stripe.com/billing/subscriptions/coupons): both sides at the
+        # share of the price the forever percentages leave
+        factor = shape.percent_factor(item)
+        left = unused_fraction(item.period_start, item.period_end, now)
+        old = round_half_up(item.amount_at(item.quantity) * factor * left)
+        new = round_half_up(recurring_amount(price, item.quantity, cur) * factor * left)
         downgrade[item.item_id] = {"from_price": item.price, "to_price": str(price["id"]), "credit": old, "debit": new}
         credit += old - new
     credit = stripe_round(credit, cur)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..money import Money
+from ..reading.objects import money_currency
 from ..reading.rows import obj_id
 from ..reading.snapshot import CaseSnapshot
 
@@ -67,7 +68,7 @@ def credits_of(snapshot: CaseSnapshot) -> Credits:
     primary = next((c for c in snapshot.of("customers") if c.get("id") == snapshot.primary_customer_id), {})
     balance = None
     if primary.get("balance") is not None:
-        balance = Money(int(primary.get("balance") or 0), str(primary.get("currency") or _first_currency(snapshot)))
+        balance = Money(int(primary.get("balance") or 0), money_currency(snapshot) or "usd")
     refunds = [{
         "id": r.get("id"), "charge": obj_id(r.get("charge")),
         "amount": Money(int(r.get("amount") or 0), str(r.get("currency") or "usd")).as_dict(),
@@ -154,11 +155,3 @@ def returned_on(snapshot: CaseSnapshot, invoice: dict[str, Any], charge: dict[st
         charged_back = int(charge.get("amount_refunded") or 0) or sum(int(r.get("amount") or 0) for r in live)
         refunded = max(0, charged_back - note_refunded)
     return Returned(inv_id, credit_noted, refunded, to_balance, tuple(str(c.get("id")) for c in notes), tuple(refunds))
-
-
-def _first_currency(snapshot: CaseSnapshot) -> str:
-    for kind in ("subscriptions", "invoices", "charges"):
-        for obj in snapshot.of(kind):
-            if obj.get("currency"):
-                return str(obj["currency"])
-    return "usd"

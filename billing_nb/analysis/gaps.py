@@ -17,6 +17,7 @@ from .gapfacts import ACTIVE, GAP_KINDS, GapFacts, ProductGap, day, mentions, po
 from .identify import IdentitySummary
 from .lexicon import failure_report
 from ..money import Money
+from ..reading.prices import price_terms, subscription_currency, unit_minor
 from ..reading.snapshot import CaseSnapshot
 
 __all__ = ["GAP_KINDS", "ProductGap", "find_gaps", "portal_in_use"]
@@ -125,13 +126,15 @@ def _seat_explanation(case: GapFacts) -> list[ProductGap]:
     for sub in case.active_subscriptions():
         for item in (sub.get("items") or {}).get("data") or []:
             price = item.get("price") if isinstance(item.get("price"), dict) else {}
-            qty = item.get("quantity") or 1
-            usage = (price.get("recurring") or {}).get("usage_type", "licensed")
-            if qty > 1 and price.get("billing_scheme", "per_unit") == "per_unit" and usage == "licensed":
-                unit = Money(int(price.get("unit_amount") or 0), price.get("currency") or "usd")
+            qty = int(item.get("quantity") or 1)
+            # in the subscription's currency: a multi-currency price bills at its option there
+            terms = price_terms(price, subscription_currency(sub))
+            if qty > 1 and not terms.tiered and not terms.metered and terms.known:
+                unit = Money(unit_minor(terms, qty), terms.currency)
                 interval = (price.get("recurring") or {}).get("interval", "period")
-                lines.append(f"{sub['id']} item {item.get('id')}: {qty} seats x {unit} per {interval} "
-                             f"= {unit.times(qty)} on {price.get('id')}")
+                per = f" in packages of {terms.divide_by}" if terms.divide_by and terms.divide_by > 1 else ""
+                lines.append(f"{sub['id']} item {item.get('id')}: {qty} seats x {unit}{per} per {interval} "
+                             f"= {Money(terms.amount(qty), terms.currency)} on {price.get('id')}")
     if not lines:
         return []
     return [ProductGap("no_seat_explanation", "Explain seat billing where customers see the charge",

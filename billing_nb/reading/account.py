@@ -22,9 +22,11 @@ from typing import Any
 import pandas as pd
 
 from .concurrency import Rows, run_wave
-from .prices import (coupon_ids_needing_options, price_reads, subscription_currency, with_coupon_options,
+from .prices import (coupon_ids_needing_options, price_reads, subscription_currency, subscription_discounts,
+                     with_coupon_options,
                      with_price_details)
 from .provider import StripeReader, make_client
+from .rows import obj_id
 from .snapshot import portal_in_use
 
 __all__ = ["AccountSnapshot", "ACCOUNT_KINDS", "open_account", "read_account", "complete_details",
@@ -138,9 +140,7 @@ def discounts_in_currency(subscriptions: list[dict[str, Any]],
     by_id = {str(c.get("id")): c for c in customers}
     out: list[tuple[Any, str | None]] = []
     for sub in subscriptions:
-        own = list(sub.get("discounts") or [])
-        inherited = (by_id.get(str(sub.get("customer"))) or {}).get("discount")
-        for disc in own or ([inherited] if isinstance(inherited, dict) else []):
+        for disc in subscription_discounts(sub, by_id.get(str(obj_id(sub.get("customer"))))):
             out.append((disc, subscription_currency(sub)))
     return out
 

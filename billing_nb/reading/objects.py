@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .prices import subscription_currency
 from .rows import invoice_subscription, obj_id
 from .snapshot import CaseSnapshot
+
+_LIVE = ("active", "trialing", "past_due")
 
 __all__ = [
     "obj_id", "invoice_subscription", "invoice_payment_intents", "invoice_charge", "line_is_proration",
@@ -127,12 +130,19 @@ def plan_name(snapshot: CaseSnapshot, price_id: str, product_id: str) -> str:
 
 
 def money_currency(snapshot: CaseSnapshot) -> str | None:
-    """The currency a customer's money moved in when no subscription says it: the customer's own
-    (Stripe sets ``customer.currency`` with recurring billing or a balance), else the newest
-    invoice's or charge's (a one-off payment sets no customer currency). None: no money at all."""
+    """The currency the case customer's money is in, the one answer for every stage (a balance,
+    a case's money lines, a plan's impact): the customer's own (Stripe sets ``customer.currency``
+    with recurring billing or a balance, and a balance is in it), else a subscription's (live
+    ones first, newest first: :func:`~billing_nb.reading.prices.subscription_currency`), else the
+    newest invoice's or charge's (a one-off payment sets no customer currency). None: no money at all."""
     for customer in snapshot.of("customers"):
         if customer.get("id") == snapshot.primary_customer_id and customer.get("currency"):
             return str(customer["currency"]).lower()
+    subs = sorted(snapshot.of("subscriptions"), key=lambda s: (s.get("status") not in _LIVE, -int(s.get("created") or 0)))
+    for sub in subs:
+        cur = subscription_currency(sub)
+        if cur:
+            return cur
     paid = [o for kind in ("invoices", "charges") for o in snapshot.of(kind) if o.get("currency")]
     if paid:
         return str(max(paid, key=lambda o: int(o.get("created") or 0))["currency"]).lower()

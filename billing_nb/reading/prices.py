@@ -48,7 +48,7 @@ from typing import Any
 __all__ = ["Tier", "PriceTerms", "price_terms", "period_amount", "recurring_amount", "is_metered", "is_tiered",
            "tiers_missing", "unit_text", "unit_minor", "price_ids_needing_tiers", "with_tiers", "in_currency",
            "option_missing", "price_reads", "with_price_details", "coupon_amount_off", "coupon_ids_needing_options",
-           "with_coupon_options", "subscription_currency"]
+           "with_coupon_options", "subscription_currency", "subscription_discounts"]
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -309,9 +309,37 @@ def with_tiers(subscriptions: list[dict[str, Any]], prices: list[dict[str, Any]]
 
 
 def subscription_currency(sub: dict[str, Any]) -> str | None:
-    """The currency a subscription bills in (its own ``currency``; None when it has none)."""
+    """The currency a subscription bills in: its own ``currency`` (Stripe always sets it; a
+    multi-currency price bills there at its option), else -- a shape without one -- its first
+    item's price's. The one place that answers it: every amount of a subscription is taken in
+    this currency (:func:`in_currency`, :func:`coupon_amount_off`). None: nothing says."""
     cur = sub.get("currency")
-    return str(cur).lower() if cur else None
+    if cur:
+        return str(cur).lower()
+    for it in _items(sub):
+        price = it.get("price")
+        if isinstance(price, dict) and price.get("currency"):
+            return str(price["currency"]).lower()
+    return None
+
+
+def subscription_discounts(sub: dict[str, Any], customer: dict[str, Any] | None) -> list[Any]:
+    """The discounts a subscription's invoices take, each as read (expanded, or an id): its own
+    ``discounts``, else its customer's (``customer.discounts``, or the single ``customer.discount``).
+    Stripe: "A coupon that you add to a customer applies to all subscriptions for that customer,
+    including subscriptions added later" (docs.stripe.com/billing/subscriptions/coupons), and a
+    subscription's ``discounts`` "if not specified or empty, inherits the discount from the
+    subscription's customer" (API reference, Create a subscription). The one rule the case, the
+    portfolio, the account read and the store apply."""
+    own = [d for d in (sub.get("discounts") or []) if d]
+    if own:
+        return own
+    cust = customer if isinstance(customer, dict) else {}
+    listed = [d for d in (cust.get("discounts") or []) if d]
+    if listed:
+        return listed
+    single = cust.get("discount")
+    return [single] if single else []
 
 
 def _items(sub: dict[str, Any]) -> list[dict[str, Any]]:

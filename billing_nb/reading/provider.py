@@ -49,8 +49,10 @@ from .concurrency import run_wave
 
 __all__ = ["MAX_PAGES", "LOOKUP_KINDS", "Resolution", "make_client", "api_base", "cut_mid_reply", "translate", "unreachable_message", "lookup_kind", "StripeReader"]
 
-#: Expansions on customer reads: the clock and the default card arrive with the customer.
-CUSTOMER_EXPAND = ["test_clock", "invoice_settings.default_payment_method"]
+#: Expansions on customer reads: the clock and the default card arrive with the customer, and the
+#: coupon of the customer's own discount, which its subscriptions without one bill with (a forever
+#: coupon counts in MRR: reading.prices.subscription_discounts).
+CUSTOMER_EXPAND = ["test_clock", "invoice_settings.default_payment_method", "discount.source.coupon"]
 
 #: Page cap per list: 100 pages of 100 objects. Reaching it is reported, never silent.
 MAX_PAGES = 100

@@ -61,7 +61,8 @@ from .snapshot import CaseSnapshot, from_ts
 from .concurrency import Rows, run_jobs
 from .lookup import lookup_kind, order_customers
 from .objects import line_is_proration, line_price, line_subscription_item
-from .prices import coupon_ids_needing_options, price_reads, subscription_currency, with_coupon_options, with_price_details
+from .prices import (coupon_ids_needing_options, price_reads, subscription_currency, subscription_discounts,
+                     with_coupon_options, with_price_details)
 from .provider import StripeReader
 from .rows import invoice_subscription, obj_id
 
@@ -348,8 +349,11 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
     for pid, expand in price_reads(objects["subscriptions"]).items():
         third[("priced", pid)] = lambda pid=pid, expand=expand: ([reader.price_expanded(pid, expand)], 1)
     by_discount = {str(d.get("id")): d for d in objects["discounts"]}
-    billed_discounts = [(by_discount[str(did)], subscription_currency(sub)) for sub in objects["subscriptions"]
-                        for did in sub.get("discounts") or [] if str(did) in by_discount]
+    by_customer = {str(c.get("id")): c for c in ordered}
+    billed_discounts = [(found, subscription_currency(sub)) for sub in objects["subscriptions"]
+                        for ref in subscription_discounts(sub, by_customer.get(str(obj_id(sub.get("customer")))))
+                        for found in [ref if isinstance(ref, dict) else by_discount.get(str(ref))]
+                        if isinstance(found, dict)]  # its own, else its customer's
     for cid in coupon_ids_needing_options(billed_discounts):  # an amount_off coupon in another currency
         third[("coupon_options", cid)] = lambda cid=cid: ([reader.coupon_with_options(cid)], 1)
     for charge in objects["charges"]:
@@ -380,7 +384,8 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
         elif isinstance(key, tuple) and key[0] == "priced":
             with_price_details(objects["subscriptions"], value[0])
         elif isinstance(key, tuple) and key[0] == "coupon_options":
-            with_coupon_options(objects["discounts"], value[0])
+            with_coupon_options(objects["discounts"] + [d for c in ordered for d in subscription_discounts({}, c)],
+                                value[0])
         elif isinstance(key, tuple):
             objects.setdefault(key[0], []).extend(value[0])
     if previews is not None:

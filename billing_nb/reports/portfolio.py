@@ -9,17 +9,20 @@ amount divided by 12 (rounded half up), per currency.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from ..analysis.terms import ItemShape, net_annual, recurring_discounts
+from ..exceptions import BadInputError
 from ..money import Money, round_half_up
-from ..reading.prices import price_terms, unit_minor
+from ..reading.account import AccountSnapshot
+from ..reading.objects import obj_id
+from ..reading.prices import price_terms, subscription_currency, subscription_discounts, unit_minor
 from ..reading.taxes import inclusive_percent
 
 __all__ = ["monthly_amount", "inherited_discount", "plan_mix", "interval_mix", "seat_distribution", "churn_risk",
-           "duplicate_subscriptions", "portal_validation", "mrr_totals", "unpaid_invoices", "LIVE_STATUSES"]
+           "duplicate_subscriptions", "portal_validation", "mrr_totals", "unpaid_invoices", "LIVE_STATUSES", "UNREAD"]
 
 LIVE_STATUSES = ("active", "trialing", "past_due")
 
@@ -33,57 +36,90 @@ def _price(item: dict[str, Any]) -> dict[str, Any]:
     return price if isinstance(price, dict) else {"id": price}
 
 
+class _Unread:
+    """The customer was not passed: unknown, not "none" (see :func:`monthly_amount`)."""
+
+    def __repr__(self) -> str:
+        return "UNREAD"
+
+
+#: ``customer`` not given: taken from the subscription when it is expanded there, else unknown
+UNREAD: Any = _Unread()
+
+
 def inherited_discount(sub: dict[str, Any], customer: dict[str, Any] | None) -> list[Any]:
-    """The discounts a subscription bills with: its own, else its customer's ``discount`` (a
-    subscription without discounts of its own inherits the customer's: API reference, Create a
-    subscription, ``discounts``), each as read (expanded, or an id)."""
-    own = list(sub.get("discounts") or [])
-    if own:
-        return own
-    disc = (customer or {}).get("discount")
-    return [disc] if isinstance(disc, dict) else []
+    """The discounts a subscription bills with, each as read (expanded, or an id): its own, else its
+    customer's (:func:`~billing_nb.reading.prices.subscription_discounts`, the one rule)."""
+    return subscription_discounts(sub, customer)
 
 
-def _customers_by_id(customers: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
-    return {str(c.get("id")): c for c in customers or [] if isinstance(c, dict)}
+def _customer_for(sub: dict[str, Any], customer: Any) -> dict[str, Any] | None:
+    """The customer whose discount ``sub`` may inherit: the one given (None: the caller says it has
+    none), else the subscription's own ``customer`` when it came expanded. A subscription with
+    discounts of its own needs none. Otherwise its MRR is unknown: refused, never counted gross."""
+    if customer is not UNREAD:
+        return customer if isinstance(customer, dict) else None
+    if isinstance(sub.get("customer"), dict):
+        return cast(dict[str, Any], sub["customer"])
+    if sub.get("discounts"):
+        return None
+    raise BadInputError(
+        f"subscription {sub.get('id') or '?'} has no discounts of its own, so it bills with its customer's "
+        f"({obj_id(sub.get('customer')) or '?'}): pass the account's customers, read with "
+        "data.discount.source.coupon expanded (reading.account.read_account does; e.g. mrr_totals(account) "
+        "or mrr_totals(subscriptions, account.customers)), or customer=None when it has no discount")
 
 
-def monthly_amount(sub: dict[str, Any], customer: dict[str, Any] | None = None) -> Money:
+def _customers(subscriptions: Any, customers: list[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], Any]:
+    """(subscriptions, a lookup of their customers): an :class:`AccountSnapshot` brings both."""
+    if isinstance(subscriptions, AccountSnapshot):
+        customers = subscriptions.customers if customers is None else customers
+        subscriptions = subscriptions.subscriptions
+    if customers is None:
+        return list(subscriptions), lambda sub: UNREAD
+    by_id = {str(c.get("id")): c for c in customers if isinstance(c, dict)}
+    return list(subscriptions), lambda sub: by_id.get(str(obj_id(sub.get("customer"))), UNREAD)
+
+
+def monthly_amount(sub: dict[str, Any], customer: dict[str, Any] | None = UNREAD) -> Money:
     """The subscription's recurring amount normalised to one month (MRR), in its own currency (a
-    multi-currency price bills at that currency's option), net of its forever coupons -- its own,
-    else its ``customer``'s -- when they were read expanded (Stripe counts those in MRR; once and
-    repeating coupons not: support.stripe.com/questions/billing-analytics) -- the case's own
-    arithmetic (:func:`~billing_nb.analysis.terms.net_annual`) over the account's objects, as the
-    store's ``item_mrr`` does (:mod:`.recurring`)."""
-    own = sub.get("currency")
-    currency = str(own).lower() if own else None
+    multi-currency price bills at that currency's option), net of the forever coupons it bills
+    with -- its own, else its ``customer``'s (read with the discount's coupon expanded; Stripe
+    counts forever coupons in MRR; once and repeating coupons not:
+    support.stripe.com/questions/billing-analytics) -- the case's own arithmetic
+    (:func:`~billing_nb.analysis.terms.net_annual`) over the account's objects, as the store's
+    ``item_mrr`` does (:mod:`.recurring`). ``customer`` not given: the subscription's own
+    ``customer`` if expanded; a subscription without discounts of its own whose customer is
+    unknown is refused (:class:`BadInputError`), not counted without the coupon it may inherit."""
+    payer = _customer_for(sub, customer)
+    currency = subscription_currency(sub) or "usd"
     items: list[ItemShape] = []
     for n, item in enumerate(_items(sub)):
         price = _price(item)
         rec = price.get("recurring") or {}
-        currency = currency or price.get("currency") or "usd"
         terms = price_terms(price, currency)  # tiered, package, decimal, metered, currency options: the case's own arithmetic
         quantity = int(item.get("quantity") or 1)
         items.append(ItemShape(str(item.get("id") or n), str(price.get("id")), str(price.get("product")),
-                               Money(unit_minor(terms, quantity), str(currency)),
+                               Money(unit_minor(terms, quantity), currency),
                                str(rec.get("interval", "month")), int(rec.get("interval_count") or 1),
                                quantity, False, 0, 0, terms=terms, inclusive_tax=inclusive_percent(item, sub)))
-    currency = currency or "usd"
     # forever coupons have no end (Stripe: ``end`` is null for once and forever), so no clock is needed
-    expanded = [d for d in inherited_discount(sub, customer) if isinstance(d, dict)]
-    discounts = recurring_discounts(expanded, str(currency), 0)
-    return Money(round_half_up(net_annual(tuple(items), discounts, excluding_tax=True) / 12), str(currency))
+    expanded = [d for d in subscription_discounts(sub, payer) if isinstance(d, dict)]
+    discounts = recurring_discounts(expanded, currency, 0)
+    return Money(round_half_up(net_annual(tuple(items), discounts, excluding_tax=True) / 12), currency)
 
 
-def plan_mix(subscriptions: list[dict[str, Any]], customers: list[dict[str, Any]] | None = None) -> pd.DataFrame:
-    """Live subscriptions and MRR per product and price (``customers``: their discounts, which a
-    subscription without its own inherits)."""
+def plan_mix(subscriptions: list[dict[str, Any]] | AccountSnapshot,
+             customers: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+    """Live subscriptions and MRR per product and price. ``customers`` (or an
+    :class:`AccountSnapshot` for both): their discounts, which a subscription without its own
+    inherits; without them such a subscription is refused (:func:`monthly_amount`)."""
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-    by_id = _customers_by_id(customers)
-    for sub in subscriptions:
+    subs, customer_of = _customers(subscriptions, customers)
+    for sub in subs:
         if sub.get("status") not in LIVE_STATUSES:
             continue
-        mrr = monthly_amount(sub, by_id.get(str(sub.get("customer"))))
+        mrr = monthly_amount(sub, customer_of(sub))
         for item in _items(sub)[:1]:
             price = _price(item)
             key = (str(price.get("product")), str(price.get("id")), mrr.currency)
@@ -125,17 +161,19 @@ def seat_distribution(subscriptions: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["subscription", "customer", "price", "seats"])
 
 
-def churn_risk(subscriptions: list[dict[str, Any]], customers: list[dict[str, Any]] | None = None) -> pd.DataFrame:
-    """Subscriptions at risk, with the reasons: past_due, unpaid, incomplete, cancel scheduled."""
+def churn_risk(subscriptions: list[dict[str, Any]] | AccountSnapshot,
+               customers: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+    """Subscriptions at risk, with the reasons: past_due, unpaid, incomplete, cancel scheduled;
+    the MRR at risk net of the coupons they bill with (``customers`` as for :func:`plan_mix`)."""
     weights = {"past_due": 3, "unpaid": 4, "incomplete": 2, "cancel_at_period_end": 2}
-    by_id = _customers_by_id(customers)
+    subs, customer_of = _customers(subscriptions, customers)
     rows = []
-    for sub in subscriptions:
+    for sub in subs:
         reasons = [s for s in ("past_due", "unpaid", "incomplete") if sub.get("status") == s]
         if sub.get("cancel_at_period_end") and sub.get("status") in LIVE_STATUSES:
             reasons.append("cancel_at_period_end")
         if reasons:
-            mrr = monthly_amount(sub, by_id.get(str(sub.get("customer"))))
+            mrr = monthly_amount(sub, customer_of(sub))
             rows.append({"subscription": sub["id"], "customer": sub.get("customer"), "status": sub.get("status"),
                          "reasons": ", ".join(reasons), "score": sum(weights[r] for r in reasons),
                          "mrr_at_risk": mrr.format()})
@@ -183,15 +221,18 @@ def portal_validation(configurations: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def mrr_totals(subscriptions: list[dict[str, Any]], customers: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+def mrr_totals(subscriptions: list[dict[str, Any]] | AccountSnapshot,
+               customers: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """MRR and ARR of the live subscriptions, one row per currency (never summed across);
-    ``customers`` (the account's, their discounts read expanded) bring the forever coupons a
-    subscription inherits from its customer, as the store's metrics count them."""
+    ``customers`` (the account's, their discounts read expanded; or pass the
+    :class:`AccountSnapshot`) bring the forever coupons a subscription inherits from its
+    customer, as the store's metrics count them; without them a subscription that would inherit
+    one is refused (:func:`monthly_amount`), never counted gross."""
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    by_id = _customers_by_id(customers)
-    for sub in subscriptions:
+    subs, customer_of = _customers(subscriptions, customers)
+    for sub in subs:
         if sub.get("status") in LIVE_STATUSES:
-            mrr = monthly_amount(sub, by_id.get(str(sub.get("customer"))))
+            mrr = monthly_amount(sub, customer_of(sub))
             totals[mrr.currency][0] += 1
             totals[mrr.currency][1] += mrr.amount
     rows = [{"currency": cur, "live_subscriptions": n, "mrr_minor": m, "arr_minor": m * 12,

@@ -42,7 +42,12 @@ WITH lines AS (
   SELECT l.subscription_id, COALESCE(l.subscription_item_id, l.subscription_id || ':' || l.price_id) AS item_key,
          i.customer_id, l.currency, l.period_start, l.period_end, l.proration, l.amount, l.quantity, l.recurring_amount,
          l.forever_factor,
-         i.created AS invoiced, p.unit_amount, p.recurring_interval AS billing_interval,
+         i.created AS invoiced,
+         -- the price per unit in the line's currency: the default's only in its own currency, else (a
+         -- multi-currency price's option) what the item bills per unit at that price, never the default's
+         CASE WHEN l.currency = p.currency THEN p.unit_amount
+              WHEN si.price_id = l.price_id AND si.quantity > 0 THEN 1.0 * si.amount / si.quantity END AS unit_amount,
+         p.recurring_interval AS billing_interval,
          CASE p.recurring_interval WHEN 'month' THEN 1.0 * p.recurring_interval_count
               WHEN 'year' THEN 12.0 * p.recurring_interval_count
               WHEN 'week' THEN p.recurring_interval_count * 12.0 / 52
@@ -50,6 +55,7 @@ WITH lines AS (
   FROM invoice_line_items l
   JOIN invoices i ON i.id = l.invoice_id
   JOIN prices p ON p.id = l.price_id
+  LEFT JOIN subscription_items si ON si.id = l.subscription_item_id
   WHERE l.subscription_id IS NOT NULL AND p.recurring_interval IS NOT NULL
     AND i.status <> 'void' AND l.period_end > l.period_start
 ),
@@ -173,7 +179,8 @@ ORDER BY a.currency, c.month, a.age
 
 _CURRENT = f"""
 WITH live AS (
-  SELECT s.id AS subscription_id, s.customer_id, si.quantity, p.id AS price_id, p.product_id, p.currency,
+  SELECT s.id AS subscription_id, s.customer_id, si.quantity, p.id AS price_id, p.product_id,
+         COALESCE(s.currency, p.currency) AS currency,  -- the subscription's: item_mrr is in it
          p.recurring_interval AS billing_interval, p.recurring_interval_count AS interval_count, m.mrr
   FROM subscriptions s
   JOIN subscription_items si ON si.subscription_id = s.id

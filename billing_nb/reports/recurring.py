@@ -28,8 +28,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis.terms import ItemShape, RecurringDiscount, net_annual
+from ..analysis.terms import ItemShape, RecurringDiscount, net_annual, recurring_discounts
 from ..money import Money, round_half_up
+from ..reading.prices import subscription_discounts
 
 __all__ = ["ITEM_MRR_COLUMNS", "item_mrr", "split_net"]
 
@@ -54,21 +55,19 @@ def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and value != value) and value is not pd.NA
 
 
-def _forever(row: dict[str, Any], currency: str) -> RecurringDiscount | None:
-    """A discount row as the case's :class:`RecurringDiscount`, when it lasts forever."""
-    if row.get("duration") != "forever":
-        return None
+def _as_discount(row: dict[str, Any]) -> dict[str, Any]:
+    """A ``discounts`` row as the Stripe discount it was read from (its coupon expanded), so the
+    case's own rule reads it (:func:`~billing_nb.analysis.terms.recurring_discounts`: forever only,
+    an ``amount_off`` in the subscription's currency or at its ``currency_options`` there)."""
     products = json.loads(row["applies_to_products"]) if _present(row.get("applies_to_products")) else None
-    scope = tuple(str(p) for p in products) if products else None
-    if _present(row.get("percent_off")):
-        return RecurringDiscount(str(row["id"]), percent_off=Fraction(str(row["percent_off"])), products=scope)
-    if _present(row.get("amount_off")) and int(row["amount_off"]):
-        off: int | None = int(row["amount_off"]) if str(row.get("currency") or "").lower() == currency else None
-        if off is None and _present(row.get("amount_off_options")):  # the coupon's currency_options
-            off = (json.loads(row["amount_off_options"]) or {}).get(currency)
-        if off:
-            return RecurringDiscount(str(row["id"]), amount_off=int(off), products=scope)
-    return None
+    options = json.loads(row["amount_off_options"]) if _present(row.get("amount_off_options")) else {}
+    coupon = {"duration": row.get("duration"),
+              "percent_off": str(row["percent_off"]) if _present(row.get("percent_off")) else None,
+              "amount_off": int(row["amount_off"]) if _present(row.get("amount_off")) else None,
+              "currency": row.get("currency") if _present(row.get("currency")) else None,
+              "currency_options": {str(c): {"amount_off": int(v)} for c, v in (options or {}).items()},
+              "applies_to": {"products": products} if products else None}
+    return {"id": str(row["id"]), "object": "discount", "end": None, "source": {"type": "coupon", "coupon": coupon}}
 
 
 def split_net(items: tuple[ItemShape, ...], discounts: tuple[RecurringDiscount, ...]) -> dict[str, Fraction]:
@@ -110,11 +109,15 @@ def _allocate(exact: dict[str, Fraction], total: int) -> dict[str, int]:
 def _item(r: dict[str, Any], currency: str) -> ItemShape:
     """The item as the case's terms read it. ``amount`` is what it recurs at per period under its
     price's model (tiers, packages, decimals; metered 0), stored by the sync; without it (a store
-    synced before it was kept) ``unit_amount x quantity``."""
+    synced before it was kept) ``unit_amount x quantity`` -- only in the price's own currency: a
+    subscription billed in another currency bills at an option the store does not hold, so its
+    amount is unknown (0, as a tiered price's null ``unit_amount``), never the default's."""
     if _present(r.get("amount")):
         unit, quantity = int(r["amount"]), 1
+    elif _present(r.get("unit_amount")) and str(r.get("currency") or currency).lower() == currency:
+        unit, quantity = int(r["unit_amount"] or 0), int(r["quantity"] or 1)
     else:
-        unit, quantity = (int(r["unit_amount"] or 0) if _present(r["unit_amount"]) else 0), int(r["quantity"] or 1)
+        unit, quantity = 0, 1
     return ItemShape(str(r["item_id"]), str(r["price_id"]), str(r["product_id"]), Money(unit, currency),
                      str(r["recurring_interval"]), int(r["recurring_interval_count"] or 1), quantity, False, 0, 0)
 
@@ -131,10 +134,10 @@ def item_mrr(query: Callable[[str], pd.DataFrame]) -> pd.DataFrame:
     for sid, its in subs.items():
         # the subscription's currency: a multi-currency price bills there at its option (the item's amount)
         currency = str(its[0]["sub_currency"] or its[0]["currency"] or "usd").lower()
-        ids = json.loads(its[0]["discount_ids"]) if _present(its[0]["discount_ids"]) else []
-        if not ids and _present(its[0]["customer_discount"]):
-            ids = [its[0]["customer_discount"]]
-        terms = tuple(t for t in (_forever(discounts[i], currency) for i in ids if i in discounts) if t is not None)
+        own = json.loads(its[0]["discount_ids"]) if _present(its[0]["discount_ids"]) else []
+        inherited = its[0]["customer_discount"] if _present(its[0]["customer_discount"]) else None
+        ids = subscription_discounts({"discounts": own}, {"discount": inherited})  # its own, else its customer's
+        terms = recurring_discounts([_as_discount(discounts[str(i)]) for i in ids if str(i) in discounts], currency, 0)
         items = tuple(_item(r, currency) for r in its)
         mrr = round_half_up(net_annual(items, terms) / 12)
         shares = _allocate({k: v / 12 for k, v in split_net(items, terms).items()}, mrr)

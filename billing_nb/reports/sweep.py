@@ -28,8 +28,10 @@ FINDINGS: dict[str, tuple[str, str]] = {
         SELECT MIN(s.customer_id) AS lookup, MIN(s.customer_id) AS customer_id,
                COUNT(*) || ' live subscriptions to ' || COALESCE(MAX(pr.name), p.product_id) || ' ('
                  || STRING_AGG(s.id, ', ' ORDER BY s.id) || ')' AS detail,
-               CAST(NULL AS BIGINT) AS due, CAST(SUM(COALESCE(si.amount, p.unit_amount * si.quantity)) AS BIGINT) AS amount,
-               MIN(p.currency) AS currency
+               CAST(NULL AS BIGINT) AS due,
+               CAST(SUM(COALESCE(si.amount, CASE WHEN COALESCE(s.currency, p.currency) = p.currency
+                                                 THEN p.unit_amount * si.quantity END)) AS BIGINT) AS amount,
+               MIN(COALESCE(s.currency, p.currency)) AS currency
         FROM subscriptions s JOIN customers c ON c.id = s.customer_id
         JOIN subscription_items si ON si.subscription_id = s.id JOIN prices p ON p.id = si.price_id
         LEFT JOIN products pr ON pr.id = p.product_id

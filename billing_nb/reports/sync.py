@@ -24,7 +24,8 @@ from typing import Any, cast
 
 from ..exceptions import ConfigError, StripeInvalidRequestError, StripeNotFoundError
 from ..reading.pages import Page, RateLimiter, iter_pages, raw_lister, retrieve_throttled
-from ..reading.prices import coupon_ids_needing_options, price_reads, with_coupon_options, with_price_details
+from ..reading.prices import (coupon_ids_needing_options, price_reads, subscription_discounts, with_coupon_options,
+                              with_price_details)
 from ..reading.provider import StripeReader
 from .store import AccountStore
 from .slim import masked_rows
@@ -119,7 +120,7 @@ class _Syncer:
             self._tiers([obj])
             self._coupon_options([(d, obj.get("currency")) for d in obj.get("discounts") or []])
         elif kind == "customers":
-            self._coupon_options([(obj.get("discount"), obj.get("currency"))])
+            self._coupon_options([(d, obj.get("currency")) for d in subscription_discounts({}, obj)])
         if not embedded or not embedded.get("has_more"):
             return
         v1 = self.reader.client.v1

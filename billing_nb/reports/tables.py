@@ -18,7 +18,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from ..reading.prices import price_terms, recurring_amount
+from ..reading.prices import price_terms, recurring_amount, subscription_currency, subscription_discounts
 
 __all__ = ["TABLES", "KIND_TABLE", "rows_for", "Row", "json_text", "discount_row", "coupon_of"]
 
@@ -107,7 +107,8 @@ def _customer(o: dict[str, Any], email_key: Callable[[str | None], str | None]) 
     inv = o.get("invoice_settings") or {}
     return (o["id"], o.get("created"), email_key(o.get("_email")), o.get("email"), o.get("name"), o.get("currency"),
             bool(o.get("delinquent")), bool(o.get("deleted")), _id(o.get("test_clock")),
-            _id(inv.get("default_payment_method")), json_text(o.get("metadata")), _id(o.get("discount")))
+            _id(inv.get("default_payment_method")), json_text(o.get("metadata")),
+            next((_id(d) for d in subscription_discounts({}, o)), None))
 
 
 def _price(o: dict[str, Any]) -> Row:
@@ -129,7 +130,7 @@ def _subscription(o: dict[str, Any]) -> Row:
 
 def _items(o: dict[str, Any]) -> list[Row]:
     return [(i["id"], i.get("created"), o["id"], _id(i.get("price")), i.get("quantity") or 1,
-             i.get("current_period_start"), i.get("current_period_end"), _item_amount(i, o.get("currency")))
+             i.get("current_period_start"), i.get("current_period_end"), _item_amount(i, subscription_currency(o)))
             for i in ((o.get("items") or {}).get("data") or [])]
 
 
@@ -141,10 +142,10 @@ def _item_amount(item: dict[str, Any], currency: str | None = None) -> int | Non
     price = item.get("price")
     if not isinstance(price, dict):
         return None
-    terms = price_terms(price, currency.lower() if currency else None)
-    if not terms.known:
+    cur = currency.lower() if currency else None
+    if not price_terms(price, cur).known:
         return None
-    return recurring_amount(price, int(item.get("quantity") or 1), currency.lower() if currency else None)
+    return recurring_amount(price, int(item.get("quantity") or 1), cur)
 
 
 def invoice_subscription(o: dict[str, Any]) -> str | None:
@@ -255,7 +256,7 @@ def rows_for(kind: str, obj: dict[str, Any], email_key: Callable[[str | None], s
     """The rows one object of a listed kind puts in each table (a subscription its items
     too, an invoice its embedded lines)."""
     if kind == "customers":
-        return {"customers": [_customer(obj, email_key)], "discounts": _discount_rows([obj.get("discount")])}
+        return {"customers": [_customer(obj, email_key)], "discounts": _discount_rows(subscription_discounts({}, obj))}
     if kind == "products":
         return {"products": [(obj["id"], obj.get("created"), obj.get("name"), bool(obj.get("active")),
                               json_text(obj.get("metadata")))]}

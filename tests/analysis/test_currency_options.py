@@ -140,7 +140,7 @@ def test_any_option_currency_is_priced_as_stripe_bills_it(client: Any, data: Any
     assert shape.recurring_total == Money(unit * qty, currency)
     assert shape.mrr == Money(inv.total, currency)  # monthly: the period's net is the MRR
     assert sub_row(snap.of("subscriptions")[0]).items_total == unit * qty
-    assert monthly_amount(snap.of("subscriptions")[0]) == Money(unit * qty, currency)  # its discounts are ids here
+    assert monthly_amount(snap.of("subscriptions")[0], snap.of("customers")[0]) == Money(unit * qty, currency)  # its discounts are ids here
 
 
 def test_the_portfolio_prices_an_option_currency_per_currency(client: Any) -> None:
@@ -149,6 +149,6 @@ def test_the_portfolio_prices_an_option_currency_per_currency(client: Any) -> No
     client.v1.subscriptions.create({"customer": cus, "currency": "jpy", "items": [{"price": price, "quantity": 2}]})
     account = read_account(StripeReader(client))
     subs = [s for s in account.subscriptions if s["customer"] == cus]
-    totals = mrr_totals(subs)
+    totals = mrr_totals(subs, account.customers)
     assert totals.to_dict(orient="records")[0]["currency"] == "jpy"
     assert int(totals.to_dict(orient="records")[0]["mrr_minor"]) == 6000

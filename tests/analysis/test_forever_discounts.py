@@ -77,7 +77,7 @@ def _disc(**coupon: object) -> dict[str, object]:
 def test_the_portfolio_mrr_is_net_of_forever_coupons_only() -> None:
     from billing_nb.reports.portfolio import monthly_amount
 
-    assert monthly_amount(_sub([])).amount == 8333
+    assert monthly_amount(_sub([]), None).amount == 8333
     assert monthly_amount(_sub([_disc(duration="forever", percent_off=25)])).amount == 6250
     assert monthly_amount(_sub([_disc(duration="once", percent_off=25)])).amount == 8333
     assert monthly_amount(_sub([_disc(duration="forever", amount_off=12000, currency="usd")])).amount == 7333

@@ -83,7 +83,7 @@ def test_portfolio_on_the_demo_account(own: tuple[AccountSnapshot, dict[str, Any
     seats = portfolio.seat_distribution(account.subscriptions)
     team = seats[seats["subscription"] == stories["team"].objects["subscription"]]
     assert list(team["seats"]) == [5]
-    totals = portfolio.mrr_totals(account.subscriptions)
+    totals = portfolio.mrr_totals(account)
     assert list(totals["currency"]) == ["usd"] and int(totals.loc[0, "mrr_minor"]) > 0
     assert (portfolio.unpaid_invoices(account.invoices)["remaining_minor"] > 0).all()
 

@@ -110,7 +110,7 @@ def test_current_mrr_is_net_of_forever_coupons_and_equals_the_portfolio(account:
     assert {c: int(r["mrr"]) for c, r in mrr.items()} == EXPECTED
     assert {c: int(r["arr"]) for c, r in mrr.items()} == {c: 12 * v for c, v in EXPECTED.items()}
     assert {c: int(r["live_subscriptions"]) for c, r in mrr.items()} == EXPECTED_SUBS
-    portfolio = mrr_totals(read_account(StripeReader(account.w.c)).subscriptions)
+    portfolio = mrr_totals(read_account(StripeReader(account.w.c)))
     assert {r["currency"]: int(r["mrr_minor"]) for r in portfolio.to_dict(orient="records")} == EXPECTED
 
 

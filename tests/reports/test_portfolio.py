@@ -15,14 +15,19 @@ def _sub(sid: str, cust: str, amount: int, interval: str = "month", qty: int = 1
             **extra}
 
 
+def _customers(subs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The subscriptions' customers as read, none with a discount of its own."""
+    return [{"id": s["customer"], "object": "customer", "discount": None} for s in subs]
+
+
 def test_monthly_amount_normalises_annual_and_seats() -> None:
-    assert monthly_amount(_sub("s1", "c1", 20000, "year")).amount == 1667  # 200.00/12 rounded half up
-    assert monthly_amount(_sub("s2", "c1", 1500, qty=5)).amount == 7500
+    assert monthly_amount(_sub("s1", "c1", 20000, "year"), None).amount == 1667  # 200.00/12 rounded half up
+    assert monthly_amount(_sub("s2", "c1", 1500, qty=5), None).amount == 7500
 
 
 def test_plan_mix_counts_only_live() -> None:
     subs = [_sub("s1", "c1", 2000), _sub("s2", "c2", 2000), _sub("s3", "c3", 2000, status="canceled")]
-    frame = plan_mix(subs)
+    frame = plan_mix(subs, _customers(subs))
     assert frame.loc[0, "subscriptions"] == 2 and frame.loc[0, "mrr_minor"] == 4000
 
 
@@ -36,7 +41,7 @@ def test_interval_and_seats() -> None:
 def test_churn_risk_orders_by_score() -> None:
     subs = [_sub("s1", "c1", 2000, status="past_due"), _sub("s2", "c2", 2000, cancel_at_period_end=True),
             _sub("s3", "c3", 2000)]
-    frame = churn_risk(subs)
+    frame = churn_risk(subs, _customers(subs))
     assert list(frame["subscription"]) == ["s1", "s2"]
 
 

@@ -30,7 +30,7 @@ from ..errors import invalid, missing
 from ..params import Params
 from ..store import Obj, Store
 
-__all__ = ["discounts_param", "new_discount", "replace", "unredeem", "active", "apply", "consume", "coupon_of",
+__all__ = ["discounts_param", "new_discount", "redeem_for_customer", "replace", "unredeem", "active", "apply", "consume", "coupon_of",
            "percent_net"]
 
 
@@ -139,8 +139,34 @@ def unredeem(store: Store, ids: list[str]) -> None:
             coupon["times_redeemed"] = max(int(coupon["times_redeemed"]) - 1, 0)
 
 
+def redeem_for_customer(store: Store, coupon_id: str, customer_id: str) -> Obj:
+    """Put ``coupon_id`` on the customer (``customer.discount``; the Dashboard's "apply coupon" on a
+    customer: this API version takes no coupon on customers). Every subscription of the customer
+    without discounts of its own bills with it, including later ones (docs.stripe.com/billing/
+    subscriptions/coupons: "A coupon that you add to a customer applies to all subscriptions for
+    that customer")."""
+    cust = store.get("customer", customer_id, "customer")
+    disc = new_discount(store, coupon_id, customer=customer_id, subscription=None,
+                        currency=str(cust.get("currency") or "usd"), param="coupon")
+    cust["discount"] = disc
+    return disc
+
+
+def _customer_discount(store: Store, sub: Obj, at: int) -> list[Obj]:
+    """The customer's discount, which a subscription without its own inherits."""
+    cust = store.maybe("customer", str(sub.get("customer")))
+    ref = (cust or {}).get("discount")
+    disc = store.maybe("discount", str(ref.get("id"))) if isinstance(ref, dict) else None
+    if disc is None or disc.get("_used") or (disc["end"] is not None and int(disc["end"]) <= at):
+        return []
+    return [disc]
+
+
 def active(store: Store, sub: Obj, at: int, *, prune: bool = False) -> list[Obj]:
-    """The subscription's discounts in force at ``at``; with ``prune`` ended ones leave it."""
+    """The subscription's discounts in force at ``at`` -- its own, else its customer's (API
+    reference, Create a subscription, ``discounts``); with ``prune`` its own ended ones leave it."""
+    if not sub.get("discounts"):
+        return _customer_discount(store, sub, at)
     keep, now = [], []
     for did in sub.get("discounts") or []:
         disc = store.maybe("discount", did)
