@@ -82,6 +82,32 @@ def test_payment_intent_descriptors_are_stored(client: stripe.StripeClient) -> N
                                                                                            "r@example.com")
 
 
+def test_payment_intent_automatic_payment_methods(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/api/payment_intents/create#create_payment_intent-automatic_payment_methods:
+    # enabled (required) and allow_redirects (always | never, default always); a confirm with
+    # redirects allowed and no return_url is refused, and nothing is created.
+    cus = customer(client, pm=None)
+    pi = client.v1.payment_intents.create(params={
+        "amount": 900, "currency": "usd", "customer": cus.id, "payment_method": "pm_card_visa", "confirm": True,
+        "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}})
+    assert pi.status == "succeeded"
+    assert (pi.automatic_payment_methods.enabled, pi.automatic_payment_methods.allow_redirects) == (True, "never")
+    before = len(client.v1.payment_intents.list(params={"customer": cus.id}).data)
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.payment_intents.create(params={
+            "amount": 900, "currency": "usd", "customer": cus.id, "payment_method": "pm_card_visa", "confirm": True,
+            "automatic_payment_methods": {"enabled": True}})
+    assert err.value.param == "return_url"
+    assert len(client.v1.payment_intents.list(params={"customer": cus.id}).data) == before
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.payment_intents.create(params={"amount": 900, "currency": "usd",
+                                                 "automatic_payment_methods": {"allow_redirects": "never"}})
+    assert missing.value.param == "automatic_payment_methods[enabled]"
+    plain = client.v1.payment_intents.create(params={"amount": 900, "currency": "usd", "return_url": "https://example.com/back",
+                                                     "automatic_payment_methods": {"enabled": True}})
+    assert plain.status == "requires_payment_method" and plain.automatic_payment_methods.allow_redirects == "always"
+
+
 def test_checkout_session_fields_are_stored(client: stripe.StripeClient) -> None:
     # docs.stripe.com/api/checkout/sessions/create: each of these appears on the session as sent.
     cus = customer(client, pm=None)

@@ -69,18 +69,42 @@ def _confirm(store: Store, pi: Obj, pm_id: str | None) -> Obj:
 
 @route("POST", "/v1/payment_intents", accepts=("amount", "currency", "customer", "payment_method", "confirm",
                                               "description", "metadata", "receipt_email", "statement_descriptor",
-                                              "statement_descriptor_suffix"))
+                                              "statement_descriptor_suffix", "automatic_payment_methods",
+                                              "off_session", "return_url"))
 def create_payment_intent(ctx: Ctx, p: Params) -> Obj:
     st = ctx.store
     customer = st.get("customer", p.req("customer"), "customer")["id"] if p.has("customer") else None
     amount = p.int("amount", required=True) or 0
     if amount < 50:
         raise invalid("Amount must be at least $0.50 usd", "amount", "amount_too_small")
+    auto = p.sub("automatic_payment_methods")
+    automatic = None
+    if auto is not None:
+        # API reference, Create a PaymentIntent: automatic_payment_methods.enabled (required) and
+        # allow_redirects (always | never, default always). Payment methods that may redirect
+        # need a return_url at confirmation; with "never" only non-redirecting ones are offered.
+        enabled = auto.bool("enabled")
+        if enabled is None:
+            raise invalid("Missing required param: automatic_payment_methods[enabled].",
+                          "automatic_payment_methods[enabled]", "parameter_missing")
+        redirects = auto.enum("allow_redirects", ("always", "never"), "always")
+        automatic = {"enabled": True, "allow_redirects": redirects} if enabled else None
+        if enabled and redirects == "always" and p.bool("confirm") and not p.str("return_url") \
+                and not p.bool("off_session"):
+            raise invalid("This PaymentIntent is configured to accept payment methods enabled in your Dashboard. "
+                          "Because some of these payment methods might redirect your customer off of your page, "
+                          "you must provide a `return_url`. If you don't want to accept redirect-based payment "
+                          "methods, set `automatic_payment_methods[enabled]` to `true` and "
+                          "`automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents "
+                          "and Payment Intents.", "return_url")
+    p.bool("off_session")
+    p.str("return_url")
     pi = new_payment_intent(st, amount=amount, currency=p.req("currency").lower(), customer=customer,
                             description=p.str("description"), payment_method=p.str("payment_method"),
                             metadata=p.metadata())
     for field in ("receipt_email", "statement_descriptor", "statement_descriptor_suffix"):
         pi[field] = p.str(field)  # stored as given (API reference, Create a PaymentIntent)
+    pi["automatic_payment_methods"] = automatic
     st.emit("payment_intent.created", pi)
     if p.bool("confirm"):
         _confirm(st, pi, p.str("payment_method"))
