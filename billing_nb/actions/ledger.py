@@ -8,8 +8,14 @@ action id and idempotency key.
 The database runs in WAL mode (``busy_timeout`` and ``BEGIN IMMEDIATE`` for writes), so
 several processes of a batch can share one ledger file. Each thread of each process keeps
 one connection per ``Ledger`` (opening one per operation made the last close checkpoint
-the WAL, an fsync per row); a connection is never used across a fork (the pid is checked)
-and is dropped after any error.
+the WAL, an fsync per row), dropped after any error. SQLite forbids carrying a connection
+across ``fork()`` ("do not open a connection, then fork, then use it in the child"): a fork
+first waits until no thread is inside a ledger operation (a thread forked mid-statement
+leaves SQLite's mutexes held in the child, which then hangs) and closes every connection,
+so a forked child inherits none and opens its own; one inherited anyway (a fork the hook did
+not see) is never used nor closed by the child -- closing it would drop the child's POSIX
+locks on the file. The first open of a new file (WAL mode, schema) is one write
+transaction, retried while another process holds the file's lock.
 
 Rows are keyed by the write's idempotency key, which is derived from the effect (see
 :func:`billing_nb.actions.model.idempotency_key`), so "has this effect been done?" is one
@@ -25,6 +31,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -89,6 +97,67 @@ class LedgerEntry:
     error: str | None
 
 
+class _ForkGate:
+    """Ledger operations in flight across this process's threads, so a fork can wait for none.
+
+    Operations enter and leave freely; ``before_fork`` waits (up to ``wait`` seconds) until
+    none is in flight, keeps new ones out until the fork is done, and closes every ledger's
+    connections: the child starts with no SQLite state from its parent."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._active = 0
+        self._forking = False
+        self.ledgers: weakref.WeakSet[Ledger] = weakref.WeakSet()
+
+    def enter(self) -> None:
+        with self._cond:
+            while self._forking:
+                self._cond.wait()
+            self._active += 1
+
+    def leave(self) -> None:
+        with self._cond:
+            self._active -= 1
+            if self._active <= 0:
+                self._cond.notify_all()
+
+    def before_fork(self, wait: float = 30.0) -> None:
+        self._cond.acquire()
+        self._forking = True
+        deadline = time.monotonic() + wait
+        while self._active > 0 and time.monotonic() < deadline:
+            self._cond.wait(max(0.0, deadline - time.monotonic()))
+        for ledger in list(self.ledgers):
+            ledger._close_all(idle_only=self._active > 0)
+
+    def after_fork_parent(self) -> None:
+        self._forking = False
+        self._cond.notify_all()
+        self._cond.release()
+
+    def after_fork_child(self) -> None:
+        # the other threads are gone: a fresh gate; every connection was closed before the fork
+        self._cond = threading.Condition()
+        self._active = 0
+        self._forking = False
+
+
+_GATE = _ForkGate()
+#: Connections a child inherited while in use (the gate timed out, or a fork it did not see):
+#: kept referenced so the child never closes them (closing drops the child's own POSIX locks).
+_INHERITED: list[sqlite3.Connection] = []
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_GATE.before_fork, after_in_parent=_GATE.after_fork_parent,
+                        after_in_child=_GATE.after_fork_child)
+
+_TRANSIENT = ("database is locked", "database is busy", "database table is locked")
+
+
+def _transient(err: BaseException) -> bool:
+    return isinstance(err, sqlite3.OperationalError) and any(t in str(err).lower() for t in _TRANSIENT)
+
+
 def _first(cur: sqlite3.Cursor) -> tuple[Any, ...] | None:
     """The first row, the statement run to its end: a kept connection never holds an old read
     snapshot open (a half-read SELECT would keep WAL's view from moving on)."""
@@ -133,48 +202,109 @@ class Ledger:
     def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
         self.path = Path(path)
         self.timeout = timeout
-        self._local = threading.local()
+        self._conns: dict[int, tuple[int, sqlite3.Connection]] = {}  # thread ident -> (pid, connection)
+        self._conns_lock = threading.Lock()
+        self._busy: set[int] = set()  # id() of the connections inside an operation now
+        _GATE.ledgers.add(self)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as conn:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(_SCHEMA + CASEBOOK_SCHEMA)
-        except (OSError, sqlite3.Error) as err:
+        except OSError as err:
             raise StorageError.of(self.path, err) from err
+        self._first_open()
+
+    def _first_open(self) -> None:
+        """WAL mode and the schema, idempotently: several processes may open a new file at
+        once, and a lock held by another one is waited out (then one clear line)."""
+        deadline = time.monotonic() + self.timeout
+        pause = 0.01
+        while True:
+            try:
+                with self._connect() as conn:
+                    if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                        conn.execute("PRAGMA journal_mode=WAL")
+                    conn.executescript("BEGIN IMMEDIATE;\n" + _SCHEMA + CASEBOOK_SCHEMA + "\nCOMMIT;")
+                return
+            except StorageError as err:
+                cause = err.__cause__
+                if not (cause is not None and _transient(cause)) or time.monotonic() >= deadline:
+                    raise
+            except (OSError, sqlite3.Error) as err:
+                if not _transient(err) or time.monotonic() >= deadline:
+                    raise StorageError.of(self.path, err) from err
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
     @classmethod
     def in_dir(cls, cases_dir: Path) -> Ledger:
         return cls(Path(cases_dir) / LEDGER_FILENAME)
 
     def _open(self) -> sqlite3.Connection:
-        held = getattr(self._local, "conn", None)
-        if held is not None and held[0] == os.getpid():
-            return held[1]
+        me = threading.get_ident()
+        with self._conns_lock:
+            held = self._conns.get(me)
+            if held is not None and held[0] == os.getpid():
+                return held[1]
+            if held is not None:  # inherited across a fork the gate did not close: never used, never closed
+                _INHERITED.append(held[1])
+                del self._conns[me]
         try:
-            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            # one thread uses it at a time (its own); the fork hook may close it from another
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
             conn.execute("PRAGMA synchronous=NORMAL")
         except (OSError, sqlite3.Error) as err:
             raise StorageError.of(self.path, err) from err
-        self._local.conn = (os.getpid(), conn)
+        with self._conns_lock:
+            self._conns[me] = (os.getpid(), conn)
         return conn
 
     def _drop(self) -> None:
-        held = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if held is not None and held[0] == os.getpid():
-            try:
-                held[1].close()
-            except sqlite3.Error:
-                pass
+        with self._conns_lock:
+            held = self._conns.pop(threading.get_ident(), None)
+        if held is None:
+            return
+        if held[0] != os.getpid():
+            _INHERITED.append(held[1])
+            return
+        try:
+            held[1].close()
+        except sqlite3.Error:
+            pass
+
+    def _close_all(self, *, idle_only: bool = False) -> None:
+        """Close every thread's connection (before a fork); one in a transaction is kept when
+        ``idle_only``: one inside an operation is kept (the gate stopped waiting for it)."""
+        with self._conns_lock:
+            for ident, (pid, conn) in list(self._conns.items()):
+                if pid != os.getpid() or (idle_only and id(conn) in self._busy):
+                    continue
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+                del self._conns[ident]
 
     def close(self) -> None:
         """Close this thread's connection (the next operation opens another)."""
-        self._drop()
+        _GATE.enter()
+        try:
+            self._drop()
+        finally:
+            _GATE.leave()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        _GATE.enter()
+        try:
+            with self._connected() as conn:
+                yield conn
+        finally:
+            _GATE.leave()
+
+    @contextmanager
+    def _connected(self) -> Iterator[sqlite3.Connection]:
         conn = self._open()
+        self._busy.add(id(conn))
         try:
             yield conn
         except sqlite3.Error as err:  # a corrupt file, a full disk, a read-only folder
@@ -187,6 +317,8 @@ class Ledger:
                 except sqlite3.Error:
                     self._drop()
             raise
+        finally:
+            self._busy.discard(id(conn))
 
     def _append(self, case_id: str, action_id: str, key: str, phase: str, status: str | None,
                 stripe_object: str | None, request_id: str | None, error: str | None) -> int:

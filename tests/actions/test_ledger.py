@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import multiprocessing as _mp
 import sqlite3
+import threading
+from typing import Any
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -137,3 +140,115 @@ def test_corrupt_ledger_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CorruptFileError, match="ledger.sqlite: not a readable SQLite ledger") as err:
         Ledger(bad)
     assert err.value.exit_code == 2
+
+
+# --- across forks: a forked child never uses, nor closes, its parent's connection ----------------
+
+
+_SHARED: dict[str, Ledger] = {}
+
+
+def _child_appends(n: int, tag: str) -> None:
+    """In a forked child: append through the Ledger object the parent made and used."""
+    led = _SHARED["led"]
+    for i in range(n):
+        led.begin(f"{tag}", f"{tag}-{i}", f"k-{tag}-{i}")
+    led.close()
+
+
+def _rows(path: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return [tuple(r) for r in conn.execute("SELECT case_id, action_id FROM ledger ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+def test_forked_children_write_beside_a_parent_that_keeps_its_connection(tmp_path: Path) -> None:
+    led = Ledger(tmp_path / "ledger.sqlite")
+    led.begin("parent", "parent-0", "k-parent-0")  # the parent's connection is open when it forks
+    _SHARED["led"] = led
+    ctx = _mp.get_context("fork")
+    children = [ctx.Process(target=_child_appends, args=(40, f"child{c}")) for c in range(4)]
+    for p in children:
+        p.start()
+    for i in range(1, 41):  # the parent goes on writing on its kept connection meanwhile
+        led.begin("parent", f"parent-{i}", f"k-parent-{i}")
+    for p in children:
+        p.join(60)
+        assert p.exitcode == 0
+    led.begin("parent", "parent-last", "k-parent-last")  # and after they are gone
+    rows = _rows(tmp_path / "ledger.sqlite")
+    assert len(rows) == 1 + 40 + 4 * 40 + 1
+    assert len(set(rows)) == len(rows)
+    assert {c for c, _ in rows} == {"parent", "child0", "child1", "child2", "child3"}
+
+
+def test_a_fork_while_another_thread_writes_loses_nothing(tmp_path: Path) -> None:
+    led = Ledger(tmp_path / "ledger.sqlite")
+    _SHARED["led"] = led
+    stop = threading.Event()
+    written: list[int] = []
+
+    def writer() -> None:
+        i = 0
+        while not stop.is_set():
+            led.begin("thread", f"thread-{i}", f"k-thread-{i}")
+            written.append(i)
+            i += 1
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        ctx = _mp.get_context("fork")
+        for c in range(3):
+            p = ctx.Process(target=_child_appends, args=(20, f"fork{c}"))
+            p.start()
+            p.join(60)
+            assert p.exitcode == 0
+    finally:
+        stop.set()
+        t.join(30)
+    rows = _rows(tmp_path / "ledger.sqlite")
+    assert sum(1 for c, _ in rows if c.startswith("fork")) == 60
+    assert sum(1 for c, _ in rows if c == "thread") == len(written)
+
+
+def _open_and_write(path: str, tag: str, barrier: Any) -> None:
+    barrier.wait(30)
+    led = Ledger(Path(path))
+    for i in range(10):
+        led.begin(tag, f"{tag}-{i}", f"k-{tag}-{i}")
+
+
+def test_processes_opening_a_new_ledger_at_once_all_succeed(tmp_path: Path) -> None:
+    ctx = _mp.get_context("spawn")
+    for attempt in range(3):
+        path = tmp_path / f"new{attempt}" / "ledger.sqlite"
+        barrier = ctx.Barrier(6)
+        procs = [ctx.Process(target=_open_and_write, args=(str(path), f"p{n}", barrier)) for n in range(6)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(120)
+        assert [p.exitcode for p in procs] == [0] * 6
+        assert len(_rows(path)) == 60
+
+
+def test_a_new_ledger_locked_by_another_process_waits_then_fails_in_one_line(tmp_path: Path) -> None:
+    from billing_nb.exceptions import StorageError
+
+    path = tmp_path / "ledger.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process mid-write on a file not yet set up
+    try:
+        with pytest.raises(StorageError) as err:
+            Ledger(path, timeout=0.5)
+        assert "\n" not in str(err.value) and "locked" in str(err.value) and str(path) in str(err.value)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    led = Ledger(path, timeout=0.5)  # once it lets go, the same open succeeds
+    led.begin("c", "a", "k")
+    assert [e.action_id for e in led.entries()] == ["a"]
