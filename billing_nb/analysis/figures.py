@@ -28,7 +28,8 @@ from ..reading.taxes import line_tax
 if TYPE_CHECKING:
     from .terms import RefundOption
 
-__all__ = ["previews_needed", "stripe_figures", "with_stripe_amounts", "fetch_stripe_figures", "figure_key"]
+__all__ = ["previews_needed", "stripe_figures", "with_stripe_amounts", "fetch_stripe_figures", "figure_key",
+           "pending_in_preview"]
 
 _UNUSED = ("cancel_now_refund", "credit_note_unused")
 
@@ -76,6 +77,16 @@ def stripe_figures(request: dict[str, Any], response: dict[str, Any]) -> dict[st
     credit = -sum(int(line.get("amount") or 0) + (line_tax(line)[1] if taxed else 0)
                   for line in lines if line_is_proration(line))
     return {key: credit for key in request["keys"]}
+
+
+def pending_in_preview(request: dict[str, Any], response: dict[str, Any]) -> bool:
+    """Whether a cancel preview shows prorations pending from an earlier change: cancelling only
+    credits unused time, so a proration line that charges is an invoice item already waiting
+    (a change undone within the period, seats up then down, leaves one of each)."""
+    if not str(request.get("id") or "").startswith("cancel_now:"):
+        return False
+    return any(line_is_proration(line) and int(line.get("amount") or 0) > 0
+               for line in ((response.get("lines") or {}).get("data") or []))
 
 
 def figure_key(opt: RefundOption) -> str:

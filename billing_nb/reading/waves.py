@@ -15,10 +15,12 @@ when what it needs has arrived. Per customer, the lists are:
   payment-intent lists (refunds have no customer filter at all);
 - ``checkout.sessions.list(customer)``;
 
-and once for the account: ``events.list`` (one page of the newest events of the types a
-case reads, from the last 30 days before the customers' test clock -- Stripe has no customer
-filter on events -- filtered here to the case's objects; ``extra["events_page_full"]`` says
-when older ones may be missing) and ``billing_portal.configurations.list``.
+and once for the account: ``billing_portal.configurations.list``, and -- in wave 3, only when
+the lists show something events explain (:func:`events_needed`) -- ``events.list`` (one page
+of the newest events of the types a case reads, from the last 30 days before the customers'
+test clock -- Stripe has no customer filter on events -- filtered here to the case's objects;
+``extra["events_read"]`` says whether they were read, ``extra["events_page_full"]`` when older
+ones may be missing).
 
 ========  ===============================================================================
 wave      requests
@@ -27,8 +29,8 @@ wave      requests
           retrieve, or a metadata search); a ``cus_`` lookup names its customer, so that
           customer's lists and the portal configurations go in this wave too
 2         the email wave (others sharing the named customers' emails; not for an email
-          lookup, which is one already), the lists not yet made, ``events.list``
-3         what the lists revealed: ``products.list(ids=)`` for the products of the
+          lookup, which is one already), the lists not yet made
+3         what the lists revealed: ``events.list`` when :func:`events_needed`, ``products.list(ids=)`` for the products of the
           subscriptions, live or ended (product metadata may mark a per-seat product, and
           the product's name is the plan's name on every page, an incomplete or canceled
           one too; a fifth expand level to reach it is not allowed), ``disputes.list(charge=)`` per disputed
@@ -44,7 +46,9 @@ wave      requests
 ========  ===============================================================================
 
 A customer found only in wave 2 (an id lookup whose email is shared) has its lists in
-one more wave, before wave 3. Payment methods arrive expanded on the customer and the
+one more wave, before wave 3. A plan changed and changed back since the newest invoice
+(Stripe's cancel preview shows its pending prorations, or the events show the change) has the
+customer's pending invoice items, and the events if not read, in one more wave after it. Payment methods arrive expanded on the customer and the
 subscriptions; test clocks on the customer. Expanded objects are collapsed back to ids in
 their parent and stored under their own kind, so every later step reads ids and looks
 objects up in the snapshot. Nothing is fetched twice.
@@ -66,12 +70,15 @@ from .prices import (coupon_ids_needing_options, price_reads, subscription_curre
 from .provider import StripeReader
 from .rows import invoice_subscription, obj_id
 
-__all__ = ["build_snapshot", "EVENT_TYPES", "PreviewJobs"]
+__all__ = ["build_snapshot", "EVENT_TYPES", "PENDING_SEEN", "PreviewJobs", "events_needed"]
 
 #: The caller's third-wave jobs: given the snapshot so far (every list in, products, disputes
 #: and credit notes not yet), independent requests whose results (dicts) are merged into
 #: ``extra["stripe_figures"]`` -- e.g. Stripe's previews of the refund options.
 PreviewJobs = Callable[[CaseSnapshot], dict[str, Callable[[], dict[str, Any]]]]
+#: A preview job's result key (popped, not a figure): true when Stripe's preview showed invoice
+#: items pending from an earlier change that the lists did not reveal.
+PENDING_SEEN = "_pending_seen"
 
 
 #: Event types a case reads (Stripe's ``types`` filter takes up to 20): cancellation
@@ -113,6 +120,48 @@ def _products_needed(subs: list[dict[str, Any]]) -> bool:
     plan's name in the evidence, the page and the record (an incomplete or canceled subscription
     showed its price's nickname, ``pro-month``, or the product id without it)."""
     return bool(subs)
+
+
+#: Subscription statuses with nothing unusual for the events to explain.
+_QUIET_STATUSES = ("active", "trialing")
+
+
+def events_needed(objects: dict[str, list[dict[str, Any]]]) -> bool:
+    """Whether any step reads the case's events, decided from the lists.
+
+    Events say when a cancellation was asked for (a subscription canceled or set to end), how
+    seats and plans moved (a quantity above one now or on an invoice, a proration, a price not
+    the one first invoiced), and whether the card was updated after a failure (a payment that
+    failed, an invoice left unpaid). A case with none of these -- live subscriptions of one seat
+    each, on their first price, every invoice paid -- has nothing for them to explain, and
+    Stripe's events cannot be filtered by customer (a busy account's newest page is mostly other
+    customers'): such a case does not read them. A change undone before any invoice leaves
+    prorations pending, which Stripe's preview of a cancel shows (:data:`PENDING_SEEN`): then the
+    events are read after all. Only a change undone with no money effect at all goes unseen.
+    """
+    for sub in objects.get("subscriptions") or []:
+        if (sub.get("status") not in _QUIET_STATUSES or sub.get("cancel_at_period_end") or sub.get("cancel_at")
+                or sub.get("canceled_at") or sub.get("schedule") or sub.get("pause_collection")):
+            return True
+        items = ((sub.get("items") or {}).get("data")) or []
+        if len(items) > 1 or any(int(i.get("quantity") or 0) > 1 for i in items):
+            return True
+        invoiced = sorted((inv for inv in objects.get("invoices") or [] if invoice_subscription(inv) == sub.get("id")),
+                          key=lambda inv: (int(inv.get("created") or 0), str(inv.get("id"))))
+        if invoiced:
+            billed = {line_price(ln) for ln in ((invoiced[0].get("lines") or {}).get("data") or [])}
+            if any(obj_id(i.get("price")) not in billed for i in items):
+                return True  # a plan change since the first invoice
+    for inv in objects.get("invoices") or []:
+        if inv.get("status") in ("open", "uncollectible") or int(inv.get("attempt_count") or 0) > 1:
+            return True
+        for line in ((inv.get("lines") or {}).get("data") or []):
+            if line_is_proration(line) or int(line.get("quantity") or 0) > 1:
+                return True
+    if any(charge.get("status") == "failed" for charge in objects.get("charges") or []):
+        return True
+    return any(pi.get("last_payment_error") or pi.get("status") in ("requires_payment_method", "requires_action")
+               for pi in objects.get("payment_intents") or [])
 
 
 def _changed_since_invoiced(cid: str, objects: dict[str, list[dict[str, Any]]]) -> bool:
@@ -281,8 +330,6 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
         second["others"] = lambda: reader.sharing_emails(customers)
     for cust in customers:
         second.update({k: j for k, j in _list_jobs(reader, cust["id"]).items() if k not in g.got})
-    second[("events", "")] = lambda: reader.list_all("/v1/events", {
-        "limit": 100, "types": EVENT_TYPES, "created": {"gte": since}}, max_pages=1, what="events (newest page)")
     if ("portal_configurations", "") not in g.got:
         second[("portal_configurations", "")] = lambda: reader.list_all("/v1/billing_portal/configurations", {"limit": 100},
                                                                         what="portal configurations")
@@ -311,8 +358,7 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
         refunds.extend(((charge.get("refunds") or {}).get("data")) or [])
     objects["refunds"] = refunds
     case_ids = set(ids) | {o["id"] for k in ("subscriptions", "invoices", "charges", "checkout_sessions") for o in objects[k]}
-    events, _ = g.got[("events", "")]
-    objects["events"] = [e for e in events if _touches(e, case_ids)]
+    objects["events"] = []
 
     subs_by_customer: dict[str, list[dict[str, Any]]] = {}
     for sub in objects["subscriptions"]:
@@ -328,10 +374,14 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
     snap = CaseSnapshot(
         lookup_kind=kind, customer_ids=[c["id"] for c in ordered], objects=objects,
         fetched_at=fetched, now=now or fetched, request_count=0, waves=0,
-        extra={"events_page_full": len(events) >= 100,
+        extra={"events_read": False, "events_page_full": False,
                # the object an id lookup named (a charge, invoice...): what the case is about
                **({"lookup_object": lookup.strip()} if kind in _OBJECT_LOOKUPS else {})},
     )
+
+    def take_events(rows: list[dict[str, Any]]) -> None:
+        objects["events"] = [e for e in rows if _touches(e, case_ids)]
+        snap.extra.update({"events_read": True, "events_page_full": len(rows) >= 100})
 
     # --- wave 3: what the lists revealed, and the caller's previews ----------------------
     third: dict[Any, Callable[[], Any]] = {}
@@ -375,6 +425,10 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
         third[("invoiceitems", cid)] = lambda cid=cid: reader.list_all(
             "/v1/invoiceitems", {"customer": cid, "pending": True, "limit": 100}, what=f"pending invoice items of {cid}")
     third.update(_rest_of_sublists(reader, objects["charges"], objects["invoices"]))
+    events_job = lambda: reader.list_all("/v1/events", {  # noqa: E731
+        "limit": 100, "types": EVENT_TYPES, "created": {"gte": since}}, max_pages=1, what="events (newest page)")
+    if events_needed(objects):
+        third[("events", "")] = events_job
     preview_jobs = previews(snap) if previews is not None else {}
     third.update({f"preview:{key}": job for key, job in preview_jobs.items()})
     got = g.wave(third)
@@ -386,13 +440,38 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
         elif isinstance(key, tuple) and key[0] == "coupon_options":
             with_coupon_options(objects["discounts"] + [d for c in ordered for d in subscription_discounts({}, c)],
                                 value[0])
+        elif key == ("events", ""):
+            take_events(value[0])
         elif isinstance(key, tuple):
             objects.setdefault(key[0], []).extend(value[0])
+    pending_seen: set[str] = set()
     if previews is not None:
         figures: dict[str, Any] = {}
         for key in preview_jobs:
-            figures.update(got[f"preview:{key}"])
+            result = dict(got[f"preview:{key}"])
+            if result.pop(PENDING_SEEN, False):
+                pending_seen.add(key)
+            figures.update(result)
         snap.extra["stripe_figures"] = figures
+    # A change undone within the period (seats up with prorations, then down) leaves prorations
+    # pending that the objects alone do not show; Stripe's preview of a cancel shows them, and so
+    # do the events. Those customers' pending items (and the events, if not read), one more wave:
+    # rare, as the objects name every other change.
+    fourth: dict[Any, Callable[[], Any]] = {}
+    if pending_seen and ("events", "") not in got:
+        fourth[("events", "")] = events_job
+    seen_subs = {key.split(":", 1)[-1] for key in pending_seen}
+    seen_customers = {str(obj_id(sub.get("customer"))) for sub in objects["subscriptions"] if sub.get("id") in seen_subs}
+    late = [c["id"] for c in ordered if ("invoiceitems", c["id"]) not in got
+            and (c["id"] in seen_customers or _changed_since_invoiced(c["id"], objects))]
+    for cid in late:
+        fourth[("invoiceitems", cid)] = lambda cid=cid: reader.list_all(
+            "/v1/invoiceitems", {"customer": cid, "pending": True, "limit": 100}, what=f"pending invoice items of {cid}")
+    for key, value in g.wave(fourth).items():
+        if key == ("events", ""):
+            take_events(value[0])
+        else:
+            objects.setdefault(key[0], []).extend(value[0])
 
     snap.request_count = reader.request_count - g.start
     snap.waves = g.waves

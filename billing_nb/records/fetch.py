@@ -13,7 +13,7 @@ from ..analysis import contract as ctr
 from ..analysis import figures as fig
 from ..reading.provider import StripeReader
 from ..reading.snapshot import CaseSnapshot
-from ..reading.waves import PreviewJobs, build_snapshot
+from ..reading.waves import PENDING_SEEN, PreviewJobs, build_snapshot
 
 __all__ = ["preview_jobs", "fetch_snapshot"]
 
@@ -27,8 +27,10 @@ def preview_jobs(reader: StripeReader) -> PreviewJobs:
     """
     def jobs(snapshot: CaseSnapshot) -> dict[str, Callable[[], dict[str, Any]]]:
         options = ctr.all_refund_options(snapshot, ctr.contract_shapes(snapshot))
-        return {str(req["id"]): (lambda req=req: fig.stripe_figures(req, getattr(reader, req["call"])(**req["args"])))
-                for req in fig.previews_needed(options)}
+        def job(req: dict[str, Any]) -> dict[str, Any]:
+            response = getattr(reader, req["call"])(**req["args"])
+            return {**fig.stripe_figures(req, response), **({PENDING_SEEN: True} if fig.pending_in_preview(req, response) else {})}
+        return {str(req["id"]): (lambda req=req: job(req)) for req in fig.previews_needed(options)}
     return jobs
 
 

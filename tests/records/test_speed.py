@@ -36,7 +36,7 @@ def _run_through_gate(demo: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 
 
 @pytest.mark.parametrize("story, budget", [
-    ("dup_customer", 15),  # an email shared by two customers: 2 lookup + 2 x 4 lists + events + portal + products + 2 previews
+    ("dup_customer", 14),  # an email shared by two customers: 2 lookup + 2 x 4 lists + portal + products + 2 previews (no events: nothing for them to explain)
     ("failed_renewal", 14),  # a cus_ lookup: its lists ride with the retrieve
     ("disputed", 14),  # a ch_ lookup: the email wave rides with the lists; the dispute with the products
 ])

@@ -106,6 +106,10 @@ def test_payment_intent_automatic_payment_methods(client: stripe.StripeClient) -
     plain = client.v1.payment_intents.create(params={"amount": 900, "currency": "usd", "return_url": "https://example.com/back",
                                                      "automatic_payment_methods": {"enabled": True}})
     assert plain.status == "requires_payment_method" and plain.automatic_payment_methods.allow_redirects == "always"
+    off = client.v1.payment_intents.create(params={  # off-session: no customer on the page to redirect
+        "amount": 900, "currency": "usd", "customer": cus.id, "payment_method": "pm_card_visa", "confirm": True,
+        "off_session": True, "automatic_payment_methods": {"enabled": True}})
+    assert off.status == "succeeded"
 
 
 def test_checkout_session_fields_are_stored(client: stripe.StripeClient) -> None:
