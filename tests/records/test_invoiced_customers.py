@@ -80,10 +80,10 @@ def test_an_overdue_invoice_is_overdue_with_its_due_date_not_a_card_failure(w: W
     assert rec["classification"]["suggested"] != "failed_payment", rec["classification"]
     assert "past_due" not in kinds(rec) and "failed_renewal" not in kinds(rec)
     [overdue] = [a for a in rec["billing_state"]["anomalies"] if a["kind"] == "invoice_overdue"]
-    assert inv in overdue["objects"] and "due 27 Jun 2026" in overdue["description"]
-    assert "not a card failure" in overdue["description"]
+    assert inv in overdue["objects"] and "due 2026-06-27" in overdue["detail"]
+    assert "not a card failure" in overdue["detail"]
     assert not [g for g in rec["product_gaps"] if g["kind"] == "dunning_never_reached_customer"]
-    assert "overdue" in rec["handoff"] and "27 Jun 2026" in rec["handoff"]
+    assert "overdue: due 27 Jun 2026" in rec["handoff"]  # the handoff writes days as people read them
 
 
 def test_an_overdue_renewal_invoice_is_no_failed_renewal(w: World, tmp_path: Path) -> None:
