@@ -61,6 +61,13 @@ def named_amount(the_plan: Plan, approval: str) -> Action | None:
         swaps += [(f"refund_amount {Money(template.amount.amount - old, cur)}",
                    f"refund_amount {Money(amount - params['credit_amount'], cur)}"),
                   (f"credit_amount {Money(old, cur)}", f"credit_amount {Money(params['credit_amount'], cur)}")]
+    if params.get("out_of_band_amount"):  # the part going back outside Stripe, as the proposed one splits
+        old_oob = int(params["out_of_band_amount"])
+        params["out_of_band_amount"] = amount - int(params.get("credit_amount") or 0) \
+            if old_oob == template.amount.amount - int(template.params.get("credit_amount") or 0) \
+            else old_oob * amount // template.amount.amount
+        swaps.append((f"out_of_band_amount {Money(old_oob, money.currency)}",
+                      f"out_of_band_amount {Money(params['out_of_band_amount'], money.currency)}"))
     preview = template.preview.replace(template.id, base)
     for was, now in swaps:
         preview = preview.replace(was, now)

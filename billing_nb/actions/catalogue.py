@@ -94,13 +94,19 @@ def refund(charge: str, amount: Money, reason: str, why: str) -> Action:
 
 
 def credit_note(invoice: str, amount: Money, reason: str, why: str, charge: str | None,
-                to_balance: Money | None = None) -> Action:
+                to_balance: Money | None = None, *, out_of_band: bool = False) -> Action:
     """A credit note on a paid invoice giving ``amount`` back to the card that paid it
     (``refund_amount``) and ``to_balance`` back to the customer's credit balance
     (``credit_amount``: the part of the invoice the balance paid, which no card refund can return).
     One credit note: its amount is their sum (Stripe: on a paid invoice the refund, credit and
     out-of-band amounts must add up to the credit note's total). The id and ``Action.amount`` name
-    that total; ``params["credit_amount"]`` the balance's part, the rest is refunded."""
+    that total; ``params["credit_amount"]`` the balance's part, the rest is refunded.
+
+    ``out_of_band``: the invoice was paid outside Stripe (a bank transfer marked paid out of band,
+    no charge): ``amount`` goes back outside Stripe, recorded as the note's ``out_of_band_amount``
+    ("Outside of Stripe credit: record the amount that is or will be credited outside of Stripe",
+    API reference, Create a credit note), and the team returns it by bank transfer or as agreed;
+    nothing is refunded (``params["out_of_band_amount"]``)."""
     amount = amount.stripe_rounded()  # three-decimal currencies: a multiple of 10, as Stripe requires
     if reason not in CREDIT_NOTE_REASONS:
         raise ValueError(f"credit note reason must be one of {CREDIT_NOTE_REASONS}, got {reason!r}")
@@ -108,7 +114,17 @@ def credit_note(invoice: str, amount: Money, reason: str, why: str, charge: str 
     total = Money(amount.amount + back, amount.currency).stripe_rounded()
     back = total.amount - amount.amount
     action_id = f"credit_note:{invoice}:{total.amount}"
-    if back and not amount.amount:
+    outside = amount.amount if out_of_band else 0
+    if outside and back:
+        what = (f"Issue a credit note of {total} on invoice {invoice}, paid outside Stripe: out_of_band_amount "
+                f"{amount} given back outside Stripe (no charge exists to refund: the team returns it by bank "
+                f"transfer or as agreed) and credit_amount {Money(back, amount.currency)} credited back to the "
+                f"customer's credit balance (reason {reason}: {why}).")
+    elif outside:
+        what = (f"Issue a credit note on invoice {invoice}, paid outside Stripe, with out_of_band_amount {amount}: "
+                "no charge exists to refund, so nothing is refunded by Stripe; the team returns the money "
+                f"outside Stripe, by bank transfer or as agreed with the customer (reason {reason}: {why}).")
+    elif back and not amount.amount:
         what = (f"Issue a credit note of {total} on paid invoice {invoice} with credit_amount {total} (no refund: the "
                 f"customer's credit balance paid the invoice, no card was charged): credited {total} to the "
                 f"customer's account balance; it pays the next invoices (reason {reason}: {why}).")
@@ -123,13 +139,15 @@ def credit_note(invoice: str, amount: Money, reason: str, why: str, charge: str 
         id=action_id, kind=ActionKind.CREDIT_NOTE, target=invoice, step=3,
         preview=what + _tail(False, True) + _again(action_id, "credit note on this invoice"),
         amount=total, reversible=False, customer_visible=True, moves_money=True,
-        params={"reason": reason, "charge": charge, **({"credit_amount": back} if back else {})},
+        params={"reason": reason, "charge": charge, **({"credit_amount": back} if back else {}),
+                **({"out_of_band_amount": outside} if outside else {})},
         exclusive=f"money:{charge or invoice}")
 
 
 def credit_parts(action: Action) -> tuple[int, int]:
-    """(refunded to the card, credited to the balance) of a refund or credit note, minor units:
-    a credit note's ``credit_amount`` goes to the customer's balance, the rest of it is a refund."""
+    """(refunded, credited to the balance) of a refund or credit note, minor units: a credit note's
+    ``credit_amount`` goes to the customer's balance, the rest of it is money back to the customer (a
+    refund to the card, or its ``out_of_band_amount`` returned outside Stripe)."""
     total = action.amount.amount if action.amount is not None else 0
     if action.kind is ActionKind.CREDIT_NOTE:
         back = min(total, int(action.params.get("credit_amount") or 0))

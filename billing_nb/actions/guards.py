@@ -111,6 +111,10 @@ def check_target(action: Action, fresh: dict[str, Any], *, before: dict[str, Any
         credit = int(action.params.get("credit_amount") or 0)
         if credit:
             _balance_part(action, fresh, charge, credit)
+        if int(action.params.get("out_of_band_amount") or 0) and charge is not None:
+            # money given back outside Stripe is for an invoice paid outside Stripe; a card-paid one is refunded
+            raise ActionRefusedError(f"{action.id}: invoice {fresh.get('id')} was paid by charge {charge.get('id')}: "
+                                     "refund it to the card, not outside Stripe (out_of_band_amount)")
         # the card's part at most what the invoice and its charge still refund (never below 0: credit
         # notes that credited a balance-paid invoice back to the balance refunded no card), the balance's
         # part checked above

@@ -75,6 +75,10 @@ class Action:
             # a credit note's part credited to the customer's balance (credit_amount); the rest is refunded
             "to_balance": (Money(int(self.params["credit_amount"]), self.amount.currency).as_dict()
                            if self.amount and self.params.get("credit_amount") else None),
+            # a credit note's part given back outside Stripe (out_of_band_amount): an invoice paid
+            # outside Stripe has no charge to refund; the team returns it by bank transfer or as agreed
+            "out_of_band": (Money(int(self.params["out_of_band_amount"]), self.amount.currency).as_dict()
+                            if self.amount and self.params.get("out_of_band_amount") else None),
             "reversible": self.reversible,
             "customer_visible": self.customer_visible,
             "moves_money": self.moves_money,
@@ -189,7 +193,7 @@ def effect_of(action: Action, case_id: str = "") -> str:
     """The effect a write has on Stripe, as text: the same from any case, ledger or machine.
 
     ``refund|ch_X|500|usd|1``, ``credit_note|in_X|500|usd|1`` (``credit_note|in_X|500|usd|balance=200|1``
-    when 200 of it goes to the customer's balance), ``cancel|sub_X|now``,
+    when 200 of it goes to the customer's balance, ``...|oob=500|1`` when it goes back outside Stripe), ``cancel|sub_X|now``,
     ``quantity|sub_X|si_X|5``; the trailing number is the occurrence (``#N`` opt-in).
     Portal sessions and document writes are per case (they carry the case's own link or reason).
     """
@@ -201,6 +205,8 @@ def effect_of(action: Action, case_id: str = "") -> str:
         amount = action.amount
         # a credit note's balance part is its own effect: the same total split otherwise is another write
         balance = f"|balance={int(p['credit_amount'])}" if p.get("credit_amount") else ""
+        # and so is its out-of-band part (money returned outside Stripe, not refunded)
+        balance += f"|oob={int(p['out_of_band_amount'])}" if p.get("out_of_band_amount") else ""
         return f"{action.kind.value}|{action.target}|{amount.amount if amount else 0}|" \
                f"{amount.currency if amount else ''}{balance}|{nth}"
     if action.kind is ActionKind.CANCEL:

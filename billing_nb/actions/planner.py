@@ -573,7 +573,7 @@ class _Planner:
             return
         candidates, how = self.failure_candidates()
         if not candidates:
-            if not self.balance_paid_failure():
+            if not self.balance_paid_failure() and not self.off_stripe_failure():
                 self.notes.append("No paid charge on a live subscription: nothing to refund.")
             return
         several = len(candidates) > 1
@@ -663,6 +663,55 @@ class _Planner:
             self.notes.append(
                 "Paid from the customer's credit balance (no card was charged): the money goes back to the balance "
                 "on a credit note with credit_amount, where it pays the next invoices; nothing is refunded.")
+        return bool(paid)
+
+    def off_stripe_failure(self) -> bool:
+        """Money back for a product failure on plans paid outside Stripe (an invoiced customer's bank
+        transfer, the invoice marked paid out of band): no charge exists, so no refund can return it; a
+        credit note's ``out_of_band_amount`` records the money going back and the team returns it by bank
+        transfer or as agreed. An annual plan: cancelled now with its unused time given back (the
+        ``out_of_band_unused`` option), or, when the customer says not to cancel, a share of what was paid
+        (the share asked, else a month); a monthly plan: what its current period was paid, the plan kept
+        (as a card-paid monthly's charge is refunded whole). Returns whether any was planned."""
+        paid = [(s, o) for s in self.live for o in [self.option("out_of_band_unused", s.subscription_id)] if o]
+        group = f"money:product_failure:{self.customer}" if len(paid) > 1 else None
+        keep = keeps_subscription(self.complaint)
+        why = "the invoice was paid outside Stripe (no charge to refund), so the money goes back outside Stripe"
+        for shape, option in paid:
+            cur = option.amount.currency
+            if shape.is_annual and not keep:
+                cancel = cat.cancel_now(shape.subscription_id, "unused time given back for a product failure",
+                                        "low_quality")
+                self.add(cancel, "the unused time goes back only if the annual plan ends now")
+                ids = []
+                for part in option.details.get("parts") or []:
+                    note = cat.credit_note(str(part["invoice"]), Money(int(part["amount"]), cur),
+                                           "product_unsatisfactory", "unused time after a product failure", None,
+                                           out_of_band=True)
+                    self.add(replace(note, exclusive=group or note.exclusive),
+                             f"apologise with the unused part of the year after the product failed: {why}",
+                             (cancel.id,))
+                    ids.append(note.id)
+                self.together(ids)
+                continue
+            newest = (option.details.get("invoices") or [{}])[0]
+            invoice, left = str(newest.get("invoice")), int(newest.get("refundable") or 0)
+            share = (asked_share(self.complaint) or Fraction(1, 12 * max(1, min(i.interval_count for i in shape.items)))
+                     if shape.is_annual else Fraction(1))
+            money = Money(int(left * share), cur).stripe_rounded()
+            if money.amount <= 0:
+                continue
+            label = "what the current period was paid" if share == 1 else \
+                f"{share.numerator}/{share.denominator} of what was paid"
+            note = cat.credit_note(invoice, money, "product_unsatisfactory", f"product failure, plan kept ({label})",
+                                   None, out_of_band=True)
+            self.add(replace(note, exclusive=group or note.exclusive),
+                     f"money back for the product failure: {why}; {label}, the plan keeps running")
+        if paid:
+            self.notes.append(
+                "Paid outside Stripe (no charge): Stripe cannot refund it. The credit note records the money going "
+                "back with out_of_band_amount; the team must return it to the customer by bank transfer or as "
+                "agreed, outside Stripe.")
         return bool(paid)
 
     def failure_share(self, shape: ContractShape, charge: dict[str, Any], invoice: str, unused: Money, keep: str,

@@ -284,13 +284,18 @@ def _call(client: stripe.StripeClient, action: Action, case_id: str, key: str,
     if action.kind is ActionKind.CREDIT_NOTE:
         amount = action.amount.amount if action.amount else 0
         credit = min(amount, int(p.get("credit_amount") or 0))  # the part the customer's balance paid goes back there
-        memo = f"Refund via credit note ({comment})" if amount - credit else \
+        # an invoice paid outside Stripe: its part goes back outside Stripe (out_of_band_amount), never a refund
+        outside = min(amount - credit, int(p.get("out_of_band_amount") or 0))
+        memo = f"Refund via credit note ({comment})" if amount - credit - outside else \
+            f"Returned outside Stripe via credit note ({comment})" if outside else \
             f"Credit to the customer's balance via credit note ({comment})"
         params = CreditNoteCreateParams(invoice=target, reason=str(p["reason"]), metadata=meta, memo=memo)
-        if amount - credit:
-            params["refund_amount"] = amount - credit
+        if amount - credit - outside:
+            params["refund_amount"] = amount - credit - outside
         if credit:
             params["credit_amount"] = credit
+        if outside:
+            params["out_of_band_amount"] = outside
         lines = _taxed_lines(client, target, amount)
         if lines is None:
             params["amount"] = amount

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from ..money import Money
 from ..reading.rows import Anomaly, ChargeRow, InvoiceRow, SubscriptionRow
 from .refunds import failed_refund_anomalies
 from ..reading.snapshot import CaseSnapshot, from_ts
@@ -104,7 +105,9 @@ def _failed_renewals(invoices: list[InvoiceRow], charges: list[ChargeRow]) -> li
         if inv.billing_reason != "subscription_cycle" or inv.status not in ("open", "uncollectible"):
             continue
         failed = [c for c in charges if c.status == "failed" and (c.invoice == inv.id or (inv.payment_intent and c.payment_intent == inv.payment_intent))]
-        if inv.attempt_count < 1 and not failed:
+        if (inv.attempt_count < 1 or inv.is_invoiced) and not failed:
+            # an invoice sent to the customer to pay (send_invoice) is never charged: unpaid is not
+            # failed (:func:`_overdue` names it once its due date has passed)
             continue
         codes = sorted({c.failure_code for c in failed if c.failure_code})
         objs = tuple(x for x in (inv.id, inv.subscription, *(c.id for c in failed)) if x)
@@ -131,15 +134,40 @@ def _incomplete(snapshot: CaseSnapshot, subs: list[SubscriptionRow]) -> list[Ano
     return [Anomaly("incomplete_checkout", tuple(objs), "; ".join(parts))] if objs else []
 
 
-def _past_due(subs: list[SubscriptionRow], raw: dict[str, dict[str, Any]]) -> list[Anomaly]:
+def _past_due(subs: list[SubscriptionRow], raw: dict[str, dict[str, Any]], invoices: list[InvoiceRow],
+              charges: list[ChargeRow]) -> list[Anomaly]:
 
     out = []
+    by_id = {i.id: i for i in invoices}
     for s in subs:
         if s.status in ("past_due", "unpaid"):
             latest = raw.get(s.id, {}).get("latest_invoice")
             latest_id = latest.get("id") if isinstance(latest, dict) else latest
+            inv = by_id.get(str(latest_id)) if latest_id else None
+            if inv is not None and inv.is_invoiced and not any(c.status == "failed" and c.invoice == inv.id
+                                                                 for c in charges):
+                continue  # a sent invoice the customer has not paid yet: overdue (:func:`_overdue`), no card failed
             objs = tuple(x for x in (s.id, latest_id) if x)
             out.append(Anomaly("past_due", objs, f"subscription is {s.status}; latest invoice unpaid"))
+    return out
+
+
+def _overdue(snapshot: CaseSnapshot, invoices: list[InvoiceRow]) -> list[Anomaly]:
+    """Invoices sent to the customer to pay (``collection_method=send_invoice``, net terms) still open
+    after their ``due_date``. Stripe charges nothing for them ("Stripe will email your customer an
+    invoice with payment instructions", API reference, Create a subscription: collection_method), so
+    this is not a failed payment; a subscription "becomes past_due when its invoice is not paid by
+    the due date" (Billing docs, subscription statuses). Before the due date an open one is not due yet."""
+    out = []
+    for inv in invoices:
+        if not inv.overdue(snapshot.now_ts):
+            continue
+        owed = Money(max(0, inv.amount_due - inv.amount_paid), inv.currency)
+        objs = tuple(x for x in (inv.id, inv.subscription) if x)
+        out.append(Anomaly("invoice_overdue", objs,
+                           f"invoice {inv.id} of {_day(inv.created)} was sent to the customer to pay (net terms) "
+                           f"and is overdue: due {_day(inv.due_date)}, {owed} unpaid; nothing was charged, "
+                           "so this is not a card failure"))
     return out
 
 
@@ -254,7 +282,8 @@ def find_anomalies(snapshot: CaseSnapshot, subs: list[SubscriptionRow], invoices
             found.append(Anomaly("duplicate_customer", tuple(ids), f"one email on {len(ids)} customer objects"))
     found += _failed_renewals(invoices, charges)
     found += _incomplete(snapshot, subs)
-    found += _past_due(subs, raw)
+    found += _past_due(subs, raw, invoices, charges)
+    found += _overdue(snapshot, invoices)
     found += _disputes(snapshot)
     found += _charged_after_cancel(snapshot, invoices, charges, raw)
     found += _stale_pm(snapshot, subs, charges)

@@ -31,7 +31,7 @@ from .credits import credits_of
 from ..reading.prices import (is_metered, price_terms, recurring_amount, subscription_currency, subscription_discounts,
                               unit_minor)
 from .schedules import schedule_shape
-from ..reading.rows import price_seat_hint
+from ..reading.rows import paid_off_stripe, price_seat_hint
 from ..reading.snapshot import CaseSnapshot, from_ts
 from ..reading.taxes import inclusive_percent
 from .terms import (LIVE_STATUSES, OPTION_KINDS, ContractShape, ItemShape, RecurringDiscount, RefundOption,
@@ -219,7 +219,9 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
     held, from_returned = _held_beyond_returned(held, details, cur)
     amount, less = _less_given_back(held, netted_on, amount, cur, details)
     parts = split_refund(amount, details.get("invoices") or [], cur)
-    if inv is not None and parts and not any(int(p["amount"]) for p in parts):
+    if inv is not None and parts and _all_off_stripe(snapshot, parts):
+        out.append(_out_of_band_option(shape, parts, details, less))
+    elif inv is not None and parts and not any(int(p["amount"]) for p in parts):
         out.append(_balance_credit_option(shape, parts, details, less))
     elif inv is not None and parts:
         details["parts"] = parts
@@ -298,6 +300,39 @@ def _balance_credit_option(shape: ContractShape, parts: list[dict[str, Any]], de
         f"the period ({paid}), no card was charged, so nothing is refunded; a credit note with credit_amount "
         f"(no refund_amount) on {notes} credits {Money(back, cur)} back to the balance, which pays the next "
         "invoices.", details=details)
+
+
+def _all_off_stripe(snapshot: CaseSnapshot, parts: list[dict[str, Any]]) -> bool:
+    """Whether every part of the money back is on an invoice paid outside Stripe (``amount_paid_off_stripe``,
+    e.g. a bank transfer marked ``paid_out_of_band``): no charge holds it, so no refund can return it."""
+    return all(not p.get("charge") and not int(p.get("to_balance") or 0) and int(p["amount"]) > 0
+               and paid_off_stripe(snapshot.by_id(str(p["invoice"])) or {}) > 0 for p in parts)
+
+
+def _out_of_band_option(shape: ContractShape, parts: list[dict[str, Any]], details: dict[str, Any],
+                        less: str) -> RefundOption:
+    """The unused time of a period paid outside Stripe (an invoice the customer paid by bank transfer,
+    marked paid out of band): no charge exists to refund, so the credit note records the money going
+    back outside Stripe with ``out_of_band_amount`` ("Outside of Stripe credit: record the amount that
+    is or will be credited outside of Stripe", API reference, Create a credit note), and the team
+    returns it by bank transfer or as agreed. Each part at most what its invoice was paid
+    (``amount_paid`` less what credit notes gave back: :func:`.periods.unused_time`)."""
+    cur = shape.currency
+    details["parts"] = [{**p, "out_of_band": int(p["amount"])} for p in parts]
+    details["out_of_band"] = sum(int(p["amount"]) for p in parts)
+    amount = details["out_of_band"]
+    paid = ", ".join(f"{Money(i['paid'], cur)} paid on {i['invoice']} outside Stripe"
+                     for i in reversed(details["invoices"]))
+    notes = ", ".join(f"{p['invoice']} (out_of_band_amount {Money(int(p['amount']), cur)})" for p in parts)
+    left = (f"{details['unused_seconds']} of {details['period_seconds']} seconds of the period remain"
+            + _returned_clause(details, cur) + less)
+    first = parts[0]
+    return RefundOption(
+        "out_of_band_unused", shape.subscription_id, Money(amount, cur), str(first["invoice"]), None,
+        f"Cancel now and give back the unused time ({left}) outside Stripe: the invoice was paid outside "
+        f"Stripe ({paid}), no charge exists to refund; a credit note with out_of_band_amount on {notes} "
+        f"records {Money(amount, cur)} going back, and the team returns it by bank transfer or as agreed.",
+        details=details)
 
 
 def unused_option(options: list[RefundOption], subscription_id: str) -> RefundOption | None:

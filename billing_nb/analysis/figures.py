@@ -6,7 +6,8 @@ them and passes each response to ``stripe_figures(request, response)``; then
 ``with_stripe_amounts(options, figures)`` fills ``RefundOption.stripe_amount``.
 ``fetch_stripe_figures(reader, options)`` does the three steps with an injected reader.
 
-- unused time (``cancel_now_refund``, ``credit_note_unused``): an invoice preview with
+- unused time (``cancel_now_refund``, ``credit_note_unused``, ``out_of_band_unused``: paid outside
+  Stripe): an invoice preview with
   ``subscription_details.cancel_now`` at ``proration_date`` = the case's now; Stripe's
   figure is the credit of its proration lines (their amounts with their exclusive tax, negated).
 - ``credit_balance_unused`` (a period the credit balance paid in full): Stripe's credit note
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["previews_needed", "stripe_figures", "with_stripe_amounts", "fetch_stripe_figures", "figure_key",
            "pending_in_preview"]
 
-_UNUSED = ("cancel_now_refund", "credit_note_unused")
+_UNUSED = ("cancel_now_refund", "credit_note_unused", "out_of_band_unused")
 
 
 def previews_needed(options: list[RefundOption]) -> list[dict[str, Any]]:

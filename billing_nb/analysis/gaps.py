@@ -159,7 +159,8 @@ def _dunning(case: GapFacts) -> list[ProductGap]:
     stale = case.anomalies.get("subscription_payment_method_stale")
     failed_ids = set(case.anomalies["failed_renewal"].objects) if "failed_renewal" in case.anomalies else set()
     for inv in case.summary.invoices:
-        failed = inv.id in failed_ids or (inv.billing_reason == "subscription_cycle" and inv.attempt_count >= 1)
+        failed = inv.id in failed_ids or (inv.billing_reason == "subscription_cycle" and inv.attempt_count >= 1
+                                          and not inv.is_invoiced)  # a sent invoice is paid by the customer, never charged
         if not failed or inv.status not in ("open", "uncollectible") or not inv.subscription:
             continue
         rows = sorted((c for c in case.summary.charges if c.invoice == inv.id and c.status == "failed"), key=lambda c: c.created)

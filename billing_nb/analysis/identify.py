@@ -37,6 +37,7 @@ ANOMALY_KINDS: tuple[str, ...] = (
     "failed_renewal",
     "incomplete_checkout",
     "past_due",
+    "invoice_overdue",
     "open_dispute",
     "charged_after_cancel_request",
     "subscription_payment_method_stale",

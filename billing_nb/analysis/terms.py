@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["ItemShape", "ContractShape", "RecurringDiscount", "RefundOption", "net_annual", "recurring_discounts", "OPTION_KINDS", "LIVE_STATUSES"]
 
 OPTION_KINDS = ("cancel_at_period_end", "cancel_now_refund", "credit_note_unused", "downgrade_prorations",
-                "refund_one_off_charge", "credit_balance_unused")
+                "refund_one_off_charge", "credit_balance_unused", "out_of_band_unused")
 LIVE_STATUSES = ("active", "trialing", "past_due")
 _PER_YEAR = {"day": Fraction(365), "week": Fraction(52), "month": Fraction(12), "year": Fraction(1)}
 

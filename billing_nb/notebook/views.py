@@ -120,7 +120,8 @@ def _shape_rows(case: Case, shapes: list[ContractShape]) -> list[dict[str, str]]
 
 _OPTION_NAMES = {"cancel_at_period_end": "cancel at period end", "cancel_now_refund": "cancel now and refund",
                  "refund_one_off_charge": "refund one-off charge",
-                 "credit_note_unused": "credit note for unused time", "downgrade_prorations": "downgrade"}
+                 "credit_note_unused": "credit note for unused time", "downgrade_prorations": "downgrade",
+                 "out_of_band_unused": "give the unused time back outside Stripe"}
 
 
 def _option_explanation(o: Any) -> str:
@@ -135,6 +136,9 @@ def _option_explanation(o: Any) -> str:
             return f"Cancel now and refund the unused time: {left}; {paid} paid on {inv}."
         if o.kind == "credit_note_unused":
             return f"Credit note on paid invoice {inv} refunding the unused time ({left})."
+        if o.kind == "out_of_band_unused":
+            return (f"Credit note with out_of_band_amount on {inv}, paid outside Stripe: the unused time ({left}) "
+                    "goes back outside Stripe (bank transfer or as agreed), no card is refunded.")
     if "access_until" in details:
         return f"Cancel at period end ({day(details['access_until'])}): no refund, access kept until then."
     return str(o.explanation)

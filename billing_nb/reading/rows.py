@@ -17,7 +17,7 @@ from .prices import PriceTerms, is_metered, price_terms, recurring_amount, subsc
 from .taxes import invoice_tax, tax_name
 
 __all__ = ["Anomaly", "SubscriptionRow", "InvoiceRow", "ChargeRow", "obj_id", "invoice_subscription",
-           "invoice_payment_intent", "paid_from_balance", "price_seat_hint", "sub_row", "invoice_row", "charge_row", "money_text"]
+           "invoice_payment_intent", "paid_from_balance", "paid_off_stripe", "price_seat_hint", "sub_row", "invoice_row", "charge_row", "money_text"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,12 @@ class InvoiceRow:
     from_balance: int = 0
     tax: int = 0  # the invoice's tax, inclusive and exclusive (in its total, so in what was paid)
     tax_name: str = "tax"  # its rates' display names ("VAT")
+    #: ``send_invoice``: Stripe emails the invoice and the customer pays it (net terms), nothing is
+    #: charged; its ``due_date`` is when it becomes overdue
+    collection_method: str = "charge_automatically"
+    due_date: int | None = None
+    #: what was paid outside Stripe (:func:`paid_off_stripe`): no charge holds it, no refund returns it
+    paid_off_stripe: int = 0
 
     def as_case_json(self) -> dict[str, Any]:
         """The case.json shape; ``paid_from_balance`` beside ``amount_paid`` (what a payment took):
@@ -115,7 +121,19 @@ class InvoiceRow:
             "currency": self.currency, "created": self.created, "attempt_count": self.attempt_count,
             "total": self.total, "paid_from_balance": self.from_balance,
             "tax": self.tax, "tax_name": self.tax_name,
+            "collection_method": self.collection_method, "due_date": self.due_date,
+            "paid_off_stripe": self.paid_off_stripe,
         }
+
+    def overdue(self, now: int) -> bool:
+        """An invoiced (``send_invoice``) invoice still open after its due date."""
+        return self.is_invoiced and self.status == "open" and self.due_date is not None and now > self.due_date
+
+    @property
+    def is_invoiced(self) -> bool:
+        """Sent to the customer to pay (``collection_method=send_invoice``): Stripe charges nothing,
+        so an open one is unpaid, not a failed payment."""
+        return self.collection_method == "send_invoice"
 
     def tax_clause(self) -> str:
         """`` incl. $20.00 VAT`` when the invoice charged tax, else ""."""
@@ -245,7 +263,22 @@ def invoice_row(inv: dict[str, Any], charge_by_pi: dict[str, str],
         paid_at=((inv.get("status_transitions") or {}).get("paid_at")),
         total=int(inv["total"]) if inv.get("total") is not None else None, from_balance=paid_from_balance(inv),
         tax=invoice_tax(inv), tax_name=tax_name(inv, rates or {}),
+        collection_method=str(inv.get("collection_method") or "charge_automatically"),
+        due_date=int(inv["due_date"]) if inv.get("due_date") is not None else None,
+        paid_off_stripe=paid_off_stripe(inv),
     )
+
+
+def paid_off_stripe(inv: dict[str, Any]) -> int:
+    """What of ``inv`` was paid outside Stripe: ``amount_paid_off_stripe`` (an includable, "the total
+    amount [...] paid on the invoice outside of Stripe (out of band)", changelog 2026-05-27.dahlia);
+    an account read at an older version says only ``paid_out_of_band`` (then all it paid beyond
+    the credit balance's part)."""
+    if inv.get("amount_paid_off_stripe") is not None:
+        return max(0, int(inv["amount_paid_off_stripe"]))
+    if inv.get("paid_out_of_band"):
+        return max(0, int(inv.get("amount_paid") or 0))
+    return 0
 
 
 def charge_row(ch: dict[str, Any], invoice_by_pi: dict[str, str]) -> ChargeRow:

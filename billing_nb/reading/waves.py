@@ -9,7 +9,9 @@ when what it needs has arrived. Per customer, the lists are:
   subscription becomes and whether it ends, collapsed into ``subscription_schedules``);
   (a subscription item's ``price`` is always a whole object, not an expandable field);
 - ``invoices.list(customer)`` expanding ``data.payments`` (includable: the invoice payments
-  that link an invoice to its payment intent); lines are part of the invoice object;
+  that link an invoice to its payment intent) and ``data.amount_paid_off_stripe`` (includable:
+  what was paid outside Stripe, e.g. a bank transfer marked paid out of band; changelog
+  2026-05-27.dahlia); lines are part of the invoice object;
 - ``charges.list(customer)`` expanding ``data.refunds`` (not included by default since
   2022-11-15) and ``data.payment_intent`` -- this replaces separate refund and
   payment-intent lists (refunds have no customer filter at all);
@@ -225,7 +227,8 @@ def _list_jobs(reader: StripeReader, cid: str) -> dict[tuple[str, str], Callable
             "expand": ["data.default_payment_method", "data.discounts.source.coupon", "data.schedule"]},
             what=f"subscriptions of {cid}"),
         ("invoices", cid): lambda: reader.list_all("/v1/invoices", {
-            "customer": cid, "limit": 100, "expand": ["data.payments"]}, what=f"invoices of {cid}"),
+            "customer": cid, "limit": 100, "expand": ["data.payments", "data.amount_paid_off_stripe"]},
+            what=f"invoices of {cid}"),
         ("charges", cid): lambda: reader.list_all("/v1/charges", {
             "customer": cid, "limit": 100, "expand": ["data.refunds", "data.payment_intent"]}, what=f"charges of {cid}"),
         ("checkout_sessions", cid): lambda: reader.list_all("/v1/checkout/sessions", {"customer": cid, "limit": 100},

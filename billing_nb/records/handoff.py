@@ -355,8 +355,10 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
     refund = _sum(money_back)
     # a credit note's credit_amount goes back to the customer's balance (the part the balance paid), not the card
     to_balance = _sum([a["to_balance"] for a in actions if a["kind"] == "credit_note" and a.get("to_balance")])
+    # and its out_of_band_amount goes back outside Stripe (an invoice paid outside Stripe: no card to refund)
+    outside = _sum([a["out_of_band"] for a in actions if a["kind"] == "credit_note" and a.get("out_of_band")])
     to_card = _sum([a["amount"] for a in actions if a["kind"] in ("refund", "credit_note") and a["amount"]]
-                   + [{**b, "value": -int(b["value"])} for b in [to_balance] if b])
+                   + [{**b, "value": -int(b["value"])} for b in [to_balance, outside] if b])
     impact = _field(record, "revenue_impact")
     if refund is None and executed and impact:
         refund = _sum([m for m in (impact.get("refunded"), impact.get("credited")) if m])
@@ -407,7 +409,10 @@ def _facts(record: dict[str, Any]) -> dict[str, Any]:
         "kinds": kinds,
         "refund": refund,
         "to_balance": to_balance,
-        "to_card": to_card,
+        "to_card": to_card if to_card is None or int(to_card["value"]) > 0 else None,
+        "outside": outside,
+        # all the money back goes outside Stripe: the follow-up says so and names no card
+        "outside_only": bool(outside) and not to_balance and not (to_card and int(to_card["value"]) > 0),
         "canceled": bool(canceled),
         "kept_live": bool(kept),
         "credit_held": ((record["billing_state"].get("credits") or {}).get("credit_held") or None),

@@ -5,7 +5,7 @@ a field whose annotation admits both an id string and an object is expandable; a
 field is not, and Stripe refuses the whole request with ``This property cannot be
 expanded (<path>).`` (e.g. ``created``, ``email``). Intermediate segments may walk through
 plain nested objects and lists (``items.data.price.product``). Includable properties
-(``invoice.payments``, ``charge.refunds``, a search's ``total_count``) are accepted too.
+(``invoice.payments``, ``invoice.amount_paid_off_stripe``, ``charge.refunds``, a search's ``total_count``) are accepted too.
 Where the SDK gives no class (untyped payloads such as ``event.data.object``), the
 rest of the path is not checked.
 """
@@ -25,7 +25,7 @@ from .errors import invalid
 __all__ = ["check_expand_paths", "INCLUDABLE"]
 
 #: Properties Stripe leaves out unless expanded, by object kind.
-INCLUDABLE = {("invoice", "payments"), ("charge", "refunds"), ("search_result", "total_count"), ("price", "tiers"),
+INCLUDABLE = {("invoice", "payments"), ("invoice", "amount_paid_off_stripe"), ("charge", "refunds"), ("search_result", "total_count"), ("price", "tiers"),
               ("price", "currency_options"), ("coupon", "currency_options")}
 
 _LIST_KINDS = {

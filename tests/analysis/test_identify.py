@@ -62,7 +62,7 @@ def test_frames_and_billing_state() -> None:
                                               "interval_count", "pause_collection", "schedule"}
     assert set(state["invoices"][0]) == {"id", "status", "billing_reason", "subscription", "amount_due", "amount_paid",
                                          "currency", "created", "attempt_count", "total", "paid_from_balance",
-                                         "tax", "tax_name"}
+                                         "tax", "tax_name", "collection_method", "due_date", "paid_off_stripe"}
 
 
 def test_duplicate_active_subscription_on_one_customer() -> None:
@@ -198,7 +198,7 @@ def test_proration_invoice(how: str) -> None:
 
 def test_every_anomaly_kind_is_covered_and_details_hold_no_pii() -> None:
     tested = {"duplicate_active_subscription", "duplicate_customer", "failed_renewal", "incomplete_checkout", "past_due",
-              "open_dispute", "charged_after_cancel_request", "subscription_payment_method_stale", "proration_invoice", "collection_paused",
+              "invoice_overdue", "open_dispute", "charged_after_cancel_request", "subscription_payment_method_stale", "proration_invoice", "collection_paused",
               "failed_refund"}
     assert tested == set(ANOMALY_KINDS)
     s = identify(_renewed(1, via_event=False))

@@ -370,7 +370,7 @@ def test_raw_json_pages_are_the_sdk_objects_as_dicts(demo: Any) -> None:
     for path, fn, params in [
         ("/v1/subscriptions", v1.subscriptions.list,
          {"customer": cid, "status": "all", "limit": 1, "expand": ["data.default_payment_method"]}),
-        ("/v1/invoices", v1.invoices.list, {"customer": cid, "limit": 1, "expand": ["data.payments"]}),
+        ("/v1/invoices", v1.invoices.list, {"customer": cid, "limit": 1, "expand": ["data.payments", "data.amount_paid_off_stripe"]}),
         ("/v1/charges", v1.charges.list, {"customer": cid, "limit": 1, "expand": ["data.refunds", "data.payment_intent"]}),
         ("/v1/customers/search", v1.customers.search,
          {"query": f"email:'{person.lookup}'", "limit": 1, "expand": ["data.test_clock"]}),

@@ -1,7 +1,7 @@
 """Includable fields: properties Stripe leaves out unless ``expand`` names them.
 
-``invoice.payments`` and ``charge.refunds`` are not in the default response of the
-current API version; a request that expands them (directly, under ``data.``, or through
+``invoice.payments``, ``invoice.amount_paid_off_stripe`` and ``charge.refunds`` are not in the
+default response of the current API version; a request that expands them (directly, under ``data.``, or through
 a parent such as ``latest_invoice.payments``) gets them filled in here, before the app's
 generic ``expand`` runs over the rest of the path.
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 from ..store import Obj, Store
 
-__all__ = ["with_includables", "render_charge", "render_invoice"]
+__all__ = ["with_includables", "render_charge", "render_invoice", "render_paid_off_stripe"]
 
 
 def render_invoice(store: Store, inv: Obj) -> Obj:
@@ -21,6 +21,16 @@ def render_invoice(store: Store, inv: Obj) -> Obj:
     data = [store.get("invoice_payment", pid) for pid in reversed(inv.get("_payments") or [])]
     out["payments"] = {"object": "list", "data": data, "has_more": False,
                        "url": f"/v1/invoice_payments?invoice={inv['id']}"}
+    return out
+
+
+def render_paid_off_stripe(store: Store, inv: Obj) -> Obj:
+    """``amount_paid_off_stripe``: "the total amount [...] that was paid on the invoice outside of
+    Stripe (out of band)"; "You can include this property in API requests" with
+    ``expand[]=amount_paid_off_stripe``; it replaces the deprecated ``paid_out_of_band`` boolean
+    (changelog 2026-05-27.dahlia, invoice-object-amount-paid-off-stripe-property)."""
+    out = dict(inv)
+    out["amount_paid_off_stripe"] = int(inv.get("_paid_off_stripe") or 0)
     return out
 
 
@@ -32,7 +42,8 @@ def render_charge(store: Store, charge: Obj) -> Obj:
     return out
 
 
-_INCLUDABLE = {("invoice", "payments"): render_invoice, ("charge", "refunds"): render_charge}
+_INCLUDABLE = {("invoice", "payments"): render_invoice, ("invoice", "amount_paid_off_stripe"): render_paid_off_stripe,
+               ("charge", "refunds"): render_charge}
 
 
 def _walk(store: Store, node: Any, parts: list[str]) -> Any:

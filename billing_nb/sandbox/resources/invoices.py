@@ -195,8 +195,9 @@ def pay_invoice(ctx: Ctx, p: Params, iid: str) -> Obj:
         ei.finalize(st, inv)
     if inv["status"] == "paid":
         return _out(ctx, p, inv)
-    if p.bool("paid_out_of_band"):
-        ei.mark_paid(st, inv, st.now(inv["customer"]), inv["amount_remaining"])
+    if p.bool("paid_out_of_band"):  # "This will result in no charge being made" (Pay an invoice)
+        inv["_paid_off_stripe"] = int(inv.get("_paid_off_stripe") or 0) + int(inv["amount_remaining"])
+        ei.mark_paid(st, inv, st.now(inv["customer"]), int(inv["amount_paid"]) + int(inv["amount_remaining"]))
         en._after_attempt(st, inv, True, schedule=False)  # noqa: SLF001 - same consequences as a payment
         return _out(ctx, p, inv)
     pm_id = None
