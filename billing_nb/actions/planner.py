@@ -648,8 +648,7 @@ class _Planner:
                     ids.append(note.id)
                 self.together(ids)
                 continue
-            share = (asked_share(self.complaint) or Fraction(1, 12 * max(1, min(i.interval_count for i in shape.items)))
-                     if shape.is_annual else Fraction(1))
+            share = self.kept_share(shape) if shape.is_annual else Fraction(1)
             money = Money(int(left * share), cur)
             if money.amount <= 0:
                 continue
@@ -696,8 +695,7 @@ class _Planner:
                 continue
             newest = (option.details.get("invoices") or [{}])[0]
             invoice, left = str(newest.get("invoice")), int(newest.get("refundable") or 0)
-            share = (asked_share(self.complaint) or Fraction(1, 12 * max(1, min(i.interval_count for i in shape.items)))
-                     if shape.is_annual else Fraction(1))
+            share = self.kept_share(shape) if shape.is_annual else Fraction(1)
             money = Money(int(left * share), cur).stripe_rounded()
             if money.amount <= 0:
                 continue
@@ -714,6 +712,11 @@ class _Planner:
                 "agreed, outside Stripe.")
         return bool(paid)
 
+    def kept_share(self, shape: ContractShape) -> Fraction:
+        """What goes back of a plan kept after a product failure: the share the complaint names
+        ("refund half"), else one month of the year."""
+        return asked_share(self.complaint) or Fraction(1, 12 * max(1, min(i.interval_count for i in shape.items)))
+
     def failure_share(self, shape: ContractShape, charge: dict[str, Any], invoice: str, unused: Money, keep: str,
                       group: str | None) -> None:
         """Money back for a product failure on an annual plan the customer says not to cancel:
@@ -721,7 +724,7 @@ class _Planner:
         credit note instead, the plan kept: the share the complaint names ("refund half"),
         else one month of the year."""
         asked = asked_share(self.complaint)
-        share = asked or Fraction(1, 12 * max(1, min(i.interval_count for i in shape.items)))
+        share = self.kept_share(shape)
         label = (f"{share.numerator}/{share.denominator}" if asked else "one month of the year")
         money = Money(int(refundable(charge) * share), str(charge.get("currency")))
         if money.amount <= 0:

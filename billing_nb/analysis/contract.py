@@ -228,8 +228,7 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
         amount = sum(p["amount"] for p in parts)
         less += _balance_share(parts, details, cur)
         first = parts[0]
-        left = (f"{details['unused_seconds']} of {details['period_seconds']} seconds of the period remain"
-                + _returned_clause(details, cur) + less + _balance_paid_clause(details, cur))
+        left = _left_clause(details, cur, less + _balance_paid_clause(details, cur))
         paid = ", ".join(f"{Money(i['paid'], cur)} paid on {i['invoice']}" for i in reversed(details["invoices"]))
         split = ""
         if len(parts) > 1:
@@ -277,6 +276,12 @@ def _options(snapshot: CaseSnapshot, shape: ContractShape, held: Money | None,
     return out, int(details.get("credit_held") or 0) + from_returned
 
 
+def _left_clause(details: dict[str, Any], cur: str, less: str) -> str:
+    """What an unused-time option says of the period: the seconds left, what went back already, ``less``."""
+    return (f"{details['unused_seconds']} of {details['period_seconds']} seconds of the period remain"
+            + _returned_clause(details, cur) + less)
+
+
 def _balance_credit_option(shape: ContractShape, parts: list[dict[str, Any]], details: dict[str, Any],
                            less: str) -> RefundOption:
     """The unused time of a period the customer's credit balance paid in full (``amount_paid`` 0: no
@@ -291,8 +296,7 @@ def _balance_credit_option(shape: ContractShape, parts: list[dict[str, Any]], de
     paid = ", ".join(f"{Money(i['paid_from_balance'], cur)} of {i['invoice']} paid from the balance"
                      for i in reversed(details["invoices"]))
     notes = ", ".join(f"{p['invoice']} (credit_amount {Money(int(p['to_balance']), cur)})" for p in parts)
-    left = (f"{details['unused_seconds']} of {details['period_seconds']} seconds of the period remain"
-            + _returned_clause(details, cur) + less)
+    left = _left_clause(details, cur, less)
     first = parts[0]
     return RefundOption(
         "credit_balance_unused", shape.subscription_id, Money(back, cur), str(first["invoice"]), None,
@@ -324,8 +328,7 @@ def _out_of_band_option(shape: ContractShape, parts: list[dict[str, Any]], detai
     paid = ", ".join(f"{Money(i['paid'], cur)} paid on {i['invoice']} outside Stripe"
                      for i in reversed(details["invoices"]))
     notes = ", ".join(f"{p['invoice']} (out_of_band_amount {Money(int(p['amount']), cur)})" for p in parts)
-    left = (f"{details['unused_seconds']} of {details['period_seconds']} seconds of the period remain"
-            + _returned_clause(details, cur) + less)
+    left = _left_clause(details, cur, less)
     first = parts[0]
     return RefundOption(
         "out_of_band_unused", shape.subscription_id, Money(amount, cur), str(first["invoice"]), None,

@@ -236,6 +236,12 @@ def _list_jobs(reader: StripeReader, cid: str) -> dict[tuple[str, str], Callable
     }
 
 
+def _pending_items_job(reader: StripeReader, cid: str) -> Callable[[], Rows]:
+    """A customer's pending invoice items (prorations waiting for the next invoice)."""
+    return lambda: reader.list_all("/v1/invoiceitems", {"customer": cid, "pending": True, "limit": 100},
+                                   what=f"pending invoice items of {cid}")
+
+
 def _rest_of_sublists(reader: StripeReader, charges: list[dict[str, Any]],
                       invoices: list[dict[str, Any]]) -> dict[tuple[str, str], Callable[[], Rows]]:
     """The rest of every embedded list Stripe cut (``has_more`` on a charge's refunds, an
@@ -425,8 +431,7 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
     # deleted", docs.stripe.com/api/subscriptions/cancel). Read for a customer whose live plan
     # changed since it was last invoiced: only such a change leaves prorations pending.
     for cid in [c["id"] for c in ordered if _changed_since_invoiced(c["id"], objects)]:
-        third[("invoiceitems", cid)] = lambda cid=cid: reader.list_all(
-            "/v1/invoiceitems", {"customer": cid, "pending": True, "limit": 100}, what=f"pending invoice items of {cid}")
+        third[("invoiceitems", cid)] = _pending_items_job(reader, cid)
     third.update(_rest_of_sublists(reader, objects["charges"], objects["invoices"]))
     events_job = lambda: reader.list_all("/v1/events", {  # noqa: E731
         "limit": 100, "types": EVENT_TYPES, "created": {"gte": since}}, max_pages=1, what="events (newest page)")
@@ -468,8 +473,7 @@ def build_snapshot(reader: StripeReader, lookup: str, *, previews: PreviewJobs |
     late = [c["id"] for c in ordered if ("invoiceitems", c["id"]) not in got
             and (c["id"] in seen_customers or _changed_since_invoiced(c["id"], objects))]
     for cid in late:
-        fourth[("invoiceitems", cid)] = lambda cid=cid: reader.list_all(
-            "/v1/invoiceitems", {"customer": cid, "pending": True, "limit": 100}, what=f"pending invoice items of {cid}")
+        fourth[("invoiceitems", cid)] = _pending_items_job(reader, cid)
     for key, value in g.wave(fourth).items():
         if key == ("events", ""):
             take_events(value[0])
